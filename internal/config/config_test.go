@@ -1,0 +1,138 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDefaultsValid(t *testing.T) {
+	cfg, err := Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Server.Addr != "127.0.0.1:5001" || cfg.Token.Issuer != "harbor-token-issuer" ||
+		cfg.Token.Service != "harbor-registry" || cfg.Token.Expiration.D() != 30*time.Minute ||
+		cfg.Storage.Driver != "sqlite" || !cfg.Token.GenerateKey {
+		t.Fatalf("unexpected defaults: %+v", cfg)
+	}
+	if got := cfg.RealmBase(); got != "http://localhost:5001" {
+		t.Fatalf("realm base %q", got)
+	}
+}
+
+func TestParse(t *testing.T) {
+	t.Setenv("AS_TEST_DSN", "postgres://u:p@db:5432/auth")
+	tests := []struct {
+		name    string
+		yaml    string
+		check   func(t *testing.T, c Config)
+		wantErr []string // every substring must appear in the one error
+	}{
+		{name: "empty file keeps defaults", yaml: "",
+			check: func(t *testing.T, c Config) {
+				if c.Token.Service != "harbor-registry" || c.Token.GenerateKey {
+					t.Fatalf("%+v", c.Token)
+				}
+			}},
+		{name: "overrides and env", yaml: `
+server: {addr: "0.0.0.0:8443", public_url: "https://auth.example.org"}
+token: {issuer: me, service: reg, expiration: 1h, kid: libtrust, key: /k, certificate: /c}
+storage: {driver: postgres, dsn: "${AS_TEST_DSN}"}
+passwords: {bcrypt_cost: 12}
+log: {format: json, level: debug}
+`,
+			check: func(t *testing.T, c Config) {
+				if c.Storage.DSN != "postgres://u:p@db:5432/auth" || c.Token.Expiration.D() != time.Hour ||
+					c.Token.KID != "libtrust" || c.Passwords.BcryptCost != 12 || c.RealmBase() != "https://auth.example.org" {
+					t.Fatalf("%+v", c)
+				}
+			}},
+		{name: "days", yaml: "token: {expiration: 2d}",
+			check: func(t *testing.T, c Config) {
+				if c.Token.Expiration.D() != 48*time.Hour {
+					t.Fatal(c.Token.Expiration)
+				}
+			}},
+		{name: "unknown keys all reported", yaml: "server: {adr: x}\ntokn: {}\n",
+			wantErr: []string{"adr", "tokn"}},
+		{name: "bad values all reported", yaml: `
+token: {kid: jwk, expiration: 10s, service: ""}
+storage: {driver: mysql}
+passwords: {bcrypt_cost: 40}
+log: {format: xml}
+`,
+			wantErr: []string{"token.kid", "token.expiration", "token.service", "storage.driver", "bcrypt_cost", "log.format"}},
+		{name: "bad duration", yaml: "token: {expiration: soon}", wantErr: []string{"duration \"soon\""}},
+		{name: "postgres needs url", yaml: "storage: {driver: postgres, dsn: ./x.db}", wantErr: []string{"postgres://"}},
+		{name: "missing env var", yaml: "storage: {dsn: \"${AS_TEST_NOT_SET_ANYWHERE}\"}", wantErr: []string{"AS_TEST_NOT_SET_ANYWHERE"}},
+		{name: "bad addr", yaml: "server: {addr: nowhere}", wantErr: []string{"server.addr"}},
+		{name: "dollar without braces kept", yaml: "token: {issuer: robot$x}",
+			check: func(t *testing.T, c Config) {
+				if c.Token.Issuer != "robot$x" {
+					t.Fatal(c.Token.Issuer)
+				}
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse([]byte(tt.yaml))
+			if len(tt.wantErr) > 0 {
+				if err == nil {
+					t.Fatal("no error")
+				}
+				for _, w := range tt.wantErr {
+					if !strings.Contains(err.Error(), w) {
+						t.Errorf("error %q does not mention %q", err, w)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, c)
+		})
+	}
+}
+
+func TestExampleConfigIsValid(t *testing.T) {
+	path := filepath.Join("..", "..", "config.example.yaml")
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("config.example.yaml: %v", err)
+	}
+	t.Setenv("POSTGRES_PASSWORD", "x")
+	if _, err := Load(path); err != nil {
+		t.Fatalf("config.example.yaml does not load: %v", err)
+	}
+}
+
+func TestParseDuration(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want time.Duration
+		err  bool
+	}{
+		{"seconds", "90s", 90 * time.Second, false},
+		{"minutes", "30m", 30 * time.Minute, false},
+		{"days", "30d", 30 * 24 * time.Hour, false},
+		{"mixed go", "1h30m", 90 * time.Minute, false},
+		{"negative", "-1h", 0, true},
+		{"junk days", "xd", 0, true},
+		{"junk", "forever", 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseDuration(tt.in)
+			if (err != nil) != tt.err || got != tt.want {
+				t.Fatalf("ParseDuration(%q) = %v, %v", tt.in, got, err)
+			}
+		})
+	}
+	if FormatDuration(48*time.Hour) != "2d" || FormatDuration(90*time.Second) != "1m30s" {
+		t.Fatal("FormatDuration")
+	}
+}
