@@ -1,0 +1,235 @@
+// Package store keeps authserver's state (users, groups, projects, members) behind one interface with SQLite and PostgreSQL implementations.
+package store
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+)
+
+// Sentinel errors. Every backend returns these (possibly wrapped with %w) so
+// callers can use errors.Is. Any other error from a Store method means the
+// backend itself failed (unreachable, timed out, corrupt) and is reported to
+// clients as 503, never as 401.
+var (
+	// ErrNotFound means the named user, project, group or member does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrAlreadyExists means a unique name (user, project, group, membership) is taken.
+	ErrAlreadyExists = errors.New("already exists")
+)
+
+// Role is a project role, as in Harbor. The stored form is the canonical
+// camel-case spelling below.
+type Role string
+
+// The five Harbor project roles.
+const (
+	RoleProjectAdmin Role = "projectAdmin"
+	RoleMaintainer   Role = "maintainer"
+	RoleDeveloper    Role = "developer"
+	RoleGuest        Role = "guest"
+	RoleLimitedGuest Role = "limitedGuest"
+)
+
+// Roles lists every valid role, most powerful first.
+var Roles = []Role{RoleProjectAdmin, RoleMaintainer, RoleDeveloper, RoleGuest, RoleLimitedGuest}
+
+// ParseRole matches a role name case-insensitively. The error names the valid roles.
+func ParseRole(s string) (Role, error) {
+	for _, r := range Roles {
+		if strings.EqualFold(s, string(r)) {
+			return r, nil
+		}
+	}
+	names := make([]string, len(Roles))
+	for i, r := range Roles {
+		names[i] = string(r)
+	}
+	return "", errors.New("unknown role " + quote(s) + ": valid roles are " + strings.Join(names, ", "))
+}
+
+func quote(s string) string { return "\"" + s + "\"" }
+
+// User sources.
+const (
+	SourceLocal = "local" // created with `user add`, password checked with bcrypt
+	SourceLDAP  = "ldap"  // onboarded on first LDAP login; no local password
+)
+
+// User is a human account.
+type User struct {
+	ID           int64
+	Name         string // unique, case-sensitive login name
+	Email        string
+	DisplayName  string
+	PasswordHash string // bcrypt hash; empty for LDAP users
+	Admin        bool   // sysadmin: may do everything
+	Disabled     bool   // a disabled user cannot log in (401)
+	Source       string // SourceLocal or SourceLDAP
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// Project is Harbor's project: the first path component of repository names.
+type Project struct {
+	ID        int64
+	Name      string
+	Public    bool // public projects give pull to everyone, anonymous included
+	CreatedAt time.Time
+}
+
+// Group is a set of users that can hold project roles. Local groups list their
+// users in the store; LDAP groups (DN set) get their members from the
+// directory at login time.
+type Group struct {
+	ID        int64
+	Name      string // unique
+	DN        string // LDAP distinguished name, empty for local groups; unique when set
+	CreatedAt time.Time
+}
+
+// MemberKind says whether a membership names a user or a group.
+type MemberKind string
+
+// Member kinds.
+const (
+	MemberUser  MemberKind = "user"
+	MemberGroup MemberKind = "group"
+)
+
+// Member is one role held in one project by a user or a group.
+type Member struct {
+	Project string
+	Kind    MemberKind
+	Name    string // user name or group name
+	Role    Role
+}
+
+// Principal is whoever asks, as the permission query needs it.
+type Principal struct {
+	UserID int64 // 0 for anonymous
+	// GroupDNs are LDAP group DNs the user belongs to according to the
+	// directory. Callers need not lower-case them: backends compare them
+	// with NormalizeDN. Local group membership is looked up by the store
+	// itself from UserID.
+	GroupDNs []string
+}
+
+// NormalizeDN is the form in which backends store, index and compare group
+// DNs: DNs are matched case-insensitively (lower-cased with Go's Unicode
+// rules, the same for every backend).
+func NormalizeDN(dn string) string { return strings.ToLower(dn) }
+
+// Grant is one role a principal holds in a project, and how.
+type Grant struct {
+	Role  Role
+	Group string // empty when held directly by the user, else the group's name
+}
+
+// ProjectAccess is what a principal holds in one project.
+type ProjectAccess struct {
+	Name   string
+	Public bool
+	Grants []Grant // empty for anonymous or non-members
+}
+
+// Users manages user accounts.
+type Users interface {
+	// CreateUser inserts u (ID, CreatedAt, UpdatedAt are set by the store and
+	// written back; an empty Source is stored, and written back, as
+	// SourceLocal). ErrAlreadyExists when the name is taken.
+	CreateUser(ctx context.Context, u *User) error
+	// GetUser finds a user by exact name. ErrNotFound when missing.
+	GetUser(ctx context.Context, name string) (User, error)
+	// ListUsers returns all users ordered by name.
+	ListUsers(ctx context.Context) ([]User, error)
+	// UpdateUser rewrites Email, DisplayName, PasswordHash, Admin, Disabled and
+	// Source of the user with u.Name. ErrNotFound when missing.
+	UpdateUser(ctx context.Context, u User) error
+	// DeleteUser removes the user and its memberships. ErrNotFound when missing.
+	DeleteUser(ctx context.Context, name string) error
+	// CountUsers returns the number of users (used to bootstrap the admin).
+	CountUsers(ctx context.Context) (int, error)
+}
+
+// Projects manages projects.
+type Projects interface {
+	// CreateProject inserts p (ID and CreatedAt are set by the store and
+	// written back). ErrAlreadyExists when the name is taken.
+	CreateProject(ctx context.Context, p *Project) error
+	// GetProject finds a project by exact name. ErrNotFound when missing.
+	GetProject(ctx context.Context, name string) (Project, error)
+	// ListProjects returns all projects ordered by name.
+	ListProjects(ctx context.Context) ([]Project, error)
+	// SetProjectPublic changes visibility. ErrNotFound when missing.
+	SetProjectPublic(ctx context.Context, name string, public bool) error
+	// DeleteProject removes the project and its memberships. ErrNotFound when missing.
+	DeleteProject(ctx context.Context, name string) error
+}
+
+// Groups manages groups and the users of local groups.
+type Groups interface {
+	// CreateGroup inserts g (ID and CreatedAt are set by the store and
+	// written back). ErrAlreadyExists when the name, or the DN compared
+	// case-insensitively, is taken.
+	CreateGroup(ctx context.Context, g *Group) error
+	// GetGroup finds a group by name, or by DN (case-insensitive) when no
+	// group has that name. ErrNotFound when missing.
+	GetGroup(ctx context.Context, nameOrDN string) (Group, error)
+	// ListGroups returns all groups ordered by name.
+	ListGroups(ctx context.Context) ([]Group, error)
+	// DeleteGroup removes the group, its users and its memberships.
+	// ErrNotFound when missing.
+	DeleteGroup(ctx context.Context, name string) error
+	// AddGroupUser puts a user in a local group. ErrNotFound when either is
+	// missing, ErrAlreadyExists when already in it.
+	AddGroupUser(ctx context.Context, group, user string) error
+	// RemoveGroupUser takes a user out of a group. ErrNotFound when not in it.
+	RemoveGroupUser(ctx context.Context, group, user string) error
+	// ListGroupUsers returns the names of a local group's users, ordered.
+	// ErrNotFound when the group is missing.
+	ListGroupUsers(ctx context.Context, group string) ([]string, error)
+	// UserGroups returns the names of the local groups a user is in, ordered.
+	// ErrNotFound when the user is missing.
+	UserGroups(ctx context.Context, user string) ([]string, error)
+}
+
+// Members manages project memberships.
+type Members interface {
+	// SetMember gives m.Name (a user or group, per m.Kind) role m.Role in
+	// m.Project, replacing any role it held there. ErrNotFound when the
+	// project, user or group is missing; a plain error when m.Kind or m.Role
+	// is not one of the defined values.
+	SetMember(ctx context.Context, m Member) error
+	// RemoveMember removes the membership. ErrNotFound when there is none.
+	RemoveMember(ctx context.Context, project string, kind MemberKind, name string) error
+	// ListMembers lists a project's members, users first then groups, each
+	// ordered by name. ErrNotFound when the project is missing.
+	ListMembers(ctx context.Context, project string) ([]Member, error)
+}
+
+// Access answers the one question on the token hot path.
+type Access interface {
+	// ProjectAccess returns, for each of the named projects that exists, its
+	// visibility and the roles p holds in it directly, through a local group,
+	// or through one of p.GroupDNs. Projects that do not exist are absent
+	// from the map (so an empty list gives an empty map). Grants list the
+	// direct grant first, then group grants ordered by group name; a group
+	// reached both locally and by DN appears once. It is ONE indexed query
+	// whatever the number of projects.
+	ProjectAccess(ctx context.Context, p Principal, projects []string) (map[string]ProjectAccess, error)
+}
+
+// Store is the whole storage backend.
+type Store interface {
+	Users
+	Projects
+	Groups
+	Members
+	Access
+	// Ping checks that the backend answers.
+	Ping(ctx context.Context) error
+	// Close releases connections.
+	Close() error
+}

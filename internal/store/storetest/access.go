@@ -1,0 +1,179 @@
+package storetest
+
+import (
+	"maps"
+	"slices"
+	"testing"
+
+	"github.com/authserver/authserver/internal/store"
+)
+
+func testCascade(t *testing.T, s store.Store) {
+	setup := func(t *testing.T) {
+		mustUser(t, s, "alice")
+		mustUser(t, s, "bob")
+		mustGroup(t, s, "devs", "", "alice", "bob")
+		mustProject(t, s, "p1", false)
+		mustProject(t, s, "p2", false)
+		mustMember(t, s, "p1", store.MemberUser, "alice", store.RoleDeveloper)
+		mustMember(t, s, "p1", store.MemberGroup, "devs", store.RoleMaintainer)
+		mustMember(t, s, "p2", store.MemberUser, "bob", store.RoleGuest)
+		mustMember(t, s, "p2", store.MemberGroup, "devs", store.RoleGuest)
+	}
+	m := func(project string, kind store.MemberKind, name string, role store.Role) store.Member {
+		return store.Member{Project: project, Kind: kind, Name: name, Role: role}
+	}
+	tests := []struct {
+		name      string
+		del       func(s store.Store) error
+		p1, p2    []store.Member // nil p1 with p1Gone: project deleted
+		p1Gone    bool
+		devsUsers []string // nil with devsGone: group deleted
+		devsGone  bool
+	}{
+		{
+			name:      "delete user",
+			del:       func(s store.Store) error { return s.DeleteUser(t.Context(), "alice") },
+			p1:        []store.Member{m("p1", store.MemberGroup, "devs", store.RoleMaintainer)},
+			p2:        []store.Member{m("p2", store.MemberUser, "bob", store.RoleGuest), m("p2", store.MemberGroup, "devs", store.RoleGuest)},
+			devsUsers: []string{"bob"},
+		},
+		{
+			name:     "delete group",
+			del:      func(s store.Store) error { return s.DeleteGroup(t.Context(), "devs") },
+			p1:       []store.Member{m("p1", store.MemberUser, "alice", store.RoleDeveloper)},
+			p2:       []store.Member{m("p2", store.MemberUser, "bob", store.RoleGuest)},
+			devsGone: true,
+		},
+		{
+			name:      "delete project",
+			del:       func(s store.Store) error { return s.DeleteProject(t.Context(), "p1") },
+			p1Gone:    true,
+			p2:        []store.Member{m("p2", store.MemberUser, "bob", store.RoleGuest), m("p2", store.MemberGroup, "devs", store.RoleGuest)},
+			devsUsers: []string{"alice", "bob"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, p := range []string{"p1", "p2"} {
+				_ = s.DeleteProject(t.Context(), p)
+			}
+			for _, u := range []string{"alice", "bob"} {
+				_ = s.DeleteUser(t.Context(), u)
+			}
+			_ = s.DeleteGroup(t.Context(), "devs")
+			setup(t)
+			if err := tt.del(s); err != nil {
+				t.Fatalf("delete: %v", err)
+			}
+			if tt.p1Gone {
+				_, err := s.ListMembers(t.Context(), "p1")
+				wantErr(t, "ListMembers of deleted project", err, store.ErrNotFound)
+				mustProject(t, s, "p1", false) // re-created: no stale members
+				assertMembers(t, s, "p1", nil)
+			} else {
+				assertMembers(t, s, "p1", tt.p1)
+			}
+			assertMembers(t, s, "p2", tt.p2)
+			got, err := s.ListGroupUsers(t.Context(), "devs")
+			if tt.devsGone {
+				wantErr(t, "ListGroupUsers of deleted group", err, store.ErrNotFound)
+				if gs, err := s.UserGroups(t.Context(), "alice"); err != nil || len(gs) != 0 {
+					t.Errorf("UserGroups(alice) = %v, %v; want none", gs, err)
+				}
+			} else if err != nil || !slices.Equal(got, tt.devsUsers) {
+				t.Errorf("ListGroupUsers(devs) = %v, %v; want %v", got, err, tt.devsUsers)
+			}
+		})
+	}
+}
+
+func testProjectAccess(t *testing.T, s store.Store) {
+	for _, u := range []string{"alice", "bob", "carol", "dave", "erin", "frank"} {
+		mustUser(t, s, u)
+	}
+	mustGroup(t, s, "devs", "", "alice", "bob")
+	mustGroup(t, s, "ops", opsDN)
+	mustGroup(t, s, "hybrid", "cn=hybrid,dc=example,dc=org", "frank")
+	mustGroup(t, s, "unused", "cn=unused,dc=example,dc=org", "dave")
+	mustProject(t, s, "priv", false)
+	mustProject(t, s, "pub", true)
+	mustProject(t, s, "other", false)
+	mustMember(t, s, "priv", store.MemberUser, "alice", store.RoleDeveloper)
+	mustMember(t, s, "priv", store.MemberGroup, "devs", store.RoleMaintainer)
+	mustMember(t, s, "priv", store.MemberGroup, "ops", store.RoleGuest)
+	mustMember(t, s, "pub", store.MemberUser, "erin", store.RoleProjectAdmin)
+	mustMember(t, s, "other", store.MemberGroup, "hybrid", store.RoleLimitedGuest)
+	mustMember(t, s, "other", store.MemberUser, "carol", store.RoleGuest)
+
+	id := func(name string) int64 {
+		u, err := s.GetUser(t.Context(), name)
+		if err != nil {
+			t.Fatalf("GetUser(%s): %v", name, err)
+		}
+		return u.ID
+	}
+	priv := func(g ...store.Grant) store.ProjectAccess { return store.ProjectAccess{Name: "priv", Grants: g} }
+	pub := func(g ...store.Grant) store.ProjectAccess {
+		return store.ProjectAccess{Name: "pub", Public: true, Grants: g}
+	}
+	other := func(g ...store.Grant) store.ProjectAccess { return store.ProjectAccess{Name: "other", Grants: g} }
+	direct := func(r store.Role) store.Grant { return store.Grant{Role: r} }
+	via := func(group string, r store.Role) store.Grant { return store.Grant{Role: r, Group: group} }
+	opsLower := "cn=ops,ou=groups,dc=example,dc=org"
+
+	tests := []struct {
+		name     string
+		p        store.Principal
+		projects []string
+		want     []store.ProjectAccess
+	}{
+		{name: "direct role", p: store.Principal{UserID: id("erin")}, projects: []string{"pub"},
+			want: []store.ProjectAccess{pub(direct(store.RoleProjectAdmin))}},
+		{name: "via local group", p: store.Principal{UserID: id("bob")}, projects: []string{"priv"},
+			want: []store.ProjectAccess{priv(via("devs", store.RoleMaintainer))}},
+		{name: "via DN group, case-insensitive", p: store.Principal{UserID: id("dave"), GroupDNs: []string{opsLower}},
+			projects: []string{"priv"}, want: []store.ProjectAccess{priv(via("ops", store.RoleGuest))}},
+		{name: "direct and group grants", p: store.Principal{UserID: id("alice")}, projects: []string{"priv"},
+			want: []store.ProjectAccess{priv(direct(store.RoleDeveloper), via("devs", store.RoleMaintainer))}},
+		{name: "direct, local group and DN group", p: store.Principal{UserID: id("alice"), GroupDNs: []string{"CN=OPS,OU=GROUPS,DC=EXAMPLE,DC=ORG"}},
+			projects: []string{"priv"},
+			want:     []store.ProjectAccess{priv(direct(store.RoleDeveloper), via("devs", store.RoleMaintainer), via("ops", store.RoleGuest))}},
+		{name: "group reached locally and by DN counts once",
+			p:        store.Principal{UserID: id("frank"), GroupDNs: []string{"cn=hybrid,dc=example,dc=org"}},
+			projects: []string{"other"}, want: []store.ProjectAccess{other(via("hybrid", store.RoleLimitedGuest))}},
+		{name: "public project without membership", p: store.Principal{UserID: id("dave")}, projects: []string{"pub"},
+			want: []store.ProjectAccess{pub()}},
+		{name: "missing project absent", p: store.Principal{UserID: id("alice")}, projects: []string{"nope", "pub"},
+			want: []store.ProjectAccess{pub()}},
+		{name: "unknown DN and empty DN ignored", p: store.Principal{UserID: id("dave"), GroupDNs: []string{"cn=nope", ""}},
+			projects: []string{"priv"}, want: []store.ProjectAccess{priv()}},
+		{name: "anonymous", p: store.Principal{}, projects: []string{"priv", "pub", "other", "nope"},
+			want: []store.ProjectAccess{priv(), pub(), other()}},
+		{name: "several projects at once", p: store.Principal{UserID: id("carol"), GroupDNs: []string{opsDN}},
+			projects: []string{"priv", "pub", "other"},
+			want:     []store.ProjectAccess{priv(via("ops", store.RoleGuest)), pub(), other(direct(store.RoleGuest))}},
+		{name: "duplicate names", p: store.Principal{UserID: id("erin")}, projects: []string{"pub", "pub"},
+			want: []store.ProjectAccess{pub(direct(store.RoleProjectAdmin))}},
+		{name: "names are case-sensitive", p: store.Principal{UserID: id("erin")}, projects: []string{"PUB"}},
+		{name: "no projects", p: store.Principal{UserID: id("alice")}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := s.ProjectAccess(t.Context(), tt.p, tt.projects)
+			if err != nil {
+				t.Fatalf("ProjectAccess: %v", err)
+			}
+			want := map[string]store.ProjectAccess{}
+			for _, pa := range tt.want {
+				want[pa.Name] = pa
+			}
+			eq := func(a, b store.ProjectAccess) bool {
+				return a.Name == b.Name && a.Public == b.Public && slices.Equal(a.Grants, b.Grants)
+			}
+			if got == nil || !maps.EqualFunc(got, want, eq) {
+				t.Errorf("ProjectAccess(%+v, %q) =\n  %+v\nwant\n  %+v", tt.p, tt.projects, got, want)
+			}
+		})
+	}
+}

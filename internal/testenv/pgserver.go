@@ -1,0 +1,270 @@
+package testenv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// PGBinDir holds initdb and postgres; $AUTHSERVER_TEST_PG_BIN overrides it.
+var PGBinDir = "/usr/lib/postgresql/15/bin"
+
+const startTimeout = 30 * time.Second
+
+// PGServer is a throw-away PostgreSQL server: its own data directory, trust
+// authentication, listening on 127.0.0.1 at Port, tuned for speed rather than
+// durability. Stop and Start keep the port and data directory, so a test can
+// take the database away from a running authserver and bring it back.
+type PGServer struct {
+	Dir  string // temporary directory: data/, the unix socket and postgres.log
+	Port int
+
+	mu   sync.Mutex
+	cmd  *exec.Cmd
+	done chan struct{} // closed when the running postgres process exits
+}
+
+var (
+	serversMu sync.Mutex
+	servers   []*PGServer
+)
+
+// NewPGServer starts a dedicated server for one test (for example, one whose
+// outage the test provokes), removed when the test ends. It always starts a
+// local server, even when AUTHSERVER_TEST_PG_DSN is set.
+func NewPGServer(tb testing.TB) *PGServer {
+	tb.Helper()
+	s, err := StartPGServer()
+	if err != nil {
+		tb.Fatalf("testenv: start PostgreSQL: %v", err)
+	}
+	tb.Cleanup(s.Remove)
+	return s
+}
+
+// CreateDatabase returns the DSN of a new empty database on s, dropped when
+// the test ends (if s is still running then).
+func (s *PGServer) CreateDatabase(tb testing.TB) string {
+	tb.Helper()
+	return createDatabase(tb, s.DSN("postgres"))
+}
+
+// StartPGServer initialises a data directory and starts a server on a free
+// port. As root, initdb and postgres run as the "postgres" OS user. The
+// caller must Remove it; Main removes any left over.
+func StartPGServer() (*PGServer, error) {
+	if dir := os.Getenv("AUTHSERVER_TEST_PG_BIN"); dir != "" {
+		PGBinDir = dir
+	}
+	dir, err := os.MkdirTemp("", "authserver-pg-")
+	if err != nil {
+		return nil, err
+	}
+	s := &PGServer{Dir: dir}
+	serversMu.Lock()
+	servers = append(servers, s)
+	serversMu.Unlock()
+	if err = s.initdb(); err == nil {
+		// A port can be taken between probing and binding: retry a few times.
+		for range 3 {
+			if s.Port, err = freePort(); err != nil {
+				break
+			}
+			if err = s.Start(); err == nil {
+				return s, nil
+			}
+		}
+	}
+	s.Remove() // the error carries the log
+	return nil, err
+}
+
+// DSN returns a URL for database db on s.
+func (s *PGServer) DSN(db string) string {
+	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", s.Port, db)
+}
+
+// Start (re)starts the server on its port and data directory and waits until
+// it accepts connections. The error includes the server log.
+func (s *PGServer) Start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd != nil {
+		return errors.New("postgres already running")
+	}
+	logf, err := os.OpenFile(s.logPath(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	cmd := s.command("postgres", "-D", filepath.Join(s.Dir, "data"),
+		"-c", "listen_addresses=127.0.0.1", "-p", strconv.Itoa(s.Port), "-k", s.Dir,
+		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+		"-c", "max_connections=200", "-c", "logging_collector=off")
+	cmd.Stdout, cmd.Stderr = logf, logf
+	done := make(chan struct{})
+	started := make(chan error, 1)
+	go func() {
+		// Pdeathsig is delivered when the starting OS thread exits, not the
+		// process: keep this thread alive for as long as postgres runs.
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		err := cmd.Start()
+		started <- err
+		if err == nil {
+			cmd.Wait()
+		}
+		close(done)
+	}()
+	if err := <-started; err != nil {
+		return fmt.Errorf("start postgres: %w", err)
+	}
+	s.cmd, s.done = cmd, done
+	if err := s.waitReady(); err != nil {
+		s.stopLocked()
+		return fmt.Errorf("%w\n--- postgres log ---\n%s", err, s.log())
+	}
+	return nil
+}
+
+func (s *PGServer) waitReady() error {
+	deadline := time.Now().Add(startTimeout)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		conn, err := pgx.Connect(ctx, s.DSN("postgres"))
+		if err == nil {
+			conn.Close(ctx)
+			cancel()
+			return nil
+		}
+		cancel()
+		select {
+		case <-s.done:
+			return fmt.Errorf("postgres exited on start (port %d)", s.Port)
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("postgres not ready after %v: %w", startTimeout, err)
+		}
+	}
+}
+
+// Stop shuts the server down (fast shutdown: open sessions are cut) and
+// waits for it to exit. Stopping a stopped server does nothing.
+func (s *PGServer) Stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stopLocked()
+}
+
+func (s *PGServer) stopLocked() {
+	if s.cmd == nil {
+		return
+	}
+	s.cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-s.done:
+	case <-time.After(30 * time.Second):
+		s.cmd.Process.Kill()
+		<-s.done
+	}
+	s.cmd, s.done = nil, nil
+}
+
+// Remove stops the server and deletes its directory.
+func (s *PGServer) Remove() {
+	s.Stop()
+	os.RemoveAll(s.Dir)
+}
+
+func stopAll() {
+	serversMu.Lock()
+	defer serversMu.Unlock()
+	for _, s := range servers {
+		s.Remove()
+	}
+	servers = nil
+}
+
+func (s *PGServer) initdb() error {
+	if err := s.chown(s.Dir); err != nil {
+		return err
+	}
+	cmd := s.command("initdb", "-D", filepath.Join(s.Dir, "data"), "-U", "postgres",
+		"-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("initdb: %w\n%s", err, out)
+	}
+	return nil
+}
+
+// command builds a PostgreSQL command that runs as the postgres OS user when
+// we are root (PostgreSQL refuses to run as root).
+func (s *PGServer) command(name string, args ...string) *exec.Cmd {
+	cmd := exec.Command(filepath.Join(PGBinDir, name), args...)
+	cmd.Dir = s.Dir
+	cmd.Env = append(os.Environ(), "LC_ALL=C")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGQUIT}
+	if uid, gid, ok := postgresUser(); ok {
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uid, Gid: gid}
+	}
+	return cmd
+}
+
+// chown gives dir to the postgres user when running as root.
+func (s *PGServer) chown(dir string) error {
+	uid, gid, ok := postgresUser()
+	if !ok {
+		return nil
+	}
+	if err := os.Chown(dir, int(uid), int(gid)); err != nil {
+		return fmt.Errorf("chown %s: %w", dir, err)
+	}
+	return nil
+}
+
+// postgresUser returns the postgres user's ids when we run as root.
+func postgresUser() (uid, gid uint32, ok bool) {
+	if os.Geteuid() != 0 {
+		return 0, 0, false
+	}
+	u, err := user.Lookup("postgres")
+	if err != nil {
+		return 0, 0, false
+	}
+	id, _ := strconv.Atoi(u.Uid)
+	g, _ := strconv.Atoi(u.Gid)
+	return uint32(id), uint32(g), true
+}
+
+func (s *PGServer) logPath() string { return filepath.Join(s.Dir, "postgres.log") }
+
+func (s *PGServer) log() string {
+	b, err := os.ReadFile(s.logPath())
+	if err != nil {
+		return err.Error()
+	}
+	return string(b)
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
