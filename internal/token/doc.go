@@ -1,0 +1,2 @@
+// Package token signs the registry's JWTs and publishes their keys.
+package token

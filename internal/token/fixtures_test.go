@@ -1,0 +1,180 @@
+package token
+
+import (
+	"crypto"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	josejwt "github.com/go-jose/go-jose/v4/jwt"
+)
+
+// Keys are expensive (RSA); tests share one per algorithm.
+var (
+	keysMu sync.Mutex
+	keys   = map[string]crypto.Signer{}
+)
+
+func testKey(t testing.TB, alg string) crypto.Signer {
+	t.Helper()
+	keysMu.Lock()
+	defer keysMu.Unlock()
+	if k, ok := keys[alg]; ok {
+		return k
+	}
+	k, err := newKey(alg, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys[alg] = k
+	return k
+}
+
+// freshKey generates a key not shared with other tests.
+func freshKey(t testing.TB, alg string) crypto.Signer {
+	t.Helper()
+	k, err := newKey(alg, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func selfSigned(t testing.TB, key crypto.Signer) *x509.Certificate {
+	t.Helper()
+	c, err := SelfSignedCertificate(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// issueCert signs a certificate for pub with parent/parentKey (a CA).
+func issueCert(t testing.TB, cn string, pub crypto.PublicKey, isCA bool, parent *x509.Certificate, parentKey crypto.Signer, notAfter time.Time) *x509.Certificate {
+	t.Helper()
+	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               pkix.Name{CommonName: cn},
+		NotBefore:             time.Now().Add(-2 * time.Hour),
+		NotAfter:              notAfter,
+		KeyUsage:              x509.KeyUsageDigitalSignature,
+		BasicConstraintsValid: true,
+		IsCA:                  isCA,
+	}
+	if isCA {
+		tmpl.KeyUsage |= x509.KeyUsageCertSign
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, parentKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// testChain returns root, intermediate and a leaf certificate for leafKey.
+func testChain(t testing.TB, leafKey crypto.Signer) (root, inter, leaf *x509.Certificate) {
+	t.Helper()
+	rootKey, interKey := testKey(t, ES256), freshKey(t, ES256)
+	far := time.Now().Add(24 * time.Hour)
+	rootTmpl := issueCertSelf(t, "test root", rootKey, far)
+	inter = issueCert(t, "test intermediate", interKey.Public(), true, rootTmpl, rootKey, far)
+	leaf = issueCert(t, "test leaf", leafKey.Public(), false, inter, interKey, far)
+	return rootTmpl, inter, leaf
+}
+
+func issueCertSelf(t testing.TB, cn string, key crypto.Signer, notAfter time.Time) *x509.Certificate {
+	t.Helper()
+	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               pkix.Name{CommonName: cn},
+		NotBefore:             time.Now().Add(-2 * time.Hour),
+		NotAfter:              notAfter,
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func mustSigner(t testing.TB, key crypto.Signer, certs []*x509.Certificate, mode string) *Signer {
+	t.Helper()
+	s, err := NewSignerFromKey(key, certs, mode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func writeFile(t testing.TB, dir, name string, data []byte) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func pemBytes(typ string, der []byte) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
+}
+
+// segment decodes part i (0 header, 1 payload) of a compact JWS into raw
+// JSON members.
+func segment(t testing.TB, raw string, i int) map[string]json.RawMessage {
+	t.Helper()
+	parts := strings.Split(raw, ".")
+	if len(parts) != 3 {
+		t.Fatalf("token has %d parts, want 3", len(parts))
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[i])
+	if err != nil {
+		t.Fatalf("segment %d: %v", i, err)
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("segment %d: %v", i, err)
+	}
+	return m
+}
+
+// verifyWith checks raw's signature with the signer whose kid the header
+// names (go-jose, the library registry 3.x verifies with).
+func verifyWith(raw string, signers ...*Signer) error {
+	tok, err := josejwt.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.ES384, jose.ES512})
+	if err != nil {
+		return err
+	}
+	for _, s := range signers {
+		if s.KID() == tok.Headers[0].KeyID {
+			var m map[string]any
+			return tok.Claims(s.PublicKey(), &m)
+		}
+	}
+	return fmt.Errorf("token signed with unknown kid %q", tok.Headers[0].KeyID)
+}

@@ -1,0 +1,161 @@
+package token
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+)
+
+// Token lifetime bounds.
+const (
+	// DefaultLifetime is used when NewIssuer gets a lifetime <= 0. It is
+	// Harbor's default token expiration.
+	DefaultLifetime = 30 * time.Minute
+	// MinLifetime is the shortest lifetime issued: clients expect
+	// expires_in >= 60.
+	MinLifetime = 60 * time.Second
+)
+
+// ResourceActions is one entry of the token's `access` claim: the actions
+// granted on one resource, e.g. {repository, library/alpine, [pull push]}.
+// It never carries a scope class: registries do not expect one.
+type ResourceActions struct {
+	// Type is "repository" or "registry".
+	Type string `json:"type"`
+	// Name is the repository name (possibly with a host:port/ prefix) or
+	// "catalog".
+	Name string `json:"name"`
+	// Actions are the granted actions; nil is encoded as [].
+	Actions []string `json:"actions"`
+}
+
+// Token is a signed JWT and its validity window.
+type Token struct {
+	// Raw is the compact JWS, the value of the response's token and
+	// access_token fields.
+	Raw string
+	// ID is the jti claim, for the audit log.
+	ID string
+	// IssuedAt is the iat claim (whole seconds, UTC).
+	IssuedAt time.Time
+	// ExpiresAt is the exp claim (whole seconds, UTC).
+	ExpiresAt time.Time
+}
+
+// ExpiresIn returns the lifetime in whole seconds: the response's
+// expires_in.
+func (t Token) ExpiresIn() int { return int(t.ExpiresAt.Sub(t.IssuedAt) / time.Second) }
+
+// claims is the exact JWT payload: numeric dates are int64 so they always
+// marshal as JSON integers, aud is a single string (registry 2.8 rejects an
+// array), access is never null.
+type claims struct {
+	Iss    string            `json:"iss"`
+	Sub    string            `json:"sub"`
+	Aud    string            `json:"aud"`
+	Exp    int64             `json:"exp"`
+	Nbf    int64             `json:"nbf"`
+	Iat    int64             `json:"iat"`
+	Jti    string            `json:"jti"`
+	Access []ResourceActions `json:"access"`
+}
+
+// Issuer mints registry tokens for one issuer name and one service
+// (audience). It is safe for concurrent use; SetSigner swaps the key at
+// runtime (rotation) without disturbing Issue calls in flight.
+type Issuer struct {
+	signer   atomic.Pointer[Signer]
+	issuer   string
+	service  string
+	lifetime time.Duration
+}
+
+// NewIssuer returns an Issuer signing with signer. issuer must equal the
+// registry's auth.token.issuer and service its auth.token.service (the aud
+// claim). lifetime is truncated to whole seconds; <= 0 means
+// DefaultLifetime and anything shorter than MinLifetime is raised to it
+// (configuration validation should reject such values before this point).
+func NewIssuer(signer *Signer, issuer, service string, lifetime time.Duration) *Issuer {
+	lifetime = lifetime.Truncate(time.Second)
+	switch {
+	case lifetime <= 0:
+		lifetime = DefaultLifetime
+	case lifetime < MinLifetime:
+		lifetime = MinLifetime
+	}
+	i := &Issuer{issuer: issuer, service: service, lifetime: lifetime}
+	i.signer.Store(signer)
+	return i
+}
+
+// SetSigner replaces the signing key; tokens issued afterwards use it.
+// Tokens already issued stay valid as long as the registry still trusts the
+// old key (keep its certificate in the rootcertbundle / JWKS until they
+// expire).
+func (i *Issuer) SetSigner(s *Signer) { i.signer.Store(s) }
+
+// Signer returns the current signer.
+func (i *Issuer) Signer() *Signer { return i.signer.Load() }
+
+// Issuer returns the iss claim.
+func (i *Issuer) Issuer() string { return i.issuer }
+
+// Service returns the aud claim: the registry's service name.
+func (i *Issuer) Service() string { return i.service }
+
+// Lifetime returns the validity of issued tokens (exp - iat).
+func (i *Issuer) Lifetime() time.Duration { return i.lifetime }
+
+// Issue signs a token for subject ("" for anonymous) granting access (nil or
+// empty for a login token). Entries are copied as given: merging and
+// filtering are the caller's job.
+func (i *Issuer) Issue(subject string, access []ResourceActions) (Token, error) {
+	s := i.signer.Load()
+	if s == nil {
+		return Token{}, errors.New("token: issue: no signer configured")
+	}
+	jti, err := newJTI()
+	if err != nil {
+		return Token{}, err
+	}
+	iat := time.Now().UTC().Truncate(time.Second)
+	exp := iat.Add(i.lifetime)
+	c := claims{
+		Iss:    i.issuer,
+		Sub:    subject,
+		Aud:    i.service,
+		Exp:    exp.Unix(),
+		Nbf:    iat.Unix(),
+		Iat:    iat.Unix(),
+		Jti:    jti,
+		Access: make([]ResourceActions, 0, len(access)),
+	}
+	for _, ra := range access {
+		if ra.Actions == nil {
+			ra.Actions = []string{}
+		}
+		c.Access = append(c.Access, ra)
+	}
+	payload, err := json.Marshal(c)
+	if err != nil {
+		return Token{}, fmt.Errorf("token: encode claims: %w", err)
+	}
+	raw, err := s.Sign(payload)
+	if err != nil {
+		return Token{}, err
+	}
+	return Token{Raw: raw, ID: jti, IssuedAt: iat, ExpiresAt: exp}, nil
+}
+
+// newJTI returns 128 random bits, base64url without padding (22 chars).
+func newJTI() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("token: jti: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+}

@@ -1,0 +1,164 @@
+package token
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/asn1"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"time"
+)
+
+// Signer holds one signing key and everything derived from it: the JWS
+// algorithm, the kid, the optional certificate chain and the encoded JOSE
+// header. A Signer is immutable and safe for concurrent use; rotating keys
+// means building a new Signer and handing it to Issuer.SetSigner.
+type Signer struct {
+	key     crypto.Signer
+	alg     string
+	kidMode string
+	kid     string
+	certs   []*x509.Certificate
+	jwk     JWK
+	header  string // base64url of the JOSE header, with the trailing "."
+}
+
+// jwsHeader is the JOSE header of every token, in this field order.
+type jwsHeader struct {
+	Typ string   `json:"typ"`
+	Alg string   `json:"alg"`
+	Kid string   `json:"kid"`
+	X5c []string `json:"x5c,omitempty"`
+}
+
+// NewSigner loads the PEM private key at keyPath and, when certPath is not
+// empty, the PEM certificate chain at certPath (leaf first; it must hold the
+// key's public key and be currently valid).
+//
+// kidMode is KIDThumbprint (or "": registry 3.x) or KIDLibtrust (registry
+// 2.x). The header always carries typ "JWT", alg and kid; it carries x5c
+// (standard base64 DER of every certificate of the chain) when a certificate
+// is configured. Note that registry 3.x rejects a token whose x5c chain does
+// not verify against its rootcertbundle, without falling back to kid: for a
+// registry configured with only a jwks file, configure no certificate here.
+func NewSigner(keyPath, certPath, kidMode string) (*Signer, error) {
+	key, err := LoadPrivateKey(keyPath)
+	if err != nil {
+		return nil, err
+	}
+	var certs []*x509.Certificate
+	if certPath != "" {
+		if certs, err = LoadCertificates(certPath); err != nil {
+			return nil, err
+		}
+	}
+	s, err := NewSignerFromKey(key, certs, kidMode)
+	if err != nil {
+		if certPath != "" {
+			return nil, fmt.Errorf("%w (key %s, certificate %s)", err, keyPath, certPath)
+		}
+		return nil, fmt.Errorf("%w (key %s)", err, keyPath)
+	}
+	return s, nil
+}
+
+// NewSignerFromKey is NewSigner for a key and chain already in memory (or a
+// crypto.Signer backed by an HSM/KMS). certs may be empty.
+func NewSignerFromKey(key crypto.Signer, certs []*x509.Certificate, kidMode string) (*Signer, error) {
+	if key == nil {
+		return nil, errors.New("token: new signer: nil key")
+	}
+	alg, err := algorithmFor(key.Public())
+	if err != nil {
+		return nil, err
+	}
+	if err := checkChain(key, certs, time.Now()); err != nil {
+		return nil, err
+	}
+	if kidMode == "" {
+		kidMode = KIDThumbprint
+	}
+	kid, err := KIDFor(key.Public(), kidMode)
+	if err != nil {
+		return nil, err
+	}
+	jwk, err := NewJWK(key.Public(), kid, certs)
+	if err != nil {
+		return nil, err
+	}
+	h := jwsHeader{Typ: "JWT", Alg: alg, Kid: kid}
+	for _, c := range certs {
+		h.X5c = append(h.X5c, base64.StdEncoding.EncodeToString(c.Raw))
+	}
+	hj, err := json.Marshal(h)
+	if err != nil {
+		return nil, fmt.Errorf("token: encode header: %w", err)
+	}
+	return &Signer{
+		key:     key,
+		alg:     alg,
+		kidMode: kidMode,
+		kid:     kid,
+		certs:   append([]*x509.Certificate(nil), certs...),
+		jwk:     jwk,
+		header:  b64u(hj) + ".",
+	}, nil
+}
+
+// KID returns the kid the tokens carry (thumbprint or libtrust, per mode).
+func (s *Signer) KID() string { return s.kid }
+
+// KIDMode returns KIDThumbprint or KIDLibtrust.
+func (s *Signer) KIDMode() string { return s.kidMode }
+
+// Algorithm returns the JWS algorithm: RS256, ES256, ES384 or ES512.
+func (s *Signer) Algorithm() string { return s.alg }
+
+// PublicKey returns the public half of the signing key.
+func (s *Signer) PublicKey() crypto.PublicKey { return s.key.Public() }
+
+// Certificates returns the configured chain, leaf first (nil when none).
+// The slice is a copy; the certificates must not be modified.
+func (s *Signer) Certificates() []*x509.Certificate {
+	return append([]*x509.Certificate(nil), s.certs...)
+}
+
+// Sign returns the compact JWS of payload (raw JSON claims) under this
+// signer's header: header.payload.signature, all base64url.
+func (s *Signer) Sign(payload []byte) (string, error) {
+	signingInput := s.header + b64u(payload)
+	h := hashFor(s.alg)
+	hw := h.New()
+	hw.Write([]byte(signingInput))
+	sig, err := s.key.Sign(rand.Reader, hw.Sum(nil), h)
+	if err != nil {
+		return "", fmt.Errorf("token: sign: %w", err)
+	}
+	if pub, ok := s.key.Public().(*ecdsa.PublicKey); ok {
+		// crypto.Signer returns ASN.1 DER; JWS wants R || S, each padded.
+		if sig, err = ecdsaJWS(sig, (pub.Curve.Params().BitSize+7)/8); err != nil {
+			return "", err
+		}
+	}
+	return signingInput + "." + b64u(sig), nil
+}
+
+func ecdsaJWS(der []byte, size int) ([]byte, error) {
+	var rs struct{ R, S *big.Int }
+	rest, err := asn1.Unmarshal(der, &rs)
+	if err != nil {
+		return nil, fmt.Errorf("token: sign: decode ECDSA signature: %w", err)
+	}
+	if len(rest) != 0 || rs.R.BitLen() > 8*size || rs.S.BitLen() > 8*size {
+		return nil, errors.New("token: sign: malformed ECDSA signature")
+	}
+	out := make([]byte, 2*size)
+	rs.R.FillBytes(out[:size])
+	rs.S.FillBytes(out[size:])
+	return out, nil
+}
