@@ -1,0 +1,192 @@
+// Command authserver is a token authentication server for Docker and OCI registries.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/authserver/authserver/internal/config"
+	"github.com/authserver/authserver/internal/store"
+	"github.com/authserver/authserver/internal/store/postgres"
+	"github.com/authserver/authserver/internal/store/sqlite"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// app holds what every command shares: the flags of the root command.
+type app struct {
+	configPath string
+	output     string
+	stdin      io.Reader
+	stdout     io.Writer
+	stderr     io.Writer
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	a := &app{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}
+	if err := a.root().ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "authserver:", err)
+		os.Exit(1)
+	}
+}
+
+func (a *app) root() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "authserver",
+		Short:         "Token authentication server for Docker and OCI registries",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVar(&a.configPath, "config", "", "config file (default $"+config.EnvFile+", else the embedded default)")
+	root.SetIn(a.stdin)
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
+	root.AddCommand(
+		a.serveCmd(), a.keygenCmd(), a.registryConfigCmd(), a.migrateCmd(),
+		a.userCmd(), a.groupCmd(), a.projectCmd(), a.memberCmd(), a.explainCmd(),
+		a.versionCmd(),
+	)
+	return root
+}
+
+// loadConfig reads --config, else $AUTHSERVER_CONFIG, else the defaults.
+func (a *app) loadConfig() (config.Config, error) {
+	path := a.configPath
+	if path == "" {
+		path = os.Getenv(config.EnvFile)
+	}
+	return config.Load(path)
+}
+
+// migrator is a store that can bring its schema up to date.
+type migrator interface {
+	store.Store
+	Migrate(ctx context.Context) error
+}
+
+// backends maps storage.driver to its constructor.
+var backends = map[string]func(ctx context.Context, dsn string) (migrator, error){
+	"sqlite":   func(ctx context.Context, dsn string) (migrator, error) { return sqlite.Open(ctx, dsn) },
+	"postgres": func(ctx context.Context, dsn string) (migrator, error) { return postgres.Open(ctx, dsn) },
+}
+
+// openStore opens the configured store and applies pending migrations, so
+// admin commands work on a fresh database too.
+func openStore(ctx context.Context, cfg config.Config) (store.Store, error) {
+	open, ok := backends[cfg.Storage.Driver]
+	if !ok {
+		return nil, fmt.Errorf("unknown storage driver %q", cfg.Storage.Driver)
+	}
+	st, err := open(ctx, cfg.Storage.DSN)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+// withStore loads the config, opens the store and runs fn.
+func (a *app) withStore(cmd *cobra.Command, fn func(ctx context.Context, cfg config.Config, st store.Store) error) error {
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return err
+	}
+	st, err := openStore(cmd.Context(), cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return fn(cmd.Context(), cfg, st)
+}
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.Log.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.Log.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// addOutputFlag adds --output table|json to a listing command.
+func (a *app) addOutputFlag(cmd *cobra.Command) {
+	cmd.Flags().StringVarP(&a.output, "output", "o", "table", "output format: table or json")
+}
+
+// printList prints rows as an aligned table, or items as JSON.
+func (a *app) printList(header []string, rows [][]string, items any) error {
+	switch a.output {
+	case "json":
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(items)
+	case "table", "":
+		tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, strings.Join(header, "\t"))
+		for _, r := range rows {
+			fmt.Fprintln(tw, strings.Join(r, "\t"))
+		}
+		return tw.Flush()
+	default:
+		return fmt.Errorf("--output %q: want table or json", a.output)
+	}
+}
+
+func (a *app) versionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fmt.Fprintf(a.stdout, "authserver %s (%s)\n", buildVersion(), goVersion())
+			return nil
+		},
+	}
+}
+
+func buildVersion() string {
+	if version != "dev" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return version
+}
+
+func goVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		return bi.GoVersion
+	}
+	return "unknown"
+}
+
+// notFound rewrites store.ErrNotFound into a message naming the thing.
+func notFound(err error, what string) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("%s not found", what)
+	}
+	if errors.Is(err, store.ErrAlreadyExists) {
+		return fmt.Errorf("%s already exists", what)
+	}
+	return err
+}

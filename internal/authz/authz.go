@@ -1,0 +1,193 @@
+package authz
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/authserver/authserver/internal/store"
+)
+
+// Subject is whoever asks, as the authorizer needs it.
+type Subject struct {
+	// Anonymous is true when no credentials were given.
+	Anonymous bool
+	// Name is the login name (empty for anonymous).
+	Name string
+	// UserID is the store ID of a user (0 for anonymous).
+	UserID int64
+	// Admin makes the subject a sysadmin: every action on every repository,
+	// and the only subjects that get registry:catalog:*.
+	Admin bool
+	// GroupDNs are LDAP groups the directory says the user is in.
+	GroupDNs []string
+}
+
+// Decision is what one requested scope gets, and why.
+type Decision struct {
+	Scope   Scope    // as requested
+	Granted []string // requested ∩ allowed, in request order; "*" only when all of pull, push, delete are allowed
+	Reasons []string // human-readable grounds, for explain and debug logs
+}
+
+// Authorizer decides with Harbor's project model.
+type Authorizer struct {
+	access store.Access
+}
+
+// New returns an Authorizer reading memberships from a.
+func New(a store.Access) *Authorizer { return &Authorizer{access: a} }
+
+// RoleActions maps a project role to the repository actions it allows.
+func RoleActions(r store.Role) []string {
+	switch r {
+	case store.RoleProjectAdmin, store.RoleMaintainer:
+		return []string{ActionPull, ActionPush, ActionDelete}
+	case store.RoleDeveloper:
+		return []string{ActionPull, ActionPush}
+	case store.RoleGuest, store.RoleLimitedGuest:
+		return []string{ActionPull}
+	}
+	return nil
+}
+
+// ProjectOf returns the project of a repository name: its first path
+// component, after any host[:port] prefix. ok is false for one-component
+// names, which belong to no project.
+func ProjectOf(repo string) (project string, ok bool) {
+	first, rest, found := strings.Cut(repo, "/")
+	if found && (strings.Contains(first, ":") || first == "localhost") {
+		first, rest, found = strings.Cut(rest, "/")
+	}
+	if !found || first == "" || rest == "" {
+		return "", false
+	}
+	return first, true
+}
+
+// Authorize decides every scope with one store query. Missing permission is
+// never an error: the decision's Granted list is simply shorter, possibly
+// empty. An error means the store failed.
+func (a *Authorizer) Authorize(ctx context.Context, subj Subject, scopes []Scope) ([]Decision, error) {
+	var projects []string
+	seen := map[string]bool{}
+	if !subj.Admin {
+		for _, s := range scopes {
+			if s.Type != TypeRepository {
+				continue
+			}
+			if p, ok := ProjectOf(s.Name); ok && !seen[p] {
+				seen[p] = true
+				projects = append(projects, p)
+			}
+		}
+	}
+	var access map[string]store.ProjectAccess
+	if len(projects) > 0 {
+		var err error
+		access, err = a.access.ProjectAccess(ctx, store.Principal{UserID: subj.UserID, GroupDNs: subj.GroupDNs}, projects)
+		if err != nil {
+			return nil, fmt.Errorf("authorize: %w", err)
+		}
+	}
+	out := make([]Decision, len(scopes))
+	for i, s := range scopes {
+		allowed, reasons := allowedActions(subj, s, access)
+		out[i] = Decision{Scope: s, Granted: intersect(s.Actions, allowed), Reasons: reasons}
+	}
+	return out, nil
+}
+
+// allowedActions is what subj may do on the resource of s, and why.
+func allowedActions(subj Subject, s Scope, access map[string]store.ProjectAccess) (map[string]bool, []string) {
+	switch s.Type {
+	case TypeRegistry:
+		if s.Name != "catalog" {
+			return nil, []string{"unknown registry resource " + s.Name}
+		}
+		if subj.Admin {
+			return set(ActionAll), []string{"sysadmin"}
+		}
+		return nil, []string{"only sysadmins may list the catalog"}
+	case TypeRepository:
+	default:
+		return nil, []string{"unknown resource type " + s.Type}
+	}
+	if subj.Admin {
+		return set(ActionPull, ActionPush, ActionDelete), []string{"sysadmin"}
+	}
+	project, ok := ProjectOf(s.Name)
+	if !ok {
+		return nil, []string{"repository " + s.Name + " is in no project: only sysadmins may use it"}
+	}
+	pa, exists := access[project]
+	if !exists {
+		return nil, []string{"project " + project + " does not exist"}
+	}
+	allowed := map[string]bool{}
+	var reasons []string
+	if pa.Public {
+		allowed[ActionPull] = true
+		reasons = append(reasons, "project "+project+" is public (pull)")
+	}
+	for _, g := range pa.Grants {
+		acts := RoleActions(g.Role)
+		for _, act := range acts {
+			allowed[act] = true
+		}
+		via := "directly"
+		if g.Group != "" {
+			via = "through group " + g.Group
+		}
+		reasons = append(reasons, fmt.Sprintf("role %s in project %s %s (%s)", g.Role, project, via, strings.Join(acts, ",")))
+	}
+	if len(reasons) == 0 {
+		if subj.Anonymous {
+			reasons = append(reasons, "project "+project+" is private and the request is anonymous")
+		} else {
+			reasons = append(reasons, subj.Name+" is not a member of project "+project)
+		}
+	}
+	return allowed, reasons
+}
+
+// intersect returns the requested actions that are allowed, in request
+// order. A requested "*" stands for pull, push and delete: it is granted as
+// "*" only when all three are allowed, otherwise as the allowed ones listed.
+func intersect(requested []string, allowed map[string]bool) []string {
+	granted := []string{}
+	if allowed[ActionAll] {
+		// Only registry:catalog:* grants a literal "*".
+		for _, r := range requested {
+			if r == ActionAll {
+				return []string{ActionAll}
+			}
+		}
+		return granted
+	}
+	for _, r := range requested {
+		if r == ActionAll {
+			if allowed[ActionPull] && allowed[ActionPush] && allowed[ActionDelete] {
+				return []string{ActionAll}
+			}
+			for _, a := range []string{ActionPull, ActionPush, ActionDelete} {
+				if allowed[a] {
+					granted = appendUnique(granted, a)
+				}
+			}
+			continue
+		}
+		if allowed[r] {
+			granted = appendUnique(granted, r)
+		}
+	}
+	return granted
+}
+
+func set(items ...string) map[string]bool {
+	m := make(map[string]bool, len(items))
+	for _, it := range items {
+		m[it] = true
+	}
+	return m
+}

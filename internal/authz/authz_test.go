@@ -1,0 +1,175 @@
+package authz
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"testing"
+
+	"github.com/authserver/authserver/internal/store"
+)
+
+// fakeAccess answers ProjectAccess from a fixed table, for unit tests of the
+// decision logic; the real query is tested by the store conformance suite.
+type fakeAccess struct {
+	projects map[string]store.ProjectAccess // by project, for user 1
+	public   map[string]bool
+	calls    int
+	err      error
+}
+
+func (f *fakeAccess) ProjectAccess(_ context.Context, p store.Principal, names []string) (map[string]store.ProjectAccess, error) {
+	f.calls++
+	if f.err != nil {
+		return nil, f.err
+	}
+	out := map[string]store.ProjectAccess{}
+	for _, n := range names {
+		pa, ok := f.projects[n]
+		if !ok {
+			continue
+		}
+		if p.UserID != 1 {
+			pa.Grants = nil
+		}
+		out[n] = pa
+	}
+	return out, nil
+}
+
+func TestRoleActions(t *testing.T) {
+	tests := []struct {
+		name string
+		role store.Role
+		want []string
+	}{
+		{"projectAdmin", store.RoleProjectAdmin, []string{"pull", "push", "delete"}},
+		{"maintainer", store.RoleMaintainer, []string{"pull", "push", "delete"}},
+		{"developer", store.RoleDeveloper, []string{"pull", "push"}},
+		{"guest", store.RoleGuest, []string{"pull"}},
+		{"limitedGuest", store.RoleLimitedGuest, []string{"pull"}},
+		{"unknown", store.Role("owner"), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := RoleActions(tt.role); !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestProjectOf(t *testing.T) {
+	tests := []struct {
+		name, repo, project string
+		ok                  bool
+	}{
+		{"two parts", "team/app", "team", true},
+		{"deep", "team/a/b/c", "team", true},
+		{"one part", "busybox", "", false},
+		{"host prefix", "localhost:5000/team/app", "team", true},
+		{"localhost prefix", "localhost/team/app", "team", true},
+		{"host prefix one part", "localhost:5000/busybox", "", false},
+		{"empty component", "/app", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, ok := ProjectOf(tt.repo)
+			if p != tt.project || ok != tt.ok {
+				t.Fatalf("ProjectOf(%q) = %q, %v", tt.repo, p, ok)
+			}
+		})
+	}
+}
+
+func TestAuthorize(t *testing.T) {
+	access := &fakeAccess{projects: map[string]store.ProjectAccess{
+		"dev":     {Name: "dev", Grants: []store.Grant{{Role: store.RoleDeveloper}}},
+		"guest":   {Name: "guest", Grants: []store.Grant{{Role: store.RoleGuest}}},
+		"admin":   {Name: "admin", Grants: []store.Grant{{Role: store.RoleProjectAdmin}}},
+		"viagrp":  {Name: "viagrp", Grants: []store.Grant{{Role: store.RoleMaintainer, Group: "ops"}}},
+		"public":  {Name: "public", Public: true},
+		"pubdev":  {Name: "pubdev", Public: true, Grants: []store.Grant{{Role: store.RoleDeveloper}}},
+		"private": {Name: "private"},
+	}}
+	user := Subject{Name: "alice", UserID: 1}
+	other := Subject{Name: "bob", UserID: 2}
+	anon := Subject{Anonymous: true}
+	admin := Subject{Name: "root", UserID: 3, Admin: true}
+	tests := []struct {
+		name  string
+		subj  Subject
+		scope string
+		want  []string
+	}{
+		{"developer pull push", user, "repository:dev/app:pull,push", []string{"pull", "push"}},
+		{"developer no delete", user, "repository:dev/app:delete", []string{}},
+		{"developer star is subset", user, "repository:dev/app:*", []string{"pull", "push"}},
+		{"guest pull only", user, "repository:guest/app:pull,push", []string{"pull"}},
+		{"projectAdmin star", user, "repository:admin/app:*", []string{"*"}},
+		{"projectAdmin listed", user, "repository:admin/app:delete,pull", []string{"delete", "pull"}},
+		{"group maintainer", user, "repository:viagrp/x:push,delete", []string{"push", "delete"}},
+		{"public pull for anonymous", anon, "repository:public/app:pull,push", []string{"pull"}},
+		{"public pull for non-member", other, "repository:public/app:pull", []string{"pull"}},
+		{"public plus role", user, "repository:pubdev/app:pull,push", []string{"pull", "push"}},
+		{"private refused to anonymous", anon, "repository:private/app:pull", []string{}},
+		{"non-member refused", other, "repository:dev/app:pull", []string{}},
+		{"missing project", user, "repository:nope/app:pull", []string{}},
+		{"one component refused", user, "repository:busybox:pull", []string{}},
+		{"one component sysadmin", admin, "repository:busybox:pull,push", []string{"pull", "push"}},
+		{"sysadmin star", admin, "repository:any/thing:*", []string{"*"}},
+		{"catalog sysadmin", admin, "registry:catalog:*", []string{"*"}},
+		{"catalog user", user, "registry:catalog:*", []string{}},
+		{"catalog anonymous", anon, "registry:catalog:*", []string{}},
+		{"unknown registry resource", admin, "registry:other:*", []string{}},
+		{"unknown type", admin, "plugin:x:pull", []string{}},
+		{"unknown action", user, "repository:dev/app:pull,metadata", []string{"pull"}},
+		{"host prefix", user, "repository:localhost:5000/dev/app:push", []string{"push"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			scopes, err := ParseScopes([]string{tt.scope})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ds, err := New(access).Authorize(context.Background(), tt.subj, scopes)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ds) != 1 || !reflect.DeepEqual(ds[0].Granted, tt.want) {
+				t.Fatalf("granted %v, want %v (reasons %v)", ds[0].Granted, tt.want, ds[0].Reasons)
+			}
+			if len(ds[0].Reasons) == 0 {
+				t.Fatal("no reason given")
+			}
+		})
+	}
+}
+
+func TestAuthorizeOneQuery(t *testing.T) {
+	access := &fakeAccess{projects: map[string]store.ProjectAccess{}}
+	scopes, _ := ParseScopes([]string{"repository:a/x:pull repository:b/y:pull repository:a/z:push registry:catalog:*"})
+	if _, err := New(access).Authorize(context.Background(), Subject{UserID: 1}, scopes); err != nil {
+		t.Fatal(err)
+	}
+	if access.calls != 1 {
+		t.Fatalf("%d store calls, want 1", access.calls)
+	}
+	// A sysadmin needs no lookup at all.
+	access.calls = 0
+	if _, err := New(access).Authorize(context.Background(), Subject{UserID: 3, Admin: true}, scopes); err != nil {
+		t.Fatal(err)
+	}
+	if access.calls != 0 {
+		t.Fatalf("%d store calls for a sysadmin, want 0", access.calls)
+	}
+}
+
+func TestAuthorizeStoreError(t *testing.T) {
+	down := errors.New("connection refused")
+	scopes, _ := ParseScopes([]string{"repository:a/x:pull"})
+	_, err := New(&fakeAccess{err: down}).Authorize(context.Background(), Subject{UserID: 1}, scopes)
+	if !errors.Is(err, down) {
+		t.Fatalf("err = %v, want the store's error", err)
+	}
+}

@@ -1,0 +1,120 @@
+package authz
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestParseScopes(t *testing.T) {
+	tests := []struct {
+		name   string
+		values []string
+		want   []Scope
+		err    error
+	}{
+		{name: "none", values: nil, want: nil},
+		{name: "empty values ignored", values: []string{"", "  "}, want: nil},
+		{name: "one", values: []string{"repository:team/app:pull"},
+			want: []Scope{{"repository", "team/app", []string{"pull"}}}},
+		{name: "several actions", values: []string{"repository:team/app:pull,push"},
+			want: []Scope{{"repository", "team/app", []string{"pull", "push"}}}},
+		{name: "repeated values", values: []string{"repository:a/b:pull", "repository:c/d:push"},
+			want: []Scope{{"repository", "a/b", []string{"pull"}}, {"repository", "c/d", []string{"push"}}}},
+		{name: "space joined", values: []string{"repository:a/b:pull repository:c/d:push"},
+			want: []Scope{{"repository", "a/b", []string{"pull"}}, {"repository", "c/d", []string{"push"}}}},
+		{name: "duplicates merged", values: []string{"repository:a/b:pull", "repository:a/b:push,pull", "repository:a/b:pull"},
+			want: []Scope{{"repository", "a/b", []string{"pull", "push"}}}},
+		{name: "host and port in name", values: []string{"repository:localhost:5000/team/app:pull"},
+			want: []Scope{{"repository", "localhost:5000/team/app", []string{"pull"}}}},
+		{name: "class dropped", values: []string{"repository(plugin):team/app:pull"},
+			want: []Scope{{"repository", "team/app", []string{"pull"}}}},
+		{name: "catalog", values: []string{"registry:catalog:*"},
+			want: []Scope{{"registry", "catalog", []string{"*"}}}},
+		{name: "empty action skipped", values: []string{"repository:a/b:pull,,push"},
+			want: []Scope{{"repository", "a/b", []string{"pull", "push"}}}},
+		{name: "unknown type parses", values: []string{"plugin:x:y"},
+			want: []Scope{{"plugin", "x", []string{"y"}}}},
+		{name: "no colon", values: []string{"repository"}, err: ErrMalformedScope},
+		{name: "one colon", values: []string{"repository:a/b"}, err: ErrMalformedScope},
+		{name: "empty name", values: []string{"repository::pull"}, err: ErrMalformedScope},
+		{name: "empty type", values: []string{":a/b:pull"}, err: ErrMalformedScope},
+		{name: "no actions", values: []string{"repository:a/b:"}, err: ErrMalformedScope},
+		{name: "bad action", values: []string{"repository:a/b:pu;ll"}, err: ErrMalformedScope},
+		{name: "unclosed class", values: []string{"repository(x:a/b:pull"}, err: ErrMalformedScope},
+		{name: "control character", values: []string{"repository:a/\x01b:pull"}, err: ErrMalformedScope},
+		{name: "one bad spoils all", values: []string{"repository:a/b:pull", "nonsense"}, err: ErrMalformedScope},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseScopes(tt.values)
+			if tt.err != nil {
+				if !errors.Is(err, tt.err) {
+					t.Fatalf("err = %v, want %v", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("got %#v, want %#v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseScopesLimit(t *testing.T) {
+	var many []string
+	for i := 0; i < MaxScopes; i++ {
+		many = append(many, fmt.Sprintf("repository:p/r%d:pull", i))
+	}
+	if _, err := ParseScopes(many); err != nil {
+		t.Fatalf("%d scopes: %v", MaxScopes, err)
+	}
+	// Duplicates do not count twice.
+	if _, err := ParseScopes(append(many, many[0])); err != nil {
+		t.Fatalf("duplicate counted: %v", err)
+	}
+	if _, err := ParseScopes(append(many, "repository:p/extra:pull")); !errors.Is(err, ErrTooManyScopes) {
+		t.Fatalf("err = %v, want ErrTooManyScopes", err)
+	}
+}
+
+func FuzzParseScopes(f *testing.F) {
+	for _, seed := range []string{
+		"repository:team/app:pull,push",
+		"repository:localhost:5000/a/b:pull repository:c/d:*",
+		"registry:catalog:*",
+		"repository(plugin):x/y:pull",
+		"::", "a:b:", ":::", "repository:a:b:c:d",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		scopes, err := ParseScopes([]string{in})
+		if err != nil {
+			return
+		}
+		for _, s := range scopes {
+			if s.Type == "" || s.Name == "" || len(s.Actions) == 0 {
+				t.Fatalf("empty part in %#v from %q", s, in)
+			}
+			if strings.ContainsAny(s.Type, ":() ") {
+				t.Fatalf("type %q from %q", s.Type, in)
+			}
+			for _, a := range s.Actions {
+				if a == "" || strings.ContainsAny(a, ":, ") {
+					t.Fatalf("action %q from %q", a, in)
+				}
+			}
+			// A parsed scope re-parses to itself.
+			again, err := ParseScope(s.String())
+			if err != nil || !reflect.DeepEqual(again, s) {
+				t.Fatalf("round trip of %#v: %#v, %v", s, again, err)
+			}
+		}
+	})
+}
