@@ -1,0 +1,91 @@
+package authn
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/authserver/authserver/internal/store"
+	"github.com/authserver/authserver/internal/store/sqlite"
+)
+
+func TestLocalLogin(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, t.TempDir()+"/db.sqlite")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	add := func(u store.User, pw string) {
+		if pw != "" {
+			h, err := HashPassword(pw, 4)
+			if err != nil {
+				t.Fatal(err)
+			}
+			u.PasswordHash = h
+		}
+		if err := st.CreateUser(ctx, &u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add(store.User{Name: "alice", Source: store.SourceLocal}, "alice-pw")
+	add(store.User{Name: "root", Admin: true, Source: store.SourceLocal}, "root-pw")
+	add(store.User{Name: "off", Disabled: true, Source: store.SourceLocal}, "off-pw")
+	add(store.User{Name: "dirk", Source: store.SourceLDAP}, "")
+	local, err := NewLocal(st, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, user, pass string
+		ok               bool
+		admin            bool
+	}{
+		{name: "right password", user: "alice", pass: "alice-pw", ok: true},
+		{name: "sysadmin", user: "root", pass: "root-pw", ok: true, admin: true},
+		{name: "wrong password", user: "alice", pass: "nope"},
+		{name: "case matters", user: "Alice", pass: "alice-pw"},
+		{name: "unknown user", user: "nobody", pass: "x"},
+		{name: "disabled", user: "off", pass: "off-pw"},
+		{name: "ldap user has no local password", user: "dirk", pass: ""},
+		{name: "ldap user with a guess", user: "dirk", pass: "authserver-dummy-password"},
+		{name: "empty password", user: "alice", pass: ""},
+		{name: "empty user", user: "", pass: "alice-pw"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id, ok, err := local.Login(ctx, tt.user, tt.pass)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok != tt.ok || id.Admin != tt.admin {
+				t.Fatalf("ok=%v admin=%v, want %v %v", ok, id.Admin, tt.ok, tt.admin)
+			}
+			if ok && (id.Name != tt.user || id.UserID == 0 || id.Method != MethodPassword) {
+				t.Fatalf("identity %+v", id)
+			}
+		})
+	}
+
+	st.Close()
+	if _, _, err := local.Login(ctx, "alice", "alice-pw"); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("closed store: err = %v, want ErrUnavailable", err)
+	}
+}
+
+func TestHashPassword(t *testing.T) {
+	if _, err := HashPassword("", 4); err == nil {
+		t.Fatal("empty password accepted")
+	}
+	if _, err := HashPassword(strings.Repeat("x", 73), 4); err == nil {
+		t.Fatal("73-byte password accepted (bcrypt would truncate it)")
+	}
+	h, err := HashPassword("pw", 4)
+	if err != nil || !strings.HasPrefix(h, "$2a$04$") {
+		t.Fatalf("hash %q, %v", h, err)
+	}
+}
