@@ -1,0 +1,2 @@
+// Package e2e tests authserver end to end: the built binary and its CLI, real registries (v3.1.2, Debian 2.8.2) and real clients (crane, oras, regctl, skopeo).
+package e2e
