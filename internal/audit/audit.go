@@ -1,0 +1,176 @@
+// Package audit records token requests in the store without holding them up: records are buffered, written in batches, and dropped (and counted) when the buffer is full.
+package audit
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/authserver/authserver/internal/metrics"
+	"github.com/authserver/authserver/internal/store"
+)
+
+// Config tunes the writer.
+type Config struct {
+	// Buffer is how many records may wait to be written (default 10000).
+	Buffer int
+	// Batch is the most records written in one transaction (default 500).
+	Batch int
+	// Interval is how often a partial batch is written (default 1s).
+	Interval time.Duration
+	// Retention is how long records are kept; 0 keeps them forever.
+	Retention time.Duration
+	// PruneEvery is how often old records are deleted (default 1h).
+	PruneEvery time.Duration
+}
+
+// Writer buffers records and writes them in the background.
+type Writer struct {
+	st      store.Audit
+	cfg     Config
+	log     *slog.Logger
+	metrics *metrics.Metrics
+
+	ch      chan store.AuditRecord
+	flushCh chan chan struct{}
+	done    chan struct{}
+	once    sync.Once
+}
+
+// New starts a writer. Close it to flush and stop.
+func New(st store.Audit, cfg Config, log *slog.Logger, m *metrics.Metrics) *Writer {
+	if cfg.Buffer <= 0 {
+		cfg.Buffer = 10000
+	}
+	if cfg.Batch <= 0 {
+		cfg.Batch = 500
+	}
+	if cfg.Interval <= 0 {
+		cfg.Interval = time.Second
+	}
+	if cfg.PruneEvery <= 0 {
+		cfg.PruneEvery = time.Hour
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	w := &Writer{st: st, cfg: cfg, log: log, metrics: m,
+		ch: make(chan store.AuditRecord, cfg.Buffer), flushCh: make(chan chan struct{}), done: make(chan struct{})}
+	go w.run()
+	return w
+}
+
+// Record queues r. It never blocks: when the buffer is full the record is
+// dropped and counted in authserver_audit_records_dropped_total.
+func (w *Writer) Record(r store.AuditRecord) {
+	if w == nil {
+		return
+	}
+	if r.Time.IsZero() {
+		r.Time = time.Now()
+	}
+	select {
+	case w.ch <- r:
+	default:
+		w.metrics.AuditDrop(1)
+	}
+}
+
+// Flush waits until everything queued so far is written (or ctx ends).
+func (w *Writer) Flush(ctx context.Context) {
+	if w == nil {
+		return
+	}
+	ack := make(chan struct{})
+	select {
+	case w.flushCh <- ack:
+	case <-w.done:
+		return
+	case <-ctx.Done():
+		return
+	}
+	select {
+	case <-ack:
+	case <-ctx.Done():
+	}
+}
+
+// Close flushes and stops the writer. Records sent after Close are dropped.
+func (w *Writer) Close(ctx context.Context) {
+	if w == nil {
+		return
+	}
+	w.Flush(ctx)
+	w.once.Do(func() { close(w.done) })
+}
+
+func (w *Writer) run() {
+	tick := time.NewTicker(w.cfg.Interval)
+	defer tick.Stop()
+	prune := time.NewTicker(w.cfg.PruneEvery)
+	defer prune.Stop()
+	batch := make([]store.AuditRecord, 0, w.cfg.Batch)
+	write := func() {
+		if len(batch) == 0 {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := w.st.AppendAudit(ctx, batch); err != nil {
+			w.log.Error("audit write failed; records dropped", "records", len(batch), "err", err)
+			w.metrics.AuditDrop(len(batch))
+		}
+		batch = batch[:0]
+	}
+	drain := func() {
+		for {
+			select {
+			case r := <-w.ch:
+				batch = append(batch, r)
+				if len(batch) == w.cfg.Batch {
+					write()
+				}
+			default:
+				write()
+				return
+			}
+		}
+	}
+	w.pruneOld()
+	for {
+		select {
+		case r := <-w.ch:
+			batch = append(batch, r)
+			if len(batch) == w.cfg.Batch {
+				write()
+			}
+		case <-tick.C:
+			write()
+		case ack := <-w.flushCh:
+			drain()
+			close(ack)
+		case <-prune.C:
+			w.pruneOld()
+		case <-w.done:
+			drain()
+			return
+		}
+	}
+}
+
+func (w *Writer) pruneOld() {
+	if w.cfg.Retention <= 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	n, err := w.st.PruneAudit(ctx, time.Now().Add(-w.cfg.Retention))
+	if err != nil {
+		w.log.Warn("audit prune failed", "err", err)
+		return
+	}
+	if n > 0 {
+		w.log.Info("audit records pruned", "records", n, "retention", w.cfg.Retention)
+	}
+}

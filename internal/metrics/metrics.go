@@ -1,0 +1,174 @@
+// Package metrics defines authserver's Prometheus metrics and serves them.
+package metrics
+
+import (
+	"net/http"
+	"runtime"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Result labels of authserver_token_requests_total.
+const (
+	ResultIssued       = "issued"
+	ResultUnauthorized = "unauthorized"
+	ResultBadRequest   = "bad_request"
+	ResultUnavailable  = "unavailable"
+	ResultThrottled    = "throttled"
+)
+
+// Metrics holds every collector. A nil *Metrics is valid and records
+// nothing, so packages and tests need not wire one.
+type Metrics struct {
+	reg *prometheus.Registry
+
+	// TokenRequests counts token requests by result and auth method.
+	TokenRequests *prometheus.CounterVec
+	// TokenDuration is the latency of token requests by result.
+	TokenDuration *prometheus.HistogramVec
+	// CacheHits and CacheMisses count credential-cache lookups by cache
+	// (local, ldap).
+	CacheHits   *prometheus.CounterVec
+	CacheMisses *prometheus.CounterVec
+	// TokenReuses counts answers that reused an already-signed token.
+	TokenReuses prometheus.Counter
+	// LDAPOps counts LDAP operations by op (bind, search) and result (ok, error).
+	LDAPOps *prometheus.CounterVec
+	// LDAPDuration is the latency of LDAP operations by op.
+	LDAPDuration *prometheus.HistogramVec
+	// StoreErrors counts store failures (reported to clients as 503).
+	StoreErrors prometheus.Counter
+	// Throttled counts requests refused with 429.
+	Throttled prometheus.Counter
+	// AuditDropped counts audit records lost because the buffer was full
+	// or the store failed.
+	AuditDropped prometheus.Counter
+}
+
+// New registers every collector, plus Go runtime and process metrics and
+// authserver_build_info{version, goversion}.
+func New(version string) *Metrics {
+	reg := prometheus.NewRegistry()
+	m := &Metrics{
+		reg: reg,
+		TokenRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "authserver_token_requests_total",
+			Help: "Token requests by result (issued, unauthorized, bad_request, unavailable, throttled) and auth method.",
+		}, []string{"result", "method"}),
+		TokenDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "authserver_token_request_duration_seconds",
+			Help:    "Latency of token requests by result.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"result"}),
+		CacheHits: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "authserver_credential_cache_hits_total",
+			Help: "Logins answered from the verified-credential cache, by cache.",
+		}, []string{"cache"}),
+		CacheMisses: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "authserver_credential_cache_misses_total",
+			Help: "Logins that had to be verified by the backend, by cache.",
+		}, []string{"cache"}),
+		TokenReuses: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "authserver_token_reuses_total",
+			Help: "Token answers that reused an already-signed token.",
+		}),
+		LDAPOps: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "authserver_ldap_operations_total",
+			Help: "LDAP operations by op and result.",
+		}, []string{"op", "result"}),
+		LDAPDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "authserver_ldap_operation_duration_seconds",
+			Help:    "Latency of LDAP operations by op.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"op"}),
+		StoreErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "authserver_store_errors_total",
+			Help: "Store operations that failed (answered 503).",
+		}),
+		Throttled: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "authserver_throttled_requests_total",
+			Help: "Requests refused with 429 because of failed logins.",
+		}),
+		AuditDropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "authserver_audit_records_dropped_total",
+			Help: "Audit records lost because the buffer was full or the store failed.",
+		}),
+	}
+	buildInfo := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "authserver_build_info",
+		Help: "Always 1; labels say which build is running.",
+	}, []string{"version", "goversion"})
+	buildInfo.WithLabelValues(version, runtime.Version()).Set(1)
+	reg.MustRegister(m.TokenRequests, m.TokenDuration, m.CacheHits, m.CacheMisses, m.TokenReuses,
+		m.LDAPOps, m.LDAPDuration, m.StoreErrors, m.Throttled, m.AuditDropped, buildInfo,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Handler serves the metrics in Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	if m == nil {
+		return http.NotFoundHandler()
+	}
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// Token records one finished token request.
+func (m *Metrics) Token(result, method string, seconds float64) {
+	if m == nil {
+		return
+	}
+	m.TokenRequests.WithLabelValues(result, method).Inc()
+	m.TokenDuration.WithLabelValues(result).Observe(seconds)
+	if result == ResultThrottled {
+		m.Throttled.Inc()
+	}
+}
+
+// Cache records a credential-cache lookup.
+func (m *Metrics) Cache(cache string, hit bool) {
+	if m == nil {
+		return
+	}
+	if hit {
+		m.CacheHits.WithLabelValues(cache).Inc()
+	} else {
+		m.CacheMisses.WithLabelValues(cache).Inc()
+	}
+}
+
+// LDAP records one LDAP operation.
+func (m *Metrics) LDAP(op string, err error, seconds float64) {
+	if m == nil {
+		return
+	}
+	result := "ok"
+	if err != nil {
+		result = "error"
+	}
+	m.LDAPOps.WithLabelValues(op, result).Inc()
+	m.LDAPDuration.WithLabelValues(op).Observe(seconds)
+}
+
+// Reuse records a reused token.
+func (m *Metrics) Reuse() {
+	if m != nil {
+		m.TokenReuses.Inc()
+	}
+}
+
+// StoreError records a store failure.
+func (m *Metrics) StoreError() {
+	if m != nil {
+		m.StoreErrors.Inc()
+	}
+}
+
+// AuditDrop records n lost audit records.
+func (m *Metrics) AuditDrop(n int) {
+	if m != nil {
+		m.AuditDropped.Add(float64(n))
+	}
+}
