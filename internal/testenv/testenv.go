@@ -1,4 +1,4 @@
-// Package testenv starts and hands out the real services (PostgreSQL) that tests need.
+// Package testenv starts and hands out the real services (PostgreSQL, OpenLDAP) that tests need.
 package testenv
 
 import (
@@ -29,14 +29,15 @@ var shared struct {
 	err  error
 }
 
-// Main runs the package's tests and then stops the PostgreSQL servers they
-// started. Use it from TestMain in every package that calls Postgres or
-// NewPGServer:
+// Main runs the package's tests and then stops the PostgreSQL servers and
+// slapds they started. Use it from TestMain in every package that calls
+// Postgres, NewPGServer, Slapd or NewSlapd:
 //
 //	func TestMain(m *testing.M) { testenv.Main(m) }
 func Main(m *testing.M) {
 	code := m.Run()
 	stopAll()
+	stopSlapds()
 	os.Exit(code)
 }
 

@@ -1,0 +1,230 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/config"
+	"github.com/authserver/authserver/internal/store"
+)
+
+// passwordBackends is the password authenticator serve uses: local users
+// alone, or, with an ldap: section, the chain of local users and the
+// directory. checkers re-check LDAP users whose refresh tokens or personal
+// access tokens stand in for their password. closeFn releases the
+// directory's connections.
+func passwordBackends(cfg config.Config, st store.Store, local authn.PasswordAuthenticator, log *slog.Logger) (
+	passwords authn.PasswordAuthenticator, checkers map[string]authn.UserChecker, closeFn func(), err error) {
+	if cfg.LDAP == nil {
+		return local, nil, func() {}, nil
+	}
+	dir, err := authn.NewLDAP(*cfg.LDAP, log.With("backend", "ldap"))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	chain := authn.NewChain(st, local, dir, log.With("backend", "ldap"))
+	if cfg.LDAP.InsecureSkipVerify {
+		log.Warn("ldap.insecure_skip_verify is on: the directory's certificate is not checked")
+	}
+	log.Info("ldap logins enabled", "url", cfg.LDAP.URL, "start_tls", cfg.LDAP.StartTLS,
+		"user_base_dn", cfg.LDAP.UserSearch.BaseDN, "group_base_dn", cfg.LDAP.GroupSearch.BaseDN,
+		"nested", cfg.LDAP.GroupSearch.Nested, "cache_ttl", cfg.LDAP.CacheTTL.String())
+	return chain, map[string]authn.UserChecker{store.SourceLDAP: chain}, dir.Close, nil
+}
+
+// newDirectory builds the LDAP client for a CLI command, or explains that
+// the config has no ldap: section.
+func newDirectory(cfg config.Config) (*authn.LDAP, error) {
+	if cfg.LDAP == nil {
+		return nil, errors.New("no ldap: section in the configuration")
+	}
+	return authn.NewLDAP(*cfg.LDAP, nil)
+}
+
+// groupFromDirectory resolves `member add --group NAME|DN` for a group
+// authserver does not know yet: when LDAP is configured, the group is
+// looked up in the directory (by DN, or by name_attribute under
+// group_search.base_dn) and created with the directory's name and DN.
+func groupFromDirectory(ctx context.Context, cfg config.Config, st store.Store, nameOrDN string) (store.Group, error) {
+	dir, err := newDirectory(cfg)
+	if err != nil {
+		return store.Group{}, fmt.Errorf("group %s not found (and %w to look it up in)", nameOrDN, err)
+	}
+	defer dir.Close()
+	dg, err := dir.FindGroup(ctx, nameOrDN)
+	if errors.Is(err, authn.ErrGroupNotFound) {
+		return store.Group{}, fmt.Errorf("group %s not found, neither in authserver nor in the directory (under %s, matching %s)",
+			nameOrDN, cfg.LDAP.GroupSearch.BaseDN, cfg.LDAP.GroupSearch.Filter)
+	}
+	if err != nil {
+		return store.Group{}, err
+	}
+	if err := validName(dg.Name); err != nil {
+		return store.Group{}, fmt.Errorf("directory group %s: %w; create it with `authserver group create NAME --dn %q`", dg.DN, err, dg.DN)
+	}
+	g := store.Group{Name: dg.Name, DN: dg.DN}
+	if err := st.CreateGroup(ctx, &g); err != nil {
+		if errors.Is(err, store.ErrAlreadyExists) {
+			return store.Group{}, fmt.Errorf("directory group %s is named %q, but that name (or DN) is taken in authserver; "+
+				"create it under another name with `authserver group create NAME --dn %q`", dg.DN, dg.Name, dg.DN)
+		}
+		return store.Group{}, err
+	}
+	return g, nil
+}
+
+func (a *app) ldapCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "ldap", Short: "Check the LDAP / Active Directory configuration"}
+	var user string
+	var pwStdin bool
+	test := &cobra.Command{
+		Use:   "test --user NAME [--password-stdin]",
+		Short: "Walk through a login step by step: DN found, bind, groups, sysadmin, time per step",
+		Long: `Walk through an LDAP login with the configured settings, on fresh
+connections and without the cache, printing what each step found and how
+long it took. The password comes from --password-stdin or
+$AUTHSERVER_PASSWORD; without one, the bind is skipped and the groups are
+read with the search account.`,
+		Example: `  echo "$PASSWORD" | authserver ldap test --user alice --password-stdin
+  authserver ldap test --user alice      # search only`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := a.loadConfig()
+			if err != nil {
+				return err
+			}
+			pw := ""
+			if pwStdin || os.Getenv("AUTHSERVER_PASSWORD") != "" {
+				if pw, err = a.readPassword(pwStdin); err != nil {
+					return err
+				}
+			}
+			return a.ldapTest(cmd.Context(), cfg, user, pw)
+		},
+	}
+	test.Flags().StringVar(&user, "user", "", "username to log in as")
+	test.Flags().BoolVar(&pwStdin, "password-stdin", false, "read the password from the first line of stdin")
+	_ = test.MarkFlagRequired("user")
+	cmd.AddCommand(test)
+	return cmd
+}
+
+func (a *app) ldapTest(ctx context.Context, cfg config.Config, user, pw string) error {
+	dir, err := newDirectory(cfg)
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	w := a.stdout
+	fmt.Fprintf(w, "ldap %s, users under %s, groups under %s\n", cfg.LDAP.URL, cfg.LDAP.UserSearch.BaseDN, cfg.LDAP.GroupSearch.BaseDN)
+	if user == authn.AdminUser {
+		fmt.Fprintf(w, "note: %q is always a local account; authserver never sends it to the directory\n", user)
+	} else if st, err := openStore(ctx, cfg); err == nil {
+		if u, err := st.GetUser(ctx, user); err == nil && u.Source != store.SourceLDAP {
+			fmt.Fprintf(w, "note: %s is a %s user in authserver: its logins are checked locally, not in the directory\n", user, u.Source)
+		} else if err == nil && u.Disabled {
+			fmt.Fprintf(w, "note: %s is disabled in authserver: its logins get 401 whatever the directory says\n", user)
+		}
+		st.Close()
+	}
+	d, err := dir.Diagnose(ctx, user, pw)
+	var total time.Duration
+	for _, s := range d.Steps {
+		total += s.Took
+		detail := s.Detail
+		if s.Err != nil {
+			detail = "FAILED: " + s.Err.Error()
+		}
+		fmt.Fprintf(w, "  %-32s %9s  %s\n", s.Name, s.Took.Round(10*time.Microsecond), detail)
+	}
+	fmt.Fprintf(w, "  %-32s %9s\n", "total", total.Round(10*time.Microsecond))
+	if err != nil {
+		return fmt.Errorf("ldap test: %w", err)
+	}
+	if !d.Found {
+		return fmt.Errorf("ldap test: no single entry for %q: logins as this user get 401", user)
+	}
+	fmt.Fprintf(w, "user:     %s\n", d.User.Name)
+	fmt.Fprintf(w, "dn:       %s\n", d.User.DN)
+	if d.User.Email != "" || d.User.DisplayName != "" {
+		fmt.Fprintf(w, "profile:  %s <%s>\n", d.User.DisplayName, d.User.Email)
+	}
+	fmt.Fprintf(w, "groups:   %d\n", len(d.User.Groups))
+	for _, g := range d.User.Groups {
+		fmt.Fprintf(w, "  %-24s %s\n", g.Name, g.DN)
+	}
+	admin := "no"
+	if d.User.Admin {
+		admin = "yes (member of " + cfg.LDAP.AdminGroupDN + ")"
+	} else if cfg.LDAP.AdminGroupDN == "" {
+		admin = "no (ldap.admin_group_dn is not set)"
+	}
+	fmt.Fprintf(w, "sysadmin: %s\n", admin)
+	switch {
+	case !d.PasswordChecked:
+		fmt.Fprintln(w, "password: not checked (no password given)")
+	case d.PasswordOK:
+		fmt.Fprintln(w, "password: accepted: this login would succeed")
+	default:
+		fmt.Fprintln(w, "password: refused by the directory: this login would get 401")
+		return errors.New("ldap test: password refused")
+	}
+	return nil
+}
+
+// ldapUserNote describes, for explain, the groups an LDAP user is judged
+// with: those recorded at their last directory login.
+func ldapUserNote(lu store.LDAPUser, err error) string {
+	if err != nil {
+		return "LDAP user with no recorded login: their directory groups are unknown until they log in"
+	}
+	names := "no groups"
+	if len(lu.GroupDNs) > 0 {
+		names = strings.Join(lu.GroupDNs, "; ")
+	}
+	note := fmt.Sprintf("LDAP user: directory groups as of their last login (%s): %s", lu.SyncedAt.UTC().Format(time.RFC3339), names)
+	if lu.Admin {
+		note += "; sysadmin through the admin group"
+	}
+	return note
+}
+
+// userFromDirectory onboards a directory user before their first login, so
+// `member add --user` can give them a role: the user is looked up with the
+// search account and recorded as at a login.
+func userFromDirectory(ctx context.Context, cfg config.Config, st store.Store, name string, out io.Writer) (store.User, error) {
+	if name == authn.AdminUser {
+		return store.User{}, fmt.Errorf("user %s not found (%q is always a local account)", name, name)
+	}
+	dir, err := newDirectory(cfg)
+	if err != nil {
+		return store.User{}, err
+	}
+	defer dir.Close()
+	du, found, err := dir.Lookup(ctx, name)
+	if err != nil {
+		return store.User{}, err
+	}
+	if !found {
+		return store.User{}, fmt.Errorf("user %s not found, neither in authserver nor (as exactly one entry) in the directory", name)
+	}
+	if du.Name != name {
+		return store.User{}, fmt.Errorf("user %s is spelled %q in the directory: use that name", name, du.Name)
+	}
+	u, err := st.SyncLDAPUser(ctx, store.LDAPUser{Name: du.Name, Email: du.Email, DisplayName: du.DisplayName,
+		DN: du.DN, GroupDNs: du.GroupDNs(), Admin: du.Admin})
+	if err != nil {
+		return store.User{}, notFound(err, "user "+name)
+	}
+	fmt.Fprintf(out, "user %s added from the directory (%s)\n", u.Name, du.DN)
+	return u, nil
+}

@@ -1,0 +1,157 @@
+package authn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/authserver/authserver/internal/store"
+)
+
+// AdminUser is the bootstrap sysadmin's name: always a local account, never
+// looked up in the directory.
+const AdminUser = "admin"
+
+// ChainStore is what Chain needs from the store.
+type ChainStore interface {
+	GetUser(ctx context.Context, name string) (store.User, error)
+	SyncLDAPUser(ctx context.Context, u store.LDAPUser) (store.User, error)
+}
+
+// DirectoryAuthenticator is a directory (LDAP) as Chain uses it.
+// *LDAP implements it.
+type DirectoryAuthenticator interface {
+	// Authenticate checks a password; see LDAP.Authenticate.
+	Authenticate(ctx context.Context, username, password string) (DirectoryUser, bool, error)
+	// Lookup finds a user without their password; see LDAP.Lookup.
+	Lookup(ctx context.Context, username string) (DirectoryUser, bool, error)
+}
+
+// Chain decides which backend checks a password:
+//   - "admin", and any user stored with source local, is checked locally only;
+//   - any other name goes to the directory (when one is configured). A
+//     verified directory user is onboarded into the store (source ldap, no
+//     password) on first login, and their email, display name, DN and
+//     groups are recorded at every login that asked the directory (not
+//     from cache), for explain and for tokens issued later without a
+//     password. A stored LDAP user that is disabled gets 401 without asking
+//     the directory; a directory user whose name is taken by a local
+//     account is refused.
+//
+// Identity.Admin is the stored admin flag OR membership of admin_group_dn
+// at login; the latter is recomputed at every directory login and never
+// written into the stored flag. Identity.GroupDNs are the directory
+// groups, which store.ProjectAccess matches against groups with a DN.
+type Chain struct {
+	st    ChainStore
+	local PasswordAuthenticator
+	dir   DirectoryAuthenticator
+	log   *slog.Logger
+}
+
+var (
+	_ PasswordAuthenticator = (*Chain)(nil)
+	_ UserChecker           = (*Chain)(nil)
+)
+
+// NewChain returns a chain over st. dir nil (an untyped nil, not a nil
+// *LDAP) means no directory: every login is local.
+func NewChain(st ChainStore, local PasswordAuthenticator, dir DirectoryAuthenticator, log *slog.Logger) *Chain {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Chain{st: st, local: local, dir: dir, log: log}
+}
+
+// Login implements PasswordAuthenticator.
+func (c *Chain) Login(ctx context.Context, username, password string) (Identity, bool, error) {
+	if c.dir == nil || username == AdminUser {
+		return c.local.Login(ctx, username, password)
+	}
+	if username == "" || password == "" {
+		return Identity{}, false, nil
+	}
+	u, err := c.st.GetUser(ctx, username)
+	found := err == nil
+	switch {
+	case found && u.Source != store.SourceLDAP:
+		return c.local.Login(ctx, username, password)
+	case found && u.Disabled:
+		c.log.Info("ldap login refused", "user", username, "reason", "user is disabled")
+		return Identity{}, false, nil
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		return Identity{}, false, fmt.Errorf("login %q: %w: %w", username, ErrUnavailable, err)
+	}
+
+	du, ok, err := c.dir.Authenticate(ctx, username, password)
+	if err != nil || !ok {
+		return Identity{}, false, err
+	}
+	if du.Name == AdminUser {
+		c.log.Warn("ldap login refused", "user", du.Name, "reason", "admin is always a local account")
+		return Identity{}, false, nil
+	}
+	known := found && u.Name == du.Name
+	if !known && du.Cached {
+		// Logged in as "ALICE", stored as "alice": look the stored spelling up.
+		u, err = c.st.GetUser(ctx, du.Name)
+		switch {
+		case err == nil && u.Source != store.SourceLDAP:
+			c.log.Warn("ldap login refused", "user", du.Name, "reason", "name belongs to a "+u.Source+" user")
+			return Identity{}, false, nil
+		case err == nil:
+			known = true
+		case !errors.Is(err, store.ErrNotFound):
+			return Identity{}, false, fmt.Errorf("login %q: %w: %w", username, ErrUnavailable, err)
+		}
+	}
+	if !known || !du.Cached {
+		u, err = c.st.SyncLDAPUser(ctx, ldapRecord(du))
+		if errors.Is(err, store.ErrAlreadyExists) {
+			c.log.Warn("ldap login refused", "user", du.Name, "reason", "name belongs to a local user")
+			return Identity{}, false, nil
+		}
+		if err != nil {
+			return Identity{}, false, fmt.Errorf("login %q: record ldap user: %w: %w", username, ErrUnavailable, err)
+		}
+	}
+	if u.Disabled {
+		c.log.Info("ldap login refused", "user", u.Name, "reason", "user is disabled")
+		return Identity{}, false, nil
+	}
+	return Identity{UserID: u.ID, Name: u.Name, Admin: u.Admin || du.Admin, GroupDNs: du.GroupDNs(), Method: MethodLDAP}, true, nil
+}
+
+// StillValid implements UserChecker for LDAP users: the directory must
+// still have exactly one entry for the name. When it was asked (not
+// answered from cache) the user's recorded groups are refreshed.
+func (c *Chain) StillValid(ctx context.Context, user string) (bool, error) {
+	if c.dir == nil || user == AdminUser {
+		return false, nil
+	}
+	du, found, err := c.dir.Lookup(ctx, user)
+	if err != nil {
+		return false, err
+	}
+	if !found || !strings.EqualFold(du.Name, user) {
+		return false, nil
+	}
+	if du.Cached {
+		return true, nil
+	}
+	du.Name = user
+	if _, err := c.st.SyncLDAPUser(ctx, ldapRecord(du)); err != nil {
+		if errors.Is(err, store.ErrAlreadyExists) {
+			return false, nil
+		}
+		return false, fmt.Errorf("check ldap user %q: %w: %w", user, ErrUnavailable, err)
+	}
+	return true, nil
+}
+
+func ldapRecord(du DirectoryUser) store.LDAPUser {
+	return store.LDAPUser{Name: du.Name, Email: du.Email, DisplayName: du.DisplayName,
+		DN: du.DN, GroupDNs: du.GroupDNs(), Admin: du.Admin}
+}

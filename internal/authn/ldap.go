@@ -1,0 +1,299 @@
+package authn
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-ldap/ldap/v3"
+
+	"github.com/authserver/authserver/internal/config"
+)
+
+// LDAP checks passwords against an LDAP directory or Active Directory and
+// reads the user's groups from it.
+//
+// A cold login is three LDAP round trips on pooled connections: one search
+// for the user's entry (as the search account), one bind as that entry with
+// the password (on a separate connection that is only ever used for user
+// binds, so a search never runs with a user's rights), and one search for
+// all of the user's groups. With group_search.nested on a server other than
+// Active Directory, each further level of nesting costs one more search.
+// Verified logins are cached for cache_ttl (see loginCache).
+//
+// Used alone, Login's Identity has no UserID; Chain onboards LDAP users
+// into the store and is what the server uses.
+type LDAP struct {
+	cfg      config.LDAP
+	log      *slog.Logger
+	addr     string // host:port to dial
+	ldaps    bool
+	startTLS bool
+	tls      *tls.Config
+	timeout  time.Duration
+	adminDN  *ldap.DN // nil when admin_group_dn is empty
+
+	search *ldapPool // bound as the search account
+	binds  *ldapPool // user binds only
+
+	logins  *loginCache[DirectoryUser] // nil when cache_ttl is 0
+	lookups *loginCache[DirectoryUser] // StillValid answers, same TTL
+	flights flightGroup
+
+	// inChain is 1 once the server is known to be Active Directory (nested
+	// groups in one search), -1 once known not to be, 0 before.
+	inChain atomic.Int32
+
+	requests      atomic.Int64 // per-login round trips: searches and binds
+	setupRequests atomic.Int64 // StartTLS, search binds and the rootDSE read when dialing
+	dials         atomic.Int64
+}
+
+var _ PasswordAuthenticator = (*LDAP)(nil)
+
+// DirectoryUser is a user as the directory describes them.
+type DirectoryUser struct {
+	// Name is the value of username_attribute, as the directory spells it
+	// (a login as "ALICE" yields "alice" when that is the stored uid).
+	Name        string
+	DN          string
+	Email       string // mail
+	DisplayName string // displayName, else cn
+	// Groups are the user's groups, nested ones included when configured.
+	Groups []DirectoryGroup
+	// Admin is true when admin_group_dn is among Groups.
+	Admin bool
+	// Cached is true when the answer came from the login cache rather than
+	// from the directory.
+	Cached bool
+}
+
+// DirectoryGroup is one group entry.
+type DirectoryGroup struct {
+	DN   string
+	Name string // name_attribute
+}
+
+// GroupDNs returns the DNs of u's groups.
+func (u DirectoryUser) GroupDNs() []string {
+	dns := make([]string, len(u.Groups))
+	for i, g := range u.Groups {
+		dns[i] = g.DN
+	}
+	return dns
+}
+
+// LDAPStats counts the authenticator's traffic since it was made.
+type LDAPStats struct {
+	// Requests are the searches and binds made for logins, lookups and
+	// group look-ups: the round trips a login costs.
+	Requests int64
+	// SetupRequests are made when a connection is opened (StartTLS, the
+	// search bind, the rootDSE read) and are shared by later logins.
+	SetupRequests int64
+	// Dials counts connections opened.
+	Dials int64
+}
+
+// maxUsernameLen bounds the username sent to the directory.
+const maxUsernameLen = 256
+
+// NewLDAP returns an LDAP authenticator for a validated configuration. It
+// does not connect: the first login does, so authserver starts while the
+// directory is down (LDAP logins then get 503 until it is back).
+func NewLDAP(cfg config.LDAP, log *slog.Logger) (*LDAP, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	u, err := url.Parse(cfg.URL)
+	if err != nil {
+		return nil, fmt.Errorf("ldap: url: %w", err)
+	}
+	addr, err := cfg.Addr()
+	if err != nil {
+		return nil, fmt.Errorf("ldap: %w", err)
+	}
+	l := &LDAP{
+		cfg:      cfg,
+		log:      log,
+		addr:     addr,
+		ldaps:    u.Scheme == "ldaps",
+		startTLS: cfg.StartTLS,
+		timeout:  cfg.Timeout.D(),
+	}
+	if l.timeout <= 0 {
+		l.timeout = config.DefaultLDAPTimeout
+	}
+	if l.ldaps || l.startTLS {
+		if l.tls, err = newTLSConfig(u.Hostname(), cfg.CAFile, cfg.InsecureSkipVerify); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.AdminGroupDN != "" {
+		if l.adminDN, err = ldap.ParseDN(cfg.AdminGroupDN); err != nil {
+			return nil, fmt.Errorf("ldap: admin_group_dn: %w", err)
+		}
+	}
+	l.search = newLDAPPool(ldapPoolSize, func(ctx context.Context) (*ldap.Conn, error) { return l.dial(ctx, true) })
+	l.binds = newLDAPPool(ldapPoolSize, func(ctx context.Context) (*ldap.Conn, error) { return l.dial(ctx, false) })
+	if ttl := cfg.CacheTTL.D(); ttl > 0 {
+		if l.logins, err = newLoginCache[DirectoryUser](ttl, loginCacheSize); err != nil {
+			return nil, err
+		}
+		if l.lookups, err = newLoginCache[DirectoryUser](ttl, loginCacheSize); err != nil {
+			return nil, err
+		}
+	}
+	return l, nil
+}
+
+// Close closes idle connections. Logins still work afterwards (they dial).
+func (l *LDAP) Close() {
+	l.search.close()
+	l.binds.close()
+}
+
+// Stats returns the traffic counters.
+func (l *LDAP) Stats() LDAPStats {
+	return LDAPStats{Requests: l.requests.Load(), SetupRequests: l.setupRequests.Load(), Dials: l.dials.Load()}
+}
+
+// Login implements PasswordAuthenticator with the directory alone: the
+// Identity has the directory's name, groups and admin status but no
+// UserID (Chain adds it).
+func (l *LDAP) Login(ctx context.Context, username, password string) (Identity, bool, error) {
+	u, ok, err := l.Authenticate(ctx, username, password)
+	if err != nil || !ok {
+		return Identity{}, ok, err
+	}
+	return Identity{Name: u.Name, Admin: u.Admin, GroupDNs: u.GroupDNs(), Method: MethodLDAP}, true, nil
+}
+
+// Authenticate checks username and password against the directory, or
+// answers from the login cache. A wrong password, an unknown or ambiguous
+// username, or an empty password is (DirectoryUser{}, false, nil) and is
+// never cached; an empty password is refused before any request. An error
+// wraps ErrUnavailable: the directory could not be asked (down, too slow,
+// TLS failure, search account refused), which must be 503, never 401.
+func (l *LDAP) Authenticate(ctx context.Context, username, password string) (DirectoryUser, bool, error) {
+	if username == "" || password == "" || len(username) > maxUsernameLen {
+		return DirectoryUser{}, false, nil
+	}
+	var key cacheKey
+	if l.logins != nil {
+		key = l.logins.key(username, password)
+		if u, ok := l.logins.get(key); ok {
+			u.Cached = true
+			return u, true, nil
+		}
+	}
+	// Identical logins in flight share one directory check (key is the
+	// zero value without a cache: then nothing is shared).
+	r, shared, err := l.flights.do(ctx, key, l.logins != nil, func(ctx context.Context) (flightResult, error) {
+		u, ok, err := l.verify(ctx, username, password)
+		if err == nil && ok && l.logins != nil {
+			l.logins.put(key, u)
+		}
+		return flightResult{u, ok}, err
+	})
+	if err != nil {
+		return DirectoryUser{}, false, fmt.Errorf("ldap login: %w: %w", ErrUnavailable, err)
+	}
+	// A caller that only waited for another's check did not ask the
+	// directory itself: like a cache hit, it need not be recorded again.
+	r.user.Cached = shared
+	return r.user, r.ok, nil
+}
+
+// verify asks the directory: find the entry, bind as it, read its groups.
+func (l *LDAP) verify(ctx context.Context, username, password string) (DirectoryUser, bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, l.timeout)
+	defer cancel()
+	var u DirectoryUser
+	var hits int
+	err := l.search.with(ctx, func(c *ldap.Conn) (err error) {
+		u, hits, err = l.findUser(c, username)
+		return err
+	})
+	if err != nil || hits != 1 {
+		return DirectoryUser{}, false, err
+	}
+	var ok bool
+	err = l.binds.with(ctx, func(c *ldap.Conn) (err error) {
+		ok, err = l.bindUser(c, u.DN, password)
+		return err
+	})
+	if err != nil || !ok {
+		return DirectoryUser{}, false, err
+	}
+	if err := l.fillGroups(ctx, &u, nil); err != nil {
+		return DirectoryUser{}, false, err
+	}
+	return u, true, nil
+}
+
+// Lookup finds a user and their groups with the search account alone (no
+// password), for Chain.StillValid. found is false when no single entry
+// matches. Found users are cached for cache_ttl (Cached set on hits).
+func (l *LDAP) Lookup(ctx context.Context, username string) (u DirectoryUser, found bool, err error) {
+	if username == "" || len(username) > maxUsernameLen {
+		return DirectoryUser{}, false, nil
+	}
+	var key cacheKey
+	if l.lookups != nil {
+		key = l.lookups.key(username, "")
+		if u, ok := l.lookups.get(key); ok {
+			u.Cached = true
+			return u, true, nil
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, l.timeout)
+	defer cancel()
+	var hits int
+	err = l.search.with(ctx, func(c *ldap.Conn) (err error) {
+		u, hits, err = l.findUser(c, username)
+		return err
+	})
+	found = hits == 1
+	if err == nil && found {
+		err = l.fillGroups(ctx, &u, nil)
+	}
+	if err != nil {
+		return DirectoryUser{}, false, fmt.Errorf("ldap lookup: %w: %w", ErrUnavailable, err)
+	}
+	if found && l.lookups != nil {
+		l.lookups.put(key, u)
+	}
+	return u, found, nil
+}
+
+// fillGroups sets u.Groups and u.Admin from the group search.
+func (l *LDAP) fillGroups(ctx context.Context, u *DirectoryUser, trace func(step string, took time.Duration, n int)) error {
+	return l.search.with(ctx, func(c *ldap.Conn) (err error) {
+		u.Groups, err = l.searchGroups(c, *u, trace)
+		u.Admin = l.isAdmin(u.Groups)
+		return err
+	})
+}
+
+// isAdmin reports whether admin_group_dn is among groups (DNs compared
+// as DNs: case and spacing do not matter).
+func (l *LDAP) isAdmin(groups []DirectoryGroup) bool {
+	if l.adminDN == nil {
+		return false
+	}
+	for _, g := range groups {
+		if dn, err := ldap.ParseDN(g.DN); err == nil && dn.EqualFold(l.adminDN) {
+			return true
+		}
+	}
+	return false
+}
+
+// errAmbiguous is logged when a username matches several entries.
+var errAmbiguous = errors.New("username matches more than one entry")

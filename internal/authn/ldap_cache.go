@@ -1,0 +1,176 @@
+package authn
+
+import (
+	"container/list"
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// loginCacheSize bounds the entries of one cache; the least recently used
+// entry is dropped first.
+const loginCacheSize = 10000
+
+// cacheKey is HMAC-SHA256(per-process key, len(username) || username ||
+// password): the cache holds neither the password nor a hash an attacker
+// could test guesses against without the in-memory key.
+type cacheKey [sha256.Size]byte
+
+// loginCache remembers verified logins for ttl: the LDAP authenticator
+// keeps the directory user and groups, the local one the password hash it
+// verified. Only successes are stored, so a wrong password always reaches
+// the backend, and a removed group membership shows once the entry expires.
+type loginCache[V any] struct {
+	hmacKey []byte
+	ttl     time.Duration
+	max     int
+	now     func() time.Time
+
+	mu    sync.Mutex
+	order *list.List // of *cacheEntry, most recently used first
+	byKey map[cacheKey]*list.Element
+}
+
+type cacheEntry[V any] struct {
+	key     cacheKey
+	user    V
+	expires time.Time
+}
+
+func newLoginCache[V any](ttl time.Duration, max int) (*loginCache[V], error) {
+	k := make([]byte, 32)
+	if _, err := rand.Read(k); err != nil {
+		return nil, fmt.Errorf("login cache key: %w", err)
+	}
+	return &loginCache[V]{hmacKey: k, ttl: ttl, max: max, now: time.Now,
+		order: list.New(), byKey: map[cacheKey]*list.Element{}}, nil
+}
+
+// key derives the cache key of a username and password.
+func (c *loginCache[V]) key(username, password string) cacheKey {
+	m := hmac.New(sha256.New, c.hmacKey)
+	var n [8]byte
+	binary.BigEndian.PutUint64(n[:], uint64(len(username)))
+	m.Write(n[:])
+	m.Write([]byte(username))
+	m.Write([]byte(password))
+	var k cacheKey
+	copy(k[:], m.Sum(nil))
+	return k
+}
+
+// get returns the unexpired entry for k.
+func (c *loginCache[V]) get(k cacheKey) (V, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var zero V
+	el, ok := c.byKey[k]
+	if !ok {
+		return zero, false
+	}
+	e := el.Value.(*cacheEntry[V])
+	if !c.now().Before(e.expires) {
+		c.order.Remove(el)
+		delete(c.byKey, k)
+		return zero, false
+	}
+	c.order.MoveToFront(el)
+	return e.user, true
+}
+
+// put stores u under k for ttl, evicting the least recently used entry
+// when full.
+func (c *loginCache[V]) put(k cacheKey, u V) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := &cacheEntry[V]{key: k, user: u, expires: c.now().Add(c.ttl)}
+	if el, ok := c.byKey[k]; ok {
+		el.Value = e
+		c.order.MoveToFront(el)
+		return
+	}
+	c.byKey[k] = c.order.PushFront(e)
+	for c.order.Len() > c.max {
+		last := c.order.Back()
+		c.order.Remove(last)
+		delete(c.byKey, last.Value.(*cacheEntry[V]).key)
+	}
+}
+
+// drop forgets k.
+func (c *loginCache[V]) drop(k cacheKey) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.byKey[k]; ok {
+		c.order.Remove(el)
+		delete(c.byKey, k)
+	}
+}
+
+// len is the number of entries (expired ones included until touched).
+func (c *loginCache[V]) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.order.Len()
+}
+
+// flightGroup lets concurrent identical logins share one directory check,
+// so a CI job starting 16 pulls with a cold cache costs one login, not 16.
+type flightGroup struct {
+	mu sync.Mutex
+	m  map[cacheKey]*flight
+}
+
+type flight struct {
+	done chan struct{}
+	res  flightResult
+	err  error
+}
+
+type flightResult struct {
+	user DirectoryUser
+	ok   bool
+}
+
+// do runs fn once for all callers with the same key while it runs (only
+// when share is set); shared is true for the callers that only waited. fn
+// gets a context that the first caller's cancellation does not end; each
+// caller still stops waiting when its own ctx ends.
+func (g *flightGroup) do(ctx context.Context, key cacheKey, share bool, fn func(context.Context) (flightResult, error)) (res flightResult, shared bool, err error) {
+	if !share {
+		res, err = fn(ctx)
+		return res, false, err
+	}
+	g.mu.Lock()
+	if g.m == nil {
+		g.m = map[cacheKey]*flight{}
+	}
+	f, running := g.m[key]
+	if !running {
+		f = &flight{done: make(chan struct{})}
+		g.m[key] = f
+	}
+	g.mu.Unlock()
+	if !running {
+		go func() {
+			defer func() {
+				g.mu.Lock()
+				delete(g.m, key)
+				g.mu.Unlock()
+				close(f.done)
+			}()
+			f.res, f.err = fn(context.WithoutCancel(ctx))
+		}()
+	}
+	select {
+	case <-f.done:
+		return f.res, running, f.err
+	case <-ctx.Done():
+		return flightResult{}, running, ctx.Err()
+	}
+}
