@@ -218,6 +218,7 @@ type authServer struct {
 // (SQLite in the temp dir, a key made by `authserver keygen`).
 type authOptions struct {
 	postgresDSN string // use the postgres driver with this DSN
+	extraConfig string // YAML appended to the config: further top-level sections
 }
 
 // startAuthServer writes a config, generates a key, starts `authserver
@@ -255,6 +256,7 @@ log:
   format: text
   level: info
 `, port, filepath.Join(dir, "keys", "token.key"), filepath.Join(dir, "keys", "token.crt"), driver, dsn)
+	cfg += opts.extraConfig
 	if err := os.WriteFile(a.config, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}

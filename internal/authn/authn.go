@@ -9,6 +9,14 @@ import (
 const (
 	MethodAnonymous = "anonymous"
 	MethodPassword  = "password"
+	// MethodLDAP: a password checked by the LDAP directory.
+	MethodLDAP = "ldap"
+	// MethodRobot: a robot account's name and secret.
+	MethodRobot = "robot"
+	// MethodPAT: a user's personal access token in place of the password.
+	MethodPAT = "pat"
+	// MethodRefresh: a refresh token (grant_type=refresh_token).
+	MethodRefresh = "refresh"
 )
 
 // Identity is an authenticated caller.
@@ -22,6 +30,9 @@ type Identity struct {
 	GroupDNs []string
 	// Method says which credential proved the identity.
 	Method string
+	// Robot is set for robot accounts (UserID 0, never Admin): the project
+	// and actions the robot holds, the only permissions it has.
+	Robot *RobotAccess
 }
 
 // PasswordAuthenticator checks a username and password. A wrong username or

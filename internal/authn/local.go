@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -12,11 +13,49 @@ import (
 
 // Local checks users created with `authserver user add` against their bcrypt
 // hash in the store.
+//
+// With a credential cache (SetCache), a verified login is remembered for
+// its TTL as HMAC(username, password) → the bcrypt hash it matched. A
+// later login with the same username and password still reads the user
+// (the one indexed query a login needs anyway) and skips bcrypt only when
+// the stored hash is still the one verified and the user is still enabled.
+// So a password change, disable or delete — by this process or any other,
+// e.g. the CLI — takes effect on the very next request; the TTL only bounds
+// how long a login is remembered.
 type Local struct {
 	users store.Users
 	// dummy is compared against when the user is unknown, disabled or not
 	// local, so the response time does not reveal which names exist.
 	dummy []byte
+	cache *loginCache[string] // nil: every login runs bcrypt
+	stats CacheStats
+}
+
+// CacheStats receives credential-cache hits and misses (a *metrics.Metrics
+// satisfies it); nil records nothing.
+type CacheStats interface {
+	Cache(cache string, hit bool)
+}
+
+// SetCache turns on the verified-credential cache: ttl 0 leaves it off.
+func (l *Local) SetCache(ttl time.Duration, max int, stats CacheStats) error {
+	l.stats = stats
+	if ttl <= 0 || max <= 0 {
+		l.cache = nil
+		return nil
+	}
+	c, err := newLoginCache[string](ttl, max)
+	if err != nil {
+		return err
+	}
+	l.cache = c
+	return nil
+}
+
+func (l *Local) record(hit bool) {
+	if l.stats != nil {
+		l.stats.Cache("local", hit)
+	}
 }
 
 var _ PasswordAuthenticator = (*Local)(nil)
@@ -44,12 +83,27 @@ func (l *Local) Login(ctx context.Context, username, password string) (Identity,
 	if err != nil {
 		return Identity{}, false, fmt.Errorf("local login: %w: %w", ErrUnavailable, err)
 	}
+	var key cacheKey
+	if l.cache != nil {
+		key = l.cache.key(username, password)
+		if verified, ok := l.cache.get(key); ok {
+			if verified == u.PasswordHash && !u.Disabled && u.Source == store.SourceLocal {
+				l.record(true)
+				return Identity{UserID: u.ID, Name: u.Name, Admin: u.Admin, Method: MethodPassword}, true, nil
+			}
+			l.cache.drop(key) // password changed, disabled, or no longer local
+		}
+		l.record(false)
+	}
 	hash := []byte(u.PasswordHash)
 	if u.Source != store.SourceLocal || u.PasswordHash == "" {
 		hash = l.dummy
 	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || u.Disabled || u.Source != store.SourceLocal {
 		return Identity{}, false, nil
+	}
+	if l.cache != nil {
+		l.cache.put(key, u.PasswordHash)
 	}
 	return Identity{UserID: u.ID, Name: u.Name, Admin: u.Admin, Method: MethodPassword}, true, nil
 }

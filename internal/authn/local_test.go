@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/authserver/authserver/internal/store"
 	"github.com/authserver/authserver/internal/store/sqlite"
@@ -87,5 +88,84 @@ func TestHashPassword(t *testing.T) {
 	h, err := HashPassword("pw", 4)
 	if err != nil || !strings.HasPrefix(h, "$2a$04$") {
 		t.Fatalf("hash %q, %v", h, err)
+	}
+}
+
+type countStats struct{ hits, misses int }
+
+func (c *countStats) Cache(_ string, hit bool) {
+	if hit {
+		c.hits++
+	} else {
+		c.misses++
+	}
+}
+
+func TestLocalCredentialCache(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, t.TempDir()+"/db.sqlite")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	hash, _ := HashPassword("pw1", 4)
+	u := store.User{Name: "alice", PasswordHash: hash, Source: store.SourceLocal}
+	if err := st.CreateUser(ctx, &u); err != nil {
+		t.Fatal(err)
+	}
+	local, _ := NewLocal(st, 4)
+	stats := &countStats{}
+	if err := local.SetCache(time.Minute, 100, stats); err != nil {
+		t.Fatal(err)
+	}
+	login := func(pw string) bool {
+		t.Helper()
+		_, ok, err := local.Login(ctx, "alice", pw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	steps := []struct {
+		name   string
+		change func()
+		pw     string
+		ok     bool
+		hits   int
+	}{
+		{name: "first login verifies", pw: "pw1", ok: true, hits: 0},
+		{name: "second is a hit", pw: "pw1", ok: true, hits: 1},
+		{name: "wrong password never hits", pw: "bad", ok: false, hits: 1},
+		{name: "wrong password again", pw: "bad", ok: false, hits: 1},
+		{name: "still a hit", pw: "pw1", ok: true, hits: 2},
+		{name: "password changed elsewhere", change: func() {
+			u, _ := st.GetUser(ctx, "alice")
+			u.PasswordHash, _ = HashPassword("pw2", 4)
+			_ = st.UpdateUser(ctx, u)
+		}, pw: "pw1", ok: false, hits: 2},
+		{name: "new password works", pw: "pw2", ok: true, hits: 2},
+		{name: "and is cached", pw: "pw2", ok: true, hits: 3},
+		{name: "disabled elsewhere", change: func() {
+			u, _ := st.GetUser(ctx, "alice")
+			u.Disabled = true
+			_ = st.UpdateUser(ctx, u)
+		}, pw: "pw2", ok: false, hits: 3},
+		{name: "deleted elsewhere", change: func() { _ = st.DeleteUser(ctx, "alice") }, pw: "pw2", ok: false, hits: 3},
+	}
+	for _, s := range steps {
+		t.Run(s.name, func(t *testing.T) {
+			if s.change != nil {
+				s.change()
+			}
+			if got := login(s.pw); got != s.ok {
+				t.Fatalf("login = %v, want %v", got, s.ok)
+			}
+			if stats.hits != s.hits {
+				t.Fatalf("%d hits, want %d", stats.hits, s.hits)
+			}
+		})
 	}
 }

@@ -21,6 +21,21 @@ type Subject struct {
 	Admin bool
 	// GroupDNs are LDAP groups the directory says the user is in.
 	GroupDNs []string
+	// Robot, when set, makes the subject a robot account (Harbor's model):
+	// it gets exactly Robot.Actions on the repositories of Robot.Project, or
+	// of every existing project when Project is store.SystemRobotProject,
+	// plus pull on public projects as everyone does. A robot is never a
+	// sysadmin (Admin is ignored), never gets registry:catalog:*, and has
+	// nothing on repositories outside any project.
+	Robot *RobotPermissions
+}
+
+// RobotPermissions are a robot account's explicit permissions.
+type RobotPermissions struct {
+	// Project is a project name or store.SystemRobotProject ("*").
+	Project string
+	// Actions are repository actions: pull, push, delete.
+	Actions []string
 }
 
 // Decision is what one requested scope gets, and why.
@@ -69,6 +84,10 @@ func ProjectOf(repo string) (project string, ok bool) {
 // never an error: the decision's Granted list is simply shorter, possibly
 // empty. An error means the store failed.
 func (a *Authorizer) Authorize(ctx context.Context, subj Subject, scopes []Scope) ([]Decision, error) {
+	if subj.Robot != nil {
+		// A robot is never a sysadmin and has no user memberships.
+		subj.Admin, subj.UserID, subj.GroupDNs = false, 0, nil
+	}
 	var projects []string
 	seen := map[string]bool{}
 	if !subj.Admin {
@@ -124,6 +143,9 @@ func allowedActions(subj Subject, s Scope, access map[string]store.ProjectAccess
 	if !exists {
 		return nil, []string{"project " + project + " does not exist"}
 	}
+	if subj.Robot != nil {
+		return robotActions(subj, project, pa)
+	}
 	allowed := map[string]bool{}
 	var reasons []string
 	if pa.Public {
@@ -147,6 +169,37 @@ func allowedActions(subj Subject, s Scope, access map[string]store.ProjectAccess
 		} else {
 			reasons = append(reasons, subj.Name+" is not a member of project "+project)
 		}
+	}
+	return allowed, reasons
+}
+
+// robotActions is what a robot may do in an existing project: its own
+// actions if the project is its own (or it is a system robot), plus pull on
+// a public project, which anyone, anonymous included, has.
+func robotActions(subj Subject, project string, pa store.ProjectAccess) (map[string]bool, []string) {
+	allowed := map[string]bool{}
+	var reasons []string
+	if pa.Public {
+		allowed[ActionPull] = true
+		reasons = append(reasons, "project "+project+" is public (pull)")
+	}
+	r := subj.Robot
+	if r.Project == store.SystemRobotProject || r.Project == project {
+		for _, act := range r.Actions {
+			if act == ActionPull || act == ActionPush || act == ActionDelete {
+				allowed[act] = true
+			}
+		}
+		if allowed[ActionPush] {
+			allowed[ActionPull] = true // push implies pull
+		}
+		scope := "project " + project
+		if r.Project == store.SystemRobotProject {
+			scope = "every project"
+		}
+		reasons = append(reasons, fmt.Sprintf("robot %s holds %s on %s", subj.Name, strings.Join(r.Actions, ","), scope))
+	} else {
+		reasons = append(reasons, fmt.Sprintf("robot %s belongs to project %s, not %s", subj.Name, r.Project, project))
 	}
 	return allowed, reasons
 }

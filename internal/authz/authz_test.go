@@ -96,6 +96,15 @@ func TestAuthorize(t *testing.T) {
 	other := Subject{Name: "bob", UserID: 2}
 	anon := Subject{Anonymous: true}
 	admin := Subject{Name: "root", UserID: 3, Admin: true}
+	robot := func(project string, actions ...string) Subject {
+		return Subject{Name: "robot$" + project + "+ci", Robot: &RobotPermissions{Project: project, Actions: actions}}
+	}
+	robotPush := robot("private", "pull", "push")
+	robotPushOnly := robot("private", "push")
+	robotAll := robot("private", "pull", "push", "delete")
+	robotSystem := Subject{Name: "robot$scanner", Robot: &RobotPermissions{Project: "*", Actions: []string{"pull", "push"}}}
+	// Identity fields a robot must never benefit from.
+	robotSneaky := Subject{Name: "robot$guest+x", UserID: 1, Admin: true, Robot: &RobotPermissions{Project: "guest", Actions: []string{"pull"}}}
 	tests := []struct {
 		name  string
 		subj  Subject
@@ -125,6 +134,19 @@ func TestAuthorize(t *testing.T) {
 		{"unknown type", admin, "plugin:x:pull", []string{}},
 		{"unknown action", user, "repository:dev/app:pull,metadata", []string{"pull"}},
 		{"host prefix", user, "repository:localhost:5000/dev/app:push", []string{"push"}},
+		{"robot own project", robotPush, "repository:private/app:pull,push,delete", []string{"pull", "push"}},
+		{"robot push implies pull", robotPushOnly, "repository:private/app:pull", []string{"pull"}},
+		{"robot star is its actions", robotAll, "repository:private/app:*", []string{"*"}},
+		{"robot star subset", robotPush, "repository:private/x/y:*", []string{"pull", "push"}},
+		{"robot other project nothing", robotPush, "repository:dev/app:pull,push", []string{}},
+		{"robot ignores user grants and admin", robotSneaky, "repository:dev/app:pull,push", []string{}},
+		{"robot public project pull only", robotPush, "repository:public/app:pull,push", []string{"pull"}},
+		{"robot missing project", robotSystem, "repository:nope/app:pull", []string{}},
+		{"robot one component", robotSystem, "repository:busybox:pull", []string{}},
+		{"robot no catalog", robotSystem, "registry:catalog:*", []string{}},
+		{"robot sneaky no catalog", robotSneaky, "registry:catalog:*", []string{}},
+		{"system robot any project", robotSystem, "repository:dev/app:pull,push,delete", []string{"pull", "push"}},
+		{"system robot private project", robotSystem, "repository:private/app:push", []string{"push"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

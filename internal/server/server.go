@@ -17,8 +17,14 @@ import (
 type Options struct {
 	// Logger receives one line per request and the details of failures.
 	Logger *slog.Logger
-	// Passwords checks Basic credentials.
+	// Passwords checks Basic credentials and the POST password grant. Wire
+	// robots and personal access tokens in front of the password backends
+	// (authn.NewRobots, authn.NewPATs) so their secrets never reach them.
 	Passwords authn.PasswordAuthenticator
+	// Refresh issues refresh tokens when offline access is asked and
+	// redeems them (POST grant_type=refresh_token). nil disables both:
+	// offline requests get no refresh token, refresh grants get 400.
+	Refresh *authn.Refresher
 	// Authorizer decides which requested actions are granted.
 	Authorizer *authz.Authorizer
 	// Issuer signs tokens; its Service() is the only service accepted.
@@ -47,6 +53,7 @@ func New(opts Options) http.Handler {
 	})
 	for _, path := range []string{"/service/token", "/token"} {
 		r.Get(path, s.handleTokenGet)
+		r.Post(path, s.handleTokenPost)
 		r.Head(path, s.methodNotAllowed)
 	}
 	r.Get("/.well-known/jwks.json", s.handleJWKS)
@@ -54,8 +61,12 @@ func New(opts Options) http.Handler {
 }
 
 func (s *Server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Allow", "GET")
-	writeError(w, http.StatusMethodNotAllowed, "UNSUPPORTED", "method "+r.Method+" is not supported here; use GET")
+	allow := "GET"
+	if r.URL.Path == "/service/token" || r.URL.Path == "/token" {
+		allow = "GET, POST"
+	}
+	w.Header().Set("Allow", allow)
+	writeError(w, http.StatusMethodNotAllowed, "UNSUPPORTED", "method "+r.Method+" is not supported here; use "+allow)
 }
 
 func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {

@@ -27,6 +27,10 @@ type fixture struct {
 	srv   *httptest.Server
 	kid   string
 	users map[string]string // name → password
+	// clock drives refresh token, robot and PAT expiry.
+	clock *testClock
+	// directory stands in for LDAP when re-checking LDAP users.
+	directory *fakeDirectory
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -53,9 +57,15 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{t: t, st: st, kid: signer.KID(), users: map[string]string{}}
+	f := &fixture{t: t, st: st, kid: signer.KID(), users: map[string]string{},
+		clock: &testClock{t: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}, directory: &fakeDirectory{known: map[string]bool{}}}
+	accounts := authn.NewAccounts(st, map[string]authn.UserChecker{store.SourceLDAP: f.directory})
+	pats := authn.NewPATs(st, accounts, local, f.clock.Now, nil)
 	f.srv = httptest.NewServer(New(Options{
-		Passwords:  local,
+		Passwords: authn.NewRobots(st, "robot$", pats, f.clock.Now, nil),
+		Refresh: authn.NewRefresher(st, accounts, authn.RefreshOptions{
+			MaxLifetime: 90 * 24 * time.Hour, MaxIdle: 30 * 24 * time.Hour, BindClientID: true, Now: f.clock.Now,
+		}),
 		Authorizer: authz.New(st),
 		Issuer:     token.NewIssuer(signer, "test-issuer", "test-registry", 30*time.Minute),
 		Realm:      "http://auth.test/service/token",
@@ -101,6 +111,12 @@ func (f *fixture) get(method, path string, query url.Values, user, pass string) 
 	if user != "" || pass != "" {
 		req.SetBasicAuth(user, pass)
 	}
+	return f.do(req)
+}
+
+// do sends req and decodes the JSON answer and, if any, the token's claims.
+func (f *fixture) do(req *http.Request) reply {
+	f.t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	f.must(err)
 	defer resp.Body.Close()
@@ -216,7 +232,8 @@ func TestTokenErrors(t *testing.T) {
 		{name: "no colon", rawAuth: "Basic " + base64.StdEncoding.EncodeToString([]byte("dev")), status: 400, code: "INVALID_REQUEST"},
 		{name: "malformed scope", query: scopeQuery("repository:team"), status: 400, code: "INVALID_REQUEST"},
 		{name: "foreign service", query: url.Values{"service": {"other"}}, status: 400, code: "INVALID_REQUEST"},
-		{name: "post not yet", method: "POST", status: 405, code: "UNSUPPORTED"},
+		{name: "post without a form", method: "POST", status: 400, code: "INVALID_REQUEST"},
+		{name: "delete", method: "DELETE", status: 405, code: "UNSUPPORTED"},
 		{name: "put", method: "PUT", path: "/token", status: 405, code: "UNSUPPORTED"},
 	}
 	for _, tt := range tests {

@@ -228,6 +228,9 @@ type Store interface {
 	Groups
 	Members
 	Access
+	Audit
+	Credentials
+	Directory
 	// Ping checks that the backend answers.
 	Ping(ctx context.Context) error
 	// Close releases connections.

@@ -36,6 +36,14 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{name: "MemberErrors", fn: testMemberErrors},
 		{name: "Cascade", fn: testCascade},
 		{name: "ProjectAccess", fn: testProjectAccess},
+		{name: "RefreshTokens", fn: testRefreshTokens},
+		{name: "RefreshRevocation", fn: testRefreshRevocation},
+		{name: "RefreshTokenCap", fn: testRefreshTokenCap},
+		{name: "Robots", fn: testRobots},
+		{name: "PersonalTokens", fn: testPersonalTokens},
+		{name: "LDAPUsers", fn: testLDAPUsers},
+		{name: "LDAPUserAccess", fn: testLDAPUserAccess},
+		{name: "Audit", fn: testAudit},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/authserver/authserver/internal/config"
+	"github.com/authserver/authserver/internal/store"
+)
+
+// refreshJSON is a refresh token in `token list --output json`; never the
+// secret.
+type refreshJSON struct {
+	ID         int64     `json:"id"`
+	ClientID   string    `json:"client_id"`
+	Service    string    `json:"service"`
+	CreatedAt  time.Time `json:"created_at"`
+	LastUsedAt time.Time `json:"last_used_at"`
+}
+
+func (a *app) tokenCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "token",
+		Short: "Manage refresh tokens (docker login's identity tokens)",
+		Long: `A refresh token is issued when a client asks for offline access (docker login does) and is
+traded for access tokens without the password. Changing a user's password, disabling or deleting
+the user revokes all of the user's refresh tokens; these commands list and revoke them one by one.`,
+	}
+
+	var user string
+	list := &cobra.Command{
+		Use:   "list --user U",
+		Short: "List a user's refresh tokens (never the secrets)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.withStore(cmd, func(ctx context.Context, _ config.Config, st store.Store) error {
+				ts, err := st.ListRefreshTokens(ctx, user)
+				if err != nil {
+					return notFound(err, "user "+user)
+				}
+				rows := make([][]string, len(ts))
+				items := make([]refreshJSON, len(ts))
+				for i, t := range ts {
+					rows[i] = []string{strconv.FormatInt(t.ID, 10), t.ClientID, t.Service,
+						t.CreatedAt.UTC().Format(time.RFC3339), t.LastUsedAt.UTC().Format(time.RFC3339)}
+					items[i] = refreshJSON{t.ID, t.ClientID, t.Service, t.CreatedAt.UTC(), t.LastUsedAt.UTC()}
+				}
+				return a.printList([]string{"ID", "CLIENT_ID", "SERVICE", "CREATED", "LAST USED"}, rows, items)
+			})
+		},
+	}
+	list.Flags().StringVar(&user, "user", "", "owner of the tokens")
+	_ = list.MarkFlagRequired("user")
+	a.addOutputFlag(list)
+
+	var revokeUser string
+	var id int64
+	var all bool
+	revoke := &cobra.Command{
+		Use:   "revoke --user U (--id ID | --all)",
+		Short: "Revoke one or all of a user's refresh tokens",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.withStore(cmd, func(ctx context.Context, _ config.Config, st store.Store) error {
+				if all {
+					n, err := st.DeleteRefreshTokens(ctx, revokeUser)
+					if err != nil {
+						return notFound(err, "user "+revokeUser)
+					}
+					fmt.Fprintf(a.stdout, "%d refresh tokens of user %s revoked\n", n, revokeUser)
+					return nil
+				}
+				if err := st.DeleteRefreshToken(ctx, revokeUser, id); err != nil {
+					if errors.Is(err, store.ErrNotFound) {
+						return fmt.Errorf("user %s has no refresh token %d", revokeUser, id)
+					}
+					return err
+				}
+				fmt.Fprintf(a.stdout, "refresh token %d of user %s revoked\n", id, revokeUser)
+				return nil
+			})
+		},
+	}
+	revoke.Flags().StringVar(&revokeUser, "user", "", "owner of the tokens")
+	revoke.Flags().Int64Var(&id, "id", 0, "ID of the token (from token list)")
+	revoke.Flags().BoolVar(&all, "all", false, "revoke all of the user's refresh tokens")
+	_ = revoke.MarkFlagRequired("user")
+	revoke.MarkFlagsMutuallyExclusive("id", "all")
+	revoke.MarkFlagsOneRequired("id", "all")
+
+	cmd.AddCommand(list, revoke)
+	return cmd
+}

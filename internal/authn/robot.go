@@ -1,0 +1,139 @@
+package authn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/authserver/authserver/internal/store"
+)
+
+// RobotAccess is what a robot account may do: Actions (pull, push, delete)
+// on the repositories of Project, or of every project when Project is
+// store.SystemRobotProject.
+type RobotAccess struct {
+	Project string
+	Actions []string
+}
+
+// Robots authenticates robot accounts, Harbor's model: a login name that
+// starts with the robot prefix ("robot$team+ci") is a robot, checked against
+// its stored secret hash with one indexed lookup by name; any other login
+// goes to next, so robot secrets never reach a password backend (or LDAP)
+// and user passwords never reach the robot table.
+type Robots struct {
+	store  store.Robots
+	prefix string
+	next   PasswordAuthenticator
+	now    func() time.Time
+	log    *slog.Logger
+}
+
+var _ PasswordAuthenticator = (*Robots)(nil)
+
+// NewRobots returns a Robots authenticator for names starting with prefix,
+// passing other logins to next. now (nil = time.Now) decides expiry; log
+// receives why a robot was refused.
+func NewRobots(st store.Robots, prefix string, next PasswordAuthenticator, now func() time.Time, log *slog.Logger) *Robots {
+	if now == nil {
+		now = time.Now
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Robots{store: st, prefix: prefix, next: next, now: now, log: log}
+}
+
+// Prefix is the robot name prefix.
+func (r *Robots) Prefix() string { return r.prefix }
+
+// Login implements PasswordAuthenticator.
+func (r *Robots) Login(ctx context.Context, username, password string) (Identity, bool, error) {
+	bare, ok := strings.CutPrefix(username, r.prefix)
+	if !ok {
+		return r.next.Login(ctx, username, password)
+	}
+	if bare == "" || password == "" {
+		return Identity{}, false, nil
+	}
+	rb, err := r.store.GetRobot(ctx, bare)
+	if errors.Is(err, store.ErrNotFound) {
+		r.log.Info("robot refused", "robot", username, "reason", "no such robot")
+		return Identity{}, false, nil
+	}
+	if err != nil {
+		return Identity{}, false, fmt.Errorf("robot login: %w: %w", ErrUnavailable, err)
+	}
+	reason := ""
+	switch {
+	case !hashEqual(rb.SecretHash, HashSecret(password)):
+		reason = "wrong secret"
+	case rb.Disabled:
+		reason = "disabled"
+	case !rb.ExpiresAt.IsZero() && !r.now().Before(rb.ExpiresAt):
+		reason = "expired"
+	}
+	if reason != "" {
+		r.log.Info("robot refused", "robot", username, "reason", reason)
+		return Identity{}, false, nil
+	}
+	return Identity{
+		Name:   username,
+		Method: MethodRobot,
+		Robot:  &RobotAccess{Project: rb.Project, Actions: slices.Clone(rb.Actions)},
+	}, true, nil
+}
+
+// RobotActions normalises a robot's actions: only pull, push and delete,
+// push implies pull, each once, in that order. It refuses anything else
+// (including "*", which would be ambiguous) and an empty list.
+func RobotActions(actions []string) ([]string, error) {
+	have := map[string]bool{}
+	for _, a := range actions {
+		a = strings.ToLower(strings.TrimSpace(a))
+		switch a {
+		case "":
+		case "pull", "push", "delete":
+			have[a] = true
+		default:
+			return nil, fmt.Errorf("robot action %q: want pull, push or delete", a)
+		}
+	}
+	if have["push"] {
+		have["pull"] = true
+	}
+	var out []string
+	for _, a := range []string{"pull", "push", "delete"} {
+		if have[a] {
+			out = append(out, a)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("robot actions: give at least one of pull, push, delete")
+	}
+	return out, nil
+}
+
+// RobotName is the stored name of a robot: "<project>+<name>" for a project
+// robot, "<name>" for a system robot (project store.SystemRobotProject).
+// name must be a plain word: no '+', '$', ':', spaces or control
+// characters, at most 128 bytes.
+func RobotName(project, name string) (string, error) {
+	if name == "" || len(name) > 128 {
+		return "", fmt.Errorf("robot name %q: want 1 to 128 characters", name)
+	}
+	if strings.ContainsFunc(name, func(c rune) bool { return c <= ' ' || c == 0x7f || strings.ContainsRune("+$:/", c) }) {
+		return "", fmt.Errorf("robot name %q: '+', '$', ':', '/', spaces and control characters are not allowed", name)
+	}
+	if project == store.SystemRobotProject {
+		return name, nil
+	}
+	if project == "" {
+		return "", errors.New("robot: a project (or '*' for a system robot) is required")
+	}
+	return project + "+" + name, nil
+}

@@ -1,0 +1,171 @@
+package server
+
+import (
+	"encoding/base64"
+	"errors"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/authserver/authserver/internal/authz"
+)
+
+// maxFormBytes bounds a POST body: a token request is a few hundred bytes,
+// and authz.MaxScopes scopes fit easily.
+const maxFormBytes = 1 << 20
+
+// How the caller proves who it is.
+const (
+	grantAnonymous = "anonymous"     // GET without Authorization
+	grantBasic     = "basic"         // GET with Authorization: Basic
+	grantPassword  = "password"      // POST grant_type=password
+	grantRefresh   = "refresh_token" // POST grant_type=refresh_token
+)
+
+// tokenRequest is one token request, GET or POST, after parsing: the rest of
+// the pipeline (authenticate → authorize → issue → respond) does not care
+// which method it came by.
+type tokenRequest struct {
+	post     bool
+	grant    string // one of the grant* constants
+	service  string // never empty: defaults to the issuer's service
+	clientID string // audit hint; bound into refresh tokens
+	account  string // GET's account hint (audit only, never trusted)
+	scopes   []authz.Scope
+	// offline asks for a refresh token: GET offline_token=true, POST
+	// access_type=offline.
+	offline bool
+	// username and password for grantBasic and grantPassword.
+	username, password string
+	// refreshToken for grantRefresh.
+	refreshToken string
+}
+
+// requestError is a malformed request: 400 (or another status) with code.
+type requestError struct {
+	status  int
+	code    string
+	message string
+}
+
+func (e *requestError) Error() string { return e.message }
+
+func badRequest(msg string) *requestError {
+	return &requestError{status: http.StatusBadRequest, code: "INVALID_REQUEST", message: msg}
+}
+
+// parseGet reads GET /service/token?service=&scope=&offline_token=&client_id=&account=
+// with optional Basic credentials.
+func (s *Server) parseGet(r *http.Request) (tokenRequest, *requestError) {
+	q := r.URL.Query()
+	req := tokenRequest{
+		clientID: q.Get("client_id"),
+		account:  q.Get("account"),
+		offline:  parseBool(q.Get("offline_token")),
+	}
+	if rerr := s.parseCommon(&req, q.Get("service"), q["scope"]); rerr != nil {
+		return req, rerr
+	}
+	user, pass, present, err := parseBasic(r.Header.Get("Authorization"))
+	if err != nil {
+		return req, badRequest(err.Error())
+	}
+	req.grant = grantAnonymous
+	if present {
+		req.grant, req.username, req.password = grantBasic, user, pass
+	}
+	return req, nil
+}
+
+// parsePost reads an OAuth2 token request (PROTOCOL.md, "OAuth2 POST"): an
+// application/x-www-form-urlencoded body of at most maxFormBytes with
+// grant_type, service, client_id, access_type, scope (one space-joined
+// field and/or repeated fields), and username+password or refresh_token.
+// Only the body counts: query parameters of a POST are ignored, so secrets
+// in URLs are never used.
+func (s *Server) parsePost(w http.ResponseWriter, r *http.Request) (tokenRequest, *requestError) {
+	req := tokenRequest{post: true}
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/x-www-form-urlencoded" {
+		return req, badRequest("POST body must be application/x-www-form-urlencoded")
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return req, &requestError{status: http.StatusRequestEntityTooLarge, code: "INVALID_REQUEST", message: "request body too large"}
+		}
+		return req, badRequest("malformed form body")
+	}
+	f := r.PostForm
+	req.clientID = f.Get("client_id")
+	req.offline = f.Get("access_type") == "offline"
+	if rerr := s.parseCommon(&req, f.Get("service"), f["scope"]); rerr != nil {
+		return req, rerr
+	}
+	switch gt := f.Get("grant_type"); gt {
+	case grantPassword:
+		req.grant, req.username, req.password = grantPassword, f.Get("username"), f.Get("password")
+		if req.username == "" {
+			return req, badRequest("grant_type=password needs username")
+		}
+	case grantRefresh:
+		req.grant, req.refreshToken = grantRefresh, f.Get("refresh_token")
+		if req.refreshToken == "" {
+			return req, badRequest("grant_type=refresh_token needs refresh_token")
+		}
+		if s.opts.Refresh == nil {
+			return req, &requestError{status: http.StatusBadRequest, code: "UNSUPPORTED", message: "refresh tokens are not enabled"}
+		}
+	case "":
+		return req, badRequest("missing grant_type: want password or refresh_token")
+	default:
+		return req, &requestError{status: http.StatusBadRequest, code: "UNSUPPORTED",
+			message: "unsupported grant_type " + strconv.Quote(gt) + ": want password or refresh_token"}
+	}
+	return req, nil
+}
+
+// parseCommon checks the service and parses the scopes.
+func (s *Server) parseCommon(req *tokenRequest, service string, scopes []string) *requestError {
+	if service != "" && service != s.opts.Issuer.Service() {
+		return badRequest("unknown service " + service)
+	}
+	req.service = s.opts.Issuer.Service()
+	var err error
+	if req.scopes, err = authz.ParseScopes(scopes); err != nil {
+		return badRequest(err.Error())
+	}
+	return nil
+}
+
+func parseBool(s string) bool {
+	b, err := strconv.ParseBool(s)
+	return err == nil && b
+}
+
+// errBadBasic is a malformed Authorization: Basic header.
+var errBadBasic = errors.New("malformed Basic credentials")
+
+// parseBasic reads Authorization. present is false when there is none.
+// A scheme other than Basic is reported as present with ok false, so it is
+// treated as bad credentials rather than as anonymous.
+func parseBasic(h string) (user, pass string, present bool, err error) {
+	if h == "" {
+		return "", "", false, nil
+	}
+	scheme, rest, _ := strings.Cut(h, " ")
+	if !strings.EqualFold(scheme, "Basic") {
+		return "", "", true, nil
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(rest))
+	if err != nil {
+		return "", "", true, errBadBasic
+	}
+	user, pass, ok := strings.Cut(string(raw), ":")
+	if !ok {
+		return "", "", true, errBadBasic
+	}
+	return user, pass, true, nil
+}

@@ -1,0 +1,157 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Credentials that stand in for a password: refresh tokens (docker login's
+// identity token), robot accounts and personal access tokens. Their secrets
+// are never stored: only a hash (see authn.HashSecret), kept in a unique,
+// indexed column so a secret is found with ONE lookup, never a scan.
+
+// MaxRefreshTokensPerUser bounds the refresh tokens one user keeps: every
+// `docker login` makes one, and nothing else would ever remove them. When a
+// new one is created beyond the bound, the least recently used go.
+const MaxRefreshTokensPerUser = 100
+
+// SystemRobotProject is Robot.Project for a system robot: one that holds its
+// actions on every project.
+const SystemRobotProject = "*"
+
+// RefreshToken is a long-lived credential handed to a client that asked for
+// offline access; the client trades it for access tokens (grant_type
+// refresh_token) without sending the password again.
+type RefreshToken struct {
+	ID     int64
+	UserID int64
+	// User is the user's name; filled in by reads, ignored by Create.
+	User string
+	// Hash identifies the secret (hex SHA-256, see authn.HashSecret); unique.
+	Hash string
+	// Service is the token service (registry) it was issued for; a refresh
+	// grant for another service is refused.
+	Service string
+	// ClientID is the OAuth2 client_id given when it was issued ("docker").
+	ClientID string
+	// CreatedAt is when it was issued; LastUsedAt when it last bought an
+	// access token (equal to CreatedAt until then). The store keeps both at
+	// microsecond precision.
+	CreatedAt  time.Time
+	LastUsedAt time.Time
+}
+
+// Robot is a Harbor-style robot account: a machine credential with explicit
+// actions on one project, or on every project for a system robot.
+type Robot struct {
+	ID int64
+	// Name is the robot's name WITHOUT the configurable prefix: "team+ci"
+	// for a project robot (project "team", name "ci"), "ci" for a system
+	// robot. The login name is prefix + Name ("robot$team+ci"). Unique.
+	Name string
+	// Project is the project the robot acts on, or SystemRobotProject.
+	// Deleting the project deletes its robots.
+	Project string
+	// Actions are the repository actions it holds (pull, push, delete), in
+	// that order, push always with pull.
+	Actions []string
+	// Description is free text for operators.
+	Description string
+	// SecretHash identifies the current secret (hex SHA-256); unique.
+	SecretHash string
+	// Disabled robots cannot log in.
+	Disabled bool
+	// ExpiresAt is when the robot stops working; zero means never.
+	ExpiresAt time.Time
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// PersonalToken is a user's personal access token: a secret that works
+// wherever the user's password does, with exactly the user's permissions.
+type PersonalToken struct {
+	ID     int64
+	UserID int64
+	// User is the owner's name: Create looks the owner up by it; reads fill it.
+	User string
+	// Name labels the token; unique per user.
+	Name string
+	// Hash identifies the secret (hex SHA-256); unique.
+	Hash string
+	// ExpiresAt is when it stops working; zero means never.
+	ExpiresAt time.Time
+	CreatedAt time.Time
+	// LastUsedAt is when it last authenticated a request; zero if never.
+	LastUsedAt time.Time
+}
+
+// RefreshTokens stores refresh tokens. The schema revokes (deletes) all of a
+// user's refresh tokens when the user's PasswordHash changes, when the user
+// is disabled, and when the user is deleted, so every writer (the server,
+// the admin CLI, another process) gets the revocation without doing anything.
+type RefreshTokens interface {
+	// CreateRefreshToken inserts t for user t.UserID (ID written back; a zero
+	// CreatedAt means now, a zero LastUsedAt means CreatedAt, both written
+	// back) and then drops the user's tokens beyond MaxRefreshTokensPerUser,
+	// least recently used first. ErrNotFound when the user does not exist,
+	// ErrAlreadyExists when the hash is taken.
+	CreateRefreshToken(ctx context.Context, t *RefreshToken) error
+	// GetRefreshToken finds a token by its hash. ErrNotFound when missing.
+	GetRefreshToken(ctx context.Context, hash string) (RefreshToken, error)
+	// TouchRefreshToken sets LastUsedAt. ErrNotFound when the token is gone.
+	TouchRefreshToken(ctx context.Context, id int64, at time.Time) error
+	// ListRefreshTokens returns a user's tokens, most recently used first.
+	// ErrNotFound when the user is missing.
+	ListRefreshTokens(ctx context.Context, user string) ([]RefreshToken, error)
+	// DeleteRefreshToken removes token id of user. ErrNotFound when the user
+	// has no such token.
+	DeleteRefreshToken(ctx context.Context, user string, id int64) error
+	// DeleteRefreshTokens removes all of a user's tokens and returns how many
+	// there were. ErrNotFound when the user is missing.
+	DeleteRefreshTokens(ctx context.Context, user string) (int, error)
+}
+
+// Robots stores robot accounts.
+type Robots interface {
+	// CreateRobot inserts r (ID, CreatedAt and UpdatedAt written back).
+	// ErrNotFound when r.Project is neither SystemRobotProject nor an
+	// existing project, ErrAlreadyExists when the name or secret hash is taken.
+	CreateRobot(ctx context.Context, r *Robot) error
+	// GetRobot finds a robot by Name (without prefix). ErrNotFound when missing.
+	GetRobot(ctx context.Context, name string) (Robot, error)
+	// ListRobots returns robots ordered by name: all of them when project is
+	// "", system robots for SystemRobotProject, else those of that project.
+	ListRobots(ctx context.Context, project string) ([]Robot, error)
+	// UpdateRobot rewrites Actions, Description, SecretHash, Disabled and
+	// ExpiresAt of the robot named r.Name. ErrNotFound when missing.
+	UpdateRobot(ctx context.Context, r Robot) error
+	// DeleteRobot removes a robot. ErrNotFound when missing.
+	DeleteRobot(ctx context.Context, name string) error
+}
+
+// PersonalTokens stores personal access tokens. Deleting a user deletes its
+// tokens; a disabled user's tokens stay but authentication refuses them.
+type PersonalTokens interface {
+	// CreatePersonalToken inserts t for the user named t.User (ID, UserID
+	// and CreatedAt written back; a zero CreatedAt means now). ErrNotFound
+	// when the user is missing, ErrAlreadyExists when the user already has a
+	// token of that name or the hash is taken.
+	CreatePersonalToken(ctx context.Context, t *PersonalToken) error
+	// GetPersonalToken finds a token by its hash. ErrNotFound when missing.
+	GetPersonalToken(ctx context.Context, hash string) (PersonalToken, error)
+	// TouchPersonalToken sets LastUsedAt. ErrNotFound when the token is gone.
+	TouchPersonalToken(ctx context.Context, id int64, at time.Time) error
+	// ListPersonalTokens returns a user's tokens ordered by name. ErrNotFound
+	// when the user is missing.
+	ListPersonalTokens(ctx context.Context, user string) ([]PersonalToken, error)
+	// DeletePersonalToken removes a user's token by name. ErrNotFound when
+	// the user has no such token.
+	DeletePersonalToken(ctx context.Context, user, name string) error
+}
+
+// Credentials is every credential store.
+type Credentials interface {
+	RefreshTokens
+	Robots
+	PersonalTokens
+}

@@ -1,0 +1,318 @@
+package storetest
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/authserver/authserver/internal/store"
+)
+
+// day0 is a fixed time for credential rows, at stored precision.
+var day0 = time.Date(2025, 3, 1, 12, 0, 0, 123456000, time.UTC)
+
+func mustRefresh(t *testing.T, s store.Store, userID int64, hash string, created time.Time) store.RefreshToken {
+	t.Helper()
+	rt := store.RefreshToken{UserID: userID, Hash: hash, Service: "registry", ClientID: "docker", CreatedAt: created}
+	if err := s.CreateRefreshToken(t.Context(), &rt); err != nil {
+		t.Fatalf("CreateRefreshToken(%s): %v", hash, err)
+	}
+	return rt
+}
+
+func testRefreshTokens(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	alice := mustUser(t, s, "alice")
+	bob := mustUser(t, s, "bob")
+
+	a1 := mustRefresh(t, s, alice.ID, "hash-a1", day0)
+	if a1.ID == 0 || a1.User != "alice" || !a1.LastUsedAt.Equal(day0) || !a1.CreatedAt.Equal(day0) {
+		t.Errorf("CreateRefreshToken wrote back %+v", a1)
+	}
+	a2 := mustRefresh(t, s, alice.ID, "hash-a2", day0.Add(time.Hour))
+	mustRefresh(t, s, bob.ID, "hash-b1", time.Time{})
+
+	got, err := s.GetRefreshToken(ctx, "hash-a1")
+	if err != nil || got != a1 {
+		t.Errorf("GetRefreshToken = %+v, %v; want %+v", got, err, a1)
+	}
+	_, err = s.GetRefreshToken(ctx, "nope")
+	wantErr(t, "GetRefreshToken(missing)", err, store.ErrNotFound)
+	err = s.CreateRefreshToken(ctx, &store.RefreshToken{UserID: bob.ID, Hash: "hash-a1", Service: "registry"})
+	wantErr(t, "CreateRefreshToken(duplicate hash)", err, store.ErrAlreadyExists)
+	err = s.CreateRefreshToken(ctx, &store.RefreshToken{UserID: 999999, Hash: "hash-x", Service: "registry"})
+	wantErr(t, "CreateRefreshToken(missing user)", err, store.ErrNotFound)
+
+	// Touching a1 makes it the most recently used.
+	used := day0.Add(48 * time.Hour)
+	if err := s.TouchRefreshToken(ctx, a1.ID, used); err != nil {
+		t.Fatalf("TouchRefreshToken: %v", err)
+	}
+	wantErr(t, "TouchRefreshToken(missing)", s.TouchRefreshToken(ctx, 999999, used), store.ErrNotFound)
+	list, err := s.ListRefreshTokens(ctx, "alice")
+	if err != nil || len(list) != 2 || list[0].ID != a1.ID || !list[0].LastUsedAt.Equal(used) || list[1].ID != a2.ID {
+		t.Errorf("ListRefreshTokens = %+v, %v; want a1 (touched) then a2", list, err)
+	}
+	_, err = s.ListRefreshTokens(ctx, "ghost")
+	wantErr(t, "ListRefreshTokens(missing user)", err, store.ErrNotFound)
+
+	wantErr(t, "DeleteRefreshToken(other user's)", s.DeleteRefreshToken(ctx, "bob", a1.ID), store.ErrNotFound)
+	if err := s.DeleteRefreshToken(ctx, "alice", a1.ID); err != nil {
+		t.Fatalf("DeleteRefreshToken: %v", err)
+	}
+	if _, err := s.GetRefreshToken(ctx, "hash-a1"); err == nil {
+		t.Errorf("deleted refresh token still found")
+	}
+	n, err := s.DeleteRefreshTokens(ctx, "alice")
+	if err != nil || n != 1 {
+		t.Errorf("DeleteRefreshTokens = %d, %v; want 1", n, err)
+	}
+	_, err = s.DeleteRefreshTokens(ctx, "ghost")
+	wantErr(t, "DeleteRefreshTokens(missing user)", err, store.ErrNotFound)
+	if l, _ := s.ListRefreshTokens(ctx, "bob"); len(l) != 1 {
+		t.Errorf("bob's token affected by alice's revocation: %+v", l)
+	}
+}
+
+// testRefreshRevocation checks the schema-level revocation on user changes.
+func testRefreshRevocation(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := mustUser(t, s, "carol")
+	count := func() int {
+		l, err := s.ListRefreshTokens(ctx, "carol")
+		if err != nil {
+			t.Fatalf("ListRefreshTokens: %v", err)
+		}
+		return len(l)
+	}
+	tests := []struct {
+		name    string
+		change  func(u *store.User)
+		revokes bool
+	}{
+		{name: "email change keeps tokens", change: func(u *store.User) { u.Email = "new@example.org" }},
+		{name: "admin flag keeps tokens", change: func(u *store.User) { u.Admin = true }},
+		{name: "password change revokes", change: func(u *store.User) { u.PasswordHash = "$2a$10$new" }, revokes: true},
+		{name: "disable revokes", change: func(u *store.User) { u.Disabled = true }, revokes: true},
+		{name: "enable keeps tokens", change: func(u *store.User) { u.Disabled = false }},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cur, err := s.GetUser(ctx, "carol")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.name == "enable keeps tokens" && !cur.Disabled {
+				t.Fatal("carol should be disabled by the previous step")
+			}
+			mustRefresh(t, s, u.ID, fmt.Sprintf("rev-%d", i), time.Time{})
+			before := count()
+			tt.change(&cur)
+			if err := s.UpdateUser(ctx, cur); err != nil {
+				t.Fatalf("UpdateUser: %v", err)
+			}
+			after := count()
+			if tt.revokes && after != 0 || !tt.revokes && after != before {
+				t.Errorf("tokens %d → %d, revokes=%v", before, after, tt.revokes)
+			}
+		})
+	}
+	mustRefresh(t, s, u.ID, "rev-last", time.Time{})
+	if err := s.DeleteUser(ctx, "carol"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetRefreshToken(ctx, "rev-last"); err == nil {
+		t.Errorf("refresh token survived its user's deletion")
+	}
+}
+
+// testRefreshTokenCap checks MaxRefreshTokensPerUser: the least recently
+// used go first.
+func testRefreshTokenCap(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := mustUser(t, s, "dave")
+	for i := range store.MaxRefreshTokensPerUser + 1 {
+		mustRefresh(t, s, u.ID, fmt.Sprintf("cap-%03d", i), day0.Add(time.Duration(i)*time.Minute))
+	}
+	list, err := s.ListRefreshTokens(ctx, "dave")
+	if err != nil || len(list) != store.MaxRefreshTokensPerUser {
+		t.Fatalf("ListRefreshTokens: %d tokens, %v; want %d", len(list), err, store.MaxRefreshTokensPerUser)
+	}
+	if _, err := s.GetRefreshToken(ctx, "cap-000"); err == nil {
+		t.Errorf("the least recently used token was kept")
+	}
+	if list[0].Hash != fmt.Sprintf("cap-%03d", store.MaxRefreshTokensPerUser) {
+		t.Errorf("newest token missing: first is %s", list[0].Hash)
+	}
+}
+
+func testRobots(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	mustProject(t, s, "team", false)
+	mustProject(t, s, "other", false)
+	expires := day0.Add(30 * 24 * time.Hour)
+	ci := store.Robot{Name: "team+ci", Project: "team", Actions: []string{"pull", "push"}, Description: "CI", SecretHash: "r1", ExpiresAt: expires}
+	if err := s.CreateRobot(ctx, &ci); err != nil {
+		t.Fatalf("CreateRobot: %v", err)
+	}
+	if ci.ID == 0 || ci.CreatedAt.IsZero() || !ci.UpdatedAt.Equal(ci.CreatedAt) {
+		t.Errorf("CreateRobot wrote back %+v", ci)
+	}
+	sys := store.Robot{Name: "scanner", Project: store.SystemRobotProject, Actions: []string{"pull"}, SecretHash: "r2"}
+	if err := s.CreateRobot(ctx, &sys); err != nil {
+		t.Fatalf("CreateRobot(system): %v", err)
+	}
+	oth := store.Robot{Name: "other+ci", Project: "other", Actions: []string{"pull", "push", "delete"}, SecretHash: "r3"}
+	if err := s.CreateRobot(ctx, &oth); err != nil {
+		t.Fatalf("CreateRobot(other): %v", err)
+	}
+
+	errs := []struct {
+		name  string
+		robot store.Robot
+		want  error
+	}{
+		{name: "missing project", robot: store.Robot{Name: "nope+ci", Project: "nope", Actions: []string{"pull"}, SecretHash: "x1"}, want: store.ErrNotFound},
+		{name: "duplicate name", robot: store.Robot{Name: "team+ci", Project: "team", Actions: []string{"pull"}, SecretHash: "x2"}, want: store.ErrAlreadyExists},
+		{name: "duplicate secret", robot: store.Robot{Name: "team+cd", Project: "team", Actions: []string{"pull"}, SecretHash: "r1"}, want: store.ErrAlreadyExists},
+	}
+	for _, tt := range errs {
+		t.Run(tt.name, func(t *testing.T) {
+			r := tt.robot
+			wantErr(t, "CreateRobot", s.CreateRobot(ctx, &r), tt.want)
+		})
+	}
+
+	got, err := s.GetRobot(ctx, "team+ci")
+	if err != nil || !robotEqual(got, ci) {
+		t.Errorf("GetRobot = %+v, %v; want %+v", got, err, ci)
+	}
+	if got, err := s.GetRobot(ctx, "scanner"); err != nil || got.Project != store.SystemRobotProject || !got.ExpiresAt.IsZero() {
+		t.Errorf("GetRobot(system) = %+v, %v", got, err)
+	}
+	_, err = s.GetRobot(ctx, "ghost")
+	wantErr(t, "GetRobot(missing)", err, store.ErrNotFound)
+
+	lists := []struct {
+		name, project string
+		want          []string
+	}{
+		{name: "all", project: "", want: []string{"other+ci", "scanner", "team+ci"}},
+		{name: "system", project: store.SystemRobotProject, want: []string{"scanner"}},
+		{name: "project", project: "team", want: []string{"team+ci"}},
+		{name: "unknown project", project: "nope", want: nil},
+	}
+	for _, tt := range lists {
+		t.Run("list "+tt.name, func(t *testing.T) {
+			rs, err := s.ListRobots(ctx, tt.project)
+			var names []string
+			for _, r := range rs {
+				names = append(names, r.Name)
+			}
+			if err != nil || !slices.Equal(names, tt.want) {
+				t.Errorf("ListRobots(%q) = %v, %v; want %v", tt.project, names, err, tt.want)
+			}
+		})
+	}
+
+	ci.Disabled, ci.SecretHash, ci.ExpiresAt, ci.Actions, ci.Description = true, "r1-new", time.Time{}, []string{"pull"}, "changed"
+	if err := s.UpdateRobot(ctx, ci); err != nil {
+		t.Fatalf("UpdateRobot: %v", err)
+	}
+	got, _ = s.GetRobot(ctx, "team+ci")
+	if !got.Disabled || got.SecretHash != "r1-new" || !got.ExpiresAt.IsZero() || !slices.Equal(got.Actions, []string{"pull"}) ||
+		got.Description != "changed" || got.UpdatedAt.Before(got.CreatedAt) {
+		t.Errorf("after UpdateRobot: %+v", got)
+	}
+	wantErr(t, "UpdateRobot(missing)", s.UpdateRobot(ctx, store.Robot{Name: "ghost", SecretHash: "g"}), store.ErrNotFound)
+	if err := s.DeleteRobot(ctx, "scanner"); err != nil {
+		t.Fatalf("DeleteRobot: %v", err)
+	}
+	wantErr(t, "DeleteRobot(again)", s.DeleteRobot(ctx, "scanner"), store.ErrNotFound)
+	if err := s.DeleteProject(ctx, "other"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetRobot(ctx, "other+ci"); err == nil {
+		t.Errorf("robot survived its project's deletion")
+	}
+}
+
+func robotEqual(a, b store.Robot) bool {
+	return a.ID == b.ID && a.Name == b.Name && a.Project == b.Project && slices.Equal(a.Actions, b.Actions) &&
+		a.Description == b.Description && a.SecretHash == b.SecretHash && a.Disabled == b.Disabled &&
+		a.ExpiresAt.Equal(b.ExpiresAt) && a.CreatedAt.Equal(b.CreatedAt) && a.UpdatedAt.Equal(b.UpdatedAt)
+}
+
+func testPersonalTokens(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	mustUser(t, s, "alice")
+	mustUser(t, s, "bob")
+	expires := day0.Add(90 * 24 * time.Hour)
+	laptop := store.PersonalToken{User: "alice", Name: "laptop", Hash: "p1", CreatedAt: day0, ExpiresAt: expires}
+	if err := s.CreatePersonalToken(ctx, &laptop); err != nil {
+		t.Fatalf("CreatePersonalToken: %v", err)
+	}
+	if laptop.ID == 0 || laptop.UserID == 0 || !laptop.CreatedAt.Equal(day0) {
+		t.Errorf("CreatePersonalToken wrote back %+v", laptop)
+	}
+	ci := store.PersonalToken{User: "alice", Name: "ci", Hash: "p2"}
+	if err := s.CreatePersonalToken(ctx, &ci); err != nil {
+		t.Fatalf("CreatePersonalToken: %v", err)
+	}
+	bobs := store.PersonalToken{User: "bob", Name: "laptop", Hash: "p3"} // same name, other user: fine
+	if err := s.CreatePersonalToken(ctx, &bobs); err != nil {
+		t.Fatalf("CreatePersonalToken(bob): %v", err)
+	}
+	errs := []struct {
+		name string
+		tok  store.PersonalToken
+		want error
+	}{
+		{name: "missing user", tok: store.PersonalToken{User: "ghost", Name: "x", Hash: "x1"}, want: store.ErrNotFound},
+		{name: "duplicate name", tok: store.PersonalToken{User: "alice", Name: "laptop", Hash: "x2"}, want: store.ErrAlreadyExists},
+		{name: "duplicate hash", tok: store.PersonalToken{User: "bob", Name: "y", Hash: "p1"}, want: store.ErrAlreadyExists},
+	}
+	for _, tt := range errs {
+		t.Run(tt.name, func(t *testing.T) {
+			tok := tt.tok
+			wantErr(t, "CreatePersonalToken", s.CreatePersonalToken(ctx, &tok), tt.want)
+		})
+	}
+
+	got, err := s.GetPersonalToken(ctx, "p1")
+	if err != nil || got != laptop {
+		t.Errorf("GetPersonalToken = %+v, %v; want %+v", got, err, laptop)
+	}
+	_, err = s.GetPersonalToken(ctx, "nope")
+	wantErr(t, "GetPersonalToken(missing)", err, store.ErrNotFound)
+	used := day0.Add(time.Hour)
+	if err := s.TouchPersonalToken(ctx, laptop.ID, used); err != nil {
+		t.Fatalf("TouchPersonalToken: %v", err)
+	}
+	wantErr(t, "TouchPersonalToken(missing)", s.TouchPersonalToken(ctx, 999999, used), store.ErrNotFound)
+	list, err := s.ListPersonalTokens(ctx, "alice")
+	if err != nil || len(list) != 2 || list[0].Name != "ci" || list[1].Name != "laptop" || !list[1].LastUsedAt.Equal(used) ||
+		!list[0].LastUsedAt.IsZero() || !list[0].ExpiresAt.IsZero() || !list[1].ExpiresAt.Equal(expires) {
+		t.Errorf("ListPersonalTokens = %+v, %v", list, err)
+	}
+	_, err = s.ListPersonalTokens(ctx, "ghost")
+	wantErr(t, "ListPersonalTokens(missing user)", err, store.ErrNotFound)
+
+	wantErr(t, "DeletePersonalToken(other user)", s.DeletePersonalToken(ctx, "bob", "ci"), store.ErrNotFound)
+	if err := s.DeletePersonalToken(ctx, "alice", "ci"); err != nil {
+		t.Fatalf("DeletePersonalToken: %v", err)
+	}
+	if _, err := s.GetPersonalToken(ctx, "p2"); err == nil {
+		t.Errorf("deleted personal token still found")
+	}
+	if err := s.DeleteUser(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetPersonalToken(ctx, "p1"); err == nil {
+		t.Errorf("personal token survived its user's deletion")
+	}
+	if _, err := s.GetPersonalToken(ctx, "p3"); err != nil {
+		t.Errorf("bob's token lost: %v", err)
+	}
+}
