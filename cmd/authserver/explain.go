@@ -40,6 +40,17 @@ func (a *app) explainCmd() *cobra.Command {
 					if u.Disabled {
 						notes = append(notes, "user "+u.Name+" is disabled: a real login would get 401")
 					}
+					if u.Source == store.SourceLDAP {
+						// Judged with the groups of the last directory login.
+						lu, err := st.GetLDAPUser(ctx, u.Name)
+						if err != nil && !errors.Is(err, store.ErrNotFound) {
+							return err
+						}
+						if err == nil {
+							subj.GroupDNs, subj.Admin = lu.GroupDNs, subj.Admin || lu.Admin
+						}
+						notes = append(notes, ldapUserNote(lu, err))
+					}
 				}
 				ds, err := authz.New(st).Authorize(ctx, subj, scopes)
 				if err != nil {

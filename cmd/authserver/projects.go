@@ -104,19 +104,35 @@ func (a *app) memberCmd() *cobra.Command {
 	var user, group, role string
 	who := func(c *cobra.Command) {
 		c.Flags().StringVar(&user, "user", "", "user name")
-		c.Flags().StringVar(&group, "group", "", "group name (or LDAP DN)")
+		c.Flags().StringVar(&group, "group", "", "group name or LDAP DN (with ldap configured, found in the directory when new)")
 		c.MarkFlagsMutuallyExclusive("user", "group")
 		c.MarkFlagsOneRequired("user", "group")
 	}
-	// member resolves --user/--group; a group may be named by its DN.
-	member := func(ctx context.Context, st store.Store) (store.MemberKind, string, error) {
+	// member resolves --user/--group; a group may be named by its DN. With
+	// fromDirectory (member add) and an ldap: section, a user or group
+	// authserver does not know yet is looked up in the directory and
+	// created (see ldap.go).
+	member := func(ctx context.Context, cfg config.Config, st store.Store, fromDirectory bool) (store.MemberKind, string, error) {
 		if user != "" {
-			if _, err := st.GetUser(ctx, user); err != nil {
+			_, err := st.GetUser(ctx, user)
+			if errors.Is(err, store.ErrNotFound) && fromDirectory && cfg.LDAP != nil {
+				_, err = userFromDirectory(ctx, cfg, st, user, a.stdout)
+				if err != nil {
+					return "", "", err
+				}
+			}
+			if err != nil {
 				return "", "", notFound(err, "user "+user)
 			}
 			return store.MemberUser, user, nil
 		}
 		g, err := st.GetGroup(ctx, group)
+		if errors.Is(err, store.ErrNotFound) && fromDirectory && cfg.LDAP != nil {
+			if g, err = groupFromDirectory(ctx, cfg, st, group); err != nil {
+				return "", "", err
+			}
+			fmt.Fprintf(a.stdout, "group %s created from directory group %s\n", g.Name, g.DN)
+		}
 		if err != nil {
 			return "", "", notFound(err, "group "+group)
 		}
@@ -130,11 +146,11 @@ func (a *app) memberCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.withStore(cmd, func(ctx context.Context, _ config.Config, st store.Store) error {
+			return a.withStore(cmd, func(ctx context.Context, cfg config.Config, st store.Store) error {
 				if _, err := st.GetProject(ctx, args[0]); err != nil {
 					return notFound(err, "project "+args[0])
 				}
-				kind, name, err := member(ctx, st)
+				kind, name, err := member(ctx, cfg, st, true)
 				if err != nil {
 					return err
 				}
@@ -153,8 +169,8 @@ func (a *app) memberCmd() *cobra.Command {
 	remove := &cobra.Command{
 		Use: "remove PROJECT (--user NAME | --group NAME)", Short: "Take a user or group out of a project", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withStore(cmd, func(ctx context.Context, _ config.Config, st store.Store) error {
-				kind, name, err := member(ctx, st)
+			return a.withStore(cmd, func(ctx context.Context, cfg config.Config, st store.Store) error {
+				kind, name, err := member(ctx, cfg, st, false)
 				if err != nil {
 					return err
 				}

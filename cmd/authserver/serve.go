@@ -55,10 +55,18 @@ func (a *app) serve(ctx context.Context, cfg config.Config) error {
 	if err != nil {
 		return err
 	}
+	// Local users, or local users then LDAP (see ldap.go).
+	logins, checkers, closeLDAP, err := passwordBackends(cfg, st, local, log)
+	if err != nil {
+		return err
+	}
+	defer closeLDAP()
+	passwords, refresher := credentialAuthenticators(cfg, st, logins, checkers, log)
 	realm := cfg.RealmBase() + "/service/token"
 	handler := server.New(server.Options{
 		Logger:     log,
-		Passwords:  local,
+		Passwords:  passwords,
+		Refresh:    refresher,
 		Authorizer: authz.New(st),
 		Issuer:     issuer,
 		Realm:      realm,
@@ -154,4 +162,24 @@ func absPath(p string) string {
 		return abs
 	}
 	return p
+}
+
+// credentialAuthenticators puts robots and personal access tokens in front
+// of the password backends (so robot secrets and PATs, recognised by their
+// prefixes, never reach bcrypt or LDAP) and builds the refresh token
+// service. checkers re-check users of outside sources (LDAP) when a refresh
+// token or PAT stands in for their password; without one, such users'
+// refresh tokens and PATs are refused.
+func credentialAuthenticators(cfg config.Config, st store.Store, passwords authn.PasswordAuthenticator,
+	checkers map[string]authn.UserChecker, log *slog.Logger) (authn.PasswordAuthenticator, *authn.Refresher) {
+	accounts := authn.NewAccounts(st, checkers)
+	pats := authn.NewPATs(st, accounts, passwords, nil, log.With("backend", "pat"))
+	robots := authn.NewRobots(st, cfg.Robots.Prefix, pats, nil, log.With("backend", "robot"))
+	refresher := authn.NewRefresher(st, accounts, authn.RefreshOptions{
+		MaxLifetime:  cfg.RefreshTokens.MaxLifetime.D(),
+		MaxIdle:      cfg.RefreshTokens.MaxIdle.D(),
+		BindClientID: cfg.RefreshTokens.BindClientID,
+		Logger:       log.With("backend", "refresh_token"),
+	})
+	return robots, refresher
 }

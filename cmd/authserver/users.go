@@ -66,6 +66,9 @@ func (a *app) userCmd() *cobra.Command {
 				return err
 			}
 			return a.withStore(cmd, func(ctx context.Context, cfg config.Config, st store.Store) error {
+				if strings.HasPrefix(args[0], cfg.Robots.Prefix) {
+					return fmt.Errorf("name %q starts with the robot prefix %q: such logins are robots", args[0], cfg.Robots.Prefix)
+				}
 				hash, err := authn.HashPassword(pw, cfg.Passwords.BcryptCost)
 				if err != nil {
 					return err
@@ -92,7 +95,7 @@ func (a *app) userCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.updateUser(cmd, args[0], "password changed", func(cfg config.Config, u *store.User) error {
+			return a.updateUser(cmd, args[0], "password changed (refresh tokens revoked)", func(cfg config.Config, u *store.User) error {
 				if u.Source != store.SourceLocal {
 					return fmt.Errorf("user %s comes from %s: its password is kept there", u.Name, u.Source)
 				}
@@ -167,7 +170,7 @@ func (a *app) userCmd() *cobra.Command {
 	set.Flags().BoolVar(&setAdmin, "admin", false, "sysadmin flag")
 
 	cmd.AddCommand(add, passwd, list,
-		toggle("disable", "Disable a user (its logins fail with 401)", "disabled", true),
+		toggle("disable", "Disable a user (its logins fail with 401; its refresh tokens are revoked)", "disabled (refresh tokens revoked)", true),
 		toggle("enable", "Enable a disabled user", "enabled", false),
 		del, set)
 	return cmd

@@ -14,6 +14,19 @@ type Config struct {
 	Storage   Storage   `yaml:"storage"`
 	Passwords Passwords `yaml:"passwords"`
 	Log       Log       `yaml:"log"`
+	// LDAP, when set, sends logins of users that are not local to an LDAP
+	// directory or Active Directory (see ldap.go).
+	LDAP *LDAP `yaml:"ldap"`
+	// Cache tunes the verified-credential cache (ops.go).
+	Cache Cache `yaml:"cache"`
+	// Audit configures the audit trail (ops.go).
+	Audit Audit `yaml:"audit"`
+	// Throttle configures brute-force throttling (ops.go).
+	Throttle Throttle `yaml:"throttle"`
+	// RefreshTokens configures refresh tokens (credentials.go).
+	RefreshTokens RefreshTokens `yaml:"refresh_tokens"`
+	// Robots configures robot accounts (credentials.go).
+	Robots Robots `yaml:"robots"`
 }
 
 // Server is the HTTP listener.
@@ -25,6 +38,27 @@ type Server struct {
 	// "http://" + Addr with a loopback IP replaced by localhost (clients
 	// refuse realms at loopback IP literals).
 	PublicURL string `yaml:"public_url"`
+	// MetricsAddr, when set, serves /metrics on a separate listener (e.g.
+	// an address only Prometheus reaches). Empty: /metrics is on Addr.
+	MetricsAddr string `yaml:"metrics_addr"`
+	// TrustedProxies are CIDRs of reverse proxies whose X-Forwarded-For is
+	// believed. A client IP is taken from X-Forwarded-For only when the
+	// direct peer is in one of them.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	// TLS, when cert and key are set, serves HTTPS (minimum TLS 1.2).
+	TLS ServerTLS `yaml:"tls"`
+	// ShutdownTimeout bounds graceful shutdown on SIGTERM/SIGINT.
+	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
+	// ReadTimeout, WriteTimeout and IdleTimeout bound each connection.
+	ReadTimeout  Duration `yaml:"read_timeout"`
+	WriteTimeout Duration `yaml:"write_timeout"`
+	IdleTimeout  Duration `yaml:"idle_timeout"`
+}
+
+// ServerTLS is the HTTPS key pair, re-read on SIGHUP.
+type ServerTLS struct {
+	Cert string `yaml:"cert"`
+	Key  string `yaml:"key"`
 }
 
 // Token configures the JWTs handed to clients.
@@ -47,6 +81,16 @@ type Token struct {
 	// missing. On in the embedded default; off otherwise so a wrong path is an
 	// error rather than a silently new key.
 	GenerateKey bool `yaml:"generate_key"`
+	// PreviousCertificates are PEM certificates of keys that signed tokens
+	// before a rotation. They are published in the JWKS and printed by
+	// registry-config as part of the bundle, so tokens they signed stay valid
+	// until they expire.
+	PreviousCertificates []string `yaml:"previous_certificates"`
+	// ReuseWindow: when the same subject is granted exactly the same access
+	// for the same service within this window of a token already signed for
+	// it, that token is answered again (with what is left of its lifetime)
+	// instead of signing a new one. 0 disables.
+	ReuseWindow Duration `yaml:"reuse_window"`
 }
 
 // Storage selects the database.
@@ -75,7 +119,8 @@ type Log struct {
 // ./data, listening on 127.0.0.1:5001 with Harbor's issuer and service names.
 func Defaults() Config {
 	return Config{
-		Server: Server{Addr: "127.0.0.1:5001"},
+		Server: Server{Addr: "127.0.0.1:5001", ShutdownTimeout: Duration(25 * time.Second),
+			ReadTimeout: Duration(30 * time.Second), WriteTimeout: Duration(30 * time.Second), IdleTimeout: Duration(2 * time.Minute)},
 		Token: Token{
 			Issuer:      "harbor-token-issuer",
 			Service:     "harbor-registry",
@@ -84,9 +129,16 @@ func Defaults() Config {
 			Certificate: "./data/token.crt",
 			KID:         "thumbprint",
 			GenerateKey: true,
+			ReuseWindow: Duration(30 * time.Second),
 		},
 		Storage:   Storage{Driver: "sqlite", DSN: "./data/authserver.db"},
 		Passwords: Passwords{BcryptCost: 10},
-		Log:       Log{Format: "text", Level: "info"},
+		Cache:     Cache{CredentialsTTL: Duration(5 * time.Minute), CredentialsMax: 100000},
+		Audit:     Audit{Enabled: true, Retention: Duration(30 * 24 * time.Hour), Buffer: 10000},
+		Throttle: Throttle{Enabled: true, UserIPFailures: 5, IPFailures: 50, BaseDelay: Duration(time.Second),
+			MaxDelay: Duration(15 * time.Minute), Forget: Duration(time.Hour), MaxEntries: 100000},
+		Log:           Log{Format: "text", Level: "info"},
+		RefreshTokens: defaultRefreshTokens(),
+		Robots:        defaultRobots(),
 	}
 }

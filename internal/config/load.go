@@ -159,6 +159,11 @@ func (c *Config) Validate() error {
 	default:
 		bad("log.level %q: want debug, info, warn or error", c.Log.Level)
 	}
+	errs = append(errs, c.validateOps()...)
+	errs = append(errs, c.validateCredentials()...)
+	if c.LDAP != nil {
+		errs = append(errs, c.LDAP.validate()...)
+	}
 	return errors.Join(errs...)
 }
 

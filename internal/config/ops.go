@@ -1,0 +1,106 @@
+package config
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+)
+
+// Cache tunes the verified-credential cache: a successful password check is
+// remembered (as an HMAC of username and password under a per-process key,
+// never the password) so repeated logins skip bcrypt or LDAP.
+type Cache struct {
+	// CredentialsTTL is how long a verified login is reused; 0 disables.
+	CredentialsTTL Duration `yaml:"credentials_ttl"`
+	// CredentialsMax bounds the number of cached logins (LRU).
+	CredentialsMax int `yaml:"credentials_max"`
+}
+
+// Audit configures the audit trail of token requests.
+type Audit struct {
+	// Enabled records every issued token and failed login in the store.
+	Enabled bool `yaml:"enabled"`
+	// Retention is how long records are kept; 0 keeps them forever.
+	Retention Duration `yaml:"retention"`
+	// Buffer is how many records may wait to be written; past it records
+	// are dropped (and counted) rather than holding up tokens.
+	Buffer int `yaml:"buffer"`
+}
+
+// Throttle configures brute-force throttling. Counters live in memory, per
+// instance: behind a load balancer with N replicas an attacker gets at most
+// N times the limits.
+type Throttle struct {
+	Enabled bool `yaml:"enabled"`
+	// UserIPFailures is how many failed logins one username may have from
+	// one client IP before further tries from there are refused with 429.
+	UserIPFailures int `yaml:"user_ip_failures"`
+	// IPFailures is the same limit for one client IP over all usernames.
+	IPFailures int `yaml:"ip_failures"`
+	// BaseDelay is the first refusal period; it doubles with each further
+	// failure, up to MaxDelay.
+	BaseDelay Duration `yaml:"base_delay"`
+	MaxDelay  Duration `yaml:"max_delay"`
+	// Forget drops a counter this long after its last failure.
+	Forget Duration `yaml:"forget"`
+	// MaxEntries bounds the memory used by counters.
+	MaxEntries int `yaml:"max_entries"`
+}
+
+// validateOps checks the operational sections.
+func (c *Config) validateOps() []error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	for _, p := range c.Server.TrustedProxies {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			if _, err := netip.ParseAddr(p); err != nil {
+				bad("server.trusted_proxies %q: want a CIDR such as 10.0.0.0/8", p)
+			}
+		}
+	}
+	if (c.Server.TLS.Cert == "") != (c.Server.TLS.Key == "") {
+		bad("server.tls: set both cert and key, or neither")
+	}
+	if c.Server.ShutdownTimeout.D() <= 0 {
+		bad("server.shutdown_timeout: must be positive")
+	}
+	for name, d := range map[string]Duration{"read_timeout": c.Server.ReadTimeout, "write_timeout": c.Server.WriteTimeout, "idle_timeout": c.Server.IdleTimeout} {
+		if d.D() <= 0 {
+			bad("server.%s: must be positive", name)
+		}
+	}
+	if c.Cache.CredentialsMax < 0 {
+		bad("cache.credentials_max: must not be negative")
+	}
+	if c.Cache.CredentialsTTL.D() > 0 && c.Cache.CredentialsMax == 0 {
+		bad("cache.credentials_max: must be positive when cache.credentials_ttl is set")
+	}
+	if c.Audit.Buffer < 0 {
+		bad("audit.buffer: must not be negative")
+	}
+	if t := c.Throttle; t.Enabled {
+		if t.UserIPFailures < 0 || t.IPFailures < 0 {
+			bad("throttle: failure limits must not be negative")
+		}
+		if t.BaseDelay.D() <= 0 || t.MaxDelay.D() < t.BaseDelay.D() {
+			bad("throttle: want 0 < base_delay <= max_delay")
+		}
+		if t.MaxEntries <= 0 {
+			bad("throttle.max_entries: must be positive")
+		}
+	}
+	return errs
+}
+
+// EffectiveReuseWindow is token.reuse_window capped below the token
+// lifetime minus 60 s, so a reused token always has at least a minute left.
+func (c *Config) EffectiveReuseWindow() time.Duration {
+	w := c.Token.ReuseWindow.D()
+	if limit := c.Token.Expiration.D() - time.Minute; w > limit {
+		w = limit
+	}
+	if w < 0 {
+		return 0
+	}
+	return w
+}

@@ -1,0 +1,49 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Audit results. A record is written for every token issued and every
+// failed authentication.
+const (
+	AuditIssued       = "issued"
+	AuditUnauthorized = "unauthorized"
+	AuditThrottled    = "throttled"
+)
+
+// AuditRecord is one token request worth remembering.
+type AuditRecord struct {
+	ID        int64
+	Time      time.Time
+	Subject   string   // user or robot name as authenticated; for failures, the name tried
+	Method    string   // anonymous, password, ldap, robot, pat, refresh
+	ClientIP  string   // after trusted-proxy resolution
+	UserAgent string   // truncated by the caller to a sane length
+	Service   string   // the service asked for
+	Requested []string // scopes as asked, type:name:actions
+	Granted   []string // scopes as granted, type:name:actions
+	Result    string   // AuditIssued, AuditUnauthorized, ...
+	ClientID  string   // the client_id hint
+	RequestID string
+}
+
+// AuditFilter selects records for `authserver audit list`. Zero values
+// select everything.
+type AuditFilter struct {
+	Subject string
+	Since   time.Time
+	Result  string
+	Limit   int // newest first; 0 = 100
+}
+
+// Audit keeps the audit trail.
+type Audit interface {
+	// AppendAudit writes records in one batch (one transaction).
+	AppendAudit(ctx context.Context, records []AuditRecord) error
+	// ListAudit returns matching records, newest first.
+	ListAudit(ctx context.Context, f AuditFilter) ([]AuditRecord, error)
+	// PruneAudit deletes records older than before and says how many.
+	PruneAudit(ctx context.Context, before time.Time) (int64, error)
+}

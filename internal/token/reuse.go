@@ -1,0 +1,105 @@
+package token
+
+import (
+	"container/list"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Reuser answers a repeated grant with the token already signed for it,
+// skipping the RSA signature (the one unavoidable cost of a fresh token).
+// A token is reused only for the same subject and exactly the same access
+// (the Issuer has one service), only while it was signed less than window
+// ago, and only when the signer has not changed since (after a key
+// rotation every token is fresh). Memory is bounded by max entries (LRU).
+type Reuser struct {
+	issuer *Issuer
+	window time.Duration
+	max    int
+	now    func() time.Time
+
+	mu    sync.Mutex
+	lru   *list.List // of *reuseEntry, most recent first
+	byKey map[string]*list.Element
+}
+
+type reuseEntry struct {
+	key    string
+	tok    Token
+	signer *Signer
+}
+
+// NewReuser wraps issuer. window 0 disables reuse (every call signs).
+func NewReuser(issuer *Issuer, window time.Duration, max int) *Reuser {
+	if max <= 0 {
+		max = 10000
+	}
+	return &Reuser{issuer: issuer, window: window, max: max, now: time.Now,
+		lru: list.New(), byKey: map[string]*list.Element{}}
+}
+
+// Issue returns a token for subject and access, reused when possible;
+// reused says which.
+func (r *Reuser) Issue(subject string, access []ResourceActions) (tok Token, reused bool, err error) {
+	if r.window <= 0 {
+		tok, err = r.issuer.Issue(subject, access)
+		return tok, false, err
+	}
+	key := reuseKey(subject, access)
+	signer := r.issuer.Signer()
+	now := r.now()
+	r.mu.Lock()
+	if el, ok := r.byKey[key]; ok {
+		e := el.Value.(*reuseEntry)
+		if e.signer == signer && now.Sub(e.tok.IssuedAt) < r.window && now.Before(e.tok.ExpiresAt) {
+			r.lru.MoveToFront(el)
+			r.mu.Unlock()
+			return e.tok, true, nil
+		}
+	}
+	r.mu.Unlock()
+
+	tok, err = r.issuer.Issue(subject, access)
+	if err != nil {
+		return Token{}, false, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e := &reuseEntry{key: key, tok: tok, signer: signer}
+	if el, ok := r.byKey[key]; ok {
+		el.Value = e
+		r.lru.MoveToFront(el)
+	} else {
+		r.byKey[key] = r.lru.PushFront(e)
+	}
+	for r.lru.Len() > r.max {
+		last := r.lru.Back()
+		r.lru.Remove(last)
+		delete(r.byKey, last.Value.(*reuseEntry).key)
+	}
+	return tok, false, nil
+}
+
+// Len is the number of remembered tokens.
+func (r *Reuser) Len() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.lru.Len()
+}
+
+// reuseKey is the subject and the access exactly as it would go into the
+// token, in order. NUL cannot appear in a name or scope.
+func reuseKey(subject string, access []ResourceActions) string {
+	var b strings.Builder
+	b.WriteString(subject)
+	for _, a := range access {
+		b.WriteByte(0)
+		b.WriteString(a.Type)
+		b.WriteByte(1)
+		b.WriteString(a.Name)
+		b.WriteByte(1)
+		b.WriteString(strings.Join(a.Actions, ","))
+	}
+	return b.String()
+}
