@@ -36,14 +36,18 @@ func (a *app) keygenCmd() *cobra.Command {
 }
 
 func (a *app) registryConfigCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "registry-config",
-		Short: "Print the auth: block for the registry's config.yml",
+	var bundle bool
+	cmd := &cobra.Command{
+		Use:   "registry-config [--bundle]",
+		Short: "Print the auth: block for the registry's config.yml (or, with --bundle, its rootcertbundle)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := a.loadConfig()
 			if err != nil {
 				return err
+			}
+			if bundle {
+				return a.printBundle(cfg)
 			}
 			block, err := registryAuthBlock(cfg)
 			if err != nil {
@@ -53,6 +57,26 @@ func (a *app) registryConfigCmd() *cobra.Command {
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&bundle, "bundle", false, "print the PEM bundle of the current certificate and token.previous_certificates")
+	return cmd
+}
+
+// printBundle writes the certificates the registry must trust during a key
+// rotation: the current one first, then the previous ones.
+func (a *app) printBundle(cfg config.Config) error {
+	if cfg.Token.Certificate == "" {
+		return fmt.Errorf("token.certificate is not set: there is no certificate to bundle")
+	}
+	certs, err := token.LoadCertificates(cfg.Token.Certificate)
+	if err != nil {
+		return err
+	}
+	prev, err := loadPrevious(cfg)
+	if err != nil {
+		return err
+	}
+	_, err = a.stdout.Write(token.CertBundlePEM(append(certs[:1:1], prev...)...))
+	return err
 }
 
 // registryAuthBlock is the registry's auth: section for cfg.
@@ -62,7 +86,11 @@ func registryAuthBlock(cfg config.Config) (string, error) {
 	fmt.Fprintf(&b, "    realm: %s/service/token\n", cfg.RealmBase())
 	fmt.Fprintf(&b, "    service: %s\n", cfg.Token.Service)
 	fmt.Fprintf(&b, "    issuer: %s\n", cfg.Token.Issuer)
-	if cfg.Token.Certificate != "" {
+	if len(cfg.Token.PreviousCertificates) > 0 {
+		b.WriteString("    # token.previous_certificates is set: the registry must trust them too.\n")
+		b.WriteString("    # Write the bundle with `authserver registry-config --bundle > authserver-bundle.crt`.\n")
+		fmt.Fprintf(&b, "    rootcertbundle: %s\n", "authserver-bundle.crt")
+	} else if cfg.Token.Certificate != "" {
 		fmt.Fprintf(&b, "    rootcertbundle: %s\n", absPath(cfg.Token.Certificate))
 	} else {
 		b.WriteString("    # token.certificate is not set: give the registry the public key another way\n")

@@ -23,11 +23,11 @@ import (
 // access tokens stand in for their password. closeFn releases the
 // directory's connections.
 func passwordBackends(cfg config.Config, st store.Store, local authn.PasswordAuthenticator, log *slog.Logger) (
-	passwords authn.PasswordAuthenticator, checkers map[string]authn.UserChecker, closeFn func(), err error) {
+	passwords authn.PasswordAuthenticator, checkers map[string]authn.UserChecker, dir *authn.LDAP, err error) {
 	if cfg.LDAP == nil {
-		return local, nil, func() {}, nil
+		return local, nil, nil, nil
 	}
-	dir, err := authn.NewLDAP(*cfg.LDAP, log.With("backend", "ldap"))
+	dir, err = authn.NewLDAP(*cfg.LDAP, log.With("backend", "ldap"))
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -38,7 +38,7 @@ func passwordBackends(cfg config.Config, st store.Store, local authn.PasswordAut
 	log.Info("ldap logins enabled", "url", cfg.LDAP.URL, "start_tls", cfg.LDAP.StartTLS,
 		"user_base_dn", cfg.LDAP.UserSearch.BaseDN, "group_base_dn", cfg.LDAP.GroupSearch.BaseDN,
 		"nested", cfg.LDAP.GroupSearch.Nested, "cache_ttl", cfg.LDAP.CacheTTL.String())
-	return chain, map[string]authn.UserChecker{store.SourceLDAP: chain}, dir.Close, nil
+	return chain, map[string]authn.UserChecker{store.SourceLDAP: chain}, dir, nil
 }
 
 // newDirectory builds the LDAP client for a CLI command, or explains that

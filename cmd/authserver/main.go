@@ -59,7 +59,7 @@ func (a *app) root() *cobra.Command {
 	root.AddCommand(
 		a.serveCmd(), a.keygenCmd(), a.registryConfigCmd(), a.migrateCmd(),
 		a.userCmd(), a.groupCmd(), a.projectCmd(), a.memberCmd(), a.explainCmd(),
-		a.robotCmd(), a.patCmd(), a.tokenCmd(), a.ldapCmd(),
+		a.robotCmd(), a.patCmd(), a.tokenCmd(), a.ldapCmd(), a.auditCmd(), a.healthcheckCmd(),
 		a.versionCmd(),
 	)
 	return root

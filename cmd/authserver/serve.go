@@ -9,16 +9,21 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/authserver/authserver/internal/audit"
 	"github.com/authserver/authserver/internal/authn"
 	"github.com/authserver/authserver/internal/authz"
 	"github.com/authserver/authserver/internal/config"
+	"github.com/authserver/authserver/internal/metrics"
 	"github.com/authserver/authserver/internal/server"
 	"github.com/authserver/authserver/internal/store"
+	"github.com/authserver/authserver/internal/throttle"
 	"github.com/authserver/authserver/internal/token"
 )
 
@@ -47,37 +52,71 @@ func (a *app) serve(ctx context.Context, cfg config.Config) error {
 	if err := a.bootstrapAdmin(ctx, cfg, st, log); err != nil {
 		return err
 	}
-	issuer, err := newIssuer(cfg, log)
+	keys, err := newKeyring(cfg, log)
 	if err != nil {
 		return err
 	}
+	m := metrics.New(buildVersion())
 	local, err := authn.NewLocal(st, cfg.Passwords.BcryptCost)
 	if err != nil {
 		return err
 	}
+	if err := local.SetCache(cfg.Cache.CredentialsTTL.D(), cfg.Cache.CredentialsMax, m); err != nil {
+		return err
+	}
 	// Local users, or local users then LDAP (see ldap.go).
-	logins, checkers, closeLDAP, err := passwordBackends(cfg, st, local, log)
+	logins, checkers, dir, err := passwordBackends(cfg, st, local, log)
 	if err != nil {
 		return err
 	}
-	defer closeLDAP()
+	if dir != nil {
+		defer dir.Close()
+	}
 	passwords, refresher := credentialAuthenticators(cfg, st, logins, checkers, log)
+	proxies, err := server.ParseTrustedProxies(cfg.Server.TrustedProxies)
+	if err != nil {
+		return err
+	}
+	var auditW *audit.Writer
+	if cfg.Audit.Enabled {
+		auditW = audit.New(st, audit.Config{Buffer: cfg.Audit.Buffer, Retention: cfg.Audit.Retention.D()}, log.With("component", "audit"), m)
+	}
+	var thr *throttle.Throttle
+	if cfg.Throttle.Enabled {
+		thr = throttle.New(throttle.Config{
+			UserIPLimit: cfg.Throttle.UserIPFailures, IPLimit: cfg.Throttle.IPFailures,
+			BaseDelay: cfg.Throttle.BaseDelay.D(), MaxDelay: cfg.Throttle.MaxDelay.D(),
+			Forget: cfg.Throttle.Forget.D(), MaxEntries: cfg.Throttle.MaxEntries,
+		}, nil)
+	}
 	realm := cfg.RealmBase() + "/service/token"
-	handler := server.New(server.Options{
-		Logger:     log,
-		Passwords:  passwords,
-		Refresh:    refresher,
-		Authorizer: authz.New(st),
-		Issuer:     issuer,
-		Realm:      realm,
-	})
+	opts := server.Options{
+		Logger:         log,
+		Passwords:      passwords,
+		Refresh:        refresher,
+		Authorizer:     authz.New(st),
+		Issuer:         keys.issuer,
+		Realm:          realm,
+		Reuser:         token.NewReuser(keys.issuer, cfg.EffectiveReuseWindow(), 10000),
+		JWKS:           keys.JWKS,
+		Metrics:        m,
+		ServeMetrics:   cfg.Server.MetricsAddr == "",
+		Audit:          auditW,
+		Throttle:       thr,
+		TrustedProxies: proxies,
+		Ready:          readiness(st, dir),
+	}
+	if auditW == nil {
+		opts.Audit = nil // a nil *audit.Writer in the interface would not be nil
+	}
 	srv := &http.Server{
 		Addr:              cfg.Server.Addr,
-		Handler:           handler,
+		Handler:           server.New(opts),
+		TLSConfig:         keys.tlsConfig(),
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		ReadTimeout:       cfg.Server.ReadTimeout.D(),
+		WriteTimeout:      cfg.Server.WriteTimeout.D(),
+		IdleTimeout:       cfg.Server.IdleTimeout.D(),
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
@@ -85,19 +124,68 @@ func (a *app) serve(ctx context.Context, cfg config.Config) error {
 	if err != nil {
 		return err
 	}
-	log.Info("authserver listening", "addr", cfg.Server.Addr, "realm", realm, "service", cfg.Token.Service,
-		"issuer", cfg.Token.Issuer, "kid", issuer.Signer().KID(), "storage", cfg.Storage.Driver, "version", buildVersion())
+	log.Info("authserver listening", "addr", cfg.Server.Addr, "tls", srv.TLSConfig != nil, "realm", realm,
+		"service", cfg.Token.Service, "issuer", cfg.Token.Issuer, "kid", keys.issuer.Signer().KID(),
+		"storage", cfg.Storage.Driver, "metrics_addr", cfg.Server.MetricsAddr, "version", buildVersion())
 	if cfg.Log.Format == "json" {
 		log.Info("registry auth block", "config_yml", block)
 	} else {
 		// Plain text so it can be pasted into the registry's config.yml.
 		fmt.Fprintf(a.stderr, "\nPoint the registry at authserver with this block in its config.yml:\n\n%s\n", block)
 	}
-	if err := server.Serve(ctx, srv, 25*time.Second); err != nil && !errors.Is(err, http.ErrServerClosed) {
+
+	// SIGHUP re-reads the signing key, previous certificates and TLS pair.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for range hup {
+			keys.reload()
+		}
+	}()
+
+	grace := cfg.Server.ShutdownTimeout.D()
+	errc := make(chan error, 2)
+	go func() { errc <- server.Serve(ctx, srv, grace) }()
+	if cfg.Server.MetricsAddr != "" {
+		msrv := &http.Server{Addr: cfg.Server.MetricsAddr, Handler: m.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() { errc <- server.Serve(ctx, msrv, grace) }()
+	}
+	err = <-errc
+	if ctx.Err() != nil && cfg.Server.MetricsAddr != "" {
+		<-errc
+	}
+	// In-flight requests are done (or the grace period is over): write
+	// what the audit trail still holds before exiting.
+	fctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	auditW.Close(fctx)
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)
 	}
 	log.Info("authserver stopped")
 	return nil
+}
+
+// readiness checks the store on every probe and LDAP, when configured,
+// through a probe cached for 10 s so readiness checks never load the
+// directory.
+func readiness(st store.Store, dir *authn.LDAP) func(context.Context) error {
+	var ldapProbe func(context.Context) error
+	if dir != nil {
+		ldapProbe = server.CachedProbe(10*time.Second, dir.Ping)
+	}
+	return func(ctx context.Context) error {
+		if err := st.Ping(ctx); err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		if ldapProbe != nil {
+			if err := ldapProbe(ctx); err != nil {
+				return fmt.Errorf("ldap: %w", err)
+			}
+		}
+		return nil
+	}
 }
 
 // newIssuer loads (or, on the embedded default's first start, generates) the

@@ -297,3 +297,20 @@ func (l *LDAP) isAdmin(groups []DirectoryGroup) bool {
 
 // errAmbiguous is logged when a username matches several entries.
 var errAmbiguous = errors.New("username matches more than one entry")
+
+// Ping checks that the directory answers: a base-scope read of the root
+// DSE on a pooled search connection, bounded by the configured timeout.
+// Used by /readyz (through a cache, so probes do not load the directory).
+func (l *LDAP) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, l.timeout)
+	defer cancel()
+	err := l.search.with(ctx, func(c *ldap.Conn) error {
+		_, err := c.Search(ldap.NewSearchRequest("", ldap.ScopeBaseObject, ldap.NeverDerefAliases, 1, 0, false,
+			"(objectClass=*)", []string{"1.1"}, nil))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("ldap ping: %w", err)
+	}
+	return nil
+}

@@ -4,12 +4,16 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/authserver/authserver/internal/authn"
 	"github.com/authserver/authserver/internal/authz"
+	"github.com/authserver/authserver/internal/metrics"
+	"github.com/authserver/authserver/internal/store"
+	"github.com/authserver/authserver/internal/throttle"
 	"github.com/authserver/authserver/internal/token"
 )
 
@@ -31,6 +35,33 @@ type Options struct {
 	Issuer *token.Issuer
 	// Realm is the realm named in WWW-Authenticate: Basic on a 401.
 	Realm string
+
+	// Reuser, when set, answers a repeated identical grant with the token
+	// already signed for it (token.reuse_window). nil: every token is signed.
+	Reuser *token.Reuser
+	// JWKS, when set, replaces Issuer.JWKS (to publish previous
+	// certificates after a key rotation).
+	JWKS func() ([]byte, error)
+	// Metrics records request counts and latencies; nil records nothing.
+	Metrics *metrics.Metrics
+	// ServeMetrics mounts /metrics on this handler (else it is served on
+	// a separate listener, server.metrics_addr).
+	ServeMetrics bool
+	// Audit receives a record for every token issued and every failed
+	// login; nil records nothing.
+	Audit AuditRecorder
+	// Throttle refuses logins with 429 after repeated failures; nil never
+	// throttles.
+	Throttle *throttle.Throttle
+	// TrustedProxies are the peers whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix
+	// Ready answers /readyz: nil means always ready.
+	Ready func(context.Context) error
+}
+
+// AuditRecorder takes audit records without blocking (*audit.Writer).
+type AuditRecorder interface {
+	Record(store.AuditRecord)
 }
 
 // Server serves the token endpoint and the JWKS.
@@ -46,7 +77,7 @@ func New(opts Options) http.Handler {
 	}
 	s := &Server{opts: opts, log: opts.Logger}
 	r := chi.NewRouter()
-	r.Use(requestID, s.accessLog, s.recoverer)
+	r.Use(requestID, s.clientIP, s.accessLog, s.recoverer)
 	r.MethodNotAllowed(s.methodNotAllowed)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "NOT_FOUND", "no such endpoint")
@@ -57,6 +88,11 @@ func New(opts Options) http.Handler {
 		r.Head(path, s.methodNotAllowed)
 	}
 	r.Get("/.well-known/jwks.json", s.handleJWKS)
+	r.Get("/healthz", s.handleHealthz)
+	r.Get("/readyz", s.handleReadyz)
+	if opts.ServeMetrics && opts.Metrics != nil {
+		r.Method(http.MethodGet, "/metrics", opts.Metrics.Handler())
+	}
 	return r
 }
 
@@ -70,7 +106,11 @@ func (s *Server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {
-	body, err := s.opts.Issuer.JWKS()
+	jwks := s.opts.JWKS
+	if jwks == nil {
+		jwks = func() ([]byte, error) { return s.opts.Issuer.JWKS() }
+	}
+	body, err := jwks()
 	if err != nil {
 		s.logFor(r).Error("jwks", "err", err)
 		writeError(w, http.StatusInternalServerError, "UNKNOWN", "cannot publish keys")
@@ -81,11 +121,19 @@ func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(body)
 }
 
-// Serve runs h on addr until ctx is cancelled, then shuts down gracefully,
-// letting in-flight requests finish within grace.
+// Serve runs srv until ctx is cancelled, then shuts down gracefully: it
+// stops accepting, lets in-flight requests finish within grace, and
+// returns nil. With srv.TLSConfig set it serves HTTPS (the certificate
+// comes from TLSConfig.GetCertificate).
 func Serve(ctx context.Context, srv *http.Server, grace time.Duration) error {
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
+	go func() {
+		if srv.TLSConfig != nil {
+			errc <- srv.ListenAndServeTLS("", "")
+			return
+		}
+		errc <- srv.ListenAndServe()
+	}()
 	select {
 	case err := <-errc:
 		return err
@@ -93,5 +141,8 @@ func Serve(ctx context.Context, srv *http.Server, grace time.Duration) error {
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	return srv.Shutdown(sctx)
+	if err := srv.Shutdown(sctx); err != nil {
+		return err
+	}
+	return nil
 }

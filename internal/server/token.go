@@ -2,11 +2,14 @@ package server
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/authserver/authserver/internal/authn"
 	"github.com/authserver/authserver/internal/authz"
+	"github.com/authserver/authserver/internal/metrics"
+	"github.com/authserver/authserver/internal/store"
 	"github.com/authserver/authserver/internal/token"
 )
 
@@ -30,33 +33,52 @@ type tokenResponse struct {
 // handleTokenGet is GET /service/token and GET /token: the classic token
 // request with Basic credentials (or none, for anonymous).
 func (s *Server) handleTokenGet(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
 	req, rerr := s.parseGet(r)
 	if rerr != nil {
-		writeError(w, rerr.status, rerr.code, rerr.message)
+		s.badRequest(w, rerr, start)
 		return
 	}
-	s.serveToken(w, r, req)
+	s.serveToken(w, r, req, start)
 }
 
 // handleTokenPost is POST /service/token and POST /token: the OAuth2 token
 // request (password or refresh_token grant).
 func (s *Server) handleTokenPost(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
 	req, rerr := s.parsePost(w, r)
 	if rerr != nil {
-		writeError(w, rerr.status, rerr.code, rerr.message)
+		s.badRequest(w, rerr, start)
 		return
 	}
-	s.serveToken(w, r, req)
+	s.serveToken(w, r, req, start)
+}
+
+func (s *Server) badRequest(w http.ResponseWriter, rerr *requestError, start time.Time) {
+	writeError(w, rerr.status, rerr.code, rerr.message)
+	s.opts.Metrics.Token(metrics.ResultBadRequest, "", time.Since(start).Seconds())
+}
+
+// outcome is what one token request came to, for metrics, audit and logs.
+type outcome struct {
+	result  string // a metrics.Result* value
+	method  string // authn.Method*, as far as it is known
+	subject string // who was authenticated, or the name tried
+	granted []string
 }
 
 // serveToken is the one pipeline behind both methods: authenticate →
-// authorize → issue → respond.
-func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, req tokenRequest) {
+// authorize → issue → respond. Whatever happens is counted and, for
+// issued tokens and failed logins, audited.
+func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, req tokenRequest, start time.Time) {
+	oc := &outcome{result: metrics.ResultUnavailable, method: methodOf(req), subject: req.username}
+	defer s.finish(r, req, oc, start)
 	log := s.logFor(r)
-	id, ok := s.authenticate(w, r, req)
+	id, ok := s.authenticate(w, r, req, oc)
 	if !ok {
 		return
 	}
+	oc.method, oc.subject = id.Method, id.Name
 	subj := authz.Subject{
 		Anonymous: req.grant == grantAnonymous,
 		Name:      id.Name,
@@ -69,25 +91,31 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, req tokenReq
 	}
 	decisions, err := s.opts.Authorizer.Authorize(r.Context(), subj, req.scopes)
 	if err != nil {
-		log.Error("authorization backend failed", "user", id.Name, "err", err)
-		writeError(w, http.StatusServiceUnavailable, "UNAVAILABLE", "permission store unavailable, try again later")
+		s.unavailable(w, r, "permission store unavailable, try again later", "authorization backend failed", err)
 		return
 	}
 	access := make([]token.ResourceActions, len(decisions))
 	for i, d := range decisions {
 		access[i] = token.ResourceActions{Type: d.Scope.Type, Name: d.Scope.Name, Actions: d.Granted}
 	}
-	tok, err := s.opts.Issuer.Issue(id.Name, access)
+	tok, reused, err := s.issue(id.Name, access)
 	if err != nil {
 		log.Error("signing failed", "err", err)
 		writeError(w, http.StatusInternalServerError, "UNKNOWN", "cannot sign token")
 		return
 	}
+	now := time.Now()
 	resp := tokenResponse{
 		Token:       tok.Raw,
 		AccessToken: tok.Raw,
 		ExpiresIn:   tok.ExpiresIn(),
 		IssuedAt:    tok.IssuedAt.UTC().Format(time.RFC3339),
+	}
+	if reused {
+		// issued_at + expires_in is the token's real expiry.
+		resp.ExpiresIn = int(tok.ExpiresAt.Sub(now) / time.Second)
+		resp.IssuedAt = now.UTC().Format(time.RFC3339)
+		s.opts.Metrics.Reuse()
 	}
 	if req.post {
 		resp.TokenType = "Bearer"
@@ -99,42 +127,114 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, req tokenReq
 	case req.offline && s.opts.Refresh != nil && authn.Refreshable(id):
 		rt, err := s.opts.Refresh.Issue(r.Context(), id, req.service, req.clientID)
 		if err != nil {
-			log.Error("cannot issue refresh token", "user", id.Name, "err", err)
-			writeError(w, http.StatusServiceUnavailable, "UNAVAILABLE", "cannot store refresh token, try again later")
+			s.unavailable(w, r, "cannot store refresh token, try again later", "cannot issue refresh token", err)
 			return
 		}
 		resp.RefreshToken = rt
 	}
+	oc.result, oc.granted = metrics.ResultIssued, grantedStrings(decisions)
 	log.Info("token issued", "user", id.Name, "method", id.Method, "grant", req.grant, "client_id", req.clientID,
-		"requested", scopeStrings(req.scopes), "granted", grantedStrings(decisions),
+		"client_ip", ipOf(r), "requested", scopeStrings(req.scopes), "granted", oc.granted, "reused", reused,
 		"refresh_token", resp.RefreshToken != "" && req.grant != grantRefresh)
 	writeJSON(w, resp)
 }
 
+// issue signs a token, or reuses one when a Reuser is configured.
+func (s *Server) issue(subject string, access []token.ResourceActions) (token.Token, bool, error) {
+	if s.opts.Reuser != nil {
+		return s.opts.Reuser.Issue(subject, access)
+	}
+	tok, err := s.opts.Issuer.Issue(subject, access)
+	return tok, false, err
+}
+
+// finish records the outcome in metrics and the audit trail.
+func (s *Server) finish(r *http.Request, req tokenRequest, oc *outcome, start time.Time) {
+	s.opts.Metrics.Token(oc.result, oc.method, time.Since(start).Seconds())
+	if s.opts.Audit == nil {
+		return
+	}
+	var result string
+	switch oc.result {
+	case metrics.ResultIssued:
+		result = store.AuditIssued
+	case metrics.ResultUnauthorized:
+		result = store.AuditUnauthorized
+	case metrics.ResultThrottled:
+		result = store.AuditThrottled
+	default:
+		return
+	}
+	ua := r.UserAgent()
+	if len(ua) > 256 {
+		ua = ua[:256]
+	}
+	rid, _ := r.Context().Value(requestIDKey).(string)
+	s.opts.Audit.Record(store.AuditRecord{
+		Time: start, Subject: oc.subject, Method: oc.method, ClientIP: ipOf(r), UserAgent: ua,
+		Service: req.service, Requested: scopeStrings(req.scopes), Granted: oc.granted,
+		Result: result, ClientID: req.clientID, RequestID: rid,
+	})
+}
+
+// methodOf is the auth method a request claims before it is checked.
+func methodOf(req tokenRequest) string {
+	switch req.grant {
+	case grantAnonymous:
+		return authn.MethodAnonymous
+	case grantRefresh:
+		return authn.MethodRefresh
+	}
+	return authn.MethodPassword
+}
+
+// unavailable answers 503 for a backend failure. A request whose client
+// went away is not a backend failure: it is logged quietly.
+func (s *Server) unavailable(w http.ResponseWriter, r *http.Request, msg, logMsg string, err error) {
+	if r.Context().Err() != nil {
+		s.logFor(r).Debug("client went away", "err", err)
+	} else {
+		s.logFor(r).Error(logMsg, "err", err)
+		s.opts.Metrics.StoreError()
+	}
+	writeError(w, http.StatusServiceUnavailable, "UNAVAILABLE", msg)
+}
+
 // authenticate establishes the caller's identity. On failure it has
-// answered (401, or 503 when a backend could not be asked) and ok is false.
-func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, req tokenRequest) (authn.Identity, bool) {
+// answered (401; 429 when throttled; 503 when a backend could not be
+// asked) and ok is false.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, req tokenRequest, oc *outcome) (authn.Identity, bool) {
 	log := s.logFor(r)
+	if req.grant == grantAnonymous {
+		return authn.Identity{Method: authn.MethodAnonymous}, true
+	}
+	ip := ipOf(r)
+	if wait, ok := s.opts.Throttle.Check(req.username, ip); !ok {
+		secs := int((wait + time.Second - 1) / time.Second)
+		log.Warn("login throttled", "user", req.username, "client_ip", ip, "retry_after_s", secs)
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		writeError(w, http.StatusTooManyRequests, "TOOMANYREQUESTS", "too many failed logins; retry after "+strconv.Itoa(secs)+"s")
+		oc.result = metrics.ResultThrottled
+		return authn.Identity{}, false
+	}
 	var (
 		id  authn.Identity
 		ok  bool
 		err error
 	)
-	switch req.grant {
-	case grantAnonymous:
-		return authn.Identity{Method: authn.MethodAnonymous}, true
-	case grantRefresh:
+	if req.grant == grantRefresh {
 		id, ok, err = s.opts.Refresh.Redeem(r.Context(), req.refreshToken, req.service, req.clientID)
-	default: // grantBasic, grantPassword
+	} else { // grantBasic, grantPassword
 		id, ok, err = s.opts.Passwords.Login(r.Context(), req.username, req.password)
 	}
 	if err != nil {
-		log.Error("authentication backend failed", "user", req.username, "grant", req.grant, "err", err)
-		writeError(w, http.StatusServiceUnavailable, "UNAVAILABLE", "authentication backend unavailable, try again later")
+		s.unavailable(w, r, "authentication backend unavailable, try again later", "authentication backend failed", err)
 		return id, false
 	}
 	if !ok {
-		log.Info("authentication failed", "user", req.username, "grant", req.grant, "client_id", req.clientID)
+		s.opts.Throttle.Failure(req.username, ip)
+		oc.result = metrics.ResultUnauthorized
+		log.Info("authentication failed", "user", req.username, "grant", req.grant, "client_id", req.clientID, "client_ip", ip)
 		if req.grant == grantRefresh {
 			s.unauthorizedMsg(w, "authentication required: invalid, expired or revoked refresh token")
 		} else {
@@ -142,6 +242,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, req tokenR
 		}
 		return id, false
 	}
+	s.opts.Throttle.Success(req.username, ip)
 	if req.account != "" && req.account != id.Name {
 		log.Info("account hint differs from authenticated user; ignored", "account", req.account, "user", id.Name)
 	}
