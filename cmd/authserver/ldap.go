@@ -22,7 +22,7 @@ import (
 // directory. checkers re-check LDAP users whose refresh tokens or personal
 // access tokens stand in for their password. closeFn releases the
 // directory's connections.
-func passwordBackends(cfg config.Config, st store.Store, local authn.PasswordAuthenticator, log *slog.Logger) (
+func passwordBackends(cfg config.Config, st store.Store, local authn.PasswordAuthenticator, obs authn.LDAPObserver, log *slog.Logger) (
 	passwords authn.PasswordAuthenticator, checkers map[string]authn.UserChecker, dir *authn.LDAP, err error) {
 	if cfg.LDAP == nil {
 		return local, nil, nil, nil
@@ -30,6 +30,9 @@ func passwordBackends(cfg config.Config, st store.Store, local authn.PasswordAut
 	dir, err = authn.NewLDAP(*cfg.LDAP, log.With("backend", "ldap"))
 	if err != nil {
 		return nil, nil, nil, err
+	}
+	if obs != nil {
+		dir.SetObserver(obs)
 	}
 	chain := authn.NewChain(st, local, dir, log.With("backend", "ldap"))
 	if cfg.LDAP.InsecureSkipVerify {

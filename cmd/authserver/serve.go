@@ -65,7 +65,7 @@ func (a *app) serve(ctx context.Context, cfg config.Config) error {
 		return err
 	}
 	// Local users, or local users then LDAP (see ldap.go).
-	logins, checkers, dir, err := passwordBackends(cfg, st, local, log)
+	logins, checkers, dir, err := passwordBackends(cfg, st, local, m, log)
 	if err != nil {
 		return err
 	}

@@ -49,6 +49,7 @@ type LDAP struct {
 	// groups in one search), -1 once known not to be, 0 before.
 	inChain atomic.Int32
 
+	obs           LDAPObserver // metrics; nil records nothing
 	requests      atomic.Int64 // per-login round trips: searches and binds
 	setupRequests atomic.Int64 // StartTLS, search binds and the rootDSE read when dialing
 	dials         atomic.Int64
@@ -187,7 +188,11 @@ func (l *LDAP) Authenticate(ctx context.Context, username, password string) (Dir
 	var key cacheKey
 	if l.logins != nil {
 		key = l.logins.key(username, password)
-		if u, ok := l.logins.get(key); ok {
+		u, ok := l.logins.get(key)
+		if l.obs != nil {
+			l.obs.Cache("ldap", ok)
+		}
+		if ok {
 			u.Cached = true
 			return u, true, nil
 		}
@@ -313,4 +318,46 @@ func (l *LDAP) Ping(ctx context.Context) error {
 		return fmt.Errorf("ldap ping: %w", err)
 	}
 	return nil
+}
+
+// LDAPObserver receives every per-login LDAP operation ("search", "bind")
+// with its error and latency, and credential-cache lookups (a
+// *metrics.Metrics satisfies it).
+type LDAPObserver interface {
+	LDAP(op string, err error, seconds float64)
+	Cache(cache string, hit bool)
+}
+
+// SetObserver installs o (before the LDAP client is used).
+func (l *LDAP) SetObserver(o LDAPObserver) { l.obs = o }
+
+// doSearch is one counted, observed search round trip.
+func (l *LDAP) doSearch(c *ldap.Conn, req *ldap.SearchRequest) (*ldap.SearchResult, error) {
+	l.requests.Add(1)
+	start := time.Now()
+	res, err := c.Search(req)
+	if l.obs != nil {
+		opErr := err
+		if ldap.IsErrorWithCode(err, ldap.LDAPResultSizeLimitExceeded) {
+			opErr = nil
+		}
+		l.obs.LDAP("search", opErr, time.Since(start).Seconds())
+	}
+	return res, err
+}
+
+// doBind is one counted, observed user bind. A refused password is not an
+// operation error.
+func (l *LDAP) doBind(c *ldap.Conn, dn, password string) error {
+	l.requests.Add(1)
+	start := time.Now()
+	err := c.Bind(dn, password)
+	if l.obs != nil {
+		opErr := err
+		if ldap.IsErrorWithCode(err, ldap.LDAPResultInvalidCredentials) {
+			opErr = nil
+		}
+		l.obs.LDAP("bind", opErr, time.Since(start).Seconds())
+	}
+	return err
 }

@@ -40,8 +40,7 @@ func (l *LDAP) findUser(c *ldap.Conn, username string) (u DirectoryUser, hits in
 	// SizeLimit 2: enough to tell "exactly one" from "several".
 	req := ldap.NewSearchRequest(us.BaseDN, scope, ldap.NeverDerefAliases, 2, int(l.timeout/time.Second), false,
 		filter, []string{us.UsernameAttribute, "mail", "displayName", "cn"}, nil)
-	l.requests.Add(1)
-	res, err := c.Search(req)
+	res, err := l.doSearch(c, req)
 	if err != nil && !ldap.IsErrorWithCode(err, ldap.LDAPResultSizeLimitExceeded) {
 		return DirectoryUser{}, 0, fmt.Errorf("search user: %w", err)
 	}
@@ -74,8 +73,7 @@ func (l *LDAP) findUser(c *ldap.Conn, username string) (u DirectoryUser, hits in
 // refusal by the directory is false; only connection-level trouble and
 // server failures are errors.
 func (l *LDAP) bindUser(c *ldap.Conn, dn, password string) (bool, error) {
-	l.requests.Add(1)
-	err := c.Bind(dn, password)
+	err := l.doBind(c, dn, password)
 	if err == nil {
 		return true, nil
 	}
@@ -175,8 +173,7 @@ func (l *LDAP) pagedSearch(c *ldap.Conn, base, filter string, attrs []string) ([
 		filter, attrs, []ldap.Control{paging})
 	var entries []*ldap.Entry
 	for {
-		l.requests.Add(1)
-		res, err := c.Search(req)
+		res, err := l.doSearch(c, req)
 		if err != nil {
 			return nil, err
 		}
@@ -239,8 +236,7 @@ func (l *LDAP) FindGroup(ctx context.Context, nameOrDN string) (DirectoryGroup, 
 	}
 	var res *ldap.SearchResult
 	err := l.search.with(ctx, func(c *ldap.Conn) (err error) {
-		l.requests.Add(1)
-		res, err = c.Search(req)
+		res, err = l.doSearch(c, req)
 		return err
 	})
 	switch {
