@@ -2,14 +2,12 @@ package testenv
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"sync"
 	"syscall"
@@ -32,9 +30,7 @@ type PGServer struct {
 	Dir  string // temporary directory: data/, the unix socket and postgres.log
 	Port int
 
-	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{} // closed when the running postgres process exits
+	proc daemon
 }
 
 var (
@@ -73,7 +69,8 @@ func StartPGServer() (*PGServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &PGServer{Dir: dir}
+	s := &PGServer{Dir: dir, proc: daemon{name: "postgres", logPath: filepath.Join(dir, "postgres.log"),
+		stopSig: syscall.SIGINT, stopWait: 30 * time.Second}}
 	serversMu.Lock()
 	servers = append(servers, s)
 	serversMu.Unlock()
@@ -100,89 +97,27 @@ func (s *PGServer) DSN(db string) string {
 // Start (re)starts the server on its port and data directory and waits until
 // it accepts connections. The error includes the server log.
 func (s *PGServer) Start() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.cmd != nil {
-		return errors.New("postgres already running")
-	}
-	logf, err := os.OpenFile(s.logPath(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return err
-	}
-	defer logf.Close()
 	cmd := s.command("postgres", "-D", filepath.Join(s.Dir, "data"),
 		"-c", "listen_addresses=127.0.0.1", "-p", strconv.Itoa(s.Port), "-k", s.Dir,
 		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
 		"-c", "max_connections=200", "-c", "logging_collector=off")
-	cmd.Stdout, cmd.Stderr = logf, logf
-	done := make(chan struct{})
-	started := make(chan error, 1)
-	go func() {
-		// Pdeathsig is delivered when the starting OS thread exits, not the
-		// process: keep this thread alive for as long as postgres runs.
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		err := cmd.Start()
-		started <- err
-		if err == nil {
-			cmd.Wait()
-		}
-		close(done)
-	}()
-	if err := <-started; err != nil {
-		return fmt.Errorf("start postgres: %w", err)
-	}
-	s.cmd, s.done = cmd, done
-	if err := s.waitReady(); err != nil {
-		s.stopLocked()
-		return fmt.Errorf("%w\n--- postgres log ---\n%s", err, s.log())
-	}
-	return nil
+	return s.proc.start(cmd, s.ping)
 }
 
-func (s *PGServer) waitReady() error {
-	deadline := time.Now().Add(startTimeout)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		conn, err := pgx.Connect(ctx, s.DSN("postgres"))
-		if err == nil {
-			conn.Close(ctx)
-			cancel()
-			return nil
-		}
-		cancel()
-		select {
-		case <-s.done:
-			return fmt.Errorf("postgres exited on start (port %d)", s.Port)
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("postgres not ready after %v: %w", startTimeout, err)
-		}
+// ping connects once.
+func (s *PGServer) ping() error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, s.DSN("postgres"))
+	if err != nil {
+		return err
 	}
+	return conn.Close(ctx)
 }
 
 // Stop shuts the server down (fast shutdown: open sessions are cut) and
 // waits for it to exit. Stopping a stopped server does nothing.
-func (s *PGServer) Stop() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.stopLocked()
-}
-
-func (s *PGServer) stopLocked() {
-	if s.cmd == nil {
-		return
-	}
-	s.cmd.Process.Signal(syscall.SIGINT)
-	select {
-	case <-s.done:
-	case <-time.After(30 * time.Second):
-		s.cmd.Process.Kill()
-		<-s.done
-	}
-	s.cmd, s.done = nil, nil
-}
+func (s *PGServer) Stop() { s.proc.stop() }
 
 // Remove stops the server and deletes its directory.
 func (s *PGServer) Remove() {
@@ -248,16 +183,6 @@ func postgresUser() (uid, gid uint32, ok bool) {
 	id, _ := strconv.Atoi(u.Uid)
 	g, _ := strconv.Atoi(u.Gid)
 	return uint32(id), uint32(g), true
-}
-
-func (s *PGServer) logPath() string { return filepath.Join(s.Dir, "postgres.log") }
-
-func (s *PGServer) log() string {
-	b, err := os.ReadFile(s.logPath())
-	if err != nil {
-		return err.Error()
-	}
-	return string(b)
 }
 
 func freePort() (int, error) {

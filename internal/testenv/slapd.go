@@ -1,13 +1,11 @@
 package testenv
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -50,9 +48,7 @@ type SlapdServer struct {
 	CAFile      string
 	OtherCAFile string
 
-	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{} // closed when the running slapd exits
+	proc daemon
 }
 
 // URL is ldap://127.0.0.1:Port.
@@ -108,7 +104,8 @@ func StartSlapd() (*SlapdServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &SlapdServer{Dir: dir}
+	s := &SlapdServer{Dir: dir, proc: daemon{name: "slapd", logPath: filepath.Join(dir, "slapd.log"),
+		stopSig: syscall.SIGTERM, stopWait: 10 * time.Second}}
 	slapdMu.Lock()
 	slapds = append(slapds, s)
 	slapdMu.Unlock()
@@ -160,7 +157,6 @@ func (s *SlapdServer) setup() error {
 }
 
 func (s *SlapdServer) confPath() string { return filepath.Join(s.Dir, "slapd.conf") }
-func (s *SlapdServer) logPath() string  { return filepath.Join(s.Dir, "slapd.log") }
 
 // conf is slapd.conf: the four schemas, TLS, one mdb database that the
 // search account may read and users may bind to.
@@ -193,90 +189,28 @@ access to * by * read
 // Start (re)starts slapd on its ports and data and waits until the root DN
 // can bind. The error includes slapd's log.
 func (s *SlapdServer) Start() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.cmd != nil {
-		return errors.New("slapd already running")
-	}
-	logf, err := os.OpenFile(s.logPath(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return err
-	}
-	defer logf.Close()
 	urls := fmt.Sprintf("ldap://127.0.0.1:%d/ ldaps://127.0.0.1:%d/", s.Port, s.TLSPort)
 	// -d keeps slapd in the foreground, so this process owns it.
 	cmd := exec.Command(SlapdBin, "-d", "0", "-f", s.confPath(), "-h", urls)
 	cmd.Dir = s.Dir
-	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	done := make(chan struct{})
-	started := make(chan error, 1)
-	go func() {
-		// Pdeathsig fires when the starting OS thread exits: keep it alive.
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		err := cmd.Start()
-		started <- err
-		if err == nil {
-			cmd.Wait()
-		}
-		close(done)
-	}()
-	if err := <-started; err != nil {
-		return fmt.Errorf("start slapd: %w", err)
-	}
-	s.cmd, s.done = cmd, done
-	if err := s.waitReady(); err != nil {
-		s.stopLocked()
-		return fmt.Errorf("%w\n--- slapd log ---\n%s", err, s.log())
-	}
-	return nil
+	return s.proc.start(cmd, s.bindRoot)
 }
 
-func (s *SlapdServer) waitReady() error {
-	deadline := time.Now().Add(startTimeout)
-	for {
-		c, err := ldap.DialURL(s.URL(), ldap.DialWithDialer(&net.Dialer{Timeout: time.Second}))
-		if err == nil {
-			c.SetTimeout(time.Second)
-			err = c.Bind(LDAPRootDN, LDAPRootPassword)
-			c.Close()
-			if err == nil {
-				return nil
-			}
-		}
-		select {
-		case <-s.done:
-			return fmt.Errorf("slapd exited on start (ports %d, %d)", s.Port, s.TLSPort)
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("slapd not ready after %v: %w", startTimeout, err)
-		}
+// bindRoot binds once as the root DN.
+func (s *SlapdServer) bindRoot() error {
+	c, err := ldap.DialURL(s.URL(), ldap.DialWithDialer(&net.Dialer{Timeout: time.Second}))
+	if err != nil {
+		return err
 	}
+	defer c.Close()
+	c.SetTimeout(time.Second)
+	return c.Bind(LDAPRootDN, LDAPRootPassword)
 }
 
 // Stop shuts slapd down and waits for it to exit; open connections are cut.
 // Stopping a stopped server does nothing.
-func (s *SlapdServer) Stop() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.stopLocked()
-}
-
-func (s *SlapdServer) stopLocked() {
-	if s.cmd == nil {
-		return
-	}
-	s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(10 * time.Second):
-		s.cmd.Process.Kill()
-		<-s.done
-	}
-	s.cmd, s.done = nil, nil
-}
+func (s *SlapdServer) Stop() { s.proc.stop() }
 
 // Remove stops slapd and deletes its directory.
 func (s *SlapdServer) Remove() {
@@ -291,14 +225,6 @@ func stopSlapds() {
 		s.Remove()
 	}
 	slapds = nil
-}
-
-func (s *SlapdServer) log() string {
-	b, err := os.ReadFile(s.logPath())
-	if err != nil {
-		return err.Error()
-	}
-	return string(b)
 }
 
 // Root returns a connection bound as the root DN, closed when the test
