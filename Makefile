@@ -39,9 +39,12 @@ vet:
 unit:
 	$(GO) test -count=1 -timeout 30m ./...
 
-# Each fuzz target runs for $(FUZZTIME) on top of its committed seed corpus.
+# Each fuzz target runs for $(FUZZTIME) on top of its committed seed corpus
+# (testdata/fuzz/<FuzzName>/). `go test -fuzz` takes one target at a time.
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseScopes$$' -fuzztime $(FUZZTIME) ./internal/authz
+	$(GO) test -run '^$$' -fuzz '^FuzzParseBasic$$' -fuzztime $(FUZZTIME) ./internal/server
+	$(GO) test -run '^$$' -fuzz '^FuzzParsePost$$' -fuzztime $(FUZZTIME) ./internal/server
 
 clean:
 	rm -rf bin
