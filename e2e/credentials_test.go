@@ -255,9 +255,13 @@ func (w *credWorld) testRobot(t *testing.T) {
 	mustRefuse(t, sys.cranePush(t, "team/sys:1", "pull only"))
 
 	// An expired robot (expiry renewed into the past is refused by the
-	// CLI, so expire one for a second).
-	expName, expSecret := w.createSecret(t, "robot", "create", "brief", "--project", "team", "--actions", "pull", "--expires", "1s")
+	// CLI, so expire one for a second). The session is set up while the
+	// robot is valid: regctl checks the credentials when it is configured,
+	// and a 1 s robot may already have expired by then on a loaded machine.
+	expName, expSecret := w.createSecret(t, "robot", "create", "brief", "--project", "team", "--actions", "pull", "--expires", "1h")
 	exp := newSession(t, w.reg, expName, expSecret)
+	mustOK(t, exp.cranePull("team/app:1"))
+	w.auth.cli(t, "robot", "set", expName, "--expires", "1s")
 	waitUntilRefused(t, func() result { return exp.cranePull("team/app:1") })
 	w.auth.cli(t, "robot", "set", expName, "--expires", "1h")
 	mustOK(t, exp.cranePull("team/app:1"))
