@@ -101,15 +101,23 @@ func (s *Store) ListMembers(ctx context.Context, project string) ([]store.Member
 // projects. Members match the user directly, through a local group of the
 // user, or through a group whose normalized DN the directory reported.
 // Args: user id, normalized DNs, project names.
-const accessQuery = `SELECT p.name, p.public, m.role, g.name
-FROM projects p
-LEFT JOIN members m ON m.project_id = p.id AND (
-       m.user_id = $1
-    OR m.group_id IN (SELECT ug.group_id FROM user_groups ug WHERE ug.user_id = $1)
-    OR m.group_id IN (SELECT dg.id FROM groups dg WHERE dg.dn_norm = ANY($2::text[])))
-LEFT JOIN groups g ON g.id = m.group_id
-WHERE p.name = ANY($3::text[])
-ORDER BY p.name, g.name COLLATE "C" NULLS FIRST`
+//
+// The direct and the group grants are separate branches so each is an index
+// lookup by (project, user) or (project, group): with one OR over the
+// members of a project, PostgreSQL reads every member and filters, and the
+// query slows as projects grow.
+const accessQuery = `WITH ps AS (SELECT id, name, public FROM projects WHERE name = ANY($3::text[])),
+grants AS (
+    SELECT m.project_id, m.role, NULL::text AS gname
+    FROM ps JOIN members m ON m.project_id = ps.id AND m.user_id = $1
+  UNION ALL
+    SELECT m.project_id, m.role, g.name
+    FROM ps JOIN members m ON m.project_id = ps.id JOIN groups g ON g.id = m.group_id
+    WHERE m.group_id IN (SELECT ug.group_id FROM user_groups ug WHERE ug.user_id = $1
+                         UNION SELECT dg.id FROM groups dg WHERE dg.dn_norm = ANY($2::text[])))
+SELECT ps.name, ps.public, gr.role, gr.gname
+FROM ps LEFT JOIN grants gr ON gr.project_id = ps.id
+ORDER BY ps.name, gr.gname COLLATE "C" NULLS FIRST`
 
 // ProjectAccess implements store.Access.
 func (s *Store) ProjectAccess(ctx context.Context, p store.Principal, projects []string) (map[string]store.ProjectAccess, error) {

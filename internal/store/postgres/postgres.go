@@ -52,6 +52,14 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if !strings.Contains(dsn, "pool_max_conns") {
 		cfg.MaxConns = defaultMaxConns
 	}
+	// Every statement is prepared once per connection (pgx's statement
+	// cache) and is a handful of index probes, so a generic plan is always
+	// right. Left to "auto", PostgreSQL keeps re-planning the permission
+	// query on a large directory (its custom plans look cheaper), which
+	// costs more than running it.
+	if _, set := cfg.ConnConfig.RuntimeParams["plan_cache_mode"]; !set {
+		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
+	}
 	where := fmt.Sprintf("%s:%d/%s", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

@@ -100,16 +100,22 @@ func (s *Store) ListMembers(ctx context.Context, project string) ([]store.Member
 // accessQuery is the token hot path: one statement for any number of
 // projects. Members match the user directly, through a local group of the
 // user, or through a group whose normalized DN the directory reported.
-// Args: user id, user id, JSON array of normalized DNs, JSON array of names.
-const accessQuery = `SELECT p.name, p.public, m.role, g.name
-FROM projects p
-LEFT JOIN members m ON m.project_id = p.id AND (
-       m.user_id = ?
-    OR m.group_id IN (SELECT ug.group_id FROM user_groups ug WHERE ug.user_id = ?)
-    OR m.group_id IN (SELECT dg.id FROM groups dg WHERE dg.dn_norm IN (SELECT value FROM json_each(?))))
-LEFT JOIN groups g ON g.id = m.group_id
-WHERE p.name IN (SELECT value FROM json_each(?))
-ORDER BY p.name, g.name NULLS FIRST`
+// The first branch gives one row per existing project (with the direct
+// role, or NULL), the second one row per group grant; each is an index
+// lookup by (project, user) or (project, group), whatever the number of
+// members a project has. Prepared once (see prepared): this query and
+// GetUser are most of a reused token's cost.
+// Args: user id, JSON array of names, JSON array of normalized DNs.
+const accessQuery = `SELECT p.name, p.public, m.role, NULL
+FROM projects p LEFT JOIN members m ON m.project_id = p.id AND m.user_id = ?1
+WHERE p.name IN (SELECT value FROM json_each(?2))
+UNION ALL
+SELECT p.name, p.public, m.role, g.name
+FROM projects p JOIN members m ON m.project_id = p.id JOIN groups g ON g.id = m.group_id
+WHERE p.name IN (SELECT value FROM json_each(?2))
+  AND m.group_id IN (SELECT ug.group_id FROM user_groups ug WHERE ug.user_id = ?1
+                     UNION SELECT dg.id FROM groups dg WHERE dg.dn_norm IN (SELECT value FROM json_each(?3)))
+ORDER BY 1, 4 NULLS FIRST`
 
 // ProjectAccess implements store.Access.
 func (s *Store) ProjectAccess(ctx context.Context, p store.Principal, projects []string) (map[string]store.ProjectAccess, error) {
@@ -131,7 +137,11 @@ func (s *Store) ProjectAccess(ctx context.Context, p store.Principal, projects [
 	if err != nil {
 		return nil, fmt.Errorf("project access: %w", err)
 	}
-	rows, err := s.db.QueryContext(ctx, accessQuery, p.UserID, p.UserID, string(dnJSON), string(namesJSON))
+	st, err := s.prepared(ctx, accessQuery)
+	if err != nil {
+		return nil, wrap("project access", err)
+	}
+	rows, err := st.QueryContext(ctx, p.UserID, string(namesJSON), string(dnJSON))
 	if err != nil {
 		return nil, wrap("project access", err)
 	}

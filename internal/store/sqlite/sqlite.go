@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	sqlite3 "modernc.org/sqlite"
@@ -25,6 +26,10 @@ import (
 // wait for the lock instead of failing.
 type Store struct {
 	db *sql.DB
+	// stmts holds the prepared statements of the token hot path (user
+	// lookup, permission query), keyed by their SQL: SQLite would otherwise
+	// parse and plan them again on every request.
+	stmts sync.Map // string → *sql.Stmt
 }
 
 var _ store.Store = (*Store)(nil)
@@ -84,7 +89,31 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // Close releases the connections.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.stmts.Range(func(_, v any) bool {
+		v.(*sql.Stmt).Close()
+		return true
+	})
+	return s.db.Close()
+}
+
+// prepared returns q prepared once (lazily, so it is never prepared
+// against a database not yet migrated). database/sql re-prepares it on
+// each pooled connection as needed.
+func (s *Store) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st, ok := s.stmts.Load(q); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := s.db.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := s.stmts.LoadOrStore(q, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
+}
 
 // migrationTx implements store.MigrationTx; BEGIN IMMEDIATE (see pragmas)
 // holds the database write lock, which serialises migrating processes.

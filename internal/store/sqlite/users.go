@@ -34,9 +34,15 @@ func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
 
 // GetUser implements store.Users.
 func (s *Store) GetUser(ctx context.Context, name string) (store.User, error) {
-	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE name = ?`, name))
+	st, err := s.prepared(ctx, getUserQuery)
+	if err != nil {
+		return store.User{}, wrap("get user "+quote(name), err)
+	}
+	u, err := scanUser(st.QueryRowContext(ctx, name))
 	return u, wrap("get user "+quote(name), err)
 }
+
+var getUserQuery = `SELECT ` + userCols + ` FROM users WHERE name = ?`
 
 // ListUsers implements store.Users.
 func (s *Store) ListUsers(ctx context.Context) ([]store.User, error) {
