@@ -62,7 +62,9 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	}
 	// One writer at a time anyway; a bounded pool keeps file handles in check.
 	db.SetMaxOpenConns(8)
-	db.SetMaxIdleConns(4)
+	// Keep every connection: a new one re-runs the pragmas and re-prepares
+	// the hot-path statements, which under load costs more than it saves.
+	db.SetMaxIdleConns(8)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", dsn, err)
