@@ -30,7 +30,8 @@ type DirectoryAuthenticator interface {
 }
 
 // Chain decides which backend checks a password:
-//   - "admin", and any user stored with source local, is checked locally only;
+//   - "admin" (in any spelling), and any user stored with source local, is
+//     checked locally only;
 //   - any other name goes to the directory (when one is configured). A
 //     verified directory user is onboarded into the store (source ldap, no
 //     password) on first login, and their email, display name, DN and
@@ -67,7 +68,7 @@ func NewChain(st ChainStore, local PasswordAuthenticator, dir DirectoryAuthentic
 
 // Login implements PasswordAuthenticator.
 func (c *Chain) Login(ctx context.Context, username, password string) (Identity, bool, error) {
-	if c.dir == nil || username == AdminUser {
+	if c.dir == nil || strings.EqualFold(username, AdminUser) {
 		return c.local.Login(ctx, username, password)
 	}
 	if username == "" || password == "" {
@@ -89,7 +90,7 @@ func (c *Chain) Login(ctx context.Context, username, password string) (Identity,
 	if err != nil || !ok {
 		return Identity{}, false, err
 	}
-	if du.Name == AdminUser {
+	if strings.EqualFold(du.Name, AdminUser) {
 		c.log.Warn("ldap login refused", "user", du.Name, "reason", "admin is always a local account")
 		return Identity{}, false, nil
 	}
@@ -128,7 +129,7 @@ func (c *Chain) Login(ctx context.Context, username, password string) (Identity,
 // still have exactly one entry for the name. When it was asked (not
 // answered from cache) the user's recorded groups are refreshed.
 func (c *Chain) StillValid(ctx context.Context, user string) (bool, error) {
-	if c.dir == nil || user == AdminUser {
+	if c.dir == nil || strings.EqualFold(user, AdminUser) {
 		return false, nil
 	}
 	du, found, err := c.dir.Lookup(ctx, user)

@@ -66,6 +66,13 @@ func TestChain(t *testing.T) {
 		{name: "local user is checked locally only", user: "shadow", pass: "shadow-pw"},
 		{name: "local user with local password", user: "shadow", pass: "shadow-local-pw", wantOK: true, wantMethod: authn.MethodPassword, wantName: "shadow"},
 		{name: "local name in another spelling is not taken over", user: "SHADOW", pass: "shadow-pw"},
+		// The directory ignores insignificant spaces: "admin " finds uid=admin.
+		{name: "admin with a trailing space is not taken from the directory", user: "admin ", pass: "admin-pw"},
+		{name: "admin with a leading space is not taken from the directory", user: " admin", pass: "admin-pw"},
+		{name: "local name with a trailing space is not taken over", user: "shadow ", pass: "shadow-pw"},
+		{name: "local name with a leading space is not taken over", user: " shadow", pass: "shadow-pw"},
+		{name: "ldap user with a trailing space gets the directory spelling", user: "alice ", pass: "alice-pw", wantOK: true,
+			wantMethod: authn.MethodLDAP, wantName: "alice", wantTeam: []string{"pull", "push"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -103,8 +110,10 @@ func TestChain(t *testing.T) {
 	if c, _ := st.GetUser(ctx, "carol"); c.Admin {
 		t.Error("admin group membership was copied into the stored admin flag")
 	}
-	if _, err := st.GetUser(ctx, "Alice"); err == nil {
-		t.Error("a second user was onboarded for another spelling")
+	for _, name := range []string{"Alice", "alice ", "admin ", " admin", "shadow ", " shadow"} {
+		if _, err := st.GetUser(ctx, name); err == nil {
+			t.Errorf("a second user was onboarded for the spelling %q", name)
+		}
 	}
 
 	// An onboarded LDAP user can hold direct memberships.
@@ -223,5 +232,48 @@ func TestChainStillValid(t *testing.T) {
 	// Without a directory every LDAP user is refused.
 	if ok, err := newChain(t, st, nil).StillValid(t.Context(), "alice"); ok || err != nil {
 		t.Errorf("StillValid without LDAP = %t, %v", ok, err)
+	}
+}
+
+// fixedDirectory accepts every password and answers with one directory
+// user, whatever login was typed.
+type fixedDirectory struct{ user authn.DirectoryUser }
+
+func (d fixedDirectory) Authenticate(context.Context, string, string) (authn.DirectoryUser, bool, error) {
+	return d.user, true, nil
+}
+
+func (d fixedDirectory) Lookup(context.Context, string) (authn.DirectoryUser, bool, error) {
+	return d.user, true, nil
+}
+
+// TestChainAdminNeverFromDirectory: no spelling of "admin", typed or
+// returned by the directory, becomes a directory user.
+func TestChainAdminNeverFromDirectory(t *testing.T) {
+	tests := []struct {
+		name    string
+		login   string
+		dirName string // the directory's spelling of the matched entry
+	}{
+		{name: "directory spells it Admin", login: "admin ", dirName: "Admin"},
+		{name: "directory spells it ADMIN", login: "sysop", dirName: "ADMIN"},
+		{name: "login ADMIN stays local", login: "ADMIN", dirName: "ADMIN"},
+		{name: "login Admin stays local", login: "Admin", dirName: "someone"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := newStore(t)
+			addLocal(t, st, "admin", "admin-local-pw", true)
+			chain := newChain(t, st, fixedDirectory{authn.DirectoryUser{Name: tt.dirName, DN: "uid=x,dc=example", Admin: true}})
+			if id, ok, err := chain.Login(t.Context(), tt.login, "directory-pw"); ok || err != nil {
+				t.Errorf("Login(%q) = %+v, %t, %v; want 401", tt.login, id, ok, err)
+			}
+			if ok, err := chain.StillValid(t.Context(), tt.login); ok || err != nil {
+				t.Errorf("StillValid(%q) = %t, %v; want false", tt.login, ok, err)
+			}
+			if users, _ := st.ListUsers(t.Context()); len(users) != 1 {
+				t.Errorf("users %+v; want only the local admin", users)
+			}
+		})
 	}
 }

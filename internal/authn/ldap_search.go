@@ -56,15 +56,23 @@ func (l *LDAP) findUser(c *ldap.Conn, username string) (u DirectoryUser, hits in
 	if u.DisplayName == "" {
 		u.DisplayName = e.GetAttributeValue("cn")
 	}
-	// The stored name is the directory's spelling of the value that matched.
-	for _, v := range e.GetEqualFoldAttributeValues(us.UsernameAttribute) {
+	// The stored name is the directory's spelling of the value that matched,
+	// never the login as typed: the directory also matches "admin " or
+	// " shadow" (insignificant spaces), which must not become new accounts
+	// beside the local "admin" or "shadow".
+	values := e.GetEqualFoldAttributeValues(us.UsernameAttribute)
+	for _, v := range values {
 		if strings.EqualFold(v, username) {
 			u.Name = v
 			break
 		}
 	}
+	if u.Name == "" && len(values) == 1 {
+		u.Name = values[0] // matched through a normalisation strings.EqualFold does not know
+	}
 	if u.Name == "" {
-		u.Name = username // matched through a normalisation strings.EqualFold does not know
+		l.log.Warn("ldap login refused", "user", username, "reason", "cannot tell which "+us.UsernameAttribute+" value matched")
+		return DirectoryUser{}, 0, nil
 	}
 	return u, 1, nil
 }

@@ -29,6 +29,7 @@ func TestLDAPLogin(t *testing.T) {
 	}{
 		{name: "member of a group", user: "alice", pass: "alice-pw", wantOK: true, wantName: "alice", wantGroups: []string{"devs"}, wantRequests: 3},
 		{name: "case-insensitive name, directory spelling kept", user: "ALICE", pass: "alice-pw", wantOK: true, wantName: "alice", wantGroups: []string{"devs"}, wantRequests: 3},
+		{name: "spaces the directory ignores, directory spelling kept", user: " alice ", pass: "alice-pw", wantOK: true, wantName: "alice", wantGroups: []string{"devs"}, wantRequests: 3},
 		{name: "wrong password", user: "alice", pass: "alice-pw2", wantRequests: 2},
 		{name: "password is not escaped", user: "alice", pass: `alice\2dpw`, wantRequests: 2},
 		{name: "empty password refused before any request", user: "alice", pass: "", wantRequests: 0},

@@ -67,11 +67,14 @@ func RoleActions(r store.Role) []string {
 }
 
 // ProjectOf returns the project of a repository name: its first path
-// component, after any host[:port] prefix. ok is false for one-component
-// names, which belong to no project.
+// component, after any host:port prefix. ok is false for one-component
+// names, which belong to no project. Only a component with a port is taken
+// for a host: the registry never serves a name with a ':', whereas
+// "localhost/team/app" is a real repository of project "localhost", not of
+// "team".
 func ProjectOf(repo string) (project string, ok bool) {
 	first, rest, found := strings.Cut(repo, "/")
-	if found && (strings.Contains(first, ":") || first == "localhost") {
+	if found && strings.Contains(first, ":") {
 		first, rest, found = strings.Cut(rest, "/")
 	}
 	if !found || first == "" || rest == "" {

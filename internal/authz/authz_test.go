@@ -68,7 +68,8 @@ func TestProjectOf(t *testing.T) {
 		{"deep", "team/a/b/c", "team", true},
 		{"one part", "busybox", "", false},
 		{"host prefix", "localhost:5000/team/app", "team", true},
-		{"localhost prefix", "localhost/team/app", "team", true},
+		{"localhost is a project, not a host", "localhost/team/app", "localhost", true},
+		{"dotted first component is a project", "example.com/team/app", "example.com", true},
 		{"host prefix one part", "localhost:5000/busybox", "", false},
 		{"empty component", "/app", "", false},
 	}
@@ -134,6 +135,8 @@ func TestAuthorize(t *testing.T) {
 		{"unknown type", admin, "plugin:x:pull", []string{}},
 		{"unknown action", user, "repository:dev/app:pull,metadata", []string{"pull"}},
 		{"host prefix", user, "repository:localhost:5000/dev/app:push", []string{"push"}},
+		{"localhost/ is not a host prefix", user, "repository:localhost/dev/app:pull,push", []string{}},
+		{"robot localhost/ is outside its project", robotPush, "repository:localhost/private/app:pull,push", []string{}},
 		{"robot own project", robotPush, "repository:private/app:pull,push,delete", []string{"pull", "push"}},
 		{"robot push implies pull", robotPushOnly, "repository:private/app:pull", []string{"pull"}},
 		{"robot star is its actions", robotAll, "repository:private/app:*", []string{"*"}},
