@@ -2,6 +2,7 @@ package token
 
 import (
 	"container/list"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -89,9 +90,13 @@ func (r *Reuser) Len() int {
 }
 
 // reuseKey is the subject and the access exactly as it would go into the
-// token, in order. NUL cannot appear in a name or scope.
+// token, in order. The subject is length-prefixed, so no subject can run
+// into the access part whatever bytes it holds; names and scopes never
+// contain NUL or \x01.
 func reuseKey(subject string, access []ResourceActions) string {
 	var b strings.Builder
+	b.WriteString(strconv.Itoa(len(subject)))
+	b.WriteByte(':')
 	b.WriteString(subject)
 	for _, a := range access {
 		b.WriteByte(0)
