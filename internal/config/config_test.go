@@ -65,6 +65,8 @@ passwords: {bcrypt_cost: 40}
 log: {format: xml}
 `,
 			wantErr: []string{"token.kid", "token.expiration", "token.service", "storage.driver", "bcrypt_cost", "log.format"}},
+		{name: "unknown keys and bad values together", yaml: "server: {adr: x}\ntoken: {kid: jwk}\nstorage: {driver: mysql}\n",
+			wantErr: []string{"adr", "token.kid", "storage.driver"}},
 		{name: "bad duration", yaml: "token: {expiration: soon}", wantErr: []string{"duration \"soon\""}},
 		{name: "postgres needs url", yaml: "storage: {driver: postgres, dsn: ./x.db}", wantErr: []string{"postgres://"}},
 		{name: "missing env var", yaml: "storage: {dsn: \"${AS_TEST_NOT_SET_ANYWHERE}\"}", wantErr: []string{"AS_TEST_NOT_SET_ANYWHERE"}},

@@ -50,23 +50,27 @@ func Parse(data []byte) (Config, error) {
 
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
+	// A TypeError (unknown key, wrong type) still leaves every other field
+	// decoded, so the values are validated too and every problem is
+	// reported in one go. A syntax error stops here.
+	var errs []error
 	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
 		var te *yaml.TypeError
-		if errors.As(err, &te) {
-			return Config{}, errors.New(strings.Join(te.Errors, "\n"))
+		if !errors.As(err, &te) {
+			return Config{}, err
 		}
-		return Config{}, err
+		for _, e := range te.Errors {
+			errs = append(errs, errors.New(e))
+		}
 	}
 	var missing []string
 	expandEnv(reflect.ValueOf(&cfg).Elem(), &missing)
-	if err := cfg.Validate(); err != nil {
-		if len(missing) > 0 {
-			return Config{}, errors.Join(fmt.Errorf("environment variables not set: %s", strings.Join(missing, ", ")), err)
-		}
-		return Config{}, err
-	}
 	if len(missing) > 0 {
-		return Config{}, fmt.Errorf("environment variables not set: %s", strings.Join(missing, ", "))
+		errs = append(errs, fmt.Errorf("environment variables not set: %s", strings.Join(missing, ", ")))
+	}
+	errs = append(errs, cfg.Validate())
+	if err := errors.Join(errs...); err != nil {
+		return Config{}, err
 	}
 	return cfg, nil
 }

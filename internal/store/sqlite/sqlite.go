@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -55,6 +56,13 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return nil, fmt.Errorf("open sqlite: %w", err)
 		}
+	}
+	// The file holds password hashes: create it readable by its owner only.
+	// SQLite gives the -wal and -shm files the same mode.
+	if f, err := os.OpenFile(dsn, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	} else if !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("open sqlite %s: %w", dsn, err)
 	}
 	db, err := sql.Open("sqlite", dsn+"?"+pragmas)
 	if err != nil {

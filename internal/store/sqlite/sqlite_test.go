@@ -1,6 +1,7 @@
 package sqlite_test
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -32,4 +33,25 @@ func TestConformance(t *testing.T) {
 func TestSharedFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "authserver.db")
 	storetest.RunSharedDatabase(t, func(t *testing.T) store.Store { return open(t, path) })
+}
+
+func TestFileIsPrivate(t *testing.T) {
+	path := t.TempDir() + "/db.sqlite"
+	s, err := sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{path, path + "-wal"} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mode := fi.Mode().Perm(); mode&0o077 != 0 {
+			t.Errorf("%s has mode %v: password hashes readable by others", p, mode)
+		}
+	}
 }
