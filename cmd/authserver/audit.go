@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -20,6 +21,11 @@ func (a *app) auditCmd() *cobra.Command {
 		Short: "List audit records, newest first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			switch f.Result {
+			case "", store.AuditIssued, store.AuditUnauthorized, store.AuditThrottled:
+			default:
+				return fmt.Errorf("--result %q: want %s, %s or %s", f.Result, store.AuditIssued, store.AuditUnauthorized, store.AuditThrottled)
+			}
 			if since != "" {
 				d, err := config.ParseDuration(since)
 				if err != nil {
