@@ -218,7 +218,46 @@ type authServer struct {
 // (SQLite in the temp dir, a key made by `authserver keygen`).
 type authOptions struct {
 	postgresDSN string // use the postgres driver with this DSN
+	server      string // YAML lines added under server: (indented two spaces)
+	token       string // YAML lines added under token:
 	extraConfig string // YAML appended to the config: further top-level sections
+}
+
+// authConfig is the config every e2e authserver runs with: listening on
+// addr, the key pair in keys (made by `authserver keygen`), SQLite in dir
+// unless opts names a PostgreSQL DSN, and opts' additions.
+func authConfig(addr, keys, dir string, opts authOptions) string {
+	driver, dsn := "sqlite", filepath.Join(dir, "authserver.db")
+	if opts.postgresDSN != "" {
+		driver, dsn = "postgres", opts.postgresDSN
+	}
+	return fmt.Sprintf(`server:
+  addr: %s
+%stoken:
+  issuer: harbor-token-issuer
+  service: harbor-registry
+  expiration: 30m
+  key: %s
+  certificate: %s
+  kid: thumbprint
+%sstorage:
+  driver: %s
+  dsn: %q
+passwords:
+  bcrypt_cost: 10
+log:
+  format: text
+  level: info
+%s`, addr, opts.server, filepath.Join(keys, "token.key"), filepath.Join(keys, "token.crt"),
+		opts.token, driver, dsn, opts.extraConfig)
+}
+
+// keygen runs `authserver keygen --dir dir`.
+func keygen(t testing.TB, dir string) {
+	t.Helper()
+	if r := run(nil, "", bin["authserver"], "keygen", "--dir", dir); r.err != nil {
+		t.Fatalf("keygen failed:\n%s", r)
+	}
 }
 
 // startAuthServer writes a config, generates a key, starts `authserver
@@ -233,36 +272,12 @@ func startAuthServer(t testing.TB, opts authOptions) *authServer {
 		url:       "http://localhost:" + strconv.Itoa(port),
 		adminPass: "admin-secret-" + strconv.Itoa(port),
 	}
-	driver, dsn := "sqlite", filepath.Join(dir, "authserver.db")
-	if opts.postgresDSN != "" {
-		driver, dsn = "postgres", opts.postgresDSN
-	}
 	// 127.0.0.1 on purpose: the realm must come out as localhost.
-	cfg := fmt.Sprintf(`server:
-  addr: 127.0.0.1:%d
-token:
-  issuer: harbor-token-issuer
-  service: harbor-registry
-  expiration: 30m
-  key: %s
-  certificate: %s
-  kid: thumbprint
-storage:
-  driver: %s
-  dsn: %q
-passwords:
-  bcrypt_cost: 10
-log:
-  format: text
-  level: info
-`, port, filepath.Join(dir, "keys", "token.key"), filepath.Join(dir, "keys", "token.crt"), driver, dsn)
-	cfg += opts.extraConfig
+	cfg := authConfig("127.0.0.1:"+strconv.Itoa(port), filepath.Join(dir, "keys"), dir, opts)
 	if err := os.WriteFile(a.config, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if r := run(nil, "", bin["authserver"], "keygen", "--dir", filepath.Join(dir, "keys")); r.err != nil {
-		t.Fatalf("keygen failed:\n%s", r)
-	}
+	keygen(t, filepath.Join(dir, "keys"))
 	exited := startProcess(t, "authserver", []string{
 		"AUTHSERVER_ADMIN_PASSWORD=" + a.adminPass,
 		"AUTHSERVER_CONFIG=",

@@ -65,42 +65,13 @@ func newOpsServer(t *testing.T, opts opsOptions) *opsServer {
 	return o
 }
 
-// keygen runs `authserver keygen --dir dir`.
-func keygen(t *testing.T, dir string) {
-	t.Helper()
-	if r := run(nil, "", bin["authserver"], "keygen", "--dir", dir); r.err != nil {
-		t.Fatalf("keygen failed:\n%s", r)
-	}
-}
-
 // start writes the config, runs `authserver serve` and waits until the token
 // endpoint answers. On cleanup the process is stopped (if it still runs) and,
 // when the test failed, its log printed.
 func (o *opsServer) start(t *testing.T) {
 	t.Helper()
-	driver, dsn := "sqlite", filepath.Join(o.dir, "authserver.db")
-	if o.opts.postgresDSN != "" {
-		driver, dsn = "postgres", o.opts.postgresDSN
-	}
-	cfg := fmt.Sprintf(`server:
-  addr: %s
-%stoken:
-  issuer: harbor-token-issuer
-  service: harbor-registry
-  expiration: 30m
-  key: %s
-  certificate: %s
-  kid: thumbprint
-%sstorage:
-  driver: %s
-  dsn: %q
-passwords:
-  bcrypt_cost: 10
-log:
-  format: text
-  level: info
-%s`, o.addr, o.opts.server, filepath.Join(o.keys, "token.key"), filepath.Join(o.keys, "token.crt"),
-		o.opts.token, driver, dsn, o.opts.extra)
+	cfg := authConfig(o.addr, o.keys, o.dir, authOptions{postgresDSN: o.opts.postgresDSN,
+		server: o.opts.server, token: o.opts.token, extraConfig: o.opts.extra})
 	if err := os.WriteFile(o.config, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -328,39 +299,7 @@ func startRegistryTrusting(t *testing.T, f flavour, a *authServer, bundle string
 	if !rootCertBundle.MatchString(block) {
 		t.Fatalf("registry-config printed no rootcertbundle:\n%s", block)
 	}
-	block = rootCertBundle.ReplaceAllString(block, "${1} "+bundle)
-	dir := t.TempDir()
-	r := &registry{host: "localhost:" + strconv.Itoa(freePort(t))}
-	r.url = "http://" + r.host
-	cfg := fmt.Sprintf(`version: 0.1
-log:
-  level: info
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: %s
-http:
-  addr: %s
-  secret: e2e-not-a-secret
-`, filepath.Join(dir, "data"), r.host) + block
-	cfgPath := filepath.Join(dir, "config.yml")
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	exited := startProcess(t, f.name, f.env, dir, bin[f.bin], "serve", cfgPath)
-	waitFor(t, f.name, exited, func() error {
-		resp, err := http.Get(r.url + "/v2/")
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusUnauthorized {
-			return fmt.Errorf("GET /v2/: %s, want 401", resp.Status)
-		}
-		return nil
-	})
-	return r
+	return startRegistryWithAuth(t, f, a, rootCertBundle.ReplaceAllString(block, "${1} "+bundle))
 }
 
 // metricValue finds the sample `name{labels} value` in Prometheus text

@@ -43,7 +43,13 @@ func startRegistry(t testing.TB, f flavour, a *authServer) *registry {
 	if !strings.Contains(authBlock, wantRealm) {
 		t.Fatalf("registry-config block lacks %q:\n%s", wantRealm, authBlock)
 	}
+	return startRegistryWithAuth(t, f, a, authBlock)
+}
 
+// startRegistryWithAuth starts a registry with a minimal config around the
+// given auth: block.
+func startRegistryWithAuth(t testing.TB, f flavour, a *authServer, authBlock string) *registry {
+	t.Helper()
 	dir := t.TempDir()
 	port := freePort(t)
 	r := &registry{host: "localhost:" + strconv.Itoa(port)}
