@@ -10,21 +10,10 @@ import (
 	"github.com/authserver/authserver/internal/store"
 )
 
-// principalCol returns the members column and the table naming kind.
-func principalCol(kind store.MemberKind) (col, table string, err error) {
-	switch kind {
-	case store.MemberUser:
-		return "user_id", "users", nil
-	case store.MemberGroup:
-		return "group_id", "groups", nil
-	}
-	return "", "", fmt.Errorf("unknown member kind %q", kind)
-}
-
 // SetMember implements store.Members.
 func (s *Store) SetMember(ctx context.Context, m store.Member) error {
 	op := fmt.Sprintf("set %s %q role in project %q", m.Kind, m.Name, m.Project)
-	col, table, err := principalCol(m.Kind)
+	col, table, err := store.MemberColumns(m.Kind)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
@@ -50,7 +39,7 @@ func (s *Store) SetMember(ctx context.Context, m store.Member) error {
 // RemoveMember implements store.Members.
 func (s *Store) RemoveMember(ctx context.Context, project string, kind store.MemberKind, name string) error {
 	op := fmt.Sprintf("remove %s %q from project %q", kind, name, project)
-	col, table, err := principalCol(kind)
+	col, table, err := store.MemberColumns(kind)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
