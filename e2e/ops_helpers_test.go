@@ -32,6 +32,9 @@ type opsServer struct {
 	cmd     *exec.Cmd
 	exited  chan struct{}
 	waitErr error // how the process ended; read after exited is closed
+	// client reaches the server; nil is http.DefaultClient (set one that
+	// trusts the server's certificate, and an https url, for server.tls).
+	client *http.Client
 }
 
 // opsOptions vary the generated config.
@@ -106,7 +109,11 @@ func (o *opsServer) start(t *testing.T) {
 		}
 	})
 	waitFor(t, "authserver", o.exited, func() error {
-		resp, err := http.Get(o.url + "/service/token?service=harbor-registry")
+		c := o.client
+		if c == nil {
+			c = http.DefaultClient
+		}
+		resp, err := c.Get(o.url + "/service/token?service=harbor-registry")
 		if err != nil {
 			return err
 		}

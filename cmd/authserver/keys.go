@@ -19,6 +19,9 @@ func (a *app) keygenCmd() *cobra.Command {
 		Short: "Generate a signing key, its certificate (for the registry's rootcertbundle) and a JWKS",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if alg != token.RS256 && cmd.Flags().Changed("bits") {
+				return fmt.Errorf("--bits applies to RS256 only; %s keys have a fixed size", alg)
+			}
 			key, cert, jwks, err := token.GenerateKeyPair(dir, alg, bits, force)
 			if err != nil {
 				return err
