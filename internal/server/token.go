@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -133,9 +134,15 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, req tokenReq
 		resp.RefreshToken = rt
 	}
 	oc.result, oc.granted = metrics.ResultIssued, grantedStrings(decisions)
-	log.Info("token issued", "user", id.Name, "method", id.Method, "grant", req.grant, "client_id", req.clientID,
+	attrs := []any{"user", id.Name, "method", id.Method, "grant", req.grant, "client_id", req.clientID,
 		"client_ip", ipOf(r), "requested", scopeStrings(req.scopes), "granted", oc.granted, "reused", reused,
-		"refresh_token", resp.RefreshToken != "" && req.grant != grantRefresh)
+		"refresh_token", resp.RefreshToken != "" && req.grant != grantRefresh}
+	if why := refusedReasons(decisions); len(why) > 0 {
+		// The registry will answer only "authentication required": say
+		// here why (no such project, not a member, role too weak).
+		attrs = append(attrs, "refused", why)
+	}
+	log.Info("token issued", attrs...)
 	writeJSON(w, resp)
 }
 
@@ -272,6 +279,20 @@ func grantedStrings(ds []authz.Decision) []string {
 	out := make([]string, len(ds))
 	for i, d := range ds {
 		out[i] = d.Scope.Type + ":" + d.Scope.Name + ":" + strings.Join(d.Granted, ",")
+	}
+	return out
+}
+
+// refusedReasons explains each scope that did not get every action it
+// asked for, as "type:name: reason; reason".
+func refusedReasons(ds []authz.Decision) []string {
+	var out []string
+	for _, d := range ds {
+		all := len(d.Granted) == 1 && d.Granted[0] == authz.ActionAll
+		if all || !slices.Contains(d.Scope.Actions, authz.ActionAll) && len(d.Granted) == len(d.Scope.Actions) {
+			continue
+		}
+		out = append(out, d.Scope.Type+":"+d.Scope.Name+": "+strings.Join(d.Reasons, "; "))
 	}
 	return out
 }
