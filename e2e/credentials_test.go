@@ -238,6 +238,11 @@ func (w *credWorld) testRobot(t *testing.T) {
 	mustRefuse(t, ci.cranePush(t, "other/robot:1", "outside its project")) // nothing outside
 	mustRefuse(t, ci.cranePush(t, "pub/robot:1", "public is pull only"))
 	mustRefuse(t, ci.crane("catalog", w.reg.host))
+	// explain says the same as the registry did.
+	if out := w.auth.cli(t, "explain", "--robot", "team+ci", "repository:other/robot:push", "repository:team/robot:push"); !strings.Contains(out, "repository:other/robot: robot$team+ci asked push, granted nothing") ||
+		!strings.Contains(out, "repository:team/robot: robot$team+ci asked push, granted push") {
+		t.Fatalf("explain --robot:\n%s", out)
+	}
 
 	w.auth.cli(t, "robot", "disable", "team+ci")
 	mustRefuse(t, ci.cranePull("team/robot:1"))

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -15,12 +16,13 @@ import (
 )
 
 func (a *app) explainCmd() *cobra.Command {
-	var user string
+	var user, robot string
 	var anonymous bool
 	cmd := &cobra.Command{
-		Use:   "explain (--user NAME | --anonymous) SCOPE...",
-		Short: "Show which actions a user would get for each scope, and why",
+		Use:   "explain (--user NAME | --robot NAME | --anonymous) SCOPE...",
+		Short: "Show which actions a user or robot would get for each scope, and why",
 		Example: `  authserver explain --user alice repository:team/app:pull,push
+  authserver explain --robot team+ci repository:team/app:push
   authserver explain --anonymous repository:library/busybox:pull`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -28,10 +30,23 @@ func (a *app) explainCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.withStore(cmd, func(ctx context.Context, _ config.Config, st store.Store) error {
+			return a.withStore(cmd, func(ctx context.Context, cfg config.Config, st store.Store) error {
 				subj := authz.Subject{Anonymous: true}
 				var notes []string
-				if !anonymous {
+				if robot != "" {
+					rb, err := st.GetRobot(ctx, robotBare(cfg, robot))
+					if err != nil {
+						return notFound(err, "robot "+robot)
+					}
+					subj = authz.Subject{Name: cfg.Robots.Prefix + rb.Name,
+						Robot: &authz.RobotPermissions{Project: rb.Project, Actions: rb.Actions}}
+					if rb.Disabled {
+						notes = append(notes, "robot "+subj.Name+" is disabled: a real login would get 401")
+					}
+					if !rb.ExpiresAt.IsZero() && time.Now().After(rb.ExpiresAt) {
+						notes = append(notes, "robot "+subj.Name+" expired at "+rb.ExpiresAt.UTC().Format(time.RFC3339)+": a real login would get 401")
+					}
+				} else if !anonymous {
 					u, err := st.GetUser(ctx, user)
 					if err != nil {
 						return notFound(err, "user "+user)
@@ -61,9 +76,10 @@ func (a *app) explainCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&user, "user", "", "user to explain for")
+	cmd.Flags().StringVar(&robot, "robot", "", "robot account to explain for (the prefix may be left out)")
 	cmd.Flags().BoolVar(&anonymous, "anonymous", false, "explain for a request without credentials")
-	cmd.MarkFlagsMutuallyExclusive("user", "anonymous")
-	cmd.MarkFlagsOneRequired("user", "anonymous")
+	cmd.MarkFlagsMutuallyExclusive("user", "robot", "anonymous")
+	cmd.MarkFlagsOneRequired("user", "robot", "anonymous")
 	a.addOutputFlag(cmd)
 	return cmd
 }
