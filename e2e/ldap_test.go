@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -78,5 +79,25 @@ func TestLDAP(t *testing.T) {
 	out = a.cli(t, "explain", "--user", "eddie", "repository:ldapteam/app:pull,push")
 	if !strings.Contains(out, "granted pull,push") || !strings.Contains(out, "through group pushers") {
 		t.Errorf("explain for an LDAP user:\n%s", out)
+	}
+
+	// The directory work above shows in /metrics: searches and binds (the
+	// wrong password is a refused bind, not an error), cache hits from
+	// crane's repeated logins, and the LDAP method on issued tokens.
+	status, body := getBody(t, a.url+"/metrics")
+	if status != http.StatusOK {
+		t.Fatalf("GET /metrics: %d", status)
+	}
+	for _, m := range []struct{ name, labels string }{
+		{"authserver_ldap_operations_total", `op="search",result="ok"`},
+		{"authserver_ldap_operations_total", `op="bind",result="ok"`},
+		{"authserver_ldap_operation_duration_seconds_count", `op="bind"`},
+		{"authserver_credential_cache_hits_total", `cache="ldap"`},
+		{"authserver_credential_cache_misses_total", `cache="ldap"`},
+		{"authserver_token_requests_total", `method="ldap",result="issued"`},
+	} {
+		if v, ok := metricValue(string(body), m.name, m.labels); !ok || v < 1 {
+			t.Errorf("metric %s{%s} = %v (found %v), want at least 1", m.name, m.labels, v, ok)
+		}
 	}
 }

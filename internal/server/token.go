@@ -1,6 +1,7 @@
 package server
 
 import (
+	"log/slog"
 	"net/http"
 	"slices"
 	"strconv"
@@ -65,14 +66,18 @@ type outcome struct {
 	result  string // a metrics.Result* value
 	method  string // authn.Method*, as far as it is known
 	subject string // who was authenticated, or the name tried
-	granted []string
+	// requested and granted are the scopes as asked and as granted, in
+	// type:name:actions form, for the log line and the audit record.
+	requested []string
+	granted   []string
 }
 
 // serveToken is the one pipeline behind both methods: authenticate →
 // authorize → issue → respond. Whatever happens is counted and, for
 // issued tokens and failed logins, audited.
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, req tokenRequest, start time.Time) {
-	oc := &outcome{result: metrics.ResultUnavailable, method: methodOf(req), subject: req.username}
+	oc := &outcome{result: metrics.ResultUnavailable, method: methodOf(req), subject: req.username,
+		requested: scopeStrings(req.scopes)}
 	defer s.finish(r, req, oc, start)
 	log := s.logFor(r)
 	id, ok := s.authenticate(w, r, req, oc)
@@ -134,15 +139,17 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, req tokenReq
 		resp.RefreshToken = rt
 	}
 	oc.result, oc.granted = metrics.ResultIssued, grantedStrings(decisions)
-	attrs := []any{"user", id.Name, "method", id.Method, "grant", req.grant, "client_id", req.clientID,
-		"client_ip", ipOf(r), "requested", scopeStrings(req.scopes), "granted", oc.granted, "reused", reused,
-		"refresh_token", resp.RefreshToken != "" && req.grant != grantRefresh}
-	if why := refusedReasons(decisions); len(why) > 0 {
-		// The registry will answer only "authentication required": say
-		// here why (no such project, not a member, role too weak).
-		attrs = append(attrs, "refused", why)
+	if log.Enabled(r.Context(), slog.LevelInfo) {
+		attrs := []any{"user", id.Name, "method", id.Method, "grant", req.grant, "client_id", req.clientID,
+			"client_ip", ipOf(r), "requested", oc.requested, "granted", oc.granted, "reused", reused,
+			"refresh_token", resp.RefreshToken != "" && req.grant != grantRefresh}
+		if why := refusedReasons(decisions); len(why) > 0 {
+			// The registry will answer only "authentication required": say
+			// here why (no such project, not a member, role too weak).
+			attrs = append(attrs, "refused", why)
+		}
+		log.Info("token issued", attrs...)
 	}
-	log.Info("token issued", attrs...)
 	writeJSON(w, resp)
 }
 
@@ -179,7 +186,7 @@ func (s *Server) finish(r *http.Request, req tokenRequest, oc *outcome, start ti
 	rid, _ := r.Context().Value(requestIDKey).(string)
 	s.opts.Audit.Record(store.AuditRecord{
 		Time: start, Subject: oc.subject, Method: oc.method, ClientIP: ipOf(r), UserAgent: ua,
-		Service: req.service, Requested: scopeStrings(req.scopes), Granted: oc.granted,
+		Service: req.service, Requested: oc.requested, Granted: oc.granted,
 		Result: result, ClientID: req.clientID, RequestID: rid,
 	})
 }
