@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs that Go's own test runner cannot
-# fetch: Debian packages (slapd, ldap-utils, skopeo, docker-registry) and the
-# Go-built registry v3 and clients (crane, oras, regctl). Binaries are cached in
-# $AUTHSERVER_TOOLS (default ~/.cache/authserver-tools/bin) between runs.
-# Idempotent: a second run with everything present takes well under a second.
+# fetch: Debian packages (slapd, ldap-utils, skopeo, docker-registry, podman,
+# buildah, containerd) and the Go-built registry v3 and clients (crane, oras,
+# regctl, helm). Binaries are cached in $AUTHSERVER_TOOLS (default
+# ~/.cache/authserver-tools/bin) between runs. The docker CLI comes with the
+# machine image; its absence fails the run. Idempotent: a second run with
+# everything present takes well under a second.
 set -euo pipefail
 
 TOOLS="${AUTHSERVER_TOOLS:-$HOME/.cache/authserver-tools}"
@@ -19,17 +21,29 @@ command -v ldapadd >/dev/null 2>&1 || need_apt+=(ldap-utils)
 command -v skopeo >/dev/null 2>&1 || need_apt+=(skopeo)
 command -v docker-registry >/dev/null 2>&1 || need_apt+=(docker-registry)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
+command -v podman >/dev/null 2>&1 || need_apt+=(podman)
+command -v buildah >/dev/null 2>&1 || need_apt+=(buildah)
+{ command -v containerd >/dev/null 2>&1 && command -v ctr >/dev/null 2>&1; } || need_apt+=(containerd)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "apt-get install ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  # Debian's maintainer scripts start packaged daemons (slapd, docker-registry,
+  # containerd) through invoke-rc.d; a policy-rc.d that answers 101 stops them
+  # from starting at all, so nothing has to be found and killed afterwards.
+  # The tests run their own instances.
+  policy=/usr/sbin/policy-rc.d ours=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 0755 "$policy" && ours=1
+  fi
+  trap '[ "$ours" = 1 ] && rm -f "$policy"' EXIT
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
-  # Debian starts the packaged daemons; tests run their own instances.
-  for svc in slapd docker-registry; do
+  # If a daemon was started anyway (an existing policy that allows it),
+  # stop it through its own service command; never by process name.
+  for svc in slapd docker-registry containerd; do
     (service "$svc" stop >/dev/null 2>&1 || true)
     (systemctl disable --now "$svc" >/dev/null 2>&1 || true)
   done
-  pkill -x slapd 2>/dev/null || true
 fi
 
 # --- Go-built programs -------------------------------------------------------
@@ -44,10 +58,14 @@ go_tool registry github.com/distribution/distribution/v3/cmd/registry@v3.1.2
 go_tool crane github.com/google/go-containerregistry/cmd/crane@v0.22.1
 go_tool oras oras.land/oras/cmd/oras@v1.3.6
 go_tool regctl github.com/regclient/regclient/cmd/regctl@v0.11.7
+go_tool helm helm.sh/helm/v3/cmd/helm@v3.22.0
 
-for b in registry crane oras regctl; do
+for b in registry crane oras regctl helm; do
   [ -x "$BIN/$b" ] || { log "missing $BIN/$b"; exit 1; }
 done
-command -v skopeo >/dev/null || { log "skopeo missing"; exit 1; }
-command -v docker-registry >/dev/null || { log "docker-registry missing"; exit 1; }
+for b in skopeo docker-registry podman buildah containerd ctr; do
+  command -v "$b" >/dev/null || { log "$b missing after apt-get install"; exit 1; }
+done
+# The docker CLI is part of the machine image (no daemon is needed or used).
+command -v docker >/dev/null || { log "docker CLI missing: expected at /usr/local/bin/docker on this machine image"; exit 1; }
 log "ok: tools in $BIN"
