@@ -87,6 +87,7 @@ func (a *app) serve(ctx context.Context, cfg config.Config) error {
 			UserIPLimit: cfg.Throttle.UserIPFailures, IPLimit: cfg.Throttle.IPFailures,
 			BaseDelay: cfg.Throttle.BaseDelay.D(), MaxDelay: cfg.Throttle.MaxDelay.D(),
 			Forget: cfg.Throttle.Forget.D(), MaxEntries: cfg.Throttle.MaxEntries,
+			IPv4Prefix: cfg.Throttle.IPv4Prefix, IPv6Prefix: cfg.Throttle.IPv6Prefix,
 		}, nil)
 	}
 	realm := cfg.RealmBase() + "/service/token"
