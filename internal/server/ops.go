@@ -53,29 +53,68 @@ func CachedProbe(ttl time.Duration, check func(context.Context) error) func(cont
 
 const clientIPKey ctxKey = iota + 100
 
+// invalidHopPrefix marks a client identity taken from an X-Forwarded-For
+// entry that is not an address; at most maxInvalidHop bytes of it are kept.
+const (
+	invalidHopPrefix = "invalid:"
+	maxInvalidHop    = 64
+)
+
 // clientIP resolves the caller's address: the TCP peer, or — only when the
 // peer is a trusted proxy — the right-most address in X-Forwarded-For that
-// is not itself a trusted proxy.
+// is not itself a trusted proxy. Entries may be ip, ip:port, [v6] or
+// [v6]:port. An entry that does not parse where the walk reaches it is not
+// replaced by the proxy's address (which would lump every such client
+// together with the proxy): it becomes the client's identity itself,
+// "invalid:<first 64 bytes>", for the throttle, the log and the audit
+// trail, and is logged.
 func (s *Server) clientIP(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ip := peerIP(r.RemoteAddr)
-		if len(s.opts.TrustedProxies) > 0 && s.trusted(ip) {
+		peer := peerIP(r.RemoteAddr)
+		client := peer.String()
+		if len(s.opts.TrustedProxies) > 0 && s.trusted(peer) {
 			if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
 				hops := strings.Split(strings.Join(xff, ","), ",")
 				for i := len(hops) - 1; i >= 0; i-- {
-					a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-					if err != nil {
+					a, ok := parseHop(hops[i])
+					if !ok {
+						hop := strings.ToValidUTF8(strings.TrimSpace(hops[i]), "?")
+						if len(hop) > maxInvalidHop {
+							hop = strings.ToValidUTF8(hop[:maxInvalidHop], "")
+						}
+						client = invalidHopPrefix + hop
+						s.logFor(r).Warn("X-Forwarded-For entry is not an address; it is taken as the client's identity",
+							"entry", hop, "remote", r.RemoteAddr)
 						break
 					}
-					ip = a.Unmap()
-					if !s.trusted(ip) {
+					client = a.String()
+					if !s.trusted(a) {
 						break
 					}
 				}
 			}
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), clientIPKey, ip.String())))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), clientIPKey, client)))
 	})
+}
+
+// parseHop reads one X-Forwarded-For entry: ip, ip:port, [v6] or [v6]:port.
+func parseHop(hop string) (netip.Addr, bool) {
+	hop = strings.TrimSpace(hop)
+	if a, err := netip.ParseAddr(hop); err == nil {
+		return a.Unmap(), true
+	}
+	if ap, err := netip.ParseAddrPort(hop); err == nil {
+		return ap.Addr().Unmap(), true
+	}
+	if inner, ok := strings.CutPrefix(hop, "["); ok {
+		if inner, ok := strings.CutSuffix(inner, "]"); ok {
+			if a, err := netip.ParseAddr(inner); err == nil && a.Is6() {
+				return a.Unmap(), true
+			}
+		}
+	}
+	return netip.Addr{}, false
 }
 
 func (s *Server) trusted(ip netip.Addr) bool {
