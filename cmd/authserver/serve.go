@@ -178,11 +178,11 @@ func readiness(st store.Store, dir *authn.LDAP) func(context.Context) error {
 	}
 	return func(ctx context.Context) error {
 		if err := st.Ping(ctx); err != nil {
-			return fmt.Errorf("store: %w", err)
+			return &server.CheckError{Check: "store", Err: err}
 		}
 		if ldapProbe != nil {
 			if err := ldapProbe(ctx); err != nil {
-				return fmt.Errorf("ldap: %w", err)
+				return &server.CheckError{Check: "ldap", Err: err}
 			}
 		}
 		return nil

@@ -1,6 +1,9 @@
 package server
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -106,5 +109,37 @@ func TestThrottleHolds(t *testing.T) {
 	// The log keeps full addresses, not the /64.
 	if logs := hs.logs.String(); !strings.Contains(logs, "2001:db8:bad:1:") || strings.Contains(logs, "/64") {
 		t.Fatal("log does not carry the full client addresses")
+	}
+}
+
+// TestReadyzNamesCheckOnly: /readyz says which check failed, never the
+// error (addresses, DNs); the error is logged.
+func TestReadyzNamesCheckOnly(t *testing.T) {
+	secret := errors.New("ldap: dial tcp 10.1.2.3:389: bind cn=svc,dc=corp refused")
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{name: "store", err: &CheckError{Check: "store", Err: errors.New("open /var/lib/x.db: disk I/O error")}, want: "not ready: store"},
+		{name: "ldap wrapped", err: fmt.Errorf("probe: %w", &CheckError{Check: "ldap", Err: secret}), want: "not ready: ldap"},
+		{name: "unnamed", err: secret, want: "not ready"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			logs := &syncBuffer{}
+			h := New(Options{Logger: slog.New(slog.NewTextHandler(logs, nil)), Ready: func(context.Context) error { return tt.err }})
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+			wantErrcode(t, rec, http.StatusServiceUnavailable)
+			var eb errorBody
+			_ = json.Unmarshal(rec.Body.Bytes(), &eb)
+			if eb.Errors[0].Message != tt.want {
+				t.Fatalf("message %q, want %q", eb.Errors[0].Message, tt.want)
+			}
+			if !strings.Contains(logs.String(), "refused") && !strings.Contains(logs.String(), "disk I/O error") {
+				t.Fatalf("error not logged: %q", logs.String())
+			}
+		})
 	}
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"net/netip"
@@ -17,20 +18,37 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleReadyz answers 200 only when every backend answers (the store and,
-// when configured, LDAP), 503 otherwise, with the failing check named.
+// when configured, LDAP), 503 otherwise, naming the failing check ("store",
+// "ldap") but never its error, which may hold addresses or DNs: the error
+// goes to the log.
 func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	if s.opts.Ready != nil {
 		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 		defer cancel()
 		if err := s.opts.Ready(ctx); err != nil {
+			msg := "not ready"
+			var ce *CheckError
+			if errors.As(err, &ce) {
+				msg += ": " + ce.Check
+			}
 			s.logFor(r).Warn("not ready", "err", err)
-			writeError(w, http.StatusServiceUnavailable, "UNAVAILABLE", "not ready: "+err.Error())
+			writeError(w, http.StatusServiceUnavailable, "UNAVAILABLE", msg)
 			return
 		}
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write([]byte(`{"status":"ready"}` + "\n"))
 }
+
+// CheckError is a failed readiness check: Check names it for /readyz
+// ("store", "ldap"); Err is logged, never answered.
+type CheckError struct {
+	Check string
+	Err   error
+}
+
+func (e *CheckError) Error() string { return e.Check + ": " + e.Err.Error() }
+func (e *CheckError) Unwrap() error { return e.Err }
 
 // CachedProbe runs check at most once per ttl and returns its last result,
 // so readiness probes from several sources do not load a backend.
