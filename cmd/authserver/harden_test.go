@@ -178,3 +178,18 @@ func TestEscapeCell(t *testing.T) {
 		})
 	}
 }
+
+// TestServeWarnsInsecureConfig: serve logs the config's warnings before it
+// opens anything (here the PostgreSQL server is not even there).
+func TestServeWarnsInsecureConfig(t *testing.T) {
+	cfg := testConfig(t.TempDir())
+	cfg.Storage.Driver, cfg.Storage.DSN = "postgres", "postgres://u:pw@db.invalid:1/a?sslmode=disable&connect_timeout=1"
+	var out bytes.Buffer
+	a := &app{stdout: &out, stderr: &out}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = a.serve(ctx, cfg)
+	if got := out.String(); !strings.Contains(got, "level=WARN") || !strings.Contains(got, "sslmode=disable does not verify") {
+		t.Fatalf("no warning logged:\n%s", got)
+	}
+}

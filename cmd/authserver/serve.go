@@ -44,6 +44,12 @@ func (a *app) serveCmd() *cobra.Command {
 
 func (a *app) serve(ctx context.Context, cfg config.Config) error {
 	log := newLogger(cfg, a.stderr)
+	for _, w := range cfg.Warnings() {
+		log.Warn("insecure configuration", "problem", w)
+	}
+	if cfg.Server.MetricsAddr == "" {
+		log.Info("/metrics is served on the main listener; set server.metrics_addr to keep it off the clients' network")
+	}
 	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
