@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -150,5 +151,22 @@ func TestKubernetesManifests(t *testing.T) {
 	}
 	if cfg.Storage.Driver != "postgres" {
 		t.Fatal("replicas must share PostgreSQL")
+	}
+	// Only the ingress is trusted to name the client, not the pod network.
+	if len(cfg.Server.TrustedProxies) == 0 {
+		t.Fatal("no trusted proxies: behind an ingress every client would be the ingress")
+	}
+	for _, p := range cfg.Server.TrustedProxies {
+		pfx, err := netip.ParsePrefix(p)
+		if err != nil {
+			a, aerr := netip.ParseAddr(p)
+			if aerr != nil {
+				t.Fatalf("trusted proxy %q: %v", p, err)
+			}
+			pfx = netip.PrefixFrom(a, a.BitLen())
+		}
+		if min := map[bool]int{true: 24, false: 112}[pfx.Addr().Is4()]; pfx.Bits() < min {
+			t.Fatalf("trusted proxy %s is wider than /%d: trust only the ingress controller", p, min)
+		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 	"text/tabwriter"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -144,7 +145,11 @@ func (a *app) printList(header []string, rows [][]string, items any) error {
 		tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, strings.Join(header, "\t"))
 		for _, r := range rows {
-			fmt.Fprintln(tw, strings.Join(r, "\t"))
+			cells := make([]string, len(r))
+			for i, c := range r {
+				cells[i] = escapeCell(c)
+			}
+			fmt.Fprintln(tw, strings.Join(cells, "\t"))
 		}
 		return tw.Flush()
 	default:
@@ -191,3 +196,37 @@ func notFound(err error, what string) error {
 	}
 	return err
 }
+
+// escapeCell makes a table cell safe for a terminal: control characters
+// (below 0x20, 0x7f, the C1 range 0x80-0x9f, ANSI ESC among them) and bytes
+// that are not UTF-8 are written as \xNN, so a crafted name (a username, a
+// user agent in the audit trail) can neither break the row, forge another
+// one nor repaint the terminal. JSON output is escaped by the encoder.
+func escapeCell(s string) string {
+	clean := true
+	for _, r := range s {
+		if isControl(r) || r == utf8.RuneError {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			fmt.Fprintf(&b, "\\x%02x", s[i])
+		case isControl(r):
+			fmt.Fprintf(&b, "\\x%02x", r)
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f) }

@@ -44,6 +44,12 @@ func (a *app) serveCmd() *cobra.Command {
 
 func (a *app) serve(ctx context.Context, cfg config.Config) error {
 	log := newLogger(cfg, a.stderr)
+	for _, w := range cfg.Warnings() {
+		log.Warn("insecure configuration", "problem", w)
+	}
+	if cfg.Server.MetricsAddr == "" {
+		log.Info("/metrics is served on the main listener; set server.metrics_addr to keep it off the clients' network")
+	}
 	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
@@ -87,6 +93,7 @@ func (a *app) serve(ctx context.Context, cfg config.Config) error {
 			UserIPLimit: cfg.Throttle.UserIPFailures, IPLimit: cfg.Throttle.IPFailures,
 			BaseDelay: cfg.Throttle.BaseDelay.D(), MaxDelay: cfg.Throttle.MaxDelay.D(),
 			Forget: cfg.Throttle.Forget.D(), MaxEntries: cfg.Throttle.MaxEntries,
+			IPv4Prefix: cfg.Throttle.IPv4Prefix, IPv6Prefix: cfg.Throttle.IPv6Prefix,
 		}, nil)
 	}
 	realm := cfg.RealmBase() + "/service/token"
@@ -177,11 +184,11 @@ func readiness(st store.Store, dir *authn.LDAP) func(context.Context) error {
 	}
 	return func(ctx context.Context) error {
 		if err := st.Ping(ctx); err != nil {
-			return fmt.Errorf("store: %w", err)
+			return &server.CheckError{Check: "store", Err: err}
 		}
 		if ldapProbe != nil {
 			if err := ldapProbe(ctx); err != nil {
-				return fmt.Errorf("ldap: %w", err)
+				return &server.CheckError{Check: "ldap", Err: err}
 			}
 		}
 		return nil
@@ -207,8 +214,17 @@ func newIssuer(cfg config.Config, log *slog.Logger) (*token.Issuer, error) {
 	return token.NewIssuer(signer, cfg.Token.Issuer, cfg.Token.Service, cfg.Token.Expiration.D()), nil
 }
 
+// adminPasswordFile is where a generated bootstrap password is written: in
+// the directory of the signing key (./data on the embedded default).
+func adminPasswordFile(cfg config.Config) string {
+	return filepath.Join(filepath.Dir(cfg.Token.Key), "admin-password")
+}
+
 // bootstrapAdmin creates the sysadmin "admin" when there are no users yet,
-// with $AUTHSERVER_ADMIN_PASSWORD or a random password printed once.
+// with $AUTHSERVER_ADMIN_PASSWORD or a random password. A random password is
+// written to adminPasswordFile (mode 0600) before the user is created, so a
+// password that cannot be saved never becomes the admin's; the log names the
+// file, never the password.
 func (a *app) bootstrapAdmin(ctx context.Context, cfg config.Config, st store.Store, log *slog.Logger) error {
 	n, err := st.CountUsers(ctx)
 	if err != nil || n > 0 {
@@ -216,12 +232,16 @@ func (a *app) bootstrapAdmin(ctx context.Context, cfg config.Config, st store.St
 	}
 	pw := os.Getenv("AUTHSERVER_ADMIN_PASSWORD")
 	generated := pw == ""
+	file := adminPasswordFile(cfg)
 	if generated {
 		var b [18]byte
 		if _, err := rand.Read(b[:]); err != nil {
 			return err
 		}
 		pw = base64.RawURLEncoding.EncodeToString(b[:])
+		if err := writeSecretFile(file, pw+"\n"); err != nil {
+			return fmt.Errorf("admin password: %w (or set $AUTHSERVER_ADMIN_PASSWORD)", err)
+		}
 	}
 	hash, err := authn.HashPassword(pw, cfg.Passwords.BcryptCost)
 	if err != nil {
@@ -229,18 +249,51 @@ func (a *app) bootstrapAdmin(ctx context.Context, cfg config.Config, st store.St
 	}
 	u := store.User{Name: "admin", PasswordHash: hash, Admin: true, Source: store.SourceLocal}
 	if err := st.CreateUser(ctx, &u); err != nil {
+		if generated {
+			// Ours is not the admin's password: do not leave it behind.
+			if got, rerr := os.ReadFile(file); rerr == nil && string(got) == pw+"\n" {
+				_ = os.Remove(file)
+			}
+		}
 		if errors.Is(err, store.ErrAlreadyExists) {
 			return nil // another process bootstrapped it first
 		}
 		return fmt.Errorf("create admin: %w", err)
 	}
 	if generated {
-		// Printed, not logged: it must not end up in log storage.
-		fmt.Fprintf(a.stderr, "\n  Created sysadmin \"admin\" with password: %s\n  It is shown only once; change it with `authserver user passwd admin`.\n\n", pw)
+		log.Warn("created sysadmin admin with a generated password; read it from the file, then change it with `authserver user passwd admin` and delete the file",
+			"password_file", file)
 	} else {
 		log.Info("created sysadmin admin with the password from $AUTHSERVER_ADMIN_PASSWORD")
 	}
 	return nil
+}
+
+// writeSecretFile replaces path with data, readable by the owner only. The
+// data goes to a new file (created 0600) that is renamed into place, so an
+// existing file's wider mode is never inherited.
+func writeSecretFile(path, data string) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".admin-password-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name()) // after a successful rename, there is nothing to remove
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.WriteString(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
 }
 
 // absPath makes p absolute, so the printed registry config works from any

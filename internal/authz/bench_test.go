@@ -2,7 +2,9 @@ package authz
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/authserver/authserver/internal/store"
@@ -27,6 +29,50 @@ func BenchmarkParseScopes(b *testing.B) {
 		if err != nil || len(s) != 3 {
 			b.Fatalf("ParseScopes: %v, %d scopes", err, len(s))
 		}
+	}
+}
+
+// BenchmarkParseScopesLimits parses inputs at the pre-authentication
+// limits, which an unauthenticated client may send:
+//
+//   - max: 100 scopes of 16 actions each, every name 255 bytes.
+//   - post-1MiB-duplicates: the largest accepted POST body (1 MiB), one
+//     scope value repeating a scope with 16 actions (all merged).
+//   - post-1MiB-one-scope: 1 MiB of one scope's actions, all repeats of 16.
+//   - post-1MiB-too-many: 1 MiB of distinct actions: refused at the 17th.
+func BenchmarkParseScopesLimits(b *testing.B) {
+	name := func(i int) string {
+		p := fmt.Sprintf("p%03d/", i)
+		return p + strings.Repeat("n", MaxNameLength-len(p))
+	}
+	acts16 := actionList(0, MaxActions)
+	var max []string
+	for i := range MaxScopes {
+		max = append(max, "repository:"+name(i)+":"+acts16)
+	}
+	one := "repository:" + name(0) + ":" + acts16 + " "
+	dups := strings.Repeat(one, (1<<20)/len(one))
+	repeats := "repository:a/b:" + strings.Repeat(acts16+",", (1<<20)/(len(acts16)+1))
+	distinct := "repository:a/b:" + actionList(0, 120000)
+	cases := []struct {
+		name   string
+		values []string
+		err    error
+	}{
+		{"max", max, nil},
+		{"post-1MiB-duplicates", []string{dups}, nil},
+		{"post-1MiB-one-scope", []string{repeats}, nil},
+		{"post-1MiB-too-many", []string{distinct}, ErrTooManyActions},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := ParseScopes(c.values); !errors.Is(err, c.err) {
+					b.Fatalf("err = %v, want %v", err, c.err)
+				}
+			}
+		})
 	}
 }
 

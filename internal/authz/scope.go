@@ -3,11 +3,25 @@ package authz
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
-// MaxScopes bounds the number of distinct scopes one request may ask for.
-const MaxScopes = 100
+// Limits on what one request may ask for. They are checked while parsing,
+// before any credential is looked at, so an unauthenticated request cannot
+// make the server work harder than these bounds allow; parsing is linear in
+// the size of the input.
+const (
+	// MaxScopes bounds the number of distinct scopes (type and name) one
+	// request may ask for.
+	MaxScopes = 100
+	// MaxActions bounds the distinct actions of one scope, after scopes
+	// naming the same resource are merged. The registry knows four.
+	MaxActions = 16
+	// MaxNameLength is the longest resource name, distribution's limit on a
+	// repository name.
+	MaxNameLength = 255
+)
 
 // Resource types and actions the registry uses.
 const (
@@ -26,6 +40,13 @@ var ErrMalformedScope = errors.New("malformed scope")
 // ErrTooManyScopes is returned when a request asks for more than MaxScopes.
 var ErrTooManyScopes = errors.New("too many scopes")
 
+// ErrTooManyActions is returned when a scope holds more than MaxActions
+// distinct actions.
+var ErrTooManyActions = errors.New("too many actions")
+
+// ErrNameTooLong is returned for a resource name over MaxNameLength bytes.
+var ErrNameTooLong = errors.New("resource name too long")
+
 // Scope is one requested resource with its actions, without the
 // resource class (which never goes into a token).
 type Scope struct {
@@ -42,9 +63,11 @@ func (s Scope) String() string {
 // ParseScopes parses the scope values of one request. Each value may hold
 // several scopes separated by spaces; empty values are ignored. Scopes naming
 // the same type and name are merged (their actions united), keeping the order
-// in which they first appear.
+// in which they first appear. Past MaxScopes scopes or MaxActions actions in
+// one scope it stops with an error, so its work is linear in the input.
 func ParseScopes(values []string) ([]Scope, error) {
 	var out []Scope
+	var seen []map[string]struct{} // seen[i]: the actions of out[i]
 	index := map[[2]string]int{}
 	for _, v := range values {
 		for _, field := range strings.Fields(v) {
@@ -53,15 +76,26 @@ func ParseScopes(values []string) ([]Scope, error) {
 				return nil, err
 			}
 			key := [2]string{s.Type, s.Name}
-			if i, ok := index[key]; ok {
-				out[i].Actions = appendUnique(out[i].Actions, s.Actions...)
-				continue
+			i, ok := index[key]
+			if !ok {
+				if len(out) == MaxScopes {
+					return nil, fmt.Errorf("%w: at most %d per request", ErrTooManyScopes, MaxScopes)
+				}
+				i = len(out)
+				index[key] = i
+				out = append(out, Scope{Type: s.Type, Name: s.Name})
+				seen = append(seen, make(map[string]struct{}, len(s.Actions)))
 			}
-			if len(out) == MaxScopes {
-				return nil, fmt.Errorf("%w: at most %d per request", ErrTooManyScopes, MaxScopes)
+			for _, a := range s.Actions {
+				if _, dup := seen[i][a]; dup {
+					continue
+				}
+				if len(out[i].Actions) == MaxActions {
+					return nil, fmt.Errorf("%w in scope %s: at most %d", ErrTooManyActions, clip(field), MaxActions)
+				}
+				seen[i][a] = struct{}{}
+				out[i].Actions = append(out[i].Actions, a)
 			}
-			index[key] = len(out)
-			out = append(out, s)
 		}
 	}
 	return out, nil
@@ -69,40 +103,63 @@ func ParseScopes(values []string) ([]Scope, error) {
 
 // ParseScope parses one scope, type[(class)]:name:action[,action...]. The type
 // runs to the first colon and the actions follow the last one, so the name
-// may itself hold a host:port prefix.
+// may itself hold a host:port prefix. The name may be empty only for a
+// repository: zot asks repository::pull for /v2/_catalog.
 func ParseScope(s string) (Scope, error) {
 	first := strings.IndexByte(s, ':')
 	last := strings.LastIndexByte(s, ':')
 	if first < 0 || first == last {
-		return Scope{}, fmt.Errorf("%w %q: want type:name:actions", ErrMalformedScope, s)
+		return Scope{}, fmt.Errorf("%w %s: want type:name:actions", ErrMalformedScope, clip(s))
 	}
 	typ, name, actions := s[:first], s[first+1:last], s[last+1:]
 	if open := strings.IndexByte(typ, '('); open >= 0 {
 		if !strings.HasSuffix(typ, ")") || open == 0 {
-			return Scope{}, fmt.Errorf("%w %q: bad resource class", ErrMalformedScope, s)
+			return Scope{}, fmt.Errorf("%w %s: bad resource class", ErrMalformedScope, clip(s))
 		}
 		typ = typ[:open]
 	}
 	if !isToken(typ) {
-		return Scope{}, fmt.Errorf("%w %q: bad resource type", ErrMalformedScope, s)
+		return Scope{}, fmt.Errorf("%w %s: bad resource type", ErrMalformedScope, clip(s))
 	}
-	if name == "" || strings.ContainsFunc(name, isControlOrSpace) {
-		return Scope{}, fmt.Errorf("%w %q: bad resource name", ErrMalformedScope, s)
+	if len(name) > MaxNameLength {
+		return Scope{}, fmt.Errorf("%w: %d bytes in %s, at most %d", ErrNameTooLong, len(name), clip(s), MaxNameLength)
+	}
+	if (name == "" && typ != TypeRepository) || strings.ContainsFunc(name, isControlOrSpace) {
+		return Scope{}, fmt.Errorf("%w %s: bad resource name", ErrMalformedScope, clip(s))
 	}
 	var acts []string
-	for _, a := range strings.Split(actions, ",") {
+	seen := map[string]struct{}{}
+	for a := range strings.SplitSeq(actions, ",") {
 		if a == "" {
 			continue
 		}
 		if a != ActionAll && !isToken(a) {
-			return Scope{}, fmt.Errorf("%w %q: bad action %q", ErrMalformedScope, s, a)
+			return Scope{}, fmt.Errorf("%w %s: bad action %s", ErrMalformedScope, clip(s), clip(a))
 		}
-		acts = appendUnique(acts, a)
+		if _, dup := seen[a]; dup {
+			continue
+		}
+		if len(acts) == MaxActions {
+			return Scope{}, fmt.Errorf("%w in scope %s: at most %d", ErrTooManyActions, clip(s), MaxActions)
+		}
+		seen[a] = struct{}{}
+		acts = append(acts, a)
 	}
 	if len(acts) == 0 {
-		return Scope{}, fmt.Errorf("%w %q: no actions", ErrMalformedScope, s)
+		return Scope{}, fmt.Errorf("%w %s: no actions", ErrMalformedScope, clip(s))
 	}
 	return Scope{Type: typ, Name: name, Actions: acts}, nil
+}
+
+// clipLen bounds how much of a client's input an error message quotes.
+const clipLen = 64
+
+// clip quotes s for an error message, cut to clipLen bytes.
+func clip(s string) string {
+	if len(s) <= clipLen {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(s[:clipLen]) + "…(truncated " + strconv.Itoa(len(s)-clipLen) + " bytes)"
 }
 
 // isToken reports whether s is a non-empty word of letters, digits, '-', '_'
@@ -123,6 +180,8 @@ func isToken(s string) bool {
 
 func isControlOrSpace(r rune) bool { return r <= ' ' || r == 0x7f }
 
+// appendUnique appends the items not yet in list. It scans, so it is only
+// for short lists (intersect's, at most MaxActions long).
 func appendUnique(list []string, items ...string) []string {
 	for _, it := range items {
 		dup := false

@@ -39,7 +39,9 @@ func TestParseScopes(t *testing.T) {
 			want: []Scope{{"plugin", "x", []string{"y"}}}},
 		{name: "no colon", values: []string{"repository"}, err: ErrMalformedScope},
 		{name: "one colon", values: []string{"repository:a/b"}, err: ErrMalformedScope},
-		{name: "empty name", values: []string{"repository::pull"}, err: ErrMalformedScope},
+		{name: "empty repository name (zot's catalog)", values: []string{"repository::pull"},
+			want: []Scope{{"repository", "", []string{"pull"}}}},
+		{name: "empty name of another type", values: []string{"registry::*"}, err: ErrMalformedScope},
 		{name: "empty type", values: []string{":a/b:pull"}, err: ErrMalformedScope},
 		{name: "no actions", values: []string{"repository:a/b:"}, err: ErrMalformedScope},
 		{name: "bad action", values: []string{"repository:a/b:pu;ll"}, err: ErrMalformedScope},
@@ -83,6 +85,56 @@ func TestParseScopesLimit(t *testing.T) {
 	}
 }
 
+// actionList is n distinct actions a0..a(n-1), comma-joined, from offset.
+func actionList(from, n int) string {
+	acts := make([]string, n)
+	for i := range acts {
+		acts[i] = fmt.Sprintf("a%d", from+i)
+	}
+	return strings.Join(acts, ",")
+}
+
+// TestParseScopesBounds holds the pre-authentication limits: at most
+// MaxActions distinct actions per scope (also after merging), names of at
+// most MaxNameLength bytes, and error messages that do not echo a huge input.
+func TestParseScopesBounds(t *testing.T) {
+	name255 := "p/" + strings.Repeat("n", MaxNameLength-2)
+	tests := []struct {
+		name    string
+		values  []string
+		err     error
+		actions int // when err is nil: the actions of the one scope parsed
+	}{
+		{name: "16 actions", values: []string{"repository:a/b:" + actionList(0, 16)}, actions: 16},
+		{name: "17 actions", values: []string{"repository:a/b:" + actionList(0, 17)}, err: ErrTooManyActions},
+		{name: "40,000 actions", values: []string{"repository:a/b:" + actionList(0, 40000)}, err: ErrTooManyActions},
+		{name: "duplicates are not counted", values: []string{"repository:a/b:" + strings.Repeat("pull,", 10000) + actionList(0, 15)}, actions: 16},
+		{name: "17 after merging", values: []string{"repository:a/b:" + actionList(0, 10), "repository:a/b:" + actionList(5, 12)},
+			err: ErrTooManyActions},
+		{name: "16 after merging", values: []string{"repository:a/b:" + actionList(0, 10), "repository:a/b:" + actionList(5, 11)}, actions: 16},
+		{name: "255-byte name", values: []string{"repository:" + name255 + ":pull"}, actions: 1},
+		{name: "256-byte name", values: []string{"repository:" + name255 + "x:pull"}, err: ErrNameTooLong},
+		{name: "long name with a host", values: []string{"repository:localhost:5000/" + name255 + ":pull"}, err: ErrNameTooLong},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseScopes(tt.values)
+			if tt.err != nil {
+				if !errors.Is(err, tt.err) {
+					t.Fatalf("err = %v, want %v", err, tt.err)
+				}
+				if len(err.Error()) > 300 {
+					t.Fatalf("error message of %d bytes echoes the input", len(err.Error()))
+				}
+				return
+			}
+			if err != nil || len(got) != 1 || len(got[0].Actions) != tt.actions {
+				t.Fatalf("got %d scopes (%v), want one with %d actions", len(got), err, tt.actions)
+			}
+		})
+	}
+}
+
 func FuzzParseScopes(f *testing.F) {
 	for _, seed := range []string{
 		"repository:team/app:pull,push",
@@ -98,9 +150,22 @@ func FuzzParseScopes(f *testing.F) {
 		if err != nil {
 			return
 		}
+		if len(scopes) > MaxScopes {
+			t.Fatalf("%d scopes from %q, limit %d", len(scopes), in, MaxScopes)
+		}
 		for _, s := range scopes {
-			if s.Type == "" || s.Name == "" || len(s.Actions) == 0 {
+			if s.Type == "" || (s.Name == "" && s.Type != TypeRepository) || len(s.Actions) == 0 {
 				t.Fatalf("empty part in %#v from %q", s, in)
+			}
+			if len(s.Actions) > MaxActions || len(s.Name) > MaxNameLength {
+				t.Fatalf("%d actions, %d-byte name from %q: over the limits", len(s.Actions), len(s.Name), in)
+			}
+			seen := map[string]bool{}
+			for _, a := range s.Actions {
+				if seen[a] {
+					t.Fatalf("action %q twice in %#v", a, s)
+				}
+				seen[a] = true
 			}
 			if strings.ContainsAny(s.Type, ":() ") {
 				t.Fatalf("type %q from %q", s.Type, in)

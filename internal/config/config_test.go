@@ -71,6 +71,22 @@ log: {format: xml}
 		{name: "postgres needs url", yaml: "storage: {driver: postgres, dsn: ./x.db}", wantErr: []string{"postgres://"}},
 		{name: "missing env var", yaml: "storage: {dsn: \"${AS_TEST_NOT_SET_ANYWHERE}\"}", wantErr: []string{"AS_TEST_NOT_SET_ANYWHERE"}},
 		{name: "bad addr", yaml: "server: {addr: nowhere}", wantErr: []string{"server.addr"}},
+		{name: "throttle prefixes", yaml: "throttle: {ipv6_prefix: 56, ipv4_prefix: 24}",
+			check: func(t *testing.T, c Config) {
+				if c.Throttle.IPv6Prefix != 56 || c.Throttle.IPv4Prefix != 24 {
+					t.Fatalf("%+v", c.Throttle)
+				}
+			}},
+		{name: "throttle prefix defaults", yaml: "",
+			check: func(t *testing.T, c Config) {
+				if c.Throttle.IPv6Prefix != 64 || c.Throttle.IPv4Prefix != 32 {
+					t.Fatalf("%+v", c.Throttle)
+				}
+			}},
+		{name: "bad throttle prefixes all reported", yaml: "throttle: {ipv6_prefix: 0, ipv4_prefix: 33, ipv_prefix: 1}",
+			wantErr: []string{"throttle.ipv6_prefix 0", "throttle.ipv4_prefix 33", "ipv_prefix"}},
+		{name: "throttle prefix too long", yaml: "throttle: {ipv6_prefix: 129, ipv4_prefix: -1}",
+			wantErr: []string{"throttle.ipv6_prefix 129", "throttle.ipv4_prefix -1"}},
 		{name: "dollar without braces kept", yaml: "token: {issuer: robot$x}",
 			check: func(t *testing.T, c Config) {
 				if c.Token.Issuer != "robot$x" {

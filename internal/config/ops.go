@@ -45,6 +45,15 @@ type Throttle struct {
 	Forget Duration `yaml:"forget"`
 	// MaxEntries bounds the memory used by counters.
 	MaxEntries int `yaml:"max_entries"`
+	// IPv6Prefix and IPv4Prefix are the prefix lengths a client address is
+	// aggregated to before it is counted (default 64 and 32): one host
+	// usually holds a whole IPv6 /64, so counting single addresses would let
+	// a guesser rotate through them. Only the throttle aggregates: logs and
+	// the audit trail keep the full address. Usernames are counted trimmed
+	// and case-folded, so local names that differ only in case share a
+	// counter.
+	IPv6Prefix int `yaml:"ipv6_prefix"`
+	IPv4Prefix int `yaml:"ipv4_prefix"`
 }
 
 // validateOps checks the operational sections.
@@ -88,6 +97,12 @@ func (c *Config) validateOps() []error {
 		if t.MaxEntries <= 0 {
 			bad("throttle.max_entries: must be positive")
 		}
+	}
+	if v := c.Throttle.IPv6Prefix; v <= 0 || v > 128 {
+		bad("throttle.ipv6_prefix %d: want 1 to 128", v)
+	}
+	if v := c.Throttle.IPv4Prefix; v <= 0 || v > 32 {
+		bad("throttle.ipv4_prefix %d: want 1 to 32", v)
 	}
 	return errs
 }

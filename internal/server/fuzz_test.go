@@ -8,8 +8,10 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"mime"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -145,10 +147,32 @@ func FuzzParsePost(f *testing.F) {
 		if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
 			t.Fatalf("status %d: Content-Type %q, want application/json", status, ct)
 		}
+		// The pre-authentication limits: a form with an oversized name or
+		// scope never gets past parsing.
+		mt, _, _ := mime.ParseMediaType(contentType)
+		form, ferr := url.ParseQuery(body)
+		if mt == "application/x-www-form-urlencoded" && ferr == nil && len(body) <= maxFormBytes {
+			for _, k := range []string{"username", "client_id", "service"} {
+				if len(form.Get(k)) > maxFieldBytes && status != http.StatusBadRequest {
+					t.Fatalf("%s of %d bytes: status %d, want 400", k, len(form.Get(k)), status)
+				}
+			}
+		}
 		if status == http.StatusOK {
 			var tr tokenResponse
 			if err := json.Unmarshal(raw, &tr); err != nil || tr.Token == "" || tr.Token != tr.AccessToken || tr.TokenType != "Bearer" {
 				t.Fatalf("200 for %q: body %s (%v) is not a token response", body, raw, err)
+			}
+			// What was served stayed within the limits.
+			granted := strings.Fields(tr.Scope)
+			if len(granted) > authz.MaxScopes {
+				t.Fatalf("200 for %q: %d scopes granted", body, len(granted))
+			}
+			for _, g := range granted {
+				sc, err := authz.ParseScope(g)
+				if err != nil || len(sc.Name) > authz.MaxNameLength || len(sc.Actions) > authz.MaxActions {
+					t.Fatalf("200 for %q: granted %q over the limits (%v)", body, g, err)
+				}
 			}
 			return
 		}

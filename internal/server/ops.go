@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"net/netip"
@@ -17,20 +18,37 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleReadyz answers 200 only when every backend answers (the store and,
-// when configured, LDAP), 503 otherwise, with the failing check named.
+// when configured, LDAP), 503 otherwise, naming the failing check ("store",
+// "ldap") but never its error, which may hold addresses or DNs: the error
+// goes to the log.
 func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	if s.opts.Ready != nil {
 		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 		defer cancel()
 		if err := s.opts.Ready(ctx); err != nil {
+			msg := "not ready"
+			var ce *CheckError
+			if errors.As(err, &ce) {
+				msg += ": " + ce.Check
+			}
 			s.logFor(r).Warn("not ready", "err", err)
-			writeError(w, http.StatusServiceUnavailable, "UNAVAILABLE", "not ready: "+err.Error())
+			writeError(w, http.StatusServiceUnavailable, "UNAVAILABLE", msg)
 			return
 		}
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write([]byte(`{"status":"ready"}` + "\n"))
 }
+
+// CheckError is a failed readiness check: Check names it for /readyz
+// ("store", "ldap"); Err is logged, never answered.
+type CheckError struct {
+	Check string
+	Err   error
+}
+
+func (e *CheckError) Error() string { return e.Check + ": " + e.Err.Error() }
+func (e *CheckError) Unwrap() error { return e.Err }
 
 // CachedProbe runs check at most once per ttl and returns its last result,
 // so readiness probes from several sources do not load a backend.
@@ -53,29 +71,68 @@ func CachedProbe(ttl time.Duration, check func(context.Context) error) func(cont
 
 const clientIPKey ctxKey = iota + 100
 
+// invalidHopPrefix marks a client identity taken from an X-Forwarded-For
+// entry that is not an address; at most maxInvalidHop bytes of it are kept.
+const (
+	invalidHopPrefix = "invalid:"
+	maxInvalidHop    = 64
+)
+
 // clientIP resolves the caller's address: the TCP peer, or — only when the
 // peer is a trusted proxy — the right-most address in X-Forwarded-For that
-// is not itself a trusted proxy.
+// is not itself a trusted proxy. Entries may be ip, ip:port, [v6] or
+// [v6]:port. An entry that does not parse where the walk reaches it is not
+// replaced by the proxy's address (which would lump every such client
+// together with the proxy): it becomes the client's identity itself,
+// "invalid:<first 64 bytes>", for the throttle, the log and the audit
+// trail, and is logged.
 func (s *Server) clientIP(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ip := peerIP(r.RemoteAddr)
-		if len(s.opts.TrustedProxies) > 0 && s.trusted(ip) {
+		peer := peerIP(r.RemoteAddr)
+		client := peer.String()
+		if len(s.opts.TrustedProxies) > 0 && s.trusted(peer) {
 			if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
 				hops := strings.Split(strings.Join(xff, ","), ",")
 				for i := len(hops) - 1; i >= 0; i-- {
-					a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-					if err != nil {
+					a, ok := parseHop(hops[i])
+					if !ok {
+						hop := strings.ToValidUTF8(strings.TrimSpace(hops[i]), "?")
+						if len(hop) > maxInvalidHop {
+							hop = strings.ToValidUTF8(hop[:maxInvalidHop], "")
+						}
+						client = invalidHopPrefix + hop
+						s.logFor(r).Warn("X-Forwarded-For entry is not an address; it is taken as the client's identity",
+							"entry", hop, "remote", r.RemoteAddr)
 						break
 					}
-					ip = a.Unmap()
-					if !s.trusted(ip) {
+					client = a.String()
+					if !s.trusted(a) {
 						break
 					}
 				}
 			}
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), clientIPKey, ip.String())))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), clientIPKey, client)))
 	})
+}
+
+// parseHop reads one X-Forwarded-For entry: ip, ip:port, [v6] or [v6]:port.
+func parseHop(hop string) (netip.Addr, bool) {
+	hop = strings.TrimSpace(hop)
+	if a, err := netip.ParseAddr(hop); err == nil {
+		return a.Unmap(), true
+	}
+	if ap, err := netip.ParseAddrPort(hop); err == nil {
+		return ap.Addr().Unmap(), true
+	}
+	if inner, ok := strings.CutPrefix(hop, "["); ok {
+		if inner, ok := strings.CutSuffix(inner, "]"); ok {
+			if a, err := netip.ParseAddr(inner); err == nil && a.Is6() {
+				return a.Unmap(), true
+			}
+		}
+	}
+	return netip.Addr{}, false
 }
 
 func (s *Server) trusted(ip netip.Addr) bool {

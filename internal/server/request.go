@@ -15,6 +15,12 @@ import (
 // and authz.MaxScopes scopes fit easily.
 const maxFormBytes = 1 << 20
 
+// maxFieldBytes bounds every name a client sends (username, account,
+// client_id, service, the Basic user): longer ones get 400 before any
+// credential is checked, so they reach neither bcrypt, LDAP, the throttle,
+// the audit trail nor the log.
+const maxFieldBytes = 256
+
 // How the caller proves who it is.
 const (
 	grantAnonymous = "anonymous"     // GET without Authorization
@@ -64,12 +70,18 @@ func (s *Server) parseGet(r *http.Request) (tokenRequest, *requestError) {
 		account:  q.Get("account"),
 		offline:  parseBool(q.Get("offline_token")),
 	}
+	if rerr := checkLengths("client_id", req.clientID, "account", req.account); rerr != nil {
+		return req, rerr
+	}
 	if rerr := s.parseCommon(&req, q.Get("service"), q["scope"]); rerr != nil {
 		return req, rerr
 	}
 	user, pass, present, err := parseBasic(r.Header.Get("Authorization"))
 	if err != nil {
 		return req, badRequest(err.Error())
+	}
+	if rerr := checkLengths("username", user); rerr != nil {
+		return req, rerr
 	}
 	req.grant = grantAnonymous
 	if present {
@@ -101,6 +113,9 @@ func (s *Server) parsePost(w http.ResponseWriter, r *http.Request) (tokenRequest
 	f := r.PostForm
 	req.clientID = f.Get("client_id")
 	req.offline = f.Get("access_type") == "offline"
+	if rerr := checkLengths("client_id", req.clientID, "username", f.Get("username")); rerr != nil {
+		return req, rerr
+	}
 	if rerr := s.parseCommon(&req, f.Get("service"), f["scope"]); rerr != nil {
 		return req, rerr
 	}
@@ -129,13 +144,27 @@ func (s *Server) parsePost(w http.ResponseWriter, r *http.Request) (tokenRequest
 
 // parseCommon checks the service and parses the scopes.
 func (s *Server) parseCommon(req *tokenRequest, service string, scopes []string) *requestError {
+	if rerr := checkLengths("service", service); rerr != nil {
+		return rerr
+	}
 	if service != "" && service != s.opts.Issuer.Service() {
-		return badRequest("unknown service " + service)
+		return badRequest("unknown service " + strconv.Quote(service))
 	}
 	req.service = s.opts.Issuer.Service()
 	var err error
 	if req.scopes, err = authz.ParseScopes(scopes); err != nil {
 		return badRequest(err.Error())
+	}
+	return nil
+}
+
+// checkLengths takes pairs of field name and value and refuses the first
+// value over maxFieldBytes.
+func checkLengths(pairs ...string) *requestError {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if n := len(pairs[i+1]); n > maxFieldBytes {
+			return badRequest(pairs[i] + " too long: " + strconv.Itoa(n) + " bytes, at most " + strconv.Itoa(maxFieldBytes))
+		}
 	}
 	return nil
 }

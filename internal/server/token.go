@@ -77,7 +77,7 @@ type outcome struct {
 // issued tokens and failed logins, audited.
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, req tokenRequest, start time.Time) {
 	oc := &outcome{result: metrics.ResultUnavailable, method: methodOf(req), subject: req.username,
-		requested: scopeStrings(req.scopes)}
+		requested: clipScopes(scopeStrings(req.scopes))}
 	defer s.finish(r, req, oc, start)
 	log := s.logFor(r)
 	id, ok := s.authenticate(w, r, req, oc)
@@ -138,15 +138,15 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, req tokenReq
 		}
 		resp.RefreshToken = rt
 	}
-	oc.result, oc.granted = metrics.ResultIssued, grantedStrings(decisions)
+	oc.result, oc.granted = metrics.ResultIssued, clipScopes(grantedStrings(decisions))
 	if log.Enabled(r.Context(), slog.LevelInfo) {
-		attrs := []any{"user", id.Name, "method", id.Method, "grant", req.grant, "client_id", req.clientID,
+		attrs := []any{"user", clipText(id.Name), "method", id.Method, "grant", req.grant, "client_id", clipText(req.clientID),
 			"client_ip", ipOf(r), "requested", oc.requested, "granted", oc.granted, "reused", reused,
 			"refresh_token", resp.RefreshToken != "" && req.grant != grantRefresh}
 		if why := refusedReasons(decisions); len(why) > 0 {
 			// The registry will answer only "authentication required": say
 			// here why (no such project, not a member, role too weak).
-			attrs = append(attrs, "refused", why)
+			attrs = append(attrs, "refused", clipScopes(why))
 		}
 		log.Info("token issued", attrs...)
 	}
@@ -179,15 +179,13 @@ func (s *Server) finish(r *http.Request, req tokenRequest, oc *outcome, start ti
 	default:
 		return
 	}
-	ua := r.UserAgent()
-	if len(ua) > 256 {
-		ua = ua[:256]
-	}
+	// Every free-text field is cut to a fixed size, with a marker saying
+	// how much was left out (oc's scopes were cut when they were made).
 	rid, _ := r.Context().Value(requestIDKey).(string)
 	s.opts.Audit.Record(store.AuditRecord{
-		Time: start, Subject: oc.subject, Method: oc.method, ClientIP: ipOf(r), UserAgent: ua,
-		Service: req.service, Requested: oc.requested, Granted: oc.granted,
-		Result: result, ClientID: req.clientID, RequestID: rid,
+		Time: start, Subject: clipText(oc.subject), Method: oc.method, ClientIP: ipOf(r), UserAgent: clipText(r.UserAgent()),
+		Service: clipText(req.service), Requested: oc.requested, Granted: oc.granted,
+		Result: result, ClientID: clipText(req.clientID), RequestID: rid,
 	})
 }
 
@@ -225,7 +223,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, req tokenR
 	ip := ipOf(r)
 	if wait, ok := s.opts.Throttle.Check(req.username, ip); !ok {
 		secs := int((wait + time.Second - 1) / time.Second)
-		log.Warn("login throttled", "user", req.username, "client_ip", ip, "retry_after_s", secs)
+		log.Warn("login throttled", "user", clipText(req.username), "client_ip", ip, "retry_after_s", secs)
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		writeError(w, http.StatusTooManyRequests, "TOOMANYREQUESTS", "too many failed logins; retry after "+strconv.Itoa(secs)+"s")
 		oc.result = metrics.ResultThrottled
@@ -248,7 +246,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, req tokenR
 	if !ok {
 		s.opts.Throttle.Failure(req.username, ip)
 		oc.result = metrics.ResultUnauthorized
-		log.Info("authentication failed", "user", req.username, "grant", req.grant, "client_id", req.clientID, "client_ip", ip)
+		log.Info("authentication failed", "user", clipText(req.username), "grant", req.grant, "client_id", clipText(req.clientID), "client_ip", ip)
 		if req.grant == grantRefresh {
 			s.unauthorizedMsg(w, "authentication required: invalid, expired or revoked refresh token")
 		} else {
@@ -258,7 +256,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, req tokenR
 	}
 	s.opts.Throttle.Success(req.username, ip)
 	if req.account != "" && req.account != id.Name {
-		log.Info("account hint differs from authenticated user; ignored", "account", req.account, "user", id.Name)
+		log.Info("account hint differs from authenticated user; ignored", "account", clipText(req.account), "user", clipText(id.Name))
 	}
 	return id, true
 }

@@ -1,8 +1,10 @@
-// Package throttle slows down password guessing: failed logins are counted per (username, client IP) and per client IP, with exponential backoff past a limit.
+// Package throttle slows down password guessing: failed logins are counted per (username, client network) and per client network, with exponential backoff past a limit.
 package throttle
 
 import (
 	"container/list"
+	"net/netip"
+	"strings"
 	"sync"
 	"time"
 )
@@ -24,7 +26,23 @@ type Config struct {
 	// MaxEntries bounds memory: past it the least recently failed
 	// counters are dropped first.
 	MaxEntries int
+	// IPv4Prefix and IPv6Prefix are the prefix lengths client addresses
+	// are aggregated to before they are counted: one host or home network
+	// usually holds a whole IPv6 /64, so counting single IPv6 addresses
+	// would let a guesser rotate through 2^64 of them. Zero means the
+	// default, 32 (one address) and 64.
+	IPv4Prefix, IPv6Prefix int
 }
+
+// Default prefix lengths for Config.IPv4Prefix and Config.IPv6Prefix.
+const (
+	DefaultIPv4Prefix = 32
+	DefaultIPv6Prefix = 64
+)
+
+// maxKeyBytes bounds the part of a key taken from a client address that
+// does not parse (the server passes such addresses as "invalid:...").
+const maxKeyBytes = 80
 
 // Throttle keeps failure counters in memory. It is per process: several
 // replicas each count on their own, so the effective limit behind a load
@@ -53,13 +71,49 @@ func New(cfg Config, now func() time.Time) *Throttle {
 	if cfg.MaxEntries <= 0 {
 		cfg.MaxEntries = 100000
 	}
+	if cfg.IPv4Prefix <= 0 || cfg.IPv4Prefix > 32 {
+		cfg.IPv4Prefix = DefaultIPv4Prefix
+	}
+	if cfg.IPv6Prefix <= 0 || cfg.IPv6Prefix > 128 {
+		cfg.IPv6Prefix = DefaultIPv6Prefix
+	}
 	return &Throttle{cfg: cfg, now: now, entries: map[string]*list.Element{}, lru: list.New()}
 }
 
-func userKey(user, ip string) string { return "u\x00" + ip + "\x00" + user }
-func ipKey(ip string) string         { return "i\x00" + ip }
+// CanonicalUser is the name a login is counted under: trimmed and
+// case-folded, as the directory resolves it ("admin" in any spelling is
+// admin). Local user names that differ only in case are therefore
+// throttled together, which errs on the side of throttling.
+func CanonicalUser(name string) string { return strings.ToLower(strings.TrimSpace(name)) }
 
-// Check reports whether a login for user from ip may be tried now. When it
+// Network is the client network an address is counted under: the address
+// masked to the configured prefix ("2001:db8:1:2::/64"). A string that is
+// not an address (the server's "invalid:..." for an unparsable
+// X-Forwarded-For entry) is its own network, cut to a fixed size.
+func (t *Throttle) Network(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		if len(ip) > maxKeyBytes {
+			ip = ip[:maxKeyBytes]
+		}
+		return ip
+	}
+	a = a.Unmap().WithZone("")
+	bits := t.cfg.IPv6Prefix
+	if a.Is4() {
+		bits = t.cfg.IPv4Prefix
+	}
+	return netip.PrefixFrom(a, bits).Masked().String()
+}
+
+func (t *Throttle) userKey(user, ip string) string {
+	return "u\x00" + t.Network(ip) + "\x00" + CanonicalUser(user)
+}
+func (t *Throttle) ipKey(ip string) string { return "i\x00" + t.Network(ip) }
+
+// Check reports whether a login for user from ip may be tried now. Here
+// and in Failure and Success, user is counted as CanonicalUser(user) and
+// ip as Network(ip); ip is the full client address. When it
 // may not, retryAfter says how long to wait. A blocked pair or address
 // does not affect the same user from another address.
 func (t *Throttle) Check(user, ip string) (retryAfter time.Duration, ok bool) {
@@ -69,7 +123,7 @@ func (t *Throttle) Check(user, ip string) (retryAfter time.Duration, ok bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := t.now()
-	for _, k := range []string{userKey(user, ip), ipKey(ip)} {
+	for _, k := range []string{t.userKey(user, ip), t.ipKey(ip)} {
 		if el, found := t.entries[k]; found {
 			e := el.Value.(*entry)
 			if wait := e.until.Sub(now); wait > retryAfter {
@@ -88,8 +142,8 @@ func (t *Throttle) Failure(user, ip string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := t.now()
-	t.bump(userKey(user, ip), t.cfg.UserIPLimit, now)
-	t.bump(ipKey(ip), t.cfg.IPLimit, now)
+	t.bump(t.userKey(user, ip), t.cfg.UserIPLimit, now)
+	t.bump(t.ipKey(ip), t.cfg.IPLimit, now)
 }
 
 // Success clears the counter of user from ip. The address's own counter
@@ -100,9 +154,10 @@ func (t *Throttle) Success(user, ip string) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if el, ok := t.entries[userKey(user, ip)]; ok {
+	k := t.userKey(user, ip)
+	if el, ok := t.entries[k]; ok {
 		t.lru.Remove(el)
-		delete(t.entries, userKey(user, ip))
+		delete(t.entries, k)
 	}
 }
 

@@ -2,6 +2,7 @@ package throttle
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -115,5 +116,65 @@ func TestNilThrottleAllows(t *testing.T) {
 	th.Failure("a", "b")
 	if _, ok := th.Check("a", "b"); !ok {
 		t.Fatal("nil throttle blocked")
+	}
+}
+
+func TestNetwork(t *testing.T) {
+	tests := []struct {
+		name     string
+		v4, v6   int
+		ip, want string
+	}{
+		{name: "v4 default", ip: "192.0.2.77", want: "192.0.2.77/32"},
+		{name: "v4 /24", v4: 24, ip: "192.0.2.77", want: "192.0.2.0/24"},
+		{name: "v6 default /64", ip: "2001:db8:1:2:aaaa:bbbb:cccc:dddd", want: "2001:db8:1:2::/64"},
+		{name: "v6 /48", v6: 48, ip: "2001:db8:1:2::5", want: "2001:db8:1::/48"},
+		{name: "v6 /128", v6: 128, ip: "2001:db8::5", want: "2001:db8::5/128"},
+		{name: "v4-mapped is v4", ip: "::ffff:192.0.2.1", want: "192.0.2.1/32"},
+		{name: "zone dropped", ip: "fe80::1%eth0", want: "fe80::/64"},
+		{name: "not an address", ip: "invalid:unknown", want: "invalid:unknown"},
+		{name: "long non-address cut", ip: "invalid:" + strings.Repeat("x", 500), want: ("invalid:" + strings.Repeat("x", 500))[:maxKeyBytes]},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := cfg()
+			c.IPv4Prefix, c.IPv6Prefix = tt.v4, tt.v6
+			if got := New(c, nil).Network(tt.ip); got != tt.want {
+				t.Fatalf("Network(%q) = %q, want %q", tt.ip, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestRotatingIPv6 is a guesser rotating through the addresses of its /64:
+// blocked as one network, while the owner elsewhere still gets in.
+func TestRotatingIPv6(t *testing.T) {
+	th := New(cfg(), newClock().now)
+	for i := range 20 {
+		th.Failure("alice", fmt.Sprintf("2001:db8:bad:1::%x", i+1))
+	}
+	if !blocked(th, "alice", "2001:db8:bad:1::ffff") {
+		t.Fatal("a fresh address in the guesser's /64 is not blocked")
+	}
+	if !blocked(th, "bob", "2001:db8:bad:1:1234::1") {
+		t.Fatal("the guesser's /64 is not blocked for other users")
+	}
+	if blocked(th, "alice", "2001:db8:600d:1::1") {
+		t.Fatal("the owner from another /64 is locked out")
+	}
+}
+
+// TestCanonicalUser: spellings of one name share a counter.
+func TestCanonicalUser(t *testing.T) {
+	th := New(cfg(), newClock().now)
+	for _, u := range []string{"Admin", " admin", "ADMIN\t"} {
+		th.Failure(u, "10.0.0.1")
+	}
+	if !blocked(th, "admin", "10.0.0.1") {
+		t.Fatal("spellings of admin counted apart")
+	}
+	th.Success("aDmIn ", "10.0.0.1")
+	if blocked(th, "admin", "10.0.0.1") {
+		t.Fatal("success under another spelling did not reset the counter")
 	}
 }
