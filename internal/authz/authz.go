@@ -45,6 +45,25 @@ type Decision struct {
 	Reasons []string // human-readable grounds, for explain and debug logs
 }
 
+// Complete reports whether every requested action was granted: a requested
+// "*" on a repository counts as complete when delete, pull and push were
+// all granted (they are listed, never "*"). For logs of what was refused.
+func (d Decision) Complete() bool {
+	granted := set(d.Granted...)
+	for _, a := range d.Scope.Actions {
+		if a == ActionAll && d.Scope.Type == TypeRepository {
+			if !granted[ActionDelete] || !granted[ActionPull] || !granted[ActionPush] {
+				return false
+			}
+			continue
+		}
+		if !granted[a] {
+			return false
+		}
+	}
+	return true
+}
+
 // Authorizer decides with Harbor's project model.
 type Authorizer struct {
 	access store.Access

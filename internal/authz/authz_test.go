@@ -209,6 +209,30 @@ func TestAuthorizeCatalogEmptyName(t *testing.T) {
 	}
 }
 
+func TestDecisionComplete(t *testing.T) {
+	repo := func(actions ...string) Scope { return Scope{Type: TypeRepository, Name: "team/app", Actions: actions} }
+	tests := []struct {
+		name string
+		d    Decision
+		want bool
+	}{
+		{"all listed", Decision{Scope: repo("pull", "push"), Granted: []string{"pull", "push"}}, true},
+		{"one short", Decision{Scope: repo("pull", "push"), Granted: []string{"pull"}}, false},
+		{"nothing", Decision{Scope: repo("pull"), Granted: []string{}}, false},
+		{"star as the three actions", Decision{Scope: repo("*"), Granted: []string{"delete", "pull", "push"}}, true},
+		{"star short of delete", Decision{Scope: repo("*"), Granted: []string{"pull", "push"}}, false},
+		{"catalog star", Decision{Scope: Scope{Type: TypeRegistry, Name: "catalog", Actions: []string{"*"}}, Granted: []string{"*"}}, true},
+		{"catalog refused", Decision{Scope: Scope{Type: TypeRegistry, Name: "catalog", Actions: []string{"*"}}, Granted: []string{}}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.d.Complete(); got != tt.want {
+				t.Fatalf("Complete() = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestAuthorizeOneQuery(t *testing.T) {
 	access := &fakeAccess{projects: map[string]store.ProjectAccess{}}
 	scopes, _ := ParseScopes([]string{"repository:a/x:pull repository:b/y:pull repository:a/z:push registry:catalog:*"})
