@@ -29,6 +29,12 @@ var bin = map[string]string{
 	"oras":            "",
 	"regctl":          "",
 	"skopeo":          "",
+	"docker":          "", // the docker CLI of the machine image; no daemon is used
+	"podman":          "",
+	"buildah":         "",
+	"containerd":      "", // a private instance per test (containerd_test.go)
+	"ctr":             "",
+	"helm":            "",
 }
 
 // cmdTimeout bounds every single CLI or client invocation.
