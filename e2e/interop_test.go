@@ -82,6 +82,11 @@ func (w *world) testDocker(t *testing.T) {
 			t.Fatalf("config.json after logout:\n%s", file)
 		}
 		mustRefuse(t, s.cranePull("team/app:base")) // anonymous again: team is private
+		// A logout is local: the refresh token stays valid on the server
+		// until revoked (docs/CLIENTS.md).
+		if out := w.auth.cli(t, "token", "list", "--user", "dev"); !strings.Contains(out, "docker") {
+			t.Fatalf("token list --user dev after docker logout:\n%s", out)
+		}
 	})
 }
 
