@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -22,6 +23,10 @@ func TestRegistryJWKS(t *testing.T) {
 	wantJWKS := "jwks: " + filepath.Join(a.dir, "keys", "jwks.json")
 	if !strings.Contains(block, wantJWKS) || strings.Contains(block, "rootcertbundle") {
 		t.Fatalf("registry-config with x5c: false should print %q and no rootcertbundle:\n%s", wantJWKS, block)
+	}
+	// registry-config --jwks prints the same keys (plus previous ones, if any).
+	if got, want := jwksKIDs(t, []byte(a.cli(t, "registry-config", "--jwks"))), jwksKIDs(t, readFile(t, filepath.Join(a.dir, "keys", "jwks.json"))); !slices.Equal(got, want) {
+		t.Fatalf("registry-config --jwks lists kids %v, keygen's jwks.json %v", got, want)
 	}
 	reg := startRegistryWithAuth(t, flavours[0], a, block)
 	a.addUser(t, "dev", "dev-pass-1")
