@@ -141,8 +141,9 @@ func mustOK(t testing.TB, r result) {
 // refusedWords are what clients print when the registry or the token
 // endpoint refuses: the registry's UNAUTHORIZED/DENIED errcodes and the
 // clients' own wording for a 401/403 (no bare status numbers: they would
-// match port numbers in a connection error).
-var refusedWords = []string{"unauthorized", "denied", "authentication required", "invalid username/password", "forbidden"}
+// match port numbers in a connection error); ctr prints the challenge's
+// insufficient_scope.
+var refusedWords = []string{"unauthorized", "denied", "authentication required", "invalid username/password", "forbidden", "insufficient_scope"}
 
 // mustRefuse fails the test unless the command failed with a message that
 // says access was refused (not, say, a connection error).

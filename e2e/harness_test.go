@@ -29,6 +29,12 @@ var bin = map[string]string{
 	"oras":            "",
 	"regctl":          "",
 	"skopeo":          "",
+	"docker":          "", // the docker CLI of the machine image; no daemon is used
+	"podman":          "",
+	"buildah":         "",
+	"containerd":      "", // a private instance per test (containerd_test.go)
+	"ctr":             "",
+	"helm":            "",
 }
 
 // cmdTimeout bounds every single CLI or client invocation.
@@ -221,6 +227,7 @@ type authOptions struct {
 	server      string // YAML lines added under server: (indented two spaces)
 	token       string // YAML lines added under token:
 	extraConfig string // YAML appended to the config: further top-level sections
+	keysFrom    string // copy token.key, token.crt and jwks.json from here instead of running keygen
 }
 
 // authConfig is the config every e2e authserver runs with: listening on
@@ -260,6 +267,23 @@ func keygen(t testing.TB, dir string) {
 	}
 }
 
+// copyKeys copies the files keygen writes from one key directory to another.
+func copyKeys(t testing.TB, from, to string) {
+	t.Helper()
+	if err := os.MkdirAll(to, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"token.key", "token.crt", "jwks.json"} {
+		b, err := os.ReadFile(filepath.Join(from, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(to, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // startAuthServer writes a config, generates a key, starts `authserver
 // serve` and waits until the token endpoint answers.
 func startAuthServer(t testing.TB, opts authOptions) *authServer {
@@ -277,7 +301,11 @@ func startAuthServer(t testing.TB, opts authOptions) *authServer {
 	if err := os.WriteFile(a.config, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	keygen(t, filepath.Join(dir, "keys"))
+	if opts.keysFrom != "" {
+		copyKeys(t, opts.keysFrom, filepath.Join(dir, "keys"))
+	} else {
+		keygen(t, filepath.Join(dir, "keys"))
+	}
 	exited := startProcess(t, "authserver", []string{
 		"AUTHSERVER_ADMIN_PASSWORD=" + a.adminPass,
 		"AUTHSERVER_CONFIG=",

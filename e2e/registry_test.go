@@ -26,8 +26,9 @@ var flavours = []flavour{
 
 // registry is a running registry that trusts one authserver.
 type registry struct {
-	host string // localhost:PORT, as clients name it
-	url  string // http://localhost:PORT
+	host string    // localhost:PORT, as clients name it
+	url  string    // http://localhost:PORT
+	rec  *recorder // the requests clients made, behind zotChecked; else nil
 }
 
 // startRegistry writes a minimal registry config around the auth block that

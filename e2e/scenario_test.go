@@ -29,7 +29,8 @@ var users = []struct {
 }
 
 // TestRegistries runs the whole scenario against registry v3.1.2 and
-// Debian's docker-registry 2.8.2, each with its own authserver.
+// Debian's docker-registry 2.8.2, each with its own authserver, and checks
+// every token the clients used with zot's rules as well.
 func TestRegistries(t *testing.T) {
 	for _, f := range flavours {
 		t.Run(f.name, func(t *testing.T) {
@@ -40,6 +41,7 @@ func TestRegistries(t *testing.T) {
 			t.Run("developer with every client", w.testClients)
 			t.Run("access matrix", w.testAccess)
 			t.Run("delete", w.testDelete)
+			t.Run("zot rules", w.testZot)
 			t.Run("bad credentials", w.testBadCredentials)
 			t.Run("harbor flow", w.testHarborFlow)
 			t.Run("live CLI changes", w.testLiveChanges)
@@ -51,7 +53,9 @@ func TestRegistries(t *testing.T) {
 // projects, group and memberships through the CLI while serve runs.
 func newWorld(t *testing.T, f flavour) *world {
 	a := startAuthServer(t, authOptions{})
-	reg := startRegistry(t, f, a)
+	// Every token a client shows the registry is also checked with zot's
+	// rules (zot_test.go).
+	reg := zotChecked(t, startRegistry(t, f, a), a)
 	w := &world{auth: a, reg: reg, pass: map[string]string{"admin": a.adminPass}, as: map[string]*session{}}
 	for _, u := range users {
 		a.addUser(t, u.name, u.pass)

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -39,18 +42,24 @@ func (a *app) keygenCmd() *cobra.Command {
 }
 
 func (a *app) registryConfigCmd() *cobra.Command {
-	var bundle bool
+	var bundle, jwks bool
 	cmd := &cobra.Command{
-		Use:   "registry-config [--bundle]",
-		Short: "Print the auth: block for the registry's config.yml (or, with --bundle, its rootcertbundle)",
+		Use:   "registry-config [--bundle | --jwks]",
+		Short: "Print the auth: block for the registry's config.yml (or, with --bundle, its rootcertbundle; with --jwks, its jwks file)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := a.loadConfig()
 			if err != nil {
 				return err
 			}
+			if bundle && jwks {
+				return fmt.Errorf("--bundle and --jwks print different files: choose one")
+			}
 			if bundle {
 				return a.printBundle(cfg)
+			}
+			if jwks {
+				return a.printJWKS(cfg)
 			}
 			block, err := registryAuthBlock(cfg)
 			if err != nil {
@@ -61,6 +70,7 @@ func (a *app) registryConfigCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&bundle, "bundle", false, "print the PEM bundle of the current certificate and token.previous_certificates")
+	cmd.Flags().BoolVar(&jwks, "jwks", false, "print the JWKS of the current key and token.previous_certificates (what /.well-known/jwks.json serves)")
 	return cmd
 }
 
@@ -82,13 +92,53 @@ func (a *app) printBundle(cfg config.Config) error {
 	return err
 }
 
-// registryAuthBlock is the registry's auth: section for cfg.
+// printJWKS writes the JWKS the registry must trust in jwks mode: the
+// current key first, then the previous certificates' keys.
+func (a *app) printJWKS(cfg config.Config) error {
+	doc, err := configJWKS(cfg)
+	if err != nil {
+		return err
+	}
+	_, err = a.stdout.Write(append(doc, '\n'))
+	return err
+}
+
+// configJWKS is the JWKS of cfg's current key and previous certificates.
+func configJWKS(cfg config.Config) ([]byte, error) {
+	signer, err := loadSigner(cfg.Token)
+	if err != nil {
+		return nil, err
+	}
+	prev, err := loadPrevious(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return token.NewIssuer(signer, cfg.Token.Issuer, cfg.Token.Service, cfg.Token.Expiration.D()).JWKS(prev...)
+}
+
+// registryAuthBlock is the registry's auth: section for cfg. With x5c (the
+// default) the registry verifies the chain against rootcertbundle; with
+// token.x5c: false and thumbprint kids it looks the kid up in a jwks file
+// (registry 3.x; 2.x has no jwks and matches libtrust kids against
+// rootcertbundle).
 func registryAuthBlock(cfg config.Config) (string, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "auth:\n  token:\n")
 	fmt.Fprintf(&b, "    realm: %s/service/token\n", cfg.RealmBase())
 	fmt.Fprintf(&b, "    service: %s\n", cfg.Token.Service)
 	fmt.Fprintf(&b, "    issuer: %s\n", cfg.Token.Issuer)
+	if !cfg.Token.X5C && cfg.Token.KID == "thumbprint" {
+		ref, err := jwksReference(cfg)
+		if err != nil {
+			return "", err
+		}
+		b.WriteString("    # token.x5c is false: tokens carry only kid, which registry 3.x looks up here.\n")
+		b.WriteString(ref)
+		return b.String(), nil
+	}
+	if !cfg.Token.X5C {
+		b.WriteString("    # token.x5c is false with libtrust kids: registry 2.x finds the key in rootcertbundle by kid.\n")
+	}
 	if len(cfg.Token.PreviousCertificates) > 0 {
 		b.WriteString("    # token.previous_certificates is set: the registry must trust them too.\n")
 		b.WriteString("    # Write the bundle with `authserver registry-config --bundle > authserver-bundle.crt`.\n")
@@ -100,6 +150,39 @@ func registryAuthBlock(cfg config.Config) (string, error) {
 		b.WriteString("    # (registry 3.x: jwks: <file saved from /.well-known/jwks.json>)\n")
 	}
 	return b.String(), nil
+}
+
+// jwksReference is the jwks: line for cfg: the jwks.json `keygen` wrote
+// beside the key when it lists exactly what the registry must trust (the
+// current key, no previous certificates), else a file to write with
+// `registry-config --jwks`.
+func jwksReference(cfg config.Config) (string, error) {
+	want, err := configJWKS(cfg)
+	if err != nil {
+		return "", err
+	}
+	if len(cfg.Token.PreviousCertificates) == 0 {
+		p := filepath.Join(filepath.Dir(cfg.Token.Key), token.JWKSFile)
+		if have, err := os.ReadFile(p); err == nil && sameKIDs(have, want) {
+			return fmt.Sprintf("    jwks: %s\n", absPath(p)), nil
+		}
+	}
+	return "    # Write it with `authserver registry-config --jwks > authserver-jwks.json`.\n" +
+		"    jwks: authserver-jwks.json\n", nil
+}
+
+// sameKIDs reports whether two JWKS documents list the same kids in order.
+func sameKIDs(a, b []byte) bool {
+	var sa, sb token.JWKSet
+	if json.Unmarshal(a, &sa) != nil || json.Unmarshal(b, &sb) != nil || len(sa.Keys) != len(sb.Keys) {
+		return false
+	}
+	for i := range sa.Keys {
+		if sa.Keys[i].Kid != sb.Keys[i].Kid {
+			return false
+		}
+	}
+	return true
 }
 
 func (a *app) migrateCmd() *cobra.Command {

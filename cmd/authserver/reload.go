@@ -65,7 +65,7 @@ func (k *keyring) JWKS() ([]byte, error) { return k.issuer.JWKS(k.Previous()...)
 // cleanly: a bad new key is refused with a log line and the old one stays.
 // Requests in flight keep the signer they started with.
 func (k *keyring) reload() {
-	signer, err := token.NewSigner(k.cfg.Token.Key, k.cfg.Token.Certificate, k.cfg.Token.KID)
+	signer, err := loadSigner(k.cfg.Token)
 	if err != nil {
 		k.log.Error("reload: new signing key refused; still signing with the old one", "err", err, "kid", k.issuer.Signer().KID())
 	} else {

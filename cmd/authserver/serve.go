@@ -207,7 +207,7 @@ func newIssuer(cfg config.Config, log *slog.Logger) (*token.Issuer, error) {
 			log.Info("generated a new signing key", "key", cfg.Token.Key, "certificate", cfg.Token.Certificate)
 		}
 	}
-	signer, err := token.NewSigner(cfg.Token.Key, cfg.Token.Certificate, cfg.Token.KID)
+	signer, err := loadSigner(cfg.Token)
 	if err != nil {
 		return nil, err
 	}
@@ -218,6 +218,16 @@ func newIssuer(cfg config.Config, log *slog.Logger) (*token.Issuer, error) {
 // the directory of the signing key (./data on the embedded default).
 func adminPasswordFile(cfg config.Config) string {
 	return filepath.Join(filepath.Dir(cfg.Token.Key), "admin-password")
+}
+
+// loadSigner reads the signing key and certificate; with token.x5c: false
+// the tokens carry kid only.
+func loadSigner(c config.Token) (*token.Signer, error) {
+	signer, err := token.NewSigner(c.Key, c.Certificate, c.KID)
+	if err != nil || c.X5C {
+		return signer, err
+	}
+	return signer.WithoutX5C()
 }
 
 // bootstrapAdmin creates the sysadmin "admin" when there are no users yet,

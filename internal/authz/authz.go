@@ -41,8 +41,27 @@ type RobotPermissions struct {
 // Decision is what one requested scope gets, and why.
 type Decision struct {
 	Scope   Scope    // as requested
-	Granted []string // requested ∩ allowed, in request order; "*" only when all of pull, push, delete are allowed
+	Granted []string // requested ∩ allowed, in request order; a requested "*" is listed as the allowed actions; "*" only for registry:catalog:*
 	Reasons []string // human-readable grounds, for explain and debug logs
+}
+
+// Complete reports whether every requested action was granted: a requested
+// "*" on a repository counts as complete when delete, pull and push were
+// all granted (they are listed, never "*"). For logs of what was refused.
+func (d Decision) Complete() bool {
+	granted := set(d.Granted...)
+	for _, a := range d.Scope.Actions {
+		if a == ActionAll && d.Scope.Type == TypeRepository {
+			if !granted[ActionDelete] || !granted[ActionPull] || !granted[ActionPush] {
+				return false
+			}
+			continue
+		}
+		if !granted[a] {
+			return false
+		}
+	}
+	return true
 }
 
 // Authorizer decides with Harbor's project model.
@@ -135,6 +154,14 @@ func allowedActions(subj Subject, s Scope, access map[string]store.ProjectAccess
 	default:
 		return nil, []string{"unknown resource type " + s.Type}
 	}
+	if s.Name == "" {
+		// zot asks repository::pull (empty name) for /v2/_catalog: the
+		// catalog, which only sysadmins may list, and only read.
+		if subj.Admin {
+			return set(ActionPull), []string{"sysadmin (the catalog, as zot asks for it: pull only)"}
+		}
+		return nil, []string{"the catalog (repository with an empty name): only sysadmins may list it"}
+	}
 	if subj.Admin {
 		return set(ActionPull, ActionPush, ActionDelete), []string{"sysadmin"}
 	}
@@ -208,12 +235,13 @@ func robotActions(subj Subject, project string, pa store.ProjectAccess) (map[str
 }
 
 // intersect returns the requested actions that are allowed, in request
-// order. A requested "*" stands for pull, push and delete: it is granted as
-// "*" only when all three are allowed, otherwise as the allowed ones listed.
+// order. A requested "*" stands for every repository action: it is granted
+// as the allowed ones among delete, pull and push, listed, never as "*",
+// because verifiers other than distribution's (zot) take "*" literally and
+// Harbor lists them too. Only registry:catalog:* grants a literal "*".
 func intersect(requested []string, allowed map[string]bool) []string {
 	granted := []string{}
 	if allowed[ActionAll] {
-		// Only registry:catalog:* grants a literal "*".
 		for _, r := range requested {
 			if r == ActionAll {
 				return []string{ActionAll}
@@ -223,10 +251,7 @@ func intersect(requested []string, allowed map[string]bool) []string {
 	}
 	for _, r := range requested {
 		if r == ActionAll {
-			if allowed[ActionPull] && allowed[ActionPush] && allowed[ActionDelete] {
-				return []string{ActionAll}
-			}
-			for _, a := range []string{ActionPull, ActionPush, ActionDelete} {
+			for _, a := range []string{ActionDelete, ActionPull, ActionPush} {
 				if allowed[a] {
 					granted = appendUnique(granted, a)
 				}

@@ -116,7 +116,7 @@ func TestAuthorize(t *testing.T) {
 		{"developer no delete", user, "repository:dev/app:delete", []string{}},
 		{"developer star is subset", user, "repository:dev/app:*", []string{"pull", "push"}},
 		{"guest pull only", user, "repository:guest/app:pull,push", []string{"pull"}},
-		{"projectAdmin star", user, "repository:admin/app:*", []string{"*"}},
+		{"projectAdmin star", user, "repository:admin/app:*", []string{"delete", "pull", "push"}},
 		{"projectAdmin listed", user, "repository:admin/app:delete,pull", []string{"delete", "pull"}},
 		{"group maintainer", user, "repository:viagrp/x:push,delete", []string{"push", "delete"}},
 		{"public pull for anonymous", anon, "repository:public/app:pull,push", []string{"pull"}},
@@ -127,7 +127,10 @@ func TestAuthorize(t *testing.T) {
 		{"missing project", user, "repository:nope/app:pull", []string{}},
 		{"one component refused", user, "repository:busybox:pull", []string{}},
 		{"one component sysadmin", admin, "repository:busybox:pull,push", []string{"pull", "push"}},
-		{"sysadmin star", admin, "repository:any/thing:*", []string{"*"}},
+		{"sysadmin star", admin, "repository:any/thing:*", []string{"delete", "pull", "push"}},
+		{"sysadmin star after pull", admin, "repository:any/thing:pull,*", []string{"pull", "delete", "push"}},
+		{"guest star", user, "repository:guest/app:*", []string{"pull"}},
+		{"anonymous star on public", anon, "repository:public/app:*", []string{"pull"}},
 		{"catalog sysadmin", admin, "registry:catalog:*", []string{"*"}},
 		{"catalog user", user, "registry:catalog:*", []string{}},
 		{"catalog anonymous", anon, "registry:catalog:*", []string{}},
@@ -139,7 +142,7 @@ func TestAuthorize(t *testing.T) {
 		{"robot localhost/ is outside its project", robotPush, "repository:localhost/private/app:pull,push", []string{}},
 		{"robot own project", robotPush, "repository:private/app:pull,push,delete", []string{"pull", "push"}},
 		{"robot push implies pull", robotPushOnly, "repository:private/app:pull", []string{"pull"}},
-		{"robot star is its actions", robotAll, "repository:private/app:*", []string{"*"}},
+		{"robot star is its actions", robotAll, "repository:private/app:*", []string{"delete", "pull", "push"}},
 		{"robot star subset", robotPush, "repository:private/x/y:*", []string{"pull", "push"}},
 		{"robot other project nothing", robotPush, "repository:dev/app:pull,push", []string{}},
 		{"robot ignores user grants and admin", robotSneaky, "repository:dev/app:pull,push", []string{}},
@@ -166,6 +169,65 @@ func TestAuthorize(t *testing.T) {
 			}
 			if len(ds[0].Reasons) == 0 {
 				t.Fatal("no reason given")
+			}
+		})
+	}
+}
+
+// TestAuthorizeCatalogEmptyName: zot asks repository::pull (empty name) for
+// /v2/_catalog. The scope is built by hand, so this tests the decision
+// whatever the parser does with an empty name.
+func TestAuthorizeCatalogEmptyName(t *testing.T) {
+	access := &fakeAccess{projects: map[string]store.ProjectAccess{"": {Name: "", Public: true}}}
+	robot := Subject{Name: "robot$scanner", Robot: &RobotPermissions{Project: "*", Actions: []string{"pull", "push", "delete"}}}
+	tests := []struct {
+		name    string
+		subj    Subject
+		actions []string
+		want    []string
+	}{
+		{"sysadmin pull", Subject{Name: "root", UserID: 3, Admin: true}, []string{"pull"}, []string{"pull"}},
+		{"sysadmin gets pull only", Subject{Name: "root", UserID: 3, Admin: true}, []string{"*", "push", "delete"}, []string{"pull"}},
+		{"user nothing", Subject{Name: "alice", UserID: 1}, []string{"pull"}, []string{}},
+		{"anonymous nothing", Subject{Anonymous: true}, []string{"pull"}, []string{}},
+		{"system robot nothing", robot, []string{"pull"}, []string{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			scope := Scope{Type: TypeRepository, Name: "", Actions: tt.actions}
+			ds, err := New(access).Authorize(context.Background(), tt.subj, []Scope{scope})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(ds[0].Granted, tt.want) || len(ds[0].Reasons) == 0 {
+				t.Fatalf("granted %v, want %v (reasons %v)", ds[0].Granted, tt.want, ds[0].Reasons)
+			}
+		})
+	}
+	if access.calls != 0 {
+		t.Fatalf("%d store calls for the catalog, want 0: an empty name is in no project", access.calls)
+	}
+}
+
+func TestDecisionComplete(t *testing.T) {
+	repo := func(actions ...string) Scope { return Scope{Type: TypeRepository, Name: "team/app", Actions: actions} }
+	tests := []struct {
+		name string
+		d    Decision
+		want bool
+	}{
+		{"all listed", Decision{Scope: repo("pull", "push"), Granted: []string{"pull", "push"}}, true},
+		{"one short", Decision{Scope: repo("pull", "push"), Granted: []string{"pull"}}, false},
+		{"nothing", Decision{Scope: repo("pull"), Granted: []string{}}, false},
+		{"star as the three actions", Decision{Scope: repo("*"), Granted: []string{"delete", "pull", "push"}}, true},
+		{"star short of delete", Decision{Scope: repo("*"), Granted: []string{"pull", "push"}}, false},
+		{"catalog star", Decision{Scope: Scope{Type: TypeRegistry, Name: "catalog", Actions: []string{"*"}}, Granted: []string{"*"}}, true},
+		{"catalog refused", Decision{Scope: Scope{Type: TypeRegistry, Name: "catalog", Actions: []string{"*"}}, Granted: []string{}}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.d.Complete(); got != tt.want {
+				t.Fatalf("Complete() = %v, want %v", got, tt.want)
 			}
 		})
 	}

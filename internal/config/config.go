@@ -77,6 +77,13 @@ type Token struct {
 	// KID is how the kid header is computed: "thumbprint" (RFC 7638, registry
 	// 3.x) or "libtrust" (registry 2.x).
 	KID string `yaml:"kid"`
+	// X5C puts Certificate in the tokens' x5c header (default true): both
+	// registry generations then verify the chain against rootcertbundle and
+	// ignore kid. false sends kid only, for verifiers that must find the key
+	// by kid: registry 3.x trusting only auth.token.jwks (it fails a token
+	// whose x5c chain it cannot verify) and zot (which ignores x5c). true
+	// needs Certificate.
+	X5C bool `yaml:"x5c"`
 	// GenerateKey creates Key and Certificate on first start when Key is
 	// missing. On in the embedded default; off otherwise so a wrong path is an
 	// error rather than a silently new key.
@@ -128,6 +135,7 @@ func Defaults() Config {
 			Key:         "./data/token.key",
 			Certificate: "./data/token.crt",
 			KID:         "thumbprint",
+			X5C:         true,
 			GenerateKey: true,
 			ReuseWindow: Duration(30 * time.Second),
 		},

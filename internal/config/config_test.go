@@ -87,6 +87,27 @@ log: {format: xml}
 			wantErr: []string{"throttle.ipv6_prefix 0", "throttle.ipv4_prefix 33", "ipv_prefix"}},
 		{name: "throttle prefix too long", yaml: "throttle: {ipv6_prefix: 129, ipv4_prefix: -1}",
 			wantErr: []string{"throttle.ipv6_prefix 129", "throttle.ipv4_prefix -1"}},
+		{name: "x5c defaults to true", yaml: "token: {kid: thumbprint}",
+			check: func(t *testing.T, c Config) {
+				if !c.Token.X5C {
+					t.Fatal("x5c is off by default")
+				}
+			}},
+		{name: "x5c off, certificate kept for the JWKS", yaml: "token: {x5c: false}",
+			check: func(t *testing.T, c Config) {
+				if c.Token.X5C || c.Token.Certificate == "" {
+					t.Fatalf("%+v", c.Token)
+				}
+			}},
+		{name: "x5c off without certificate", yaml: "token: {x5c: false, certificate: \"\"}",
+			check: func(t *testing.T, c Config) {
+				if c.Token.X5C || c.Token.Certificate != "" {
+					t.Fatalf("%+v", c.Token)
+				}
+			}},
+		{name: "x5c needs a certificate, with the other problems", yaml: "token: {certificate: \"\", kid: jwk}\nlog: {format: xml}\n",
+			wantErr: []string{"token.x5c", "token.certificate", "token.kid", "log.format"}},
+		{name: "x5c must be a bool", yaml: "token: {x5c: sometimes}", wantErr: []string{"sometimes"}},
 		{name: "dollar without braces kept", yaml: "token: {issuer: robot$x}",
 			check: func(t *testing.T, c Config) {
 				if c.Token.Issuer != "robot$x" {

@@ -138,6 +138,9 @@ func (c *Config) Validate() error {
 	default:
 		bad("token.kid %q: want thumbprint (registry 3.x) or libtrust (registry 2.x)", c.Token.KID)
 	}
+	if c.Token.X5C && c.Token.Certificate == "" {
+		bad("token.x5c: true needs token.certificate (the x5c header carries it); set x5c: false to send kid only")
+	}
 	switch c.Storage.Driver {
 	case "sqlite":
 		if c.Storage.DSN == "" {

@@ -161,7 +161,7 @@ func TestTokenGrants(t *testing.T) {
 		{name: "developer no catalog", user: "dev", scopes: []string{"registry:catalog:*"},
 			want: []any{access("registry", "catalog")}},
 		{name: "sysadmin catalog and star", user: "root", scopes: []string{"registry:catalog:*", "repository:busybox:*"},
-			want: []any{access("registry", "catalog", "*"), access("repository", "busybox", "*")}},
+			want: []any{access("registry", "catalog", "*"), access("repository", "busybox", "delete", "pull", "push")}},
 		{name: "class dropped", user: "dev", scopes: []string{"repository(plugin):team/app:pull"},
 			want: []any{access("repository", "team/app", "pull")}},
 	}
@@ -321,7 +321,7 @@ func TestRefusedReasons(t *testing.T) {
 		{Scope: scopes[1], Granted: []string{}, Reasons: []string{"project nope does not exist"}},
 		{Scope: scopes[2], Granted: []string{"pull"}, Reasons: []string{"public"}},
 		{Scope: scopes[3], Granted: []string{"pull", "push"}, Reasons: []string{"role developer"}},
-		{Scope: scopes[4], Granted: []string{"*"}, Reasons: []string{"sysadmin"}},
+		{Scope: scopes[4], Granted: []string{"delete", "pull", "push"}, Reasons: []string{"sysadmin"}},
 	}
 	got := refusedReasons(ds)
 	want := []string{

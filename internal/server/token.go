@@ -3,7 +3,6 @@ package server
 import (
 	"log/slog"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -293,8 +292,7 @@ func grantedStrings(ds []authz.Decision) []string {
 func refusedReasons(ds []authz.Decision) []string {
 	var out []string
 	for _, d := range ds {
-		all := len(d.Granted) == 1 && d.Granted[0] == authz.ActionAll
-		if all || !slices.Contains(d.Scope.Actions, authz.ActionAll) && len(d.Granted) == len(d.Scope.Actions) {
+		if d.Complete() {
 			continue
 		}
 		out = append(out, d.Scope.Type+":"+d.Scope.Name+": "+strings.Join(d.Reasons, "; "))

@@ -131,6 +131,19 @@ func mustSigner(t testing.TB, key crypto.Signer, certs []*x509.Certificate, mode
 	return s
 }
 
+// kidOnly is s with tokens that carry kid but no x5c.
+func kidOnly(t testing.TB, s *Signer) *Signer {
+	t.Helper()
+	k, err := s.WithoutX5C()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(k.Certificates()) != len(s.Certificates()) || len(k.JWK().X5c) != len(s.JWK().X5c) {
+		t.Fatal("WithoutX5C dropped the certificates, not just the header")
+	}
+	return k
+}
+
 func writeFile(t testing.TB, dir, name string, data []byte) string {
 	t.Helper()
 	p := filepath.Join(dir, name)

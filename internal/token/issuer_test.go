@@ -125,6 +125,8 @@ func TestIssueHeader(t *testing.T) {
 			wantX5c: []string{base64.StdEncoding.EncodeToString(leaf.Raw), base64.StdEncoding.EncodeToString(inter.Raw)}},
 		{name: "RS256 libtrust no cert", signer: mustSigner(t, rsaKey, nil, KIDLibtrust), wantAlg: RS256, wantKID: ltRSA},
 		{name: "ES256 no cert", signer: mustSigner(t, ecKey, nil, KIDThumbprint), wantAlg: ES256, wantKID: tpEC},
+		{name: "RS256 cert without x5c", signer: kidOnly(t, mustSigner(t, rsaKey, []*x509.Certificate{rsaCert}, "")), wantAlg: RS256, wantKID: tpRSA},
+		{name: "RS256 libtrust cert without x5c", signer: kidOnly(t, mustSigner(t, rsaKey, []*x509.Certificate{rsaCert}, KIDLibtrust)), wantAlg: RS256, wantKID: ltRSA},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -149,6 +151,9 @@ func TestIssueHeader(t *testing.T) {
 			}
 			if _, ok := h["x5c"]; !ok && tt.wantX5c != nil || ok && tt.wantX5c == nil {
 				t.Errorf("x5c presence wrong: %s", h["x5c"])
+			}
+			if tt.signer.SendsX5C() != (tt.wantX5c != nil) {
+				t.Errorf("SendsX5C() = %v", tt.signer.SendsX5C())
 			}
 		})
 	}

@@ -45,6 +45,7 @@ func TestRegistryV2Verify(t *testing.T) {
 	}{
 		{name: "RS256 libtrust kid, no x5c", signer: mustSigner(t, rsaKey, nil, KIDLibtrust), roots: certs(rsaCert)},
 		{name: "ES256 libtrust kid, no x5c", signer: mustSigner(t, ecKey, nil, KIDLibtrust), roots: certs(ecCert)},
+		{name: "RS256 libtrust kid, certificate but x5c off", signer: kidOnly(t, mustSigner(t, rsaKey, certs(rsaCert), KIDLibtrust)), roots: certs(rsaCert)},
 		{name: "ES384 libtrust kid, no x5c", signer: mustSigner(t, es384Key, nil, KIDLibtrust), roots: certs(es384Cert)},
 		{name: "RS256 x5c, thumbprint kid ignored", signer: mustSigner(t, rsaKey, certs(rsaCert), KIDThumbprint), roots: certs(rsaCert)},
 		{name: "ES256 x5c", signer: mustSigner(t, ecKey, certs(ecCert), ""), roots: certs(ecCert)},

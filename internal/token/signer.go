@@ -25,6 +25,7 @@ type Signer struct {
 	kid     string
 	certs   []*x509.Certificate
 	jwk     JWK
+	x5c     bool   // the header carries the chain
 	header  string // base64url of the JOSE header, with the trailing "."
 }
 
@@ -91,13 +92,9 @@ func NewSignerFromKey(key crypto.Signer, certs []*x509.Certificate, kidMode stri
 	if err != nil {
 		return nil, err
 	}
-	h := jwsHeader{Typ: "JWT", Alg: alg, Kid: kid}
-	for _, c := range certs {
-		h.X5c = append(h.X5c, base64.StdEncoding.EncodeToString(c.Raw))
-	}
-	hj, err := json.Marshal(h)
+	header, err := encodeHeader(alg, kid, certs)
 	if err != nil {
-		return nil, fmt.Errorf("token: encode header: %w", err)
+		return nil, err
 	}
 	return &Signer{
 		key:     key,
@@ -106,8 +103,41 @@ func NewSignerFromKey(key crypto.Signer, certs []*x509.Certificate, kidMode stri
 		kid:     kid,
 		certs:   append([]*x509.Certificate(nil), certs...),
 		jwk:     jwk,
-		header:  b64u(hj) + ".",
+		x5c:     len(certs) > 0,
+		header:  header,
 	}, nil
+}
+
+// WithoutX5C returns a copy of s whose tokens carry only kid in their
+// header, no x5c, for verifiers that must find the key by kid: registry 3.x
+// trusting only a jwks file (it fails a token whose x5c chain it cannot
+// verify) and zot (which ignores both). The certificates stay known to the
+// copy (Certificates, the JWKS's x5c); only the header changes.
+func (s *Signer) WithoutX5C() (*Signer, error) {
+	header, err := encodeHeader(s.alg, s.kid, nil)
+	if err != nil {
+		return nil, err
+	}
+	c := *s
+	c.x5c, c.header = false, header
+	return &c, nil
+}
+
+// SendsX5C reports whether the tokens' header carries the x5c chain.
+func (s *Signer) SendsX5C() bool { return s.x5c }
+
+// encodeHeader is the base64url JOSE header with its trailing ".": typ,
+// alg, kid and, when certs is not empty, x5c.
+func encodeHeader(alg, kid string, certs []*x509.Certificate) (string, error) {
+	h := jwsHeader{Typ: "JWT", Alg: alg, Kid: kid}
+	for _, c := range certs {
+		h.X5c = append(h.X5c, base64.StdEncoding.EncodeToString(c.Raw))
+	}
+	hj, err := json.Marshal(h)
+	if err != nil {
+		return "", fmt.Errorf("token: encode header: %w", err)
+	}
+	return b64u(hj) + ".", nil
 }
 
 // KID returns the kid the tokens carry (thumbprint or libtrust, per mode).
