@@ -36,10 +36,9 @@ const (
 	defaultMaxConns       = 10
 )
 
-// dialect is PostgreSQL's: numbered placeholders, native times and text[]
-// lists, bytewise ("C") ordering, row locks, an advisory migration lock
-// ("authserver" in ASCII as its key), COPY for bulk inserts, and pgx's
-// per-connection statement cache instead of database/sql statements.
+// dialect is PostgreSQL's: $n placeholders, native times and text[] lists,
+// bytewise ("C") order, row locks, an advisory migration lock ("authserver" in
+// ASCII), COPY, and pgx's statement cache instead of database/sql's.
 var dialect = sqldb.Dialect{
 	Name:          "postgres",
 	Numbered:      true,
@@ -47,25 +46,17 @@ var dialect = sqldb.Dialect{
 	Collate:       ` COLLATE "C"`,
 	ForUpdate:     " FOR UPDATE",
 	MigrationLock: `SELECT pg_advisory_xact_lock(27432215569982834)`, // 0x61757468736572
-	MigrationTable: `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version    INTEGER PRIMARY KEY,
-		name       TEXT NOT NULL,
-		applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
-	)`,
+	MigrationTable: `CREATE TABLE IF NOT EXISTS schema_migrations
+		(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
 	AccessQuery: accessQuery,
 	Sentinel:    sentinel,
 	CopyFrom:    copyFrom,
 }
 
-// accessQuery is the token hot path: one statement for any number of
-// projects. Members match the user directly, through a local group of the
-// user, or through a group whose normalized DN the directory reported.
-// Args: user id, project names, normalized DNs.
-//
-// The direct and the group grants are separate branches so each is an index
-// lookup by (project, user) or (project, group): with one OR over the
-// members of a project, PostgreSQL reads every member and filters, and the
-// query slows as projects grow.
+// accessQuery (see sqldb.Dialect) keeps the direct and the group grants in
+// separate branches so each is an index lookup by (project, user) or
+// (project, group): with one OR over the members of a project, PostgreSQL
+// reads every member and filters, and the query slows as projects grow.
 const accessQuery = `WITH ps AS (SELECT id, name, public FROM projects WHERE name = ANY($2::text[])),
 grants AS (
     SELECT m.project_id, m.role, NULL::text AS gname
@@ -142,12 +133,12 @@ func sentinel(err error) error {
 	return nil
 }
 
-// types decodes text[] columns for database/sql; a pgtype.Map is not safe
-// for concurrent use.
-var types = struct {
-	sync.Mutex
-	m *pgtype.Map
-}{m: pgtype.NewMap()}
+// types decodes text[] columns for database/sql (under typesMu: a
+// pgtype.Map is not safe for concurrent use).
+var (
+	types   = pgtype.NewMap()
+	typesMu sync.Mutex
+)
 
 // arrayScanner scans a text[] column into a []string.
 type arrayScanner struct{ dst *[]string }
@@ -155,9 +146,9 @@ type arrayScanner struct{ dst *[]string }
 func array(dst *[]string) any { return arrayScanner{dst} }
 
 func (a arrayScanner) Scan(src any) error {
-	types.Lock()
-	defer types.Unlock()
-	return types.m.SQLScanner(a.dst).Scan(src)
+	typesMu.Lock()
+	defer typesMu.Unlock()
+	return types.SQLScanner(a.dst).Scan(src)
 }
 
 // copyFrom bulk-inserts rows with COPY on the pgx connection under

@@ -2,6 +2,7 @@ package sqldb
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/authserver/authserver/internal/store"
@@ -11,23 +12,17 @@ var auditCols = []string{"time", "subject", "method", "client_ip", "user_agent",
 	"result", "client_id", "request_id"}
 
 var (
-	insertAuditQ = q(`INSERT INTO audit_log
-		(time, subject, method, client_ip, user_agent, service, requested, granted, result, client_id, request_id)
+	insertAuditQ = q(`INSERT INTO audit_log (` + strings.Join(auditCols, ", ") + `)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	// listAuditQ holds one statement per combination of filters: bit 0
 	// subject, bit 1 since, bit 2 result.
 	listAuditQ = func() (qs [8]query) {
 		for i := range qs {
-			text := `SELECT id, time, subject, method, client_ip, user_agent, service, requested, granted, result,
-		client_id, request_id FROM audit_log WHERE 1=1`
-			if i&1 != 0 {
-				text += ` AND subject = ?`
-			}
-			if i&2 != 0 {
-				text += ` AND time >= ?`
-			}
-			if i&4 != 0 {
-				text += ` AND result = ?`
+			text := `SELECT id, ` + strings.Join(auditCols, ", ") + ` FROM audit_log WHERE 1=1`
+			for bit, cond := range []string{` AND subject = ?`, ` AND time >= ?`, ` AND result = ?`} {
+				if i&(1<<bit) != 0 {
+					text += cond
+				}
 			}
 			qs[i] = q(text + ` ORDER BY time DESC, id DESC LIMIT ?`)
 		}
@@ -44,19 +39,16 @@ func (s *Store) AppendAudit(ctx context.Context, records []store.AuditRecord) er
 	}
 	rows := make([][]any, len(records))
 	for i, r := range records {
-		requested, err := s.list(r.Requested, wordsList)
-		if err != nil {
-			return s.wrap("append audit", err)
-		}
-		granted, err := s.list(r.Granted, wordsList)
-		if err != nil {
-			return s.wrap("append audit", err)
-		}
 		rows[i] = []any{s.time(r.Time), r.Subject, r.Method, r.ClientIP, r.UserAgent, r.Service,
-			requested, granted, r.Result, r.ClientID, r.RequestID}
+			s.list(r.Requested, wordsList), s.list(r.Granted, wordsList), r.Result, r.ClientID, r.RequestID}
 	}
 	if s.d.CopyFrom != nil {
-		return s.wrap("append audit", s.copyFrom(ctx, "audit_log", auditCols, rows))
+		conn, err := s.db.Conn(ctx)
+		if err == nil {
+			err = conn.Raw(func(dc any) error { return s.d.CopyFrom(ctx, dc, "audit_log", auditCols, rows) })
+			conn.Close()
+		}
+		return s.wrap("append audit", err)
 	}
 	err := s.inTx(ctx, func(tx txn) error {
 		stmt, err := tx.tx.PrepareContext(ctx, s.text[insertAuditQ])
@@ -74,17 +66,6 @@ func (s *Store) AppendAudit(ctx context.Context, records []store.AuditRecord) er
 	return s.wrap("append audit", err)
 }
 
-// copyFrom hands rows to Dialect.CopyFrom on one driver connection.
-func (s *Store) copyFrom(ctx context.Context, table string, cols []string, rows [][]any) error {
-	conn, err := s.db.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	return conn.Raw(func(dc any) error { return s.d.CopyFrom(ctx, dc, table, cols, rows) })
-}
-
-// ListAudit implements store.Audit.
 func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]store.AuditRecord, error) {
 	var args []any
 	variant := 0
@@ -114,7 +95,6 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]store.Aud
 	return out, s.wrap("list audit", err)
 }
 
-// PruneAudit implements store.Audit.
 func (s *Store) PruneAudit(ctx context.Context, before time.Time) (int64, error) {
 	res, err := s.exec(ctx, pruneAuditQ, s.time(before))
 	if err != nil {

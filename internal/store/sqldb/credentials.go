@@ -13,33 +13,28 @@ import (
 
 // --- refresh tokens ---
 
-const refreshCols = `t.id, t.user_id, u.name, t.token_hash, t.service, t.client_id, t.created_at, t.last_used_at`
+const refreshSelect = `SELECT t.id, t.user_id, u.name, t.token_hash, t.service, t.client_id, t.created_at,
+	t.last_used_at FROM refresh_tokens t JOIN users u ON u.id = t.user_id`
 
 var (
 	userNameByIDQ  = q(`SELECT name FROM users WHERE id = ?`)
-	createRefreshQ = q(`INSERT INTO refresh_tokens
-		(user_id, token_hash, service, client_id, created_at, last_used_at)
+	createRefreshQ = q(`INSERT INTO refresh_tokens (user_id, token_hash, service, client_id, created_at, last_used_at)
 		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`)
 	trimRefreshQ = q(`DELETE FROM refresh_tokens WHERE user_id = ? AND id NOT IN
 		(SELECT id FROM refresh_tokens WHERE user_id = ? ORDER BY last_used_at DESC, id DESC LIMIT ?)`)
-	getRefreshQ = q(`SELECT ` + refreshCols + `
-		FROM refresh_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?`)
-	touchRefreshQ = q(`UPDATE refresh_tokens SET last_used_at = ? WHERE id = ?`)
-	listRefreshQ  = q(`SELECT ` + refreshCols + ` FROM refresh_tokens t JOIN users u ON u.id = t.user_id
-		WHERE t.user_id = ? ORDER BY t.last_used_at DESC, t.id DESC`)
-	deleteRefreshQ = q(`DELETE FROM refresh_tokens
-		WHERE id = ? AND user_id = (SELECT id FROM users WHERE name = ?)`)
+	getRefreshQ        = q(refreshSelect + ` WHERE t.token_hash = ?`)
+	touchRefreshQ      = q(`UPDATE refresh_tokens SET last_used_at = ? WHERE id = ?`)
+	listRefreshQ       = q(refreshSelect + ` WHERE t.user_id = ? ORDER BY t.last_used_at DESC, t.id DESC`)
+	deleteRefreshQ     = q(`DELETE FROM refresh_tokens WHERE id = ? AND user_id = (SELECT id FROM users WHERE name = ?)`)
 	deleteUserRefreshQ = q(`DELETE FROM refresh_tokens WHERE user_id = ?`)
 )
 
-func (s *Store) scanRefresh(row scanner) (store.RefreshToken, error) {
-	var t store.RefreshToken
-	err := row.Scan(&t.ID, &t.UserID, &t.User, &t.Hash, &t.Service, &t.ClientID,
-		s.timeCol(&t.CreatedAt), s.timeCol(&t.LastUsedAt))
-	return t, err
+func (s *Store) scanRefresh(row scanner) (t store.RefreshToken, err error) {
+	err = row.Scan(&t.ID, &t.UserID, &t.User, &t.Hash, &t.Service, &t.ClientID, s.timeCol(&t.CreatedAt),
+		s.timeCol(&t.LastUsedAt))
+	return
 }
 
-// CreateRefreshToken implements store.RefreshTokens.
 func (s *Store) CreateRefreshToken(ctx context.Context, t *store.RefreshToken) error {
 	t.CreatedAt = at(t.CreatedAt)
 	if t.LastUsedAt.IsZero() {
@@ -64,36 +59,24 @@ func (s *Store) CreateRefreshToken(ctx context.Context, t *store.RefreshToken) e
 	return s.wrap("create refresh token", err)
 }
 
-// GetRefreshToken implements store.RefreshTokens.
 func (s *Store) GetRefreshToken(ctx context.Context, hash string) (store.RefreshToken, error) {
 	t, err := s.scanRefresh(s.queryRow(ctx, getRefreshQ, hash))
 	return t, s.wrap("get refresh token", err)
 }
 
-// TouchRefreshToken implements store.RefreshTokens.
 func (s *Store) TouchRefreshToken(ctx context.Context, id int64, when time.Time) error {
-	res, err := s.exec(ctx, touchRefreshQ, s.time(at(when)), id)
-	return s.wrap("touch refresh token", affected(res, err))
+	return s.change(ctx, "touch refresh token", touchRefreshQ, s.time(at(when)), id)
 }
 
-// ListRefreshTokens implements store.RefreshTokens.
 func (s *Store) ListRefreshTokens(ctx context.Context, user string) ([]store.RefreshToken, error) {
-	uid, err := lookupID(ctx, s, "users", "user", user)
-	if err != nil {
-		return nil, s.wrap("list refresh tokens of "+quote(user), err)
-	}
-	rows, err := s.query(ctx, listRefreshQ, uid)
-	out, err := collect(rows, err, s.scanRefresh)
+	out, err := byUser(ctx, s, user, listRefreshQ, s.scanRefresh)
 	return out, s.wrap("list refresh tokens of "+quote(user), err)
 }
 
-// DeleteRefreshToken implements store.RefreshTokens.
 func (s *Store) DeleteRefreshToken(ctx context.Context, user string, id int64) error {
-	res, err := s.exec(ctx, deleteRefreshQ, id, user)
-	return s.wrap(fmt.Sprintf("delete refresh token %d of %s", id, quote(user)), affected(res, err))
+	return s.change(ctx, fmt.Sprintf("delete refresh token %d of %s", id, quote(user)), deleteRefreshQ, id, user)
 }
 
-// DeleteRefreshTokens implements store.RefreshTokens.
 func (s *Store) DeleteRefreshTokens(ctx context.Context, user string) (int, error) {
 	var n int64
 	err := s.inTx(ctx, func(tx txn) error {
@@ -109,6 +92,17 @@ func (s *Store) DeleteRefreshTokens(ctx context.Context, user string) (int, erro
 		return err
 	})
 	return int(n), s.wrap("delete refresh tokens of "+quote(user), err)
+}
+
+// byUser lists the rows q finds by a user's id; ErrNotFound names a
+// missing user.
+func byUser[T any](ctx context.Context, s *Store, user string, q query, scan func(scanner) (T, error)) ([]T, error) {
+	uid, err := lookupID(ctx, s, "users", "user", user)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.query(ctx, q, uid)
+	return collect(rows, err, scan)
 }
 
 // --- robots ---
@@ -141,7 +135,6 @@ func (s *Store) scanRobot(row scanner) (store.Robot, error) {
 	return r, err
 }
 
-// CreateRobot implements store.Robots.
 func (s *Store) CreateRobot(ctx context.Context, r *store.Robot) error {
 	t := now()
 	err := s.inTx(ctx, func(tx txn) error {
@@ -156,47 +149,38 @@ func (s *Store) CreateRobot(ctx context.Context, r *store.Robot) error {
 		return tx.queryRow(ctx, createRobotQ, r.Name, pid, strings.Join(r.Actions, ","), r.Description,
 			r.SecretHash, r.Disabled, s.optTime(r.ExpiresAt), s.time(t), s.time(t)).Scan(&r.ID)
 	})
-	if err != nil {
-		return s.wrap("create robot "+quote(r.Name), err)
+	if err == nil {
+		r.CreatedAt, r.UpdatedAt = t, t
+		r.ExpiresAt = at0(r.ExpiresAt)
 	}
-	r.CreatedAt, r.UpdatedAt = t, t
-	r.ExpiresAt = at0(r.ExpiresAt)
-	return nil
+	return s.wrap("create robot "+quote(r.Name), err)
 }
 
-// GetRobot implements store.Robots.
 func (s *Store) GetRobot(ctx context.Context, name string) (store.Robot, error) {
 	r, err := s.scanRobot(s.queryRow(ctx, getRobotQ, name))
 	return r, s.wrap("get robot "+quote(name), err)
 }
 
-// ListRobots implements store.Robots.
 func (s *Store) ListRobots(ctx context.Context, project string) ([]store.Robot, error) {
-	var rows *sql.Rows
-	var err error
+	lq, args := listProjectRobotsQ, []any{project}
 	switch project {
 	case "":
-		rows, err = s.query(ctx, listRobotsQ)
+		lq, args = listRobotsQ, nil
 	case store.SystemRobotProject:
-		rows, err = s.query(ctx, listSystemRobotsQ)
-	default:
-		rows, err = s.query(ctx, listProjectRobotsQ, project)
+		lq, args = listSystemRobotsQ, nil
 	}
+	rows, err := s.query(ctx, lq, args...)
 	out, err := collect(rows, err, s.scanRobot)
 	return out, s.wrap("list robots", err)
 }
 
-// UpdateRobot implements store.Robots.
 func (s *Store) UpdateRobot(ctx context.Context, r store.Robot) error {
-	res, err := s.exec(ctx, updateRobotQ, strings.Join(r.Actions, ","), r.Description, r.SecretHash, r.Disabled,
-		s.optTime(r.ExpiresAt), s.time(now()), r.Name)
-	return s.wrap("update robot "+quote(r.Name), affected(res, err))
+	return s.change(ctx, "update robot "+quote(r.Name), updateRobotQ,
+		strings.Join(r.Actions, ","), r.Description, r.SecretHash, r.Disabled, s.optTime(r.ExpiresAt), s.time(now()), r.Name)
 }
 
-// DeleteRobot implements store.Robots.
 func (s *Store) DeleteRobot(ctx context.Context, name string) error {
-	res, err := s.exec(ctx, deleteRobotQ, name)
-	return s.wrap("delete robot "+quote(name), affected(res, err))
+	return s.change(ctx, "delete robot "+quote(name), deleteRobotQ, name)
 }
 
 // --- personal access tokens ---
@@ -210,18 +194,15 @@ var (
 	getPATQ    = q(patSelect + ` WHERE t.token_hash = ?`)
 	touchPATQ  = q(`UPDATE personal_tokens SET last_used_at = ? WHERE id = ?`)
 	listPATQ   = q(patSelect + ` WHERE t.user_id = ? ORDER BY t.name{collate}`)
-	deletePATQ = q(`DELETE FROM personal_tokens
-		WHERE name = ? AND user_id = (SELECT id FROM users WHERE name = ?)`)
+	deletePATQ = q(`DELETE FROM personal_tokens WHERE name = ? AND user_id = (SELECT id FROM users WHERE name = ?)`)
 )
 
-func (s *Store) scanPAT(row scanner) (store.PersonalToken, error) {
-	var t store.PersonalToken
-	err := row.Scan(&t.ID, &t.UserID, &t.User, &t.Name, &t.Hash, s.timeCol(&t.ExpiresAt), s.timeCol(&t.CreatedAt),
+func (s *Store) scanPAT(row scanner) (t store.PersonalToken, err error) {
+	err = row.Scan(&t.ID, &t.UserID, &t.User, &t.Name, &t.Hash, s.timeCol(&t.ExpiresAt), s.timeCol(&t.CreatedAt),
 		s.timeCol(&t.LastUsedAt))
-	return t, err
+	return
 }
 
-// CreatePersonalToken implements store.PersonalTokens.
 func (s *Store) CreatePersonalToken(ctx context.Context, t *store.PersonalToken) error {
 	t.CreatedAt = at(t.CreatedAt)
 	t.ExpiresAt = at0(t.ExpiresAt)
@@ -236,31 +217,20 @@ func (s *Store) CreatePersonalToken(ctx context.Context, t *store.PersonalToken)
 	return s.wrap("create personal token "+quote(t.Name)+" of "+quote(t.User), err)
 }
 
-// GetPersonalToken implements store.PersonalTokens.
 func (s *Store) GetPersonalToken(ctx context.Context, hash string) (store.PersonalToken, error) {
 	t, err := s.scanPAT(s.queryRow(ctx, getPATQ, hash))
 	return t, s.wrap("get personal token", err)
 }
 
-// TouchPersonalToken implements store.PersonalTokens.
 func (s *Store) TouchPersonalToken(ctx context.Context, id int64, when time.Time) error {
-	res, err := s.exec(ctx, touchPATQ, s.time(at(when)), id)
-	return s.wrap("touch personal token", affected(res, err))
+	return s.change(ctx, "touch personal token", touchPATQ, s.time(at(when)), id)
 }
 
-// ListPersonalTokens implements store.PersonalTokens.
 func (s *Store) ListPersonalTokens(ctx context.Context, user string) ([]store.PersonalToken, error) {
-	uid, err := lookupID(ctx, s, "users", "user", user)
-	if err != nil {
-		return nil, s.wrap("list personal tokens of "+quote(user), err)
-	}
-	rows, err := s.query(ctx, listPATQ, uid)
-	out, err := collect(rows, err, s.scanPAT)
+	out, err := byUser(ctx, s, user, listPATQ, s.scanPAT)
 	return out, s.wrap("list personal tokens of "+quote(user), err)
 }
 
-// DeletePersonalToken implements store.PersonalTokens.
 func (s *Store) DeletePersonalToken(ctx context.Context, user, name string) error {
-	res, err := s.exec(ctx, deletePATQ, name, user)
-	return s.wrap("delete personal token "+quote(name)+" of "+quote(user), affected(res, err))
+	return s.change(ctx, "delete personal token "+quote(name)+" of "+quote(user), deletePATQ, name, user)
 }

@@ -76,21 +76,11 @@ func (d *Dialect) build() []string {
 	return out
 }
 
-// rebind numbers the ? placeholders of s when the dialect wants it. No
-// statement has a ? inside a string literal.
+// rebind numbers the ? placeholders of s when the dialect wants it (no
+// statement has a ? in a string literal). It runs once per statement, at Open.
 func (d *Dialect) rebind(s string) string {
-	if !d.Numbered || !strings.Contains(s, "?") {
-		return s
+	for n := 1; d.Numbered && strings.Contains(s, "?"); n++ {
+		s = strings.Replace(s, "?", "$"+strconv.Itoa(n), 1)
 	}
-	var b strings.Builder
-	n := 0
-	for _, c := range s {
-		if c != '?' {
-			b.WriteRune(c)
-			continue
-		}
-		n++
-		b.WriteString("$" + strconv.Itoa(n))
-	}
-	return b.String()
+	return s
 }

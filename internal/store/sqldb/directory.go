@@ -10,29 +10,23 @@ import (
 )
 
 var (
-	// lockUserQ serialises two first logins of the same user where the
-	// dialect locks rows; the INSERT may still race and then fails as
-	// ErrAlreadyExists.
+	// lockUserQ serialises two first logins of the same user where the dialect
+	// locks rows; the INSERT may still race and then fails as ErrAlreadyExists.
 	lockUserQ       = q(`SELECT ` + userCols + ` FROM users WHERE name = ?{for_update}`)
 	insertLDAPUserQ = q(`INSERT INTO users (name, email, display_name, source, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?) RETURNING ` + userCols)
 	updateLDAPUserQ = q(`UPDATE users SET email = ?, display_name = ?, updated_at = ? WHERE id = ?`)
-	upsertLDAPQ     = q(`INSERT INTO ldap_users (user_id, dn, group_dns, admin, synced_at)
-		VALUES (?, ?, ?, ?, ?)
+	upsertLDAPQ     = q(`INSERT INTO ldap_users (user_id, dn, group_dns, admin, synced_at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (user_id) DO UPDATE SET dn = excluded.dn, group_dns = excluded.group_dns,
 			admin = excluded.admin, synced_at = excluded.synced_at`)
 	getLDAPUserQ = q(`SELECT u.name, u.email, u.display_name, l.dn, l.group_dns, l.admin, l.synced_at
 		FROM users u JOIN ldap_users l ON l.user_id = u.id WHERE u.name = ?`)
 )
 
-// SyncLDAPUser implements store.Directory.
 func (s *Store) SyncLDAPUser(ctx context.Context, lu store.LDAPUser) (store.User, error) {
-	groups, err := s.list(lu.GroupDNs, jsonList)
-	if err != nil {
-		return store.User{}, fmt.Errorf("sync ldap user %s: %w", quote(lu.Name), err)
-	}
+	groups := s.list(lu.GroupDNs, jsonList)
 	var u store.User
-	err = s.inTx(ctx, func(tx txn) error {
+	err := s.inTx(ctx, func(tx txn) error {
 		t := now()
 		var err error
 		u, err = s.scanUser(tx.queryRow(ctx, lockUserQ, lu.Name))
@@ -62,7 +56,6 @@ func (s *Store) SyncLDAPUser(ctx context.Context, lu store.LDAPUser) (store.User
 	return u, nil
 }
 
-// GetLDAPUser implements store.Directory.
 func (s *Store) GetLDAPUser(ctx context.Context, name string) (store.LDAPUser, error) {
 	var lu store.LDAPUser
 	err := s.queryRow(ctx, getLDAPUserQ, name).Scan(&lu.Name, &lu.Email, &lu.DisplayName, &lu.DN,

@@ -43,15 +43,14 @@ func nullDN(dn string) (sql.NullString, sql.NullString) {
 	return sql.NullString{String: dn, Valid: true}, sql.NullString{String: store.NormalizeDN(dn), Valid: true}
 }
 
-// CreateGroup implements store.Groups.
 func (s *Store) CreateGroup(ctx context.Context, g *store.Group) error {
 	t := now()
 	dn, norm := nullDN(g.DN)
-	if err := s.queryRow(ctx, createGroupQ, g.Name, dn, norm, s.time(t)).Scan(&g.ID); err != nil {
-		return s.wrap("create group "+quote(g.Name), err)
+	err := s.queryRow(ctx, createGroupQ, g.Name, dn, norm, s.time(t)).Scan(&g.ID)
+	if err == nil {
+		g.CreatedAt = t
 	}
-	g.CreatedAt = t
-	return nil
+	return s.wrap("create group "+quote(g.Name), err)
 }
 
 // GetGroup implements store.Groups: an exact name match wins over a DN match.
@@ -60,20 +59,16 @@ func (s *Store) GetGroup(ctx context.Context, nameOrDN string) (store.Group, err
 	return g, s.wrap("get group "+quote(nameOrDN), err)
 }
 
-// ListGroups implements store.Groups.
 func (s *Store) ListGroups(ctx context.Context) ([]store.Group, error) {
 	rows, err := s.query(ctx, listGroupsQ)
 	gs, err := collect(rows, err, s.scanGroup)
 	return gs, s.wrap("list groups", err)
 }
 
-// DeleteGroup implements store.Groups.
 func (s *Store) DeleteGroup(ctx context.Context, name string) error {
-	res, err := s.exec(ctx, deleteGroupQ, name)
-	return s.wrap("delete group "+quote(name), affected(res, err))
+	return s.change(ctx, "delete group "+quote(name), deleteGroupQ, name)
 }
 
-// AddGroupUser implements store.Groups.
 func (s *Store) AddGroupUser(ctx context.Context, group, user string) error {
 	err := s.inTx(ctx, func(tx txn) error {
 		gid, err := lookupID(ctx, tx, "groups", "group", group)
@@ -90,19 +85,15 @@ func (s *Store) AddGroupUser(ctx context.Context, group, user string) error {
 	return s.wrap("add user "+quote(user)+" to group "+quote(group), err)
 }
 
-// RemoveGroupUser implements store.Groups.
 func (s *Store) RemoveGroupUser(ctx context.Context, group, user string) error {
-	res, err := s.exec(ctx, removeGroupUserQ, group, user)
-	return s.wrap("remove user "+quote(user)+" from group "+quote(group), affected(res, err))
+	return s.change(ctx, "remove user "+quote(user)+" from group "+quote(group), removeGroupUserQ, group, user)
 }
 
-// ListGroupUsers implements store.Groups.
 func (s *Store) ListGroupUsers(ctx context.Context, group string) ([]string, error) {
 	names, err := s.names(ctx, listGroupUsersQ, group)
 	return names, s.wrap("list users of group "+quote(group), err)
 }
 
-// UserGroups implements store.Groups.
 func (s *Store) UserGroups(ctx context.Context, user string) ([]string, error) {
 	names, err := s.names(ctx, userGroupsQ, user)
 	return names, s.wrap("list groups of user "+quote(user), err)
@@ -113,13 +104,14 @@ func (s *Store) UserGroups(ctx context.Context, user string) ([]string, error) {
 func (s *Store) names(ctx context.Context, q query, arg any) ([]string, error) {
 	rows, err := s.query(ctx, q, arg)
 	ns, err := collect(rows, err, func(row scanner) (n sql.NullString, err error) {
-		return n, row.Scan(&n)
+		err = row.Scan(&n)
+		return
 	})
+	if err == nil && len(ns) == 0 {
+		err = store.ErrNotFound
+	}
 	if err != nil {
 		return nil, err
-	}
-	if len(ns) == 0 {
-		return nil, store.ErrNotFound
 	}
 	out := []string{}
 	for _, n := range ns {

@@ -39,7 +39,6 @@ var (
 	accessQ = q(``)
 )
 
-// SetMember implements store.Members.
 func (s *Store) SetMember(ctx context.Context, m store.Member) error {
 	op := fmt.Sprintf("set %s %q role in project %q", m.Kind, m.Name, m.Project)
 	_, table, err := store.MemberColumns(m.Kind)
@@ -64,23 +63,18 @@ func (s *Store) SetMember(ctx context.Context, m store.Member) error {
 	return s.wrap(op, err)
 }
 
-// RemoveMember implements store.Members.
 func (s *Store) RemoveMember(ctx context.Context, project string, kind store.MemberKind, name string) error {
 	op := fmt.Sprintf("remove %s %q from project %q", kind, name, project)
 	if _, _, err := store.MemberColumns(kind); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
-	res, err := s.exec(ctx, removeMemberQ[kind], project, name)
-	return s.wrap(op, affected(res, err))
+	return s.change(ctx, op, removeMemberQ[kind], project, name)
 }
 
-// ListMembers implements store.Members.
 func (s *Store) ListMembers(ctx context.Context, project string) ([]store.Member, error) {
 	op := "list members of project " + quote(project)
 	rows, err := s.query(ctx, listMembersQ, project)
-	found := false
 	ms, err := collect(rows, err, func(row scanner) (store.Member, error) {
-		found = true
 		var role, user, group sql.NullString
 		err := row.Scan(&role, &user, &group)
 		m := store.Member{Project: project, Role: store.Role(role.String)}
@@ -92,19 +86,13 @@ func (s *Store) ListMembers(ctx context.Context, project string) ([]store.Member
 		}
 		return m, err
 	})
+	if err == nil && len(ms) == 0 { // not even the NULL row of a project without members
+		err = store.ErrNotFound
+	}
 	if err != nil {
 		return nil, s.wrap(op, err)
 	}
-	if !found {
-		return nil, s.wrap(op, store.ErrNotFound)
-	}
-	out := []store.Member{}
-	for _, m := range ms {
-		if m.Kind != "" { // the NULL row of a project without members
-			out = append(out, m)
-		}
-	}
-	return out, nil
+	return slices.DeleteFunc(ms, func(m store.Member) bool { return m.Kind == "" }), nil
 }
 
 // ProjectAccess implements store.Access with the dialect's one query.
@@ -119,34 +107,22 @@ func (s *Store) ProjectAccess(ctx context.Context, p store.Principal, projects [
 			dns = append(dns, store.NormalizeDN(dn))
 		}
 	}
-	names, err := s.list(projects, jsonList)
-	if err != nil {
-		return nil, fmt.Errorf("project access: %w", err)
-	}
-	dnArg, err := s.list(dns, jsonList)
-	if err != nil {
-		return nil, fmt.Errorf("project access: %w", err)
-	}
-	rows, err := s.query(ctx, accessQ, p.UserID, names, dnArg)
-	if err != nil {
-		return nil, s.wrap("project access", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var (
-			name        string
-			public      bool
-			role, group sql.NullString
-		)
-		if err := rows.Scan(&name, &public, &role, &group); err != nil {
-			return nil, s.wrap("project access", err)
-		}
+	rows, err := s.query(ctx, accessQ, p.UserID, s.list(projects, jsonList), s.list(dns, jsonList))
+	_, err = collect(rows, err, func(row scanner) (struct{}, error) {
+		var name string
+		var public bool
+		var role, group sql.NullString
+		err := row.Scan(&name, &public, &role, &group)
 		pa := out[name]
 		pa.Name, pa.Public = name, public
 		if role.Valid {
 			pa.Grants = append(pa.Grants, store.Grant{Role: store.Role(role.String), Group: group.String})
 		}
 		out[name] = pa
+		return struct{}{}, err
+	})
+	if err != nil {
+		return nil, s.wrap("project access", err)
 	}
-	return out, s.wrap("project access", rows.Err())
+	return out, nil
 }

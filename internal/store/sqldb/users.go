@@ -26,14 +26,12 @@ var (
 	deleteProjectQ    = q(`DELETE FROM projects WHERE name = ?`)
 )
 
-func (s *Store) scanUser(row scanner) (store.User, error) {
-	var u store.User
-	err := row.Scan(&u.ID, &u.Name, &u.Email, &u.DisplayName, &u.PasswordHash, &u.Admin, &u.Disabled,
+func (s *Store) scanUser(row scanner) (u store.User, err error) {
+	err = row.Scan(&u.ID, &u.Name, &u.Email, &u.DisplayName, &u.PasswordHash, &u.Admin, &u.Disabled,
 		&u.Source, s.timeCol(&u.CreatedAt), s.timeCol(&u.UpdatedAt))
-	return u, err
+	return
 }
 
-// CreateUser implements store.Users.
 func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
 	if u.Source == "" {
 		u.Source = store.SourceLocal
@@ -41,86 +39,70 @@ func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
 	t := now()
 	err := s.queryRow(ctx, createUserQ, u.Name, u.Email, u.DisplayName, u.PasswordHash, u.Admin, u.Disabled,
 		u.Source, s.time(t), s.time(t)).Scan(&u.ID)
-	if err != nil {
-		return s.wrap("create user "+quote(u.Name), err)
+	if err == nil {
+		u.CreatedAt, u.UpdatedAt = t, t
 	}
-	u.CreatedAt, u.UpdatedAt = t, t
-	return nil
+	return s.wrap("create user "+quote(u.Name), err)
 }
 
-// GetUser implements store.Users.
 func (s *Store) GetUser(ctx context.Context, name string) (store.User, error) {
 	u, err := s.scanUser(s.queryRow(ctx, getUserQ, name))
 	return u, s.wrap("get user "+quote(name), err)
 }
 
-// ListUsers implements store.Users.
 func (s *Store) ListUsers(ctx context.Context) ([]store.User, error) {
 	rows, err := s.query(ctx, listUsersQ)
 	us, err := collect(rows, err, s.scanUser)
 	return us, s.wrap("list users", err)
 }
 
-// UpdateUser implements store.Users.
 func (s *Store) UpdateUser(ctx context.Context, u store.User) error {
 	if u.Source == "" {
 		u.Source = store.SourceLocal
 	}
-	res, err := s.exec(ctx, updateUserQ, u.Email, u.DisplayName, u.PasswordHash, u.Admin, u.Disabled, u.Source,
-		s.time(now()), u.Name)
-	return s.wrap("update user "+quote(u.Name), affected(res, err))
+	return s.change(ctx, "update user "+quote(u.Name), updateUserQ,
+		u.Email, u.DisplayName, u.PasswordHash, u.Admin, u.Disabled, u.Source, s.time(now()), u.Name)
 }
 
-// DeleteUser implements store.Users.
 func (s *Store) DeleteUser(ctx context.Context, name string) error {
-	res, err := s.exec(ctx, deleteUserQ, name)
-	return s.wrap("delete user "+quote(name), affected(res, err))
+	return s.change(ctx, "delete user "+quote(name), deleteUserQ, name)
 }
 
-// CountUsers implements store.Users.
 func (s *Store) CountUsers(ctx context.Context) (int, error) {
 	var n int
 	err := s.queryRow(ctx, countUsersQ).Scan(&n)
 	return n, s.wrap("count users", err)
 }
 
-func (s *Store) scanProject(row scanner) (store.Project, error) {
-	var p store.Project
-	err := row.Scan(&p.ID, &p.Name, &p.Public, s.timeCol(&p.CreatedAt))
-	return p, err
+func (s *Store) scanProject(row scanner) (p store.Project, err error) {
+	err = row.Scan(&p.ID, &p.Name, &p.Public, s.timeCol(&p.CreatedAt))
+	return
 }
 
-// CreateProject implements store.Projects.
 func (s *Store) CreateProject(ctx context.Context, p *store.Project) error {
 	t := now()
-	if err := s.queryRow(ctx, createProjectQ, p.Name, p.Public, s.time(t)).Scan(&p.ID); err != nil {
-		return s.wrap("create project "+quote(p.Name), err)
+	err := s.queryRow(ctx, createProjectQ, p.Name, p.Public, s.time(t)).Scan(&p.ID)
+	if err == nil {
+		p.CreatedAt = t
 	}
-	p.CreatedAt = t
-	return nil
+	return s.wrap("create project "+quote(p.Name), err)
 }
 
-// GetProject implements store.Projects.
 func (s *Store) GetProject(ctx context.Context, name string) (store.Project, error) {
 	p, err := s.scanProject(s.queryRow(ctx, getProjectQ, name))
 	return p, s.wrap("get project "+quote(name), err)
 }
 
-// ListProjects implements store.Projects.
 func (s *Store) ListProjects(ctx context.Context) ([]store.Project, error) {
 	rows, err := s.query(ctx, listProjectsQ)
 	ps, err := collect(rows, err, s.scanProject)
 	return ps, s.wrap("list projects", err)
 }
 
-// SetProjectPublic implements store.Projects.
 func (s *Store) SetProjectPublic(ctx context.Context, name string, public bool) error {
-	res, err := s.exec(ctx, setProjectPublicQ, public, name)
-	return s.wrap("set project public "+quote(name), affected(res, err))
+	return s.change(ctx, "set project public "+quote(name), setProjectPublicQ, public, name)
 }
 
-// DeleteProject implements store.Projects.
 func (s *Store) DeleteProject(ctx context.Context, name string) error {
-	res, err := s.exec(ctx, deleteProjectQ, name)
-	return s.wrap("delete project "+quote(name), affected(res, err))
+	return s.change(ctx, "delete project "+quote(name), deleteProjectQ, name)
 }

@@ -17,10 +17,9 @@ import (
 	"github.com/authserver/authserver/internal/store/sqldb"
 )
 
-// Store is a store.Store kept in one SQLite file. Several processes (the
-// server and admin CLI commands) may use the same file at once: WAL mode lets
-// readers run alongside the single writer, and busy_timeout makes a writer
-// wait for the lock instead of failing.
+// Store is a store.Store in one SQLite file, which several processes (server,
+// admin commands) may share: WAL mode lets readers run alongside the single
+// writer, and busy_timeout makes a writer wait for the lock, not fail.
 type Store = sqldb.Store
 
 // pragmas are applied by the driver to every new pooled connection. Every
@@ -35,24 +34,17 @@ const pragmas = "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)" +
 var dialect = sqldb.Dialect{
 	Name:       "sqlite",
 	TimeLayout: "2006-01-02T15:04:05.000000Z",
-	MigrationTable: `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version    INTEGER PRIMARY KEY,
-		name       TEXT NOT NULL,
-		applied_at TEXT NOT NULL
-	) STRICT`,
+	MigrationTable: `CREATE TABLE IF NOT EXISTS schema_migrations
+		(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT`,
 	AccessQuery: accessQuery,
 	Sentinel:    sentinel,
 	Prepare:     true,
 }
 
-// accessQuery is the token hot path: one statement for any number of
-// projects. Members match the user directly, through a local group of the
-// user, or through a group whose normalized DN the directory reported.
-// The first branch gives one row per existing project (with the direct
-// role, or NULL), the second one row per group grant; each is an index
-// lookup by (project, user) or (project, group), whatever the number of
-// members a project has. Args: user id, JSON array of names, JSON array of
-// normalized DNs.
+// accessQuery (see sqldb.Dialect): the first branch gives one row per
+// existing project (with the direct role, or NULL), the second one row per
+// group grant; each is an index lookup by (project, user) or (project,
+// group), whatever the number of members a project has. Lists are JSON.
 const accessQuery = `SELECT p.name, p.public, m.role, NULL
 FROM projects p LEFT JOIN members m ON m.project_id = p.id AND m.user_id = ?1
 WHERE p.name IN (SELECT value FROM json_each(?2))
