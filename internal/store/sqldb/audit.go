@@ -96,10 +96,10 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]store.Aud
 }
 
 func (s *Store) PruneAudit(ctx context.Context, before time.Time) (int64, error) {
+	var n int64
 	res, err := s.exec(ctx, pruneAuditQ, s.time(before))
-	if err != nil {
-		return 0, s.wrap("prune audit", err)
+	if err == nil {
+		n, err = res.RowsAffected()
 	}
-	n, err := res.RowsAffected()
 	return n, s.wrap("prune audit", err)
 }

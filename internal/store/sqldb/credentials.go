@@ -85,10 +85,9 @@ func (s *Store) DeleteRefreshTokens(ctx context.Context, user string) (int, erro
 			return err
 		}
 		res, err := tx.exec(ctx, deleteUserRefreshQ, uid)
-		if err != nil {
-			return err
+		if err == nil {
+			n, err = res.RowsAffected()
 		}
-		n, err = res.RowsAffected()
 		return err
 	})
 	return int(n), s.wrap("delete refresh tokens of "+quote(user), err)

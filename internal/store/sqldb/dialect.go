@@ -15,8 +15,9 @@ type Dialect struct {
 	// Numbered rewrites each ? placeholder to $1, $2, ... (PostgreSQL). The
 	// rewrite happens once, when Open builds the statements.
 	Numbered bool
-	// TimeLayout, when set, stores times as UTC text in this layout
-	// (SQLite); when empty, times go to the driver as time.Time.
+	// TimeLayout, when set, stores times as UTC text in this layout, a
+	// form of RFC 3339 (SQLite); when empty, times go to the driver as
+	// time.Time.
 	TimeLayout string
 	// Array, when set, makes a scan destination for a native text[] column
 	// (PostgreSQL); lists are then passed to the driver as []string. When

@@ -108,21 +108,23 @@ func (s *Store) ProjectAccess(ctx context.Context, p store.Principal, projects [
 		}
 	}
 	rows, err := s.query(ctx, accessQ, p.UserID, s.list(projects, jsonList), s.list(dns, jsonList))
-	_, err = collect(rows, err, func(row scanner) (struct{}, error) {
+	if err != nil {
+		return nil, s.wrap("project access", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
 		var name string
 		var public bool
 		var role, group sql.NullString
-		err := row.Scan(&name, &public, &role, &group)
+		if err := rows.Scan(&name, &public, &role, &group); err != nil {
+			return nil, s.wrap("project access", err)
+		}
 		pa := out[name]
 		pa.Name, pa.Public = name, public
 		if role.Valid {
 			pa.Grants = append(pa.Grants, store.Grant{Role: store.Role(role.String), Group: group.String})
 		}
 		out[name] = pa
-		return struct{}{}, err
-	})
-	if err != nil {
-		return nil, s.wrap("project access", err)
 	}
-	return out, nil
+	return out, s.wrap("project access", rows.Err())
 }

@@ -48,25 +48,25 @@ type scanFunc func(src any) error
 
 func (f scanFunc) Scan(src any) error { return f(src) }
 
-// timeCol scans a stored time, text or native; NULL is the zero time.
-func (s *Store) timeCol(dst *time.Time) scanFunc {
-	return func(src any) (err error) {
-		switch v := src.(type) {
-		case nil:
-			*dst = time.Time{}
-		case time.Time:
-			*dst = v.UTC()
-		default:
-			var t sql.NullString
-			if err = t.Scan(src); err == nil {
-				*dst, err = time.Parse(s.d.TimeLayout, t.String)
-			}
+// timeCol is a scan destination for a stored time, native or RFC 3339 text
+// (see TimeLayout); NULL is the zero time. A pointer: Scan allocates nothing.
+func (s *Store) timeCol(dst *time.Time) any { return (*timeText)(dst) }
+
+type timeText time.Time
+
+func (tt *timeText) Scan(src any) (err error) {
+	t, ok := src.(time.Time)
+	var text sql.NullString
+	if !ok && src != nil {
+		if err = text.Scan(src); err == nil {
+			t, err = time.Parse(time.RFC3339Nano, text.String)
 		}
-		if err != nil {
-			return fmt.Errorf("scan time: %w", err)
-		}
-		return nil
 	}
+	*tt = timeText(t.UTC())
+	if err != nil {
+		return fmt.Errorf("scan time: %w", err)
+	}
+	return nil
 }
 
 // listText is how a list is kept in a dialect without arrays.
