@@ -29,13 +29,6 @@ type Store struct {
 
 var _ store.Store = (*Store)(nil)
 
-// Pool defaults, used unless the DSN sets them (connect_timeout,
-// pool_max_conns, ...).
-const (
-	defaultConnectTimeout = 5 * time.Second
-	defaultMaxConns       = 10
-)
-
 // dialect is PostgreSQL's: $n placeholders, native times and text[] lists,
 // bytewise ("C") order, row locks, an advisory migration lock ("authserver" in
 // ASCII), COPY, and pgx's statement cache instead of database/sql's.
@@ -78,11 +71,11 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
-	if cfg.ConnConfig.ConnectTimeout == 0 {
-		cfg.ConnConfig.ConnectTimeout = defaultConnectTimeout
+	if cfg.ConnConfig.ConnectTimeout == 0 { // pool defaults, unless the DSN sets them
+		cfg.ConnConfig.ConnectTimeout = 5 * time.Second
 	}
 	if !strings.Contains(dsn, "pool_max_conns") {
-		cfg.MaxConns = defaultMaxConns
+		cfg.MaxConns = 10
 	}
 	// Every statement is prepared once per connection (pgx's statement
 	// cache) and is a handful of index probes, so a generic plan is always
@@ -101,9 +94,13 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("open postgres %s: %w", where, err)
 	}
-	// database/sql on top of the pool: pgxpool keeps the connections (and
-	// with them pgx's statement caches), database/sql none of its own.
-	return &Store{Store: sqldb.Open(stdlib.OpenDBFromPool(pool), &dialect), pool: pool}, nil
+	// database/sql on pgxpool's connections (and statement caches), kept idle
+	// (pinged after 1s unused): handing one back per statement costs more.
+	db := stdlib.OpenDBFromPool(pool)
+	db.SetMaxOpenConns(int(cfg.MaxConns))
+	db.SetMaxIdleConns(int(cfg.MaxConns))
+	db.SetConnMaxIdleTime(cfg.MaxConnIdleTime)
+	return &Store{Store: sqldb.Open(db, &dialect), pool: pool}, nil
 }
 
 // Close releases the connections.
