@@ -1,20 +1,21 @@
-// Package postgres is the PostgreSQL (pgx) implementation of store.Store.
 package postgres
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/authserver/authserver/internal/store"
-	"github.com/authserver/authserver/migrations"
+	"github.com/authserver/authserver/internal/store/sqldb"
 )
 
 // Store is a store.Store backed by a pgx connection pool. After a successful
@@ -22,21 +23,45 @@ import (
 // pool reconnects by itself once the server is back: idle connections are
 // pinged before reuse and broken ones are discarded.
 type Store struct {
+	*sqldb.Store
 	pool *pgxpool.Pool
 }
 
 var _ store.Store = (*Store)(nil)
 
-// Pool defaults, used unless the DSN sets them (connect_timeout,
-// pool_max_conns, ...).
-const (
-	defaultConnectTimeout = 5 * time.Second
-	defaultMaxConns       = 10
-)
+// dialect is PostgreSQL's: $n placeholders, native times and text[] lists,
+// bytewise ("C") order, row locks, an advisory migration lock ("authserver" in
+// ASCII), COPY, and pgx's statement cache instead of database/sql's.
+var dialect = sqldb.Dialect{
+	Name:          "postgres",
+	Numbered:      true,
+	Array:         array,
+	Collate:       ` COLLATE "C"`,
+	ForUpdate:     " FOR UPDATE",
+	MigrationLock: `SELECT pg_advisory_xact_lock(27432215569982834)`, // 0x61757468736572
+	MigrationTable: `CREATE TABLE IF NOT EXISTS schema_migrations
+		(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
+	AccessQuery: accessQuery,
+	Sentinel:    sentinel,
+	CopyFrom:    copyFrom,
+}
 
-// migrationLockKey is the pg_advisory_xact_lock key that serialises
-// migrating processes ("authserver" in ASCII).
-const migrationLockKey int64 = 0x61757468736572
+// accessQuery (see sqldb.Dialect) keeps the direct and the group grants in
+// separate branches so each is an index lookup by (project, user) or
+// (project, group): with one OR over the members of a project, PostgreSQL
+// reads every member and filters, and the query slows as projects grow.
+const accessQuery = `WITH ps AS (SELECT id, name, public FROM projects WHERE name = ANY($2::text[])),
+grants AS (
+    SELECT m.project_id, m.role, NULL::text AS gname
+    FROM ps JOIN members m ON m.project_id = ps.id AND m.user_id = $1
+  UNION ALL
+    SELECT m.project_id, m.role, g.name
+    FROM ps JOIN members m ON m.project_id = ps.id JOIN groups g ON g.id = m.group_id
+    WHERE m.group_id IN (SELECT ug.group_id FROM user_groups ug WHERE ug.user_id = $1
+                         UNION SELECT dg.id FROM groups dg WHERE dg.dn_norm = ANY($3::text[])))
+SELECT ps.name, ps.public, gr.role, gr.gname
+FROM ps LEFT JOIN grants gr ON gr.project_id = ps.id
+ORDER BY ps.name, gr.gname COLLATE "C" NULLS FIRST`
 
 // Open connects to PostgreSQL with dsn (URL or key=value form) and fails,
 // with a clear error, if the server cannot be reached now. Call Migrate
@@ -46,11 +71,11 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
-	if cfg.ConnConfig.ConnectTimeout == 0 {
-		cfg.ConnConfig.ConnectTimeout = defaultConnectTimeout
+	if cfg.ConnConfig.ConnectTimeout == 0 { // pool defaults, unless the DSN sets them
+		cfg.ConnConfig.ConnectTimeout = 5 * time.Second
 	}
 	if !strings.Contains(dsn, "pool_max_conns") {
-		cfg.MaxConns = defaultMaxConns
+		cfg.MaxConns = 10
 	}
 	// Every statement is prepared once per connection (pgx's statement
 	// cache) and is a handful of index probes, so a generic plan is always
@@ -69,138 +94,67 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("open postgres %s: %w", where, err)
 	}
-	return &Store{pool: pool}, nil
-}
-
-// Migrate brings the schema up to date. It is safe to run from several
-// processes at once and a no-op when nothing is pending.
-func (s *Store) Migrate(ctx context.Context) error {
-	ms, err := store.LoadMigrations(migrations.FS, "postgres")
-	if err != nil {
-		return err
-	}
-	return store.ApplyMigrations(ctx, ms, s.beginMigration)
-}
-
-// Ping checks that the server answers.
-func (s *Store) Ping(ctx context.Context) error {
-	if err := s.pool.Ping(ctx); err != nil {
-		return fmt.Errorf("ping postgres: %w", err)
-	}
-	return nil
+	// database/sql on pgxpool's connections (and statement caches), kept idle
+	// (pinged after 1s unused): handing one back per statement costs more.
+	db := stdlib.OpenDBFromPool(pool)
+	db.SetMaxOpenConns(int(cfg.MaxConns))
+	db.SetMaxIdleConns(int(cfg.MaxConns))
+	db.SetConnMaxIdleTime(cfg.MaxConnIdleTime)
+	return &Store{Store: sqldb.Open(db, &dialect), pool: pool}, nil
 }
 
 // Close releases the connections.
 func (s *Store) Close() error {
+	err := s.Store.Close()
 	s.pool.Close()
-	return nil
-}
-
-// migrationTx implements store.MigrationTx.
-type migrationTx struct{ tx pgx.Tx }
-
-func (s *Store) beginMigration(ctx context.Context) (store.MigrationTx, error) {
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	_, err = tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLockKey)
-	if err == nil {
-		_, err = tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-			version    INTEGER PRIMARY KEY,
-			name       TEXT NOT NULL,
-			applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
-		)`)
-	}
-	if err != nil {
-		tx.Rollback(ctx)
-		return nil, err
-	}
-	return migrationTx{tx}, nil
-}
-
-func (m migrationTx) Applied(ctx context.Context, version int) (bool, error) {
-	var ok bool
-	err := m.tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)`, version).Scan(&ok)
-	return ok, err
-}
-
-func (m migrationTx) Exec(ctx context.Context, script string) error {
-	_, err := m.tx.Exec(ctx, script) // no arguments: simple protocol, several statements allowed
 	return err
 }
 
-func (m migrationTx) Record(ctx context.Context, mig store.Migration) error {
-	_, err := m.tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, mig.Version, mig.Name)
-	return err
-}
+// Pool returns the underlying connection pool. It is for bulk tools only
+// (bench/seed fills millions of rows with COPY): everything else goes through
+// the store.Store methods, which keep the schema's invariants.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
-func (m migrationTx) Commit(ctx context.Context) error   { return m.tx.Commit(ctx) }
-func (m migrationTx) Rollback(ctx context.Context) error { return m.tx.Rollback(ctx) }
-
-// now is the store's clock, at the precision PostgreSQL keeps.
-func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
-
-func quote(s string) string { return strconv.Quote(s) }
-
-// mapErr turns driver errors into the store's sentinels.
-func mapErr(err error) error {
-	if errors.Is(err, pgx.ErrNoRows) {
-		return store.ErrNotFound
-	}
+// sentinel maps constraint violations to the store's sentinels.
+func sentinel(err error) error {
 	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		switch pe.Code {
-		case "23505": // unique_violation
-			return fmt.Errorf("%w: %s", store.ErrAlreadyExists, pe.ConstraintName)
-		case "23503": // foreign_key_violation: a referenced row vanished meanwhile
-			return fmt.Errorf("%w: %s", store.ErrNotFound, pe.ConstraintName)
-		}
-	}
-	return err
-}
-
-// wrap prefixes err with op after mapping it; nil stays nil.
-func wrap(op string, err error) error {
-	if err == nil {
+	if !errors.As(err, &pe) {
 		return nil
 	}
-	return fmt.Errorf("%s: %w", op, mapErr(err))
-}
-
-// scanner is a pgx.Row or pgx.Rows.
-type scanner interface{ Scan(dest ...any) error }
-
-// querier is what the pool and a transaction share.
-type querier interface {
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-}
-
-// lookupID returns the id of the row of table with the given name, or an
-// error wrapping store.ErrNotFound that says what is missing.
-func lookupID(ctx context.Context, q querier, table, what, name string) (int64, error) {
-	var id int64
-	err := q.QueryRow(ctx, `SELECT id FROM `+table+` WHERE name = $1`, name).Scan(&id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, fmt.Errorf("%s %q: %w", what, name, store.ErrNotFound)
-	}
-	return id, err
-}
-
-// affected returns store.ErrNotFound when tag reports no row changed.
-func affected(tag pgconn.CommandTag, err error) error {
-	if err != nil {
-		return err
-	}
-	if tag.RowsAffected() == 0 {
+	switch pe.Code {
+	case "23505": // unique_violation
+		return store.ErrAlreadyExists
+	case "23503": // foreign_key_violation: a referenced row vanished meanwhile
 		return store.ErrNotFound
 	}
 	return nil
 }
 
-// inTx runs fn in a transaction.
-func (s *Store) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	return pgx.BeginFunc(ctx, s.pool, fn)
+// types decodes text[] columns for database/sql (under typesMu: a
+// pgtype.Map is not safe for concurrent use).
+var (
+	types   = pgtype.NewMap()
+	typesMu sync.Mutex
+)
+
+// arrayScanner scans a text[] column into a []string.
+type arrayScanner struct{ dst *[]string }
+
+func array(dst *[]string) any { return arrayScanner{dst} }
+
+func (a arrayScanner) Scan(src any) error {
+	typesMu.Lock()
+	defer typesMu.Unlock()
+	return types.SQLScanner(a.dst).Scan(src)
+}
+
+// copyFrom bulk-inserts rows with COPY on the pgx connection under
+// database/sql.
+func copyFrom(ctx context.Context, driverConn any, table string, cols []string, rows [][]any) error {
+	conn, ok := driverConn.(*stdlib.Conn)
+	if !ok {
+		return fmt.Errorf("copy into %s: unexpected driver connection %T", table, driverConn)
+	}
+	_, err := conn.Conn().CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromRows(rows))
+	return err
 }

@@ -1,0 +1,235 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/authserver/authserver/internal/store"
+)
+
+// --- refresh tokens ---
+
+const refreshSelect = `SELECT t.id, t.user_id, u.name, t.token_hash, t.service, t.client_id, t.created_at,
+	t.last_used_at FROM refresh_tokens t JOIN users u ON u.id = t.user_id`
+
+var (
+	userNameByIDQ  = q(`SELECT name FROM users WHERE id = ?`)
+	createRefreshQ = q(`INSERT INTO refresh_tokens (user_id, token_hash, service, client_id, created_at, last_used_at)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`)
+	trimRefreshQ = q(`DELETE FROM refresh_tokens WHERE user_id = ? AND id NOT IN
+		(SELECT id FROM refresh_tokens WHERE user_id = ? ORDER BY last_used_at DESC, id DESC LIMIT ?)`)
+	getRefreshQ        = q(refreshSelect + ` WHERE t.token_hash = ?`)
+	touchRefreshQ      = q(`UPDATE refresh_tokens SET last_used_at = ? WHERE id = ?`)
+	listRefreshQ       = q(refreshSelect + ` WHERE t.user_id = ? ORDER BY t.last_used_at DESC, t.id DESC`)
+	deleteRefreshQ     = q(`DELETE FROM refresh_tokens WHERE id = ? AND user_id = (SELECT id FROM users WHERE name = ?)`)
+	deleteUserRefreshQ = q(`DELETE FROM refresh_tokens WHERE user_id = ?`)
+)
+
+func (s *Store) scanRefresh(row scanner) (t store.RefreshToken, err error) {
+	err = row.Scan(&t.ID, &t.UserID, &t.User, &t.Hash, &t.Service, &t.ClientID, s.timeCol(&t.CreatedAt),
+		s.timeCol(&t.LastUsedAt))
+	return
+}
+
+func (s *Store) CreateRefreshToken(ctx context.Context, t *store.RefreshToken) error {
+	t.CreatedAt = at(t.CreatedAt)
+	if t.LastUsedAt.IsZero() {
+		t.LastUsedAt = t.CreatedAt
+	}
+	t.LastUsedAt = at(t.LastUsedAt)
+	err := s.inTx(ctx, func(tx txn) error {
+		if err := tx.queryRow(ctx, userNameByIDQ, t.UserID).Scan(&t.User); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("user id %d: %w", t.UserID, store.ErrNotFound)
+			}
+			return err
+		}
+		err := tx.queryRow(ctx, createRefreshQ, t.UserID, t.Hash, t.Service, t.ClientID,
+			s.time(t.CreatedAt), s.time(t.LastUsedAt)).Scan(&t.ID)
+		if err != nil {
+			return err
+		}
+		_, err = tx.exec(ctx, trimRefreshQ, t.UserID, t.UserID, store.MaxRefreshTokensPerUser)
+		return err
+	})
+	return s.wrap("create refresh token", err)
+}
+
+func (s *Store) GetRefreshToken(ctx context.Context, hash string) (store.RefreshToken, error) {
+	t, err := s.scanRefresh(s.queryRow(ctx, getRefreshQ, hash))
+	return t, s.wrap("get refresh token", err)
+}
+
+func (s *Store) TouchRefreshToken(ctx context.Context, id int64, when time.Time) error {
+	return s.change(ctx, "touch refresh token", touchRefreshQ, s.time(at(when)), id)
+}
+
+func (s *Store) ListRefreshTokens(ctx context.Context, user string) ([]store.RefreshToken, error) {
+	out, err := byUser(ctx, s, user, listRefreshQ, s.scanRefresh)
+	return out, s.wrap("list refresh tokens of "+quote(user), err)
+}
+
+func (s *Store) DeleteRefreshToken(ctx context.Context, user string, id int64) error {
+	return s.change(ctx, fmt.Sprintf("delete refresh token %d of %s", id, quote(user)), deleteRefreshQ, id, user)
+}
+
+func (s *Store) DeleteRefreshTokens(ctx context.Context, user string) (int, error) {
+	var n int64
+	err := s.inTx(ctx, func(tx txn) error {
+		uid, err := lookupID(ctx, tx, "users", "user", user)
+		if err != nil {
+			return err
+		}
+		res, err := tx.exec(ctx, deleteUserRefreshQ, uid)
+		if err == nil {
+			n, err = res.RowsAffected()
+		}
+		return err
+	})
+	return int(n), s.wrap("delete refresh tokens of "+quote(user), err)
+}
+
+// byUser lists the rows q finds by a user's id; ErrNotFound names a
+// missing user.
+func byUser[T any](ctx context.Context, s *Store, user string, q query, scan func(scanner) (T, error)) ([]T, error) {
+	uid, err := lookupID(ctx, s, "users", "user", user)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.query(ctx, q, uid)
+	return collect(rows, err, scan)
+}
+
+// --- robots ---
+
+const robotSelect = `SELECT r.id, r.name, COALESCE(p.name, '*'), r.actions, r.description, r.secret_hash,
+	r.disabled, r.expires_at, r.created_at, r.updated_at FROM robots r LEFT JOIN projects p ON p.id = r.project_id`
+
+var (
+	createRobotQ = q(`INSERT INTO robots
+		(name, project_id, actions, description, secret_hash, disabled, expires_at, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
+	getRobotQ          = q(robotSelect + ` WHERE r.name = ?`)
+	listRobotsQ        = q(robotSelect + ` ORDER BY r.name{collate}`)
+	listSystemRobotsQ  = q(robotSelect + ` WHERE r.project_id IS NULL ORDER BY r.name{collate}`)
+	listProjectRobotsQ = q(robotSelect + ` WHERE p.name = ? ORDER BY r.name{collate}`)
+	updateRobotQ       = q(`UPDATE robots SET actions = ?, description = ?, secret_hash = ?,
+		disabled = ?, expires_at = ?, updated_at = ? WHERE name = ?`)
+	deleteRobotQ = q(`DELETE FROM robots WHERE name = ?`)
+)
+
+func (s *Store) scanRobot(row scanner) (store.Robot, error) {
+	var r store.Robot
+	var actions string
+	err := row.Scan(&r.ID, &r.Name, &r.Project, &actions, &r.Description, &r.SecretHash, &r.Disabled,
+		s.timeCol(&r.ExpiresAt), s.timeCol(&r.CreatedAt), s.timeCol(&r.UpdatedAt))
+	r.Actions = []string{}
+	if actions != "" {
+		r.Actions = strings.Split(actions, ",")
+	}
+	return r, err
+}
+
+func (s *Store) CreateRobot(ctx context.Context, r *store.Robot) error {
+	t := now()
+	err := s.inTx(ctx, func(tx txn) error {
+		var pid sql.NullInt64
+		if r.Project != store.SystemRobotProject {
+			id, err := lookupID(ctx, tx, "projects", "project", r.Project)
+			if err != nil {
+				return err
+			}
+			pid = sql.NullInt64{Int64: id, Valid: true}
+		}
+		return tx.queryRow(ctx, createRobotQ, r.Name, pid, strings.Join(r.Actions, ","), r.Description,
+			r.SecretHash, r.Disabled, s.optTime(r.ExpiresAt), s.time(t), s.time(t)).Scan(&r.ID)
+	})
+	if err == nil {
+		r.CreatedAt, r.UpdatedAt = t, t
+		r.ExpiresAt = at0(r.ExpiresAt)
+	}
+	return s.wrap("create robot "+quote(r.Name), err)
+}
+
+func (s *Store) GetRobot(ctx context.Context, name string) (store.Robot, error) {
+	r, err := s.scanRobot(s.queryRow(ctx, getRobotQ, name))
+	return r, s.wrap("get robot "+quote(name), err)
+}
+
+func (s *Store) ListRobots(ctx context.Context, project string) ([]store.Robot, error) {
+	lq, args := listProjectRobotsQ, []any{project}
+	switch project {
+	case "":
+		lq, args = listRobotsQ, nil
+	case store.SystemRobotProject:
+		lq, args = listSystemRobotsQ, nil
+	}
+	rows, err := s.query(ctx, lq, args...)
+	out, err := collect(rows, err, s.scanRobot)
+	return out, s.wrap("list robots", err)
+}
+
+func (s *Store) UpdateRobot(ctx context.Context, r store.Robot) error {
+	return s.change(ctx, "update robot "+quote(r.Name), updateRobotQ,
+		strings.Join(r.Actions, ","), r.Description, r.SecretHash, r.Disabled, s.optTime(r.ExpiresAt), s.time(now()), r.Name)
+}
+
+func (s *Store) DeleteRobot(ctx context.Context, name string) error {
+	return s.change(ctx, "delete robot "+quote(name), deleteRobotQ, name)
+}
+
+// --- personal access tokens ---
+
+const patSelect = `SELECT t.id, t.user_id, u.name, t.name, t.token_hash, t.expires_at, t.created_at, t.last_used_at
+	FROM personal_tokens t JOIN users u ON u.id = t.user_id`
+
+var (
+	createPATQ = q(`INSERT INTO personal_tokens (user_id, name, token_hash, expires_at, created_at)
+		VALUES (?, ?, ?, ?, ?) RETURNING id`)
+	getPATQ    = q(patSelect + ` WHERE t.token_hash = ?`)
+	touchPATQ  = q(`UPDATE personal_tokens SET last_used_at = ? WHERE id = ?`)
+	listPATQ   = q(patSelect + ` WHERE t.user_id = ? ORDER BY t.name{collate}`)
+	deletePATQ = q(`DELETE FROM personal_tokens WHERE name = ? AND user_id = (SELECT id FROM users WHERE name = ?)`)
+)
+
+func (s *Store) scanPAT(row scanner) (t store.PersonalToken, err error) {
+	err = row.Scan(&t.ID, &t.UserID, &t.User, &t.Name, &t.Hash, s.timeCol(&t.ExpiresAt), s.timeCol(&t.CreatedAt),
+		s.timeCol(&t.LastUsedAt))
+	return
+}
+
+func (s *Store) CreatePersonalToken(ctx context.Context, t *store.PersonalToken) error {
+	t.CreatedAt = at(t.CreatedAt)
+	t.ExpiresAt = at0(t.ExpiresAt)
+	err := s.inTx(ctx, func(tx txn) error {
+		uid, err := lookupID(ctx, tx, "users", "user", t.User)
+		if err != nil {
+			return err
+		}
+		t.UserID = uid
+		return tx.queryRow(ctx, createPATQ, uid, t.Name, t.Hash, s.optTime(t.ExpiresAt), s.time(t.CreatedAt)).Scan(&t.ID)
+	})
+	return s.wrap("create personal token "+quote(t.Name)+" of "+quote(t.User), err)
+}
+
+func (s *Store) GetPersonalToken(ctx context.Context, hash string) (store.PersonalToken, error) {
+	t, err := s.scanPAT(s.queryRow(ctx, getPATQ, hash))
+	return t, s.wrap("get personal token", err)
+}
+
+func (s *Store) TouchPersonalToken(ctx context.Context, id int64, when time.Time) error {
+	return s.change(ctx, "touch personal token", touchPATQ, s.time(at(when)), id)
+}
+
+func (s *Store) ListPersonalTokens(ctx context.Context, user string) ([]store.PersonalToken, error) {
+	out, err := byUser(ctx, s, user, listPATQ, s.scanPAT)
+	return out, s.wrap("list personal tokens of "+quote(user), err)
+}
+
+func (s *Store) DeletePersonalToken(ctx context.Context, user, name string) error {
+	return s.change(ctx, "delete personal token "+quote(name)+" of "+quote(user), deletePATQ, name, user)
+}

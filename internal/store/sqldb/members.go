@@ -1,0 +1,130 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+
+	"github.com/authserver/authserver/internal/store"
+)
+
+// perKind registers one statement per member kind, from its column and table.
+func perKind(template func(col, table string) string) map[store.MemberKind]query {
+	out := map[store.MemberKind]query{}
+	for _, k := range []store.MemberKind{store.MemberUser, store.MemberGroup} {
+		col, table, _ := store.MemberColumns(k)
+		out[k] = q(template(col, table))
+	}
+	return out
+}
+
+var (
+	setMemberQ = perKind(func(col, _ string) string {
+		return `INSERT INTO members (project_id, ` + col + `, role) VALUES (?, ?, ?)
+			ON CONFLICT (project_id, ` + col + `) DO UPDATE SET role = excluded.role`
+	})
+	removeMemberQ = perKind(func(col, table string) string {
+		return `DELETE FROM members
+		WHERE project_id = (SELECT id FROM projects WHERE name = ?)
+		  AND ` + col + ` = (SELECT id FROM ` + table + ` WHERE name = ?)`
+	})
+	listMembersQ = q(`SELECT m.role, u.name, g.name FROM projects p
+		LEFT JOIN members m ON m.project_id = p.id
+		LEFT JOIN users u ON u.id = m.user_id
+		LEFT JOIN groups g ON g.id = m.group_id
+		WHERE p.name = ?
+		ORDER BY m.group_id IS NOT NULL, coalesce(u.name, g.name){collate}`)
+	// accessQ is Dialect.AccessQuery, set by Open.
+	accessQ = q(``)
+)
+
+func (s *Store) SetMember(ctx context.Context, m store.Member) error {
+	op := fmt.Sprintf("set %s %q role in project %q", m.Kind, m.Name, m.Project)
+	_, table, err := store.MemberColumns(m.Kind)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if !slices.Contains(store.Roles, m.Role) {
+		return fmt.Errorf("%s: unknown role %q", op, m.Role)
+	}
+	err = s.inTx(ctx, func(tx txn) error {
+		pid, err := lookupID(ctx, tx, "projects", "project", m.Project)
+		if err != nil {
+			return err
+		}
+		id, err := lookupID(ctx, tx, table, string(m.Kind), m.Name)
+		if err != nil {
+			return err
+		}
+		_, err = tx.exec(ctx, setMemberQ[m.Kind], pid, id, string(m.Role))
+		return err
+	})
+	return s.wrap(op, err)
+}
+
+func (s *Store) RemoveMember(ctx context.Context, project string, kind store.MemberKind, name string) error {
+	op := fmt.Sprintf("remove %s %q from project %q", kind, name, project)
+	if _, _, err := store.MemberColumns(kind); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return s.change(ctx, op, removeMemberQ[kind], project, name)
+}
+
+func (s *Store) ListMembers(ctx context.Context, project string) ([]store.Member, error) {
+	op := "list members of project " + quote(project)
+	rows, err := s.query(ctx, listMembersQ, project)
+	ms, err := collect(rows, err, func(row scanner) (store.Member, error) {
+		var role, user, group sql.NullString
+		err := row.Scan(&role, &user, &group)
+		m := store.Member{Project: project, Role: store.Role(role.String)}
+		switch {
+		case user.Valid:
+			m.Kind, m.Name = store.MemberUser, user.String
+		case group.Valid:
+			m.Kind, m.Name = store.MemberGroup, group.String
+		}
+		return m, err
+	})
+	if err == nil && len(ms) == 0 { // not even the NULL row of a project without members
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return nil, s.wrap(op, err)
+	}
+	return slices.DeleteFunc(ms, func(m store.Member) bool { return m.Kind == "" }), nil
+}
+
+// ProjectAccess implements store.Access with the dialect's one query.
+func (s *Store) ProjectAccess(ctx context.Context, p store.Principal, projects []string) (map[string]store.ProjectAccess, error) {
+	out := make(map[string]store.ProjectAccess, len(projects))
+	if len(projects) == 0 {
+		return out, nil
+	}
+	dns := make([]string, 0, len(p.GroupDNs))
+	for _, dn := range p.GroupDNs {
+		if dn != "" {
+			dns = append(dns, store.NormalizeDN(dn))
+		}
+	}
+	rows, err := s.query(ctx, accessQ, p.UserID, s.list(projects, jsonList), s.list(dns, jsonList))
+	if err != nil {
+		return nil, s.wrap("project access", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		var public bool
+		var role, group sql.NullString
+		if err := rows.Scan(&name, &public, &role, &group); err != nil {
+			return nil, s.wrap("project access", err)
+		}
+		pa := out[name]
+		pa.Name, pa.Public = name, public
+		if role.Valid {
+			pa.Grants = append(pa.Grants, store.Grant{Role: store.Role(role.String), Group: group.String})
+		}
+		out[name] = pa
+	}
+	return out, s.wrap("project access", rows.Err())
+}

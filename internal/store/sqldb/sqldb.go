@@ -1,0 +1,253 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/authserver/authserver/internal/store"
+	"github.com/authserver/authserver/migrations"
+)
+
+// Store is a store.Store on a database/sql handle, in one Dialect.
+type Store struct {
+	db   *sql.DB
+	d    *Dialect
+	text []string // statement texts for d, indexed by query
+	// stmts are prepared (Dialect.Prepare) lazily, never against a database
+	// not yet migrated; database/sql re-prepares them per pooled connection.
+	stmts  []atomic.Pointer[sql.Stmt]
+	stmtMu sync.Mutex // held while preparing
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open returns a Store on db, which must already answer (the caller pings
+// it with its own error message). Call Migrate before use.
+func Open(db *sql.DB, d *Dialect) *Store {
+	text := d.build()
+	text[accessQ] = d.AccessQuery
+	return &Store{db: db, d: d, text: text, stmts: make([]atomic.Pointer[sql.Stmt], len(text))}
+}
+
+// DB returns the database handle, for bulk tools only (bench/seed): the
+// store.Store methods are what keep the schema's invariants.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Migrate brings the schema up to date. It is safe to run from several
+// processes at once and a no-op when nothing is pending.
+func (s *Store) Migrate(ctx context.Context) error {
+	ms, err := store.LoadMigrations(migrations.FS, s.d.Name)
+	if err != nil {
+		return err
+	}
+	return store.ApplyMigrations(ctx, ms, s.beginMigration)
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	return s.wrap("ping "+s.d.Name, s.db.PingContext(ctx))
+}
+
+// Close releases the statements and connections.
+func (s *Store) Close() error {
+	for i := range s.stmts {
+		if st := s.stmts[i].Swap(nil); st != nil {
+			st.Close()
+		}
+	}
+	return s.db.Close()
+}
+
+var (
+	migrationAppliedQ = q(`SELECT count(*) FROM schema_migrations WHERE version = ?`)
+	migrationRecordQ  = q(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`)
+)
+
+// beginMigration starts a transaction under the dialect's migration lock.
+func (s *Store) beginMigration(ctx context.Context) (store.MigrationTx, error) {
+	tx, err := s.begin(ctx)
+	if err == nil && s.d.MigrationLock != "" {
+		_, err = tx.tx.ExecContext(ctx, s.d.MigrationLock)
+	}
+	if err == nil {
+		_, err = tx.tx.ExecContext(ctx, s.d.MigrationTable)
+	}
+	if err != nil {
+		if tx.tx != nil {
+			tx.tx.Rollback()
+		}
+		return nil, err
+	}
+	return tx, nil
+}
+
+// Applied, Exec, Record, Commit and Rollback make a txn a store.MigrationTx.
+func (t txn) Applied(ctx context.Context, version int) (bool, error) {
+	var n int
+	err := t.queryRow(ctx, migrationAppliedQ, version).Scan(&n)
+	return n > 0, err
+}
+
+func (t txn) Exec(ctx context.Context, script string) error {
+	_, err := t.tx.ExecContext(ctx, script) // no arguments: several statements allowed
+	return err
+}
+
+func (t txn) Record(ctx context.Context, mig store.Migration) error {
+	_, err := t.exec(ctx, migrationRecordQ, mig.Version, mig.Name, t.s.time(now()))
+	return err
+}
+
+func (t txn) Commit(context.Context) error   { return t.tx.Commit() }
+func (t txn) Rollback(context.Context) error { return t.tx.Rollback() }
+
+// wrap prefixes err with op after mapping driver errors to the store's
+// sentinels; nil stays nil.
+func (s *Store) wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		err = store.ErrNotFound
+	} else if sentinel := s.d.Sentinel(err); sentinel != nil {
+		err = fmt.Errorf("%w: %v", sentinel, err)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+func quote(v string) string { return strconv.Quote(v) }
+
+// scanner is *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+// runner runs the store's statements: the Store itself, or a txn.
+type runner interface {
+	queryRow(ctx context.Context, q query, args ...any) scanner
+}
+
+// stmt returns q prepared, or nil when the dialect does not prepare or
+// preparing failed (running q unprepared then reports why).
+func (s *Store) stmt(ctx context.Context, q query) *sql.Stmt {
+	if !s.d.Prepare {
+		return nil
+	}
+	if st := s.stmts[q].Load(); st != nil {
+		return st
+	}
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	if st := s.stmts[q].Load(); st != nil {
+		return st
+	}
+	st, err := s.db.PrepareContext(ctx, s.text[q])
+	if err != nil {
+		return nil
+	}
+	s.stmts[q].Store(st)
+	return st
+}
+
+func (s *Store) exec(ctx context.Context, q query, args ...any) (sql.Result, error) {
+	if st := s.stmt(ctx, q); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return s.db.ExecContext(ctx, s.text[q], args...)
+}
+
+func (s *Store) query(ctx context.Context, q query, args ...any) (*sql.Rows, error) {
+	if st := s.stmt(ctx, q); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return s.db.QueryContext(ctx, s.text[q], args...)
+}
+
+func (s *Store) queryRow(ctx context.Context, q query, args ...any) scanner {
+	if st := s.stmt(ctx, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return s.db.QueryRowContext(ctx, s.text[q], args...)
+}
+
+// change runs q and wants it to change a row: store.ErrNotFound otherwise.
+func (s *Store) change(ctx context.Context, op string, q query, args ...any) error {
+	res, err := s.exec(ctx, q, args...)
+	if err == nil {
+		var n int64
+		if n, err = res.RowsAffected(); err == nil && n == 0 {
+			err = store.ErrNotFound
+		}
+	}
+	return s.wrap(op, err)
+}
+
+// txn is a write transaction; its statements are not prepared.
+type txn struct {
+	tx *sql.Tx
+	s  *Store
+}
+
+func (t txn) exec(ctx context.Context, q query, args ...any) (sql.Result, error) {
+	return t.tx.ExecContext(ctx, t.s.text[q], args...)
+}
+
+func (t txn) queryRow(ctx context.Context, q query, args ...any) scanner {
+	return t.tx.QueryRowContext(ctx, t.s.text[q], args...)
+}
+
+func (s *Store) begin(ctx context.Context) (txn, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	return txn{tx, s}, err
+}
+
+// inTx runs fn in a write transaction.
+func (s *Store) inTx(ctx context.Context, fn func(tx txn) error) error {
+	tx, err := s.begin(ctx)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.tx.Rollback()
+		return err
+	}
+	return tx.tx.Commit()
+}
+
+// lookupQ finds a row's id by name, per table.
+var lookupQ = map[string]query{
+	"users":    q(`SELECT id FROM users WHERE name = ?`),
+	"projects": q(`SELECT id FROM projects WHERE name = ?`),
+	"groups":   q(`SELECT id FROM groups WHERE name = ?`),
+}
+
+// lookupID returns the id of the row of table with the given name, or an
+// error wrapping store.ErrNotFound that says what is missing.
+func lookupID(ctx context.Context, r runner, table, what, name string) (int64, error) {
+	var id int64
+	err := r.queryRow(ctx, lookupQ[table], name).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("%s %q: %w", what, name, store.ErrNotFound)
+	}
+	return id, err
+}
+
+// collect scans every row of rows (closing it) with scan.
+func collect[T any](rows *sql.Rows, err error, scan func(scanner) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,108 @@
+package sqldb
+
+import (
+	"context"
+
+	"github.com/authserver/authserver/internal/store"
+)
+
+const userCols = `id, name, email, display_name, password_hash, admin, disabled, source, created_at, updated_at`
+
+var (
+	createUserQ = q(`INSERT INTO users
+		(name, email, display_name, password_hash, admin, disabled, source, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
+	getUserQ    = q(`SELECT ` + userCols + ` FROM users WHERE name = ?`)
+	listUsersQ  = q(`SELECT ` + userCols + ` FROM users ORDER BY name{collate}`)
+	updateUserQ = q(`UPDATE users SET email = ?, display_name = ?, password_hash = ?,
+		admin = ?, disabled = ?, source = ?, updated_at = ? WHERE name = ?`)
+	deleteUserQ = q(`DELETE FROM users WHERE name = ?`)
+	countUsersQ = q(`SELECT count(*) FROM users`)
+
+	createProjectQ    = q(`INSERT INTO projects (name, public, created_at) VALUES (?, ?, ?) RETURNING id`)
+	getProjectQ       = q(`SELECT id, name, public, created_at FROM projects WHERE name = ?`)
+	listProjectsQ     = q(`SELECT id, name, public, created_at FROM projects ORDER BY name{collate}`)
+	setProjectPublicQ = q(`UPDATE projects SET public = ? WHERE name = ?`)
+	deleteProjectQ    = q(`DELETE FROM projects WHERE name = ?`)
+)
+
+func (s *Store) scanUser(row scanner) (u store.User, err error) {
+	err = row.Scan(&u.ID, &u.Name, &u.Email, &u.DisplayName, &u.PasswordHash, &u.Admin, &u.Disabled,
+		&u.Source, s.timeCol(&u.CreatedAt), s.timeCol(&u.UpdatedAt))
+	return
+}
+
+func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
+	if u.Source == "" {
+		u.Source = store.SourceLocal
+	}
+	t := now()
+	err := s.queryRow(ctx, createUserQ, u.Name, u.Email, u.DisplayName, u.PasswordHash, u.Admin, u.Disabled,
+		u.Source, s.time(t), s.time(t)).Scan(&u.ID)
+	if err == nil {
+		u.CreatedAt, u.UpdatedAt = t, t
+	}
+	return s.wrap("create user "+quote(u.Name), err)
+}
+
+func (s *Store) GetUser(ctx context.Context, name string) (store.User, error) {
+	u, err := s.scanUser(s.queryRow(ctx, getUserQ, name))
+	return u, s.wrap("get user "+quote(name), err)
+}
+
+func (s *Store) ListUsers(ctx context.Context) ([]store.User, error) {
+	rows, err := s.query(ctx, listUsersQ)
+	us, err := collect(rows, err, s.scanUser)
+	return us, s.wrap("list users", err)
+}
+
+func (s *Store) UpdateUser(ctx context.Context, u store.User) error {
+	if u.Source == "" {
+		u.Source = store.SourceLocal
+	}
+	return s.change(ctx, "update user "+quote(u.Name), updateUserQ,
+		u.Email, u.DisplayName, u.PasswordHash, u.Admin, u.Disabled, u.Source, s.time(now()), u.Name)
+}
+
+func (s *Store) DeleteUser(ctx context.Context, name string) error {
+	return s.change(ctx, "delete user "+quote(name), deleteUserQ, name)
+}
+
+func (s *Store) CountUsers(ctx context.Context) (int, error) {
+	var n int
+	err := s.queryRow(ctx, countUsersQ).Scan(&n)
+	return n, s.wrap("count users", err)
+}
+
+func (s *Store) scanProject(row scanner) (p store.Project, err error) {
+	err = row.Scan(&p.ID, &p.Name, &p.Public, s.timeCol(&p.CreatedAt))
+	return
+}
+
+func (s *Store) CreateProject(ctx context.Context, p *store.Project) error {
+	t := now()
+	err := s.queryRow(ctx, createProjectQ, p.Name, p.Public, s.time(t)).Scan(&p.ID)
+	if err == nil {
+		p.CreatedAt = t
+	}
+	return s.wrap("create project "+quote(p.Name), err)
+}
+
+func (s *Store) GetProject(ctx context.Context, name string) (store.Project, error) {
+	p, err := s.scanProject(s.queryRow(ctx, getProjectQ, name))
+	return p, s.wrap("get project "+quote(name), err)
+}
+
+func (s *Store) ListProjects(ctx context.Context) ([]store.Project, error) {
+	rows, err := s.query(ctx, listProjectsQ)
+	ps, err := collect(rows, err, s.scanProject)
+	return ps, s.wrap("list projects", err)
+}
+
+func (s *Store) SetProjectPublic(ctx context.Context, name string, public bool) error {
+	return s.change(ctx, "set project public "+quote(name), setProjectPublicQ, public, name)
+}
+
+func (s *Store) DeleteProject(ctx context.Context, name string) error {
+	return s.change(ctx, "delete project "+quote(name), deleteProjectQ, name)
+}

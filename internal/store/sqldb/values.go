@@ -1,0 +1,117 @@
+package sqldb
+
+import (
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// now is the store's clock, at the precision both databases keep.
+func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// at returns t at stored precision, or now when t is zero.
+func at(t time.Time) time.Time {
+	if t.IsZero() {
+		return now()
+	}
+	return t.UTC().Truncate(time.Microsecond)
+}
+
+// at0 is at for optional times: the zero time stays zero.
+func at0(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return at(t)
+}
+
+// time is the stored form of t.
+func (s *Store) time(t time.Time) any {
+	if s.d.TimeLayout != "" {
+		return t.UTC().Format(s.d.TimeLayout)
+	}
+	return t.UTC()
+}
+
+// optTime is the stored form of an optional time: NULL when zero.
+func (s *Store) optTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return s.time(at(t))
+}
+
+// scanFunc is a sql.Scanner.
+type scanFunc func(src any) error
+
+func (f scanFunc) Scan(src any) error { return f(src) }
+
+// timeCol is a scan destination for a stored time, native or RFC 3339 text
+// (see TimeLayout); NULL is the zero time. A pointer: Scan allocates nothing.
+func (s *Store) timeCol(dst *time.Time) any { return (*timeText)(dst) }
+
+type timeText time.Time
+
+func (tt *timeText) Scan(src any) (err error) {
+	t, ok := src.(time.Time)
+	var text sql.NullString
+	if !ok && src != nil {
+		if err = text.Scan(src); err == nil {
+			t, err = time.Parse(time.RFC3339Nano, text.String)
+		}
+	}
+	*tt = timeText(t.UTC())
+	if err != nil {
+		return fmt.Errorf("scan time: %w", err)
+	}
+	return nil
+}
+
+// listText is how a list is kept in a dialect without arrays.
+type listText int
+
+const (
+	jsonList  listText = iota // a JSON array (group DNs, list parameters)
+	wordsList                 // space-joined words (audit scopes)
+)
+
+// list is the stored (or parameter) form of v.
+func (s *Store) list(v []string, enc listText) any {
+	v = nonNil(v)
+	switch {
+	case s.d.Array != nil:
+		return v
+	case enc == wordsList:
+		return strings.Join(v, " ")
+	}
+	b, _ := json.Marshal(v) // a []string always marshals
+	return string(b)
+}
+
+// listCol is a scan destination for a list stored by list.
+func (s *Store) listCol(dst *[]string, enc listText) any {
+	if s.d.Array != nil {
+		return s.d.Array(dst)
+	}
+	return scanFunc(func(src any) error {
+		var t sql.NullString
+		switch err := t.Scan(src); {
+		case err != nil:
+			return fmt.Errorf("scan list: %w", err)
+		case enc == wordsList:
+			*dst = strings.Fields(t.String)
+			return nil
+		}
+		return json.Unmarshal([]byte(t.String), dst)
+	})
+}
+
+// nonNil returns v, or an empty list for nil.
+func nonNil(v []string) []string {
+	if v == nil {
+		return []string{}
+	}
+	return v
+}
