@@ -76,6 +76,9 @@ func (r *Robots) Login(ctx context.Context, username, password string) (Identity
 		reason = "disabled"
 	case !rb.ExpiresAt.IsZero() && !r.now().Before(rb.ExpiresAt):
 		reason = "expired"
+	case rb.Project == "":
+		// Fail closed: only an explicit system robot holds every project.
+		reason = "its project no longer exists"
 	}
 	if reason != "" {
 		r.log.Info("robot refused", "robot", username, "reason", reason)

@@ -140,7 +140,10 @@ func (s *Store) DeleteRefreshTokens(ctx context.Context, user string) (int, erro
 
 // --- robots ---
 
-const robotCols = `r.id, r.name, COALESCE(p.name, '*'), r.actions, r.description, r.secret_hash, r.disabled,
+// robotCols reads a robot's project as SystemRobotProject only when the
+// robot is explicitly a system robot; a non-system robot whose project is
+// gone reads as "" (refused by authn).
+const robotCols = `r.id, r.name, CASE WHEN r.system THEN '*' ELSE COALESCE(p.name, '') END, r.actions, r.description, r.secret_hash, r.disabled,
 	r.expires_at, r.created_at, r.updated_at`
 
 const robotFrom = ` FROM robots r LEFT JOIN projects p ON p.id = r.project_id`
@@ -171,9 +174,9 @@ func (s *Store) CreateRobot(ctx context.Context, r *store.Robot) error {
 			pid = &id
 		}
 		return tx.QueryRow(ctx, `INSERT INTO robots
-			(name, project_id, actions, description, secret_hash, disabled, expires_at, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id`,
-			r.Name, pid, strings.Join(r.Actions, ","), r.Description, r.SecretHash, r.Disabled,
+			(name, project_id, system, actions, description, secret_hash, disabled, expires_at, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id`,
+			r.Name, pid, r.Project == store.SystemRobotProject, strings.Join(r.Actions, ","), r.Description, r.SecretHash, r.Disabled,
 			optTimeArg(at0(r.ExpiresAt)), t).Scan(&r.ID)
 	})
 	if err != nil {
@@ -204,7 +207,7 @@ func (s *Store) ListRobots(ctx context.Context, project string) ([]store.Robot, 
 	switch project {
 	case "":
 	case store.SystemRobotProject:
-		q += ` WHERE r.project_id IS NULL`
+		q += ` WHERE r.system`
 	default:
 		q += ` WHERE p.name = $1`
 		args = append(args, project)

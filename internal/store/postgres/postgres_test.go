@@ -34,6 +34,20 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+func TestOrphanRobots(t *testing.T) {
+	storetest.RunOrphanRobots(t, func(t *testing.T) store.Store {
+		s := open(t, testenv.Postgres(t))
+		if err := s.Migrate(t.Context()); err != nil {
+			t.Fatalf("Migrate: %v", err)
+		}
+		return s
+	}, func(t *testing.T, s store.Store, robot string) {
+		if _, err := s.(*postgres.Store).Pool().Exec(t.Context(), `UPDATE robots SET project_id = NULL WHERE name = $1`, robot); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
 func TestSharedDatabase(t *testing.T) {
 	dsn := testenv.Postgres(t)
 	storetest.RunSharedDatabase(t, func(t *testing.T) store.Store { return open(t, dsn) })
