@@ -50,6 +50,7 @@ type Chain struct {
 	local PasswordAuthenticator
 	dir   DirectoryAuthenticator
 	log   *slog.Logger
+	dummy *Dummy
 }
 
 var (
@@ -63,10 +64,17 @@ func NewChain(st ChainStore, local PasswordAuthenticator, dir DirectoryAuthentic
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Chain{st: st, local: local, dir: dir, log: log}
+	return &Chain{st: st, local: local, dir: dir, log: log, dummy: dummyOf(local)}
 }
 
-// Login implements PasswordAuthenticator.
+// Dummy is local's dummy comparison (a *Local has one).
+func (c *Chain) Dummy() *Dummy { return c.dummy }
+
+// Login implements PasswordAuthenticator. Every refusal of a name that is
+// not checked locally also runs the dummy bcrypt: the directory's answer
+// (one search and a real or dummy bind) costs far less than a local
+// password check, so without it the response time would tell directory
+// users and unknown names from local users.
 func (c *Chain) Login(ctx context.Context, username, password string) (Identity, bool, error) {
 	if c.dir == nil || strings.EqualFold(username, AdminUser) {
 		return c.local.Login(ctx, username, password)
@@ -74,25 +82,36 @@ func (c *Chain) Login(ctx context.Context, username, password string) (Identity,
 	if username == "" || password == "" {
 		return Identity{}, false, nil
 	}
+	id, ok, local, err := c.login(ctx, username, password)
+	if err == nil && !ok && !local {
+		c.dummy.Compare(password)
+	}
+	return id, ok, err
+}
+
+// login is Login for a name that may be in the directory; local is true
+// when the local backend answered (and so ran bcrypt itself).
+func (c *Chain) login(ctx context.Context, username, password string) (_ Identity, _, local bool, _ error) {
 	u, err := c.st.GetUser(ctx, username)
 	found := err == nil
 	switch {
 	case found && u.Source != store.SourceLDAP:
-		return c.local.Login(ctx, username, password)
+		id, ok, err := c.local.Login(ctx, username, password)
+		return id, ok, true, err
 	case found && u.Disabled:
 		c.log.Info("ldap login refused", "user", username, "reason", "user is disabled")
-		return Identity{}, false, nil
+		return Identity{}, false, false, nil
 	case err != nil && !errors.Is(err, store.ErrNotFound):
-		return Identity{}, false, fmt.Errorf("login %q: %w: %w", username, ErrUnavailable, err)
+		return Identity{}, false, false, fmt.Errorf("login %q: %w: %w", username, ErrUnavailable, err)
 	}
 
 	du, ok, err := c.dir.Authenticate(ctx, username, password)
 	if err != nil || !ok {
-		return Identity{}, false, err
+		return Identity{}, false, false, err
 	}
 	if strings.EqualFold(du.Name, AdminUser) {
 		c.log.Warn("ldap login refused", "user", du.Name, "reason", "admin is always a local account")
-		return Identity{}, false, nil
+		return Identity{}, false, false, nil
 	}
 	known := found && u.Name == du.Name
 	if !known && du.Cached {
@@ -101,28 +120,28 @@ func (c *Chain) Login(ctx context.Context, username, password string) (Identity,
 		switch {
 		case err == nil && u.Source != store.SourceLDAP:
 			c.log.Warn("ldap login refused", "user", du.Name, "reason", "name belongs to a "+u.Source+" user")
-			return Identity{}, false, nil
+			return Identity{}, false, false, nil
 		case err == nil:
 			known = true
 		case !errors.Is(err, store.ErrNotFound):
-			return Identity{}, false, fmt.Errorf("login %q: %w: %w", username, ErrUnavailable, err)
+			return Identity{}, false, false, fmt.Errorf("login %q: %w: %w", username, ErrUnavailable, err)
 		}
 	}
 	if !known || !du.Cached {
 		u, err = c.st.SyncLDAPUser(ctx, ldapRecord(du))
 		if errors.Is(err, store.ErrAlreadyExists) {
 			c.log.Warn("ldap login refused", "user", du.Name, "reason", "name belongs to a local user")
-			return Identity{}, false, nil
+			return Identity{}, false, false, nil
 		}
 		if err != nil {
-			return Identity{}, false, fmt.Errorf("login %q: record ldap user: %w: %w", username, ErrUnavailable, err)
+			return Identity{}, false, false, fmt.Errorf("login %q: record ldap user: %w: %w", username, ErrUnavailable, err)
 		}
 	}
 	if u.Disabled {
 		c.log.Info("ldap login refused", "user", u.Name, "reason", "user is disabled")
-		return Identity{}, false, nil
+		return Identity{}, false, false, nil
 	}
-	return Identity{UserID: u.ID, Name: u.Name, Admin: u.Admin || du.Admin, GroupDNs: du.GroupDNs(), Method: MethodLDAP}, true, nil
+	return Identity{UserID: u.ID, Name: u.Name, Admin: u.Admin || du.Admin, GroupDNs: du.GroupDNs(), Method: MethodLDAP}, true, false, nil
 }
 
 // StillValid implements UserChecker for LDAP users: the directory must
