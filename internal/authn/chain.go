@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/authserver/authserver/internal/store"
 )
@@ -18,6 +19,7 @@ const AdminUser = "admin"
 type ChainStore interface {
 	GetUser(ctx context.Context, name string) (store.User, error)
 	SyncLDAPUser(ctx context.Context, u store.LDAPUser) (store.User, error)
+	GetLDAPUser(ctx context.Context, name string) (store.LDAPUser, error)
 }
 
 // DirectoryAuthenticator is a directory (LDAP) as Chain uses it.
@@ -128,7 +130,12 @@ func (c *Chain) login(ctx context.Context, username, password string) (_ Identit
 		}
 	}
 	if !known || !du.Cached {
+		prev := u.ID
 		u, err = c.st.SyncLDAPUser(ctx, ldapRecord(du))
+		if err == nil && known && u.ID != prev {
+			c.log.Warn("ldap entry replaced: onboarded as a new user", "user", u.Name, "entry_id", du.EntryID,
+				"retired_as", store.RetiredName(du.Name, prev))
+		}
 		if errors.Is(err, store.ErrAlreadyExists) {
 			c.log.Warn("ldap login refused", "user", du.Name, "reason", "name belongs to a local user")
 			return Identity{}, false, false, nil
@@ -145,9 +152,12 @@ func (c *Chain) login(ctx context.Context, username, password string) (_ Identit
 }
 
 // StillValid implements UserChecker for LDAP users: the directory must
-// still have exactly one entry for the name. When it was asked (not
-// answered from cache) the user's recorded groups are refreshed.
-func (c *Chain) StillValid(ctx context.Context, user string) (bool, error) {
+// still have exactly one entry for the name that matches user_search.filter,
+// with the identifier recorded for the user (not a new entry that took the
+// name), whose password has not changed since issued. When the directory
+// was asked (not answered from cache) the user's recorded groups are
+// refreshed.
+func (c *Chain) StillValid(ctx context.Context, user string, issued time.Time) (bool, error) {
 	if c.dir == nil || strings.EqualFold(user, AdminUser) {
 		return false, nil
 	}
@@ -155,8 +165,22 @@ func (c *Chain) StillValid(ctx context.Context, user string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if !found || !strings.EqualFold(du.Name, user) {
+	refuse := func(reason string) (bool, error) {
+		c.log.Info("ldap credential refused", "user", user, "reason", reason)
 		return false, nil
+	}
+	if !found || !strings.EqualFold(du.Name, user) {
+		return refuse("no single entry matches user_search (gone, excluded by the filter, or ambiguous)")
+	}
+	rec, err := c.st.GetLDAPUser(ctx, user)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return false, fmt.Errorf("check ldap user %q: %w: %w", user, ErrUnavailable, err)
+	}
+	if store.EntryReplaced(rec.EntryID, du.EntryID) {
+		return refuse("the name now belongs to another directory entry")
+	}
+	if changedSince(du.PasswordChangedAt, issued) {
+		return refuse("the password changed after the credential was issued")
 	}
 	if du.Cached {
 		return true, nil
@@ -171,7 +195,15 @@ func (c *Chain) StillValid(ctx context.Context, user string) (bool, error) {
 	return true, nil
 }
 
+// changedSince reports whether a password changed at changed (zero:
+// unknown) changed after issued. Directory times are often whole seconds:
+// a change in the same second as the issue does not count, so a token
+// issued just after a change (docker login with the new password) works.
+func changedSince(changed, issued time.Time) bool {
+	return !changed.IsZero() && changed.After(issued)
+}
+
 func ldapRecord(du DirectoryUser) store.LDAPUser {
 	return store.LDAPUser{Name: du.Name, Email: du.Email, DisplayName: du.DisplayName,
-		DN: du.DN, GroupDNs: du.GroupDNs(), Admin: du.Admin}
+		DN: du.DN, EntryID: du.EntryID, GroupDNs: du.GroupDNs(), Admin: du.Admin}
 }

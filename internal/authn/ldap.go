@@ -71,6 +71,12 @@ type DirectoryUser struct {
 	DN          string
 	Email       string // mail
 	DisplayName string // displayName, else cn
+	// EntryID is the entry's stable identifier (store.LDAPUser.EntryID):
+	// user_search.id_attribute, else the DN.
+	EntryID string
+	// PasswordChangedAt is when the entry's password last changed
+	// (user_search.password_changed_attribute); zero when unknown.
+	PasswordChangedAt time.Time
 	// Groups are the user's groups, nested ones included when configured.
 	Groups []DirectoryGroup
 	// Admin is true when admin_group_dn is among Groups.
