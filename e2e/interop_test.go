@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestInterop runs the clients beyond crane, oras, regctl and skopeo
@@ -138,18 +139,25 @@ func (w *world) testContainerd(t *testing.T) {
 		mustRefuse(t, guest.push(t, "team/app:base", "team/app:containerd-guest"))
 	})
 	t.Run("audit shows containerd's POST", func(t *testing.T) {
-		out := w.auth.cli(t, "audit", "list", "--user", "guest", "--output", "json", "--limit", "100000")
-		var recs []struct {
-			ClientID string `json:"client_id"`
-			Method   string `json:"method"`
-			Result   string `json:"result"`
-		}
-		if err := json.Unmarshal([]byte(out), &recs); err != nil {
-			t.Fatalf("audit list: %v\n%s", err, out)
-		}
-		for _, r := range recs {
-			if r.ClientID == "containerd-client" && r.Result == "issued" {
-				return
+		// The audit writer flushes once a second: give it a few.
+		var out string
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+			out = w.auth.cli(t, "audit", "list", "--user", "guest", "--output", "json", "--limit", "100000")
+			var recs []struct {
+				ClientID string `json:"client_id"`
+				Method   string `json:"method"`
+				Result   string `json:"result"`
+			}
+			if err := json.Unmarshal([]byte(out), &recs); err != nil {
+				t.Fatalf("audit list: %v\n%s", err, out)
+			}
+			for _, r := range recs {
+				if r.ClientID == "containerd-client" && r.Result == "issued" {
+					return
+				}
+			}
+			if time.Now().After(deadline) {
+				break
 			}
 		}
 		t.Fatalf("no issued token with client_id containerd-client in guest's audit trail:\n%s", out)

@@ -41,6 +41,7 @@ func TestLDAP(t *testing.T) {
 	}
 	if r := a.tryCLI("eddie-pw\n", "ldap", "test", "--user", "eddie", "--password-stdin"); r.err != nil ||
 		!strings.Contains(r.stdout, "dn:       uid=eddie,ou=people,"+base) || !strings.Contains(r.stdout, "pushers") ||
+		!strings.Contains(r.stdout, "entry id: entryUUID:") ||
 		!strings.Contains(r.stdout, "password: accepted") || !strings.Contains(r.stdout, "sysadmin: no") {
 		t.Fatalf("ldap test:\n%s", r)
 	} else {

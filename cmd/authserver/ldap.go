@@ -158,6 +158,10 @@ func (a *app) ldapTest(ctx context.Context, cfg config.Config, user, pw string) 
 	}
 	fmt.Fprintf(w, "user:     %s\n", d.User.Name)
 	fmt.Fprintf(w, "dn:       %s\n", d.User.DN)
+	fmt.Fprintf(w, "entry id: %s\n", d.User.EntryID)
+	if !d.User.PasswordChangedAt.IsZero() {
+		fmt.Fprintf(w, "password changed: %s\n", d.User.PasswordChangedAt.UTC().Format(time.RFC3339))
+	}
 	if d.User.Email != "" || d.User.DisplayName != "" {
 		fmt.Fprintf(w, "profile:  %s <%s>\n", d.User.DisplayName, d.User.Email)
 	}
@@ -224,7 +228,7 @@ func userFromDirectory(ctx context.Context, cfg config.Config, st store.Store, n
 		return store.User{}, fmt.Errorf("user %s is spelled %q in the directory: use that name", name, du.Name)
 	}
 	u, err := st.SyncLDAPUser(ctx, store.LDAPUser{Name: du.Name, Email: du.Email, DisplayName: du.DisplayName,
-		DN: du.DN, GroupDNs: du.GroupDNs(), Admin: du.Admin})
+		DN: du.DN, EntryID: du.EntryID, GroupDNs: du.GroupDNs(), Admin: du.Admin})
 	if err != nil {
 		return store.User{}, notFound(err, "user "+name)
 	}

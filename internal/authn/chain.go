@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/authserver/authserver/internal/store"
 )
@@ -18,6 +19,7 @@ const AdminUser = "admin"
 type ChainStore interface {
 	GetUser(ctx context.Context, name string) (store.User, error)
 	SyncLDAPUser(ctx context.Context, u store.LDAPUser) (store.User, error)
+	GetLDAPUser(ctx context.Context, name string) (store.LDAPUser, error)
 }
 
 // DirectoryAuthenticator is a directory (LDAP) as Chain uses it.
@@ -50,6 +52,7 @@ type Chain struct {
 	local PasswordAuthenticator
 	dir   DirectoryAuthenticator
 	log   *slog.Logger
+	dummy *Dummy
 }
 
 var (
@@ -63,10 +66,17 @@ func NewChain(st ChainStore, local PasswordAuthenticator, dir DirectoryAuthentic
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Chain{st: st, local: local, dir: dir, log: log}
+	return &Chain{st: st, local: local, dir: dir, log: log, dummy: dummyOf(local)}
 }
 
-// Login implements PasswordAuthenticator.
+// Dummy is local's dummy comparison (a *Local has one).
+func (c *Chain) Dummy() *Dummy { return c.dummy }
+
+// Login implements PasswordAuthenticator. Every refusal of a name that is
+// not checked locally also runs the dummy bcrypt: the directory's answer
+// (one search and a real or dummy bind) costs far less than a local
+// password check, so without it the response time would tell directory
+// users and unknown names from local users.
 func (c *Chain) Login(ctx context.Context, username, password string) (Identity, bool, error) {
 	if c.dir == nil || strings.EqualFold(username, AdminUser) {
 		return c.local.Login(ctx, username, password)
@@ -74,25 +84,36 @@ func (c *Chain) Login(ctx context.Context, username, password string) (Identity,
 	if username == "" || password == "" {
 		return Identity{}, false, nil
 	}
+	id, ok, local, err := c.login(ctx, username, password)
+	if err == nil && !ok && !local {
+		c.dummy.Compare(password)
+	}
+	return id, ok, err
+}
+
+// login is Login for a name that may be in the directory; local is true
+// when the local backend answered (and so ran bcrypt itself).
+func (c *Chain) login(ctx context.Context, username, password string) (_ Identity, _, local bool, _ error) {
 	u, err := c.st.GetUser(ctx, username)
 	found := err == nil
 	switch {
 	case found && u.Source != store.SourceLDAP:
-		return c.local.Login(ctx, username, password)
+		id, ok, err := c.local.Login(ctx, username, password)
+		return id, ok, true, err
 	case found && u.Disabled:
 		c.log.Info("ldap login refused", "user", username, "reason", "user is disabled")
-		return Identity{}, false, nil
+		return Identity{}, false, false, nil
 	case err != nil && !errors.Is(err, store.ErrNotFound):
-		return Identity{}, false, fmt.Errorf("login %q: %w: %w", username, ErrUnavailable, err)
+		return Identity{}, false, false, fmt.Errorf("login %q: %w: %w", username, ErrUnavailable, err)
 	}
 
 	du, ok, err := c.dir.Authenticate(ctx, username, password)
 	if err != nil || !ok {
-		return Identity{}, false, err
+		return Identity{}, false, false, err
 	}
 	if strings.EqualFold(du.Name, AdminUser) {
 		c.log.Warn("ldap login refused", "user", du.Name, "reason", "admin is always a local account")
-		return Identity{}, false, nil
+		return Identity{}, false, false, nil
 	}
 	known := found && u.Name == du.Name
 	if !known && du.Cached {
@@ -101,34 +122,42 @@ func (c *Chain) Login(ctx context.Context, username, password string) (Identity,
 		switch {
 		case err == nil && u.Source != store.SourceLDAP:
 			c.log.Warn("ldap login refused", "user", du.Name, "reason", "name belongs to a "+u.Source+" user")
-			return Identity{}, false, nil
+			return Identity{}, false, false, nil
 		case err == nil:
 			known = true
 		case !errors.Is(err, store.ErrNotFound):
-			return Identity{}, false, fmt.Errorf("login %q: %w: %w", username, ErrUnavailable, err)
+			return Identity{}, false, false, fmt.Errorf("login %q: %w: %w", username, ErrUnavailable, err)
 		}
 	}
 	if !known || !du.Cached {
+		prev := u.ID
 		u, err = c.st.SyncLDAPUser(ctx, ldapRecord(du))
+		if err == nil && known && u.ID != prev {
+			c.log.Warn("ldap entry replaced: onboarded as a new user", "user", u.Name, "entry_id", du.EntryID,
+				"retired_as", store.RetiredName(du.Name, prev))
+		}
 		if errors.Is(err, store.ErrAlreadyExists) {
 			c.log.Warn("ldap login refused", "user", du.Name, "reason", "name belongs to a local user")
-			return Identity{}, false, nil
+			return Identity{}, false, false, nil
 		}
 		if err != nil {
-			return Identity{}, false, fmt.Errorf("login %q: record ldap user: %w: %w", username, ErrUnavailable, err)
+			return Identity{}, false, false, fmt.Errorf("login %q: record ldap user: %w: %w", username, ErrUnavailable, err)
 		}
 	}
 	if u.Disabled {
 		c.log.Info("ldap login refused", "user", u.Name, "reason", "user is disabled")
-		return Identity{}, false, nil
+		return Identity{}, false, false, nil
 	}
-	return Identity{UserID: u.ID, Name: u.Name, Admin: u.Admin || du.Admin, GroupDNs: du.GroupDNs(), Method: MethodLDAP}, true, nil
+	return Identity{UserID: u.ID, Name: u.Name, Admin: u.Admin || du.Admin, GroupDNs: du.GroupDNs(), Method: MethodLDAP}, true, false, nil
 }
 
 // StillValid implements UserChecker for LDAP users: the directory must
-// still have exactly one entry for the name. When it was asked (not
-// answered from cache) the user's recorded groups are refreshed.
-func (c *Chain) StillValid(ctx context.Context, user string) (bool, error) {
+// still have exactly one entry for the name that matches user_search.filter,
+// with the identifier recorded for the user (not a new entry that took the
+// name), whose password has not changed since issued. When the directory
+// was asked (not answered from cache) the user's recorded groups are
+// refreshed.
+func (c *Chain) StillValid(ctx context.Context, user string, issued time.Time) (bool, error) {
 	if c.dir == nil || strings.EqualFold(user, AdminUser) {
 		return false, nil
 	}
@@ -136,8 +165,22 @@ func (c *Chain) StillValid(ctx context.Context, user string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if !found || !strings.EqualFold(du.Name, user) {
+	refuse := func(reason string) (bool, error) {
+		c.log.Info("ldap credential refused", "user", user, "reason", reason)
 		return false, nil
+	}
+	if !found || !strings.EqualFold(du.Name, user) {
+		return refuse("no single entry matches user_search (gone, excluded by the filter, or ambiguous)")
+	}
+	rec, err := c.st.GetLDAPUser(ctx, user)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return false, fmt.Errorf("check ldap user %q: %w: %w", user, ErrUnavailable, err)
+	}
+	if store.EntryReplaced(rec.EntryID, du.EntryID) {
+		return refuse("the name now belongs to another directory entry")
+	}
+	if changedSince(du.PasswordChangedAt, issued) {
+		return refuse("the password changed after the credential was issued")
 	}
 	if du.Cached {
 		return true, nil
@@ -152,7 +195,15 @@ func (c *Chain) StillValid(ctx context.Context, user string) (bool, error) {
 	return true, nil
 }
 
+// changedSince reports whether a password changed at changed (zero:
+// unknown) changed after issued. Directory times are often whole seconds:
+// a change in the same second as the issue does not count, so a token
+// issued just after a change (docker login with the new password) works.
+func changedSince(changed, issued time.Time) bool {
+	return !changed.IsZero() && changed.After(issued)
+}
+
 func ldapRecord(du DirectoryUser) store.LDAPUser {
 	return store.LDAPUser{Name: du.Name, Email: du.Email, DisplayName: du.DisplayName,
-		DN: du.DN, GroupDNs: du.GroupDNs(), Admin: du.Admin}
+		DN: du.DN, EntryID: du.EntryID, GroupDNs: du.GroupDNs(), Admin: du.Admin}
 }

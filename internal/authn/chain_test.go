@@ -221,7 +221,7 @@ func TestChainStillValid(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got, err := chain.StillValid(t.Context(), tt.user); err != nil || got != tt.want {
+			if got, err := chain.StillValid(t.Context(), tt.user, time.Now()); err != nil || got != tt.want {
 				t.Errorf("StillValid = %t, %v; want %t", got, err, tt.want)
 			}
 		})
@@ -230,7 +230,7 @@ func TestChainStillValid(t *testing.T) {
 		t.Errorf("StillValid did not record alice's groups: %+v, %v", lu, err)
 	}
 	// Without a directory every LDAP user is refused.
-	if ok, err := newChain(t, st, nil).StillValid(t.Context(), "alice"); ok || err != nil {
+	if ok, err := newChain(t, st, nil).StillValid(t.Context(), "alice", time.Now()); ok || err != nil {
 		t.Errorf("StillValid without LDAP = %t, %v", ok, err)
 	}
 }
@@ -268,7 +268,7 @@ func TestChainAdminNeverFromDirectory(t *testing.T) {
 			if id, ok, err := chain.Login(t.Context(), tt.login, "directory-pw"); ok || err != nil {
 				t.Errorf("Login(%q) = %+v, %t, %v; want 401", tt.login, id, ok, err)
 			}
-			if ok, err := chain.StillValid(t.Context(), tt.login); ok || err != nil {
+			if ok, err := chain.StillValid(t.Context(), tt.login, time.Now()); ok || err != nil {
 				t.Errorf("StillValid(%q) = %t, %v; want false", tt.login, ok, err)
 			}
 			if users, _ := st.ListUsers(t.Context()); len(users) != 1 {

@@ -2,7 +2,9 @@ package authn
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -22,7 +24,8 @@ import (
 // for the user's entry (as the search account), one bind as that entry with
 // the password (on a separate connection that is only ever used for user
 // binds, so a search never runs with a user's rights), and one search for
-// all of the user's groups. With group_search.nested on a server other than
+// all of the user's groups. A name with no entry costs the search and a
+// dummy bind to a DN that does not exist, like a wrong password. With group_search.nested on a server other than
 // Active Directory, each further level of nesting costs one more search.
 // Verified logins are cached for cache_ttl (see loginCache).
 //
@@ -37,6 +40,9 @@ type LDAP struct {
 	tls      *tls.Config
 	timeout  time.Duration
 	adminDN  *ldap.DN // nil when admin_group_dn is empty
+	// noSuchDN is a random DN under user_search.base_dn that no entry has:
+	// the dummy bind of a login whose search found no entry.
+	noSuchDN string
 
 	search *ldapPool // bound as the search account
 	binds  *ldapPool // user binds only
@@ -65,6 +71,12 @@ type DirectoryUser struct {
 	DN          string
 	Email       string // mail
 	DisplayName string // displayName, else cn
+	// EntryID is the entry's stable identifier (store.LDAPUser.EntryID):
+	// user_search.id_attribute, else the DN.
+	EntryID string
+	// PasswordChangedAt is when the entry's password last changed
+	// (user_search.password_changed_attribute); zero when unknown.
+	PasswordChangedAt time.Time
 	// Groups are the user's groups, nested ones included when configured.
 	Groups []DirectoryGroup
 	// Admin is true when admin_group_dn is among Groups.
@@ -140,6 +152,11 @@ func NewLDAP(cfg config.LDAP, log *slog.Logger) (*LDAP, error) {
 			return nil, fmt.Errorf("ldap: admin_group_dn: %w", err)
 		}
 	}
+	var nonce [12]byte
+	if _, err := rand.Read(nonce[:]); err != nil {
+		return nil, fmt.Errorf("ldap: %w", err)
+	}
+	l.noSuchDN = "cn=authserver-no-such-entry-" + hex.EncodeToString(nonce[:]) + "," + cfg.UserSearch.BaseDN
 	l.search = newLDAPPool(ldapPoolSize, func(ctx context.Context) (*ldap.Conn, error) { return l.dial(ctx, true) })
 	l.binds = newLDAPPool(ldapPoolSize, func(ctx context.Context) (*ldap.Conn, error) { return l.dial(ctx, false) })
 	if ttl := cfg.CacheTTL.D(); ttl > 0 {
@@ -225,7 +242,16 @@ func (l *LDAP) verify(ctx context.Context, username, password string) (Directory
 		u, hits, err = l.findUser(c, username)
 		return err
 	})
-	if err != nil || hits != 1 {
+	if err != nil {
+		return DirectoryUser{}, false, err
+	}
+	if hits != 1 {
+		// No (single) entry: bind anyway, to an entry that does not exist,
+		// so an unknown name costs the same round trips as a wrong password.
+		err = l.binds.with(ctx, func(c *ldap.Conn) error {
+			_, err := l.bindUser(c, l.noSuchDN, password)
+			return err
+		})
 		return DirectoryUser{}, false, err
 	}
 	var ok bool

@@ -39,7 +39,8 @@ func (l *LDAP) findUser(c *ldap.Conn, username string) (u DirectoryUser, hits in
 	filter := "(&" + us.Filter + "(" + us.UsernameAttribute + "=" + ldap.EscapeFilter(username) + "))"
 	// SizeLimit 2: enough to tell "exactly one" from "several".
 	req := ldap.NewSearchRequest(us.BaseDN, scope, ldap.NeverDerefAliases, 2, int(l.timeout/time.Second), false,
-		filter, []string{us.UsernameAttribute, "mail", "displayName", "cn"}, nil)
+		filter, append([]string{us.UsernameAttribute, "mail", "displayName", "cn"},
+			append(l.idAttributes(), l.pwdChangedAttributes()...)...), nil)
 	res, err := l.doSearch(c, req)
 	if err != nil && !ldap.IsErrorWithCode(err, ldap.LDAPResultSizeLimitExceeded) {
 		return DirectoryUser{}, 0, fmt.Errorf("search user: %w", err)
@@ -52,7 +53,8 @@ func (l *LDAP) findUser(c *ldap.Conn, username string) (u DirectoryUser, hits in
 		return DirectoryUser{}, 2, nil
 	}
 	e := res.Entries[0]
-	u = DirectoryUser{DN: e.DN, Email: e.GetAttributeValue("mail"), DisplayName: e.GetAttributeValue("displayName")}
+	u = DirectoryUser{DN: e.DN, Email: e.GetAttributeValue("mail"), DisplayName: e.GetAttributeValue("displayName"),
+		EntryID: l.entryID(e), PasswordChangedAt: l.passwordChanged(e, time.Now())}
 	if u.DisplayName == "" {
 		u.DisplayName = e.GetAttributeValue("cn")
 	}

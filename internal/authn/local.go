@@ -26,7 +26,7 @@ type Local struct {
 	users store.Users
 	// dummy is compared against when the user is unknown, disabled or not
 	// local, so the response time does not reveal which names exist.
-	dummy []byte
+	dummy *Dummy
 	cache *loginCache[string] // nil: every login runs bcrypt
 	stats CacheStats
 }
@@ -63,12 +63,15 @@ var _ PasswordAuthenticator = (*Local)(nil)
 // NewLocal returns a Local authenticator. cost is the bcrypt cost new
 // hashes use; the dummy hash is made with the same cost so timing matches.
 func NewLocal(users store.Users, cost int) (*Local, error) {
-	dummy, err := bcrypt.GenerateFromPassword([]byte("authserver-dummy-password"), cost)
+	dummy, err := NewDummy(cost)
 	if err != nil {
 		return nil, fmt.Errorf("local authenticator: %w", err)
 	}
 	return &Local{users: users, dummy: dummy}, nil
 }
+
+// Dummy is the dummy comparison shared by the authenticators in front of l.
+func (l *Local) Dummy() *Dummy { return l.dummy }
 
 // Login implements PasswordAuthenticator.
 func (l *Local) Login(ctx context.Context, username, password string) (Identity, bool, error) {
@@ -77,7 +80,7 @@ func (l *Local) Login(ctx context.Context, username, password string) (Identity,
 	}
 	u, err := l.users.GetUser(ctx, username)
 	if errors.Is(err, store.ErrNotFound) {
-		_ = bcrypt.CompareHashAndPassword(l.dummy, []byte(password))
+		l.dummy.Compare(password)
 		return Identity{}, false, nil
 	}
 	if err != nil {
@@ -95,11 +98,11 @@ func (l *Local) Login(ctx context.Context, username, password string) (Identity,
 		}
 		l.record(false)
 	}
-	hash := []byte(u.PasswordHash)
 	if u.Source != store.SourceLocal || u.PasswordHash == "" {
-		hash = l.dummy
+		l.dummy.Compare(password)
+		return Identity{}, false, nil
 	}
-	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || u.Disabled || u.Source != store.SourceLocal {
+	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil || u.Disabled {
 		return Identity{}, false, nil
 	}
 	if l.cache != nil {

@@ -23,6 +23,7 @@ type PATs struct {
 	next     PasswordAuthenticator
 	now      func() time.Time
 	log      *slog.Logger
+	dummy    *Dummy
 }
 
 var _ PasswordAuthenticator = (*PATs)(nil)
@@ -36,8 +37,13 @@ func NewPATs(st store.PersonalTokens, accounts *Accounts, next PasswordAuthentic
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &PATs{store: st, accounts: accounts, next: next, now: now, log: log}
+	return &PATs{store: st, accounts: accounts, next: next, now: now, log: log, dummy: dummyOf(next)}
 }
+
+// Dummy is next's dummy comparison, run for every refused token (a PAT is
+// checked with a fast hash, so a refusal would otherwise answer faster than
+// a wrong password).
+func (p *PATs) Dummy() *Dummy { return p.dummy }
 
 // IsPAT reports whether s has the form of a personal access token.
 func IsPAT(s string) bool { return ValidChecksum(s, PATPrefix) }
@@ -54,6 +60,7 @@ func (p *PATs) Login(ctx context.Context, username, password string) (Identity, 
 	t, err := p.store.GetPersonalToken(ctx, HashSecret(password))
 	if errors.Is(err, store.ErrNotFound) {
 		p.log.Info("personal access token refused", "user", username, "reason", "unknown or revoked")
+		p.dummy.Compare(password)
 		return Identity{}, false, nil
 	}
 	if err != nil {
@@ -70,7 +77,7 @@ func (p *PATs) Login(ctx context.Context, username, password string) (Identity, 
 	}
 	if reason == "" {
 		var id Identity
-		id, reason, err = p.accounts.Current(ctx, t.User, MethodPAT)
+		id, reason, err = p.accounts.Current(ctx, t.User, MethodPAT, t.CreatedAt)
 		if err != nil {
 			return Identity{}, false, fmt.Errorf("personal token login: %w", err)
 		}
@@ -87,5 +94,6 @@ func (p *PATs) Login(ctx context.Context, username, password string) (Identity, 
 		}
 	}
 	log.Info("personal access token refused", "reason", reason)
+	p.dummy.Compare(password)
 	return Identity{}, false, nil
 }

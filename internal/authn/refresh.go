@@ -121,7 +121,7 @@ func (r *Refresher) Redeem(ctx context.Context, secret, service, clientID string
 		log.Info("refresh token refused", "reason", reason)
 		return Identity{}, false, nil
 	}
-	id, why, err := r.accounts.Current(ctx, t.User, MethodRefresh)
+	id, why, err := r.accounts.Current(ctx, t.User, MethodRefresh, t.CreatedAt)
 	if err != nil {
 		return Identity{}, false, fmt.Errorf("redeem refresh token: %w", err)
 	}

@@ -31,6 +31,7 @@ type Robots struct {
 	next   PasswordAuthenticator
 	now    func() time.Time
 	log    *slog.Logger
+	dummy  *Dummy
 }
 
 var _ PasswordAuthenticator = (*Robots)(nil)
@@ -45,8 +46,13 @@ func NewRobots(st store.Robots, prefix string, next PasswordAuthenticator, now f
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Robots{store: st, prefix: prefix, next: next, now: now, log: log}
+	return &Robots{store: st, prefix: prefix, next: next, now: now, log: log, dummy: dummyOf(next)}
 }
+
+// Dummy is next's dummy comparison, run for every refused robot login (a
+// robot secret is checked with a fast hash, so a refusal would otherwise
+// answer faster than a wrong password).
+func (r *Robots) Dummy() *Dummy { return r.dummy }
 
 // Prefix is the robot name prefix.
 func (r *Robots) Prefix() string { return r.prefix }
@@ -57,12 +63,17 @@ func (r *Robots) Login(ctx context.Context, username, password string) (Identity
 	if !ok {
 		return r.next.Login(ctx, username, password)
 	}
-	if bare == "" || password == "" {
+	if password == "" {
+		return Identity{}, false, nil
+	}
+	if bare == "" {
+		r.dummy.Compare(password)
 		return Identity{}, false, nil
 	}
 	rb, err := r.store.GetRobot(ctx, bare)
 	if errors.Is(err, store.ErrNotFound) {
 		r.log.Info("robot refused", "robot", username, "reason", "no such robot")
+		r.dummy.Compare(password)
 		return Identity{}, false, nil
 	}
 	if err != nil {
@@ -76,9 +87,13 @@ func (r *Robots) Login(ctx context.Context, username, password string) (Identity
 		reason = "disabled"
 	case !rb.ExpiresAt.IsZero() && !r.now().Before(rb.ExpiresAt):
 		reason = "expired"
+	case rb.Project == "":
+		// Fail closed: only an explicit system robot holds every project.
+		reason = "its project no longer exists"
 	}
 	if reason != "" {
 		r.log.Info("robot refused", "robot", username, "reason", reason)
+		r.dummy.Compare(password)
 		return Identity{}, false, nil
 	}
 	return Identity{

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/authserver/authserver/internal/store"
 )
@@ -17,10 +18,12 @@ import (
 // user's recorded groups (store.Directory.SyncLDAPUser) when they ask the
 // directory, since the identity is built from the recorded groups.
 type UserChecker interface {
-	// StillValid reports whether the backend still knows the user. false
-	// (with a nil error) means the credential is refused (401); an error
-	// means the backend could not be asked (503).
-	StillValid(ctx context.Context, user string) (bool, error)
+	// StillValid reports whether the backend still knows the user, as the
+	// same account (not another entry that took the name), and whether a
+	// credential issued at issued still stands (the user's password has not
+	// changed since). false (with a nil error) means the credential is
+	// refused (401); an error means the backend could not be asked (503).
+	StillValid(ctx context.Context, user string, issued time.Time) (bool, error)
 }
 
 // accountStore is what Accounts reads: the user row and, for LDAP users,
@@ -47,10 +50,11 @@ func NewAccounts(st accountStore, checkers map[string]UserChecker) *Accounts {
 	return &Accounts{users: st, checkers: checkers}
 }
 
-// Current returns the identity of the user named name, proven by method, or
-// ok false with a reason when the user may no longer log in. An error means
-// a backend failed and wraps ErrUnavailable.
-func (a *Accounts) Current(ctx context.Context, name, method string) (id Identity, reason string, err error) {
+// Current returns the identity of the user named name, proven by method
+// with a credential issued at issued, or ok false with a reason when the
+// user may no longer log in. An error means a backend failed and wraps
+// ErrUnavailable.
+func (a *Accounts) Current(ctx context.Context, name, method string, issued time.Time) (id Identity, reason string, err error) {
 	u, err := a.users.GetUser(ctx, name)
 	if errors.Is(err, store.ErrNotFound) {
 		return Identity{}, "user no longer exists", nil
@@ -70,12 +74,12 @@ func (a *Accounts) Current(ctx context.Context, name, method string) (id Identit
 		if checker == nil {
 			return Identity{}, "LDAP user, but LDAP is not configured", nil
 		}
-		ok, err := checker.StillValid(ctx, u.Name)
+		ok, err := checker.StillValid(ctx, u.Name, issued)
 		if err != nil {
 			return Identity{}, "", fmt.Errorf("check account %q in the directory: %w: %w", name, ErrUnavailable, err)
 		}
 		if !ok {
-			return Identity{}, "the directory no longer knows the user", nil
+			return Identity{}, "the directory no longer knows the user, or the password changed since", nil
 		}
 		lu, err := a.users.GetLDAPUser(ctx, u.Name)
 		switch {

@@ -61,6 +61,23 @@ type LDAPUserSearch struct {
 	UsernameAttribute string `yaml:"username_attribute"`
 	// Scope is sub (the whole subtree, default) or one (direct children).
 	Scope string `yaml:"scope"`
+	// IDAttribute holds the entry's stable identifier, recorded when a user
+	// is onboarded: a later login (or re-check) whose entry has another
+	// identifier is another person, who is onboarded as a new user while
+	// the old account is renamed name#<id> and disabled (see
+	// docs/SECURITY.md, Offboarding). Empty (default) picks by server:
+	// entryUUID (OpenLDAP and most servers) or objectGUID (Active
+	// Directory), whichever the entry has. An entry without the attribute
+	// is identified by its DN.
+	IDAttribute string `yaml:"id_attribute"`
+	// PasswordChangedAttribute holds when the entry's password last
+	// changed: a refresh token or personal access token issued before that
+	// stops working. Generalized time (pwdChangedTime, kept by OpenLDAP's
+	// ppolicy overlay) or a Windows FILETIME (Active Directory's
+	// pwdLastSet; 0, "must change at next logon", counts as changed now).
+	// Empty (default) picks by server: pwdChangedTime or pwdLastSet,
+	// whichever the entry has; an entry with neither is not checked.
+	PasswordChangedAttribute string `yaml:"password_changed_attribute"`
 }
 
 // LDAPGroupSearch is how a user's groups are found: ONE search
@@ -168,6 +185,12 @@ func (l *LDAP) validate() []error {
 	checkDN(&errs, "user_search.base_dn", us.BaseDN, true)
 	checkFilter(&errs, "user_search.filter", us.Filter)
 	checkAttr(&errs, "user_search.username_attribute", us.UsernameAttribute)
+	if us.IDAttribute != "" {
+		checkAttr(&errs, "user_search.id_attribute", us.IDAttribute)
+	}
+	if us.PasswordChangedAttribute != "" {
+		checkAttr(&errs, "user_search.password_changed_attribute", us.PasswordChangedAttribute)
+	}
 	if us.Scope != "sub" && us.Scope != "one" {
 		bad("user_search.scope %q: want sub or one", us.Scope)
 	}

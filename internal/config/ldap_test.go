@@ -53,12 +53,14 @@ ldap:
   bind_password: "${AS_TEST_LDAP_PW}"
   timeout: 2s
   cache_ttl: 0s
-  user_search: {base_dn: "DC=corp,DC=example", filter: "(&(objectClass=user)(!(userAccountControl:1.2.840.113556.1.4.803:=2)))", username_attribute: sAMAccountName, scope: one}
+  user_search: {base_dn: "DC=corp,DC=example", filter: "(&(objectClass=user)(!(userAccountControl:1.2.840.113556.1.4.803:=2)))", username_attribute: sAMAccountName, scope: one,
+    id_attribute: objectGUID, password_changed_attribute: pwdLastSet}
   group_search: {base_dn: "DC=corp,DC=example", filter: "(objectClass=group)", nested: true}
   admin_group_dn: "CN=Registry Admins,OU=Groups,DC=corp,DC=example"
 `,
 			check: func(t *testing.T, l *LDAP) {
-				if l.BindPassword != "s3cret" || l.CacheTTL.D() != 0 || !l.GroupSearch.Nested || l.UserSearch.Scope != "one" {
+				if l.BindPassword != "s3cret" || l.CacheTTL.D() != 0 || !l.GroupSearch.Nested || l.UserSearch.Scope != "one" ||
+					l.UserSearch.IDAttribute != "objectGUID" || l.UserSearch.PasswordChangedAttribute != "pwdLastSet" {
 					t.Fatalf("%+v", l)
 				}
 				if addr, _ := l.Addr(); addr != "dc1.corp.example:3269" {
@@ -83,13 +85,14 @@ ldap:
   bind_password: x
   ca_file: ` + notPEM + `
   timeout: 0s
-  user_search: {base_dn: "not a dn", filter: "uid=x", username_attribute: "u id", scope: base}
+  user_search: {base_dn: "not a dn", filter: "uid=x", username_attribute: "u id", scope: base,
+    id_attribute: "entry uuid", password_changed_attribute: "pwd:changed"}
   group_search: {base_dn: "dc=x", filter: "(&(a=b)", member_attribute: "", member_value: uid, name_attribute: "c=n"}
   admin_group_dn: "=broken"
 `,
 			wantErr: []string{"ldap.url", "ldap.bind_password", "ldap.ca_file", "ldap.timeout",
 				"ldap.user_search.base_dn", "ldap.user_search.filter", "ldap.user_search.username_attribute",
-				"ldap.user_search.scope", "ldap.group_search.filter", "ldap.group_search.member_attribute",
+				"ldap.user_search.scope", "ldap.user_search.id_attribute", "ldap.user_search.password_changed_attribute", "ldap.group_search.filter", "ldap.group_search.member_attribute",
 				"ldap.group_search.member_value", "ldap.group_search.name_attribute", "ldap.admin_group_dn"}},
 		{name: "tls combinations", yaml: `
 ldap: {url: "ldaps://h", start_tls: true, user_search: {base_dn: "dc=x"}, group_search: {base_dn: "dc=x"}}`,

@@ -36,7 +36,7 @@ type fakeDirectory struct {
 	known map[string]bool
 }
 
-func (d *fakeDirectory) StillValid(_ context.Context, user string) (bool, error) {
+func (d *fakeDirectory) StillValid(_ context.Context, user string, _ time.Time) (bool, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.known[user], nil

@@ -49,8 +49,12 @@ type Robot struct {
 	// for a project robot (project "team", name "ci"), "ci" for a system
 	// robot. The login name is prefix + Name ("robot$team+ci"). Unique.
 	Name string
-	// Project is the project the robot acts on, or SystemRobotProject.
-	// Deleting the project deletes its robots.
+	// Project is the project the robot acts on, or SystemRobotProject for
+	// a robot stored as a system robot (an explicit flag, set when it is
+	// created with SystemRobotProject). Deleting the project deletes its
+	// robots; a project robot whose project is nevertheless gone reads as
+	// "" and authentication refuses it: losing a project never makes a
+	// robot a system robot.
 	Project string
 	// Actions are the repository actions it holds (pull, push, delete), in
 	// that order, push always with pull.

@@ -159,7 +159,8 @@ func (s *SlapdServer) setup() error {
 func (s *SlapdServer) confPath() string { return filepath.Join(s.Dir, "slapd.conf") }
 
 // conf is slapd.conf: the four schemas, TLS, one mdb database that the
-// search account may read and users may bind to.
+// search account may read and users may bind to, with the ppolicy overlay
+// (no default policy: it only keeps pwdChangedTime on password changes).
 func (s *SlapdServer) conf() string {
 	var b strings.Builder
 	for _, sc := range []string{"core", "cosine", "inetorgperson", "nis"} {
@@ -169,6 +170,7 @@ func (s *SlapdServer) conf() string {
 argsfile %[1]s/slapd.args
 modulepath /usr/lib/ldap
 moduleload back_mdb
+moduleload ppolicy
 sizelimit 10000
 TLSCACertificateFile %[1]s/ca.pem
 TLSCertificateFile %[1]s/server.pem
@@ -180,6 +182,7 @@ rootdn %[3]q
 rootpw %[4]s
 directory %[1]s/data
 index objectClass,uid,cn,member,memberUid eq
+overlay ppolicy
 access to attrs=userPassword by self =xw by anonymous auth by * none
 access to * by * read
 `, s.Dir, LDAPSuffix, LDAPRootDN, LDAPRootPassword)

@@ -24,13 +24,22 @@ func open(t *testing.T, dsn string) *postgres.Store {
 	return s
 }
 
-func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store {
-		s := open(t, testenv.Postgres(t))
-		if err := s.Migrate(t.Context()); err != nil {
-			t.Fatalf("Migrate: %v", err)
+// migrated opens a fresh, migrated database.
+func migrated(t *testing.T) store.Store {
+	s := open(t, testenv.Postgres(t))
+	if err := s.Migrate(t.Context()); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	return s
+}
+
+func TestConformance(t *testing.T) { storetest.Run(t, migrated) }
+
+func TestOrphanRobots(t *testing.T) {
+	storetest.RunOrphanRobots(t, migrated, func(t *testing.T, s store.Store, robot string) {
+		if _, err := s.(*postgres.Store).Pool().Exec(t.Context(), `UPDATE robots SET project_id = NULL WHERE name = $1`, robot); err != nil {
+			t.Fatal(err)
 		}
-		return s
 	})
 }
 

@@ -106,16 +106,20 @@ func byUser[T any](ctx context.Context, s *Store, user string, q query, scan fun
 
 // --- robots ---
 
-const robotSelect = `SELECT r.id, r.name, COALESCE(p.name, '*'), r.actions, r.description, r.secret_hash,
-	r.disabled, r.expires_at, r.created_at, r.updated_at FROM robots r LEFT JOIN projects p ON p.id = r.project_id`
+// robotSelect reads a robot's project as SystemRobotProject only when the
+// robot is explicitly a system robot; a non-system robot whose project is
+// gone reads as "" (refused by authn).
+const robotSelect = `SELECT r.id, r.name, CASE WHEN r.system THEN '*' ELSE COALESCE(p.name, '') END, r.actions,
+	r.description, r.secret_hash, r.disabled, r.expires_at, r.created_at, r.updated_at
+	FROM robots r LEFT JOIN projects p ON p.id = r.project_id`
 
 var (
 	createRobotQ = q(`INSERT INTO robots
-		(name, project_id, actions, description, secret_hash, disabled, expires_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
+		(name, project_id, system, actions, description, secret_hash, disabled, expires_at, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
 	getRobotQ          = q(robotSelect + ` WHERE r.name = ?`)
 	listRobotsQ        = q(robotSelect + ` ORDER BY r.name{collate}`)
-	listSystemRobotsQ  = q(robotSelect + ` WHERE r.project_id IS NULL ORDER BY r.name{collate}`)
+	listSystemRobotsQ  = q(robotSelect + ` WHERE r.system ORDER BY r.name{collate}`)
 	listProjectRobotsQ = q(robotSelect + ` WHERE p.name = ? ORDER BY r.name{collate}`)
 	updateRobotQ       = q(`UPDATE robots SET actions = ?, description = ?, secret_hash = ?,
 		disabled = ?, expires_at = ?, updated_at = ? WHERE name = ?`)
@@ -145,8 +149,9 @@ func (s *Store) CreateRobot(ctx context.Context, r *store.Robot) error {
 			}
 			pid = sql.NullInt64{Int64: id, Valid: true}
 		}
-		return tx.queryRow(ctx, createRobotQ, r.Name, pid, strings.Join(r.Actions, ","), r.Description,
-			r.SecretHash, r.Disabled, s.optTime(r.ExpiresAt), s.time(t), s.time(t)).Scan(&r.ID)
+		return tx.queryRow(ctx, createRobotQ, r.Name, pid, r.Project == store.SystemRobotProject,
+			strings.Join(r.Actions, ","), r.Description, r.SecretHash, r.Disabled, s.optTime(r.ExpiresAt),
+			s.time(t), s.time(t)).Scan(&r.ID)
 	})
 	if err == nil {
 		r.CreatedAt, r.UpdatedAt = t, t

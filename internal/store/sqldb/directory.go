@@ -16,10 +16,12 @@ var (
 	insertLDAPUserQ = q(`INSERT INTO users (name, email, display_name, source, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?) RETURNING ` + userCols)
 	updateLDAPUserQ = q(`UPDATE users SET email = ?, display_name = ?, updated_at = ? WHERE id = ?`)
-	upsertLDAPQ     = q(`INSERT INTO ldap_users (user_id, dn, group_dns, admin, synced_at) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (user_id) DO UPDATE SET dn = excluded.dn, group_dns = excluded.group_dns,
-			admin = excluded.admin, synced_at = excluded.synced_at`)
-	getLDAPUserQ = q(`SELECT u.name, u.email, u.display_name, l.dn, l.group_dns, l.admin, l.synced_at
+	retireUserQ     = q(`UPDATE users SET name = ?, disabled = TRUE, updated_at = ? WHERE id = ?`)
+	entryIDQ        = q(`SELECT entry_id FROM ldap_users WHERE user_id = ?`)
+	upsertLDAPQ     = q(`INSERT INTO ldap_users (user_id, dn, entry_id, group_dns, admin, synced_at)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET dn = excluded.dn, entry_id = excluded.entry_id,
+			group_dns = excluded.group_dns, admin = excluded.admin, synced_at = excluded.synced_at`)
+	getLDAPUserQ = q(`SELECT u.name, u.email, u.display_name, l.dn, l.entry_id, l.group_dns, l.admin, l.synced_at
 		FROM users u JOIN ldap_users l ON l.user_id = u.id WHERE u.name = ?`)
 )
 
@@ -30,7 +32,20 @@ func (s *Store) SyncLDAPUser(ctx context.Context, lu store.LDAPUser) (store.User
 		t := now()
 		var err error
 		u, err = s.scanUser(tx.queryRow(ctx, lockUserQ, lu.Name))
+		replaced := false
+		if err == nil && u.Source == store.SourceLDAP {
+			if replaced, err = entryReplaced(ctx, tx, u.ID, lu.EntryID); err != nil {
+				return err
+			}
+		}
 		switch {
+		case replaced:
+			// Another person's entry now has this name: retire the old
+			// account, then onboard the newcomer as on a first login.
+			if _, err := tx.exec(ctx, retireUserQ, store.RetiredName(u.Name, u.ID), s.time(t), u.ID); err != nil {
+				return err
+			}
+			fallthrough
 		case errors.Is(err, sql.ErrNoRows):
 			u, err = s.scanUser(tx.queryRow(ctx, insertLDAPUserQ,
 				lu.Name, lu.Email, lu.DisplayName, store.SourceLDAP, s.time(t), s.time(t)))
@@ -47,7 +62,7 @@ func (s *Store) SyncLDAPUser(ctx context.Context, lu store.LDAPUser) (store.User
 			}
 			u.Email, u.DisplayName, u.UpdatedAt = lu.Email, lu.DisplayName, t
 		}
-		_, err = tx.exec(ctx, upsertLDAPQ, u.ID, lu.DN, groups, lu.Admin, s.time(t))
+		_, err = tx.exec(ctx, upsertLDAPQ, u.ID, lu.DN, lu.EntryID, groups, lu.Admin, s.time(t))
 		return err
 	})
 	if err != nil {
@@ -58,8 +73,19 @@ func (s *Store) SyncLDAPUser(ctx context.Context, lu store.LDAPUser) (store.User
 
 func (s *Store) GetLDAPUser(ctx context.Context, name string) (store.LDAPUser, error) {
 	var lu store.LDAPUser
-	err := s.queryRow(ctx, getLDAPUserQ, name).Scan(&lu.Name, &lu.Email, &lu.DisplayName, &lu.DN,
+	err := s.queryRow(ctx, getLDAPUserQ, name).Scan(&lu.Name, &lu.Email, &lu.DisplayName, &lu.DN, &lu.EntryID,
 		s.listCol(&lu.GroupDNs, jsonList), &lu.Admin, s.timeCol(&lu.SyncedAt))
 	lu.GroupDNs = nonNil(lu.GroupDNs)
 	return lu, s.wrap("get ldap user "+quote(name), err)
+}
+
+// entryReplaced reports whether the user's recorded directory entry is
+// another than entryID (see store.EntryReplaced).
+func entryReplaced(ctx context.Context, tx txn, userID int64, entryID string) (bool, error) {
+	var was string
+	err := tx.queryRow(ctx, entryIDQ, userID).Scan(&was)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return store.EntryReplaced(was, entryID), err
 }

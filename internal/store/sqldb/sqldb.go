@@ -45,7 +45,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return store.ApplyMigrations(ctx, ms, s.beginMigration)
+	return store.ApplyMigrations(ctx, ms, s.BeginMigration)
 }
 
 // Ping checks that the database answers.
@@ -68,8 +68,10 @@ var (
 	migrationRecordQ  = q(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`)
 )
 
-// beginMigration starts a transaction under the dialect's migration lock.
-func (s *Store) beginMigration(ctx context.Context) (store.MigrationTx, error) {
+// BeginMigration starts a migration transaction under the dialect's
+// migration lock: Migrate applies each pending migration in one (a test may
+// apply a prefix of them through it).
+func (s *Store) BeginMigration(ctx context.Context) (store.MigrationTx, error) {
 	tx, err := s.begin(ctx)
 	if err == nil && s.d.MigrationLock != "" {
 		_, err = tx.tx.ExecContext(ctx, s.d.MigrationLock)

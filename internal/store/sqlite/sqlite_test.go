@@ -32,6 +32,16 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+func TestOrphanRobots(t *testing.T) {
+	storetest.RunOrphanRobots(t, func(t *testing.T) store.Store {
+		return open(t, filepath.Join(t.TempDir(), "authserver.db"), true)
+	}, func(t *testing.T, s store.Store, robot string) {
+		if _, err := s.(*sqlite.Store).DB().ExecContext(t.Context(), `UPDATE robots SET project_id = NULL WHERE name = ?`, robot); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
 func TestSharedFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "authserver.db")
 	storetest.RunSharedDatabase(t, func(t *testing.T) store.Store { return open(t, path, false) })

@@ -316,3 +316,34 @@ func testPersonalTokens(t *testing.T, s store.Store) {
 		t.Errorf("bob's token lost: %v", err)
 	}
 }
+
+// RunOrphanRobots checks that only an explicit system robot holds every
+// project: a robot whose project link is lost (detach sets its project to
+// none behind the store's back, as a bug, a manual repair or a future
+// migration could) must read as Project "" — never SystemRobotProject — and
+// must not be listed among the system robots. newStore is as for Run.
+func RunOrphanRobots(t *testing.T, newStore func(t *testing.T) store.Store, detach func(t *testing.T, s store.Store, robot string)) {
+	s := newStore(t)
+	ctx := t.Context()
+	mustProject(t, s, "team", false)
+	for _, r := range []store.Robot{
+		{Name: "team+ci", Project: "team", Actions: []string{"pull"}, SecretHash: "o1"},
+		{Name: "scanner", Project: store.SystemRobotProject, Actions: []string{"pull"}, SecretHash: "o2"},
+	} {
+		if err := s.CreateRobot(ctx, &r); err != nil {
+			t.Fatalf("CreateRobot(%s): %v", r.Name, err)
+		}
+	}
+	detach(t, s, "team+ci")
+	got, err := s.GetRobot(ctx, "team+ci")
+	if err != nil || got.Project != "" {
+		t.Errorf("GetRobot(orphan) = project %q, %v; want project \"\" (never %q)", got.Project, err, store.SystemRobotProject)
+	}
+	if got, err := s.GetRobot(ctx, "scanner"); err != nil || got.Project != store.SystemRobotProject {
+		t.Errorf("GetRobot(system) = project %q, %v", got.Project, err)
+	}
+	rs, err := s.ListRobots(ctx, store.SystemRobotProject)
+	if err != nil || len(rs) != 1 || rs[0].Name != "scanner" {
+		t.Errorf("ListRobots(system) = %+v, %v; want only scanner", rs, err)
+	}
+}

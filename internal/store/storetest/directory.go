@@ -106,3 +106,67 @@ func testLDAPUserAccess(t *testing.T, s store.Store) {
 		t.Errorf("ProjectAccess = %+v, want %+v", acc, want)
 	}
 }
+
+// testLDAPEntryReplaced checks that a name taken over by another directory
+// entry is another person: the old account is retired (renamed, disabled,
+// its refresh tokens revoked, its memberships and tokens kept with it) and
+// the newcomer starts as a new user, in one SyncLDAPUser.
+func testLDAPEntryReplaced(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	dn := "uid=ivan,ou=people,dc=example,dc=org"
+	// A record from before identifiers were kept adopts the first one.
+	old, err := s.SyncLDAPUser(ctx, store.LDAPUser{Name: "ivan", DN: dn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"entryUUID:1111", "entryUUID:1111", "dn:" + dn, "entryUUID:1111"} {
+		// The same identifier, or one of another attribute, is the same person.
+		u, err := s.SyncLDAPUser(ctx, store.LDAPUser{Name: "ivan", DN: dn, EntryID: id})
+		if err != nil || u.ID != old.ID {
+			t.Fatalf("SyncLDAPUser(%s) = %+v, %v; want the same user %d", id, u, err, old.ID)
+		}
+	}
+	if lu, err := s.GetLDAPUser(ctx, "ivan"); err != nil || lu.EntryID != "entryUUID:1111" {
+		t.Fatalf("recorded entry id: %+v, %v", lu, err)
+	}
+	mustProject(t, s, "team", false)
+	mustMember(t, s, "team", store.MemberUser, "ivan", store.RoleDeveloper)
+	rt := store.RefreshToken{UserID: old.ID, Hash: "ivan-rt", Service: "registry"}
+	if err := s.CreateRefreshToken(ctx, &rt); err != nil {
+		t.Fatal(err)
+	}
+	pat := store.PersonalToken{User: "ivan", Name: "laptop", Hash: "ivan-pat"}
+	if err := s.CreatePersonalToken(ctx, &pat); err != nil {
+		t.Fatal(err)
+	}
+
+	u, err := s.SyncLDAPUser(ctx, store.LDAPUser{Name: "ivan", Email: "new@example.org", DN: dn, EntryID: "entryUUID:2222"})
+	if err != nil {
+		t.Fatalf("SyncLDAPUser(replaced entry): %v", err)
+	}
+	if u.ID == old.ID || u.Name != "ivan" || u.Disabled || u.Source != store.SourceLDAP || u.Email != "new@example.org" {
+		t.Errorf("newcomer = %+v; want a new, enabled LDAP user ivan (old id %d)", u, old.ID)
+	}
+	retired := store.RetiredName("ivan", old.ID)
+	if r, err := s.GetUser(ctx, retired); err != nil || r.ID != old.ID || !r.Disabled || r.Source != store.SourceLDAP {
+		t.Errorf("retired account %s = %+v, %v; want the old user, disabled", retired, r, err)
+	}
+	if lu, err := s.GetLDAPUser(ctx, retired); err != nil || lu.EntryID != "entryUUID:1111" {
+		t.Errorf("retired record: %+v, %v; want the old entry id kept", lu, err)
+	}
+	if lu, err := s.GetLDAPUser(ctx, "ivan"); err != nil || lu.EntryID != "entryUUID:2222" {
+		t.Errorf("newcomer record: %+v, %v", lu, err)
+	}
+	_, err = s.GetRefreshToken(ctx, "ivan-rt")
+	wantErr(t, "old refresh token", err, store.ErrNotFound)
+	if p, err := s.GetPersonalToken(ctx, "ivan-pat"); err != nil || p.UserID != old.ID || p.User != retired {
+		t.Errorf("old personal token: %+v, %v; want it kept by %s", p, err, retired)
+	}
+	acc, err := s.ProjectAccess(ctx, store.Principal{UserID: u.ID}, []string{"team"})
+	if err != nil || len(acc["team"].Grants) != 0 {
+		t.Errorf("newcomer inherited %+v, %v", acc["team"].Grants, err)
+	}
+	if ms, err := s.ListMembers(ctx, "team"); err != nil || len(ms) != 1 || ms[0].Name != retired {
+		t.Errorf("members = %+v, %v; want only %s", ms, err, retired)
+	}
+}

@@ -43,6 +43,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{name: "PersonalTokens", fn: testPersonalTokens},
 		{name: "LDAPUsers", fn: testLDAPUsers},
 		{name: "LDAPUserAccess", fn: testLDAPUserAccess},
+		{name: "LDAPEntryReplaced", fn: testLDAPEntryReplaced},
 		{name: "Audit", fn: testAudit},
 	}
 	for _, tt := range tests {

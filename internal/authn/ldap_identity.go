@@ -1,0 +1,105 @@
+package authn
+
+import (
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/go-ldap/ldap/v3"
+)
+
+// The attributes tried, in order, when ldap.user_search.id_attribute or
+// password_changed_attribute is empty: OpenLDAP's (and most servers') first,
+// then Active Directory's. Asking a server for an attribute it does not
+// know is harmless (it is left out of the answer).
+var (
+	defaultIDAttributes              = []string{"entryUUID", "objectGUID"}
+	defaultPasswordChangedAttributes = []string{"pwdChangedTime", "pwdLastSet"}
+)
+
+// idAttributes and pwdChangedAttributes are the attributes read from a user
+// entry for its identifier and password change time.
+func (l *LDAP) idAttributes() []string {
+	if a := l.cfg.UserSearch.IDAttribute; a != "" {
+		return []string{a}
+	}
+	return defaultIDAttributes
+}
+
+func (l *LDAP) pwdChangedAttributes() []string {
+	if a := l.cfg.UserSearch.PasswordChangedAttribute; a != "" {
+		return []string{a}
+	}
+	return defaultPasswordChangedAttributes
+}
+
+// entryID is the entry's identifier as store.LDAPUser.EntryID wants it:
+// "<attribute>:<value>" for the first identifier attribute the entry has
+// (a binary value such as objectGUID in hex), else "dn:<lower-cased DN>".
+func (l *LDAP) entryID(e *ldap.Entry) string {
+	for _, a := range l.idAttributes() {
+		for _, ea := range e.Attributes {
+			if !strings.EqualFold(ea.Name, a) || len(ea.ByteValues) == 0 {
+				continue
+			}
+			v := ea.ByteValues[0]
+			if strings.EqualFold(a, "objectGUID") || !utf8.Valid(v) {
+				return a + ":" + hex.EncodeToString(v)
+			}
+			return a + ":" + string(v)
+		}
+	}
+	return "dn:" + strings.ToLower(e.DN)
+}
+
+// passwordChanged is when the entry's password last changed, zero when the
+// entry does not say. now stands for "changed, at an unknown time": Active
+// Directory's pwdLastSet 0 (must change at next logon) and a value that
+// cannot be read (fail closed: credentials issued before are refused).
+func (l *LDAP) passwordChanged(e *ldap.Entry, now time.Time) time.Time {
+	for _, a := range l.pwdChangedAttributes() {
+		v := e.GetEqualFoldAttributeValue(a)
+		if v == "" {
+			continue
+		}
+		t, err := parseDirectoryTime(v)
+		if err != nil {
+			l.log.Warn("ldap password change time unreadable: counted as changed now", "dn", e.DN, "attribute", a, "err", err)
+			return now
+		}
+		if t.IsZero() {
+			return now
+		}
+		return t
+	}
+	return time.Time{}
+}
+
+// fileTimeToUnix is the number of seconds from 1601-01-01, where Windows
+// FILETIME counts from, to 1970-01-01.
+const fileTimeToUnix = 11644473600
+
+// parseDirectoryTime reads an LDAP generalized time (20261201183000Z,
+// fractions and offsets allowed) or a Windows FILETIME (100 ns intervals
+// since 1601, all digits); FILETIME 0 is the zero time.
+func parseDirectoryTime(v string) (time.Time, error) {
+	if strings.Trim(v, "0123456789") == "" && len(v) != 14 {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("filetime %q: %w", v, err)
+		}
+		if n == 0 {
+			return time.Time{}, nil
+		}
+		const perSecond = 10_000_000
+		return time.Unix(n/perSecond-fileTimeToUnix, n%perSecond*100).UTC(), nil
+	}
+	t, err := time.Parse("20060102150405Z0700", v)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("generalized time %q: %w", v, err)
+	}
+	return t.UTC(), nil
+}

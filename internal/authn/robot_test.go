@@ -1,0 +1,42 @@
+package authn_test
+
+import (
+	"testing"
+
+	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/store"
+)
+
+// addRobot stores a robot with the hash of secret.
+func addRobot(t *testing.T, st store.Store, name, project, secret string) {
+	t.Helper()
+	if err := st.CreateRobot(t.Context(), &store.Robot{Name: name, Project: project, Actions: []string{"pull"},
+		SecretHash: authn.HashSecret(secret)}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A robot whose project is gone is refused: it never becomes a system robot.
+func TestRobotWithoutProjectIsRefused(t *testing.T) {
+	st := newStore(t)
+	ctx := t.Context()
+	if err := st.CreateProject(ctx, &store.Project{Name: "team"}); err != nil {
+		t.Fatal(err)
+	}
+	addRobot(t, st, "team+ci", "team", "ci-secret")
+	addRobot(t, st, "scanner", store.SystemRobotProject, "scanner-secret")
+	robots := authn.NewRobots(st, "robot$", newChain(t, st, nil), nil, nil)
+	if _, ok, err := robots.Login(ctx, "robot$team+ci", "ci-secret"); !ok || err != nil {
+		t.Fatalf("project robot before: %t, %v", ok, err)
+	}
+	// Lose the project link behind the store's back (a bug, a manual repair).
+	if _, err := st.DB().ExecContext(ctx, `UPDATE robots SET project_id = NULL WHERE name = 'team+ci'`); err != nil {
+		t.Fatal(err)
+	}
+	if id, ok, err := robots.Login(ctx, "robot$team+ci", "ci-secret"); ok || err != nil {
+		t.Errorf("orphaned robot: %+v, %t, %v; want refused (401)", id.Robot, ok, err)
+	}
+	if id, ok, err := robots.Login(ctx, "robot$scanner", "scanner-secret"); !ok || err != nil || id.Robot.Project != store.SystemRobotProject {
+		t.Errorf("system robot: %+v, %t, %v", id.Robot, ok, err)
+	}
+}

@@ -1,0 +1,37 @@
+package sqlite_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/authserver/authserver/internal/store"
+	"github.com/authserver/authserver/migrations"
+)
+
+// Migration 0005 keeps the robots created as system robots (no project)
+// system robots, and project robots project robots.
+func TestMigrateSystemRobots(t *testing.T) {
+	ctx := t.Context()
+	s := open(t, filepath.Join(t.TempDir(), "authserver.db"), false)
+	ms, err := store.LoadMigrations(migrations.FS, "sqlite")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.ApplyMigrations(ctx, ms[:4], s.BeginMigration); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DB().ExecContext(ctx, `INSERT INTO projects (name, public, created_at) VALUES ('team', 0, '2026-01-01T00:00:00.000000Z');
+		INSERT INTO robots (name, project_id, actions, secret_hash, created_at, updated_at) VALUES
+			('scanner', NULL, 'pull', 'h1', '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z'),
+			('team+ci', (SELECT id FROM projects WHERE name = 'team'), 'pull', 'h2', '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z')`); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{"scanner": store.SystemRobotProject, "team+ci": "team"} {
+		if r, err := s.GetRobot(ctx, name); err != nil || r.Project != want {
+			t.Errorf("GetRobot(%s) = project %q, %v; want %q", name, r.Project, err, want)
+		}
+	}
+}
