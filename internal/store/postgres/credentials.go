@@ -219,10 +219,42 @@ func (s *Store) ListRobots(ctx context.Context, project string) ([]store.Robot, 
 
 // UpdateRobot implements store.Robots.
 func (s *Store) UpdateRobot(ctx context.Context, r store.Robot) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE robots SET actions = $1, description = $2, secret_hash = $3,
+	return wrap("update robot "+quote(r.Name), updateRobot(ctx, s.pool, &r))
+}
+
+// ModifyRobot implements store.Robots, as ModifyUser; FOR UPDATE OF r locks
+// the robot's row only (not the nullable side of the join).
+func (s *Store) ModifyRobot(ctx context.Context, name string, fn func(store.Robot) (store.Robot, error)) (store.Robot, error) {
+	var out store.Robot
+	var fnErr error
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		old, err := scanRobot(tx.QueryRow(ctx, `SELECT `+robotCols+robotFrom+` WHERE r.name = $1 FOR UPDATE OF r`, name))
+		if err != nil {
+			return err
+		}
+		if out, fnErr = fn(old); fnErr != nil {
+			return fnErr
+		}
+		out.ID, out.Name, out.Project, out.CreatedAt = old.ID, old.Name, old.Project, old.CreatedAt
+		return updateRobot(ctx, tx, &out)
+	})
+	if fnErr != nil {
+		return store.Robot{}, fnErr
+	}
+	if err != nil {
+		return store.Robot{}, wrap("modify robot "+quote(name), err)
+	}
+	return out, nil
+}
+
+// updateRobot writes r's mutable fields and sets r.UpdatedAt; r.ExpiresAt
+// is left at stored precision.
+func updateRobot(ctx context.Context, q querier, r *store.Robot) error {
+	r.UpdatedAt, r.ExpiresAt = now(), at0(r.ExpiresAt)
+	tag, err := q.Exec(ctx, `UPDATE robots SET actions = $1, description = $2, secret_hash = $3,
 		disabled = $4, expires_at = $5, updated_at = $6 WHERE name = $7`,
-		strings.Join(r.Actions, ","), r.Description, r.SecretHash, r.Disabled, optTimeArg(at0(r.ExpiresAt)), now(), r.Name)
-	return wrap("update robot "+quote(r.Name), affected(tag, err))
+		strings.Join(r.Actions, ","), r.Description, r.SecretHash, r.Disabled, optTimeArg(r.ExpiresAt), r.UpdatedAt, r.Name)
+	return affected(tag, err)
 }
 
 // DeleteRobot implements store.Robots.

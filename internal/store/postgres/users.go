@@ -54,13 +54,44 @@ func (s *Store) ListUsers(ctx context.Context) ([]store.User, error) {
 
 // UpdateUser implements store.Users.
 func (s *Store) UpdateUser(ctx context.Context, u store.User) error {
+	return wrap("update user "+quote(u.Name), updateUser(ctx, s.pool, &u))
+}
+
+// ModifyUser implements store.Users. SELECT ... FOR UPDATE locks the row
+// from the read to the write.
+func (s *Store) ModifyUser(ctx context.Context, name string, fn func(store.User) (store.User, error)) (store.User, error) {
+	var out store.User
+	var fnErr error
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		old, err := scanUser(tx.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE name = $1 FOR UPDATE`, name))
+		if err != nil {
+			return err
+		}
+		if out, fnErr = fn(old); fnErr != nil {
+			return fnErr
+		}
+		out.ID, out.Name, out.CreatedAt = old.ID, old.Name, old.CreatedAt
+		return updateUser(ctx, tx, &out)
+	})
+	if fnErr != nil {
+		return store.User{}, fnErr
+	}
+	if err != nil {
+		return store.User{}, wrap("modify user "+quote(name), err)
+	}
+	return out, nil
+}
+
+// updateUser writes u's mutable fields and sets u.UpdatedAt.
+func updateUser(ctx context.Context, q querier, u *store.User) error {
 	if u.Source == "" {
 		u.Source = store.SourceLocal
 	}
-	tag, err := s.pool.Exec(ctx, `UPDATE users SET email = $1, display_name = $2, password_hash = $3,
+	u.UpdatedAt = now()
+	tag, err := q.Exec(ctx, `UPDATE users SET email = $1, display_name = $2, password_hash = $3,
 		admin = $4, disabled = $5, source = $6, updated_at = $7 WHERE name = $8`,
-		u.Email, u.DisplayName, u.PasswordHash, u.Admin, u.Disabled, u.Source, now(), u.Name)
-	return wrap("update user "+quote(u.Name), affected(tag, err))
+		u.Email, u.DisplayName, u.PasswordHash, u.Admin, u.Disabled, u.Source, u.UpdatedAt, u.Name)
+	return affected(tag, err)
 }
 
 // DeleteUser implements store.Users.

@@ -233,10 +233,41 @@ func (s *Store) ListRobots(ctx context.Context, project string) ([]store.Robot, 
 
 // UpdateRobot implements store.Robots.
 func (s *Store) UpdateRobot(ctx context.Context, r store.Robot) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE robots SET actions = ?, description = ?, secret_hash = ?,
+	return wrap("update robot "+quote(r.Name), updateRobot(ctx, s.db, &r))
+}
+
+// ModifyRobot implements store.Robots, as ModifyUser.
+func (s *Store) ModifyRobot(ctx context.Context, name string, fn func(store.Robot) (store.Robot, error)) (store.Robot, error) {
+	var out store.Robot
+	var fnErr error
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		old, err := scanRobot(tx.QueryRowContext(ctx, `SELECT `+robotCols+robotFrom+` WHERE r.name = ?`, name))
+		if err != nil {
+			return err
+		}
+		if out, fnErr = fn(old); fnErr != nil {
+			return fnErr
+		}
+		out.ID, out.Name, out.Project, out.CreatedAt = old.ID, old.Name, old.Project, old.CreatedAt
+		return updateRobot(ctx, tx, &out)
+	})
+	if fnErr != nil {
+		return store.Robot{}, fnErr
+	}
+	if err != nil {
+		return store.Robot{}, wrap("modify robot "+quote(name), err)
+	}
+	return out, nil
+}
+
+// updateRobot writes r's mutable fields and sets r.UpdatedAt; r.ExpiresAt
+// is left at stored precision.
+func updateRobot(ctx context.Context, q querier, r *store.Robot) error {
+	r.UpdatedAt, r.ExpiresAt = now(), at0(r.ExpiresAt)
+	res, err := q.ExecContext(ctx, `UPDATE robots SET actions = ?, description = ?, secret_hash = ?,
 		disabled = ?, expires_at = ?, updated_at = ? WHERE name = ?`,
-		strings.Join(r.Actions, ","), r.Description, r.SecretHash, r.Disabled, optTimeArg(r.ExpiresAt), fmtTime(now()), r.Name)
-	return wrap("update robot "+quote(r.Name), affected(res, err))
+		strings.Join(r.Actions, ","), r.Description, r.SecretHash, r.Disabled, optTimeArg(r.ExpiresAt), fmtTime(r.UpdatedAt), r.Name)
+	return affected(res, err)
 }
 
 // DeleteRobot implements store.Robots.

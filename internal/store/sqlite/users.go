@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 
 	"github.com/authserver/authserver/internal/store"
 )
@@ -64,13 +65,44 @@ func (s *Store) ListUsers(ctx context.Context) ([]store.User, error) {
 
 // UpdateUser implements store.Users.
 func (s *Store) UpdateUser(ctx context.Context, u store.User) error {
+	return wrap("update user "+quote(u.Name), updateUser(ctx, s.db, &u))
+}
+
+// ModifyUser implements store.Users. The transaction begins IMMEDIATE (see
+// pragmas): it holds the write lock from the read to the write.
+func (s *Store) ModifyUser(ctx context.Context, name string, fn func(store.User) (store.User, error)) (store.User, error) {
+	var out store.User
+	var fnErr error
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		old, err := scanUser(tx.QueryRowContext(ctx, getUserQuery, name))
+		if err != nil {
+			return err
+		}
+		if out, fnErr = fn(old); fnErr != nil {
+			return fnErr
+		}
+		out.ID, out.Name, out.CreatedAt = old.ID, old.Name, old.CreatedAt
+		return updateUser(ctx, tx, &out)
+	})
+	if fnErr != nil {
+		return store.User{}, fnErr
+	}
+	if err != nil {
+		return store.User{}, wrap("modify user "+quote(name), err)
+	}
+	return out, nil
+}
+
+// updateUser writes u's mutable fields and sets u.UpdatedAt.
+func updateUser(ctx context.Context, q querier, u *store.User) error {
 	if u.Source == "" {
 		u.Source = store.SourceLocal
 	}
-	res, err := s.db.ExecContext(ctx, `UPDATE users SET email = ?, display_name = ?, password_hash = ?,
+	u.UpdatedAt = now()
+	res, err := q.ExecContext(ctx, `UPDATE users SET email = ?, display_name = ?, password_hash = ?,
 		admin = ?, disabled = ?, source = ?, updated_at = ? WHERE name = ?`,
-		u.Email, u.DisplayName, u.PasswordHash, u.Admin, u.Disabled, u.Source, fmtTime(now()), u.Name)
-	return wrap("update user "+quote(u.Name), affected(res, err))
+		u.Email, u.DisplayName, u.PasswordHash, u.Admin, u.Disabled, u.Source, fmtTime(u.UpdatedAt), u.Name)
+	return affected(res, err)
 }
 
 // DeleteUser implements store.Users.
