@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -207,37 +205,18 @@ func newIssuer(cfg config.Config, log *slog.Logger) (*token.Issuer, error) {
 	return token.NewIssuer(signer, cfg.Token.Issuer, cfg.Token.Service, cfg.Token.Expiration.D()), nil
 }
 
-// bootstrapAdmin creates the sysadmin "admin" when there are no users yet,
-// with $AUTHSERVER_ADMIN_PASSWORD or a random password printed once.
+// bootstrapAdmin creates the sysadmin "admin" when there are no users yet
+// (see admin.Bootstrap), with $AUTHSERVER_ADMIN_PASSWORD or a random
+// password printed once.
 func (a *app) bootstrapAdmin(ctx context.Context, cfg config.Config, st store.Store, log *slog.Logger) error {
-	n, err := st.CountUsers(ctx)
-	if err != nil || n > 0 {
+	created, pw, err := newAdmin(cfg, st, nil).Bootstrap(ctx, os.Getenv("AUTHSERVER_ADMIN_PASSWORD"))
+	switch {
+	case err != nil || !created:
 		return err
-	}
-	pw := os.Getenv("AUTHSERVER_ADMIN_PASSWORD")
-	generated := pw == ""
-	if generated {
-		var b [18]byte
-		if _, err := rand.Read(b[:]); err != nil {
-			return err
-		}
-		pw = base64.RawURLEncoding.EncodeToString(b[:])
-	}
-	hash, err := authn.HashPassword(pw, cfg.Passwords.BcryptCost)
-	if err != nil {
-		return fmt.Errorf("admin password: %w", err)
-	}
-	u := store.User{Name: "admin", PasswordHash: hash, Admin: true, Source: store.SourceLocal}
-	if err := st.CreateUser(ctx, &u); err != nil {
-		if errors.Is(err, store.ErrAlreadyExists) {
-			return nil // another process bootstrapped it first
-		}
-		return fmt.Errorf("create admin: %w", err)
-	}
-	if generated {
+	case pw != "":
 		// Printed, not logged: it must not end up in log storage.
 		fmt.Fprintf(a.stderr, "\n  Created sysadmin \"admin\" with password: %s\n  It is shown only once; change it with `authserver user passwd admin`.\n\n", pw)
-	} else {
+	default:
 		log.Info("created sysadmin admin with the password from $AUTHSERVER_ADMIN_PASSWORD")
 	}
 	return nil
