@@ -222,29 +222,17 @@ func (s *Store) UpdateRobot(ctx context.Context, r store.Robot) error {
 	return wrap("update robot "+quote(r.Name), updateRobot(ctx, s.pool, &r))
 }
 
-// ModifyRobot implements store.Robots, as ModifyUser; FOR UPDATE OF r locks
-// the robot's row only (not the nullable side of the join).
+// ModifyRobot implements store.Robots; FOR UPDATE OF r locks the robot's
+// row only (not the nullable side of the join).
 func (s *Store) ModifyRobot(ctx context.Context, name string, fn func(store.Robot) (store.Robot, error)) (store.Robot, error) {
-	var out store.Robot
-	var fnErr error
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		old, err := scanRobot(tx.QueryRow(ctx, `SELECT `+robotCols+robotFrom+` WHERE r.name = $1 FOR UPDATE OF r`, name))
-		if err != nil {
-			return err
-		}
-		if out, fnErr = fn(old); fnErr != nil {
-			return fnErr
-		}
-		out.ID, out.Name, out.Project, out.CreatedAt = old.ID, old.Name, old.Project, old.CreatedAt
-		return updateRobot(ctx, tx, &out)
-	})
-	if fnErr != nil {
-		return store.Robot{}, fnErr
-	}
-	if err != nil {
-		return store.Robot{}, wrap("modify robot "+quote(name), err)
-	}
-	return out, nil
+	return modify(ctx, s, "modify robot "+quote(name), fn,
+		func(tx pgx.Tx) (store.Robot, error) {
+			return scanRobot(tx.QueryRow(ctx, `SELECT `+robotCols+robotFrom+` WHERE r.name = $1 FOR UPDATE OF r`, name))
+		},
+		func(tx pgx.Tx, old store.Robot, r *store.Robot) error {
+			r.ID, r.Name, r.Project, r.CreatedAt = old.ID, old.Name, old.Project, old.CreatedAt
+			return updateRobot(ctx, tx, r)
+		})
 }
 
 // updateRobot writes r's mutable fields and sets r.UpdatedAt; r.ExpiresAt

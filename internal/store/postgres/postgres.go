@@ -204,3 +204,29 @@ func affected(tag pgconn.CommandTag, err error) error {
 func (s *Store) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	return pgx.BeginFunc(ctx, s.pool, fn)
 }
+
+// modify is ModifyUser and ModifyRobot: it reads a row with get (which
+// must lock it: SELECT ... FOR UPDATE), applies fn and writes the result
+// with put, in one transaction. An error from fn is returned unchanged.
+func modify[T any](ctx context.Context, s *Store, op string, fn func(T) (T, error),
+	get func(pgx.Tx) (T, error), put func(tx pgx.Tx, old T, v *T) error) (T, error) {
+	var out, zero T
+	var fnErr error
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		old, err := get(tx)
+		if err != nil {
+			return err
+		}
+		if out, fnErr = fn(old); fnErr != nil {
+			return fnErr
+		}
+		return put(tx, old, &out)
+	})
+	if fnErr != nil {
+		return zero, fnErr
+	}
+	if err != nil {
+		return zero, wrap(op, err)
+	}
+	return out, nil
+}

@@ -57,29 +57,16 @@ func (s *Store) UpdateUser(ctx context.Context, u store.User) error {
 	return wrap("update user "+quote(u.Name), updateUser(ctx, s.pool, &u))
 }
 
-// ModifyUser implements store.Users. SELECT ... FOR UPDATE locks the row
-// from the read to the write.
+// ModifyUser implements store.Users.
 func (s *Store) ModifyUser(ctx context.Context, name string, fn func(store.User) (store.User, error)) (store.User, error) {
-	var out store.User
-	var fnErr error
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		old, err := scanUser(tx.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE name = $1 FOR UPDATE`, name))
-		if err != nil {
-			return err
-		}
-		if out, fnErr = fn(old); fnErr != nil {
-			return fnErr
-		}
-		out.ID, out.Name, out.CreatedAt = old.ID, old.Name, old.CreatedAt
-		return updateUser(ctx, tx, &out)
-	})
-	if fnErr != nil {
-		return store.User{}, fnErr
-	}
-	if err != nil {
-		return store.User{}, wrap("modify user "+quote(name), err)
-	}
-	return out, nil
+	return modify(ctx, s, "modify user "+quote(name), fn,
+		func(tx pgx.Tx) (store.User, error) {
+			return scanUser(tx.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE name = $1 FOR UPDATE`, name))
+		},
+		func(tx pgx.Tx, old store.User, u *store.User) error {
+			u.ID, u.Name, u.CreatedAt = old.ID, old.Name, old.CreatedAt
+			return updateUser(ctx, tx, u)
+		})
 }
 
 // updateUser writes u's mutable fields and sets u.UpdatedAt.

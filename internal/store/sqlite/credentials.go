@@ -236,28 +236,16 @@ func (s *Store) UpdateRobot(ctx context.Context, r store.Robot) error {
 	return wrap("update robot "+quote(r.Name), updateRobot(ctx, s.db, &r))
 }
 
-// ModifyRobot implements store.Robots, as ModifyUser.
+// ModifyRobot implements store.Robots.
 func (s *Store) ModifyRobot(ctx context.Context, name string, fn func(store.Robot) (store.Robot, error)) (store.Robot, error) {
-	var out store.Robot
-	var fnErr error
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		old, err := scanRobot(tx.QueryRowContext(ctx, `SELECT `+robotCols+robotFrom+` WHERE r.name = ?`, name))
-		if err != nil {
-			return err
-		}
-		if out, fnErr = fn(old); fnErr != nil {
-			return fnErr
-		}
-		out.ID, out.Name, out.Project, out.CreatedAt = old.ID, old.Name, old.Project, old.CreatedAt
-		return updateRobot(ctx, tx, &out)
-	})
-	if fnErr != nil {
-		return store.Robot{}, fnErr
-	}
-	if err != nil {
-		return store.Robot{}, wrap("modify robot "+quote(name), err)
-	}
-	return out, nil
+	return modify(ctx, s, "modify robot "+quote(name), fn,
+		func(tx *sql.Tx) (store.Robot, error) {
+			return scanRobot(tx.QueryRowContext(ctx, `SELECT `+robotCols+robotFrom+` WHERE r.name = ?`, name))
+		},
+		func(tx *sql.Tx, old store.Robot, r *store.Robot) error {
+			r.ID, r.Name, r.Project, r.CreatedAt = old.ID, old.Name, old.Project, old.CreatedAt
+			return updateRobot(ctx, tx, r)
+		})
 }
 
 // updateRobot writes r's mutable fields and sets r.UpdatedAt; r.ExpiresAt

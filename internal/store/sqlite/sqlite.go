@@ -265,3 +265,30 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	return tx.Commit()
 }
+
+// modify is ModifyUser and ModifyRobot: it reads a row with get, applies
+// fn and writes the result with put, in one transaction that begins
+// IMMEDIATE (see pragmas) and so holds the write lock from the read to the
+// write. An error from fn is returned unchanged.
+func modify[T any](ctx context.Context, s *Store, op string, fn func(T) (T, error),
+	get func(*sql.Tx) (T, error), put func(tx *sql.Tx, old T, v *T) error) (T, error) {
+	var out, zero T
+	var fnErr error
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		old, err := get(tx)
+		if err != nil {
+			return err
+		}
+		if out, fnErr = fn(old); fnErr != nil {
+			return fnErr
+		}
+		return put(tx, old, &out)
+	})
+	if fnErr != nil {
+		return zero, fnErr
+	}
+	if err != nil {
+		return zero, wrap(op, err)
+	}
+	return out, nil
+}

@@ -68,29 +68,14 @@ func (s *Store) UpdateUser(ctx context.Context, u store.User) error {
 	return wrap("update user "+quote(u.Name), updateUser(ctx, s.db, &u))
 }
 
-// ModifyUser implements store.Users. The transaction begins IMMEDIATE (see
-// pragmas): it holds the write lock from the read to the write.
+// ModifyUser implements store.Users.
 func (s *Store) ModifyUser(ctx context.Context, name string, fn func(store.User) (store.User, error)) (store.User, error) {
-	var out store.User
-	var fnErr error
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		old, err := scanUser(tx.QueryRowContext(ctx, getUserQuery, name))
-		if err != nil {
-			return err
-		}
-		if out, fnErr = fn(old); fnErr != nil {
-			return fnErr
-		}
-		out.ID, out.Name, out.CreatedAt = old.ID, old.Name, old.CreatedAt
-		return updateUser(ctx, tx, &out)
-	})
-	if fnErr != nil {
-		return store.User{}, fnErr
-	}
-	if err != nil {
-		return store.User{}, wrap("modify user "+quote(name), err)
-	}
-	return out, nil
+	return modify(ctx, s, "modify user "+quote(name), fn,
+		func(tx *sql.Tx) (store.User, error) { return scanUser(tx.QueryRowContext(ctx, getUserQuery, name)) },
+		func(tx *sql.Tx, old store.User, u *store.User) error {
+			u.ID, u.Name, u.CreatedAt = old.ID, old.Name, old.CreatedAt
+			return updateUser(ctx, tx, u)
+		})
 }
 
 // updateUser writes u's mutable fields and sets u.UpdatedAt.
