@@ -6,13 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/authserver/authserver/internal/admin"
 	"github.com/authserver/authserver/internal/authz"
-	"github.com/authserver/authserver/internal/config"
-	"github.com/authserver/authserver/internal/store"
 )
 
 func (a *app) explainCmd() *cobra.Command {
@@ -26,52 +24,15 @@ func (a *app) explainCmd() *cobra.Command {
   authserver explain --anonymous repository:library/busybox:pull`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			scopes, err := authz.ParseScopes(args)
-			if err != nil {
-				return err
+			if _, err := authz.ParseScopes(args); err != nil {
+				return err // before opening anything
 			}
-			return a.withStore(cmd, func(ctx context.Context, cfg config.Config, st store.Store) error {
-				subj := authz.Subject{Anonymous: true}
-				var notes []string
-				if robot != "" {
-					rb, err := st.GetRobot(ctx, robotBare(cfg, robot))
-					if err != nil {
-						return notFound(err, "robot "+robot)
-					}
-					subj = authz.Subject{Name: cfg.Robots.Prefix + rb.Name,
-						Robot: &authz.RobotPermissions{Project: rb.Project, Actions: rb.Actions}}
-					if rb.Disabled {
-						notes = append(notes, "robot "+subj.Name+" is disabled: a real login would get 401")
-					}
-					if !rb.ExpiresAt.IsZero() && time.Now().After(rb.ExpiresAt) {
-						notes = append(notes, "robot "+subj.Name+" expired at "+rb.ExpiresAt.UTC().Format(time.RFC3339)+": a real login would get 401")
-					}
-				} else if !anonymous {
-					u, err := st.GetUser(ctx, user)
-					if err != nil {
-						return notFound(err, "user "+user)
-					}
-					subj = authz.Subject{Name: u.Name, UserID: u.ID, Admin: u.Admin}
-					if u.Disabled {
-						notes = append(notes, "user "+u.Name+" is disabled: a real login would get 401")
-					}
-					if u.Source == store.SourceLDAP {
-						// Judged with the groups of the last directory login.
-						lu, err := st.GetLDAPUser(ctx, u.Name)
-						if err != nil && !errors.Is(err, store.ErrNotFound) {
-							return err
-						}
-						if err == nil {
-							subj.GroupDNs, subj.Admin = lu.GroupDNs, subj.Admin || lu.Admin
-						}
-						notes = append(notes, ldapUserNote(lu, err))
-					}
-				}
-				ds, err := authz.New(st).Authorize(ctx, subj, scopes)
+			return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
+				e, err := adm.Explain(ctx, cli, admin.ExplainRequest{User: user, Robot: robot, Anonymous: anonymous, Scopes: args})
 				if err != nil {
 					return err
 				}
-				return a.printExplain(subj, ds, notes)
+				return a.printExplain(e.Subject, e.Decisions, e.Notes)
 			})
 		},
 	}

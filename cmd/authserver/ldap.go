@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/authserver/authserver/internal/admin"
 	"github.com/authserver/authserver/internal/authn"
 	"github.com/authserver/authserver/internal/config"
 	"github.com/authserver/authserver/internal/store"
@@ -51,38 +50,6 @@ func newDirectory(cfg config.Config) (*authn.LDAP, error) {
 		return nil, errors.New("no ldap: section in the configuration")
 	}
 	return authn.NewLDAP(*cfg.LDAP, nil)
-}
-
-// groupFromDirectory resolves `member add --group NAME|DN` for a group
-// authserver does not know yet: when LDAP is configured, the group is
-// looked up in the directory (by DN, or by name_attribute under
-// group_search.base_dn) and created with the directory's name and DN.
-func groupFromDirectory(ctx context.Context, cfg config.Config, st store.Store, nameOrDN string) (store.Group, error) {
-	dir, err := newDirectory(cfg)
-	if err != nil {
-		return store.Group{}, fmt.Errorf("group %s not found (and %w to look it up in)", nameOrDN, err)
-	}
-	defer dir.Close()
-	dg, err := dir.FindGroup(ctx, nameOrDN)
-	if errors.Is(err, authn.ErrGroupNotFound) {
-		return store.Group{}, fmt.Errorf("group %s not found, neither in authserver nor in the directory (under %s, matching %s)",
-			nameOrDN, cfg.LDAP.GroupSearch.BaseDN, cfg.LDAP.GroupSearch.Filter)
-	}
-	if err != nil {
-		return store.Group{}, err
-	}
-	if err := validName(dg.Name); err != nil {
-		return store.Group{}, fmt.Errorf("directory group %s: %w; create it with `authserver group create NAME --dn %q`", dg.DN, err, dg.DN)
-	}
-	g := store.Group{Name: dg.Name, DN: dg.DN}
-	if err := st.CreateGroup(ctx, &g); err != nil {
-		if errors.Is(err, store.ErrAlreadyExists) {
-			return store.Group{}, fmt.Errorf("directory group %s is named %q, but that name (or DN) is taken in authserver; "+
-				"create it under another name with `authserver group create NAME --dn %q`", dg.DN, dg.Name, dg.DN)
-		}
-		return store.Group{}, err
-	}
-	return g, nil
 }
 
 func (a *app) ldapCmd() *cobra.Command {
@@ -129,7 +96,7 @@ func (a *app) ldapTest(ctx context.Context, cfg config.Config, user, pw string) 
 	defer dir.Close()
 	w := a.stdout
 	fmt.Fprintf(w, "ldap %s, users under %s, groups under %s\n", cfg.LDAP.URL, cfg.LDAP.UserSearch.BaseDN, cfg.LDAP.GroupSearch.BaseDN)
-	if user == authn.AdminUser {
+	if admin.IsBootstrapAdmin(user) {
 		fmt.Fprintf(w, "note: %q is always a local account; authserver never sends it to the directory\n", user)
 	} else if st, err := openStore(ctx, cfg); err == nil {
 		if u, err := st.GetUser(ctx, user); err == nil && u.Source != store.SourceLDAP {
@@ -186,52 +153,4 @@ func (a *app) ldapTest(ctx context.Context, cfg config.Config, user, pw string) 
 		return errors.New("ldap test: password refused")
 	}
 	return nil
-}
-
-// ldapUserNote describes, for explain, the groups an LDAP user is judged
-// with: those recorded at their last directory login.
-func ldapUserNote(lu store.LDAPUser, err error) string {
-	if err != nil {
-		return "LDAP user with no recorded login: their directory groups are unknown until they log in"
-	}
-	names := "no groups"
-	if len(lu.GroupDNs) > 0 {
-		names = strings.Join(lu.GroupDNs, "; ")
-	}
-	note := fmt.Sprintf("LDAP user: directory groups as of their last login (%s): %s", lu.SyncedAt.UTC().Format(time.RFC3339), names)
-	if lu.Admin {
-		note += "; sysadmin through the admin group"
-	}
-	return note
-}
-
-// userFromDirectory onboards a directory user before their first login, so
-// `member add --user` can give them a role: the user is looked up with the
-// search account and recorded as at a login.
-func userFromDirectory(ctx context.Context, cfg config.Config, st store.Store, name string, out io.Writer) (store.User, error) {
-	if name == authn.AdminUser {
-		return store.User{}, fmt.Errorf("user %s not found (%q is always a local account)", name, name)
-	}
-	dir, err := newDirectory(cfg)
-	if err != nil {
-		return store.User{}, err
-	}
-	defer dir.Close()
-	du, found, err := dir.Lookup(ctx, name)
-	if err != nil {
-		return store.User{}, err
-	}
-	if !found {
-		return store.User{}, fmt.Errorf("user %s not found, neither in authserver nor (as exactly one entry) in the directory", name)
-	}
-	if du.Name != name {
-		return store.User{}, fmt.Errorf("user %s is spelled %q in the directory: use that name", name, du.Name)
-	}
-	u, err := st.SyncLDAPUser(ctx, store.LDAPUser{Name: du.Name, Email: du.Email, DisplayName: du.DisplayName,
-		DN: du.DN, EntryID: du.EntryID, GroupDNs: du.GroupDNs(), Admin: du.Admin})
-	if err != nil {
-		return store.User{}, notFound(err, "user "+name)
-	}
-	fmt.Fprintf(out, "user %s added from the directory (%s)\n", u.Name, du.DN)
-	return u, nil
 }

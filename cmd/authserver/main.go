@@ -4,7 +4,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/authserver/authserver/internal/admin"
 	"github.com/authserver/authserver/internal/config"
 	"github.com/authserver/authserver/internal/store"
 	"github.com/authserver/authserver/internal/store/postgres"
@@ -119,6 +119,28 @@ func (a *app) withStore(cmd *cobra.Command, fn func(ctx context.Context, cfg con
 	return fn(cmd.Context(), cfg, st)
 }
 
+// cli is the actor of every command: whoever can run them reads the
+// configuration and the database, so is a superuser.
+var cli = admin.Actor{Name: "cli", Admin: true}
+
+// newAdmin returns the admin operations on st; dir (nil without ldap:)
+// onboards directory users and groups.
+func newAdmin(cfg config.Config, st store.Store, dir admin.Directory) *admin.Service {
+	opt := admin.Options{RobotPrefix: cfg.Robots.Prefix, BcryptCost: cfg.Passwords.BcryptCost, Directory: dir}
+	if cfg.LDAP != nil {
+		opt.GroupBaseDN, opt.GroupFilter = cfg.LDAP.GroupSearch.BaseDN, cfg.LDAP.GroupSearch.Filter
+	}
+	return admin.New(st, opt)
+}
+
+// withAdmin loads the config, opens the store and runs fn on the admin
+// operations.
+func (a *app) withAdmin(cmd *cobra.Command, fn func(ctx context.Context, adm *admin.Service) error) error {
+	return a.withStore(cmd, func(ctx context.Context, cfg config.Config, st store.Store) error {
+		return fn(ctx, newAdmin(cfg, st, nil))
+	})
+}
+
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(cfg.Log.Level))
@@ -184,17 +206,6 @@ func goVersion() string {
 		return bi.GoVersion
 	}
 	return "unknown"
-}
-
-// notFound rewrites store.ErrNotFound into a message naming the thing.
-func notFound(err error, what string) error {
-	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("%s not found", what)
-	}
-	if errors.Is(err, store.ErrAlreadyExists) {
-		return fmt.Errorf("%s already exists", what)
-	}
-	return err
 }
 
 // escapeCell makes a table cell safe for a terminal: control characters

@@ -2,15 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/authserver/authserver/internal/authn"
-	"github.com/authserver/authserver/internal/config"
-	"github.com/authserver/authserver/internal/store"
+	"github.com/authserver/authserver/internal/admin"
 )
 
 // patJSON is a personal access token in `pat list --output json`; never
@@ -39,33 +36,19 @@ user is disabled or deleted. The fixed prefix and checksum let secret scanners f
 		Example: `  authserver pat create --user alice --name laptop --expires 90d --output json`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := validName(name); err != nil {
+			if err := admin.ValidName(name); err != nil {
 				return fmt.Errorf("--name: %w", err)
 			}
-			exp, err := parseExpiry(expires, time.Now())
+			life, err := parseLifetime(expires)
 			if err != nil {
 				return err
 			}
-			secret, err := authn.NewPATSecret()
-			if err != nil {
-				return err
-			}
-			return a.withStore(cmd, func(ctx context.Context, _ config.Config, st store.Store) error {
-				u, err := st.GetUser(ctx, user)
+			return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
+				t, secret, err := adm.CreatePAT(ctx, cli, admin.NewPAT{User: user, Name: name, Lifetime: life})
 				if err != nil {
-					return notFound(err, "user "+user)
+					return err
 				}
-				if u.Disabled {
-					return fmt.Errorf("user %s is disabled: its tokens would not work", user)
-				}
-				t := store.PersonalToken{User: user, Name: name, Hash: authn.HashSecret(secret), ExpiresAt: exp}
-				if err := st.CreatePersonalToken(ctx, &t); err != nil {
-					if errors.Is(err, store.ErrAlreadyExists) {
-						return fmt.Errorf("user %s already has a token named %s", user, name)
-					}
-					return notFound(err, "user "+user)
-				}
-				return a.printSecret(secretJSON{Name: name, User: user, Secret: secret, ExpiresAt: optTime(exp)}, "token")
+				return a.printSecret(secretJSON{Name: name, User: user, Secret: secret, ExpiresAt: optTime(t.ExpiresAt)}, "token")
 			})
 		},
 	}
@@ -82,10 +65,10 @@ user is disabled or deleted. The fixed prefix and checksum let secret scanners f
 		Short: "List a user's personal access tokens (never the secrets)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withStore(cmd, func(ctx context.Context, _ config.Config, st store.Store) error {
-				ts, err := st.ListPersonalTokens(ctx, listUser)
+			return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
+				ts, err := adm.ListPATs(ctx, cli, listUser)
 				if err != nil {
-					return notFound(err, "user "+listUser)
+					return err
 				}
 				rows := make([][]string, len(ts))
 				items := make([]patJSON, len(ts))
@@ -107,12 +90,8 @@ user is disabled or deleted. The fixed prefix and checksum let secret scanners f
 		Short: "Revoke a personal access token; it stops working at once",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withStore(cmd, func(ctx context.Context, _ config.Config, st store.Store) error {
-				if err := st.DeletePersonalToken(ctx, revokeUser, revokeName); err != nil {
-					return notFound(err, "token "+revokeName+" of user "+revokeUser)
-				}
-				fmt.Fprintf(a.stdout, "token %s of user %s revoked\n", revokeName, revokeUser)
-				return nil
+			return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
+				return a.say(adm.RevokePAT(ctx, cli, revokeUser, revokeName), "token %s of user %s revoked\n", revokeName, revokeUser)
 			})
 		},
 	}

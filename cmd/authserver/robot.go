@@ -10,9 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/admin"
 	"github.com/authserver/authserver/internal/config"
-	"github.com/authserver/authserver/internal/store"
 )
 
 // robotJSON is a robot in `robot list --output json`; never the secret.
@@ -34,20 +33,20 @@ type secretJSON struct {
 	ExpiresAt *time.Time `json:"expires_at"`
 }
 
-// parseExpiry turns --expires ("30d", "12h", "never") into an expiry time
-// from now; "never" (or "0") is the zero time.
-func parseExpiry(s string, now time.Time) (time.Time, error) {
+// parseLifetime turns --expires ("30d", "12h", "never") into a lifetime;
+// "never" (or "0") is 0.
+func parseLifetime(s string) (time.Duration, error) {
 	if s == "never" || s == "0" {
-		return time.Time{}, nil
+		return 0, nil
 	}
 	d, err := config.ParseDuration(s)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("--expires: %w (or never)", err)
+		return 0, fmt.Errorf("--expires: %w (or never)", err)
 	}
 	if d <= 0 {
-		return time.Time{}, errors.New("--expires: must be positive (or never)")
+		return 0, errors.New("--expires: must be positive (or never)")
 	}
-	return now.Add(d).UTC().Truncate(time.Second), nil
+	return d, nil
 }
 
 func optTime(t time.Time) *time.Time {
@@ -88,12 +87,6 @@ func (a *app) printSecret(out secretJSON, what string) error {
 	return nil
 }
 
-// robotBare maps a robot name as typed (with or without the prefix) to the
-// stored name.
-func robotBare(cfg config.Config, name string) string {
-	return strings.TrimPrefix(name, cfg.Robots.Prefix)
-}
-
 func (a *app) robotCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "robot",
@@ -113,32 +106,17 @@ the prefix (robots.prefix, default "robot$", which shells eat unless quoted).`,
   authserver robot create scanner --project '*' --actions pull --expires never --output json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			acts, err := authn.RobotActions(strings.Split(actions, ","))
+			life, err := parseLifetime(expires)
 			if err != nil {
 				return err
 			}
-			exp, err := parseExpiry(expires, time.Now())
-			if err != nil {
-				return err
-			}
-			bare, err := authn.RobotName(project, args[0])
-			if err != nil {
-				return err
-			}
-			secret, err := authn.NewSecret("", false)
-			if err != nil {
-				return err
-			}
-			return a.withStore(cmd, func(ctx context.Context, cfg config.Config, st store.Store) error {
-				r := store.Robot{Name: bare, Project: project, Actions: acts, Description: description,
-					SecretHash: authn.HashSecret(secret), ExpiresAt: exp}
-				if err := st.CreateRobot(ctx, &r); err != nil {
-					if errors.Is(err, store.ErrNotFound) {
-						return fmt.Errorf("project %s not found", project)
-					}
-					return notFound(err, "robot "+cfg.Robots.Prefix+bare)
+			return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
+				r, secret, err := adm.CreateRobot(ctx, cli, admin.NewRobot{Name: args[0], Project: project,
+					Actions: strings.Split(actions, ","), Description: description, Lifetime: life})
+				if err != nil {
+					return err
 				}
-				return a.printSecret(secretJSON{Name: cfg.Robots.Prefix + bare, Secret: secret, ExpiresAt: optTime(exp)}, "robot secret")
+				return a.printSecret(secretJSON{Name: r.Login, Secret: secret, ExpiresAt: optTime(r.ExpiresAt)}, "robot secret")
 			})
 		},
 	}
@@ -156,8 +134,8 @@ the prefix (robots.prefix, default "robot$", which shells eat unless quoted).`,
 		Short: "List robots (all, those of one project, or '*' for system robots)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withStore(cmd, func(ctx context.Context, cfg config.Config, st store.Store) error {
-				robots, err := st.ListRobots(ctx, listProject)
+			return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
+				robots, err := adm.ListRobots(ctx, cli, listProject)
 				if err != nil {
 					return err
 				}
@@ -169,12 +147,12 @@ the prefix (robots.prefix, default "robot$", which shells eat unless quoted).`,
 					switch {
 					case r.Disabled:
 						state = "disabled"
-					case !r.ExpiresAt.IsZero() && !now.Before(r.ExpiresAt):
+					case r.Expired(now):
 						state = "expired"
 					}
-					rows[i] = []string{cfg.Robots.Prefix + r.Name, r.Project, strings.Join(r.Actions, ","), state,
+					rows[i] = []string{r.Login, r.Project, strings.Join(r.Actions, ","), state,
 						fmtOptTime(r.ExpiresAt, "never"), r.CreatedAt.UTC().Format(time.RFC3339), r.Description}
-					items[i] = robotJSON{cfg.Robots.Prefix + r.Name, r.Project, r.Actions, r.Description, r.Disabled, optTime(r.ExpiresAt), r.CreatedAt.UTC()}
+					items[i] = robotJSON{r.Login, r.Project, r.Actions, r.Description, r.Disabled, optTime(r.ExpiresAt), r.CreatedAt.UTC()}
 				}
 				return a.printList([]string{"NAME", "PROJECT", "ACTIONS", "STATE", "EXPIRES", "CREATED", "DESCRIPTION"}, rows, items)
 			})
@@ -193,23 +171,21 @@ the prefix (robots.prefix, default "robot$", which shells eat unless quoted).`,
 			if !f.Changed("expires") && !f.Changed("actions") && !f.Changed("description") {
 				return errors.New("nothing to set: pass --expires, --actions or --description")
 			}
-			return a.updateRobotAndSay(cmd, args[0], "updated", func(r *store.Robot) error {
-				var err error
-				if f.Changed("expires") {
-					if r.ExpiresAt, err = parseExpiry(setExpires, time.Now()); err != nil {
-						return err
-					}
+			var ch admin.RobotChange
+			if f.Changed("expires") {
+				life, err := parseLifetime(setExpires)
+				if err != nil {
+					return err
 				}
-				if f.Changed("actions") {
-					if r.Actions, err = authn.RobotActions(strings.Split(setActions, ",")); err != nil {
-						return err
-					}
-				}
-				if f.Changed("description") {
-					r.Description = setDescription
-				}
-				return nil
-			})
+				ch.Lifetime = &life
+			}
+			if f.Changed("actions") {
+				ch.Actions = strings.Split(setActions, ",")
+			}
+			if f.Changed("description") {
+				ch.Description = &setDescription
+			}
+			return a.updateRobot(cmd, args[0], "updated", ch)
 		},
 	}
 	set.Flags().StringVar(&setExpires, "expires", "", "new lifetime from now (s, m, h, d units) or never")
@@ -220,10 +196,7 @@ the prefix (robots.prefix, default "robot$", which shells eat unless quoted).`,
 		return &cobra.Command{
 			Use: use + " NAME", Short: short, Args: cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				return a.updateRobotAndSay(cmd, args[0], done, func(r *store.Robot) error {
-					r.Disabled = disabled
-					return nil
-				})
+				return a.updateRobot(cmd, args[0], done, admin.RobotChange{Disabled: &disabled})
 			},
 		}
 	}
@@ -231,13 +204,9 @@ the prefix (robots.prefix, default "robot$", which shells eat unless quoted).`,
 	del := &cobra.Command{
 		Use: "delete NAME", Short: "Delete a robot", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withStore(cmd, func(ctx context.Context, cfg config.Config, st store.Store) error {
-				bare := robotBare(cfg, args[0])
-				if err := st.DeleteRobot(ctx, bare); err != nil {
-					return notFound(err, "robot "+cfg.Robots.Prefix+bare)
-				}
-				fmt.Fprintf(a.stdout, "robot %s deleted\n", cfg.Robots.Prefix+bare)
-				return nil
+			return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
+				login, err := adm.DeleteRobot(ctx, cli, args[0])
+				return a.say(err, "robot %s deleted\n", login)
 			})
 		},
 	}
@@ -247,18 +216,13 @@ the prefix (robots.prefix, default "robot$", which shells eat unless quoted).`,
 		Short: "Give a robot a new secret (printed once); the old one stops working at once",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			secret, err := authn.NewSecret("", false)
-			if err != nil {
-				return err
-			}
-			r, full, err := a.updateRobot(cmd, args[0], func(r *store.Robot) error {
-				r.SecretHash = authn.HashSecret(secret)
-				return nil
+			return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
+				r, secret, err := adm.RefreshRobotSecret(ctx, cli, args[0])
+				if err != nil {
+					return err
+				}
+				return a.printSecret(secretJSON{Name: r.Login, Secret: secret, ExpiresAt: optTime(r.ExpiresAt)}, "robot secret")
 			})
-			if err != nil {
-				return err
-			}
-			return a.printSecret(secretJSON{Name: full, Secret: secret, ExpiresAt: optTime(r.ExpiresAt)}, "robot secret")
 		},
 	}
 	a.addOutputFlag(refresh)
@@ -270,31 +234,10 @@ the prefix (robots.prefix, default "robot$", which shells eat unless quoted).`,
 	return cmd
 }
 
-// updateRobot loads a robot by name (prefix optional), applies change and
-// writes it back. It returns the robot as written and its full name.
-func (a *app) updateRobot(cmd *cobra.Command, name string, change func(*store.Robot) error) (store.Robot, string, error) {
-	var r store.Robot
-	var full string
-	err := a.withStore(cmd, func(ctx context.Context, cfg config.Config, st store.Store) error {
-		bare := robotBare(cfg, name)
-		full = cfg.Robots.Prefix + bare
-		var err error
-		if r, err = st.GetRobot(ctx, bare); err != nil {
-			return notFound(err, "robot "+full)
-		}
-		if err := change(&r); err != nil {
-			return err
-		}
-		return notFound(st.UpdateRobot(ctx, r), "robot "+full)
+// updateRobot applies ch to a robot and says "robot NAME <done>".
+func (a *app) updateRobot(cmd *cobra.Command, name, done string, ch admin.RobotChange) error {
+	return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
+		r, err := adm.UpdateRobot(ctx, cli, name, ch)
+		return a.say(err, "robot %s %s\n", r.Login, done)
 	})
-	return r, full, err
-}
-
-// updateRobotAndSay is updateRobot followed by "robot NAME <done>".
-func (a *app) updateRobotAndSay(cmd *cobra.Command, name, done string, change func(*store.Robot) error) error {
-	_, full, err := a.updateRobot(cmd, name, change)
-	if err == nil {
-		fmt.Fprintf(a.stdout, "robot %s %s\n", full, done)
-	}
-	return err
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -230,50 +228,35 @@ func loadSigner(c config.Token) (*token.Signer, error) {
 	return signer.WithoutX5C()
 }
 
-// bootstrapAdmin creates the sysadmin "admin" when there are no users yet,
-// with $AUTHSERVER_ADMIN_PASSWORD or a random password. A random password is
+// bootstrapAdmin creates the sysadmin "admin" when there are no users yet
+// (see admin.Bootstrap), with $AUTHSERVER_ADMIN_PASSWORD or a random
+// password. A random password is
 // written to adminPasswordFile (mode 0600) before the user is created, so a
 // password that cannot be saved never becomes the admin's; the log names the
 // file, never the password.
 func (a *app) bootstrapAdmin(ctx context.Context, cfg config.Config, st store.Store, log *slog.Logger) error {
-	n, err := st.CountUsers(ctx)
-	if err != nil || n > 0 {
-		return err
-	}
-	pw := os.Getenv("AUTHSERVER_ADMIN_PASSWORD")
-	generated := pw == ""
 	file := adminPasswordFile(cfg)
-	if generated {
-		var b [18]byte
-		if _, err := rand.Read(b[:]); err != nil {
-			return err
-		}
-		pw = base64.RawURLEncoding.EncodeToString(b[:])
+	saved := "" // the generated password, once in file
+	created, _, err := newAdmin(cfg, st, nil).Bootstrap(ctx, os.Getenv("AUTHSERVER_ADMIN_PASSWORD"), func(pw string) error {
 		if err := writeSecretFile(file, pw+"\n"); err != nil {
 			return fmt.Errorf("admin password: %w (or set $AUTHSERVER_ADMIN_PASSWORD)", err)
 		}
-	}
-	hash, err := authn.HashPassword(pw, cfg.Passwords.BcryptCost)
-	if err != nil {
-		return fmt.Errorf("admin password: %w", err)
-	}
-	u := store.User{Name: "admin", PasswordHash: hash, Admin: true, Source: store.SourceLocal}
-	if err := st.CreateUser(ctx, &u); err != nil {
-		if generated {
-			// Ours is not the admin's password: do not leave it behind.
-			if got, rerr := os.ReadFile(file); rerr == nil && string(got) == pw+"\n" {
-				_ = os.Remove(file)
-			}
+		saved = pw
+		return nil
+	})
+	if saved != "" && !created {
+		// Ours is not the admin's password: do not leave it behind.
+		if got, rerr := os.ReadFile(file); rerr == nil && string(got) == saved+"\n" {
+			_ = os.Remove(file)
 		}
-		if errors.Is(err, store.ErrAlreadyExists) {
-			return nil // another process bootstrapped it first
-		}
-		return fmt.Errorf("create admin: %w", err)
 	}
-	if generated {
+	switch {
+	case err != nil || !created:
+		return err
+	case saved != "":
 		log.Warn("created sysadmin admin with a generated password; read it from the file, then change it with `authserver user passwd admin` and delete the file",
 			"password_file", file)
-	} else {
+	default:
 		log.Info("created sysadmin admin with the password from $AUTHSERVER_ADMIN_PASSWORD")
 	}
 	return nil

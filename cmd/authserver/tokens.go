@@ -2,15 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/authserver/authserver/internal/config"
-	"github.com/authserver/authserver/internal/store"
+	"github.com/authserver/authserver/internal/admin"
 )
 
 // refreshJSON is a refresh token in `token list --output json`; never the
@@ -38,10 +35,10 @@ the user revokes all of the user's refresh tokens; these commands list and revok
 		Short: "List a user's refresh tokens (never the secrets)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withStore(cmd, func(ctx context.Context, _ config.Config, st store.Store) error {
-				ts, err := st.ListRefreshTokens(ctx, user)
+			return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
+				ts, err := adm.ListRefreshTokens(ctx, cli, user)
 				if err != nil {
-					return notFound(err, "user "+user)
+					return err
 				}
 				rows := make([][]string, len(ts))
 				items := make([]refreshJSON, len(ts))
@@ -66,23 +63,12 @@ the user revokes all of the user's refresh tokens; these commands list and revok
 		Short: "Revoke one or all of a user's refresh tokens",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withStore(cmd, func(ctx context.Context, _ config.Config, st store.Store) error {
+			return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
 				if all {
-					n, err := st.DeleteRefreshTokens(ctx, revokeUser)
-					if err != nil {
-						return notFound(err, "user "+revokeUser)
-					}
-					fmt.Fprintf(a.stdout, "%d refresh tokens of user %s revoked\n", n, revokeUser)
-					return nil
+					n, err := adm.RevokeRefreshTokens(ctx, cli, revokeUser)
+					return a.say(err, "%d refresh tokens of user %s revoked\n", n, revokeUser)
 				}
-				if err := st.DeleteRefreshToken(ctx, revokeUser, id); err != nil {
-					if errors.Is(err, store.ErrNotFound) {
-						return fmt.Errorf("user %s has no refresh token %d", revokeUser, id)
-					}
-					return err
-				}
-				fmt.Fprintf(a.stdout, "refresh token %d of user %s revoked\n", id, revokeUser)
-				return nil
+				return a.say(adm.RevokeRefreshToken(ctx, cli, revokeUser, id), "refresh token %d of user %s revoked\n", id, revokeUser)
 			})
 		},
 	}

@@ -12,9 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/authserver/authserver/internal/authn"
-	"github.com/authserver/authserver/internal/config"
-	"github.com/authserver/authserver/internal/store"
+	"github.com/authserver/authserver/internal/admin"
 )
 
 // readPassword takes the password from the first line of stdin when
@@ -51,38 +49,30 @@ type userJSON struct {
 func (a *app) userCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "user", Short: "Manage users"}
 
-	var admin, pwStdin bool
+	var isAdmin, pwStdin bool
 	var email string
 	add := &cobra.Command{
 		Use:   "add NAME",
 		Short: "Create a local user (password from --password-stdin or $AUTHSERVER_PASSWORD)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := validName(args[0]); err != nil {
-				return err
+			if err := admin.ValidName(args[0]); err != nil {
+				return err // before asking for a password
 			}
 			pw, err := a.readPassword(pwStdin)
 			if err != nil {
 				return err
 			}
-			return a.withStore(cmd, func(ctx context.Context, cfg config.Config, st store.Store) error {
-				if strings.HasPrefix(args[0], cfg.Robots.Prefix) {
-					return fmt.Errorf("name %q starts with the robot prefix %q: such logins are robots", args[0], cfg.Robots.Prefix)
+			return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
+				u, err := adm.CreateUser(ctx, cli, admin.NewUser{Name: args[0], Email: email, Password: pw, Admin: isAdmin})
+				if err == nil {
+					fmt.Fprintf(a.stdout, "user %s created\n", u.Name)
 				}
-				hash, err := authn.HashPassword(pw, cfg.Passwords.BcryptCost)
-				if err != nil {
-					return err
-				}
-				u := store.User{Name: args[0], Email: email, PasswordHash: hash, Admin: admin, Source: store.SourceLocal}
-				if err := st.CreateUser(ctx, &u); err != nil {
-					return notFound(err, "user "+args[0])
-				}
-				fmt.Fprintf(a.stdout, "user %s created\n", u.Name)
-				return nil
+				return err
 			})
 		},
 	}
-	add.Flags().BoolVar(&admin, "admin", false, "make the user a sysadmin")
+	add.Flags().BoolVar(&isAdmin, "admin", false, "make the user a sysadmin")
 	add.Flags().StringVar(&email, "email", "", "email address")
 	add.Flags().BoolVar(&pwStdin, "password-stdin", false, "read the password from the first line of stdin")
 
@@ -95,14 +85,7 @@ func (a *app) userCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.updateUser(cmd, args[0], "password changed (refresh tokens revoked)", func(cfg config.Config, u *store.User) error {
-				if u.Source != store.SourceLocal {
-					return fmt.Errorf("user %s comes from %s: its password is kept there", u.Name, u.Source)
-				}
-				hash, err := authn.HashPassword(pw, cfg.Passwords.BcryptCost)
-				u.PasswordHash = hash
-				return err
-			})
+			return a.updateUser(cmd, args[0], "password changed (refresh tokens revoked)", admin.UserChange{Password: &pw})
 		},
 	}
 	passwd.Flags().BoolVar(&pwStdin, "password-stdin", false, "read the password from the first line of stdin")
@@ -112,8 +95,8 @@ func (a *app) userCmd() *cobra.Command {
 		Short: "List users",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withStore(cmd, func(ctx context.Context, _ config.Config, st store.Store) error {
-				users, err := st.ListUsers(ctx)
+			return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
+				users, err := adm.ListUsers(ctx, cli)
 				if err != nil {
 					return err
 				}
@@ -133,10 +116,7 @@ func (a *app) userCmd() *cobra.Command {
 		return &cobra.Command{
 			Use: use + " NAME", Short: short, Args: cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				return a.updateUser(cmd, args[0], done, func(_ config.Config, u *store.User) error {
-					u.Disabled = disabled
-					return nil
-				})
+				return a.updateUser(cmd, args[0], done, admin.UserChange{Disabled: &disabled})
 			},
 		}
 	}
@@ -144,12 +124,8 @@ func (a *app) userCmd() *cobra.Command {
 	del := &cobra.Command{
 		Use: "delete NAME", Short: "Delete a user and its memberships", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withStore(cmd, func(ctx context.Context, _ config.Config, st store.Store) error {
-				if err := st.DeleteUser(ctx, args[0]); err != nil {
-					return notFound(err, "user "+args[0])
-				}
-				fmt.Fprintf(a.stdout, "user %s deleted\n", args[0])
-				return nil
+			return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
+				return a.say(adm.DeleteUser(ctx, cli, args[0]), "user %s deleted\n", args[0])
 			})
 		},
 	}
@@ -161,10 +137,7 @@ func (a *app) userCmd() *cobra.Command {
 			if !cmd.Flags().Changed("admin") {
 				return errors.New("nothing to set: pass --admin=true or --admin=false")
 			}
-			return a.updateUser(cmd, args[0], "updated", func(_ config.Config, u *store.User) error {
-				u.Admin = setAdmin
-				return nil
-			})
+			return a.updateUser(cmd, args[0], "updated", admin.UserChange{Admin: &setAdmin})
 		},
 	}
 	set.Flags().BoolVar(&setAdmin, "admin", false, "sysadmin flag")
@@ -176,32 +149,18 @@ func (a *app) userCmd() *cobra.Command {
 	return cmd
 }
 
-// updateUser loads a user, applies change and writes it back.
-func (a *app) updateUser(cmd *cobra.Command, name, done string, change func(config.Config, *store.User) error) error {
-	return a.withStore(cmd, func(ctx context.Context, cfg config.Config, st store.Store) error {
-		u, err := st.GetUser(ctx, name)
-		if err != nil {
-			return notFound(err, "user "+name)
-		}
-		if err := change(cfg, &u); err != nil {
-			return err
-		}
-		if err := st.UpdateUser(ctx, u); err != nil {
-			return notFound(err, "user "+name)
-		}
-		fmt.Fprintf(a.stdout, "user %s %s\n", name, done)
-		return nil
+// updateUser applies ch and says "user NAME <done>".
+func (a *app) updateUser(cmd *cobra.Command, name, done string, ch admin.UserChange) error {
+	return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
+		_, err := adm.UpdateUser(ctx, cli, name, ch)
+		return a.say(err, "user %s %s\n", name, done)
 	})
 }
 
-// validName checks a user, group or project name: printable, no spaces or
-// colons (Basic credentials split at the first colon), at most 255 bytes.
-func validName(name string) error {
-	if name == "" || len(name) > 255 {
-		return fmt.Errorf("name %q: want 1 to 255 characters", name)
+// say prints the message when err is nil, and returns err.
+func (a *app) say(err error, format string, args ...any) error {
+	if err == nil {
+		fmt.Fprintf(a.stdout, format, args...)
 	}
-	if strings.ContainsFunc(name, func(r rune) bool { return r <= ' ' || r == ':' || r == 0x7f }) {
-		return fmt.Errorf("name %q: spaces, colons and control characters are not allowed", name)
-	}
-	return nil
+	return err
 }

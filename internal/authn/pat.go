@@ -72,7 +72,7 @@ func (p *PATs) Login(ctx context.Context, username, password string) (Identity, 
 	switch {
 	case t.User != username:
 		reason = "belongs to another user"
-	case !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt):
+	case t.Expired(now):
 		reason = "expired"
 	}
 	if reason == "" {

@@ -85,7 +85,7 @@ func (r *Robots) Login(ctx context.Context, username, password string) (Identity
 		reason = "wrong secret"
 	case rb.Disabled:
 		reason = "disabled"
-	case !rb.ExpiresAt.IsZero() && !r.now().Before(rb.ExpiresAt):
+	case rb.Expired(r.now()):
 		reason = "expired"
 	case rb.Project == "":
 		// Fail closed: only an explicit system robot holds every project.

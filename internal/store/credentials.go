@@ -71,6 +71,10 @@ type Robot struct {
 	UpdatedAt time.Time
 }
 
+// Expired reports whether the robot has expired at now: from its ExpiresAt
+// on (an expiry at exactly now has passed), never when ExpiresAt is zero.
+func (r Robot) Expired(now time.Time) bool { return expired(r.ExpiresAt, now) }
+
 // PersonalToken is a user's personal access token: a secret that works
 // wherever the user's password does, with exactly the user's permissions.
 type PersonalToken struct {
@@ -88,6 +92,11 @@ type PersonalToken struct {
 	// LastUsedAt is when it last authenticated a request; zero if never.
 	LastUsedAt time.Time
 }
+
+// Expired reports whether the token has expired at now, as Robot.Expired.
+func (t PersonalToken) Expired(now time.Time) bool { return expired(t.ExpiresAt, now) }
+
+func expired(expiresAt, now time.Time) bool { return !expiresAt.IsZero() && !now.Before(expiresAt) }
 
 // RefreshTokens stores refresh tokens. The schema revokes (deletes) all of a
 // user's refresh tokens when the user's PasswordHash changes, when the user
@@ -129,6 +138,13 @@ type Robots interface {
 	// UpdateRobot rewrites Actions, Description, SecretHash, Disabled and
 	// ExpiresAt of the robot named r.Name. ErrNotFound when missing.
 	UpdateRobot(ctx context.Context, r Robot) error
+	// ModifyRobot reads the robot named name (without prefix), calls fn
+	// with it and writes back what fn returns (the fields UpdateRobot
+	// writes), in ONE transaction that keeps the row locked from the read
+	// to the write, as ModifyUser does. It returns the robot as written. An
+	// error from fn is returned unchanged and nothing is written.
+	// ErrNotFound when missing.
+	ModifyRobot(ctx context.Context, name string, fn func(Robot) (Robot, error)) (Robot, error)
 	// DeleteRobot removes a robot. ErrNotFound when missing.
 	DeleteRobot(ctx context.Context, name string) error
 }

@@ -147,6 +147,13 @@ type Users interface {
 	// UpdateUser rewrites Email, DisplayName, PasswordHash, Admin, Disabled and
 	// Source of the user with u.Name. ErrNotFound when missing.
 	UpdateUser(ctx context.Context, u User) error
+	// ModifyUser reads the user named name, calls fn with it and writes back
+	// what fn returns (the fields UpdateUser writes; ID, Name and CreatedAt
+	// stay), in ONE transaction that keeps the row locked from the read to
+	// the write: concurrent modifications apply one after the other and
+	// none is lost. It returns the user as written. An error from fn is
+	// returned unchanged and nothing is written. ErrNotFound when missing.
+	ModifyUser(ctx context.Context, name string, fn func(User) (User, error)) (User, error)
 	// DeleteUser removes the user and its memberships. ErrNotFound when missing.
 	DeleteUser(ctx context.Context, name string) error
 	// CountUsers returns the number of users (used to bootstrap the admin).

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -27,8 +26,6 @@ type Store struct {
 	pool *pgxpool.Pool
 }
 
-var _ store.Store = (*Store)(nil)
-
 // dialect is PostgreSQL's: $n placeholders, native times and text[] lists,
 // bytewise ("C") order, row locks, an advisory migration lock ("authserver" in
 // ASCII), COPY, and pgx's statement cache instead of database/sql's.
@@ -42,8 +39,10 @@ var dialect = sqldb.Dialect{
 	MigrationTable: `CREATE TABLE IF NOT EXISTS schema_migrations
 		(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
 	AccessQuery: accessQuery,
-	Sentinel:    sentinel,
-	CopyFrom:    copyFrom,
+	Sentinel: sqldb.Sentinels(func(e *pgconn.PgError) string { return e.Code }, map[string]error{
+		"23505": store.ErrAlreadyExists, "23503": store.ErrNotFound, // unique_violation, foreign_key_violation
+	}),
+	CopyFrom: copyFrom,
 }
 
 // accessQuery (see sqldb.Dialect) keeps the direct and the group grants in
@@ -114,21 +113,6 @@ func (s *Store) Close() error {
 // (bench/seed fills millions of rows with COPY): everything else goes through
 // the store.Store methods, which keep the schema's invariants.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
-
-// sentinel maps constraint violations to the store's sentinels.
-func sentinel(err error) error {
-	var pe *pgconn.PgError
-	if !errors.As(err, &pe) {
-		return nil
-	}
-	switch pe.Code {
-	case "23505": // unique_violation
-		return store.ErrAlreadyExists
-	case "23503": // foreign_key_violation: a referenced row vanished meanwhile
-		return store.ErrNotFound
-	}
-	return nil
-}
 
 // types decodes text[] columns for database/sql (under typesMu: a
 // pgtype.Map is not safe for concurrent use).

@@ -69,37 +69,27 @@ func (s *Store) AppendAudit(ctx context.Context, records []store.AuditRecord) er
 func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]store.AuditRecord, error) {
 	var args []any
 	variant := 0
-	if f.Subject != "" {
-		variant |= 1
-		args = append(args, f.Subject)
-	}
-	if !f.Since.IsZero() {
-		variant |= 2
-		args = append(args, s.time(f.Since))
-	}
-	if f.Result != "" {
-		variant |= 4
-		args = append(args, f.Result)
+	for bit, filter := range []struct {
+		set bool
+		arg any
+	}{{f.Subject != "", f.Subject}, {!f.Since.IsZero(), s.time(f.Since)}, {f.Result != "", f.Result}} {
+		if filter.set {
+			variant |= 1 << bit
+			args = append(args, filter.arg)
+		}
 	}
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := s.query(ctx, listAuditQ[variant], append(args, limit)...)
-	out, err := collect(rows, err, func(row scanner) (store.AuditRecord, error) {
-		var r store.AuditRecord
-		err := row.Scan(&r.ID, s.timeCol(&r.Time), &r.Subject, &r.Method, &r.ClientIP, &r.UserAgent, &r.Service,
+	return all(ctx, s, "list audit", func(row scanner) (r store.AuditRecord, err error) {
+		err = row.Scan(&r.ID, s.timeCol(&r.Time), &r.Subject, &r.Method, &r.ClientIP, &r.UserAgent, &r.Service,
 			s.listCol(&r.Requested, wordsList), s.listCol(&r.Granted, wordsList), &r.Result, &r.ClientID, &r.RequestID)
-		return r, err
-	})
-	return out, s.wrap("list audit", err)
+		return
+	}, listAuditQ[variant], append(args, limit)...)
 }
 
 func (s *Store) PruneAudit(ctx context.Context, before time.Time) (int64, error) {
-	var n int64
-	res, err := s.exec(ctx, pruneAuditQ, s.time(before))
-	if err == nil {
-		n, err = res.RowsAffected()
-	}
+	n, err := affected(s.exec(ctx, pruneAuditQ, s.time(before)))
 	return n, s.wrap("prune audit", err)
 }

@@ -1,6 +1,7 @@
 package sqldb
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -10,8 +11,6 @@ import (
 
 	"github.com/authserver/authserver/internal/store"
 )
-
-// --- refresh tokens ---
 
 const refreshSelect = `SELECT t.id, t.user_id, u.name, t.token_hash, t.service, t.client_id, t.created_at,
 	t.last_used_at FROM refresh_tokens t JOIN users u ON u.id = t.user_id`
@@ -37,15 +36,11 @@ func (s *Store) scanRefresh(row scanner) (t store.RefreshToken, err error) {
 
 func (s *Store) CreateRefreshToken(ctx context.Context, t *store.RefreshToken) error {
 	t.CreatedAt = at(t.CreatedAt)
-	if t.LastUsedAt.IsZero() {
-		t.LastUsedAt = t.CreatedAt
-	}
-	t.LastUsedAt = at(t.LastUsedAt)
+	t.LastUsedAt = at(cmp.Or(t.LastUsedAt, t.CreatedAt))
 	err := s.inTx(ctx, func(tx txn) error {
-		if err := tx.queryRow(ctx, userNameByIDQ, t.UserID).Scan(&t.User); err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
-				return fmt.Errorf("user id %d: %w", t.UserID, store.ErrNotFound)
-			}
+		if err := tx.queryRow(ctx, userNameByIDQ, t.UserID).Scan(&t.User); errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("user id %d: %w", t.UserID, store.ErrNotFound)
+		} else if err != nil {
 			return err
 		}
 		err := tx.queryRow(ctx, createRefreshQ, t.UserID, t.Hash, t.Service, t.ClientID,
@@ -60,8 +55,7 @@ func (s *Store) CreateRefreshToken(ctx context.Context, t *store.RefreshToken) e
 }
 
 func (s *Store) GetRefreshToken(ctx context.Context, hash string) (store.RefreshToken, error) {
-	t, err := s.scanRefresh(s.queryRow(ctx, getRefreshQ, hash))
-	return t, s.wrap("get refresh token", err)
+	return one(ctx, s, "get refresh token", s.scanRefresh, getRefreshQ, hash)
 }
 
 func (s *Store) TouchRefreshToken(ctx context.Context, id int64, when time.Time) error {
@@ -79,24 +73,17 @@ func (s *Store) DeleteRefreshToken(ctx context.Context, user string, id int64) e
 
 func (s *Store) DeleteRefreshTokens(ctx context.Context, user string) (int, error) {
 	var n int64
-	err := s.inTx(ctx, func(tx txn) error {
-		uid, err := lookupID(ctx, tx, "users", "user", user)
-		if err != nil {
-			return err
-		}
-		res, err := tx.exec(ctx, deleteUserRefreshQ, uid)
-		if err == nil {
-			n, err = res.RowsAffected()
-		}
-		return err
-	})
+	uid, err := s.lookupID(ctx, "users", "user", user)
+	if err == nil {
+		n, err = affected(s.exec(ctx, deleteUserRefreshQ, uid))
+	}
 	return int(n), s.wrap("delete refresh tokens of "+quote(user), err)
 }
 
 // byUser lists the rows q finds by a user's id; ErrNotFound names a
 // missing user.
 func byUser[T any](ctx context.Context, s *Store, user string, q query, scan func(scanner) (T, error)) ([]T, error) {
-	uid, err := lookupID(ctx, s, "users", "user", user)
+	uid, err := s.lookupID(ctx, "users", "user", user)
 	if err != nil {
 		return nil, err
 	}
@@ -104,25 +91,28 @@ func byUser[T any](ctx context.Context, s *Store, user string, q query, scan fun
 	return collect(rows, err, scan)
 }
 
-// --- robots ---
-
 // robotSelect reads a robot's project as SystemRobotProject only when the
 // robot is explicitly a system robot; a non-system robot whose project is
-// gone reads as "" (refused by authn).
-const robotSelect = `SELECT r.id, r.name, CASE WHEN r.system THEN '*' ELSE COALESCE(p.name, '') END, r.actions,
-	r.description, r.secret_hash, r.disabled, r.expires_at, r.created_at, r.updated_at
-	FROM robots r LEFT JOIN projects p ON p.id = r.project_id`
+// gone reads as "" (refused by authn). robotFrom joins its project to r.
+const (
+	robotSelect = `SELECT r.id, r.name, CASE WHEN r.system THEN '*' ELSE COALESCE(p.name, '') END, r.actions,
+	r.description, r.secret_hash, r.disabled, r.expires_at, r.created_at, r.updated_at FROM `
+	robotFrom = ` r LEFT JOIN projects p ON p.id = r.project_id`
+)
 
 var (
 	createRobotQ = q(`INSERT INTO robots
 		(name, project_id, system, actions, description, secret_hash, disabled, expires_at, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
-	getRobotQ          = q(robotSelect + ` WHERE r.name = ?`)
-	listRobotsQ        = q(robotSelect + ` ORDER BY r.name{collate}`)
-	listSystemRobotsQ  = q(robotSelect + ` WHERE r.system ORDER BY r.name{collate}`)
-	listProjectRobotsQ = q(robotSelect + ` WHERE p.name = ? ORDER BY r.name{collate}`)
-	updateRobotQ       = q(`UPDATE robots SET actions = ?, description = ?, secret_hash = ?,
-		disabled = ?, expires_at = ?, updated_at = ? WHERE name = ?`)
+	getRobotQ = q(robotSelect + `robots` + robotFrom + ` WHERE r.name = ?`)
+	// listRobotsQ: every robot (""), the system robots ('*') or a project's.
+	listRobotsQ = q(robotSelect + `robots` + robotFrom + ` WHERE CASE ? WHEN '' THEN TRUE WHEN '*' THEN r.system ELSE p.name = ? END
+		ORDER BY r.name{collate}`)
+	// lockRobotQ locks the robot's row alone (PostgreSQL locks no row on
+	// the nullable side of an outer join).
+	lockRobotQ   = q(robotSelect + `(SELECT * FROM robots WHERE name = ?{for_update})` + robotFrom)
+	updateRobotQ = q(`UPDATE robots SET actions = ?, description = ?, secret_hash = ?,
+		disabled = ?, expires_at = ?, updated_at = ? WHERE id = ?`)
 	deleteRobotQ = q(`DELETE FROM robots WHERE name = ?`)
 )
 
@@ -140,19 +130,17 @@ func (s *Store) scanRobot(row scanner) (store.Robot, error) {
 
 func (s *Store) CreateRobot(ctx context.Context, r *store.Robot) error {
 	t := now()
-	err := s.inTx(ctx, func(tx txn) error {
-		var pid sql.NullInt64
-		if r.Project != store.SystemRobotProject {
-			id, err := lookupID(ctx, tx, "projects", "project", r.Project)
-			if err != nil {
-				return err
-			}
-			pid = sql.NullInt64{Int64: id, Valid: true}
-		}
-		return tx.queryRow(ctx, createRobotQ, r.Name, pid, r.Project == store.SystemRobotProject,
+	var pid sql.NullInt64
+	var err error
+	if r.Project != store.SystemRobotProject {
+		pid.Int64, err = s.lookupID(ctx, "projects", "project", r.Project)
+		pid.Valid = true
+	}
+	if err == nil {
+		err = s.queryRow(ctx, createRobotQ, r.Name, pid, r.Project == store.SystemRobotProject,
 			strings.Join(r.Actions, ","), r.Description, r.SecretHash, r.Disabled, s.optTime(r.ExpiresAt),
 			s.time(t), s.time(t)).Scan(&r.ID)
-	})
+	}
 	if err == nil {
 		r.CreatedAt, r.UpdatedAt = t, t
 		r.ExpiresAt = at0(r.ExpiresAt)
@@ -161,33 +149,33 @@ func (s *Store) CreateRobot(ctx context.Context, r *store.Robot) error {
 }
 
 func (s *Store) GetRobot(ctx context.Context, name string) (store.Robot, error) {
-	r, err := s.scanRobot(s.queryRow(ctx, getRobotQ, name))
-	return r, s.wrap("get robot "+quote(name), err)
+	return one(ctx, s, "get robot "+quote(name), s.scanRobot, getRobotQ, name)
 }
 
 func (s *Store) ListRobots(ctx context.Context, project string) ([]store.Robot, error) {
-	lq, args := listProjectRobotsQ, []any{project}
-	switch project {
-	case "":
-		lq, args = listRobotsQ, nil
-	case store.SystemRobotProject:
-		lq, args = listSystemRobotsQ, nil
-	}
-	rows, err := s.query(ctx, lq, args...)
-	out, err := collect(rows, err, s.scanRobot)
-	return out, s.wrap("list robots", err)
+	return all(ctx, s, "list robots", s.scanRobot, listRobotsQ, project, project)
 }
 
 func (s *Store) UpdateRobot(ctx context.Context, r store.Robot) error {
-	return s.change(ctx, "update robot "+quote(r.Name), updateRobotQ,
-		strings.Join(r.Actions, ","), r.Description, r.SecretHash, r.Disabled, s.optTime(r.ExpiresAt), s.time(now()), r.Name)
+	_, err := s.ModifyRobot(ctx, r.Name, func(store.Robot) (store.Robot, error) { return r, nil })
+	return err
+}
+
+// ModifyRobot implements store.Robots; the lock is on the robot's row only
+// (not on the nullable side of the join).
+func (s *Store) ModifyRobot(ctx context.Context, name string, fn func(store.Robot) (store.Robot, error)) (store.Robot, error) {
+	return modify(ctx, s, "modify robot "+quote(name), lockRobotQ, name, s.scanRobot, fn, func(tx txn, old store.Robot, r *store.Robot) error {
+		r.ID, r.Name, r.Project, r.CreatedAt = old.ID, old.Name, old.Project, old.CreatedAt
+		r.UpdatedAt, r.ExpiresAt = now(), at0(r.ExpiresAt)
+		_, err := tx.exec(ctx, updateRobotQ, strings.Join(r.Actions, ","), r.Description, r.SecretHash, r.Disabled,
+			s.optTime(r.ExpiresAt), s.time(r.UpdatedAt), r.ID)
+		return err
+	})
 }
 
 func (s *Store) DeleteRobot(ctx context.Context, name string) error {
 	return s.change(ctx, "delete robot "+quote(name), deleteRobotQ, name)
 }
-
-// --- personal access tokens ---
 
 const patSelect = `SELECT t.id, t.user_id, u.name, t.name, t.token_hash, t.expires_at, t.created_at, t.last_used_at
 	FROM personal_tokens t JOIN users u ON u.id = t.user_id`
@@ -210,20 +198,16 @@ func (s *Store) scanPAT(row scanner) (t store.PersonalToken, err error) {
 func (s *Store) CreatePersonalToken(ctx context.Context, t *store.PersonalToken) error {
 	t.CreatedAt = at(t.CreatedAt)
 	t.ExpiresAt = at0(t.ExpiresAt)
-	err := s.inTx(ctx, func(tx txn) error {
-		uid, err := lookupID(ctx, tx, "users", "user", t.User)
-		if err != nil {
-			return err
-		}
+	uid, err := s.lookupID(ctx, "users", "user", t.User)
+	if err == nil {
 		t.UserID = uid
-		return tx.queryRow(ctx, createPATQ, uid, t.Name, t.Hash, s.optTime(t.ExpiresAt), s.time(t.CreatedAt)).Scan(&t.ID)
-	})
+		err = s.queryRow(ctx, createPATQ, uid, t.Name, t.Hash, s.optTime(t.ExpiresAt), s.time(t.CreatedAt)).Scan(&t.ID)
+	}
 	return s.wrap("create personal token "+quote(t.Name)+" of "+quote(t.User), err)
 }
 
 func (s *Store) GetPersonalToken(ctx context.Context, hash string) (store.PersonalToken, error) {
-	t, err := s.scanPAT(s.queryRow(ctx, getPATQ, hash))
-	return t, s.wrap("get personal token", err)
+	return one(ctx, s, "get personal token", s.scanPAT, getPATQ, hash)
 }
 
 func (s *Store) TouchPersonalToken(ctx context.Context, id int64, when time.Time) error {

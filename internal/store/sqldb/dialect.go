@@ -2,6 +2,7 @@ package sqldb
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 )
@@ -42,7 +43,8 @@ type Dialect struct {
 	// name or NULL; the direct grant first, then groups by name.
 	AccessQuery string
 	// Sentinel maps a driver error to store.ErrAlreadyExists (unique
-	// violation) or store.ErrNotFound (foreign-key violation), else nil.
+	// violation) or store.ErrNotFound (foreign-key violation: a referenced
+	// row vanished meanwhile), else nil. See Sentinels.
 	Sentinel func(err error) error
 	// Prepare keeps every statement prepared on each pooled connection
 	// (SQLite would otherwise parse and plan it on every call). PostgreSQL
@@ -52,6 +54,18 @@ type Dialect struct {
 	// handed out by (*sql.Conn).Raw (PostgreSQL COPY). When nil, rows go
 	// through one prepared INSERT in a transaction.
 	CopyFrom func(ctx context.Context, driverConn any, table string, cols []string, rows [][]any) error
+}
+
+// Sentinels returns a Dialect.Sentinel for a driver whose errors are E:
+// code reads an E's code, which sentinels maps to the store's error.
+func Sentinels[E error, C comparable](code func(E) C, sentinels map[C]error) func(error) error {
+	return func(err error) error {
+		var e E
+		if errors.As(err, &e) {
+			return sentinels[code(e)]
+		}
+		return nil
+	}
 }
 
 // query names one statement; its text is built per dialect by Open.

@@ -12,12 +12,15 @@ import (
 var (
 	// lockUserQ serialises two first logins of the same user where the dialect
 	// locks rows; the INSERT may still race and then fails as ErrAlreadyExists.
-	lockUserQ       = q(`SELECT ` + userCols + ` FROM users WHERE name = ?{for_update}`)
+	// ModifyUser reads with it too.
+	lockUserQ = q(`SELECT ` + userCols + ` FROM users WHERE name = ?{for_update}`)
+	// lockLDAPUserQ is lockUserQ with the entry id last recorded ('' if none).
+	lockLDAPUserQ = q(`SELECT ` + userCols + `, COALESCE((SELECT entry_id FROM ldap_users WHERE user_id = users.id), '')
+		FROM users WHERE name = ?{for_update}`)
 	insertLDAPUserQ = q(`INSERT INTO users (name, email, display_name, source, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?) RETURNING ` + userCols)
 	updateLDAPUserQ = q(`UPDATE users SET email = ?, display_name = ?, updated_at = ? WHERE id = ?`)
 	retireUserQ     = q(`UPDATE users SET name = ?, disabled = TRUE, updated_at = ? WHERE id = ?`)
-	entryIDQ        = q(`SELECT entry_id FROM ldap_users WHERE user_id = ?`)
 	upsertLDAPQ     = q(`INSERT INTO ldap_users (user_id, dn, entry_id, group_dns, admin, synced_at)
 		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET dn = excluded.dn, entry_id = excluded.entry_id,
 			group_dns = excluded.group_dns, admin = excluded.admin, synced_at = excluded.synced_at`)
@@ -31,15 +34,10 @@ func (s *Store) SyncLDAPUser(ctx context.Context, lu store.LDAPUser) (store.User
 	err := s.inTx(ctx, func(tx txn) error {
 		t := now()
 		var err error
-		u, err = s.scanUser(tx.queryRow(ctx, lockUserQ, lu.Name))
-		replaced := false
-		if err == nil && u.Source == store.SourceLDAP {
-			if replaced, err = entryReplaced(ctx, tx, u.ID, lu.EntryID); err != nil {
-				return err
-			}
-		}
+		var was string // the entry id recorded for u
+		u, err = s.scanUser(withDest{tx.queryRow(ctx, lockLDAPUserQ, lu.Name), &was})
 		switch {
-		case replaced:
+		case err == nil && u.Source == store.SourceLDAP && store.EntryReplaced(was, lu.EntryID):
 			// Another person's entry now has this name: retire the old
 			// account, then onboard the newcomer as on a first login.
 			if _, err := tx.exec(ctx, retireUserQ, store.RetiredName(u.Name, u.ID), s.time(t), u.ID); err != nil {
@@ -79,13 +77,10 @@ func (s *Store) GetLDAPUser(ctx context.Context, name string) (store.LDAPUser, e
 	return lu, s.wrap("get ldap user "+quote(name), err)
 }
 
-// entryReplaced reports whether the user's recorded directory entry is
-// another than entryID (see store.EntryReplaced).
-func entryReplaced(ctx context.Context, tx txn, userID int64, entryID string) (bool, error) {
-	var was string
-	err := tx.queryRow(ctx, entryIDQ, userID).Scan(&was)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	return store.EntryReplaced(was, entryID), err
+// withDest is a row that scans one more column, into dst.
+type withDest struct {
+	scanner
+	dst any
 }
+
+func (w withDest) Scan(dest ...any) error { return w.scanner.Scan(append(dest, w.dst)...) }

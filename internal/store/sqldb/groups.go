@@ -2,16 +2,18 @@ package sqldb
 
 import (
 	"context"
-	"database/sql"
+	"slices"
 
 	"github.com/authserver/authserver/internal/store"
 )
 
 var (
-	createGroupQ = q(`INSERT INTO groups (name, dn, dn_norm, created_at) VALUES (?, ?, ?, ?) RETURNING id`)
-	getGroupQ    = q(`SELECT id, name, dn, created_at FROM groups
+	// createGroupQ stores an empty DN (and its normalized form) as NULL.
+	createGroupQ = q(`INSERT INTO groups (name, dn, dn_norm, created_at)
+		VALUES (?, NULLIF(?, ''), NULLIF(?, ''), ?) RETURNING id`)
+	getGroupQ = q(`SELECT id, name, COALESCE(dn, ''), created_at FROM groups
 		WHERE name = ? OR dn_norm = ? ORDER BY name = ? DESC LIMIT 1`)
-	listGroupsQ      = q(`SELECT id, name, dn, created_at FROM groups ORDER BY name{collate}`)
+	listGroupsQ      = q(`SELECT id, name, COALESCE(dn, ''), created_at FROM groups ORDER BY name{collate}`)
 	deleteGroupQ     = q(`DELETE FROM groups WHERE name = ?`)
 	addGroupUserQ    = q(`INSERT INTO user_groups (group_id, user_id) VALUES (?, ?)`)
 	removeGroupUserQ = q(`DELETE FROM user_groups
@@ -27,26 +29,14 @@ var (
 		WHERE u.name = ? ORDER BY g.name{collate}`)
 )
 
-func (s *Store) scanGroup(row scanner) (store.Group, error) {
-	var g store.Group
-	var dn sql.NullString
-	err := row.Scan(&g.ID, &g.Name, &dn, s.timeCol(&g.CreatedAt))
-	g.DN = dn.String
-	return g, err
-}
-
-// nullDN returns the stored and normalized forms of dn, NULL when empty.
-func nullDN(dn string) (sql.NullString, sql.NullString) {
-	if dn == "" {
-		return sql.NullString{}, sql.NullString{}
-	}
-	return sql.NullString{String: dn, Valid: true}, sql.NullString{String: store.NormalizeDN(dn), Valid: true}
+func (s *Store) scanGroup(row scanner) (g store.Group, err error) {
+	err = row.Scan(&g.ID, &g.Name, &g.DN, s.timeCol(&g.CreatedAt))
+	return
 }
 
 func (s *Store) CreateGroup(ctx context.Context, g *store.Group) error {
 	t := now()
-	dn, norm := nullDN(g.DN)
-	err := s.queryRow(ctx, createGroupQ, g.Name, dn, norm, s.time(t)).Scan(&g.ID)
+	err := s.queryRow(ctx, createGroupQ, g.Name, g.DN, store.NormalizeDN(g.DN), s.time(t)).Scan(&g.ID)
 	if err == nil {
 		g.CreatedAt = t
 	}
@@ -55,14 +45,11 @@ func (s *Store) CreateGroup(ctx context.Context, g *store.Group) error {
 
 // GetGroup implements store.Groups: an exact name match wins over a DN match.
 func (s *Store) GetGroup(ctx context.Context, nameOrDN string) (store.Group, error) {
-	g, err := s.scanGroup(s.queryRow(ctx, getGroupQ, nameOrDN, store.NormalizeDN(nameOrDN), nameOrDN))
-	return g, s.wrap("get group "+quote(nameOrDN), err)
+	return one(ctx, s, "get group "+quote(nameOrDN), s.scanGroup, getGroupQ, nameOrDN, store.NormalizeDN(nameOrDN), nameOrDN)
 }
 
 func (s *Store) ListGroups(ctx context.Context) ([]store.Group, error) {
-	rows, err := s.query(ctx, listGroupsQ)
-	gs, err := collect(rows, err, s.scanGroup)
-	return gs, s.wrap("list groups", err)
+	return all(ctx, s, "list groups", s.scanGroup, listGroupsQ)
 }
 
 func (s *Store) DeleteGroup(ctx context.Context, name string) error {
@@ -70,18 +57,14 @@ func (s *Store) DeleteGroup(ctx context.Context, name string) error {
 }
 
 func (s *Store) AddGroupUser(ctx context.Context, group, user string) error {
-	err := s.inTx(ctx, func(tx txn) error {
-		gid, err := lookupID(ctx, tx, "groups", "group", group)
-		if err != nil {
-			return err
-		}
-		uid, err := lookupID(ctx, tx, "users", "user", user)
-		if err != nil {
-			return err
-		}
-		_, err = tx.exec(ctx, addGroupUserQ, gid, uid)
-		return err
-	})
+	gid, err := s.lookupID(ctx, "groups", "group", group)
+	var uid int64
+	if err == nil {
+		uid, err = s.lookupID(ctx, "users", "user", user)
+	}
+	if err == nil {
+		_, err = s.exec(ctx, addGroupUserQ, gid, uid)
+	}
 	return s.wrap("add user "+quote(user)+" to group "+quote(group), err)
 }
 
@@ -99,25 +82,29 @@ func (s *Store) UserGroups(ctx context.Context, user string) ([]string, error) {
 	return names, s.wrap("list groups of user "+quote(user), err)
 }
 
-// names runs a query that yields one row per name, or a single NULL row when
-// the looked-up parent exists but has none, or no row when it is missing.
+// names runs a query that yields one row per name under a parent (see
+// children).
 func (s *Store) names(ctx context.Context, q query, arg any) ([]string, error) {
-	rows, err := s.query(ctx, q, arg)
-	ns, err := collect(rows, err, func(row scanner) (n sql.NullString, err error) {
+	ns, err := children(ctx, s, q, arg, func(row scanner) (n *string, err error) {
 		err = row.Scan(&n)
 		return
 	})
-	if err == nil && len(ns) == 0 {
-		err = store.ErrNotFound
+	out := make([]string, len(ns))
+	for i, n := range ns {
+		out[i] = *n
 	}
-	if err != nil {
-		return nil, err
+	return out, err
+}
+
+// children runs q, which finds the rows under a parent: one row per child, a
+// single row of NULLs for a parent without any (scanned as the zero T,
+// which is left out), and no row when the parent is missing: ErrNotFound.
+func children[T comparable](ctx context.Context, s *Store, q query, arg any, scan func(scanner) (T, error)) ([]T, error) {
+	rows, err := s.query(ctx, q, arg)
+	out, err := collect(rows, err, scan)
+	if err == nil && len(out) == 0 {
+		return nil, store.ErrNotFound
 	}
-	out := []string{}
-	for _, n := range ns {
-		if n.Valid {
-			out = append(out, n.String)
-		}
-	}
-	return out, nil
+	var zero T
+	return slices.DeleteFunc(out, func(v T) bool { return v == zero }), err
 }

@@ -48,18 +48,14 @@ func (s *Store) SetMember(ctx context.Context, m store.Member) error {
 	if !slices.Contains(store.Roles, m.Role) {
 		return fmt.Errorf("%s: unknown role %q", op, m.Role)
 	}
-	err = s.inTx(ctx, func(tx txn) error {
-		pid, err := lookupID(ctx, tx, "projects", "project", m.Project)
-		if err != nil {
-			return err
-		}
-		id, err := lookupID(ctx, tx, table, string(m.Kind), m.Name)
-		if err != nil {
-			return err
-		}
-		_, err = tx.exec(ctx, setMemberQ[m.Kind], pid, id, string(m.Role))
-		return err
-	})
+	pid, err := s.lookupID(ctx, "projects", "project", m.Project)
+	var id int64
+	if err == nil {
+		id, err = s.lookupID(ctx, table, string(m.Kind), m.Name)
+	}
+	if err == nil {
+		_, err = s.exec(ctx, setMemberQ[m.Kind], pid, id, string(m.Role))
+	}
 	return s.wrap(op, err)
 }
 
@@ -72,27 +68,21 @@ func (s *Store) RemoveMember(ctx context.Context, project string, kind store.Mem
 }
 
 func (s *Store) ListMembers(ctx context.Context, project string) ([]store.Member, error) {
-	op := "list members of project " + quote(project)
-	rows, err := s.query(ctx, listMembersQ, project)
-	ms, err := collect(rows, err, func(row scanner) (store.Member, error) {
+	ms, err := children(ctx, s, listMembersQ, project, func(row scanner) (m store.Member, err error) {
 		var role, user, group sql.NullString
-		err := row.Scan(&role, &user, &group)
-		m := store.Member{Project: project, Role: store.Role(role.String)}
+		err = row.Scan(&role, &user, &group)
 		switch {
 		case user.Valid:
-			m.Kind, m.Name = store.MemberUser, user.String
+			m = store.Member{Project: project, Kind: store.MemberUser, Name: user.String, Role: store.Role(role.String)}
 		case group.Valid:
-			m.Kind, m.Name = store.MemberGroup, group.String
+			m = store.Member{Project: project, Kind: store.MemberGroup, Name: group.String, Role: store.Role(role.String)}
 		}
 		return m, err
 	})
-	if err == nil && len(ms) == 0 { // not even the NULL row of a project without members
-		err = store.ErrNotFound
-	}
 	if err != nil {
-		return nil, s.wrap(op, err)
+		return nil, s.wrap("list members of project "+quote(project), err)
 	}
-	return slices.DeleteFunc(ms, func(m store.Member) bool { return m.Kind == "" }), nil
+	return ms, nil
 }
 
 // ProjectAccess implements store.Access with the dialect's one query.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"sync"
 	"sync/atomic"
 
 	"github.com/authserver/authserver/internal/store"
@@ -20,8 +19,7 @@ type Store struct {
 	text []string // statement texts for d, indexed by query
 	// stmts are prepared (Dialect.Prepare) lazily, never against a database
 	// not yet migrated; database/sql re-prepares them per pooled connection.
-	stmts  []atomic.Pointer[sql.Stmt]
-	stmtMu sync.Mutex // held while preparing
+	stmts []atomic.Pointer[sql.Stmt]
 }
 
 var _ store.Store = (*Store)(nil)
@@ -73,11 +71,10 @@ var (
 // apply a prefix of them through it).
 func (s *Store) BeginMigration(ctx context.Context) (store.MigrationTx, error) {
 	tx, err := s.begin(ctx)
-	if err == nil && s.d.MigrationLock != "" {
-		_, err = tx.tx.ExecContext(ctx, s.d.MigrationLock)
-	}
-	if err == nil {
-		_, err = tx.tx.ExecContext(ctx, s.d.MigrationTable)
+	for _, stmt := range []string{s.d.MigrationLock, s.d.MigrationTable} {
+		if err == nil && stmt != "" {
+			_, err = tx.tx.ExecContext(ctx, stmt)
+		}
 	}
 	if err != nil {
 		if tx.tx != nil {
@@ -127,11 +124,6 @@ func quote(v string) string { return strconv.Quote(v) }
 // scanner is *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
 
-// runner runs the store's statements: the Store itself, or a txn.
-type runner interface {
-	queryRow(ctx context.Context, q query, args ...any) scanner
-}
-
 // stmt returns q prepared, or nil when the dialect does not prepare or
 // preparing failed (running q unprepared then reports why).
 func (s *Store) stmt(ctx context.Context, q query) *sql.Stmt {
@@ -141,16 +133,14 @@ func (s *Store) stmt(ctx context.Context, q query) *sql.Stmt {
 	if st := s.stmts[q].Load(); st != nil {
 		return st
 	}
-	s.stmtMu.Lock()
-	defer s.stmtMu.Unlock()
-	if st := s.stmts[q].Load(); st != nil {
-		return st
-	}
 	st, err := s.db.PrepareContext(ctx, s.text[q])
 	if err != nil {
 		return nil
 	}
-	s.stmts[q].Store(st)
+	if !s.stmts[q].CompareAndSwap(nil, st) { // another caller prepared it first
+		st.Close()
+		return s.stmts[q].Load()
+	}
 	return st
 }
 
@@ -177,14 +167,31 @@ func (s *Store) queryRow(ctx context.Context, q query, args ...any) scanner {
 
 // change runs q and wants it to change a row: store.ErrNotFound otherwise.
 func (s *Store) change(ctx context.Context, op string, q query, args ...any) error {
-	res, err := s.exec(ctx, q, args...)
-	if err == nil {
-		var n int64
-		if n, err = res.RowsAffected(); err == nil && n == 0 {
-			err = store.ErrNotFound
-		}
+	n, err := affected(s.exec(ctx, q, args...))
+	if err == nil && n == 0 {
+		err = store.ErrNotFound
 	}
 	return s.wrap(op, err)
+}
+
+// affected returns the number of rows a statement changed.
+func affected(res sql.Result, err error) (int64, error) {
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// one scans the row q finds, all every row; errors are wrapped with op.
+func one[T any](ctx context.Context, s *Store, op string, scan func(scanner) (T, error), q query, args ...any) (T, error) {
+	v, err := scan(s.queryRow(ctx, q, args...))
+	return v, s.wrap(op, err)
+}
+
+func all[T any](ctx context.Context, s *Store, op string, scan func(scanner) (T, error), q query, args ...any) ([]T, error) {
+	rows, err := s.query(ctx, q, args...)
+	out, err := collect(rows, err, scan)
+	return out, s.wrap(op, err)
 }
 
 // txn is a write transaction; its statements are not prepared.
@@ -219,6 +226,34 @@ func (s *Store) inTx(ctx context.Context, fn func(tx txn) error) error {
 	return tx.tx.Commit()
 }
 
+// modify reads the row q finds by key, calls fn with it and writes what fn
+// returns with put, in one transaction that keeps the row locked from the
+// read to the write: q ends in {for_update} (a row lock where the dialect
+// has one; SQLite's transactions hold the write lock from BEGIN IMMEDIATE).
+// An error from fn is returned unchanged, others are wrapped with op.
+func modify[T any](ctx context.Context, s *Store, op string, q query, key string, scan func(scanner) (T, error),
+	fn func(T) (T, error), put func(tx txn, old T, v *T) error) (T, error) {
+	var out T
+	var fnErr error
+	err := s.inTx(ctx, func(tx txn) error {
+		old, err := scan(tx.queryRow(ctx, q, key))
+		if err != nil {
+			return err
+		}
+		if out, fnErr = fn(old); fnErr != nil {
+			return fnErr
+		}
+		return put(tx, old, &out)
+	})
+	if err != nil && fnErr == nil {
+		err = s.wrap(op, err)
+	}
+	if err != nil {
+		return *new(T), err
+	}
+	return out, nil
+}
+
 // lookupQ finds a row's id by name, per table.
 var lookupQ = map[string]query{
 	"users":    q(`SELECT id FROM users WHERE name = ?`),
@@ -227,10 +262,12 @@ var lookupQ = map[string]query{
 }
 
 // lookupID returns the id of the row of table with the given name, or an
-// error wrapping store.ErrNotFound that says what is missing.
-func lookupID(ctx context.Context, r runner, table, what, name string) (int64, error) {
+// error wrapping store.ErrNotFound that says what is missing. A row deleted
+// after its lookup fails the statement that uses its id as a foreign-key
+// violation: ErrNotFound too (Dialect.Sentinel).
+func (s *Store) lookupID(ctx context.Context, table, what, name string) (int64, error) {
 	var id int64
-	err := r.queryRow(ctx, lookupQ[table], name).Scan(&id)
+	err := s.queryRow(ctx, lookupQ[table], name).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("%s %q: %w", what, name, store.ErrNotFound)
 	}

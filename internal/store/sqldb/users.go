@@ -1,6 +1,7 @@
 package sqldb
 
 import (
+	"cmp"
 	"context"
 
 	"github.com/authserver/authserver/internal/store"
@@ -15,7 +16,7 @@ var (
 	getUserQ    = q(`SELECT ` + userCols + ` FROM users WHERE name = ?`)
 	listUsersQ  = q(`SELECT ` + userCols + ` FROM users ORDER BY name{collate}`)
 	updateUserQ = q(`UPDATE users SET email = ?, display_name = ?, password_hash = ?,
-		admin = ?, disabled = ?, source = ?, updated_at = ? WHERE name = ?`)
+		admin = ?, disabled = ?, source = ?, updated_at = ? WHERE id = ?`)
 	deleteUserQ = q(`DELETE FROM users WHERE name = ?`)
 	countUsersQ = q(`SELECT count(*) FROM users`)
 
@@ -33,9 +34,7 @@ func (s *Store) scanUser(row scanner) (u store.User, err error) {
 }
 
 func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
-	if u.Source == "" {
-		u.Source = store.SourceLocal
-	}
+	u.Source = cmp.Or(u.Source, store.SourceLocal)
 	t := now()
 	err := s.queryRow(ctx, createUserQ, u.Name, u.Email, u.DisplayName, u.PasswordHash, u.Admin, u.Disabled,
 		u.Source, s.time(t), s.time(t)).Scan(&u.ID)
@@ -46,22 +45,26 @@ func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
 }
 
 func (s *Store) GetUser(ctx context.Context, name string) (store.User, error) {
-	u, err := s.scanUser(s.queryRow(ctx, getUserQ, name))
-	return u, s.wrap("get user "+quote(name), err)
+	return one(ctx, s, "get user "+quote(name), s.scanUser, getUserQ, name)
 }
 
 func (s *Store) ListUsers(ctx context.Context) ([]store.User, error) {
-	rows, err := s.query(ctx, listUsersQ)
-	us, err := collect(rows, err, s.scanUser)
-	return us, s.wrap("list users", err)
+	return all(ctx, s, "list users", s.scanUser, listUsersQ)
 }
 
 func (s *Store) UpdateUser(ctx context.Context, u store.User) error {
-	if u.Source == "" {
-		u.Source = store.SourceLocal
-	}
-	return s.change(ctx, "update user "+quote(u.Name), updateUserQ,
-		u.Email, u.DisplayName, u.PasswordHash, u.Admin, u.Disabled, u.Source, s.time(now()), u.Name)
+	_, err := s.ModifyUser(ctx, u.Name, func(store.User) (store.User, error) { return u, nil })
+	return err
+}
+
+func (s *Store) ModifyUser(ctx context.Context, name string, fn func(store.User) (store.User, error)) (store.User, error) {
+	return modify(ctx, s, "modify user "+quote(name), lockUserQ, name, s.scanUser, fn, func(tx txn, old store.User, u *store.User) error {
+		u.ID, u.Name, u.CreatedAt, u.UpdatedAt = old.ID, old.Name, old.CreatedAt, now()
+		u.Source = cmp.Or(u.Source, store.SourceLocal)
+		_, err := tx.exec(ctx, updateUserQ, u.Email, u.DisplayName, u.PasswordHash, u.Admin, u.Disabled, u.Source,
+			s.time(u.UpdatedAt), u.ID)
+		return err
+	})
 }
 
 func (s *Store) DeleteUser(ctx context.Context, name string) error {
@@ -89,14 +92,11 @@ func (s *Store) CreateProject(ctx context.Context, p *store.Project) error {
 }
 
 func (s *Store) GetProject(ctx context.Context, name string) (store.Project, error) {
-	p, err := s.scanProject(s.queryRow(ctx, getProjectQ, name))
-	return p, s.wrap("get project "+quote(name), err)
+	return one(ctx, s, "get project "+quote(name), s.scanProject, getProjectQ, name)
 }
 
 func (s *Store) ListProjects(ctx context.Context) ([]store.Project, error) {
-	rows, err := s.query(ctx, listProjectsQ)
-	ps, err := collect(rows, err, s.scanProject)
-	return ps, s.wrap("list projects", err)
+	return all(ctx, s, "list projects", s.scanProject, listProjectsQ)
 }
 
 func (s *Store) SetProjectPublic(ctx context.Context, name string, public bool) error {

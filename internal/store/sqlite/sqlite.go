@@ -37,8 +37,11 @@ var dialect = sqldb.Dialect{
 	MigrationTable: `CREATE TABLE IF NOT EXISTS schema_migrations
 		(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT`,
 	AccessQuery: accessQuery,
-	Sentinel:    sentinel,
-	Prepare:     true,
+	Sentinel: sqldb.Sentinels((*sqlite3.Error).Code, map[int]error{
+		sqlite3lib.SQLITE_CONSTRAINT_UNIQUE: store.ErrAlreadyExists, sqlite3lib.SQLITE_CONSTRAINT_PRIMARYKEY: store.ErrAlreadyExists,
+		sqlite3lib.SQLITE_CONSTRAINT_FOREIGNKEY: store.ErrNotFound,
+	}),
+	Prepare: true,
 }
 
 // accessQuery (see sqldb.Dialect): the first branch gives one row per
@@ -56,21 +59,6 @@ WHERE p.name IN (SELECT value FROM json_each(?2))
                      UNION SELECT dg.id FROM groups dg WHERE dg.dn_norm IN (SELECT value FROM json_each(?3)))
 ORDER BY 1, 4 NULLS FIRST`
 
-// sentinel maps constraint violations to the store's sentinels.
-func sentinel(err error) error {
-	var se *sqlite3.Error
-	if !errors.As(err, &se) {
-		return nil
-	}
-	switch se.Code() {
-	case sqlite3lib.SQLITE_CONSTRAINT_UNIQUE, sqlite3lib.SQLITE_CONSTRAINT_PRIMARYKEY:
-		return store.ErrAlreadyExists
-	case sqlite3lib.SQLITE_CONSTRAINT_FOREIGNKEY: // a referenced row vanished meanwhile
-		return store.ErrNotFound
-	}
-	return nil
-}
-
 // Open opens (creating it and its parent directory if missing) the SQLite
 // database file at path dsn and checks that it can be read. Call Migrate
 // before use.
@@ -78,10 +66,8 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if dsn == "" || dsn == ":memory:" || strings.ContainsAny(dsn, "?#") || strings.HasPrefix(dsn, "file:") {
 		return nil, fmt.Errorf("open sqlite: %q: want a plain file path", dsn)
 	}
-	if dir := filepath.Dir(dsn); dir != "" {
-		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return nil, fmt.Errorf("open sqlite: %w", err)
-		}
+	if err := os.MkdirAll(filepath.Dir(dsn), 0o750); err != nil {
+		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
 	// The file holds password hashes: create it readable by its owner only.
 	// SQLite gives the -wal and -shm files the same mode.

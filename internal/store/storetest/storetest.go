@@ -45,6 +45,9 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{name: "LDAPUserAccess", fn: testLDAPUserAccess},
 		{name: "LDAPEntryReplaced", fn: testLDAPEntryReplaced},
 		{name: "Audit", fn: testAudit},
+		{name: "ModifyUser", fn: testModifyUser},
+		{name: "ModifyRobot", fn: testModifyRobot},
+		{name: "ModifyConcurrent", fn: testModifyConcurrent},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })

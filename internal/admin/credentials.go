@@ -1,0 +1,269 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/store"
+)
+
+// Robot is a robot account with its login name (prefix + Name).
+type Robot struct {
+	store.Robot
+	Login string
+}
+
+func (s *Service) robot(r store.Robot) Robot { return Robot{r, s.opt.RobotPrefix + r.Name} }
+
+// bare maps a robot name as typed, with or without the prefix, to the
+// stored name.
+func (s *Service) bare(name string) string { return strings.TrimPrefix(name, s.opt.RobotPrefix) }
+
+// robotRight is what managing robots of project takes: a system robot
+// (project "*") is the sysadmin's, a project robot the project's admin's.
+func (s *Service) allowRobots(ctx context.Context, who Actor, project string) error {
+	if project == store.SystemRobotProject || project == "" {
+		return s.allow(ctx, who, rightSystem, "", "manage system robots")
+	}
+	return s.allow(ctx, who, rightManageProject, project, "manage the robots of project "+project)
+}
+
+// NewRobot is a robot to create.
+type NewRobot struct {
+	// Name is the robot's own name, without project or prefix ("ci").
+	Name string
+	// Project is the project it acts on, or "*" for a system robot.
+	Project string
+	// Actions are pull, push, delete (push implies pull).
+	Actions     []string
+	Description string
+	// Lifetime is how long it works from now; 0 means forever.
+	Lifetime time.Duration
+}
+
+// CreateRobot creates a robot and returns it with its secret, which is
+// stored only as a hash: show it once.
+func (s *Service) CreateRobot(ctx context.Context, who Actor, nr NewRobot) (Robot, string, error) {
+	if err := s.allowRobots(ctx, who, nr.Project); err != nil {
+		return Robot{}, "", err
+	}
+	acts, err := authn.RobotActions(nr.Actions)
+	if err != nil {
+		return Robot{}, "", invalid(err)
+	}
+	exp, err := s.expiry(nr.Lifetime)
+	if err != nil {
+		return Robot{}, "", err
+	}
+	bare, err := authn.RobotName(nr.Project, nr.Name)
+	if err != nil {
+		return Robot{}, "", invalid(err)
+	}
+	secret, err := authn.NewSecret("", false)
+	if err != nil {
+		return Robot{}, "", err
+	}
+	r := store.Robot{Name: bare, Project: nr.Project, Actions: acts, Description: nr.Description,
+		SecretHash: authn.HashSecret(secret), ExpiresAt: exp}
+	if err := s.st.CreateRobot(ctx, &r); err != nil {
+		return Robot{}, "", storeErr(err, "robot "+s.opt.RobotPrefix+bare, "project "+nr.Project+" not found", "")
+	}
+	return s.robot(r), secret, nil
+}
+
+// GetRobot returns a robot named with or without the prefix.
+func (s *Service) GetRobot(ctx context.Context, who Actor, name string) (Robot, error) {
+	r, err := s.st.GetRobot(ctx, s.bare(name))
+	if err != nil {
+		return Robot{}, fromStore(err, "robot "+s.opt.RobotPrefix+s.bare(name))
+	}
+	if err := s.allowRobots(ctx, who, r.Project); err != nil {
+		return Robot{}, err
+	}
+	return s.robot(r), nil
+}
+
+// ListRobots lists robots by name: all of them when project is "", system
+// robots for "*", else those of project.
+func (s *Service) ListRobots(ctx context.Context, who Actor, project string) ([]Robot, error) {
+	if err := s.allowRobots(ctx, who, project); err != nil {
+		return nil, err
+	}
+	rs, err := s.st.ListRobots(ctx, project)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Robot, len(rs))
+	for i, r := range rs {
+		out[i] = s.robot(r)
+	}
+	return out, nil
+}
+
+// RobotChange is a change to a robot; nil fields stay as they are.
+type RobotChange struct {
+	// Lifetime renews the expiry from now; a pointer to 0 means never.
+	Lifetime    *time.Duration
+	Actions     []string
+	Description *string
+	Disabled    *bool
+}
+
+// UpdateRobot applies ch to a robot (named with or without the prefix) in
+// one transaction; its secret stays.
+func (s *Service) UpdateRobot(ctx context.Context, who Actor, name string, ch RobotChange) (Robot, error) {
+	if ch.Lifetime == nil && ch.Actions == nil && ch.Description == nil && ch.Disabled == nil {
+		return Robot{}, invalidf("nothing to change")
+	}
+	return s.modifyRobot(ctx, who, name, func(r *store.Robot) error {
+		var err error
+		if ch.Lifetime != nil {
+			if r.ExpiresAt, err = s.expiry(*ch.Lifetime); err != nil {
+				return err
+			}
+		}
+		if ch.Actions != nil {
+			if r.Actions, err = authn.RobotActions(ch.Actions); err != nil {
+				return invalid(err)
+			}
+		}
+		set(&r.Description, ch.Description)
+		set(&r.Disabled, ch.Disabled)
+		return nil
+	})
+}
+
+// RefreshRobotSecret gives a robot a new secret, returned to be shown
+// once; the old one stops working at once.
+func (s *Service) RefreshRobotSecret(ctx context.Context, who Actor, name string) (Robot, string, error) {
+	secret, err := authn.NewSecret("", false)
+	if err != nil {
+		return Robot{}, "", err
+	}
+	r, err := s.modifyRobot(ctx, who, name, func(r *store.Robot) error {
+		r.SecretHash = authn.HashSecret(secret)
+		return nil
+	})
+	if err != nil {
+		return Robot{}, "", err
+	}
+	return r, secret, nil
+}
+
+// modifyRobot checks the actor and applies change in one transaction.
+func (s *Service) modifyRobot(ctx context.Context, who Actor, name string, change func(*store.Robot) error) (Robot, error) {
+	bare := s.bare(name)
+	r, err := s.st.ModifyRobot(ctx, bare, func(r store.Robot) (store.Robot, error) {
+		if err := s.allowRobots(ctx, who, r.Project); err != nil {
+			return r, err
+		}
+		return r, change(&r)
+	})
+	if err != nil {
+		return Robot{}, fromStore(err, "robot "+s.opt.RobotPrefix+bare)
+	}
+	return s.robot(r), nil
+}
+
+// DeleteRobot deletes a robot (named with or without the prefix) and
+// returns its login name.
+func (s *Service) DeleteRobot(ctx context.Context, who Actor, name string) (string, error) {
+	r, err := s.GetRobot(ctx, who, name)
+	if err != nil {
+		return "", err
+	}
+	return r.Login, fromStore(s.st.DeleteRobot(ctx, r.Name), "robot "+r.Login)
+}
+
+// NewPAT is a personal access token to create.
+type NewPAT struct {
+	User string
+	// Name labels it, unique per user.
+	Name string
+	// Lifetime is how long it works from now; 0 means forever.
+	Lifetime time.Duration
+}
+
+// CreatePAT creates a personal access token for an enabled user and
+// returns it with its secret, which is stored only as a hash.
+func (s *Service) CreatePAT(ctx context.Context, who Actor, np NewPAT) (store.PersonalToken, string, error) {
+	if err := s.allow(ctx, who, rightOwnCredentials, np.User, "create tokens for "+np.User); err != nil {
+		return store.PersonalToken{}, "", err
+	}
+	if err := ValidName(np.Name); err != nil {
+		return store.PersonalToken{}, "", err
+	}
+	exp, err := s.expiry(np.Lifetime)
+	if err != nil {
+		return store.PersonalToken{}, "", err
+	}
+	secret, err := authn.NewPATSecret()
+	if err != nil {
+		return store.PersonalToken{}, "", err
+	}
+	u, err := s.st.GetUser(ctx, np.User)
+	if err != nil {
+		return store.PersonalToken{}, "", fromStore(err, "user "+np.User)
+	}
+	if u.Disabled {
+		return store.PersonalToken{}, "", invalidf(fmt.Sprintf("user %s is disabled: its tokens would not work", np.User))
+	}
+	t := store.PersonalToken{User: np.User, Name: np.Name, Hash: authn.HashSecret(secret), ExpiresAt: exp}
+	if err := s.st.CreatePersonalToken(ctx, &t); err != nil {
+		return store.PersonalToken{}, "", storeErr(err, "user "+np.User, "",
+			fmt.Sprintf("user %s already has a token named %s", np.User, np.Name))
+	}
+	return t, secret, nil
+}
+
+// ListPATs lists a user's personal access tokens, never their secrets.
+func (s *Service) ListPATs(ctx context.Context, who Actor, user string) ([]store.PersonalToken, error) {
+	if err := s.allow(ctx, who, rightOwnCredentials, user, "list the tokens of "+user); err != nil {
+		return nil, err
+	}
+	ts, err := s.st.ListPersonalTokens(ctx, user)
+	return ts, fromStore(err, "user "+user)
+}
+
+// RevokePAT deletes a user's personal access token by name.
+func (s *Service) RevokePAT(ctx context.Context, who Actor, user, name string) error {
+	if err := s.allow(ctx, who, rightOwnCredentials, user, "revoke the tokens of "+user); err != nil {
+		return err
+	}
+	return fromStore(s.st.DeletePersonalToken(ctx, user, name), "token "+name+" of user "+user)
+}
+
+// ListRefreshTokens lists a user's refresh tokens, never their secrets.
+func (s *Service) ListRefreshTokens(ctx context.Context, who Actor, user string) ([]store.RefreshToken, error) {
+	if err := s.allow(ctx, who, rightOwnCredentials, user, "list the tokens of "+user); err != nil {
+		return nil, err
+	}
+	ts, err := s.st.ListRefreshTokens(ctx, user)
+	return ts, fromStore(err, "user "+user)
+}
+
+// RevokeRefreshToken deletes one of a user's refresh tokens.
+func (s *Service) RevokeRefreshToken(ctx context.Context, who Actor, user string, id int64) error {
+	if err := s.allow(ctx, who, rightOwnCredentials, user, "revoke the tokens of "+user); err != nil {
+		return err
+	}
+	err := s.st.DeleteRefreshToken(ctx, user, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return &Error{Kind: KindNotFound, Msg: fmt.Sprintf("user %s has no refresh token %d", user, id), Err: err}
+	}
+	return err
+}
+
+// RevokeRefreshTokens deletes all of a user's refresh tokens and returns
+// how many there were.
+func (s *Service) RevokeRefreshTokens(ctx context.Context, who Actor, user string) (int, error) {
+	if err := s.allow(ctx, who, rightOwnCredentials, user, "revoke the tokens of "+user); err != nil {
+		return 0, err
+	}
+	n, err := s.st.DeleteRefreshTokens(ctx, user)
+	return n, fromStore(err, "user "+user)
+}

@@ -1,0 +1,168 @@
+package admin
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/store"
+)
+
+// NewUser is a local user to create.
+type NewUser struct {
+	Name     string
+	Email    string
+	Password string
+	Admin    bool
+}
+
+// CreateUser creates a local user. The name must be valid and must not
+// start with the robot prefix (such logins are robots).
+func (s *Service) CreateUser(ctx context.Context, who Actor, nu NewUser) (store.User, error) {
+	if err := s.allow(ctx, who, rightSystem, "", "create users"); err != nil {
+		return store.User{}, err
+	}
+	if err := ValidName(nu.Name); err != nil {
+		return store.User{}, err
+	}
+	if p := s.opt.RobotPrefix; p != "" && strings.HasPrefix(nu.Name, p) {
+		return store.User{}, invalidf(fmt.Sprintf("name %q starts with the robot prefix %q: such logins are robots", nu.Name, p))
+	}
+	hash, err := s.hashPassword(nu.Password)
+	if err != nil {
+		return store.User{}, err
+	}
+	u := store.User{Name: nu.Name, Email: nu.Email, PasswordHash: hash, Admin: nu.Admin, Source: store.SourceLocal}
+	if err := s.st.CreateUser(ctx, &u); err != nil {
+		return store.User{}, fromStore(err, "user "+nu.Name)
+	}
+	return u, nil
+}
+
+func (s *Service) hashPassword(pw string) (string, error) {
+	if pw == "" {
+		return "", invalidf("password must not be empty")
+	}
+	return authn.HashPassword(pw, s.opt.BcryptCost)
+}
+
+// GetUser returns one user.
+func (s *Service) GetUser(ctx context.Context, who Actor, name string) (store.User, error) {
+	if err := s.allow(ctx, who, rightSystem, name, "read users"); err != nil {
+		return store.User{}, err
+	}
+	u, err := s.st.GetUser(ctx, name)
+	return u, fromStore(err, "user "+name)
+}
+
+// ListUsers returns every user, ordered by name.
+func (s *Service) ListUsers(ctx context.Context, who Actor) ([]store.User, error) {
+	if err := s.allow(ctx, who, rightSystem, "", "list users"); err != nil {
+		return nil, err
+	}
+	return s.st.ListUsers(ctx)
+}
+
+// UserChange is a change to a user; nil fields stay as they are.
+type UserChange struct {
+	Email       *string
+	DisplayName *string
+	// Password is set for local users only; the store then revokes the
+	// user's refresh tokens.
+	Password *string
+	Admin    *bool
+	// Disabled users cannot log in; disabling revokes their refresh tokens.
+	Disabled *bool
+}
+
+// UpdateUser applies ch to the user in one transaction and returns the
+// user as written.
+func (s *Service) UpdateUser(ctx context.Context, who Actor, name string, ch UserChange) (store.User, error) {
+	if err := s.allow(ctx, who, rightSystem, name, "change users"); err != nil {
+		return store.User{}, err
+	}
+	if ch == (UserChange{}) {
+		return store.User{}, invalidf("nothing to change")
+	}
+	var hash string
+	if ch.Password != nil {
+		// Hashed before the transaction: bcrypt is slow and the row is locked.
+		var err error
+		if hash, err = s.hashPassword(*ch.Password); err != nil {
+			return store.User{}, err
+		}
+	}
+	u, err := s.st.ModifyUser(ctx, name, func(u store.User) (store.User, error) {
+		if ch.Password != nil {
+			if u.Source != store.SourceLocal {
+				return u, invalidf(fmt.Sprintf("user %s comes from %s: its password is kept there", u.Name, u.Source))
+			}
+			u.PasswordHash = hash
+		}
+		set(&u.Email, ch.Email)
+		set(&u.DisplayName, ch.DisplayName)
+		set(&u.Admin, ch.Admin)
+		set(&u.Disabled, ch.Disabled)
+		return u, nil
+	})
+	return u, fromStore(err, "user "+name)
+}
+
+// set stores *v in dst when v is not nil.
+func set[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+// DeleteUser deletes a user with its memberships and tokens.
+func (s *Service) DeleteUser(ctx context.Context, who Actor, name string) error {
+	if err := s.allow(ctx, who, rightSystem, name, "delete users"); err != nil {
+		return err
+	}
+	return fromStore(s.st.DeleteUser(ctx, name), "user "+name)
+}
+
+// Bootstrap creates the sysadmin "admin" when the store has no user yet,
+// with password, or with a random one (returned as generated) when password
+// is empty. A generated password is first handed to save (when not nil),
+// before the user is created: when save fails, Bootstrap returns its error
+// unchanged and creates no user, so a password that could not be kept never
+// becomes the admin's. It is the server's own operation at start-up, so it
+// takes no actor. created is false when there were users already, or when
+// another process created the admin first.
+func (s *Service) Bootstrap(ctx context.Context, password string, save func(generated string) error) (created bool, generated string, err error) {
+	n, err := s.st.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return false, "", err
+	}
+	if password == "" {
+		var b [18]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return false, "", err
+		}
+		password = base64.RawURLEncoding.EncodeToString(b[:])
+		generated = password
+		if save != nil {
+			if err := save(generated); err != nil {
+				return false, "", err
+			}
+		}
+	}
+	hash, err := authn.HashPassword(password, s.opt.BcryptCost)
+	if err != nil {
+		return false, "", fmt.Errorf("admin password: %w", err)
+	}
+	u := store.User{Name: authn.AdminUser, PasswordHash: hash, Admin: true, Source: store.SourceLocal}
+	if err := s.st.CreateUser(ctx, &u); err != nil {
+		if errors.Is(err, store.ErrAlreadyExists) {
+			return false, "", nil // another process bootstrapped it first
+		}
+		return false, "", fmt.Errorf("create admin: %w", err)
+	}
+	return true, generated, nil
+}
