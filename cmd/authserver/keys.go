@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	authapp "github.com/authserver/authserver/internal/app"
 	"github.com/authserver/authserver/internal/config"
 	"github.com/authserver/authserver/internal/token"
 )
@@ -84,7 +85,7 @@ func (a *app) printBundle(cfg config.Config) error {
 	if err != nil {
 		return err
 	}
-	prev, err := loadPrevious(cfg)
+	prev, err := authapp.PreviousCertificates(cfg)
 	if err != nil {
 		return err
 	}
@@ -95,25 +96,12 @@ func (a *app) printBundle(cfg config.Config) error {
 // printJWKS writes the JWKS the registry must trust in jwks mode: the
 // current key first, then the previous certificates' keys.
 func (a *app) printJWKS(cfg config.Config) error {
-	doc, err := configJWKS(cfg)
+	doc, err := authapp.ConfigJWKS(cfg)
 	if err != nil {
 		return err
 	}
 	_, err = a.stdout.Write(append(doc, '\n'))
 	return err
-}
-
-// configJWKS is the JWKS of cfg's current key and previous certificates.
-func configJWKS(cfg config.Config) ([]byte, error) {
-	signer, err := loadSigner(cfg.Token)
-	if err != nil {
-		return nil, err
-	}
-	prev, err := loadPrevious(cfg)
-	if err != nil {
-		return nil, err
-	}
-	return token.NewIssuer(signer, cfg.Token.Issuer, cfg.Token.Service, cfg.Token.Expiration.D()).JWKS(prev...)
 }
 
 // registryAuthBlock is the registry's auth: section for cfg. With x5c (the
@@ -157,7 +145,7 @@ func registryAuthBlock(cfg config.Config) (string, error) {
 // current key, no previous certificates), else a file to write with
 // `registry-config --jwks`.
 func jwksReference(cfg config.Config) (string, error) {
-	want, err := configJWKS(cfg)
+	want, err := authapp.ConfigJWKS(cfg)
 	if err != nil {
 		return "", err
 	}

@@ -4,44 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/authserver/authserver/internal/admin"
+	authapp "github.com/authserver/authserver/internal/app"
 	"github.com/authserver/authserver/internal/authn"
 	"github.com/authserver/authserver/internal/config"
 	"github.com/authserver/authserver/internal/store"
 )
-
-// passwordBackends is the password authenticator serve uses: local users
-// alone, or, with an ldap: section, the chain of local users and the
-// directory. checkers re-check LDAP users whose refresh tokens or personal
-// access tokens stand in for their password. closeFn releases the
-// directory's connections.
-func passwordBackends(cfg config.Config, st store.Store, local authn.PasswordAuthenticator, obs authn.LDAPObserver, log *slog.Logger) (
-	passwords authn.PasswordAuthenticator, checkers map[string]authn.UserChecker, dir *authn.LDAP, err error) {
-	if cfg.LDAP == nil {
-		return local, nil, nil, nil
-	}
-	dir, err = authn.NewLDAP(*cfg.LDAP, log.With("backend", "ldap"))
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	if obs != nil {
-		dir.SetObserver(obs)
-	}
-	chain := authn.NewChain(st, local, dir, log.With("backend", "ldap"))
-	if cfg.LDAP.InsecureSkipVerify {
-		log.Warn("ldap.insecure_skip_verify is on: the directory's certificate is not checked")
-	}
-	log.Info("ldap logins enabled", "url", cfg.LDAP.URL, "start_tls", cfg.LDAP.StartTLS,
-		"user_base_dn", cfg.LDAP.UserSearch.BaseDN, "group_base_dn", cfg.LDAP.GroupSearch.BaseDN,
-		"nested", cfg.LDAP.GroupSearch.Nested, "cache_ttl", cfg.LDAP.CacheTTL.String())
-	return chain, map[string]authn.UserChecker{store.SourceLDAP: chain}, dir, nil
-}
 
 // newDirectory builds the LDAP client for a CLI command, or explains that
 // the config has no ldap: section.
@@ -49,7 +22,7 @@ func newDirectory(cfg config.Config) (*authn.LDAP, error) {
 	if cfg.LDAP == nil {
 		return nil, errors.New("no ldap: section in the configuration")
 	}
-	return authn.NewLDAP(*cfg.LDAP, nil)
+	return authapp.NewDirectory(cfg)
 }
 
 func (a *app) ldapCmd() *cobra.Command {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -18,10 +17,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/authserver/authserver/internal/admin"
+	authapp "github.com/authserver/authserver/internal/app"
 	"github.com/authserver/authserver/internal/config"
 	"github.com/authserver/authserver/internal/store"
-	"github.com/authserver/authserver/internal/store/postgres"
-	"github.com/authserver/authserver/internal/store/sqlite"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -75,34 +73,9 @@ func (a *app) loadConfig() (config.Config, error) {
 	return config.Load(path)
 }
 
-// migrator is a store that can bring its schema up to date.
-type migrator interface {
-	store.Store
-	Migrate(ctx context.Context) error
-}
-
-// backends maps storage.driver to its constructor.
-var backends = map[string]func(ctx context.Context, dsn string) (migrator, error){
-	"sqlite":   func(ctx context.Context, dsn string) (migrator, error) { return sqlite.Open(ctx, dsn) },
-	"postgres": func(ctx context.Context, dsn string) (migrator, error) { return postgres.Open(ctx, dsn) },
-}
-
-// openStore opens the configured store and applies pending migrations, so
-// admin commands work on a fresh database too.
+// openStore opens the configured store and applies pending migrations.
 func openStore(ctx context.Context, cfg config.Config) (store.Store, error) {
-	open, ok := backends[cfg.Storage.Driver]
-	if !ok {
-		return nil, fmt.Errorf("unknown storage driver %q", cfg.Storage.Driver)
-	}
-	st, err := open(ctx, cfg.Storage.DSN)
-	if err != nil {
-		return nil, err
-	}
-	if err := st.Migrate(ctx); err != nil {
-		st.Close()
-		return nil, err
-	}
-	return st, nil
+	return authapp.OpenStore(ctx, cfg)
 }
 
 // withStore loads the config, opens the store and runs fn.
@@ -139,16 +112,6 @@ func (a *app) withAdmin(cmd *cobra.Command, fn func(ctx context.Context, adm *ad
 	return a.withStore(cmd, func(ctx context.Context, cfg config.Config, st store.Store) error {
 		return fn(ctx, newAdmin(cfg, st, nil))
 	})
-}
-
-func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
-	var level slog.Level
-	_ = level.UnmarshalText([]byte(cfg.Log.Level))
-	opts := &slog.HandlerOptions{Level: level}
-	if cfg.Log.Format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 // addOutputFlag adds --output table|json to a listing command.

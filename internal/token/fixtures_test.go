@@ -122,7 +122,7 @@ func issueCertSelf(t testing.TB, cn string, key crypto.Signer, notAfter time.Tim
 	return c
 }
 
-func mustSigner(t testing.TB, key crypto.Signer, certs []*x509.Certificate, mode string) *Signer {
+func mustSigner(t testing.TB, key crypto.Signer, certs []*x509.Certificate, mode KIDMode) *Signer {
 	t.Helper()
 	s, err := NewSignerFromKey(key, certs, mode)
 	if err != nil {

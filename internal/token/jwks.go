@@ -64,7 +64,7 @@ func NewJWK(pub crypto.PublicKey, kid string, certs []*x509.Certificate) (JWK, e
 
 // JWKFromCertificate describes the key of cert (e.g. a rotated-out signing
 // certificate still trusted by the registry) with the kid of kidMode.
-func JWKFromCertificate(cert *x509.Certificate, kidMode string) (JWK, error) {
+func JWKFromCertificate(cert *x509.Certificate, kidMode KIDMode) (JWK, error) {
 	kid, err := KIDFor(cert.PublicKey, kidMode)
 	if err != nil {
 		return JWK{}, err

@@ -108,7 +108,7 @@ func TestNewSigner(t *testing.T) {
 	tests := []struct {
 		name      string
 		key, cert string
-		mode      string
+		mode      KIDMode
 		wantAlg   string
 		wantKID   string
 		wantCerts int

@@ -13,19 +13,34 @@ import (
 	"strings"
 )
 
-// Key ID modes: which `kid` the token header and the JWKS carry.
+// KIDMode says which `kid` the token header and the JWKS carry (token.kid).
+type KIDMode string
+
+// Key ID modes.
 const (
 	// KIDThumbprint is the RFC 7638 JWK thumbprint (SHA-256, base64url, no
 	// padding, 43 characters): what registry 3.x looks up. The default.
-	KIDThumbprint = "thumbprint"
+	KIDThumbprint KIDMode = "thumbprint"
 	// KIDLibtrust is the libtrust key ID (48 characters in 12 groups of 4
 	// joined by ':'): what registry 2.x looks up.
-	KIDLibtrust = "libtrust"
+	KIDLibtrust KIDMode = "libtrust"
 )
+
+// ParseKIDMode reads a token.kid value ("" means KIDThumbprint).
+func ParseKIDMode(s string) (KIDMode, error) {
+	switch m := KIDMode(s); m {
+	case "", KIDThumbprint:
+		return KIDThumbprint, nil
+	case KIDLibtrust:
+		return m, nil
+	default:
+		return "", fmt.Errorf("token: unknown kid mode %q (want %q or %q)", s, KIDThumbprint, KIDLibtrust)
+	}
+}
 
 // KIDFor computes the key ID of pub in the given mode ("" means
 // KIDThumbprint).
-func KIDFor(pub crypto.PublicKey, mode string) (string, error) {
+func KIDFor(pub crypto.PublicKey, mode KIDMode) (string, error) {
 	switch mode {
 	case "", KIDThumbprint:
 		return ThumbprintKID(pub)

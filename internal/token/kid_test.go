@@ -137,7 +137,7 @@ func TestKIDFor(t *testing.T) {
 	lt, _ := LibtrustKID(pub)
 	tests := []struct {
 		name    string
-		mode    string
+		mode    KIDMode
 		want    string
 		wantErr bool
 	}{

@@ -21,7 +21,7 @@ import (
 type Signer struct {
 	key     crypto.Signer
 	alg     string
-	kidMode string
+	kidMode KIDMode
 	kid     string
 	certs   []*x509.Certificate
 	jwk     JWK
@@ -47,7 +47,7 @@ type jwsHeader struct {
 // is configured. Note that registry 3.x rejects a token whose x5c chain does
 // not verify against its rootcertbundle, without falling back to kid: for a
 // registry configured with only a jwks file, configure no certificate here.
-func NewSigner(keyPath, certPath, kidMode string) (*Signer, error) {
+func NewSigner(keyPath, certPath string, kidMode KIDMode) (*Signer, error) {
 	key, err := LoadPrivateKey(keyPath)
 	if err != nil {
 		return nil, err
@@ -70,7 +70,7 @@ func NewSigner(keyPath, certPath, kidMode string) (*Signer, error) {
 
 // NewSignerFromKey is NewSigner for a key and chain already in memory (or a
 // crypto.Signer backed by an HSM/KMS). certs may be empty.
-func NewSignerFromKey(key crypto.Signer, certs []*x509.Certificate, kidMode string) (*Signer, error) {
+func NewSignerFromKey(key crypto.Signer, certs []*x509.Certificate, kidMode KIDMode) (*Signer, error) {
 	if key == nil {
 		return nil, errors.New("token: new signer: nil key")
 	}
@@ -144,7 +144,7 @@ func encodeHeader(alg, kid string, certs []*x509.Certificate) (string, error) {
 func (s *Signer) KID() string { return s.kid }
 
 // KIDMode returns KIDThumbprint or KIDLibtrust.
-func (s *Signer) KIDMode() string { return s.kidMode }
+func (s *Signer) KIDMode() KIDMode { return s.kidMode }
 
 // Algorithm returns the JWS algorithm: RS256, ES256, ES384 or ES512.
 func (s *Signer) Algorithm() string { return s.alg }

@@ -1,0 +1,245 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/authserver/authserver/internal/audit"
+	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/authz"
+	"github.com/authserver/authserver/internal/config"
+	"github.com/authserver/authserver/internal/metrics"
+	"github.com/authserver/authserver/internal/server"
+	"github.com/authserver/authserver/internal/store"
+	"github.com/authserver/authserver/internal/throttle"
+	"github.com/authserver/authserver/internal/token"
+)
+
+// Options are what a caller of New changes from what the config alone
+// gives: serve sets Logger and Version; tests set the clock, the logger and
+// the last word on the server's options.
+type Options struct {
+	// Logger receives every log line; nil: NewLogger(cfg, os.Stderr).
+	Logger *slog.Logger
+	// Version is reported by the authserver_build_info metric.
+	Version string
+	// Now is the clock of robot, PAT and refresh token expiry; nil:
+	// time.Now.
+	Now func() time.Time
+	// UserCheckers re-check users of a source when a refresh token or PAT
+	// stands in for their password, on top of (and before) the directory
+	// of the config (tests stand in for a directory this way).
+	UserCheckers map[string]authn.UserChecker
+	// Bootstrap runs once the store is open, before anything else is built
+	// (serve creates the first sysadmin there); nil: nothing.
+	Bootstrap func(context.Context, store.Store, *slog.Logger) error
+	// Configure has the last word on the server's options, before the
+	// handler is built (a test's wrapper around Passwords, an extra
+	// handler).
+	Configure func(*server.Options)
+}
+
+// App is authserver built from one config: each part is exported so serve
+// can log what it runs and tests can reach what they check.
+type App struct {
+	Config    config.Config
+	Log       *slog.Logger
+	Store     store.Store
+	Metrics   *metrics.Metrics
+	Keys      *Keyring
+	Passwords authn.PasswordAuthenticator // robots → PATs → passwords
+	Refresher *authn.Refresher
+	Directory *authn.LDAP        // nil without ldap:
+	Audit     *audit.Writer      // nil with audit.enabled: false
+	Throttle  *throttle.Throttle // nil with throttle.enabled: false
+	// Server are the options Handler was built from.
+	Server  server.Options
+	Handler http.Handler
+}
+
+// New opens the store (applying migrations) and builds every part from
+// cfg. Close releases what it opened.
+func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err error) {
+	log := opts.Logger
+	if log == nil {
+		log = NewLogger(cfg, os.Stderr)
+	}
+	a := &App{Config: cfg, Log: log, Metrics: metrics.New(opts.Version)}
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+	if a.Store, err = OpenStore(ctx, cfg); err != nil {
+		return nil, err
+	}
+	if opts.Bootstrap != nil {
+		if err := opts.Bootstrap(ctx, a.Store, log); err != nil {
+			return nil, err
+		}
+	}
+	if a.Keys, err = NewKeyring(cfg, log); err != nil {
+		return nil, err
+	}
+	creds, err := buildAuthn(cfg, a.Store, a.Metrics, opts.Now, opts.UserCheckers, log)
+	if err != nil {
+		return nil, err
+	}
+	a.Passwords, a.Refresher, a.Directory = creds.passwords, creds.refresher, creds.directory
+	proxies, err := server.ParseTrustedProxies(cfg.Server.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Audit.Enabled {
+		a.Audit = audit.New(a.Store, audit.Config{Buffer: cfg.Audit.Buffer, Retention: cfg.Audit.Retention.D()}, log.With("component", "audit"), a.Metrics)
+	}
+	if t := cfg.Throttle; t.Enabled {
+		a.Throttle = throttle.New(throttle.Config{
+			UserIPLimit: t.UserIPFailures, IPLimit: t.IPFailures,
+			BaseDelay: t.BaseDelay.D(), MaxDelay: t.MaxDelay.D(),
+			Forget: t.Forget.D(), MaxEntries: t.MaxEntries,
+			IPv4Prefix: t.IPv4Prefix, IPv6Prefix: t.IPv6Prefix,
+		}, nil)
+	}
+	a.Server = server.Options{
+		Logger:         log,
+		Passwords:      a.Passwords,
+		Refresh:        a.Refresher,
+		Authorizer:     authz.New(a.Store),
+		Issuer:         a.Keys.Issuer(),
+		Realm:          cfg.RealmBase() + "/service/token",
+		Reuser:         token.NewReuser(a.Keys.Issuer(), cfg.EffectiveReuseWindow(), 10000),
+		JWKS:           a.Keys.JWKS,
+		Metrics:        a.Metrics,
+		ServeMetrics:   cfg.Server.MetricsAddr == "",
+		Throttle:       a.Throttle,
+		TrustedProxies: proxies,
+		Ready:          readiness(a.Store, a.Directory),
+	}
+	if a.Audit != nil { // a nil *audit.Writer in the interface would not be nil
+		a.Server.Audit = a.Audit
+	}
+	// Extra handlers (the admin REST API) are mounted through server.Options
+	// here, before Configure.
+	if opts.Configure != nil {
+		opts.Configure(&a.Server)
+	}
+	a.Handler = server.New(a.Server)
+	return a, nil
+}
+
+// Close writes what the audit trail still holds (within 5 s) and releases
+// the directory's connections and the store.
+func (a *App) Close() {
+	if a.Audit != nil {
+		fctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		a.Audit.Close(fctx)
+		cancel()
+		a.Audit = nil
+	}
+	if a.Directory != nil {
+		a.Directory.Close()
+		a.Directory = nil
+	}
+	if a.Store != nil {
+		a.Store.Close()
+		a.Store = nil
+	}
+}
+
+// HTTPServer is the main listener of server.addr serving Handler.
+func (a *App) HTTPServer() *http.Server {
+	cfg := a.Config.Server
+	return &http.Server{
+		Addr:              cfg.Addr,
+		Handler:           a.Handler,
+		TLSConfig:         a.Keys.TLSConfig(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       cfg.ReadTimeout.D(),
+		WriteTimeout:      cfg.WriteTimeout.D(),
+		IdleTimeout:       cfg.IdleTimeout.D(),
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+	}
+}
+
+// Run serves srv (and /metrics on server.metrics_addr when set) until ctx
+// is cancelled, re-reading the keys on SIGHUP, then shuts down within
+// server.shutdown_timeout and flushes the audit trail.
+func (a *App) Run(ctx context.Context, srv *http.Server) error {
+	// SIGHUP re-reads the signing key, previous certificates and TLS pair.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for range hup {
+			a.Keys.Reload()
+		}
+	}()
+
+	cfg := a.Config.Server
+	grace := cfg.ShutdownTimeout.D()
+	errc := make(chan error, 2)
+	go func() { errc <- server.Serve(ctx, srv, grace) }()
+	if cfg.MetricsAddr != "" {
+		msrv := &http.Server{Addr: cfg.MetricsAddr, Handler: a.Metrics.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() { errc <- server.Serve(ctx, msrv, grace) }()
+	}
+	err := <-errc
+	if ctx.Err() != nil && cfg.MetricsAddr != "" {
+		<-errc
+	}
+	// In-flight requests are done (or the grace period is over): write
+	// what the audit trail still holds before exiting.
+	if a.Audit != nil {
+		fctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		a.Audit.Close(fctx)
+		a.Audit = nil
+	}
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	a.Log.Info("authserver stopped")
+	return nil
+}
+
+// readiness checks the store on every probe and LDAP, when configured,
+// through a probe cached for 10 s so readiness checks never load the
+// directory.
+func readiness(st store.Store, dir *authn.LDAP) func(context.Context) error {
+	var ldapProbe func(context.Context) error
+	if dir != nil {
+		ldapProbe = server.CachedProbe(10*time.Second, dir.Ping)
+	}
+	return func(ctx context.Context) error {
+		if err := st.Ping(ctx); err != nil {
+			return &server.CheckError{Check: "store", Err: err}
+		}
+		if ldapProbe != nil {
+			if err := ldapProbe(ctx); err != nil {
+				return &server.CheckError{Check: "ldap", Err: err}
+			}
+		}
+		return nil
+	}
+}
+
+// NewLogger is the slog logger of cfg's log: section, writing to w.
+func NewLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.Log.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.Log.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

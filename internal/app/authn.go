@@ -1,0 +1,82 @@
+package app
+
+import (
+	"log/slog"
+	"maps"
+	"time"
+
+	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/config"
+	"github.com/authserver/authserver/internal/metrics"
+	"github.com/authserver/authserver/internal/store"
+)
+
+// credentials is the authn stack: the password authenticator the server
+// uses, the refresh token service, and the directory (nil without ldap:).
+type credentials struct {
+	passwords authn.PasswordAuthenticator
+	refresher *authn.Refresher
+	directory *authn.LDAP
+}
+
+// buildAuthn wires the credential checks in the order a login meets them:
+//
+//	robots → personal access tokens → passwords (local users, or the chain
+//	of local users and LDAP)
+//
+// so robot secrets and PATs, recognised by their prefixes, never reach
+// bcrypt or LDAP. A new kind of credential is one more layer here, between
+// robots and PATs when it is recognised by its shape. The refresh token
+// service and the PATs re-check users of outside sources (LDAP) through
+// checkers; without one, such users' refresh tokens and PATs are refused.
+func buildAuthn(cfg config.Config, st store.Store, m *metrics.Metrics, now func() time.Time,
+	extra map[string]authn.UserChecker, log *slog.Logger) (*credentials, error) {
+	local, err := authn.NewLocal(st, cfg.Passwords.BcryptCost)
+	if err != nil {
+		return nil, err
+	}
+	if err := local.SetCache(cfg.Cache.CredentialsTTL.D(), cfg.Cache.CredentialsMax, m); err != nil {
+		return nil, err
+	}
+	c := &credentials{}
+	var passwords authn.PasswordAuthenticator = local
+	checkers := map[string]authn.UserChecker{}
+	if cfg.LDAP != nil {
+		if c.directory, err = authn.NewLDAP(*cfg.LDAP, log.With("backend", "ldap")); err != nil {
+			return nil, err
+		}
+		c.directory.SetObserver(m)
+		chain := authn.NewChain(st, local, c.directory, log.With("backend", "ldap"))
+		if cfg.LDAP.InsecureSkipVerify {
+			log.Warn("ldap.insecure_skip_verify is on: the directory's certificate is not checked")
+		}
+		log.Info("ldap logins enabled", "url", cfg.LDAP.URL, "start_tls", cfg.LDAP.StartTLS,
+			"user_base_dn", cfg.LDAP.UserSearch.BaseDN, "group_base_dn", cfg.LDAP.GroupSearch.BaseDN,
+			"nested", cfg.LDAP.GroupSearch.Nested, "cache_ttl", cfg.LDAP.CacheTTL.String())
+		passwords, checkers[store.SourceLDAP] = chain, chain
+	}
+	maps.Copy(checkers, extra)
+	if len(checkers) == 0 {
+		checkers = nil
+	}
+	accounts := authn.NewAccounts(st, checkers)
+	pats := authn.NewPATs(st, accounts, passwords, now, log.With("backend", "pat"))
+	c.passwords = authn.NewRobots(st, cfg.Robots.Prefix, pats, now, log.With("backend", "robot"))
+	c.refresher = authn.NewRefresher(st, accounts, authn.RefreshOptions{
+		MaxLifetime:  cfg.RefreshTokens.MaxLifetime.D(),
+		MaxIdle:      cfg.RefreshTokens.MaxIdle.D(),
+		BindClientID: cfg.RefreshTokens.BindClientID,
+		Now:          now,
+		Logger:       log.With("backend", "refresh_token"),
+	})
+	return c, nil
+}
+
+// NewDirectory builds the LDAP client of cfg for a CLI command (no logger,
+// no observer), or nil without an ldap: section.
+func NewDirectory(cfg config.Config) (*authn.LDAP, error) {
+	if cfg.LDAP == nil {
+		return nil, nil
+	}
+	return authn.NewLDAP(*cfg.LDAP, nil)
+}
