@@ -44,7 +44,7 @@ unit:
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseScopes$$' -fuzztime $(FUZZTIME) ./internal/authz
 	$(GO) test -run '^$$' -fuzz '^FuzzParseBasic$$' -fuzztime $(FUZZTIME) ./internal/server
-	$(GO) test -run '^$$' -fuzz '^FuzzParsePost$$' -fuzztime $(FUZZTIME) ./internal/server
+	$(GO) test -run '^$$' -fuzz '^FuzzParsePost$$' -fuzztime $(FUZZTIME) ./internal/app
 
 clean:
 	rm -rf bin

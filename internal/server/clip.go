@@ -6,21 +6,21 @@ import (
 )
 
 // Bounds on what a client's free text may occupy in the audit trail and the
-// log. Request parsing already refuses names over maxFieldBytes; these cuts
+// log. Request parsing already refuses names over MaxFieldBytes; these cuts
 // are the second line, so nothing a client sends reaches storage unbounded.
 const (
-	// maxRecordedBytes is the most of one free-text field (user agent,
+	// MaxRecordedBytes is the most of one free-text field (user agent,
 	// subject, client_id, account, one scope) that is recorded or logged.
-	maxRecordedBytes = 256
+	MaxRecordedBytes = 256
 	// maxRecordedScopes bounds the requested or granted scopes recorded for
 	// one request, in bytes over all entries.
 	maxRecordedScopes = 8 << 10
 )
 
-// clipText cuts s to maxRecordedBytes (on a rune boundary) and says so in a
+// clipText cuts s to MaxRecordedBytes (on a rune boundary) and says so in a
 // marker, "…(truncated N bytes)", that names how much was left out.
 func clipText(s string) string {
-	return clipTo(s, maxRecordedBytes)
+	return clipTo(s, MaxRecordedBytes)
 }
 
 func clipTo(s string, n int) string {

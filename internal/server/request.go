@@ -11,15 +11,15 @@ import (
 	"github.com/authserver/authserver/internal/authz"
 )
 
-// maxFormBytes bounds a POST body: a token request is a few hundred bytes,
+// MaxFormBytes bounds a POST body: a token request is a few hundred bytes,
 // and authz.MaxScopes scopes fit easily.
-const maxFormBytes = 1 << 20
+const MaxFormBytes = 1 << 20
 
-// maxFieldBytes bounds every name a client sends (username, account,
+// MaxFieldBytes bounds every name a client sends (username, account,
 // client_id, service, the Basic user): longer ones get 400 before any
 // credential is checked, so they reach neither bcrypt, LDAP, the throttle,
 // the audit trail nor the log.
-const maxFieldBytes = 256
+const MaxFieldBytes = 256
 
 // How the caller proves who it is.
 const (
@@ -91,7 +91,7 @@ func (s *Server) parseGet(r *http.Request) (tokenRequest, *requestError) {
 }
 
 // parsePost reads an OAuth2 token request (PROTOCOL.md, "OAuth2 POST"): an
-// application/x-www-form-urlencoded body of at most maxFormBytes with
+// application/x-www-form-urlencoded body of at most MaxFormBytes with
 // grant_type, service, client_id, access_type, scope (one space-joined
 // field and/or repeated fields), and username+password or refresh_token.
 // Only the body counts: query parameters of a POST are ignored, so secrets
@@ -102,7 +102,7 @@ func (s *Server) parsePost(w http.ResponseWriter, r *http.Request) (tokenRequest
 	if err != nil || mt != "application/x-www-form-urlencoded" {
 		return req, badRequest("POST body must be application/x-www-form-urlencoded")
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	r.Body = http.MaxBytesReader(w, r.Body, MaxFormBytes)
 	if err := r.ParseForm(); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -159,11 +159,11 @@ func (s *Server) parseCommon(req *tokenRequest, service string, scopes []string)
 }
 
 // checkLengths takes pairs of field name and value and refuses the first
-// value over maxFieldBytes.
+// value over MaxFieldBytes.
 func checkLengths(pairs ...string) *requestError {
 	for i := 0; i+1 < len(pairs); i += 2 {
-		if n := len(pairs[i+1]); n > maxFieldBytes {
-			return badRequest(pairs[i] + " too long: " + strconv.Itoa(n) + " bytes, at most " + strconv.Itoa(maxFieldBytes))
+		if n := len(pairs[i+1]); n > MaxFieldBytes {
+			return badRequest(pairs[i] + " too long: " + strconv.Itoa(n) + " bytes, at most " + strconv.Itoa(MaxFieldBytes))
 		}
 	}
 	return nil

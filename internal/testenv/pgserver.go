@@ -3,7 +3,6 @@ package testenv
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -183,13 +182,4 @@ func postgresUser() (uid, gid uint32, ok bool) {
 	id, _ := strconv.Atoi(u.Uid)
 	g, _ := strconv.Atoi(u.Gid)
 	return uint32(id), uint32(g), true
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }

@@ -1,7 +1,8 @@
-package server
+package app_test
 
 import (
 	"context"
+	"github.com/authserver/authserver/internal/server"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -193,7 +194,7 @@ func TestPostErrors(t *testing.T) {
 		{name: "refresh without token", form: url.Values{"grant_type": {"refresh_token"}}, status: 400, code: "INVALID_REQUEST"},
 		{name: "not a form", form: f.passwordForm("dev", nil), contentType: "application/json", status: 400, code: "INVALID_REQUEST"},
 		{name: "malformed form", raw: "a=%zz", status: 400, code: "INVALID_REQUEST"},
-		{name: "too large", raw: "scope=" + strings.Repeat("x", maxFormBytes), status: 413, code: "INVALID_REQUEST"},
+		{name: "too large", raw: "scope=" + strings.Repeat("x", server.MaxFormBytes), status: 413, code: "INVALID_REQUEST"},
 		{name: "malformed scope", form: f.passwordForm("dev", url.Values{"scope": {"repository:team"}}), status: 400, code: "INVALID_REQUEST"},
 		{name: "foreign service", form: f.passwordForm("dev", url.Values{"service": {"other"}}), status: 400, code: "INVALID_REQUEST"},
 		{name: "bad password", form: url.Values{"grant_type": {"password"}, "username": {"dev"}, "password": {"nope"}}, status: 401, code: "UNAUTHORIZED"},

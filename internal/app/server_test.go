@@ -1,4 +1,4 @@
-package server
+package app_test
 
 import (
 	"context"
@@ -13,17 +13,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authserver/authserver/internal/app"
+	"github.com/authserver/authserver/internal/app/apptest"
 	"github.com/authserver/authserver/internal/authn"
-	"github.com/authserver/authserver/internal/authz"
+	"github.com/authserver/authserver/internal/config"
 	"github.com/authserver/authserver/internal/store"
-	"github.com/authserver/authserver/internal/store/sqlite"
-	"github.com/authserver/authserver/internal/token"
 )
 
-// fixture is a server over a real SQLite store and a real signing key.
+// fixture is the whole stack (internal/app) over a real SQLite store and a
+// real signing key, serving on a local port.
 type fixture struct {
 	t     *testing.T
-	st    *sqlite.Store
+	st    store.Store
 	srv   *httptest.Server
 	kid   string
 	users map[string]string // name → password
@@ -36,48 +37,25 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
-	st, err := sqlite.Open(ctx, dir+"/db.sqlite")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	keyPath, certPath, _, err := token.GenerateKeyPair(dir, "RS256", 2048, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := token.NewSigner(keyPath, certPath, "thumbprint")
-	if err != nil {
-		t.Fatal(err)
-	}
-	local, err := authn.NewLocal(st, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &fixture{t: t, st: st, kid: signer.KID(), users: map[string]string{},
+	cfg := apptest.Config(t)
+	cfg.Token.Issuer, cfg.Token.Service = "test-issuer", "test-registry"
+	cfg.RefreshTokens.MaxLifetime = config.Duration(90 * 24 * time.Hour)
+	cfg.RefreshTokens.MaxIdle = config.Duration(30 * 24 * time.Hour)
+	cfg.RefreshTokens.BindClientID = true
+	f := &fixture{t: t, users: map[string]string{},
 		clock: &testClock{t: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}, directory: &fakeDirectory{known: map[string]bool{}}}
-	accounts := authn.NewAccounts(st, map[string]authn.UserChecker{store.SourceLDAP: f.directory})
-	pats := authn.NewPATs(st, accounts, local, f.clock.Now, nil)
-	f.srv = httptest.NewServer(New(Options{
-		Passwords: authn.NewRobots(st, "robot$", pats, f.clock.Now, nil),
-		Refresh: authn.NewRefresher(st, accounts, authn.RefreshOptions{
-			MaxLifetime: 90 * 24 * time.Hour, MaxIdle: 30 * 24 * time.Hour, BindClientID: true, Now: f.clock.Now,
-		}),
-		Authorizer: authz.New(st),
-		Issuer:     token.NewIssuer(signer, "test-issuer", "test-registry", 30*time.Minute),
-		Realm:      "http://auth.test/service/token",
-	}))
+	a := apptest.New(t, cfg, app.Options{Now: f.clock.Now,
+		UserCheckers: map[string]authn.UserChecker{store.SourceLDAP: f.directory}})
+	f.st, f.kid = a.Store, a.Keys.Issuer().Signer().KID()
+	f.srv = httptest.NewServer(a.Handler)
 	t.Cleanup(f.srv.Close)
 
 	f.addUser("root", true, false)
 	f.addUser("dev", false, false)
 	f.addUser("gone", false, true)
-	f.must(st.CreateProject(ctx, &store.Project{Name: "team"}))
-	f.must(st.CreateProject(ctx, &store.Project{Name: "pub", Public: true}))
-	f.must(st.SetMember(ctx, store.Member{Project: "team", Kind: store.MemberUser, Name: "dev", Role: store.RoleDeveloper}))
+	f.must(f.st.CreateProject(ctx, &store.Project{Name: "team"}))
+	f.must(f.st.CreateProject(ctx, &store.Project{Name: "pub", Public: true}))
+	f.must(f.st.SetMember(ctx, store.Member{Project: "team", Kind: store.MemberUser, Name: "dev", Role: store.RoleDeveloper}))
 	return f
 }
 
@@ -310,26 +288,5 @@ func TestJWKSMatchesTokens(t *testing.T) {
 	_ = json.Unmarshal(header, &h)
 	if h["kid"] != f.kid || h["alg"] != "RS256" || h["typ"] != "JWT" || h["x5c"] == nil {
 		t.Fatalf("header %v", h)
-	}
-}
-
-func TestRefusedReasons(t *testing.T) {
-	scopes, _ := authz.ParseScopes([]string{"repository:team/app:pull,push repository:nope/x:pull repository:ok/y:pull " +
-		"repository:dev/z:* repository:adm/w:*"})
-	ds := []authz.Decision{
-		{Scope: scopes[0], Granted: []string{"pull"}, Reasons: []string{"role guest in project team directly (pull)"}},
-		{Scope: scopes[1], Granted: []string{}, Reasons: []string{"project nope does not exist"}},
-		{Scope: scopes[2], Granted: []string{"pull"}, Reasons: []string{"public"}},
-		{Scope: scopes[3], Granted: []string{"pull", "push"}, Reasons: []string{"role developer"}},
-		{Scope: scopes[4], Granted: []string{"delete", "pull", "push"}, Reasons: []string{"sysadmin"}},
-	}
-	got := refusedReasons(ds)
-	want := []string{
-		"repository:team/app: role guest in project team directly (pull)",
-		"repository:nope/x: project nope does not exist",
-		"repository:dev/z: role developer",
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("got %q, want %q", got, want)
 	}
 }

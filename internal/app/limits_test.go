@@ -1,9 +1,9 @@
-package server
+package app_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -12,17 +12,18 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/authserver/authserver/internal/audit"
+	"github.com/authserver/authserver/internal/app"
+	"github.com/authserver/authserver/internal/app/apptest"
 	"github.com/authserver/authserver/internal/authn"
 	"github.com/authserver/authserver/internal/authz"
+	"github.com/authserver/authserver/internal/config"
+	"github.com/authserver/authserver/internal/server"
 	"github.com/authserver/authserver/internal/store"
-	"github.com/authserver/authserver/internal/store/sqlite"
-	"github.com/authserver/authserver/internal/token"
+	"github.com/authserver/authserver/internal/testenv"
 )
 
 // countingLogins counts the password checks that reach the backend.
@@ -36,75 +37,45 @@ func (c *countingLogins) Login(ctx context.Context, user, pass string) (authn.Id
 	return c.next.Login(ctx, user, pass)
 }
 
-// syncBuffer is a log sink safe for concurrent handlers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// hardServer is the token handler over a real SQLite store in dir with the
-// local user "dev" (password "dev-secret"), its password checks counted,
-// logging at debug level into logs. mutate adjusts the options.
+// hardServer is the whole stack (internal/app) over a real SQLite store in
+// dir with the local user "dev" (password "dev-secret"), its password
+// checks counted, logging at debug level into logs. mutate adjusts the
+// config.
 type hardServer struct {
 	t      *testing.T
 	h      http.Handler
-	st     *sqlite.Store
+	st     store.Store
+	app    *app.App
 	dir    string
 	logins *countingLogins
-	logs   *syncBuffer
+	logs   *testenv.Buffer
 }
 
-func newHardServer(t *testing.T, mutate func(*Options, *sqlite.Store)) *hardServer {
+func newHardServer(t *testing.T, mutate func(*config.Config)) *hardServer {
 	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "db.sqlite"))
-	if err != nil {
-		t.Fatal(err)
+	cfg := apptest.Config(t)
+	cfg.Token.Issuer, cfg.Token.Service = "fuzz-issuer", "fuzz-registry"
+	cfg.Token.Expiration = config.Duration(5 * time.Minute)
+	if mutate != nil {
+		mutate(&cfg)
 	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	hs := &hardServer{t: t, dir: filepath.Dir(cfg.Storage.DSN), logs: &testenv.Buffer{}}
+	hs.app = apptest.New(t, cfg, app.Options{
+		Logger: slog.New(slog.NewJSONHandler(hs.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Configure: func(o *server.Options) {
+			hs.logins = &countingLogins{next: o.Passwords}
+			o.Passwords = hs.logins
+		},
+	})
+	hs.st, hs.h = hs.app.Store, hs.app.Handler
 	hash, err := authn.HashPassword("dev-secret", 4)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.CreateUser(ctx, &store.User{Name: "dev", PasswordHash: hash, Source: store.SourceLocal}); err != nil {
+	if err := hs.st.CreateUser(ctx, &store.User{Name: "dev", PasswordHash: hash, Source: store.SourceLocal}); err != nil {
 		t.Fatal(err)
 	}
-	local, err := authn.NewLocal(st, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := fuzzSigner()
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := &hardServer{t: t, st: st, dir: dir, logins: &countingLogins{next: local}, logs: &syncBuffer{}}
-	opts := Options{
-		Logger:     slog.New(slog.NewJSONHandler(hs.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Passwords:  hs.logins,
-		Authorizer: authz.New(st),
-		Issuer:     token.NewIssuer(signer, "fuzz-issuer", "fuzz-registry", 5*time.Minute),
-		Realm:      "http://auth.test/service/token",
-	}
-	if mutate != nil {
-		mutate(&opts, st)
-	}
-	hs.h = New(opts)
 	return hs
 }
 
@@ -149,7 +120,7 @@ func wantErrcode(t *testing.T, rec *httptest.ResponseRecorder, status int) {
 // errcode body and never reach the password backend.
 func TestLimitsBeforeAuthentication(t *testing.T) {
 	hs := newHardServer(t, nil)
-	long := strings.Repeat("u", maxFieldBytes+1)
+	long := strings.Repeat("u", server.MaxFieldBytes+1)
 	acts := func(n int) string {
 		a := make([]string, n)
 		for i := range a {
@@ -202,7 +173,7 @@ func TestLimitsBeforeAuthentication(t *testing.T) {
 		})
 	}
 	// At the limits, the request is served.
-	ok := getReq(q(url.Values{"scope": {"repository:team/app:" + acts(16)}, "account": {strings.Repeat("u", maxFieldBytes)}}), "dev", "dev-secret")
+	ok := getReq(q(url.Values{"scope": {"repository:team/app:" + acts(16)}, "account": {strings.Repeat("u", server.MaxFieldBytes)}}), "dev", "dev-secret")
 	if rec := hs.serve(ok, "192.0.2.1:4000"); rec.Code != http.StatusOK {
 		t.Fatalf("at the limits: %d %s", rec.Code, rec.Body)
 	}
@@ -231,11 +202,10 @@ func dirSize(t *testing.T, dir string) int64 {
 // TestOversizedBurst: a burst of 300 KB usernames, user agents and
 // client_ids leaves the audit store and the log practically unchanged.
 func TestOversizedBurst(t *testing.T) {
-	var w *audit.Writer
-	hs := newHardServer(t, func(o *Options, st *sqlite.Store) {
-		w = audit.New(st, audit.Config{Buffer: 1000}, slog.New(slog.DiscardHandler), nil)
-		o.Audit = w
+	hs := newHardServer(t, func(c *config.Config) {
+		c.Audit.Enabled, c.Audit.Buffer = true, 1000
 	})
+	w := hs.app.Audit
 	huge := strings.Repeat("x", 300<<10)
 	before := dirSize(t, hs.dir)
 	for i := range 50 {
@@ -258,7 +228,7 @@ func TestOversizedBurst(t *testing.T) {
 		t.Fatalf("%d audit records, want the 50 failed logins", len(recs))
 	}
 	for _, r := range recs {
-		if len(r.UserAgent) > maxRecordedBytes+64 || !strings.Contains(r.UserAgent, "…(truncated ") {
+		if len(r.UserAgent) > server.MaxRecordedBytes+64 || !strings.Contains(r.UserAgent, "…(truncated ") {
 			t.Fatalf("user agent recorded as %d bytes (%.80q…), want it cut and marked", len(r.UserAgent), r.UserAgent)
 		}
 	}
@@ -270,33 +240,89 @@ func TestOversizedBurst(t *testing.T) {
 	}
 }
 
-func TestClip(t *testing.T) {
+// errorBody is the errcode JSON body of every error answer.
+type errorBody struct {
+	Errors []struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"errors"`
+}
+
+// TestThrottleHolds: 120 guesses rotating through the addresses of one IPv6
+// /64 and through spellings of the name meet 429, directly and through a
+// trusted proxy, while the real owner from another network still gets in.
+func TestThrottleHolds(t *testing.T) {
+	hs := newHardServer(t, func(c *config.Config) {
+		c.Throttle = config.Throttle{Enabled: true, UserIPFailures: 5, IPFailures: 50, BaseDelay: config.Duration(time.Minute),
+			MaxDelay: config.Duration(time.Hour), Forget: config.Duration(time.Hour), MaxEntries: 100000, IPv4Prefix: 32, IPv6Prefix: 64}
+		c.Server.TrustedProxies = []string{"10.0.0.0/8"}
+	})
+	q := url.Values{"scope": {"repository:team/app:pull"}}
+	spellings := []string{"dev", "DEV", " dev", "Dev\t"}
+	throttled := 0
+	for i := range 120 {
+		req := getReq(q, spellings[i%len(spellings)], fmt.Sprintf("guess%d", i))
+		remote := fmt.Sprintf("[2001:db8:bad:1:%x::%x]:4000", i, i+1)
+		if i%2 == 1 { // every other guess through the proxy
+			req.Header.Set("X-Forwarded-For", fmt.Sprintf("[2001:db8:bad:1::%x]:5555", i))
+			remote = "10.0.0.1:4000"
+		}
+		rec := hs.serve(req, remote)
+		switch rec.Code {
+		case http.StatusTooManyRequests:
+			throttled++
+			if rec.Header().Get("Retry-After") == "" {
+				t.Fatal("429 without Retry-After")
+			}
+		case http.StatusUnauthorized:
+		default:
+			t.Fatalf("guess %d: status %d", i, rec.Code)
+		}
+	}
+	if throttled < 100 {
+		t.Fatalf("%d of 120 guesses throttled, want all but the first few", throttled)
+	}
+	if n := hs.logins.calls.Load(); n > 5 {
+		t.Fatalf("%d password checks for 120 guesses", n)
+	}
+	owner := hs.serve(getReq(q, "dev", "dev-secret"), "[2001:db8:600d:7::1]:4000")
+	if owner.Code != http.StatusOK {
+		t.Fatalf("owner from another network: %d %s", owner.Code, owner.Body)
+	}
+	// The log keeps full addresses, not the /64.
+	if logs := hs.logs.String(); !strings.Contains(logs, "2001:db8:bad:1:") || strings.Contains(logs, "/64") {
+		t.Fatal("log does not carry the full client addresses")
+	}
+}
+
+// TestReadyzNamesCheckOnly: /readyz says which check failed, never the
+// error (addresses, DNs); the error is logged.
+func TestReadyzNamesCheckOnly(t *testing.T) {
+	secret := errors.New("ldap: dial tcp 10.1.2.3:389: bind cn=svc,dc=corp refused")
 	tests := []struct {
-		name, in, want string
+		name string
+		err  error
+		want string
 	}{
-		{name: "short", in: "dev", want: "dev"},
-		{name: "at the limit", in: strings.Repeat("a", maxRecordedBytes), want: strings.Repeat("a", maxRecordedBytes)},
-		{name: "over", in: strings.Repeat("a", maxRecordedBytes+10), want: strings.Repeat("a", maxRecordedBytes) + "…(truncated 10 bytes)"},
-		{name: "rune boundary", in: strings.Repeat("a", maxRecordedBytes-1) + "é" + "b",
-			want: strings.Repeat("a", maxRecordedBytes-1) + "…(truncated 3 bytes)"},
+		{name: "store", err: &server.CheckError{Check: "store", Err: errors.New("open /var/lib/x.db: disk I/O error")}, want: "not ready: store"},
+		{name: "ldap wrapped", err: fmt.Errorf("probe: %w", &server.CheckError{Check: "ldap", Err: secret}), want: "not ready: ldap"},
+		{name: "unnamed", err: secret, want: "not ready"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := clipText(tt.in); got != tt.want {
-				t.Fatalf("clipText = %q, want %q", got, tt.want)
+			logs := &testenv.Buffer{}
+			h := server.New(server.Options{Logger: slog.New(slog.NewTextHandler(logs, nil)), Ready: func(context.Context) error { return tt.err }})
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+			wantErrcode(t, rec, http.StatusServiceUnavailable)
+			var eb errorBody
+			_ = json.Unmarshal(rec.Body.Bytes(), &eb)
+			if eb.Errors[0].Message != tt.want {
+				t.Fatalf("message %q, want %q", eb.Errors[0].Message, tt.want)
+			}
+			if !strings.Contains(logs.String(), "refused") && !strings.Contains(logs.String(), "disk I/O error") {
+				t.Fatalf("error not logged: %q", logs.String())
 			}
 		})
-	}
-	var many []string
-	for i := range 200 {
-		many = append(many, fmt.Sprintf("repository:p/%s%d:pull", strings.Repeat("n", 240), i))
-	}
-	got := clipScopes(many)
-	total := 0
-	for _, s := range got {
-		total += len(s)
-	}
-	if total > maxRecordedScopes+64 || !strings.HasPrefix(got[len(got)-1], "…(truncated ") {
-		t.Fatalf("clipScopes: %d entries, %d bytes, last %q", len(got), total, got[len(got)-1])
 	}
 }

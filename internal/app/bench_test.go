@@ -1,0 +1,104 @@
+package app_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/authserver/authserver/internal/app"
+	"github.com/authserver/authserver/internal/app/apptest"
+	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/config"
+	"github.com/authserver/authserver/internal/store"
+)
+
+// benchHandler is the whole stack (internal/app) over a real SQLite store
+// and an RSA-2048 key, as serve builds it (robots → PATs → local users with
+// the credential cache, metrics on; audit and throttling off), with token
+// reuse for reuseWindow (0: every token is signed). The store holds the
+// user "dev" (password "dev-secret", bcrypt cost 10, developer in project
+// team) and the public project pub.
+func benchHandler(b *testing.B, reuseWindow time.Duration) http.Handler {
+	b.Helper()
+	ctx := context.Background()
+	must := func(err error) {
+		b.Helper()
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	cfg := apptest.Config(b)
+	cfg.Token.Issuer, cfg.Token.Service = "bench-issuer", "bench-registry"
+	cfg.Token.ReuseWindow = config.Duration(reuseWindow)
+	cfg.Passwords.BcryptCost = 10
+	cfg.Cache = config.Defaults().Cache
+	a := apptest.New(b, cfg, app.Options{Version: "bench"})
+	st := a.Store
+	hash, err := authn.HashPassword("dev-secret", 10)
+	must(err)
+	must(st.CreateUser(ctx, &store.User{Name: "dev", PasswordHash: hash, Source: store.SourceLocal}))
+	must(st.CreateProject(ctx, &store.Project{Name: "team"}))
+	must(st.CreateProject(ctx, &store.Project{Name: "pub", Public: true}))
+	must(st.SetMember(ctx, store.Member{Project: "team", Kind: store.MemberUser, Name: "dev", Role: store.RoleDeveloper}))
+	return a.Handler
+}
+
+// benchGet serves one GET /service/token and fails unless it issued a
+// token.
+func benchGet(b *testing.B, h http.Handler, target, user, pass string) {
+	req := httptest.NewRequest(http.MethodGet, target, nil)
+	req.RemoteAddr = "127.0.0.1:40000"
+	if user != "" {
+		req.SetBasicAuth(user, pass)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"token"`) {
+		b.Fatalf("GET %s: %d %s", target, rec.Code, rec.Body)
+	}
+}
+
+// BenchmarkTokenRequest is a whole GET /service/token through the handler
+// (routing, middleware, parsing, authentication, the permission query,
+// signing, JSON), without the network:
+//
+//   - anonymous: pull on a public project; one query and one signature.
+//   - basic-cached: Basic credentials of a local user, verified-credential
+//     cache warm (no bcrypt), reuse off; the cost of authenticating on top
+//     of the anonymous request.
+//   - basic-reuse: the same request with token.reuse_window 30s: the
+//     identical grant is answered with the token already signed.
+func BenchmarkTokenRequest(b *testing.B) {
+	q := func(scope string) string {
+		return "/service/token?" + url.Values{
+			"service": {"bench-registry"}, "client_id": {"docker"}, "scope": {scope},
+		}.Encode()
+	}
+	anon := q("repository:pub/tools:pull")
+	dev := q("repository:team/app:pull,push") + "&account=dev"
+	cases := []struct {
+		name       string
+		reuse      time.Duration
+		target     string
+		user, pass string
+	}{
+		{"anonymous", 0, anon, "", ""},
+		{"basic-cached", 0, dev, "dev", "dev-secret"},
+		{"basic-reuse", 30 * time.Second, dev, "dev", "dev-secret"},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			h := benchHandler(b, c.reuse)
+			benchGet(b, h, c.target, c.user, c.pass) // warms the credential cache (one bcrypt) and the reuse cache
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				benchGet(b, h, c.target, c.user, c.pass)
+			}
+		})
+	}
+}
