@@ -13,41 +13,23 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authserver/authserver/internal/app"
+	"github.com/authserver/authserver/internal/app/apptest"
 	"github.com/authserver/authserver/internal/authn"
-	"github.com/authserver/authserver/internal/authz"
-	"github.com/authserver/authserver/internal/server"
 	"github.com/authserver/authserver/internal/store"
-	"github.com/authserver/authserver/internal/store/sqlite"
-	"github.com/authserver/authserver/internal/token"
 )
 
-// startAuthserver serves the real token handler over a real SQLite store and
-// RSA key on 127.0.0.1, with users ci and ci2 (passwords "<name>-pass",
-// bcrypt cost 4), private project team (ci is a developer) and public project pub.
+// startAuthserver serves the whole stack (internal/app) over a real SQLite
+// store and RSA key on 127.0.0.1, with users ci and ci2 (passwords
+// "<name>-pass", bcrypt cost 4), private project team (ci is a developer)
+// and public project pub.
 func startAuthserver(t *testing.T) string {
 	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "db.sqlite"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	keyPath, certPath, _, err := token.GenerateKeyPair(dir, "RS256", 2048, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := token.NewSigner(keyPath, certPath, "thumbprint")
-	if err != nil {
-		t.Fatal(err)
-	}
-	local, err := authn.NewLocal(st, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := apptest.Config(t)
+	cfg.Token.Issuer = "test-issuer"
+	a := apptest.New(t, cfg, app.Options{})
+	st := a.Store
 	for _, name := range []string{"ci", "ci2"} {
 		hash, err := authn.HashPassword(name+"-pass", 4)
 		if err != nil {
@@ -65,12 +47,7 @@ func startAuthserver(t *testing.T) string {
 	if err := st.SetMember(ctx, store.Member{Project: "team", Kind: store.MemberUser, Name: "ci", Role: store.RoleDeveloper}); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(server.New(server.Options{
-		Passwords:  local,
-		Authorizer: authz.New(st),
-		Issuer:     token.NewIssuer(signer, "test-issuer", "harbor-registry", 30*time.Minute),
-		Realm:      "http://auth.test/service/token",
-	}))
+	srv := httptest.NewServer(a.Handler)
 	t.Cleanup(srv.Close)
 	return srv.URL + "/service/token"
 }

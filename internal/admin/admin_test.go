@@ -2,7 +2,6 @@ package admin_test
 
 import (
 	"errors"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -11,7 +10,7 @@ import (
 	"github.com/authserver/authserver/internal/admin"
 	"github.com/authserver/authserver/internal/authn"
 	"github.com/authserver/authserver/internal/store"
-	"github.com/authserver/authserver/internal/store/sqlite"
+	"github.com/authserver/authserver/internal/testenv/sqlitetest"
 )
 
 var (
@@ -33,14 +32,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, dir admin.Directory) *fixture {
 	t.Helper()
-	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "authserver.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	st := sqlitetest.Open(t)
 	c := &clock{time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 	adm := admin.New(st, admin.Options{RobotPrefix: "robot$", BcryptCost: 4, Directory: dir,
 		GroupBaseDN: "ou=groups,dc=x", GroupFilter: "(objectClass=groupOfNames)", Now: c.now})

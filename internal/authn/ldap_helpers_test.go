@@ -11,6 +11,7 @@ import (
 	"github.com/authserver/authserver/internal/store"
 	"github.com/authserver/authserver/internal/store/sqlite"
 	"github.com/authserver/authserver/internal/testenv"
+	"github.com/authserver/authserver/internal/testenv/sqlitetest"
 )
 
 // TestMain stops the slapds (and PostgreSQL servers) the tests started.
@@ -63,15 +64,7 @@ func newLDAP(t testing.TB, cfg config.LDAP) *authn.LDAP {
 // newStore is a migrated SQLite store in the test's temp dir.
 func newStore(t testing.TB) *sqlite.Store {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), t.TempDir()+"/authserver.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return st
+	return sqlitetest.Open(t)
 }
 
 // addLocal creates a local user with password pass (bcrypt cost 4).

@@ -8,19 +8,12 @@ import (
 	"time"
 
 	"github.com/authserver/authserver/internal/store"
-	"github.com/authserver/authserver/internal/store/sqlite"
+	"github.com/authserver/authserver/internal/testenv/sqlitetest"
 )
 
 func TestLocalLogin(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, t.TempDir()+"/db.sqlite")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := sqlitetest.Open(t)
 	add := func(u store.User, pw string) {
 		if pw != "" {
 			h, err := HashPassword(pw, 4)
@@ -103,14 +96,7 @@ func (c *countStats) Cache(_ string, hit bool) {
 
 func TestLocalCredentialCache(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, t.TempDir()+"/db.sqlite")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := sqlitetest.Open(t)
 	hash, _ := HashPassword("pw1", 4)
 	u := store.User{Name: "alice", PasswordHash: hash, Source: store.SourceLocal}
 	if err := st.CreateUser(ctx, &u); err != nil {
