@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authserver/authserver/internal/authn"
 	"github.com/authserver/authserver/internal/authz"
 	"github.com/authserver/authserver/internal/store"
 )
@@ -66,7 +67,7 @@ func (s *Service) explainRobot(ctx context.Context, name string) (Explanation, e
 		return Explanation{}, fromStore(err, "robot "+name)
 	}
 	login := s.robot(rb).Login
-	e := Explanation{Subject: authz.Subject{Name: login, Robot: &authz.RobotPermissions{Project: rb.Project, Actions: rb.Actions}}}
+	e := Explanation{Subject: authn.Identity{Name: login, Robot: &authz.RobotPermissions{Project: rb.Project, Actions: rb.Actions}}.Subject()}
 	if rb.Disabled {
 		e.Notes = append(e.Notes, "robot "+login+" is disabled: a real login would get 401")
 	}
@@ -81,9 +82,10 @@ func (s *Service) explainUser(ctx context.Context, name string) (Explanation, er
 	if err != nil {
 		return Explanation{}, fromStore(err, "user "+name)
 	}
-	e := Explanation{Subject: authz.Subject{Name: u.Name, UserID: u.ID, Admin: u.Admin}}
+	id := authn.Identity{Name: u.Name, UserID: u.ID, Admin: u.Admin}
+	var notes []string
 	if u.Disabled {
-		e.Notes = append(e.Notes, "user "+u.Name+" is disabled: a real login would get 401")
+		notes = append(notes, "user "+u.Name+" is disabled: a real login would get 401")
 	}
 	if u.Source == store.SourceLDAP {
 		// Judged with the groups of the last directory login.
@@ -92,11 +94,11 @@ func (s *Service) explainUser(ctx context.Context, name string) (Explanation, er
 			return Explanation{}, err
 		}
 		if err == nil {
-			e.Subject.GroupDNs, e.Subject.Admin = lu.GroupDNs, e.Subject.Admin || lu.Admin
+			id.GroupDNs, id.Admin = lu.GroupDNs, id.Admin || lu.Admin
 		}
-		e.Notes = append(e.Notes, ldapUserNote(lu, err))
+		notes = append(notes, ldapUserNote(lu, err))
 	}
-	return e, nil
+	return Explanation{Subject: id.Subject(), Notes: notes}, nil
 }
 
 // ldapUserNote describes the groups an LDAP user is judged with: those

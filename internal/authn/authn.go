@@ -3,6 +3,8 @@ package authn
 import (
 	"context"
 	"errors"
+
+	"github.com/authserver/authserver/internal/authz"
 )
 
 // Authentication methods, as recorded in logs and (later) audit and metrics.
@@ -32,7 +34,13 @@ type Identity struct {
 	Method string
 	// Robot is set for robot accounts (UserID 0, never Admin): the project
 	// and actions the robot holds, the only permissions it has.
-	Robot *RobotAccess
+	Robot *authz.RobotPermissions
+}
+
+// Subject is who the authorizer judges: the one conversion from an
+// authenticated identity to an authz.Subject.
+func (id Identity) Subject() authz.Subject {
+	return authz.Subject{Name: id.Name, UserID: id.UserID, Admin: id.Admin, GroupDNs: id.GroupDNs, Robot: id.Robot}
 }
 
 // PasswordAuthenticator checks a username and password. A wrong username or

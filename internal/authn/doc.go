@@ -1,2 +1,2 @@
-// Package authn establishes who is asking: it checks credentials against local users (and, later, other backends) and returns an Identity.
+// Package authn establishes who is asking: it checks robot secrets, personal access tokens, refresh tokens and passwords (local users, LDAP) and returns an Identity.
 package authn

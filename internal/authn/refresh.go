@@ -74,7 +74,7 @@ func (r *Refresher) Issue(ctx context.Context, id Identity, service, clientID st
 	}
 	t := store.RefreshToken{UserID: id.UserID, Hash: HashSecret(secret), Service: service, ClientID: clientID, CreatedAt: r.opts.Now()}
 	if err := r.store.CreateRefreshToken(ctx, &t); err != nil {
-		return "", fmt.Errorf("issue refresh token: %w", err)
+		return "", fmt.Errorf("issue refresh token: %w: %w", ErrUnavailable, err)
 	}
 	return secret, nil
 }

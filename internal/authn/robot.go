@@ -9,16 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authserver/authserver/internal/authz"
 	"github.com/authserver/authserver/internal/store"
 )
-
-// RobotAccess is what a robot account may do: Actions (pull, push, delete)
-// on the repositories of Project, or of every project when Project is
-// store.SystemRobotProject.
-type RobotAccess struct {
-	Project string
-	Actions []string
-}
 
 // Robots authenticates robot accounts, Harbor's model: a login name that
 // starts with the robot prefix ("robot$team+ci") is a robot, checked against
@@ -99,7 +92,7 @@ func (r *Robots) Login(ctx context.Context, username, password string) (Identity
 	return Identity{
 		Name:   username,
 		Method: MethodRobot,
-		Robot:  &RobotAccess{Project: rb.Project, Actions: slices.Clone(rb.Actions)},
+		Robot:  &authz.RobotPermissions{Project: rb.Project, Actions: slices.Clone(rb.Actions)},
 	}, true, nil
 }
 

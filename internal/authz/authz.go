@@ -128,7 +128,7 @@ func (a *Authorizer) Authorize(ctx context.Context, subj Subject, scopes []Scope
 		var err error
 		access, err = a.access.ProjectAccess(ctx, store.Principal{UserID: subj.UserID, GroupDNs: subj.GroupDNs}, projects)
 		if err != nil {
-			return nil, fmt.Errorf("authorize: %w", err)
+			return nil, fmt.Errorf("authorize: %w: %w", ErrUnavailable, err)
 		}
 	}
 	out := make([]Decision, len(scopes))

@@ -37,6 +37,10 @@ const (
 // ErrMalformedScope is wrapped by every parse error; clients get 400.
 var ErrMalformedScope = errors.New("malformed scope")
 
+// ErrUnavailable marks a permission store that could not be asked (503);
+// any other Authorize error is a bug (500).
+var ErrUnavailable = errors.New("permission store unavailable")
+
 // ErrTooManyScopes is returned when a request asks for more than MaxScopes.
 var ErrTooManyScopes = errors.New("too many scopes")
 

@@ -1,4 +1,3 @@
-// Package config loads, defaults and validates authserver's YAML configuration.
 package config
 
 import (

@@ -1,4 +1,3 @@
-// Package metrics defines authserver's Prometheus metrics and serves them.
 package metrics
 
 import (

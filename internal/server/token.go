@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -84,19 +85,11 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, req tokenReq
 		return
 	}
 	oc.method, oc.subject = id.Method, id.Name
-	subj := authz.Subject{
-		Anonymous: req.grant == grantAnonymous,
-		Name:      id.Name,
-		UserID:    id.UserID,
-		Admin:     id.Admin,
-		GroupDNs:  id.GroupDNs,
-	}
-	if id.Robot != nil {
-		subj.Robot = &authz.RobotPermissions{Project: id.Robot.Project, Actions: id.Robot.Actions}
-	}
+	subj := id.Subject()
+	subj.Anonymous = req.grant == grantAnonymous
 	decisions, err := s.opts.Authorizer.Authorize(r.Context(), subj, req.scopes)
 	if err != nil {
-		s.unavailable(w, r, "permission store unavailable, try again later", "authorization backend failed", err)
+		s.failed(w, r, "permission store unavailable, try again later", "authorization backend failed", err)
 		return
 	}
 	access := make([]token.ResourceActions, len(decisions))
@@ -132,7 +125,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, req tokenReq
 	case req.offline && s.opts.Refresh != nil && authn.Refreshable(id):
 		rt, err := s.opts.Refresh.Issue(r.Context(), id, req.service, req.clientID)
 		if err != nil {
-			s.unavailable(w, r, "cannot store refresh token, try again later", "cannot issue refresh token", err)
+			s.failed(w, r, "cannot store refresh token, try again later", "cannot issue refresh token", err)
 			return
 		}
 		resp.RefreshToken = rt
@@ -211,6 +204,19 @@ func (s *Server) unavailable(w http.ResponseWriter, r *http.Request, msg, logMsg
 	writeError(w, http.StatusServiceUnavailable, "UNAVAILABLE", msg)
 }
 
+// failed answers a backend error: 503 (see unavailable) when it wraps
+// authn.ErrUnavailable or authz.ErrUnavailable, the backend could not be
+// asked; anything else is a bug, answered 500 with a log line, so that it
+// never looks like an outage.
+func (s *Server) failed(w http.ResponseWriter, r *http.Request, msg, logMsg string, err error) {
+	if errors.Is(err, authn.ErrUnavailable) || errors.Is(err, authz.ErrUnavailable) {
+		s.unavailable(w, r, msg, logMsg, err)
+		return
+	}
+	s.logFor(r).Error(logMsg+": internal error", "err", err)
+	writeError(w, http.StatusInternalServerError, "UNKNOWN", "internal error")
+}
+
 // authenticate establishes the caller's identity. On failure it has
 // answered (401; 429 when throttled; 503 when a backend could not be
 // asked) and ok is false.
@@ -239,7 +245,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, req tokenR
 		id, ok, err = s.opts.Passwords.Login(r.Context(), req.username, req.password)
 	}
 	if err != nil {
-		s.unavailable(w, r, "authentication backend unavailable, try again later", "authentication backend failed", err)
+		s.failed(w, r, "authentication backend unavailable, try again later", "authentication backend failed", err)
 		return id, false
 	}
 	if !ok {

@@ -1,4 +1,3 @@
-// Package store keeps authserver's state (users, groups, projects, members) behind one interface with SQLite and PostgreSQL implementations.
 package store
 
 import (

@@ -1,4 +1,3 @@
-// Package testenv starts and hands out the real services (PostgreSQL, OpenLDAP) that tests need.
 package testenv
 
 import (

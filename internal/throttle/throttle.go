@@ -1,4 +1,3 @@
-// Package throttle slows down password guessing: failed logins are counted per (username, client network) and per client network, with exponential backoff past a limit.
 package throttle
 
 import (

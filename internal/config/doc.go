@@ -1,0 +1,2 @@
+// Package config loads, defaults and validates authserver's YAML configuration.
+package config

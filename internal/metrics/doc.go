@@ -1,0 +1,2 @@
+// Package metrics defines authserver's Prometheus metrics and serves them.
+package metrics

@@ -1,0 +1,2 @@
+// Package testenv hands tests what they share: the real services they need (PostgreSQL, OpenLDAP), a free port, the test key pair, and the one process runner that ties a child's life to the test.
+package testenv
