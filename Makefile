@@ -3,6 +3,10 @@
 # then runs every test against real services (PostgreSQL, slapd, registry
 # v3.1.2 and 2.8.2, crane, oras, regctl, skopeo), which the tests start
 # themselves. Nothing skips: a service that cannot start fails the run.
+# `make unit` is the fast tier: every test that needs no outside service.
+# Tests that need PostgreSQL, slapd, a registry or a client live in files
+# tagged `//go:build integration`; `make test` sets the tag, `make unit`
+# does not.
 
 GO        ?= go
 TOOLS     ?= $(HOME)/.cache/authserver-tools
@@ -13,7 +17,7 @@ FUZZTIME  ?= 5s
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build test test-deps unit fuzz vet fmt-check run clean
+.PHONY: all build test test-deps unit test-all fuzz vet fmt-check run clean
 
 all: build
 
@@ -24,7 +28,7 @@ build:
 run:
 	$(GO) run ./cmd/authserver serve
 
-test: test-deps fmt-check vet unit fuzz
+test: test-deps fmt-check vet test-all fuzz
 
 test-deps:
 	bash scripts/install-test-deps.sh
@@ -35,9 +39,16 @@ fmt-check:
 
 vet:
 	$(GO) vet ./...
+	$(GO) vet -tags integration ./...
 
+# Every test, the integration tier included (what `make test` runs).
+test-all:
+	$(GO) test -count=1 -tags integration -timeout 30m ./...
+
+# The tests that need no outside service (no PostgreSQL, slapd, registry
+# or client): well under a minute.
 unit:
-	$(GO) test -count=1 -timeout 30m ./...
+	$(GO) test -count=1 -timeout 5m ./...
 
 # Each fuzz target runs for $(FUZZTIME) on top of its committed seed corpus
 # (testdata/fuzz/<FuzzName>/). `go test -fuzz` takes one target at a time.

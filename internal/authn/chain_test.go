@@ -1,7 +1,10 @@
+//go:build integration
+
 package authn_test
 
 import (
 	"context"
+	"github.com/authserver/authserver/internal/testenv/sqlitetest"
 	"slices"
 	"testing"
 	"time"
@@ -31,7 +34,7 @@ func granted(t *testing.T, st store.Store, id authn.Identity, scope string) []st
 func TestChain(t *testing.T) {
 	s := testenv.Slapd(t)
 	l := newLDAP(t, ldapConfig(s, "logins"))
-	st := newStore(t)
+	st := sqlitetest.Open(t)
 	ctx := t.Context()
 	addLocal(t, st, "admin", "admin-local-pw", true)
 	addLocal(t, st, "shadow", "shadow-local-pw", false)
@@ -126,7 +129,7 @@ func TestChain(t *testing.T) {
 
 func TestChainDisabledUser(t *testing.T) {
 	l := newLDAP(t, ldapConfig(testenv.Slapd(t), "logins", withCache(time.Minute)))
-	st := newStore(t)
+	st := sqlitetest.Open(t)
 	chain := newChain(t, st, l)
 	ctx := t.Context()
 	if _, ok, err := chain.Login(ctx, "dave", "dave-pw"); !ok || err != nil {
@@ -158,7 +161,7 @@ func TestChainGroupRemovalAfterTTL(t *testing.T) {
 	s := testenv.Slapd(t)
 	const ttl = time.Second
 	l := newLDAP(t, ldapConfig(s, "removal", withCache(ttl)))
-	st := newStore(t)
+	st := sqlitetest.Open(t)
 	tempsDN := "cn=temps,ou=groups,ou=removal," + testenv.LDAPSuffix
 	mustMember(t, st, "temp", store.MemberGroup, "temps", tempsDN, store.RoleMaintainer)
 	chain := newChain(t, st, l)
@@ -193,7 +196,7 @@ func TestChainGroupRemovalAfterTTL(t *testing.T) {
 
 func TestChainManyGroups(t *testing.T) {
 	l := newLDAP(t, ldapConfig(testenv.Slapd(t), "many"))
-	st := newStore(t)
+	st := sqlitetest.Open(t)
 	mustMember(t, st, "big", store.MemberGroup, "g123", testenv.ManyGroupDN(123), store.RoleGuest)
 	id, ok, err := newChain(t, st, l).Login(t.Context(), "many", "many-pw")
 	if !ok || err != nil || len(id.GroupDNs) != testenv.ManyGroups {
@@ -206,7 +209,7 @@ func TestChainManyGroups(t *testing.T) {
 
 func TestChainStillValid(t *testing.T) {
 	l := newLDAP(t, ldapConfig(testenv.Slapd(t), "logins"))
-	st := newStore(t)
+	st := sqlitetest.Open(t)
 	addLocal(t, st, "shadow", "x-pw", false)
 	chain := newChain(t, st, l)
 	tests := []struct {
@@ -262,7 +265,7 @@ func TestChainAdminNeverFromDirectory(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st := newStore(t)
+			st := sqlitetest.Open(t)
 			addLocal(t, st, "admin", "admin-local-pw", true)
 			chain := newChain(t, st, fixedDirectory{authn.DirectoryUser{Name: tt.dirName, DN: "uid=x,dc=example", Admin: true}})
 			if id, ok, err := chain.Login(t.Context(), tt.login, "directory-pw"); ok || err != nil {

@@ -1,6 +1,9 @@
+//go:build integration
+
 package authn_test
 
 import (
+	"github.com/authserver/authserver/internal/testenv/sqlitetest"
 	"slices"
 	"testing"
 	"time"
@@ -32,7 +35,7 @@ func stack(t *testing.T, st store.Store, cost int, dir authn.DirectoryAuthentica
 // exactly once.
 func TestRefusalsRunTheDummyBcrypt(t *testing.T) {
 	s := testenv.Slapd(t)
-	st := newStore(t)
+	st := sqlitetest.Open(t)
 	ctx := t.Context()
 	addLocal(t, st, "lena", "lena-pw", false)
 	if err := st.CreateProject(ctx, &store.Project{Name: "team"}); err != nil {
@@ -107,7 +110,7 @@ func TestRefusalsRunTheDummyBcrypt(t *testing.T) {
 // not a performance target).
 func TestFailedLoginTiming(t *testing.T) {
 	s := testenv.Slapd(t)
-	st := newStore(t)
+	st := sqlitetest.Open(t)
 	ctx := t.Context()
 	cost := config.Defaults().Passwords.BcryptCost
 	hash, err := authn.HashPassword("lena-pw", cost)

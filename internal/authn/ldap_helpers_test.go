@@ -1,17 +1,14 @@
+//go:build integration
+
 package authn_test
 
 import (
-	"context"
-	"errors"
 	"testing"
 	"time"
 
 	"github.com/authserver/authserver/internal/authn"
 	"github.com/authserver/authserver/internal/config"
-	"github.com/authserver/authserver/internal/store"
-	"github.com/authserver/authserver/internal/store/sqlite"
 	"github.com/authserver/authserver/internal/testenv"
-	"github.com/authserver/authserver/internal/testenv/sqlitetest"
 )
 
 // TestMain stops the slapds (and PostgreSQL servers) the tests started.
@@ -59,55 +56,6 @@ func newLDAP(t testing.TB, cfg config.LDAP) *authn.LDAP {
 	}
 	t.Cleanup(l.Close)
 	return l
-}
-
-// newStore is a migrated SQLite store in the test's temp dir.
-func newStore(t testing.TB) *sqlite.Store {
-	t.Helper()
-	return sqlitetest.Open(t)
-}
-
-// addLocal creates a local user with password pass (bcrypt cost 4).
-func addLocal(t testing.TB, st store.Store, name, pass string, admin bool) {
-	t.Helper()
-	hash, err := authn.HashPassword(pass, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.CreateUser(context.Background(), &store.User{Name: name, PasswordHash: hash, Admin: admin}); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// newChain is the server's authenticator: local users first, then dir.
-func newChain(t testing.TB, st store.Store, dir authn.DirectoryAuthenticator) *authn.Chain {
-	t.Helper()
-	local, err := authn.NewLocal(st, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return authn.NewChain(st, local, dir, nil)
-}
-
-// mustMember gives a group (created with dn when missing) or user a role.
-func mustMember(t testing.TB, st store.Store, project string, kind store.MemberKind, name, dn string, role store.Role) {
-	t.Helper()
-	ctx := context.Background()
-	if _, err := st.GetProject(ctx, project); errors.Is(err, store.ErrNotFound) {
-		if err := st.CreateProject(ctx, &store.Project{Name: project}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if kind == store.MemberGroup {
-		if _, err := st.GetGroup(ctx, name); errors.Is(err, store.ErrNotFound) {
-			if err := st.CreateGroup(ctx, &store.Group{Name: name, DN: dn}); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if err := st.SetMember(ctx, store.Member{Project: project, Kind: kind, Name: name, Role: role}); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // requests is the number of per-login LDAP round trips so far.

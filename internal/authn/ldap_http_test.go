@@ -1,6 +1,9 @@
+//go:build integration
+
 package authn_test
 
 import (
+	"github.com/authserver/authserver/internal/testenv/sqlitetest"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -18,7 +21,7 @@ import (
 // down (local users still 200), 200 again once it is back.
 func TestLDAPThroughServer(t *testing.T) {
 	s := testenv.NewSlapd(t)
-	st := newStore(t)
+	st := sqlitetest.Open(t)
 	addLocal(t, st, "admin", "admin-local-pw", true)
 	mustMember(t, st, "team", store.MemberGroup, "devs", "cn=devs,ou=groups,ou=logins,"+testenv.LDAPSuffix, store.RoleDeveloper)
 	l := newLDAP(t, ldapConfig(s, "logins", withTimeout(time.Second)))

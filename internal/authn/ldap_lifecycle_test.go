@@ -1,7 +1,10 @@
+//go:build integration
+
 package authn_test
 
 import (
 	"errors"
+	"github.com/authserver/authserver/internal/testenv/sqlitetest"
 	"testing"
 	"time"
 
@@ -25,7 +28,7 @@ type lifecycle struct {
 
 func newLifecycle(t *testing.T, s *testenv.SlapdServer, mods ...func(*config.LDAP)) *lifecycle {
 	t.Helper()
-	st := newStore(t)
+	st := sqlitetest.Open(t)
 	chain := newChain(t, st, newLDAP(t, ldapConfig(s, "lifecycle", mods...)))
 	accounts := authn.NewAccounts(st, map[string]authn.UserChecker{store.SourceLDAP: chain})
 	return &lifecycle{st: st, chain: chain, refresh: authn.NewRefresher(st, accounts, authn.RefreshOptions{}),

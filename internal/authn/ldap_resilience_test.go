@@ -1,7 +1,10 @@
+//go:build integration
+
 package authn_test
 
 import (
 	"errors"
+	"github.com/authserver/authserver/internal/testenv/sqlitetest"
 	"net"
 	"strconv"
 	"sync"
@@ -112,7 +115,7 @@ func TestLDAPOutage(t *testing.T) {
 	s := testenv.NewSlapd(t)
 	const timeout = time.Second
 	l := newLDAP(t, ldapConfig(s, "logins", withTimeout(timeout)))
-	st := newStore(t)
+	st := sqlitetest.Open(t)
 	addLocal(t, st, "admin", "admin-local-pw", true)
 	addLocal(t, st, "localuser", "local-pw", false)
 	chain := newChain(t, st, l)

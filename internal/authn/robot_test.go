@@ -1,6 +1,7 @@
 package authn_test
 
 import (
+	"github.com/authserver/authserver/internal/testenv/sqlitetest"
 	"testing"
 
 	"github.com/authserver/authserver/internal/authn"
@@ -18,7 +19,7 @@ func addRobot(t *testing.T, st store.Store, name, project, secret string) {
 
 // A robot whose project is gone is refused: it never becomes a system robot.
 func TestRobotWithoutProjectIsRefused(t *testing.T) {
-	st := newStore(t)
+	st := sqlitetest.Open(t)
 	ctx := t.Context()
 	if err := st.CreateProject(ctx, &store.Project{Name: "team"}); err != nil {
 		t.Fatal(err)
