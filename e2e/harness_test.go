@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -108,57 +107,35 @@ func repoRoot() (string, error) {
 	}
 }
 
-// freePort returns a TCP port that was free a moment ago on the loopback.
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("free port: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// startProcess runs a long-lived program with its output in a log file. On
-// cleanup it is stopped (SIGTERM, then SIGKILL) and, if the test failed, its
-// log is printed. exited is closed when the process ends.
+// startProcess runs a long-lived program through testenv.StartProcess, with
+// its output in a log file. On cleanup it is stopped (SIGTERM, then
+// SIGKILL) and, if the test failed, its log is printed. exited is closed
+// when the process ends.
 func startProcess(t testing.TB, name string, env []string, dir string, args ...string) (exited <-chan struct{}) {
 	t.Helper()
-	logPath := filepath.Join(t.TempDir(), name+".log")
-	logf, err := os.Create(logPath)
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
+	p := startLogged(t, name, filepath.Join(t.TempDir(), name+".log"), env, dir, args...)
+	return p.Done()
+}
+
+// startLogged starts args[0] with env added to the environment, in dir,
+// its output in logPath; on cleanup it is stopped and, when the test
+// failed, its output printed.
+func startLogged(t testing.TB, name, logPath string, env []string, dir string, args ...string) *testenv.Process {
+	t.Helper()
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Dir = dir
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		logf.Close()
+	p, err := testenv.StartProcess(cmd, logPath)
+	if err != nil {
 		t.Fatalf("start %s (%s): %v", name, args[0], err)
 	}
-	done := make(chan struct{})
-	var waitErr error
-	go func() {
-		waitErr = cmd.Wait()
-		logf.Close()
-		close(done)
-	}()
 	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
+		p.Stop(syscall.SIGTERM, 5*time.Second)
 		if t.Failed() {
-			b, _ := os.ReadFile(logPath)
-			t.Logf("--- %s output (exit: %v) ---\n%s--- end of %s output ---", name, waitErr, b, name)
+			t.Logf("--- %s output (exit: %v) ---\n%s--- end of %s output ---", name, p.Err(), p.Log(), name)
 		}
 	})
-	return done
+	return p
 }
 
 // waitFor polls ready until it returns nil, the process exits, or the
@@ -291,7 +268,7 @@ func copyKeys(t testing.TB, from, to string) {
 func startAuthServer(t testing.TB, opts authOptions) *authServer {
 	t.Helper()
 	dir := t.TempDir()
-	port := freePort(t)
+	port := testenv.FreePort(t)
 	a := &authServer{
 		dir:       dir,
 		config:    filepath.Join(dir, "config.yaml"),

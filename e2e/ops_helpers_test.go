@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -20,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/authserver/authserver/internal/testenv"
 )
 
 // opsServer is an authserver whose process the test controls: it can be
@@ -31,9 +32,7 @@ type opsServer struct {
 	addr    string // 127.0.0.1:PORT, for clients that pick their source address
 	keys    string // directory of the configured token.key and token.crt
 	logPath string
-	cmd     *exec.Cmd
-	exited  chan struct{}
-	waitErr error // how the process ended; read after exited is closed
+	proc    *testenv.Process
 	// client reaches the server; nil is http.DefaultClient (set one that
 	// trusts the server's certificate, and an https url, for server.tls).
 	client *http.Client
@@ -52,7 +51,7 @@ type opsOptions struct {
 func newOpsServer(t *testing.T, opts opsOptions) *opsServer {
 	t.Helper()
 	dir := t.TempDir()
-	port := freePort(t)
+	port := testenv.FreePort(t)
 	o := &opsServer{
 		authServer: &authServer{
 			dir:       dir,
@@ -64,7 +63,6 @@ func newOpsServer(t *testing.T, opts opsOptions) *opsServer {
 		addr:    "127.0.0.1:" + strconv.Itoa(port),
 		keys:    filepath.Join(dir, "keys"),
 		logPath: filepath.Join(dir, "authserver.log"),
-		exited:  make(chan struct{}),
 	}
 	keygen(t, o.keys)
 	return o
@@ -80,37 +78,9 @@ func (o *opsServer) start(t *testing.T) {
 	if err := os.WriteFile(o.config, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	logf, err := os.Create(o.logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o.cmd = exec.Command(bin["authserver"], "serve", "--config", o.config)
-	o.cmd.Env = append(os.Environ(), "AUTHSERVER_ADMIN_PASSWORD="+o.adminPass, "AUTHSERVER_CONFIG=")
-	o.cmd.Dir = o.dir
-	o.cmd.Stdout, o.cmd.Stderr = logf, logf
-	o.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := o.cmd.Start(); err != nil {
-		logf.Close()
-		t.Fatalf("start authserver: %v", err)
-	}
-	go func() {
-		o.waitErr = o.cmd.Wait()
-		logf.Close()
-		close(o.exited)
-	}()
-	t.Cleanup(func() {
-		_ = o.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-o.exited:
-		case <-time.After(5 * time.Second):
-			_ = o.cmd.Process.Kill()
-			<-o.exited
-		}
-		if t.Failed() {
-			t.Logf("--- authserver output (exit: %v) ---\n%s--- end of authserver output ---", o.waitErr, o.log())
-		}
-	})
-	waitFor(t, "authserver", o.exited, func() error {
+	o.proc = startLogged(t, "authserver", o.logPath, []string{"AUTHSERVER_ADMIN_PASSWORD=" + o.adminPass, "AUTHSERVER_CONFIG="},
+		o.dir, bin["authserver"], "serve", "--config", o.config)
+	waitFor(t, "authserver", o.proc.Done(), func() error {
 		c := o.client
 		if c == nil {
 			c = http.DefaultClient
@@ -130,7 +100,7 @@ func (o *opsServer) start(t *testing.T) {
 // signal sends sig to the running process.
 func (o *opsServer) signal(t *testing.T, sig syscall.Signal) {
 	t.Helper()
-	if err := o.cmd.Process.Signal(sig); err != nil {
+	if err := o.proc.Signal(sig); err != nil {
 		t.Fatalf("signal %v: %v", sig, err)
 	}
 }

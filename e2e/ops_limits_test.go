@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/authserver/authserver/internal/testenv"
 )
 
 // TestOpsThrottle: a burst of bad passwords from one address is answered
@@ -102,7 +104,7 @@ func TestOpsThrottle(t *testing.T) {
 // server.metrics_addr, and the request size limits.
 func TestOpsMetricsAndLimits(t *testing.T) {
 	t.Parallel()
-	metricsPort := freePort(t)
+	metricsPort := testenv.FreePort(t)
 	split := newOpsServer(t, opsOptions{server: fmt.Sprintf("  metrics_addr: 127.0.0.1:%d\n", metricsPort)})
 	split.start(t)
 	o := newOpsServer(t, opsOptions{})

@@ -231,7 +231,7 @@ func TestOpsGracefulShutdown(t *testing.T) {
 	o.signal(t, syscall.SIGTERM)
 	sent := time.Now()
 	select {
-	case <-o.exited:
+	case <-o.proc.Done():
 	case <-time.After(grace + 5*time.Second):
 		t.Errorf("authserver still running %v after SIGTERM", grace+5*time.Second)
 	}
@@ -244,8 +244,8 @@ func TestOpsGracefulShutdown(t *testing.T) {
 	for _, p := range problems {
 		t.Error(p)
 	}
-	if o.waitErr != nil {
-		t.Errorf("authserver exited with %v, want status 0", o.waitErr)
+	if err := o.proc.Err(); err != nil {
+		t.Errorf("authserver exited with %v, want status 0", err)
 	}
 	if took > grace {
 		t.Errorf("authserver took %v to exit, more than server.shutdown_timeout %v", took, grace)

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/authserver/authserver/internal/testenv"
 )
 
 // flavour is a registry implementation the scenario runs against.
@@ -54,7 +56,7 @@ func startRegistry(t testing.TB, f flavour, a *authServer) *registry {
 func startRegistryWithAuth(t testing.TB, f flavour, a *authServer, authBlock string) *registry {
 	t.Helper()
 	dir := t.TempDir()
-	port := freePort(t)
+	port := testenv.FreePort(t)
 	r := &registry{host: "localhost:" + strconv.Itoa(port)}
 	r.url = "http://" + r.host
 	cfg := fmt.Sprintf(`version: 0.1

@@ -5,17 +5,15 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"runtime"
 	"sync"
 	"syscall"
 	"time"
 )
 
 // daemon is one foreground server process owned by the test process
-// (PostgreSQL, slapd): its output is appended to a log file, it dies with
-// the test process (Pdeathsig, set by the caller on the command), it is
-// probed until ready, and it is stopped with a signal. Stop and start may
-// alternate, for outage tests.
+// (PostgreSQL, slapd), run as a Process: its output is appended to a log
+// file, it dies with the test process, it is probed until ready, and it is
+// stopped with a signal. Stop and start may alternate, for outage tests.
 type daemon struct {
 	name     string         // for messages: "postgres", "slapd"
 	logPath  string         // output of every run, appended
@@ -23,8 +21,7 @@ type daemon struct {
 	stopWait time.Duration  // then SIGKILL
 
 	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{} // closed when the running process exits
+	proc *Process // the running process, nil when stopped
 }
 
 // start runs cmd and polls ready until it succeeds (nil), the process exits
@@ -32,33 +29,14 @@ type daemon struct {
 func (d *daemon) start(cmd *exec.Cmd, ready func() error) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.cmd != nil {
+	if d.proc != nil {
 		return errors.New(d.name + " already running")
 	}
-	logf, err := os.OpenFile(d.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	p, err := StartProcess(cmd, d.logPath)
 	if err != nil {
-		return err
-	}
-	defer logf.Close()
-	cmd.Stdout, cmd.Stderr = logf, logf
-	done := make(chan struct{})
-	started := make(chan error, 1)
-	go func() {
-		// Pdeathsig is delivered when the starting OS thread exits, not the
-		// process: keep this thread alive for as long as the daemon runs.
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		err := cmd.Start()
-		started <- err
-		if err == nil {
-			cmd.Wait()
-		}
-		close(done)
-	}()
-	if err := <-started; err != nil {
 		return fmt.Errorf("start %s: %w", d.name, err)
 	}
-	d.cmd, d.done = cmd, done
+	d.proc = p
 	if err := d.waitReady(ready); err != nil {
 		d.stopLocked()
 		return fmt.Errorf("%w\n--- %s log ---\n%s", err, d.name, d.log())
@@ -74,7 +52,7 @@ func (d *daemon) waitReady(ready func() error) error {
 			return nil
 		}
 		select {
-		case <-d.done:
+		case <-d.proc.Done():
 			return fmt.Errorf("%s exited on start", d.name)
 		case <-time.After(50 * time.Millisecond):
 		}
@@ -93,17 +71,11 @@ func (d *daemon) stop() {
 }
 
 func (d *daemon) stopLocked() {
-	if d.cmd == nil {
+	if d.proc == nil {
 		return
 	}
-	d.cmd.Process.Signal(d.stopSig)
-	select {
-	case <-d.done:
-	case <-time.After(d.stopWait):
-		d.cmd.Process.Kill()
-		<-d.done
-	}
-	d.cmd, d.done = nil, nil
+	d.proc.Stop(d.stopSig, d.stopWait)
+	d.proc = nil
 }
 
 // log returns everything the daemon has written so far.
