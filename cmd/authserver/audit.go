@@ -16,53 +16,48 @@ func (a *app) auditCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "audit", Short: "Read the audit trail of issued tokens and failed logins"}
 	var f store.AuditFilter
 	var since string
-	list := &cobra.Command{
-		Use:   "list [--user U] [--since 1h] [--result issued|unauthorized|throttled] [--limit N]",
-		Short: "List audit records, newest first",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			switch f.Result {
-			case "", store.AuditIssued, store.AuditUnauthorized, store.AuditThrottled:
-			default:
-				return fmt.Errorf("--result %q: want %s, %s or %s", f.Result, store.AuditIssued, store.AuditUnauthorized, store.AuditThrottled)
+	list := leaf("list [--user U] [--since 1h] [--result issued|unauthorized|throttled] [--limit N]", "List audit records, newest first", func(cmd *cobra.Command) error {
+		switch f.Result {
+		case "", store.AuditIssued, store.AuditUnauthorized, store.AuditThrottled:
+		default:
+			return fmt.Errorf("--result %q: want %s, %s or %s", f.Result, store.AuditIssued, store.AuditUnauthorized, store.AuditThrottled)
+		}
+		if since != "" {
+			d, err := config.ParseDuration(since)
+			if err != nil {
+				return err
 			}
-			if since != "" {
-				d, err := config.ParseDuration(since)
-				if err != nil {
-					return err
-				}
-				f.Since = time.Now().Add(-d)
+			f.Since = time.Now().Add(-d)
+		}
+		return a.withStore(cmd, func(ctx context.Context, _ config.Config, st store.Store) error {
+			recs, err := st.ListAudit(ctx, f)
+			if err != nil {
+				return err
 			}
-			return a.withStore(cmd, func(ctx context.Context, _ config.Config, st store.Store) error {
-				recs, err := st.ListAudit(ctx, f)
-				if err != nil {
-					return err
-				}
-				type item struct {
-					Time      time.Time `json:"time"`
-					Subject   string    `json:"subject"`
-					Method    string    `json:"method"`
-					Result    string    `json:"result"`
-					ClientIP  string    `json:"client_ip"`
-					UserAgent string    `json:"user_agent"`
-					Service   string    `json:"service"`
-					ClientID  string    `json:"client_id"`
-					Requested []string  `json:"requested"`
-					Granted   []string  `json:"granted"`
-					RequestID string    `json:"request_id"`
-				}
-				rows := make([][]string, len(recs))
-				items := make([]item, len(recs))
-				for i, r := range recs {
-					rows[i] = []string{r.Time.UTC().Format(time.RFC3339), r.Subject, r.Method, r.Result, r.ClientIP,
-						r.ClientID, strings.Join(r.Requested, " "), strings.Join(r.Granted, " ")}
-					items[i] = item{r.Time.UTC(), r.Subject, r.Method, r.Result, r.ClientIP, r.UserAgent, r.Service,
-						r.ClientID, append([]string{}, r.Requested...), append([]string{}, r.Granted...), r.RequestID}
-				}
-				return a.printList([]string{"TIME", "SUBJECT", "METHOD", "RESULT", "CLIENT_IP", "CLIENT_ID", "REQUESTED", "GRANTED"}, rows, items)
-			})
-		},
-	}
+			type item struct {
+				Time      time.Time `json:"time"`
+				Subject   string    `json:"subject"`
+				Method    string    `json:"method"`
+				Result    string    `json:"result"`
+				ClientIP  string    `json:"client_ip"`
+				UserAgent string    `json:"user_agent"`
+				Service   string    `json:"service"`
+				ClientID  string    `json:"client_id"`
+				Requested []string  `json:"requested"`
+				Granted   []string  `json:"granted"`
+				RequestID string    `json:"request_id"`
+			}
+			rows := make([][]string, len(recs))
+			items := make([]item, len(recs))
+			for i, r := range recs {
+				rows[i] = []string{r.Time.UTC().Format(time.RFC3339), r.Subject, r.Method, r.Result, r.ClientIP,
+					r.ClientID, strings.Join(r.Requested, " "), strings.Join(r.Granted, " ")}
+				items[i] = item{r.Time.UTC(), r.Subject, r.Method, r.Result, r.ClientIP, r.UserAgent, r.Service,
+					r.ClientID, append([]string{}, r.Requested...), append([]string{}, r.Granted...), r.RequestID}
+			}
+			return a.printList([]string{"TIME", "SUBJECT", "METHOD", "RESULT", "CLIENT_IP", "CLIENT_ID", "REQUESTED", "GRANTED"}, rows, items)
+		})
+	})
 	list.Flags().StringVar(&f.Subject, "user", "", "only this user or robot")
 	list.Flags().StringVar(&since, "since", "", "only records newer than this (e.g. 1h, 7d)")
 	list.Flags().StringVar(&f.Result, "result", "", "only this result: issued, unauthorized or throttled")

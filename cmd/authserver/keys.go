@@ -18,22 +18,17 @@ func (a *app) keygenCmd() *cobra.Command {
 	var dir, alg string
 	var bits int
 	var force bool
-	cmd := &cobra.Command{
-		Use:   "keygen --dir DIR [--alg RS256|ES256] [--bits 2048]",
-		Short: "Generate a signing key, its certificate (for the registry's rootcertbundle) and a JWKS",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if alg != token.RS256 && cmd.Flags().Changed("bits") {
-				return fmt.Errorf("--bits applies to RS256 only; %s keys have a fixed size", alg)
-			}
-			key, cert, jwks, err := token.GenerateKeyPair(dir, alg, bits, force)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(a.stdout, "key:         %s\ncertificate: %s\njwks:        %s\n", key, cert, jwks)
-			return nil
-		},
-	}
+	cmd := leaf("keygen --dir DIR [--alg RS256|ES256] [--bits 2048]", "Generate a signing key, its certificate (for the registry's rootcertbundle) and a JWKS", func(cmd *cobra.Command) error {
+		if alg != token.RS256 && cmd.Flags().Changed("bits") {
+			return fmt.Errorf("--bits applies to RS256 only; %s keys have a fixed size", alg)
+		}
+		key, cert, jwks, err := token.GenerateKeyPair(dir, alg, bits, force)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stdout, "key:         %s\ncertificate: %s\njwks:        %s\n", key, cert, jwks)
+		return nil
+	})
 	cmd.Flags().StringVar(&dir, "dir", "", "directory to write token.key, token.crt and jwks.json to")
 	cmd.Flags().StringVar(&alg, "alg", "RS256", "RS256 or ES256")
 	cmd.Flags().IntVar(&bits, "bits", 2048, "RSA key size")
@@ -44,32 +39,23 @@ func (a *app) keygenCmd() *cobra.Command {
 
 func (a *app) registryConfigCmd() *cobra.Command {
 	var bundle, jwks bool
-	cmd := &cobra.Command{
-		Use:   "registry-config [--bundle | --jwks]",
-		Short: "Print the auth: block for the registry's config.yml (or, with --bundle, its rootcertbundle; with --jwks, its jwks file)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := a.loadConfig()
-			if err != nil {
-				return err
-			}
-			if bundle && jwks {
-				return fmt.Errorf("--bundle and --jwks print different files: choose one")
-			}
-			if bundle {
-				return a.printBundle(cfg)
-			}
-			if jwks {
-				return a.printJWKS(cfg)
-			}
-			block, err := registryAuthBlock(cfg)
-			if err != nil {
-				return err
-			}
-			fmt.Fprint(a.stdout, block)
-			return nil
-		},
-	}
+	cmd := a.configCmd("registry-config [--bundle | --jwks]", "Print the auth: block for the registry's config.yml (or, with --bundle, its rootcertbundle; with --jwks, its jwks file)", func(cmd *cobra.Command, cfg config.Config) error {
+		if bundle && jwks {
+			return fmt.Errorf("--bundle and --jwks print different files: choose one")
+		}
+		if bundle {
+			return a.printBundle(cfg)
+		}
+		if jwks {
+			return a.printJWKS(cfg)
+		}
+		block, err := registryAuthBlock(cfg)
+		if err != nil {
+			return err
+		}
+		fmt.Fprint(a.stdout, block)
+		return nil
+	})
 	cmd.Flags().BoolVar(&bundle, "bundle", false, "print the PEM bundle of the current certificate and token.previous_certificates")
 	cmd.Flags().BoolVar(&jwks, "jwks", false, "print the JWKS of the current key and token.previous_certificates (what /.well-known/jwks.json serves)")
 	return cmd
@@ -174,22 +160,13 @@ func sameKIDs(a, b []byte) bool {
 }
 
 func (a *app) migrateCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "migrate",
-		Short: "Apply pending database migrations",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := a.loadConfig()
-			if err != nil {
-				return err
-			}
-			st, err := openStore(cmd.Context(), cfg)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			fmt.Fprintf(a.stdout, "%s database is up to date\n", cfg.Storage.Driver)
-			return nil
-		},
-	}
+	return a.configCmd("migrate", "Apply pending database migrations", func(cmd *cobra.Command, cfg config.Config) error {
+		st, err := openStore(cmd.Context(), cfg)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		fmt.Fprintf(a.stdout, "%s database is up to date\n", cfg.Storage.Driver)
+		return nil
+	})
 }

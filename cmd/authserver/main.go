@@ -143,15 +143,10 @@ func (a *app) printList(header []string, rows [][]string, items any) error {
 }
 
 func (a *app) versionCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "Print the version",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			fmt.Fprintf(a.stdout, "authserver %s (%s)\n", buildVersion(), goVersion())
-			return nil
-		},
-	}
+	return leaf("version", "Print the version", func(cmd *cobra.Command) error {
+		fmt.Fprintf(a.stdout, "authserver %s (%s)\n", buildVersion(), goVersion())
+		return nil
+	})
 }
 
 func buildVersion() string {
@@ -204,3 +199,38 @@ func escapeCell(s string) string {
 }
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f) }
+
+// adminCmd is a command without arguments that runs fn on the admin
+// operations (see withAdmin).
+func (a *app) adminCmd(use, short string, fn func(ctx context.Context, adm *admin.Service) error) *cobra.Command {
+	return leaf(use, short, func(cmd *cobra.Command) error { return a.withAdmin(cmd, fn) })
+}
+
+// configCmd is a command without arguments that runs fn with the loaded
+// configuration.
+func (a *app) configCmd(use, short string, fn func(cmd *cobra.Command, cfg config.Config) error) *cobra.Command {
+	return leaf(use, short, func(cmd *cobra.Command) error {
+		cfg, err := a.loadConfig()
+		if err != nil {
+			return err
+		}
+		return fn(cmd, cfg)
+	})
+}
+
+// leaf is a command without arguments that runs run.
+func leaf(use, short string, run func(cmd *cobra.Command) error) *cobra.Command {
+	return &cobra.Command{Use: use, Short: short, Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return run(cmd) }}
+}
+
+// printEach prints xs with printList: each gives an item's table row and
+// its JSON form.
+func printEach[T, J any](a *app, header []string, xs []T, each func(T) ([]string, J)) error {
+	rows := make([][]string, len(xs))
+	items := make([]J, len(xs))
+	for i, x := range xs {
+		rows[i], items[i] = each(x)
+	}
+	return a.printList(header, rows, items)
+}

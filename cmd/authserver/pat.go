@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/authserver/authserver/internal/admin"
+	"github.com/authserver/authserver/internal/store"
 )
 
 // patJSON is a personal access token in `pat list --output json`; never
@@ -60,41 +61,23 @@ user is disabled or deleted. The fixed prefix and checksum let secret scanners f
 	a.addOutputFlag(create)
 
 	var listUser string
-	list := &cobra.Command{
-		Use:   "list --user U",
-		Short: "List a user's personal access tokens (never the secrets)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
-				ts, err := adm.ListPATs(ctx, cli, listUser)
-				if err != nil {
-					return err
-				}
-				rows := make([][]string, len(ts))
-				items := make([]patJSON, len(ts))
-				for i, t := range ts {
-					rows[i] = []string{t.Name, t.CreatedAt.UTC().Format(time.RFC3339), fmtOptTime(t.LastUsedAt, "never"), fmtOptTime(t.ExpiresAt, "never")}
-					items[i] = patJSON{t.Name, t.CreatedAt.UTC(), optTime(t.LastUsedAt), optTime(t.ExpiresAt)}
-				}
-				return a.printList([]string{"NAME", "CREATED", "LAST USED", "EXPIRES"}, rows, items)
-			})
-		},
-	}
+	list := a.adminCmd("list --user U", "List a user's personal access tokens (never the secrets)", func(ctx context.Context, adm *admin.Service) error {
+		ts, err := adm.ListPATs(ctx, cli, listUser)
+		if err != nil {
+			return err
+		}
+		return printEach(a, []string{"NAME", "CREATED", "LAST USED", "EXPIRES"}, ts, func(t store.PersonalToken) ([]string, patJSON) {
+			return []string{t.Name, t.CreatedAt.UTC().Format(time.RFC3339), fmtOptTime(t.LastUsedAt, "never"), fmtOptTime(t.ExpiresAt, "never")}, patJSON{t.Name, t.CreatedAt.UTC(), optTime(t.LastUsedAt), optTime(t.ExpiresAt)}
+		})
+	})
 	list.Flags().StringVar(&listUser, "user", "", "owner of the tokens")
 	_ = list.MarkFlagRequired("user")
 	a.addOutputFlag(list)
 
 	var revokeUser, revokeName string
-	revoke := &cobra.Command{
-		Use:   "revoke --user U --name N",
-		Short: "Revoke a personal access token; it stops working at once",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
-				return a.say(adm.RevokePAT(ctx, cli, revokeUser, revokeName), "token %s of user %s revoked\n", revokeName, revokeUser)
-			})
-		},
-	}
+	revoke := a.adminCmd("revoke --user U --name N", "Revoke a personal access token; it stops working at once", func(ctx context.Context, adm *admin.Service) error {
+		return a.say(adm.RevokePAT(ctx, cli, revokeUser, revokeName), "token %s of user %s revoked\n", revokeName, revokeUser)
+	})
 	revoke.Flags().StringVar(&revokeUser, "user", "", "owner of the token")
 	revoke.Flags().StringVar(&revokeName, "name", "", "name of the token")
 	_ = revoke.MarkFlagRequired("user")

@@ -42,13 +42,9 @@ func (a *app) projectCmd() *cobra.Command {
 					Public    bool      `json:"public"`
 					CreatedAt time.Time `json:"created_at"`
 				}
-				rows := make([][]string, len(ps))
-				items := make([]item, len(ps))
-				for i, p := range ps {
-					rows[i] = []string{p.Name, strconv.FormatBool(p.Public), p.CreatedAt.UTC().Format(time.RFC3339)}
-					items[i] = item{p.Name, p.Public, p.CreatedAt.UTC()}
-				}
-				return a.printList([]string{"NAME", "PUBLIC", "CREATED"}, rows, items)
+				return printEach(a, []string{"NAME", "PUBLIC", "CREATED"}, ps, func(p store.Project) ([]string, item) {
+					return []string{p.Name, strconv.FormatBool(p.Public), p.CreatedAt.UTC().Format(time.RFC3339)}, item{p.Name, p.Public, p.CreatedAt.UTC()}
+				})
 			})
 		},
 	}
@@ -147,13 +143,9 @@ func (a *app) memberCmd() *cobra.Command {
 					Name string `json:"name"`
 					Role string `json:"role"`
 				}
-				rows := make([][]string, len(ms))
-				items := make([]item, len(ms))
-				for i, m := range ms {
-					rows[i] = []string{string(m.Kind), m.Name, string(m.Role)}
-					items[i] = item{string(m.Kind), m.Name, string(m.Role)}
-				}
-				return a.printList([]string{"KIND", "NAME", "ROLE"}, rows, items)
+				return printEach(a, []string{"KIND", "NAME", "ROLE"}, ms, func(m store.Member) ([]string, item) {
+					return []string{string(m.Kind), m.Name, string(m.Role)}, item{string(m.Kind), m.Name, string(m.Role)}
+				})
 			})
 		},
 	}
@@ -189,13 +181,9 @@ func (a *app) groupCmd() *cobra.Command {
 					DN    string   `json:"dn,omitempty"`
 					Users []string `json:"users"`
 				}
-				rows := make([][]string, len(gs))
-				items := make([]item, len(gs))
-				for i, g := range gs {
-					rows[i] = []string{g.Name, g.DN, fmt.Sprint(len(g.Users))}
-					items[i] = item{g.Name, g.DN, g.Users}
-				}
-				return a.printList([]string{"NAME", "DN", "USERS"}, rows, items)
+				return printEach(a, []string{"NAME", "DN", "USERS"}, gs, func(g admin.Group) ([]string, item) {
+					return []string{g.Name, g.DN, fmt.Sprint(len(g.Users))}, item{g.Name, g.DN, g.Users}
+				})
 			})
 		},
 	}

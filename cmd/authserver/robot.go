@@ -129,35 +129,28 @@ the prefix (robots.prefix, default "robot$", which shells eat unless quoted).`,
 	a.addOutputFlag(create)
 
 	var listProject string
-	list := &cobra.Command{
-		Use:   "list [--project P]",
-		Short: "List robots (all, those of one project, or '*' for system robots)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
-				robots, err := adm.ListRobots(ctx, cli, listProject)
-				if err != nil {
-					return err
-				}
-				now := time.Now()
-				rows := make([][]string, len(robots))
-				items := make([]robotJSON, len(robots))
-				for i, r := range robots {
-					state := "enabled"
-					switch {
-					case r.Disabled:
-						state = "disabled"
-					case r.Expired(now):
-						state = "expired"
-					}
-					rows[i] = []string{r.Login, r.Project, strings.Join(r.Actions, ","), state,
-						fmtOptTime(r.ExpiresAt, "never"), r.CreatedAt.UTC().Format(time.RFC3339), r.Description}
-					items[i] = robotJSON{r.Login, r.Project, r.Actions, r.Description, r.Disabled, optTime(r.ExpiresAt), r.CreatedAt.UTC()}
-				}
-				return a.printList([]string{"NAME", "PROJECT", "ACTIONS", "STATE", "EXPIRES", "CREATED", "DESCRIPTION"}, rows, items)
-			})
-		},
-	}
+	list := a.adminCmd("list [--project P]", "List robots (all, those of one project, or '*' for system robots)", func(ctx context.Context, adm *admin.Service) error {
+		robots, err := adm.ListRobots(ctx, cli, listProject)
+		if err != nil {
+			return err
+		}
+		now := time.Now()
+		rows := make([][]string, len(robots))
+		items := make([]robotJSON, len(robots))
+		for i, r := range robots {
+			state := "enabled"
+			switch {
+			case r.Disabled:
+				state = "disabled"
+			case r.Expired(now):
+				state = "expired"
+			}
+			rows[i] = []string{r.Login, r.Project, strings.Join(r.Actions, ","), state,
+				fmtOptTime(r.ExpiresAt, "never"), r.CreatedAt.UTC().Format(time.RFC3339), r.Description}
+			items[i] = robotJSON{r.Login, r.Project, r.Actions, r.Description, r.Disabled, optTime(r.ExpiresAt), r.CreatedAt.UTC()}
+		}
+		return a.printList([]string{"NAME", "PROJECT", "ACTIONS", "STATE", "EXPIRES", "CREATED", "DESCRIPTION"}, rows, items)
+	})
 	list.Flags().StringVar(&listProject, "project", "", "only this project's robots ('*': system robots)")
 	a.addOutputFlag(list)
 

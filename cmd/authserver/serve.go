@@ -15,18 +15,9 @@ import (
 )
 
 func (a *app) serveCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "serve",
-		Short: "Run the token server",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := a.loadConfig()
-			if err != nil {
-				return err
-			}
-			return a.serve(cmd.Context(), cfg)
-		},
-	}
+	return a.configCmd("serve", "Run the token server", func(cmd *cobra.Command, cfg config.Config) error {
+		return a.serve(cmd.Context(), cfg)
+	})
 }
 
 func (a *app) serve(ctx context.Context, cfg config.Config) error {

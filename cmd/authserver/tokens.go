@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/authserver/authserver/internal/admin"
+	"github.com/authserver/authserver/internal/store"
 )
 
 // refreshJSON is a refresh token in `token list --output json`; never the
@@ -30,27 +31,16 @@ the user revokes all of the user's refresh tokens; these commands list and revok
 	}
 
 	var user string
-	list := &cobra.Command{
-		Use:   "list --user U",
-		Short: "List a user's refresh tokens (never the secrets)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
-				ts, err := adm.ListRefreshTokens(ctx, cli, user)
-				if err != nil {
-					return err
-				}
-				rows := make([][]string, len(ts))
-				items := make([]refreshJSON, len(ts))
-				for i, t := range ts {
-					rows[i] = []string{strconv.FormatInt(t.ID, 10), t.ClientID, t.Service,
-						t.CreatedAt.UTC().Format(time.RFC3339), t.LastUsedAt.UTC().Format(time.RFC3339)}
-					items[i] = refreshJSON{t.ID, t.ClientID, t.Service, t.CreatedAt.UTC(), t.LastUsedAt.UTC()}
-				}
-				return a.printList([]string{"ID", "CLIENT_ID", "SERVICE", "CREATED", "LAST USED"}, rows, items)
-			})
-		},
-	}
+	list := a.adminCmd("list --user U", "List a user's refresh tokens (never the secrets)", func(ctx context.Context, adm *admin.Service) error {
+		ts, err := adm.ListRefreshTokens(ctx, cli, user)
+		if err != nil {
+			return err
+		}
+		return printEach(a, []string{"ID", "CLIENT_ID", "SERVICE", "CREATED", "LAST USED"}, ts, func(t store.RefreshToken) ([]string, refreshJSON) {
+			return []string{strconv.FormatInt(t.ID, 10), t.ClientID, t.Service,
+				t.CreatedAt.UTC().Format(time.RFC3339), t.LastUsedAt.UTC().Format(time.RFC3339)}, refreshJSON{t.ID, t.ClientID, t.Service, t.CreatedAt.UTC(), t.LastUsedAt.UTC()}
+		})
+	})
 	list.Flags().StringVar(&user, "user", "", "owner of the tokens")
 	_ = list.MarkFlagRequired("user")
 	a.addOutputFlag(list)
@@ -58,20 +48,13 @@ the user revokes all of the user's refresh tokens; these commands list and revok
 	var revokeUser string
 	var id int64
 	var all bool
-	revoke := &cobra.Command{
-		Use:   "revoke --user U (--id ID | --all)",
-		Short: "Revoke one or all of a user's refresh tokens",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
-				if all {
-					n, err := adm.RevokeRefreshTokens(ctx, cli, revokeUser)
-					return a.say(err, "%d refresh tokens of user %s revoked\n", n, revokeUser)
-				}
-				return a.say(adm.RevokeRefreshToken(ctx, cli, revokeUser, id), "refresh token %d of user %s revoked\n", id, revokeUser)
-			})
-		},
-	}
+	revoke := a.adminCmd("revoke --user U (--id ID | --all)", "Revoke one or all of a user's refresh tokens", func(ctx context.Context, adm *admin.Service) error {
+		if all {
+			n, err := adm.RevokeRefreshTokens(ctx, cli, revokeUser)
+			return a.say(err, "%d refresh tokens of user %s revoked\n", n, revokeUser)
+		}
+		return a.say(adm.RevokeRefreshToken(ctx, cli, revokeUser, id), "refresh token %d of user %s revoked\n", id, revokeUser)
+	})
 	revoke.Flags().StringVar(&revokeUser, "user", "", "owner of the tokens")
 	revoke.Flags().Int64Var(&id, "id", 0, "ID of the token (from token list)")
 	revoke.Flags().BoolVar(&all, "all", false, "revoke all of the user's refresh tokens")

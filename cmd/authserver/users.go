@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/authserver/authserver/internal/admin"
+	"github.com/authserver/authserver/internal/store"
 )
 
 // readPassword takes the password from the first line of stdin when
@@ -90,26 +91,15 @@ func (a *app) userCmd() *cobra.Command {
 	}
 	passwd.Flags().BoolVar(&pwStdin, "password-stdin", false, "read the password from the first line of stdin")
 
-	list := &cobra.Command{
-		Use:   "list",
-		Short: "List users",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
-				users, err := adm.ListUsers(ctx, cli)
-				if err != nil {
-					return err
-				}
-				rows := make([][]string, len(users))
-				items := make([]userJSON, len(users))
-				for i, u := range users {
-					rows[i] = []string{u.Name, u.Email, strconv.FormatBool(u.Admin), strconv.FormatBool(u.Disabled), u.Source, u.CreatedAt.UTC().Format(time.RFC3339)}
-					items[i] = userJSON{u.Name, u.Email, u.DisplayName, u.Admin, u.Disabled, u.Source, u.CreatedAt.UTC()}
-				}
-				return a.printList([]string{"NAME", "EMAIL", "ADMIN", "DISABLED", "SOURCE", "CREATED"}, rows, items)
-			})
-		},
-	}
+	list := a.adminCmd("list", "List users", func(ctx context.Context, adm *admin.Service) error {
+		users, err := adm.ListUsers(ctx, cli)
+		if err != nil {
+			return err
+		}
+		return printEach(a, []string{"NAME", "EMAIL", "ADMIN", "DISABLED", "SOURCE", "CREATED"}, users, func(u store.User) ([]string, userJSON) {
+			return []string{u.Name, u.Email, strconv.FormatBool(u.Admin), strconv.FormatBool(u.Disabled), u.Source, u.CreatedAt.UTC().Format(time.RFC3339)}, userJSON{u.Name, u.Email, u.DisplayName, u.Admin, u.Disabled, u.Source, u.CreatedAt.UTC()}
+		})
+	})
 	a.addOutputFlag(list)
 
 	toggle := func(use, short, done string, disabled bool) *cobra.Command {
