@@ -289,8 +289,15 @@ func startAuthServer(t testing.TB, opts authOptions) *authServer {
 		"AUTHSERVER_ADMIN_PASSWORD=" + a.adminPass,
 		"AUTHSERVER_CONFIG=",
 	}, dir, bin["authserver"], "serve", "--config", a.config)
-	waitFor(t, "authserver", exited, func() error {
-		resp, err := http.Get(a.url + "/service/token?service=harbor-registry")
+	waitFor(t, "authserver", exited, tokenEndpointReady(http.DefaultClient, a.url))
+	return a
+}
+
+// tokenEndpointReady reports whether the authserver at url answers an
+// anonymous token request with 200.
+func tokenEndpointReady(c *http.Client, url string) func() error {
+	return func() error {
+		resp, err := c.Get(url + "/service/token?service=harbor-registry")
 		if err != nil {
 			return err
 		}
@@ -299,8 +306,7 @@ func startAuthServer(t testing.TB, opts authOptions) *authServer {
 			return fmt.Errorf("GET /service/token: %s", resp.Status)
 		}
 		return nil
-	})
-	return a
+	}
 }
 
 // cli runs an authserver command against this server's config and fails

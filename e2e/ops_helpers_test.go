@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -80,21 +79,11 @@ func (o *opsServer) start(t *testing.T) {
 	}
 	o.proc = startLogged(t, "authserver", o.logPath, []string{"AUTHSERVER_ADMIN_PASSWORD=" + o.adminPass, "AUTHSERVER_CONFIG="},
 		o.dir, bin["authserver"], "serve", "--config", o.config)
-	waitFor(t, "authserver", o.proc.Done(), func() error {
-		c := o.client
-		if c == nil {
-			c = http.DefaultClient
-		}
-		resp, err := c.Get(o.url + "/service/token?service=harbor-registry")
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("GET /service/token: %s", resp.Status)
-		}
-		return nil
-	})
+	c := o.client
+	if c == nil {
+		c = http.DefaultClient
+	}
+	waitFor(t, "authserver", o.proc.Done(), tokenEndpointReady(c, o.url))
 }
 
 // signal sends sig to the running process.

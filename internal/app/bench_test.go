@@ -28,12 +28,7 @@ import (
 func benchHandler(b *testing.B, reuseWindow time.Duration) http.Handler {
 	b.Helper()
 	ctx := context.Background()
-	must := func(err error) {
-		b.Helper()
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
+	must := func(err error) { mustOK(b, err) }
 	cfg := apptest.Config(b)
 	cfg.Token.Issuer, cfg.Token.Service = "bench-issuer", "bench-registry"
 	cfg.Token.ReuseWindow = config.Duration(reuseWindow)
@@ -144,12 +139,7 @@ func BenchmarkAuthorize(b *testing.B) {
 func seedBenchStore(b *testing.B, st store.Store) int64 {
 	b.Helper()
 	ctx := context.Background()
-	must := func(err error) {
-		b.Helper()
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
+	must := func(err error) { mustOK(b, err) }
 	const users, projects, perUser = 1000, 100, 5
 	for i := range projects {
 		must(st.CreateProject(ctx, &store.Project{Name: fmt.Sprintf("p%03d", i)}))
@@ -170,4 +160,12 @@ func seedBenchStore(b *testing.B, st store.Store) int64 {
 	must(st.SetMember(ctx, store.Member{Project: "team", Kind: store.MemberUser, Name: "dev", Role: store.RoleDeveloper}))
 	must(st.SetMember(ctx, store.Member{Project: "base", Kind: store.MemberUser, Name: "dev", Role: store.RoleGuest}))
 	return dev.ID
+}
+
+// mustOK fails the benchmark on err.
+func mustOK(b *testing.B, err error) {
+	b.Helper()
+	if err != nil {
+		b.Fatal(err)
+	}
 }
