@@ -37,7 +37,7 @@ func (a *app) serve(ctx context.Context, cfg config.Config) error {
 	}
 	defer srvApp.Close()
 	srv := srvApp.HTTPServer()
-	block, err := registryAuthBlock(cfg)
+	block, err := authapp.RegistryAuthBlock(cfg)
 	if err != nil {
 		return err
 	}
@@ -118,13 +118,4 @@ func writeSecretFile(path, data string) error {
 		return err
 	}
 	return os.Rename(f.Name(), path)
-}
-
-// absPath makes p absolute, so the printed registry config works from any
-// working directory.
-func absPath(p string) string {
-	if abs, err := filepath.Abs(p); err == nil {
-		return abs
-	}
-	return p
 }
