@@ -21,9 +21,9 @@ import (
 type Options struct {
 	// Logger receives one line per request and the details of failures.
 	Logger *slog.Logger
-	// Passwords checks Basic credentials and the POST password grant. Wire
-	// robots and personal access tokens in front of the password backends
-	// (authn.NewRobots, authn.NewPATs) so their secrets never reach them.
+	// Passwords checks Basic credentials and the POST password grant:
+	// internal/app puts robots and personal access tokens in front of the
+	// password backends, so their secrets never reach them.
 	Passwords authn.PasswordAuthenticator
 	// Refresh issues refresh tokens when offline access is asked and
 	// redeems them (POST grant_type=refresh_token). nil disables both:
