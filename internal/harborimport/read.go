@@ -90,9 +90,16 @@ var required = map[string]map[string][]string{
 }
 
 // Read opens Harbor's database at dsn and reads what the kinds in only
-// need, in ONE repeatable-read, read-only transaction. It refuses, naming
-// everything missing, when a table or column is not there.
+// need (nil: every kind), in ONE repeatable-read, read-only transaction.
+// It refuses, naming everything missing, when a table or column is not
+// there.
 func Read(ctx context.Context, dsn string, only map[string]bool) (*Snapshot, error) {
+	if only == nil {
+		only = map[string]bool{}
+		for _, k := range Kinds {
+			only[k] = true
+		}
+	}
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("harbor database: %w", err)

@@ -138,8 +138,10 @@ func (im *importer) importUser(ctx context.Context, u User, p userPlan) (bool, e
 	}
 	// A password authserver already keeps (bcrypt: set here, or rehashed
 	// at a login) is authserver's now; a Harbor hash still waiting for its
-	// first login follows Harbor.
-	if p.hash != "" && cur.PasswordHash != p.hash && (cur.PasswordHash == "" || authn.IsHarborHash(cur.PasswordHash)) {
+	// first login follows Harbor. --replace-admin is the exception: the
+	// admin gets Harbor's password, whatever it had.
+	replace := u.ID == harborAdminID && im.opt.ReplaceAdmin
+	if p.hash != "" && cur.PasswordHash != p.hash && (replace || cur.PasswordHash == "" || authn.IsHarborHash(cur.PasswordHash)) {
 		ch.PasswordHash = &p.hash
 		d.check("password", true)
 	}
