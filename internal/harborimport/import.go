@@ -149,10 +149,10 @@ func (im *importer) authMode() string {
 
 func (im *importer) notes() {
 	mode := im.authMode()
-	if mode == "ldap_auth" || im.rep.Count("users", Created)+im.rep.Count("users", Updated) > 0 && im.hasLDAPUsers() {
+	if mode == "ldap_auth" || im.hasLDAPUsers() {
 		im.rep.LDAPConfig = ldapConfig(im.snap.Props)
-		im.rep.Notes = append(im.rep.Notes, "Harbor authenticates with LDAP: add the ldap: block below to the config "+
-			"(Harbor keeps the search password encrypted; put it in bind_password)")
+		im.rep.Notes = append(im.rep.Notes, "Harbor has LDAP users (auth_mode "+mode+"): they log in through the ldap: "+
+			"block below, made from Harbor's ldap_* settings; Harbor keeps the search password encrypted: put it in bind_password")
 	}
 	if p := harborPrefix(im.snap.Props); im.opt.Only["robots"] && p != im.opt.RobotPrefix {
 		im.rep.Notes = append(im.rep.Notes, fmt.Sprintf("Harbor's robot prefix is %q, authserver's robots.prefix %q: "+

@@ -62,11 +62,13 @@ func ldapConfig(props map[string]string) string {
 		b.GroupSearch = &ldapGroupBlock{BaseDN: base, Filter: ldapFilter(props["ldap_group_search_filter"]),
 			NameAttribute: props["ldap_group_attribute_name"]}
 	}
-	out, err := yaml.Marshal(map[string]ldapBlock{"ldap": b})
-	if err != nil {
+	var out strings.Builder
+	enc := yaml.NewEncoder(&out)
+	enc.SetIndent(2)
+	if err := enc.Encode(map[string]ldapBlock{"ldap": b}); err != nil {
 		return ""
 	}
-	return string(out)
+	return out.String()
 }
 
 // ldapScope maps Harbor's ldap_scope (0 base, 1 one level, 2 subtree).
