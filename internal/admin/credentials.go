@@ -43,6 +43,13 @@ type NewRobot struct {
 	Description string
 	// Lifetime is how long it works from now; 0 means forever.
 	Lifetime time.Duration
+	// For an import: ExpiresAt, when set, is the expiry instead of
+	// Lifetime; SecretHash, when set, is the stored secret as it is (a
+	// Harbor robot's, authn.HarborSecretHash), and no secret is returned;
+	// Disabled creates it disabled.
+	ExpiresAt  time.Time
+	SecretHash string
+	Disabled   bool
 }
 
 // CreateRobot creates a robot and returns it with its secret, which is
@@ -59,16 +66,24 @@ func (s *Service) CreateRobot(ctx context.Context, who Actor, nr NewRobot) (Robo
 	if err != nil {
 		return Robot{}, "", err
 	}
+	if !nr.ExpiresAt.IsZero() {
+		exp = nr.ExpiresAt.UTC()
+	}
 	bare, err := authn.RobotName(nr.Project, nr.Name)
 	if err != nil {
 		return Robot{}, "", invalid(err)
 	}
-	secret, err := authn.NewSecret("", false)
-	if err != nil {
-		return Robot{}, "", err
+	secret, hash := "", nr.SecretHash
+	if hash == "" {
+		if secret, err = authn.NewSecret("", false); err != nil {
+			return Robot{}, "", err
+		}
+		hash = authn.HashSecret(secret)
+	} else if !authn.IsHarborHash(hash) {
+		return Robot{}, "", invalidf("robot secret hash: want a harbor-pbkdf2-sha256 hash")
 	}
 	r := store.Robot{Name: bare, Project: nr.Project, Actions: acts, Description: nr.Description,
-		SecretHash: authn.HashSecret(secret), ExpiresAt: exp}
+		SecretHash: hash, ExpiresAt: exp, Disabled: nr.Disabled}
 	if err := s.st.CreateRobot(ctx, &r); err != nil {
 		return Robot{}, "", storeErr(err, "robot "+s.opt.RobotPrefix+bare, "project "+nr.Project+" not found", "")
 	}
@@ -111,13 +126,21 @@ type RobotChange struct {
 	Actions     []string
 	Description *string
 	Disabled    *bool
+	// For an import: ExpiresAt sets the expiry as it is (zero: never), and
+	// SecretHash the stored secret (see NewRobot.SecretHash).
+	ExpiresAt  *time.Time
+	SecretHash *string
 }
 
 // UpdateRobot applies ch to a robot (named with or without the prefix) in
 // one transaction; its secret stays.
 func (s *Service) UpdateRobot(ctx context.Context, who Actor, name string, ch RobotChange) (Robot, error) {
-	if ch.Lifetime == nil && ch.Actions == nil && ch.Description == nil && ch.Disabled == nil {
+	if ch.Lifetime == nil && ch.Actions == nil && ch.Description == nil && ch.Disabled == nil &&
+		ch.ExpiresAt == nil && ch.SecretHash == nil {
 		return Robot{}, invalidf("nothing to change")
+	}
+	if ch.SecretHash != nil && !authn.IsHarborHash(*ch.SecretHash) {
+		return Robot{}, invalidf("robot secret hash: want a harbor-pbkdf2-sha256 hash")
 	}
 	return s.modifyRobot(ctx, who, name, func(r *store.Robot) error {
 		var err error
@@ -133,6 +156,10 @@ func (s *Service) UpdateRobot(ctx context.Context, who Actor, name string, ch Ro
 		}
 		set(&r.Description, ch.Description)
 		set(&r.Disabled, ch.Disabled)
+		set(&r.SecretHash, ch.SecretHash)
+		if ch.ExpiresAt != nil {
+			r.ExpiresAt = ch.ExpiresAt.UTC()
+		}
 		return nil
 	})
 }

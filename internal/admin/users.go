@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -12,12 +13,21 @@ import (
 	"github.com/authserver/authserver/internal/store"
 )
 
-// NewUser is a local user to create.
+// NewUser is a user to create: a local user with a password, or, for an
+// import, a local user with a stored hash, or a directory user.
 type NewUser struct {
-	Name     string
-	Email    string
-	Password string
-	Admin    bool
+	Name        string
+	Email       string
+	DisplayName string
+	Password    string
+	// PasswordHash, instead of Password, is a stored hash taken as it is:
+	// bcrypt, or a Harbor hash (authn.HarborPasswordHash) that the first
+	// login replaces with bcrypt.
+	PasswordHash string
+	Admin        bool
+	// Source is store.SourceLocal (empty) or store.SourceLDAP: a directory
+	// user recorded before its first login, with no password.
+	Source string
 }
 
 // CreateUser creates a local user. The name must be valid and must not
@@ -32,15 +42,47 @@ func (s *Service) CreateUser(ctx context.Context, who Actor, nu NewUser) (store.
 	if p := s.opt.RobotPrefix; p != "" && strings.HasPrefix(nu.Name, p) {
 		return store.User{}, invalidf(fmt.Sprintf("name %q starts with the robot prefix %q: such logins are robots", nu.Name, p))
 	}
-	hash, err := s.hashPassword(nu.Password)
+	hash, err := s.newUserHash(nu)
 	if err != nil {
 		return store.User{}, err
 	}
-	u := store.User{Name: nu.Name, Email: nu.Email, PasswordHash: hash, Admin: nu.Admin, Source: store.SourceLocal}
+	u := store.User{Name: nu.Name, Email: nu.Email, DisplayName: nu.DisplayName, PasswordHash: hash, Admin: nu.Admin,
+		Source: cmp.Or(nu.Source, store.SourceLocal)}
 	if err := s.st.CreateUser(ctx, &u); err != nil {
 		return store.User{}, fromStore(err, "user "+nu.Name)
 	}
 	return u, nil
+}
+
+// newUserHash is the stored hash of a new user: none for a directory
+// user, the given hash, or the bcrypt of the password.
+func (s *Service) newUserHash(nu NewUser) (string, error) {
+	switch {
+	case nu.Source == store.SourceLDAP:
+		if nu.Password != "" || nu.PasswordHash != "" {
+			return "", invalidf(fmt.Sprintf("user %s comes from ldap: it has no password here", nu.Name))
+		}
+		if IsBootstrapAdmin(nu.Name) {
+			return "", invalidf(fmt.Sprintf("%q is always a local account", nu.Name))
+		}
+		return "", nil
+	case nu.Source != "" && nu.Source != store.SourceLocal:
+		return "", invalidf(fmt.Sprintf("user source %q: want local or ldap", nu.Source))
+	case nu.PasswordHash != "":
+		if nu.Password != "" {
+			return "", invalidf("give a password or a password hash, not both")
+		}
+		return nu.PasswordHash, storedHash(nu.PasswordHash)
+	}
+	return s.hashPassword(nu.Password)
+}
+
+// storedHash checks a hash handed over as it is.
+func storedHash(h string) error {
+	if err := authn.ValidStoredHash(h); err != nil {
+		return invalid(err)
+	}
+	return nil
 }
 
 func (s *Service) hashPassword(pw string) (string, error) {
@@ -74,7 +116,10 @@ type UserChange struct {
 	// Password is set for local users only; the store then revokes the
 	// user's refresh tokens.
 	Password *string
-	Admin    *bool
+	// PasswordHash, instead of Password, sets a stored hash as it is (see
+	// NewUser.PasswordHash); the store then revokes refresh tokens too.
+	PasswordHash *string
+	Admin        *bool
 	// Disabled users cannot log in; disabling revokes their refresh tokens.
 	Disabled *bool
 }
@@ -89,6 +134,15 @@ func (s *Service) UpdateUser(ctx context.Context, who Actor, name string, ch Use
 		return store.User{}, invalidf("nothing to change")
 	}
 	var hash string
+	if ch.Password != nil && ch.PasswordHash != nil {
+		return store.User{}, invalidf("give a password or a password hash, not both")
+	}
+	if ch.PasswordHash != nil {
+		if err := storedHash(*ch.PasswordHash); err != nil {
+			return store.User{}, err
+		}
+		hash = *ch.PasswordHash
+	}
 	if ch.Password != nil {
 		// Hashed before the transaction: bcrypt is slow and the row is locked.
 		var err error
@@ -97,7 +151,7 @@ func (s *Service) UpdateUser(ctx context.Context, who Actor, name string, ch Use
 		}
 	}
 	u, err := s.st.ModifyUser(ctx, name, func(u store.User) (store.User, error) {
-		if ch.Password != nil {
+		if ch.Password != nil || ch.PasswordHash != nil {
 			if u.Source != store.SourceLocal {
 				return u, invalidf(fmt.Sprintf("user %s comes from %s: its password is kept there", u.Name, u.Source))
 			}
