@@ -38,6 +38,9 @@ func (s *Service) AddMember(ctx context.Context, who Actor, project string, ref 
 	if _, err := s.st.GetProject(ctx, project); err != nil {
 		return store.Member{}, nil, fromStore(err, "project "+project)
 	}
+	if err := s.capRole(ctx, who, project, r); err != nil {
+		return store.Member{}, nil, err
+	}
 	kind, name, onb, err := s.resolve(ctx, ref, true)
 	if err != nil {
 		return store.Member{}, onb, err
@@ -46,6 +49,7 @@ func (s *Service) AddMember(ctx context.Context, who Actor, project string, ref 
 	if err := s.st.SetMember(ctx, m); err != nil {
 		return store.Member{}, onb, fromStore(err, "member")
 	}
+	s.record(ctx, who, "member.set", fmt.Sprintf("project %s: %s %s as %s", project, kind, name, r))
 	return m, onb, nil
 }
 
@@ -61,6 +65,7 @@ func (s *Service) RemoveMember(ctx context.Context, who Actor, project string, r
 	if err := s.st.RemoveMember(ctx, project, kind, name); err != nil {
 		return store.Member{}, fromStore(err, fmt.Sprintf("membership of %s %s in project %s", kind, name, project))
 	}
+	s.record(ctx, who, "member.remove", fmt.Sprintf("project %s: %s %s", project, kind, name))
 	return store.Member{Project: project, Kind: kind, Name: name}, nil
 }
 

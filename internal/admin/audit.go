@@ -1,0 +1,27 @@
+package admin
+
+import (
+	"context"
+
+	"github.com/authserver/authserver/internal/store"
+)
+
+// record writes one admin audit record: who did action ("project.create")
+// to target ("project team"). Every change admin makes, through the CLI or
+// the REST API, calls it once it has succeeded. A failure to write is
+// logged, not returned: the change itself has been made.
+func (s *Service) record(ctx context.Context, who Actor, action, target string) {
+	ip := who.ClientIP
+	if ip == "" {
+		ip = "local"
+	}
+	subject := who.Name
+	if subject == "" {
+		subject = "anonymous"
+	}
+	rec := store.AuditRecord{Time: s.opt.Now().UTC(), Subject: subject, ClientIP: ip, Kind: store.AuditKindAdmin,
+		Action: action, Target: target, Result: store.AuditDone, Method: "admin"}
+	if err := s.st.AppendAudit(context.WithoutCancel(ctx), []store.AuditRecord{rec}); err != nil {
+		s.opt.Logger.Error("cannot write admin audit record", "action", action, "target", target, "actor", subject, "err", err)
+	}
+}
