@@ -16,10 +16,11 @@ import (
 
 // NewUser is a local user to create.
 type NewUser struct {
-	Name     string
-	Email    string
-	Password string
-	Admin    bool
+	Name        string
+	Email       string
+	DisplayName string
+	Password    string
+	Admin       bool
 }
 
 // CreateUser creates a local user. The name must be valid and must not
@@ -38,7 +39,7 @@ func (s *Service) CreateUser(ctx context.Context, who Actor, nu NewUser) (store.
 	if err != nil {
 		return store.User{}, err
 	}
-	u := store.User{Name: nu.Name, Email: nu.Email, PasswordHash: hash, Admin: nu.Admin, Source: store.SourceLocal}
+	u := store.User{Name: nu.Name, Email: nu.Email, DisplayName: nu.DisplayName, PasswordHash: hash, Admin: nu.Admin, Source: store.SourceLocal}
 	if err := s.st.CreateUser(ctx, &u); err != nil {
 		return store.User{}, fromStore(err, "user "+nu.Name)
 	}
