@@ -127,7 +127,8 @@ var cli = admin.Actor{Name: "cli", Admin: true}
 // newAdmin returns the admin operations on st; dir (nil without ldap:)
 // onboards directory users and groups.
 func newAdmin(cfg config.Config, st store.Store, dir admin.Directory) *admin.Service {
-	opt := admin.Options{RobotPrefix: cfg.Robots.Prefix, BcryptCost: cfg.Passwords.BcryptCost, Directory: dir}
+	opt := admin.Options{RobotPrefix: cfg.Robots.Prefix, BcryptCost: cfg.Passwords.BcryptCost, Directory: dir,
+		AdminOnlyProjects: cfg.API.ProjectCreation == config.ProjectCreationAdminOnly}
 	if cfg.LDAP != nil {
 		opt.GroupBaseDN, opt.GroupFilter = cfg.LDAP.GroupSearch.BaseDN, cfg.LDAP.GroupSearch.Filter
 	}
