@@ -59,6 +59,7 @@ func (a *app) root() *cobra.Command {
 		a.serveCmd(), a.keygenCmd(), a.registryConfigCmd(), a.migrateCmd(),
 		a.userCmd(), a.groupCmd(), a.projectCmd(), a.memberCmd(), a.explainCmd(),
 		a.robotCmd(), a.patCmd(), a.tokenCmd(), a.ldapCmd(), a.auditCmd(), a.healthcheckCmd(),
+		a.importCmd(),
 		a.versionCmd(),
 	)
 	return root
@@ -96,21 +97,11 @@ func (a *app) withStore(cmd *cobra.Command, fn func(ctx context.Context, cfg con
 // configuration and the database, so is a superuser.
 var cli = admin.Actor{Name: "cli", Admin: true}
 
-// newAdmin returns the admin operations on st; dir (nil without ldap:)
-// onboards directory users and groups.
-func newAdmin(cfg config.Config, st store.Store, dir admin.Directory) *admin.Service {
-	opt := admin.Options{RobotPrefix: cfg.Robots.Prefix, BcryptCost: cfg.Passwords.BcryptCost, Directory: dir}
-	if cfg.LDAP != nil {
-		opt.GroupBaseDN, opt.GroupFilter = cfg.LDAP.GroupSearch.BaseDN, cfg.LDAP.GroupSearch.Filter
-	}
-	return admin.New(st, opt)
-}
-
 // withAdmin loads the config, opens the store and runs fn on the admin
 // operations.
 func (a *app) withAdmin(cmd *cobra.Command, fn func(ctx context.Context, adm *admin.Service) error) error {
 	return a.withStore(cmd, func(ctx context.Context, cfg config.Config, st store.Store) error {
-		return fn(ctx, newAdmin(cfg, st, nil))
+		return fn(ctx, authapp.NewAdmin(cfg, st, nil))
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/authserver/authserver/internal/admin"
+	authapp "github.com/authserver/authserver/internal/app"
 	"github.com/authserver/authserver/internal/config"
 	"github.com/authserver/authserver/internal/store"
 )
@@ -104,7 +105,7 @@ func (a *app) memberCmd() *cobra.Command {
 					defer d.Close()
 					dir = d
 				}
-				m, onb, err := newAdmin(cfg, st, dir).AddMember(ctx, cli, args[0], admin.MemberRef{User: user, Group: group}, role)
+				m, onb, err := authapp.NewAdmin(cfg, st, dir).AddMember(ctx, cli, args[0], admin.MemberRef{User: user, Group: group}, role)
 				switch {
 				case onb != nil && onb.Kind == store.MemberUser:
 					fmt.Fprintf(a.stdout, "user %s added from the directory (%s)\n", onb.Name, onb.DN)

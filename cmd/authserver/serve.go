@@ -28,7 +28,6 @@ func (a *app) serve(ctx context.Context, cfg config.Config) error {
 	if cfg.Server.MetricsAddr == "" {
 		log.Info("/metrics is served on the main listener; set server.metrics_addr to keep it off the clients' network")
 	}
-	// Extra handlers (the admin REST API) go into authapp.Options.Configure.
 	srvApp, err := authapp.New(ctx, cfg, authapp.Options{Logger: log, Version: buildVersion(), Bootstrap: func(ctx context.Context, st store.Store, log *slog.Logger) error {
 		return a.bootstrapAdmin(ctx, cfg, st, log)
 	}})
@@ -68,7 +67,7 @@ func adminPasswordFile(cfg config.Config) string {
 func (a *app) bootstrapAdmin(ctx context.Context, cfg config.Config, st store.Store, log *slog.Logger) error {
 	file := adminPasswordFile(cfg)
 	saved := "" // the generated password, once in file
-	created, _, err := newAdmin(cfg, st, nil).Bootstrap(ctx, os.Getenv("AUTHSERVER_ADMIN_PASSWORD"), func(pw string) error {
+	created, _, err := authapp.NewAdmin(cfg, st, nil).Bootstrap(ctx, os.Getenv("AUTHSERVER_ADMIN_PASSWORD"), func(pw string) error {
 		if err := writeSecretFile(file, pw+"\n"); err != nil {
 			return fmt.Errorf("admin password: %w (or set $AUTHSERVER_ADMIN_PASSWORD)", err)
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/authserver/authserver/internal/admin"
+	"github.com/authserver/authserver/internal/authn"
 	"github.com/authserver/authserver/internal/store"
 )
 
@@ -45,6 +46,9 @@ type userJSON struct {
 	Disabled    bool      `json:"disabled"`
 	Source      string    `json:"source"`
 	CreatedAt   time.Time `json:"created_at"`
+	// Password is the kind of stored hash: bcrypt, an imported Harbor
+	// hash until its first login, or none.
+	Password string `json:"password"`
 }
 
 func (a *app) userCmd() *cobra.Command {
@@ -96,8 +100,10 @@ func (a *app) userCmd() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		return printEach(a, []string{"NAME", "EMAIL", "ADMIN", "DISABLED", "SOURCE", "CREATED"}, users, func(u store.User) ([]string, userJSON) {
-			return []string{u.Name, u.Email, strconv.FormatBool(u.Admin), strconv.FormatBool(u.Disabled), u.Source, u.CreatedAt.UTC().Format(time.RFC3339)}, userJSON{u.Name, u.Email, u.DisplayName, u.Admin, u.Disabled, u.Source, u.CreatedAt.UTC()}
+		return printEach(a, []string{"NAME", "EMAIL", "ADMIN", "DISABLED", "SOURCE", "CREATED", "PASSWORD"}, users, func(u store.User) ([]string, userJSON) {
+			kind := authn.HashKind(u.PasswordHash)
+			return []string{u.Name, u.Email, strconv.FormatBool(u.Admin), strconv.FormatBool(u.Disabled), u.Source, u.CreatedAt.UTC().Format(time.RFC3339), kind},
+				userJSON{u.Name, u.Email, u.DisplayName, u.Admin, u.Disabled, u.Source, u.CreatedAt.UTC(), kind}
 		})
 	})
 	a.addOutputFlag(list)

@@ -42,8 +42,7 @@ type Options struct {
 	// (serve creates the first sysadmin there); nil: nothing.
 	Bootstrap func(context.Context, store.Store, *slog.Logger) error
 	// Configure has the last word on the server's options, before the
-	// handler is built (a test's wrapper around Passwords, an extra
-	// handler).
+	// handler is built (a test's wrapper around Passwords or API).
 	Configure func(*server.Options)
 }
 
@@ -127,8 +126,9 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	if a.Audit != nil { // a nil *audit.Writer in the interface would not be nil
 		a.Server.Audit = a.Audit
 	}
-	// Extra handlers (the admin REST API) are mounted through server.Options
-	// here, before Configure.
+	// The admin REST API (api.enabled) is mounted at /api, on the same
+	// authenticator and throttle as the token endpoint.
+	a.Server.API = a.buildAPI(opts.Version)
 	if opts.Configure != nil {
 		opts.Configure(&a.Server)
 	}

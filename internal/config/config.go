@@ -26,6 +26,8 @@ type Config struct {
 	RefreshTokens RefreshTokens `yaml:"refresh_tokens"`
 	// Robots configures robot accounts (credentials.go).
 	Robots Robots `yaml:"robots"`
+	// API configures the admin REST API (api.go).
+	API API `yaml:"api"`
 }
 
 // Server is the HTTP listener.
@@ -148,5 +150,6 @@ func Defaults() Config {
 		Log:           Log{Format: "text", Level: "info"},
 		RefreshTokens: defaultRefreshTokens(),
 		Robots:        defaultRobots(),
+		API:           defaultAPI(),
 	}
 }

@@ -1,0 +1,51 @@
+package app
+
+import (
+	"net/http"
+
+	"github.com/authserver/authserver/internal/admin"
+	"github.com/authserver/authserver/internal/config"
+	"github.com/authserver/authserver/internal/server"
+	"github.com/authserver/authserver/internal/server/api"
+	"github.com/authserver/authserver/internal/store"
+)
+
+// NewAdmin returns the administrator operations on st with the policy of
+// cfg (robot prefix, bcrypt cost, who may create projects); dir (nil
+// without ldap:) onboards directory users and groups. The CLI and the REST
+// API both go through it.
+func NewAdmin(cfg config.Config, st store.Store, dir admin.Directory) *admin.Service {
+	opt := admin.Options{RobotPrefix: cfg.Robots.Prefix, BcryptCost: cfg.Passwords.BcryptCost, Directory: dir,
+		AdminOnlyProjects: cfg.API.ProjectCreation == config.ProjectCreationAdminOnly}
+	if cfg.LDAP != nil {
+		opt.GroupBaseDN, opt.GroupFilter = cfg.LDAP.GroupSearch.BaseDN, cfg.LDAP.GroupSearch.Filter
+	}
+	return admin.New(st, opt)
+}
+
+// buildAPI is the admin REST API on the token endpoint's authenticator and
+// throttle (a.Server), or nil when api.enabled is false.
+func (a *App) buildAPI(version string) http.Handler {
+	cfg := a.Config
+	if !cfg.API.Enabled {
+		return nil
+	}
+	var dir admin.Directory
+	mode := "db_auth"
+	if a.Directory != nil { // a nil *authn.LDAP in the interface would not be nil
+		dir, mode = a.Directory, "ldap_auth"
+	}
+	return api.New(api.Options{
+		Admin:             NewAdmin(cfg, a.Store, dir),
+		Passwords:         a.Server.Passwords,
+		Throttle:          a.Server.Throttle,
+		ClientIP:          server.ClientIP,
+		Realm:             a.Server.Realm,
+		Version:           version,
+		AuthMode:          mode,
+		RegistryURL:       cfg.RealmBase(),
+		RobotPrefix:       cfg.Robots.Prefix,
+		AdminOnlyProjects: cfg.API.ProjectCreation == config.ProjectCreationAdminOnly,
+		Logger:            a.Log.With("component", "api"),
+	})
+}
