@@ -1,7 +1,8 @@
+//go:build integration
+
 package harborimport_test
 
 import (
-	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -11,9 +12,9 @@ import (
 	"github.com/authserver/authserver/internal/harborimport"
 	"github.com/authserver/authserver/internal/harborimport/harbortest"
 	"github.com/authserver/authserver/internal/store"
-	"github.com/authserver/authserver/internal/store/postgres"
-	"github.com/authserver/authserver/internal/store/sqlite"
 	"github.com/authserver/authserver/internal/testenv"
+	"github.com/authserver/authserver/internal/testenv/pgtest"
+	"github.com/authserver/authserver/internal/testenv/sqlitetest"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -29,11 +30,6 @@ func TestPythonAgreesWithHarborVectors(t *testing.T) {
 	}
 }
 
-type opened interface {
-	store.Store
-	Migrate(context.Context) error
-}
-
 func TestImport(t *testing.T) {
 	harborDSN := testenv.Postgres(t)
 	harbortest.Fill(t, harborDSN)
@@ -43,31 +39,15 @@ func TestImport(t *testing.T) {
 	}
 	backends := []struct {
 		name        string
-		open        func(t *testing.T) opened
+		open        func(t *testing.T) store.Store
 		bootstraped bool // the store has an admin of its own first
 	}{
-		{"sqlite", func(t *testing.T) opened {
-			st, err := sqlite.Open(t.Context(), t.TempDir()+"/a.db")
-			if err != nil {
-				t.Fatal(err)
-			}
-			return st
-		}, false},
-		{"postgres", func(t *testing.T) opened {
-			st, err := postgres.Open(t.Context(), testenv.Postgres(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			return st
-		}, true},
+		{"sqlite", func(t *testing.T) store.Store { return sqlitetest.Open(t) }, false},
+		{"postgres", func(t *testing.T) store.Store { return pgtest.Open(t) }, true},
 	}
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			st := b.open(t)
-			t.Cleanup(func() { st.Close() })
-			if err := st.Migrate(t.Context()); err != nil {
-				t.Fatal(err)
-			}
 			adm := admin.New(st, admin.Options{RobotPrefix: "robot$", BcryptCost: 4})
 			if b.bootstraped {
 				if _, _, err := adm.Bootstrap(t.Context(), "authserver-admin-pw", nil); err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/authserver/authserver/internal/store"
+	"github.com/authserver/authserver/internal/testenv/sqlitetest"
 )
 
 // TestHarborFlow walks users, projects, members (by user and by LDAP
@@ -364,7 +365,7 @@ func TestBadInput(t *testing.T) {
 // TestAuthentication: 401 with a Basic challenge, the shared throttle, and
 // personal access tokens in place of the password.
 func TestAuthentication(t *testing.T) {
-	f := newFixture(t, "sqlite")
+	f := newFixture(t, sqlitetest.Open(t))
 	r := f.do("", "GET", "/api/v2.0/users/current", nil)
 	if r.status != 401 || !strings.HasPrefix(r.header.Get("WWW-Authenticate"), "Basic") || r.errcode() != "UNAUTHORIZED" {
 		t.Fatalf("anonymous: %d %v %s", r.status, r.header, r.body)
@@ -394,7 +395,7 @@ func TestAuthentication(t *testing.T) {
 
 // TestOpenAPI: /api/openapi.json lists exactly the router's endpoints.
 func TestOpenAPI(t *testing.T) {
-	f := newFixture(t, "sqlite")
+	f := newFixture(t, sqlitetest.Open(t))
 	var doc struct {
 		OpenAPI string                    `json:"openapi"`
 		Paths   map[string]map[string]any `json:"paths"`

@@ -18,21 +18,29 @@ import (
 	"github.com/authserver/authserver/internal/server"
 	"github.com/authserver/authserver/internal/server/api"
 	"github.com/authserver/authserver/internal/store"
-	"github.com/authserver/authserver/internal/store/postgres"
-	"github.com/authserver/authserver/internal/store/sqlite"
 	"github.com/authserver/authserver/internal/testenv"
+	"github.com/authserver/authserver/internal/testenv/sqlitetest"
 	"github.com/authserver/authserver/internal/throttle"
 	"github.com/authserver/authserver/internal/token"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-// backends runs fn once on SQLite and once on a throwaway PostgreSQL.
+// backend opens a fresh, migrated store for one run of a test.
+type backend struct {
+	name string
+	open func(t *testing.T) store.Store
+}
+
+// backends runs fn once on SQLite and, under -tags integration, once more
+// on a throwaway PostgreSQL (postgres_test.go).
 func backends(t *testing.T, fn func(t *testing.T, f *fixture)) {
-	for _, db := range []string{"sqlite", "postgres"} {
-		t.Run(db, func(t *testing.T) { fn(t, newFixture(t, db)) })
+	for _, b := range append([]backend{{"sqlite", sqliteStore}}, integrationBackends...) {
+		t.Run(b.name, func(t *testing.T) { fn(t, newFixture(t, b.open(t))) })
 	}
 }
+
+func sqliteStore(t *testing.T) store.Store { return sqlitetest.Open(t) }
 
 // fixture is the whole HTTP server (token endpoint and API) on a real
 // store, with sysadmin "root".
@@ -45,32 +53,8 @@ type fixture struct {
 	pw  map[string]string
 }
 
-func newFixture(t *testing.T, db string) *fixture {
+func newFixture(t *testing.T, st store.Store) *fixture {
 	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	var st store.Store
-	var err error
-	if db == "postgres" {
-		st, err = postgres.Open(ctx, testenv.Postgres(t))
-	} else {
-		st, err = sqlite.Open(ctx, dir+"/db.sqlite")
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.(interface{ Migrate(context.Context) error }).Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	keyPath, certPath, _, err := token.GenerateKeyPair(dir, "ES256", 0, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := token.NewSigner(keyPath, certPath, "thumbprint")
-	if err != nil {
-		t.Fatal(err)
-	}
 	local, err := authn.NewLocal(st, 4)
 	if err != nil {
 		t.Fatal(err)
@@ -84,7 +68,7 @@ func newFixture(t *testing.T, db string) *fixture {
 	f.api = api.New(api.Options{Admin: adm, Passwords: passwords, Throttle: thr, ClientIP: server.ClientIP,
 		Realm: "harbor", Version: "test", AuthMode: "db_auth", RegistryURL: "http://registry.test", RobotPrefix: "robot$"})
 	f.srv = httptest.NewServer(server.New(server.Options{Passwords: passwords, Authorizer: authz.New(st), Throttle: thr,
-		Issuer: token.NewIssuer(signer, "test-issuer", "test-registry", 30*time.Minute), Realm: "harbor", API: f.api}))
+		Issuer: token.NewIssuer(testenv.Signer(t), "test-issuer", "test-registry", 30*time.Minute), Realm: "harbor", API: f.api}))
 	t.Cleanup(f.srv.Close)
 	f.user("root", true)
 	return f

@@ -12,6 +12,7 @@ import (
 	"github.com/authserver/authserver/internal/store/postgres"
 	"github.com/authserver/authserver/internal/store/storetest"
 	"github.com/authserver/authserver/internal/testenv"
+	"github.com/authserver/authserver/internal/testenv/pgtest"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -27,13 +28,7 @@ func open(t *testing.T, dsn string) *postgres.Store {
 }
 
 // migrated opens a fresh, migrated database.
-func migrated(t *testing.T) store.Store {
-	s := open(t, testenv.Postgres(t))
-	if err := s.Migrate(t.Context()); err != nil {
-		t.Fatalf("Migrate: %v", err)
-	}
-	return s
-}
+func migrated(t *testing.T) store.Store { return pgtest.Open(t) }
 
 func TestConformance(t *testing.T) { storetest.Run(t, migrated) }
 
