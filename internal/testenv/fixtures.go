@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"bytes"
+	"context"
 	"net"
 	"os"
 	"path/filepath"
@@ -97,4 +98,27 @@ func (s *Buffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// Migrator is a store that can bring its schema up to date.
+type Migrator interface {
+	Migrate(ctx context.Context) error
+	Close() error
+}
+
+// Migrated opens a store with open (what names the database is the
+// caller's), applies the migrations and closes it when the test ends; what
+// stands for the store in the message is name (sqlitetest, pgtest).
+func Migrated[S Migrator](tb testing.TB, name string, open func(ctx context.Context) (S, error)) S {
+	tb.Helper()
+	ctx := tb.Context()
+	st, err := open(ctx)
+	if err != nil {
+		tb.Fatalf("%s: open: %v", name, err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	if err := st.Migrate(ctx); err != nil {
+		tb.Fatalf("%s: migrate: %v", name, err)
+	}
+	return st
 }

@@ -2,6 +2,7 @@
 package pgtest
 
 import (
+	"context"
 	"testing"
 
 	"github.com/authserver/authserver/internal/store/postgres"
@@ -13,14 +14,6 @@ import (
 // testenv.Main, which stops the server.
 func Open(tb testing.TB) *postgres.Store {
 	tb.Helper()
-	ctx := tb.Context()
-	st, err := postgres.Open(ctx, testenv.Postgres(tb))
-	if err != nil {
-		tb.Fatalf("pgtest: open: %v", err)
-	}
-	tb.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		tb.Fatalf("pgtest: migrate: %v", err)
-	}
-	return st
+	dsn := testenv.Postgres(tb)
+	return testenv.Migrated(tb, "pgtest", func(ctx context.Context) (*postgres.Store, error) { return postgres.Open(ctx, dsn) })
 }
