@@ -27,6 +27,10 @@ type AuditRecord struct {
 	Result    string   // AuditIssued, AuditUnauthorized, ...
 	ClientID  string   // the client_id hint
 	RequestID string
+	// FederatedIssuer and FederatedSubject are, for a federated robot's
+	// login, the verified JWT's iss and sub (never the JWT itself).
+	FederatedIssuer  string
+	FederatedSubject string
 }
 
 // AuditFilter selects records for `authserver audit list`. Zero values

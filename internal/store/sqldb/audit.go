@@ -9,11 +9,11 @@ import (
 )
 
 var auditCols = []string{"time", "subject", "method", "client_ip", "user_agent", "service", "requested", "granted",
-	"result", "client_id", "request_id"}
+	"result", "client_id", "request_id", "federated_issuer", "federated_subject"}
 
 var (
 	insertAuditQ = q(`INSERT INTO audit_log (` + strings.Join(auditCols, ", ") + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	// listAuditQ holds one statement per combination of filters: bit 0
 	// subject, bit 1 since, bit 2 result.
 	listAuditQ = func() (qs [8]query) {
@@ -40,7 +40,8 @@ func (s *Store) AppendAudit(ctx context.Context, records []store.AuditRecord) er
 	rows := make([][]any, len(records))
 	for i, r := range records {
 		rows[i] = []any{s.time(r.Time), r.Subject, r.Method, r.ClientIP, r.UserAgent, r.Service,
-			s.list(r.Requested, wordsList), s.list(r.Granted, wordsList), r.Result, r.ClientID, r.RequestID}
+			s.list(r.Requested, wordsList), s.list(r.Granted, wordsList), r.Result, r.ClientID, r.RequestID,
+			r.FederatedIssuer, r.FederatedSubject}
 	}
 	if s.d.CopyFrom != nil {
 		conn, err := s.db.Conn(ctx)
@@ -84,7 +85,8 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]store.Aud
 	}
 	return all(ctx, s, "list audit", func(row scanner) (r store.AuditRecord, err error) {
 		err = row.Scan(&r.ID, s.timeCol(&r.Time), &r.Subject, &r.Method, &r.ClientIP, &r.UserAgent, &r.Service,
-			s.listCol(&r.Requested, wordsList), s.listCol(&r.Granted, wordsList), &r.Result, &r.ClientID, &r.RequestID)
+			s.listCol(&r.Requested, wordsList), s.listCol(&r.Granted, wordsList), &r.Result, &r.ClientID, &r.RequestID,
+			&r.FederatedIssuer, &r.FederatedSubject)
 		return
 	}, listAuditQ[variant], append(args, limit)...)
 }
