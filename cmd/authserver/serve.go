@@ -77,6 +77,9 @@ func (a *app) serve(ctx context.Context, cfg config.Config) error {
 		defer dir.Close()
 	}
 	passwords, refresher := credentialAuthenticators(cfg, st, logins, checkers, log)
+	if err := enableFederation(cfg, passwords, m, log); err != nil {
+		return err
+	}
 	proxies, err := server.ParseTrustedProxies(cfg.Server.TrustedProxies)
 	if err != nil {
 		return err

@@ -43,10 +43,14 @@ type NewRobot struct {
 	Description string
 	// Lifetime is how long it works from now; 0 means forever.
 	Lifetime time.Duration
+	// Trust, when set, makes a federated robot: it logs in with a JWT that
+	// meets this policy and has no secret (CreateRobot returns "").
+	Trust *store.TrustPolicy
 }
 
 // CreateRobot creates a robot and returns it with its secret, which is
-// stored only as a hash: show it once.
+// stored only as a hash: show it once. A federated robot (nr.Trust) has
+// no secret: the secret returned is "".
 func (s *Service) CreateRobot(ctx context.Context, who Actor, nr NewRobot) (Robot, string, error) {
 	if err := s.allowRobots(ctx, who, nr.Project); err != nil {
 		return Robot{}, "", err
@@ -63,12 +67,18 @@ func (s *Service) CreateRobot(ctx context.Context, who Actor, nr NewRobot) (Robo
 	if err != nil {
 		return Robot{}, "", invalid(err)
 	}
-	secret, err := authn.NewSecret("", false)
-	if err != nil {
-		return Robot{}, "", err
+	r := store.Robot{Name: bare, Project: nr.Project, Actions: acts, Description: nr.Description, ExpiresAt: exp}
+	secret := ""
+	if nr.Trust != nil {
+		if r.Trust, err = s.trustPolicy(*nr.Trust); err != nil {
+			return Robot{}, "", err
+		}
+	} else {
+		if secret, err = authn.NewSecret("", false); err != nil {
+			return Robot{}, "", err
+		}
+		r.SecretHash = authn.HashSecret(secret)
 	}
-	r := store.Robot{Name: bare, Project: nr.Project, Actions: acts, Description: nr.Description,
-		SecretHash: authn.HashSecret(secret), ExpiresAt: exp}
 	if err := s.st.CreateRobot(ctx, &r); err != nil {
 		return Robot{}, "", storeErr(err, "robot "+s.opt.RobotPrefix+bare, "project "+nr.Project+" not found", "")
 	}
@@ -145,6 +155,9 @@ func (s *Service) RefreshRobotSecret(ctx context.Context, who Actor, name string
 		return Robot{}, "", err
 	}
 	r, err := s.modifyRobot(ctx, who, name, func(r *store.Robot) error {
+		if r.Trust != nil {
+			return invalidf("robot " + s.opt.RobotPrefix + r.Name + " is federated: it has no secret to refresh")
+		}
 		r.SecretHash = authn.HashSecret(secret)
 		return nil
 	})
