@@ -1,0 +1,60 @@
+package authn_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/config"
+	"github.com/authserver/authserver/internal/oidctest"
+	"github.com/authserver/authserver/internal/store"
+)
+
+// BenchmarkRobotLogin compares a robot secret login with a warm federated
+// login (keys fetched, the same JWT presented again: a CI job's repeated
+// token requests), and with a JWT verified afresh each time (cache off),
+// through the same store. Target: warm federated <= 1.1 x secret.
+func BenchmarkRobotLogin(b *testing.B) {
+	is := oidctest.New(b)
+	st := newStore(b)
+	ctx := context.Background()
+	if err := st.CreateProject(ctx, &store.Project{Name: "team"}); err != nil {
+		b.Fatal(err)
+	}
+	if err := st.CreateRobot(ctx, &store.Robot{Name: "team+ci", Project: "team", Actions: []string{"pull", "push"},
+		SecretHash: authn.HashSecret("ci-secret")}); err != nil {
+		b.Fatal(err)
+	}
+	if err := st.CreateRobot(ctx, &store.Robot{Name: "team+gh", Project: "team", Actions: []string{"pull", "push"},
+		Trust: &store.TrustPolicy{Issuer: "github", Conditions: []store.ClaimCondition{
+			{Claim: "repository", Pattern: "org/app"}, {Claim: "ref", Pattern: "refs/heads/*"}}}}); err != nil {
+		b.Fatal(err)
+	}
+	cfg := config.Federation{Issuers: []config.FederationIssuer{{Name: "github", URL: is.URL, Audiences: []string{aud},
+		AllowHTTP: true, Algorithms: []string{"RS256"}, MaxTokenAge: config.Duration(time.Hour)}}}
+	robots := func(cacheMax int) *authn.Robots {
+		fed, err := authn.NewFederation(cfg, authn.FederationOptions{CacheMax: cacheMax})
+		if err != nil {
+			b.Fatal(err)
+		}
+		r := authn.NewRobots(st, "robot$", nil, nil, nil)
+		r.SetFederation(fed, nil)
+		return r
+	}
+	jwt := is.Mint(aud, oidctest.GitHub("org/app", "refs/heads/main"))
+	run := func(b *testing.B, r *authn.Robots, user, pass string) {
+		if _, ok, err := r.Login(ctx, user, pass); !ok || err != nil { // warm up: keys fetched
+			b.Fatalf("login: %v %v", ok, err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, ok, err := r.Login(ctx, user, pass); !ok || err != nil {
+				b.Fatalf("login: %v %v", ok, err)
+			}
+		}
+	}
+	b.Run("secret", func(b *testing.B) { run(b, robots(0), "robot$team+ci", "ci-secret") })
+	b.Run("federated-warm", func(b *testing.B) { run(b, robots(0), "robot$team+gh", jwt) })
+	b.Run("federated-verify-each", func(b *testing.B) { run(b, robots(-1), "robot$team+gh", jwt) })
+}
