@@ -25,6 +25,7 @@ run:
 	$(GO) run ./cmd/authserver serve
 
 test: test-deps fmt-check vet unit fuzz
+	cd e2e/harborclient && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 test-deps:
 	bash scripts/install-test-deps.sh

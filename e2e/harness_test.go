@@ -228,6 +228,10 @@ type authOptions struct {
 	token       string // YAML lines added under token:
 	extraConfig string // YAML appended to the config: further top-level sections
 	keysFrom    string // copy token.key, token.crt and jwks.json from here instead of running keygen
+	kid         string // token.kid; "" means thumbprint
+	// prepare, when set, runs after the config is written and before serve
+	// starts, instead of keygen: it puts the key pair in place itself.
+	prepare func(a *authServer)
 }
 
 // authConfig is the config every e2e authserver runs with: listening on
@@ -238,6 +242,10 @@ func authConfig(addr, keys, dir string, opts authOptions) string {
 	if opts.postgresDSN != "" {
 		driver, dsn = "postgres", opts.postgresDSN
 	}
+	kid := opts.kid
+	if kid == "" {
+		kid = "thumbprint"
+	}
 	return fmt.Sprintf(`server:
   addr: %s
 %stoken:
@@ -246,7 +254,7 @@ func authConfig(addr, keys, dir string, opts authOptions) string {
   expiration: 30m
   key: %s
   certificate: %s
-  kid: thumbprint
+  kid: %s
 %sstorage:
   driver: %s
   dsn: %q
@@ -256,7 +264,7 @@ log:
   format: text
   level: info
 %s`, addr, opts.server, filepath.Join(keys, "token.key"), filepath.Join(keys, "token.crt"),
-		opts.token, driver, dsn, opts.extraConfig)
+		kid, opts.token, driver, dsn, opts.extraConfig)
 }
 
 // keygen runs `authserver keygen --dir dir`.
@@ -301,9 +309,12 @@ func startAuthServer(t testing.TB, opts authOptions) *authServer {
 	if err := os.WriteFile(a.config, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if opts.keysFrom != "" {
+	switch {
+	case opts.prepare != nil:
+		opts.prepare(a)
+	case opts.keysFrom != "":
 		copyKeys(t, opts.keysFrom, filepath.Join(dir, "keys"))
-	} else {
+	default:
 		keygen(t, filepath.Join(dir, "keys"))
 	}
 	exited := startProcess(t, "authserver", []string{

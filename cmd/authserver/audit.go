@@ -13,18 +13,23 @@ import (
 )
 
 func (a *app) auditCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "audit", Short: "Read the audit trail of issued tokens and failed logins"}
+	cmd := &cobra.Command{Use: "audit", Short: "Read the audit trail of token requests and administrative changes"}
 	var f store.AuditFilter
 	var since string
 	list := &cobra.Command{
-		Use:   "list [--user U] [--since 1h] [--result issued|unauthorized|throttled] [--limit N]",
+		Use:   "list [--kind token|admin] [--user U] [--since 1h] [--result issued|unauthorized|throttled|done] [--limit N]",
 		Short: "List audit records, newest first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			switch f.Result {
-			case "", store.AuditIssued, store.AuditUnauthorized, store.AuditThrottled:
+			case "", store.AuditIssued, store.AuditUnauthorized, store.AuditThrottled, store.AuditDone:
 			default:
-				return fmt.Errorf("--result %q: want %s, %s or %s", f.Result, store.AuditIssued, store.AuditUnauthorized, store.AuditThrottled)
+				return fmt.Errorf("--result %q: want %s, %s, %s or %s", f.Result, store.AuditIssued, store.AuditUnauthorized, store.AuditThrottled, store.AuditDone)
+			}
+			switch f.Kind {
+			case "", store.AuditKindToken, store.AuditKindAdmin:
+			default:
+				return fmt.Errorf("--kind %q: want %s or %s", f.Kind, store.AuditKindToken, store.AuditKindAdmin)
 			}
 			if since != "" {
 				d, err := config.ParseDuration(since)
@@ -50,20 +55,32 @@ func (a *app) auditCmd() *cobra.Command {
 					Requested []string  `json:"requested"`
 					Granted   []string  `json:"granted"`
 					RequestID string    `json:"request_id"`
+					Kind      string    `json:"kind"`
+					Action    string    `json:"action,omitempty"`
+					Target    string    `json:"target,omitempty"`
 				}
 				rows := make([][]string, len(recs))
 				items := make([]item, len(recs))
 				for i, r := range recs {
 					rows[i] = []string{r.Time.UTC().Format(time.RFC3339), r.Subject, r.Method, r.Result, r.ClientIP,
 						r.ClientID, strings.Join(r.Requested, " "), strings.Join(r.Granted, " ")}
+					if f.Kind == store.AuditKindAdmin {
+						rows[i] = []string{r.Time.UTC().Format(time.RFC3339), r.Subject, r.ClientIP, r.Action, r.Target}
+					}
 					items[i] = item{r.Time.UTC(), r.Subject, r.Method, r.Result, r.ClientIP, r.UserAgent, r.Service,
-						r.ClientID, append([]string{}, r.Requested...), append([]string{}, r.Granted...), r.RequestID}
+						r.ClientID, append([]string{}, r.Requested...), append([]string{}, r.Granted...), r.RequestID,
+						r.Kind, r.Action, r.Target}
 				}
-				return a.printList([]string{"TIME", "SUBJECT", "METHOD", "RESULT", "CLIENT_IP", "CLIENT_ID", "REQUESTED", "GRANTED"}, rows, items)
+				header := []string{"TIME", "SUBJECT", "METHOD", "RESULT", "CLIENT_IP", "CLIENT_ID", "REQUESTED", "GRANTED"}
+				if f.Kind == store.AuditKindAdmin {
+					header = []string{"TIME", "ACTOR", "CLIENT_IP", "ACTION", "TARGET"}
+				}
+				return a.printList(header, rows, items)
 			})
 		},
 	}
-	list.Flags().StringVar(&f.Subject, "user", "", "only this user or robot")
+	list.Flags().StringVar(&f.Kind, "kind", "", "only token requests (token) or administrative changes (admin)")
+	list.Flags().StringVar(&f.Subject, "user", "", "only this user or robot (for admin records: the actor)")
 	list.Flags().StringVar(&since, "since", "", "only records newer than this (e.g. 1h, 7d)")
 	list.Flags().StringVar(&f.Result, "result", "", "only this result: issued, unauthorized or throttled")
 	list.Flags().IntVar(&f.Limit, "limit", 100, "at most this many records")

@@ -61,6 +61,7 @@ func (a *app) root() *cobra.Command {
 		a.serveCmd(), a.keygenCmd(), a.registryConfigCmd(), a.migrateCmd(),
 		a.userCmd(), a.groupCmd(), a.projectCmd(), a.memberCmd(), a.explainCmd(),
 		a.robotCmd(), a.patCmd(), a.tokenCmd(), a.ldapCmd(), a.auditCmd(), a.healthcheckCmd(),
+		a.importCmd(),
 		a.versionCmd(), a.credentialProviderCmd(),
 	)
 	return root
@@ -127,7 +128,8 @@ var cli = admin.Actor{Name: "cli", Admin: true}
 // onboards directory users and groups.
 func newAdmin(cfg config.Config, st store.Store, dir admin.Directory) *admin.Service {
 	opt := admin.Options{RobotPrefix: cfg.Robots.Prefix, BcryptCost: cfg.Passwords.BcryptCost, Directory: dir,
-		Issuers: cfg.Federation.IssuerNames()}
+		AdminOnlyProjects: cfg.API.ProjectCreation == config.ProjectCreationAdminOnly,
+		Issuers:           cfg.Federation.IssuerNames()}
 	if cfg.LDAP != nil {
 		opt.GroupBaseDN, opt.GroupFilter = cfg.LDAP.GroupSearch.BaseDN, cfg.LDAP.GroupSearch.Filter
 	}

@@ -117,6 +117,7 @@ func (a *app) serve(ctx context.Context, cfg config.Config) error {
 	if auditW == nil {
 		opts.Audit = nil // a nil *audit.Writer in the interface would not be nil
 	}
+	opts.API = newAPI(cfg, st, dir, opts, log)
 	srv := &http.Server{
 		Addr:              cfg.Server.Addr,
 		Handler:           server.New(opts),

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/authserver/authserver/internal/admin"
+	"github.com/authserver/authserver/internal/authn"
 )
 
 // readPassword takes the password from the first line of stdin when
@@ -44,6 +45,9 @@ type userJSON struct {
 	Disabled    bool      `json:"disabled"`
 	Source      string    `json:"source"`
 	CreatedAt   time.Time `json:"created_at"`
+	// Password is the kind of stored hash: bcrypt, an imported Harbor
+	// hash until its first login, or none.
+	Password string `json:"password"`
 }
 
 func (a *app) userCmd() *cobra.Command {
@@ -103,10 +107,11 @@ func (a *app) userCmd() *cobra.Command {
 				rows := make([][]string, len(users))
 				items := make([]userJSON, len(users))
 				for i, u := range users {
-					rows[i] = []string{u.Name, u.Email, strconv.FormatBool(u.Admin), strconv.FormatBool(u.Disabled), u.Source, u.CreatedAt.UTC().Format(time.RFC3339)}
-					items[i] = userJSON{u.Name, u.Email, u.DisplayName, u.Admin, u.Disabled, u.Source, u.CreatedAt.UTC()}
+					kind := authn.HashKind(u.PasswordHash)
+					rows[i] = []string{u.Name, u.Email, strconv.FormatBool(u.Admin), strconv.FormatBool(u.Disabled), u.Source, u.CreatedAt.UTC().Format(time.RFC3339), kind}
+					items[i] = userJSON{u.Name, u.Email, u.DisplayName, u.Admin, u.Disabled, u.Source, u.CreatedAt.UTC(), kind}
 				}
-				return a.printList([]string{"NAME", "EMAIL", "ADMIN", "DISABLED", "SOURCE", "CREATED"}, rows, items)
+				return a.printList([]string{"NAME", "EMAIL", "ADMIN", "DISABLED", "SOURCE", "CREATED", "PASSWORD"}, rows, items)
 			})
 		},
 	}

@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"strings"
 	"time"
@@ -14,10 +15,18 @@ import (
 // Actor is who asks for an operation: the CLI passes a superuser, the
 // REST API the authenticated user. Every operation checks it first.
 type Actor struct {
-	// Name is the user's login name, for messages and own-credential checks.
+	// Name is the user's login name, for messages and own-credential
+	// checks; "" is anonymous.
 	Name string
 	// Admin is Harbor's sysadmin flag: a sysadmin may do everything.
 	Admin bool
+	// UserID and GroupDNs are the authenticated user's, as authn found
+	// them: project roles are looked up with them (0 for the CLI).
+	UserID   int64
+	GroupDNs []string
+	// ClientIP is where the request came from, for the audit trail; the
+	// CLI leaves it empty and is recorded as "local".
+	ClientIP string
 }
 
 // Directory is the LDAP directory, used to onboard users and groups named
@@ -50,6 +59,12 @@ type Options struct {
 	Issuers []string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// AdminOnlyProjects is api.project_creation: adminonly: only sysadmins
+	// create projects. By default (Harbor's "everyone") any authenticated
+	// user may, and becomes the project's projectAdmin.
+	AdminOnlyProjects bool
+	// Logger receives audit-trail write failures; nil discards them.
+	Logger *slog.Logger
 }
 
 // Service performs administrative operations on a store.
@@ -63,44 +78,10 @@ func New(st store.Store, opt Options) *Service {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
 	return &Service{st: st, opt: opt}
-}
-
-// right is what an operation needs of its actor.
-type right int
-
-const (
-	// rightSystem: users, groups, system robots (Harbor: sysadmin only).
-	rightSystem right = iota
-	// rightCreateProject: create a project (Harbor's default lets every
-	// user, who then becomes its projectAdmin).
-	rightCreateProject
-	// rightManageProject: members, robots, visibility, deletion of one
-	// project (Harbor: projectAdmin).
-	rightManageProject
-	// rightReadProject: see a project and its members (Harbor: members,
-	// and everyone for a public project).
-	rightReadProject
-	// rightOwnCredentials: a user's own personal and refresh tokens.
-	rightOwnCredentials
-)
-
-// allow checks that who may do what (described for the message) with
-// right r on target (a project or user name, "" for none). Only sysadmins
-// pass today, and users on their own credentials; project roles come with
-// the REST API and need nothing but this function to change.
-func (s *Service) allow(_ context.Context, who Actor, r right, target, what string) error {
-	if who.Admin {
-		return nil
-	}
-	if r == rightOwnCredentials && who.Name != "" && who.Name == target {
-		return nil
-	}
-	name := who.Name
-	if name == "" {
-		name = "anonymous"
-	}
-	return &Error{Kind: KindForbidden, Msg: fmt.Sprintf("%s may not %s: it takes a sysadmin", name, what)}
 }
 
 // IsBootstrapAdmin reports whether name is the bootstrap sysadmin's,

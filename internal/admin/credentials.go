@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/authserver/authserver/internal/authn"
 	"github.com/authserver/authserver/internal/store"
@@ -43,9 +44,40 @@ type NewRobot struct {
 	Description string
 	// Lifetime is how long it works from now; 0 means forever.
 	Lifetime time.Duration
+	// For an import: ExpiresAt, when set, is the expiry instead of
+	// Lifetime; SecretHash, when set, is the stored secret as it is (a
+	// Harbor robot's, authn.HarborSecretHash), and no secret is returned.
+	ExpiresAt  time.Time
+	SecretHash string
+	// Secret, when set, is the robot's secret (see ValidRobotSecret);
+	// empty: a random one is generated.
+	Secret string
+	// Disabled creates it disabled.
+	Disabled bool
 	// Trust, when set, makes a federated robot: it logs in with a JWT that
-	// meets this policy and has no secret (CreateRobot returns "").
+	// meets this policy and has no secret (CreateRobot returns ""); Secret
+	// and SecretHash must then be empty.
 	Trust *store.TrustPolicy
+}
+
+// ValidRobotSecret checks a secret chosen by the caller, with Harbor's
+// rule: 8 to 128 characters with an upper-case letter, a lower-case
+// letter and a digit.
+func ValidRobotSecret(secret string) error {
+	if len(secret) < 8 || len(secret) > 128 ||
+		!strings.ContainsFunc(secret, unicode.IsUpper) || !strings.ContainsFunc(secret, unicode.IsLower) ||
+		!strings.ContainsFunc(secret, unicode.IsDigit) {
+		return invalidf("robot secret: want 8 to 128 characters with an upper-case letter, a lower-case letter and a digit")
+	}
+	return nil
+}
+
+// robotSecret is secret when set and valid, else a new random one.
+func robotSecret(secret string) (string, error) {
+	if secret != "" {
+		return secret, ValidRobotSecret(secret)
+	}
+	return authn.NewSecret("", false)
 }
 
 // CreateRobot creates a robot and returns it with its secret, which is
@@ -63,18 +95,35 @@ func (s *Service) CreateRobot(ctx context.Context, who Actor, nr NewRobot) (Robo
 	if err != nil {
 		return Robot{}, "", err
 	}
+	if !nr.ExpiresAt.IsZero() {
+		exp = nr.ExpiresAt.UTC()
+	}
 	bare, err := authn.RobotName(nr.Project, nr.Name)
 	if err != nil {
 		return Robot{}, "", invalid(err)
 	}
-	r := store.Robot{Name: bare, Project: nr.Project, Actions: acts, Description: nr.Description, ExpiresAt: exp}
+	if nr.Project != store.SystemRobotProject {
+		if err := s.capActions(ctx, who, nr.Project, acts); err != nil {
+			return Robot{}, "", err
+		}
+	}
+	r := store.Robot{Name: bare, Project: nr.Project, Actions: acts, Description: nr.Description,
+		ExpiresAt: exp, Disabled: nr.Disabled}
 	secret := ""
-	if nr.Trust != nil {
+	switch {
+	case nr.Trust != nil && (nr.Secret != "" || nr.SecretHash != ""):
+		return Robot{}, "", invalidf("a robot cannot have both a secret and a trust policy")
+	case nr.Trust != nil:
 		if r.Trust, err = s.trustPolicy(*nr.Trust); err != nil {
 			return Robot{}, "", err
 		}
-	} else {
-		if secret, err = authn.NewSecret("", false); err != nil {
+	case nr.SecretHash != "":
+		if !authn.IsHarborHash(nr.SecretHash) {
+			return Robot{}, "", invalidf("robot secret hash: want a harbor-pbkdf2-sha256 hash")
+		}
+		r.SecretHash = nr.SecretHash
+	default:
+		if secret, err = robotSecret(nr.Secret); err != nil {
 			return Robot{}, "", err
 		}
 		r.SecretHash = authn.HashSecret(secret)
@@ -82,6 +131,7 @@ func (s *Service) CreateRobot(ctx context.Context, who Actor, nr NewRobot) (Robo
 	if err := s.st.CreateRobot(ctx, &r); err != nil {
 		return Robot{}, "", storeErr(err, "robot "+s.opt.RobotPrefix+bare, "project "+nr.Project+" not found", "")
 	}
+	s.record(ctx, who, "robot.create", "robot "+s.opt.RobotPrefix+bare)
 	return s.robot(r), secret, nil
 }
 
@@ -92,6 +142,22 @@ func (s *Service) GetRobot(ctx context.Context, who Actor, name string) (Robot, 
 		return Robot{}, fromStore(err, "robot "+s.opt.RobotPrefix+s.bare(name))
 	}
 	if err := s.allowRobots(ctx, who, r.Project); err != nil {
+		return Robot{}, err
+	}
+	return s.robot(r), nil
+}
+
+// GetRobotByID returns a robot by ID; one of a private project the actor
+// is no member of is not found.
+func (s *Service) GetRobotByID(ctx context.Context, who Actor, id int64) (Robot, error) {
+	r, err := s.st.GetRobotByID(ctx, id)
+	if err != nil {
+		return Robot{}, fromStore(err, fmt.Sprintf("robot %d", id))
+	}
+	if err := s.allowRobots(ctx, who, r.Project); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return Robot{}, &Error{Kind: KindNotFound, Msg: fmt.Sprintf("robot %d not found", id), Err: store.ErrNotFound}
+		}
 		return Robot{}, err
 	}
 	return s.robot(r), nil
@@ -121,15 +187,23 @@ type RobotChange struct {
 	Actions     []string
 	Description *string
 	Disabled    *bool
+	// For an import: ExpiresAt sets the expiry as it is (zero: never), and
+	// SecretHash the stored secret (see NewRobot.SecretHash).
+	ExpiresAt  *time.Time
+	SecretHash *string
 }
 
 // UpdateRobot applies ch to a robot (named with or without the prefix) in
 // one transaction; its secret stays.
 func (s *Service) UpdateRobot(ctx context.Context, who Actor, name string, ch RobotChange) (Robot, error) {
-	if ch.Lifetime == nil && ch.Actions == nil && ch.Description == nil && ch.Disabled == nil {
+	if ch.Lifetime == nil && ch.Actions == nil && ch.Description == nil && ch.Disabled == nil &&
+		ch.ExpiresAt == nil && ch.SecretHash == nil {
 		return Robot{}, invalidf("nothing to change")
 	}
-	return s.modifyRobot(ctx, who, name, func(r *store.Robot) error {
+	if ch.SecretHash != nil && !authn.IsHarborHash(*ch.SecretHash) {
+		return Robot{}, invalidf("robot secret hash: want a harbor-pbkdf2-sha256 hash")
+	}
+	return s.modifyRobot(ctx, who, name, "robot.update", func(r *store.Robot) error {
 		var err error
 		if ch.Lifetime != nil {
 			if r.ExpiresAt, err = s.expiry(*ch.Lifetime); err != nil {
@@ -140,9 +214,21 @@ func (s *Service) UpdateRobot(ctx context.Context, who Actor, name string, ch Ro
 			if r.Actions, err = authn.RobotActions(ch.Actions); err != nil {
 				return invalid(err)
 			}
+			if r.Project != store.SystemRobotProject {
+				if err := s.capActions(ctx, who, r.Project, r.Actions); err != nil {
+					return err
+				}
+			}
 		}
 		set(&r.Description, ch.Description)
 		set(&r.Disabled, ch.Disabled)
+		if ch.SecretHash != nil && r.Trust != nil {
+			return invalidf("robot " + s.opt.RobotPrefix + r.Name + " is federated: it cannot take a secret")
+		}
+		set(&r.SecretHash, ch.SecretHash)
+		if ch.ExpiresAt != nil {
+			r.ExpiresAt = ch.ExpiresAt.UTC()
+		}
 		return nil
 	})
 }
@@ -150,11 +236,18 @@ func (s *Service) UpdateRobot(ctx context.Context, who Actor, name string, ch Ro
 // RefreshRobotSecret gives a robot a new secret, returned to be shown
 // once; the old one stops working at once.
 func (s *Service) RefreshRobotSecret(ctx context.Context, who Actor, name string) (Robot, string, error) {
-	secret, err := authn.NewSecret("", false)
+	return s.SetRobotSecret(ctx, who, name, "")
+}
+
+// SetRobotSecret gives a robot secret (checked by ValidRobotSecret), or a
+// new random one when secret is empty, and returns it; the old one stops
+// working at once.
+func (s *Service) SetRobotSecret(ctx context.Context, who Actor, name, secret string) (Robot, string, error) {
+	secret, err := robotSecret(secret)
 	if err != nil {
 		return Robot{}, "", err
 	}
-	r, err := s.modifyRobot(ctx, who, name, func(r *store.Robot) error {
+	r, err := s.modifyRobot(ctx, who, name, "robot.secret", func(r *store.Robot) error {
 		if r.Trust != nil {
 			return invalidf("robot " + s.opt.RobotPrefix + r.Name + " is federated: it has no secret to refresh")
 		}
@@ -168,7 +261,7 @@ func (s *Service) RefreshRobotSecret(ctx context.Context, who Actor, name string
 }
 
 // modifyRobot checks the actor and applies change in one transaction.
-func (s *Service) modifyRobot(ctx context.Context, who Actor, name string, change func(*store.Robot) error) (Robot, error) {
+func (s *Service) modifyRobot(ctx context.Context, who Actor, name, action string, change func(*store.Robot) error) (Robot, error) {
 	bare := s.bare(name)
 	r, err := s.st.ModifyRobot(ctx, bare, func(r store.Robot) (store.Robot, error) {
 		if err := s.allowRobots(ctx, who, r.Project); err != nil {
@@ -179,6 +272,7 @@ func (s *Service) modifyRobot(ctx context.Context, who Actor, name string, chang
 	if err != nil {
 		return Robot{}, fromStore(err, "robot "+s.opt.RobotPrefix+bare)
 	}
+	s.record(ctx, who, action, "robot "+s.opt.RobotPrefix+bare)
 	return s.robot(r), nil
 }
 
@@ -189,7 +283,11 @@ func (s *Service) DeleteRobot(ctx context.Context, who Actor, name string) (stri
 	if err != nil {
 		return "", err
 	}
-	return r.Login, fromStore(s.st.DeleteRobot(ctx, r.Name), "robot "+r.Login)
+	if err := s.st.DeleteRobot(ctx, r.Name); err != nil {
+		return "", fromStore(err, "robot "+r.Login)
+	}
+	s.record(ctx, who, "robot.delete", "robot "+r.Login)
+	return r.Login, nil
 }
 
 // NewPAT is a personal access token to create.
@@ -230,6 +328,7 @@ func (s *Service) CreatePAT(ctx context.Context, who Actor, np NewPAT) (store.Pe
 		return store.PersonalToken{}, "", storeErr(err, "user "+np.User, "",
 			fmt.Sprintf("user %s already has a token named %s", np.User, np.Name))
 	}
+	s.record(ctx, who, "pat.create", fmt.Sprintf("token %s of user %s", np.Name, np.User))
 	return t, secret, nil
 }
 
@@ -247,7 +346,11 @@ func (s *Service) RevokePAT(ctx context.Context, who Actor, user, name string) e
 	if err := s.allow(ctx, who, rightOwnCredentials, user, "revoke the tokens of "+user); err != nil {
 		return err
 	}
-	return fromStore(s.st.DeletePersonalToken(ctx, user, name), "token "+name+" of user "+user)
+	if err := s.st.DeletePersonalToken(ctx, user, name); err != nil {
+		return fromStore(err, "token "+name+" of user "+user)
+	}
+	s.record(ctx, who, "pat.revoke", fmt.Sprintf("token %s of user %s", name, user))
+	return nil
 }
 
 // ListRefreshTokens lists a user's refresh tokens, never their secrets.
@@ -268,6 +371,9 @@ func (s *Service) RevokeRefreshToken(ctx context.Context, who Actor, user string
 	if errors.Is(err, store.ErrNotFound) {
 		return &Error{Kind: KindNotFound, Msg: fmt.Sprintf("user %s has no refresh token %d", user, id), Err: err}
 	}
+	if err == nil {
+		s.record(ctx, who, "refresh_token.revoke", fmt.Sprintf("refresh token %d of user %s", id, user))
+	}
 	return err
 }
 
@@ -278,5 +384,9 @@ func (s *Service) RevokeRefreshTokens(ctx context.Context, who Actor, user strin
 		return 0, err
 	}
 	n, err := s.st.DeleteRefreshTokens(ctx, user)
-	return n, fromStore(err, "user "+user)
+	if err != nil {
+		return 0, fromStore(err, "user "+user)
+	}
+	s.record(ctx, who, "refresh_token.revoke_all", "refresh tokens of user "+user)
+	return n, nil
 }

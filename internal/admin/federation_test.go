@@ -55,7 +55,8 @@ func TestFederatedRobots(t *testing.T) {
 			_, err := f.adm.SetRobotTrust(ctx, root, "team+ci", store.TrustPolicy{Conditions: conds("sub=x")})
 			return err
 		}},
-		{name: "not the project admin", kind: admin.ErrForbidden, do: func() error {
+		// A non-member is told the robot does not exist (permissions.go).
+		{name: "not the project admin", kind: admin.ErrNotFound, do: func() error {
 			_, err := f.adm.SetRobotTrust(ctx, admin.Actor{Name: "bob"}, "team+gh", store.TrustPolicy{Conditions: conds("sub=x")})
 			return err
 		}},

@@ -14,6 +14,10 @@ import (
 type MemberRef struct {
 	User  string
 	Group string
+	// GroupName, with Group an LDAP DN, names the group to create when
+	// neither authserver nor the directory knows that DN (Harbor's member
+	// API creates the user group that way).
+	GroupName string
 }
 
 // Onboarded is a user or group that AddMember created from the directory.
@@ -38,6 +42,9 @@ func (s *Service) AddMember(ctx context.Context, who Actor, project string, ref 
 	if _, err := s.st.GetProject(ctx, project); err != nil {
 		return store.Member{}, nil, fromStore(err, "project "+project)
 	}
+	if err := s.capRole(ctx, who, project, r); err != nil {
+		return store.Member{}, nil, err
+	}
 	kind, name, onb, err := s.resolve(ctx, ref, true)
 	if err != nil {
 		return store.Member{}, onb, err
@@ -46,6 +53,7 @@ func (s *Service) AddMember(ctx context.Context, who Actor, project string, ref 
 	if err := s.st.SetMember(ctx, m); err != nil {
 		return store.Member{}, onb, fromStore(err, "member")
 	}
+	s.record(ctx, who, "member.set", fmt.Sprintf("project %s: %s %s as %s", project, kind, name, r))
 	return m, onb, nil
 }
 
@@ -61,6 +69,7 @@ func (s *Service) RemoveMember(ctx context.Context, who Actor, project string, r
 	if err := s.st.RemoveMember(ctx, project, kind, name); err != nil {
 		return store.Member{}, fromStore(err, fmt.Sprintf("membership of %s %s in project %s", kind, name, project))
 	}
+	s.record(ctx, who, "member.remove", fmt.Sprintf("project %s: %s %s", project, kind, name))
 	return store.Member{Project: project, Kind: kind, Name: name}, nil
 }
 
@@ -80,10 +89,9 @@ func (s *Service) resolve(ctx context.Context, ref MemberRef, onboard bool) (sto
 	if (ref.User == "") == (ref.Group == "") {
 		return "", "", nil, invalidf("a member is one user or one group")
 	}
-	onboard = onboard && s.opt.Directory != nil
 	if ref.User != "" {
 		_, err := s.st.GetUser(ctx, ref.User)
-		if errors.Is(err, store.ErrNotFound) && onboard {
+		if errors.Is(err, store.ErrNotFound) && onboard && s.opt.Directory != nil {
 			onb, err := s.userFromDirectory(ctx, ref.User)
 			if err != nil {
 				return "", "", nil, err
@@ -96,9 +104,19 @@ func (s *Service) resolve(ctx context.Context, ref MemberRef, onboard bool) (sto
 		return store.MemberUser, ref.User, nil, nil
 	}
 	g, err := s.st.GetGroup(ctx, ref.Group)
-	if errors.Is(err, store.ErrNotFound) && onboard {
+	if errors.Is(err, store.ErrNotFound) && onboard && s.opt.Directory != nil {
 		if g, err = s.groupFromDirectory(ctx, ref.Group); err != nil {
 			return "", "", nil, err
+		}
+		return store.MemberGroup, g.Name, &Onboarded{Kind: store.MemberGroup, Name: g.Name, DN: g.DN}, nil
+	}
+	if errors.Is(err, store.ErrNotFound) && onboard && ref.GroupName != "" {
+		if err := ValidName(ref.GroupName); err != nil {
+			return "", "", nil, err
+		}
+		g = store.Group{Name: ref.GroupName, DN: ref.Group}
+		if err := s.st.CreateGroup(ctx, &g); err != nil {
+			return "", "", nil, fromStore(err, "group "+ref.GroupName)
 		}
 		return store.MemberGroup, g.Name, &Onboarded{Kind: store.MemberGroup, Name: g.Name, DN: g.DN}, nil
 	}

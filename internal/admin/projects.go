@@ -2,12 +2,17 @@ package admin
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/authserver/authserver/internal/store"
 )
 
-// CreateProject creates a project with a name the registry accepts.
+// CreateProject creates a project with a name the registry accepts. A
+// user who creates one (not the CLI) becomes its projectAdmin, as in
+// Harbor; when that membership cannot be written the project is removed
+// again, so nothing is half-made.
 func (s *Service) CreateProject(ctx context.Context, who Actor, name string, public bool) (store.Project, error) {
 	if err := s.allow(ctx, who, rightCreateProject, name, "create projects"); err != nil {
 		return store.Project{}, err
@@ -18,6 +23,32 @@ func (s *Service) CreateProject(ctx context.Context, who Actor, name string, pub
 	p := store.Project{Name: name, Public: public}
 	if err := s.st.CreateProject(ctx, &p); err != nil {
 		return store.Project{}, fromStore(err, "project "+name)
+	}
+	if who.UserID != 0 {
+		m := store.Member{Project: name, Kind: store.MemberUser, Name: who.Name, Role: store.RoleProjectAdmin}
+		if err := s.st.SetMember(ctx, m); err != nil {
+			if derr := s.st.DeleteProject(context.WithoutCancel(ctx), name); derr != nil {
+				err = errors.Join(err, derr)
+			}
+			return store.Project{}, fromStore(err, "user "+who.Name)
+		}
+	}
+	s.record(ctx, who, "project.create", "project "+name)
+	return p, nil
+}
+
+// GetProjectByID returns one project by ID; a private project the actor
+// is no member of is not found.
+func (s *Service) GetProjectByID(ctx context.Context, who Actor, id int64) (store.Project, error) {
+	p, err := s.st.GetProjectByID(ctx, id)
+	if err != nil {
+		return store.Project{}, fromStore(err, fmt.Sprintf("project %d", id))
+	}
+	if err := s.allow(ctx, who, rightReadProject, p.Name, "read project "+p.Name); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return store.Project{}, &Error{Kind: KindNotFound, Msg: fmt.Sprintf("project %d not found", id), Err: store.ErrNotFound}
+		}
+		return store.Project{}, err
 	}
 	return p, nil
 }
@@ -31,12 +62,23 @@ func (s *Service) GetProject(ctx context.Context, who Actor, name string) (store
 	return p, fromStore(err, "project "+name)
 }
 
-// ListProjects returns the projects the actor may see, ordered by name.
+// ListProjects returns the projects the actor may see, ordered by name:
+// all of them for a sysadmin, else the public ones and those the actor is
+// a member of (anonymous: the public ones).
 func (s *Service) ListProjects(ctx context.Context, who Actor) ([]store.Project, error) {
-	if err := s.allow(ctx, who, rightSystem, "", "list projects"); err != nil {
+	ps, err := s.st.ListProjects(ctx)
+	if err != nil || who.Admin {
+		return ps, err
+	}
+	names := make([]string, len(ps))
+	for i, p := range ps {
+		names[i] = p.Name
+	}
+	roles, err := s.ProjectRoles(ctx, who, names)
+	if err != nil {
 		return nil, err
 	}
-	return s.st.ListProjects(ctx)
+	return slices.DeleteFunc(ps, func(p store.Project) bool { return !p.Public && roles[p.Name] == "" }), nil
 }
 
 // SetProjectPublic changes a project's visibility.
@@ -44,7 +86,11 @@ func (s *Service) SetProjectPublic(ctx context.Context, who Actor, name string, 
 	if err := s.allow(ctx, who, rightManageProject, name, "change project "+name); err != nil {
 		return err
 	}
-	return fromStore(s.st.SetProjectPublic(ctx, name, public), "project "+name)
+	if err := s.st.SetProjectPublic(ctx, name, public); err != nil {
+		return fromStore(err, "project "+name)
+	}
+	s.record(ctx, who, fmt.Sprintf("project.public=%t", public), "project "+name)
+	return nil
 }
 
 // DeleteProject deletes a project with its memberships and robots.
@@ -52,7 +98,11 @@ func (s *Service) DeleteProject(ctx context.Context, who Actor, name string) err
 	if err := s.allow(ctx, who, rightManageProject, name, "delete project "+name); err != nil {
 		return err
 	}
-	return fromStore(s.st.DeleteProject(ctx, name), "project "+name)
+	if err := s.st.DeleteProject(ctx, name); err != nil {
+		return fromStore(err, "project "+name)
+	}
+	s.record(ctx, who, "project.delete", "project "+name)
+	return nil
 }
 
 // Group is a group with the users of a local group.
@@ -73,7 +123,24 @@ func (s *Service) CreateGroup(ctx context.Context, who Actor, name, dn string) (
 	if err := s.st.CreateGroup(ctx, &g); err != nil {
 		return store.Group{}, fromStore(err, "group "+name)
 	}
+	s.record(ctx, who, "group.create", "group "+name)
 	return g, nil
+}
+
+// GetGroupByID returns one group by ID with its local users.
+func (s *Service) GetGroupByID(ctx context.Context, who Actor, id int64) (Group, error) {
+	if err := s.allow(ctx, who, rightSystem, "", "read groups"); err != nil {
+		return Group{}, err
+	}
+	g, err := s.st.GetGroupByID(ctx, id)
+	if err != nil {
+		return Group{}, fromStore(err, fmt.Sprintf("group %d", id))
+	}
+	users, err := s.st.ListGroupUsers(ctx, g.Name)
+	if err != nil {
+		return Group{}, fromStore(err, "group "+g.Name)
+	}
+	return Group{g, append([]string{}, users...)}, nil
 }
 
 // ListGroups returns every group with its local users, ordered by name.
@@ -101,7 +168,11 @@ func (s *Service) DeleteGroup(ctx context.Context, who Actor, name string) error
 	if err := s.allow(ctx, who, rightSystem, "", "delete groups"); err != nil {
 		return err
 	}
-	return fromStore(s.st.DeleteGroup(ctx, name), "group "+name)
+	if err := s.st.DeleteGroup(ctx, name); err != nil {
+		return fromStore(err, "group "+name)
+	}
+	s.record(ctx, who, "group.delete", "group "+name)
+	return nil
 }
 
 // AddGroupUser puts a user in a local group.
@@ -109,7 +180,11 @@ func (s *Service) AddGroupUser(ctx context.Context, who Actor, group, user strin
 	if err := s.allow(ctx, who, rightSystem, "", "change groups"); err != nil {
 		return err
 	}
-	return fromStore(s.st.AddGroupUser(ctx, group, user), fmt.Sprintf("group %s or user %s", group, user))
+	if err := s.st.AddGroupUser(ctx, group, user); err != nil {
+		return fromStore(err, fmt.Sprintf("group %s or user %s", group, user))
+	}
+	s.record(ctx, who, "group.add_user", fmt.Sprintf("group %s: user %s", group, user))
+	return nil
 }
 
 // RemoveGroupUser takes a user out of a local group.
@@ -117,5 +192,9 @@ func (s *Service) RemoveGroupUser(ctx context.Context, who Actor, group, user st
 	if err := s.allow(ctx, who, rightSystem, "", "change groups"); err != nil {
 		return err
 	}
-	return fromStore(s.st.RemoveGroupUser(ctx, group, user), fmt.Sprintf("user %s in group %s", user, group))
+	if err := s.st.RemoveGroupUser(ctx, group, user); err != nil {
+		return fromStore(err, fmt.Sprintf("user %s in group %s", user, group))
+	}
+	s.record(ctx, who, "group.remove_user", fmt.Sprintf("group %s: user %s", group, user))
+	return nil
 }

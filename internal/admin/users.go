@@ -1,23 +1,35 @@
 package admin
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/authserver/authserver/internal/authn"
 	"github.com/authserver/authserver/internal/store"
+	"golang.org/x/crypto/bcrypt"
 )
 
-// NewUser is a local user to create.
+// NewUser is a user to create: a local user with a password, or, for an
+// import, a local user with a stored hash, or a directory user.
 type NewUser struct {
-	Name     string
-	Email    string
-	Password string
-	Admin    bool
+	Name        string
+	Email       string
+	DisplayName string
+	Password    string
+	// PasswordHash, instead of Password, is a stored hash taken as it is:
+	// bcrypt, or a Harbor hash (authn.HarborPasswordHash) that the first
+	// login replaces with bcrypt.
+	PasswordHash string
+	Admin        bool
+	// Source is store.SourceLocal (empty) or store.SourceLDAP: a directory
+	// user recorded before its first login, with no password.
+	Source string
 }
 
 // CreateUser creates a local user. The name must be valid and must not
@@ -32,15 +44,48 @@ func (s *Service) CreateUser(ctx context.Context, who Actor, nu NewUser) (store.
 	if p := s.opt.RobotPrefix; p != "" && strings.HasPrefix(nu.Name, p) {
 		return store.User{}, invalidf(fmt.Sprintf("name %q starts with the robot prefix %q: such logins are robots", nu.Name, p))
 	}
-	hash, err := s.hashPassword(nu.Password)
+	hash, err := s.newUserHash(nu)
 	if err != nil {
 		return store.User{}, err
 	}
-	u := store.User{Name: nu.Name, Email: nu.Email, PasswordHash: hash, Admin: nu.Admin, Source: store.SourceLocal}
+	u := store.User{Name: nu.Name, Email: nu.Email, DisplayName: nu.DisplayName, PasswordHash: hash, Admin: nu.Admin,
+		Source: cmp.Or(nu.Source, store.SourceLocal)}
 	if err := s.st.CreateUser(ctx, &u); err != nil {
 		return store.User{}, fromStore(err, "user "+nu.Name)
 	}
+	s.record(ctx, who, "user.create", "user "+u.Name)
 	return u, nil
+}
+
+// newUserHash is the stored hash of a new user: none for a directory
+// user, the given hash, or the bcrypt of the password.
+func (s *Service) newUserHash(nu NewUser) (string, error) {
+	switch {
+	case nu.Source == store.SourceLDAP:
+		if nu.Password != "" || nu.PasswordHash != "" {
+			return "", invalidf(fmt.Sprintf("user %s comes from ldap: it has no password here", nu.Name))
+		}
+		if IsBootstrapAdmin(nu.Name) {
+			return "", invalidf(fmt.Sprintf("%q is always a local account", nu.Name))
+		}
+		return "", nil
+	case nu.Source != "" && nu.Source != store.SourceLocal:
+		return "", invalidf(fmt.Sprintf("user source %q: want local or ldap", nu.Source))
+	case nu.PasswordHash != "":
+		if nu.Password != "" {
+			return "", invalidf("give a password or a password hash, not both")
+		}
+		return nu.PasswordHash, storedHash(nu.PasswordHash)
+	}
+	return s.hashPassword(nu.Password)
+}
+
+// storedHash checks a hash handed over as it is.
+func storedHash(h string) error {
+	if err := authn.ValidStoredHash(h); err != nil {
+		return invalid(err)
+	}
+	return nil
 }
 
 func (s *Service) hashPassword(pw string) (string, error) {
@@ -52,11 +97,36 @@ func (s *Service) hashPassword(pw string) (string, error) {
 
 // GetUser returns one user.
 func (s *Service) GetUser(ctx context.Context, who Actor, name string) (store.User, error) {
-	if err := s.allow(ctx, who, rightSystem, name, "read users"); err != nil {
+	if err := s.allow(ctx, who, rightSelf, name, "read users"); err != nil {
 		return store.User{}, err
 	}
 	u, err := s.st.GetUser(ctx, name)
 	return u, fromStore(err, "user "+name)
+}
+
+// GetUserByID returns one user by ID (a user may read their own).
+func (s *Service) GetUserByID(ctx context.Context, who Actor, id int64) (store.User, error) {
+	u, err := s.st.GetUserByID(ctx, id)
+	if err != nil {
+		return store.User{}, fromStore(err, fmt.Sprintf("user %d", id))
+	}
+	if err := s.allow(ctx, who, rightSelf, u.Name, "read users"); err != nil {
+		return store.User{}, err
+	}
+	return u, nil
+}
+
+// SearchUsers returns the users whose name contains part, ordered by name:
+// any authenticated user may search (to name members to add).
+func (s *Service) SearchUsers(ctx context.Context, who Actor, part string) ([]store.User, error) {
+	if err := s.allow(ctx, who, rightAuthenticated, "", "search users"); err != nil {
+		return nil, err
+	}
+	us, err := s.st.ListUsers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(us, func(u store.User) bool { return !strings.Contains(u.Name, part) }), nil
 }
 
 // ListUsers returns every user, ordered by name.
@@ -74,7 +144,10 @@ type UserChange struct {
 	// Password is set for local users only; the store then revokes the
 	// user's refresh tokens.
 	Password *string
-	Admin    *bool
+	// PasswordHash, instead of Password, sets a stored hash as it is (see
+	// NewUser.PasswordHash); the store then revokes refresh tokens too.
+	PasswordHash *string
+	Admin        *bool
 	// Disabled users cannot log in; disabling revokes their refresh tokens.
 	Disabled *bool
 }
@@ -82,13 +155,26 @@ type UserChange struct {
 // UpdateUser applies ch to the user in one transaction and returns the
 // user as written.
 func (s *Service) UpdateUser(ctx context.Context, who Actor, name string, ch UserChange) (store.User, error) {
-	if err := s.allow(ctx, who, rightSystem, name, "change users"); err != nil {
+	r := rightSelf // a user may change their own email and name
+	if ch.Password != nil || ch.Admin != nil || ch.Disabled != nil {
+		r = rightSystem
+	}
+	if err := s.allow(ctx, who, r, name, "change users"); err != nil {
 		return store.User{}, err
 	}
 	if ch == (UserChange{}) {
 		return store.User{}, invalidf("nothing to change")
 	}
 	var hash string
+	if ch.Password != nil && ch.PasswordHash != nil {
+		return store.User{}, invalidf("give a password or a password hash, not both")
+	}
+	if ch.PasswordHash != nil {
+		if err := storedHash(*ch.PasswordHash); err != nil {
+			return store.User{}, err
+		}
+		hash = *ch.PasswordHash
+	}
 	if ch.Password != nil {
 		// Hashed before the transaction: bcrypt is slow and the row is locked.
 		var err error
@@ -97,7 +183,7 @@ func (s *Service) UpdateUser(ctx context.Context, who Actor, name string, ch Use
 		}
 	}
 	u, err := s.st.ModifyUser(ctx, name, func(u store.User) (store.User, error) {
-		if ch.Password != nil {
+		if ch.Password != nil || ch.PasswordHash != nil {
 			if u.Source != store.SourceLocal {
 				return u, invalidf(fmt.Sprintf("user %s comes from %s: its password is kept there", u.Name, u.Source))
 			}
@@ -109,7 +195,42 @@ func (s *Service) UpdateUser(ctx context.Context, who Actor, name string, ch Use
 		set(&u.Disabled, ch.Disabled)
 		return u, nil
 	})
-	return u, fromStore(err, "user "+name)
+	if err != nil {
+		return store.User{}, fromStore(err, "user "+name)
+	}
+	s.record(ctx, who, "user.update", "user "+name)
+	return u, nil
+}
+
+// ChangePassword sets a local user's password. A user changing their own
+// must give the old one (a sysadmin too); a sysadmin may reset anyone
+// else's without it.
+func (s *Service) ChangePassword(ctx context.Context, who Actor, name, old, password string) error {
+	own := who.Name != "" && who.Name == name
+	if !own {
+		if err := s.allow(ctx, who, rightSystem, name, "change the password of "+name); err != nil {
+			return err
+		}
+	}
+	hash, err := s.hashPassword(password)
+	if err != nil {
+		return err
+	}
+	_, err = s.st.ModifyUser(ctx, name, func(u store.User) (store.User, error) {
+		if u.Source != store.SourceLocal {
+			return u, invalidf(fmt.Sprintf("user %s comes from %s: its password is kept there", u.Name, u.Source))
+		}
+		if own && bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(old)) != nil {
+			return u, &Error{Kind: KindForbidden, Msg: "the old password is wrong"}
+		}
+		u.PasswordHash = hash
+		return u, nil
+	})
+	if err != nil {
+		return fromStore(err, "user "+name)
+	}
+	s.record(ctx, who, "user.password", "user "+name)
+	return nil
 }
 
 // set stores *v in dst when v is not nil.
@@ -124,7 +245,11 @@ func (s *Service) DeleteUser(ctx context.Context, who Actor, name string) error 
 	if err := s.allow(ctx, who, rightSystem, name, "delete users"); err != nil {
 		return err
 	}
-	return fromStore(s.st.DeleteUser(ctx, name), "user "+name)
+	if err := s.st.DeleteUser(ctx, name); err != nil {
+		return fromStore(err, "user "+name)
+	}
+	s.record(ctx, who, "user.delete", "user "+name)
+	return nil
 }
 
 // Bootstrap creates the sysadmin "admin" when the store has no user yet,
@@ -164,5 +289,6 @@ func (s *Service) Bootstrap(ctx context.Context, password string, save func(gene
 		}
 		return false, "", fmt.Errorf("create admin: %w", err)
 	}
+	s.record(ctx, Actor{Name: "authserver"}, "user.create", "user "+u.Name+" (bootstrap)")
 	return true, generated, nil
 }

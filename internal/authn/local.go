@@ -29,6 +29,7 @@ type Local struct {
 	dummy *Dummy
 	cache *loginCache[string] // nil: every login runs bcrypt
 	stats CacheStats
+	cost  int // bcrypt cost of new hashes (an imported Harbor hash is replaced at the first login)
 }
 
 // CacheStats receives credential-cache hits and misses (a *metrics.Metrics
@@ -67,7 +68,7 @@ func NewLocal(users store.Users, cost int) (*Local, error) {
 	if err != nil {
 		return nil, fmt.Errorf("local authenticator: %w", err)
 	}
-	return &Local{users: users, dummy: dummy}, nil
+	return &Local{users: users, dummy: dummy, cost: cost}, nil
 }
 
 // Dummy is the dummy comparison shared by the authenticators in front of l.
@@ -102,6 +103,10 @@ func (l *Local) Login(ctx context.Context, username, password string) (Identity,
 		l.dummy.Compare(password)
 		return Identity{}, false, nil
 	}
+	if IsHarborHash(u.PasswordHash) {
+		id, ok := l.loginHarbor(ctx, u, password, key)
+		return id, ok, nil
+	}
 	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil || u.Disabled {
 		return Identity{}, false, nil
 	}
@@ -109,6 +114,54 @@ func (l *Local) Login(ctx context.Context, username, password string) (Identity,
 		l.cache.put(key, u.PasswordHash)
 	}
 	return Identity{UserID: u.ID, Name: u.Name, Admin: u.Admin, Method: MethodPassword}, true, nil
+}
+
+// loginHarbor checks a password against an imported Harbor hash and, when
+// it matches, replaces that hash with bcrypt at the configured cost.
+func (l *Local) loginHarbor(ctx context.Context, u store.User, password string, key cacheKey) (Identity, bool) {
+	if !verifyHarbor(u.PasswordHash, password) || u.Disabled {
+		// PBKDF2 at 4,096 rounds takes a millisecond: a refusal costs one
+		// bcrypt like every other refusal.
+		l.dummy.Compare(password)
+		return Identity{}, false
+	}
+	verified := u.PasswordHash
+	if h, ok := l.rehash(ctx, u, password); ok {
+		verified = h
+	}
+	if l.cache != nil {
+		l.cache.put(key, verified)
+	}
+	return Identity{UserID: u.ID, Name: u.Name, Admin: u.Admin, Method: MethodPassword}, true
+}
+
+// errStaleHash stops a rehash whose user no longer has the hash verified.
+var errStaleHash = errors.New("password hash changed meanwhile")
+
+// rehash writes the bcrypt hash of a password just verified against u's
+// Harbor hash, only if the user still has that hash: a concurrent login
+// that rehashed first, or a password change, wins and nothing is written.
+// So exactly one write replaces the Harbor hash. It happens before the
+// login's refresh token (if any) is issued, and a user still on a Harbor
+// hash holds none (the import creates none, and every earlier successful
+// login rehashed), so the revocation trigger on password_hash finds
+// nothing to revoke. A failure (a password bcrypt cannot take, a store
+// error) keeps the Harbor hash: the login stands, the next one tries
+// again, and a refresh token issued meanwhile is revoked by that later
+// rehash, which errs on the safe side.
+func (l *Local) rehash(ctx context.Context, u store.User, password string) (string, bool) {
+	h, err := HashPassword(password, l.cost)
+	if err != nil {
+		return "", false
+	}
+	_, err = l.users.ModifyUser(ctx, u.Name, func(cur store.User) (store.User, error) {
+		if cur.PasswordHash != u.PasswordHash {
+			return cur, errStaleHash
+		}
+		cur.PasswordHash = h
+		return cur, nil
+	})
+	return h, err == nil
 }
 
 // HashPassword returns the bcrypt hash of a new password. It refuses an

@@ -87,7 +87,7 @@ func (r *Robots) Login(ctx context.Context, username, password string) (Identity
 	}
 	reason := ""
 	switch {
-	case !hashEqual(rb.SecretHash, HashSecret(password)):
+	case !VerifySecret(rb.SecretHash, password):
 		reason = "wrong secret"
 	case rb.Disabled:
 		reason = "disabled"

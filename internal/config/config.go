@@ -29,6 +29,8 @@ type Config struct {
 	Robots Robots `yaml:"robots"`
 	// Federation lists the OIDC issuers federated robots trust (federation.go).
 	Federation Federation `yaml:"federation"`
+	// API configures the admin REST API (api.go).
+	API API `yaml:"api"`
 }
 
 // Server is the HTTP listener.
@@ -151,5 +153,6 @@ func Defaults() Config {
 		Log:           Log{Format: "text", Level: "info"},
 		RefreshTokens: defaultRefreshTokens(),
 		Robots:        defaultRobots(),
+		API:           defaultAPI(),
 	}
 }

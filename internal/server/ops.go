@@ -156,6 +156,10 @@ func peerIP(remote string) netip.Addr {
 	return a.Unmap()
 }
 
+// ClientIP returns the client address of a request served by New's
+// handler, after trusted-proxy resolution (for handlers mounted on it).
+func ClientIP(r *http.Request) string { return ipOf(r) }
+
 // ipOf returns the resolved client IP of r.
 func ipOf(r *http.Request) string {
 	if ip, ok := r.Context().Value(clientIPKey).(string); ok {

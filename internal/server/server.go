@@ -57,6 +57,9 @@ type Options struct {
 	TrustedProxies []netip.Prefix
 	// Ready answers /readyz: nil means always ready.
 	Ready func(context.Context) error
+	// API, when set, is mounted at /api: the admin REST API
+	// (internal/server/api), behind the same middleware.
+	API http.Handler
 }
 
 // AuditRecorder takes audit records without blocking (*audit.Writer).
@@ -90,6 +93,9 @@ func New(opts Options) http.Handler {
 	r.Get("/.well-known/jwks.json", s.handleJWKS)
 	r.Get("/healthz", s.handleHealthz)
 	r.Get("/readyz", s.handleReadyz)
+	if opts.API != nil {
+		r.Mount("/api", opts.API)
+	}
 	if opts.ServeMetrics && opts.Metrics != nil {
 		r.Method(http.MethodGet, "/metrics", opts.Metrics.Handler())
 	}

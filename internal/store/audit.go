@@ -6,11 +6,19 @@ import (
 )
 
 // Audit results. A record is written for every token issued and every
-// failed authentication.
+// failed authentication, and (AuditDone) for every administrative change.
 const (
 	AuditIssued       = "issued"
 	AuditUnauthorized = "unauthorized"
 	AuditThrottled    = "throttled"
+	AuditDone         = "done"
+)
+
+// Audit record kinds: token requests, and administrative changes (made
+// through the CLI or the REST API; internal/admin writes them).
+const (
+	AuditKindToken = "token"
+	AuditKindAdmin = "admin"
 )
 
 // AuditRecord is one token request worth remembering.
@@ -27,6 +35,13 @@ type AuditRecord struct {
 	Result    string   // AuditIssued, AuditUnauthorized, ...
 	ClientID  string   // the client_id hint
 	RequestID string
+	// Kind is AuditKindToken or AuditKindAdmin; empty is stored, and read
+	// back, as AuditKindToken.
+	Kind string
+	// Action and Target say, for an admin record, what was done to what:
+	// "project.create", "project team". Empty for token records.
+	Action string
+	Target string
 	// FederatedIssuer and FederatedSubject are, for a federated robot's
 	// login, the verified JWT's iss and sub (never the JWT itself).
 	FederatedIssuer  string
@@ -39,7 +54,8 @@ type AuditFilter struct {
 	Subject string
 	Since   time.Time
 	Result  string
-	Limit   int // newest first; 0 = 100
+	Kind    string // AuditKindToken or AuditKindAdmin; empty: both
+	Limit   int    // newest first; 0 = 100
 }
 
 // Audit keeps the audit trail.

@@ -160,6 +160,9 @@ type Robots interface {
 	CreateRobot(ctx context.Context, r *Robot) error
 	// GetRobot finds a robot by Name (without prefix). ErrNotFound when missing.
 	GetRobot(ctx context.Context, name string) (Robot, error)
+	// GetRobotByID finds a robot by ID (the REST API's robot_id).
+	// ErrNotFound when missing.
+	GetRobotByID(ctx context.Context, id int64) (Robot, error)
 	// ListRobots returns robots ordered by name: all of them when project is
 	// "", system robots for SystemRobotProject, else those of that project.
 	ListRobots(ctx context.Context, project string) ([]Robot, error)

@@ -100,10 +100,15 @@ const (
 
 // Member is one role held in one project by a user or a group.
 type Member struct {
+	// ID is the membership's own ID (the REST API's member id); filled in
+	// by ListMembers, ignored by SetMember.
+	ID      int64
 	Project string
 	Kind    MemberKind
 	Name    string // user name or group name
-	Role    Role
+	// EntityID is the user's or group's ID; filled in by ListMembers.
+	EntityID int64
+	Role     Role
 }
 
 // Principal is whoever asks, as the permission query needs it.
@@ -142,6 +147,9 @@ type Users interface {
 	CreateUser(ctx context.Context, u *User) error
 	// GetUser finds a user by exact name. ErrNotFound when missing.
 	GetUser(ctx context.Context, name string) (User, error)
+	// GetUserByID finds a user by ID (the REST API's user_id). ErrNotFound
+	// when missing.
+	GetUserByID(ctx context.Context, id int64) (User, error)
 	// ListUsers returns all users ordered by name.
 	ListUsers(ctx context.Context) ([]User, error)
 	// UpdateUser rewrites Email, DisplayName, PasswordHash, Admin, Disabled and
@@ -167,6 +175,9 @@ type Projects interface {
 	CreateProject(ctx context.Context, p *Project) error
 	// GetProject finds a project by exact name. ErrNotFound when missing.
 	GetProject(ctx context.Context, name string) (Project, error)
+	// GetProjectByID finds a project by ID (the REST API's project_id).
+	// ErrNotFound when missing.
+	GetProjectByID(ctx context.Context, id int64) (Project, error)
 	// ListProjects returns all projects ordered by name.
 	ListProjects(ctx context.Context) ([]Project, error)
 	// SetProjectPublic changes visibility. ErrNotFound when missing.
@@ -184,6 +195,9 @@ type Groups interface {
 	// GetGroup finds a group by name, or by DN (case-insensitive) when no
 	// group has that name. ErrNotFound when missing.
 	GetGroup(ctx context.Context, nameOrDN string) (Group, error)
+	// GetGroupByID finds a group by ID (the REST API's group_id).
+	// ErrNotFound when missing.
+	GetGroupByID(ctx context.Context, id int64) (Group, error)
 	// ListGroups returns all groups ordered by name.
 	ListGroups(ctx context.Context) ([]Group, error)
 	// DeleteGroup removes the group, its users and its memberships.

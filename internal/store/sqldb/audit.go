@@ -1,6 +1,7 @@
 package sqldb
 
 import (
+	"cmp"
 	"context"
 	"strings"
 	"time"
@@ -9,17 +10,17 @@ import (
 )
 
 var auditCols = []string{"time", "subject", "method", "client_ip", "user_agent", "service", "requested", "granted",
-	"result", "client_id", "request_id", "federated_issuer", "federated_subject"}
+	"result", "client_id", "request_id", "kind", "action", "target", "federated_issuer", "federated_subject"}
 
 var (
 	insertAuditQ = q(`INSERT INTO audit_log (` + strings.Join(auditCols, ", ") + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	// listAuditQ holds one statement per combination of filters: bit 0
-	// subject, bit 1 since, bit 2 result.
-	listAuditQ = func() (qs [8]query) {
+	// subject, bit 1 since, bit 2 result, bit 3 kind.
+	listAuditQ = func() (qs [16]query) {
 		for i := range qs {
 			text := `SELECT id, ` + strings.Join(auditCols, ", ") + ` FROM audit_log WHERE 1=1`
-			for bit, cond := range []string{` AND subject = ?`, ` AND time >= ?`, ` AND result = ?`} {
+			for bit, cond := range []string{` AND subject = ?`, ` AND time >= ?`, ` AND result = ?`, ` AND kind = ?`} {
 				if i&(1<<bit) != 0 {
 					text += cond
 				}
@@ -41,7 +42,7 @@ func (s *Store) AppendAudit(ctx context.Context, records []store.AuditRecord) er
 	for i, r := range records {
 		rows[i] = []any{s.time(r.Time), r.Subject, r.Method, r.ClientIP, r.UserAgent, r.Service,
 			s.list(r.Requested, wordsList), s.list(r.Granted, wordsList), r.Result, r.ClientID, r.RequestID,
-			r.FederatedIssuer, r.FederatedSubject}
+			cmp.Or(r.Kind, store.AuditKindToken), r.Action, r.Target, r.FederatedIssuer, r.FederatedSubject}
 	}
 	if s.d.CopyFrom != nil {
 		conn, err := s.db.Conn(ctx)
@@ -73,7 +74,7 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]store.Aud
 	for bit, filter := range []struct {
 		set bool
 		arg any
-	}{{f.Subject != "", f.Subject}, {!f.Since.IsZero(), s.time(f.Since)}, {f.Result != "", f.Result}} {
+	}{{f.Subject != "", f.Subject}, {!f.Since.IsZero(), s.time(f.Since)}, {f.Result != "", f.Result}, {f.Kind != "", f.Kind}} {
 		if filter.set {
 			variant |= 1 << bit
 			args = append(args, filter.arg)
@@ -86,7 +87,7 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]store.Aud
 	return all(ctx, s, "list audit", func(row scanner) (r store.AuditRecord, err error) {
 		err = row.Scan(&r.ID, s.timeCol(&r.Time), &r.Subject, &r.Method, &r.ClientIP, &r.UserAgent, &r.Service,
 			s.listCol(&r.Requested, wordsList), s.listCol(&r.Granted, wordsList), &r.Result, &r.ClientID, &r.RequestID,
-			&r.FederatedIssuer, &r.FederatedSubject)
+			&r.Kind, &r.Action, &r.Target, &r.FederatedIssuer, &r.FederatedSubject)
 		return
 	}, listAuditQ[variant], append(args, limit)...)
 }

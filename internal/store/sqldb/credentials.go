@@ -107,7 +107,8 @@ var (
 	createRobotQ = q(`INSERT INTO robots
 		(name, project_id, system, actions, description, secret_hash, disabled, expires_at, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
-	getRobotQ = q(robotSelect + `robots` + robotFrom + ` WHERE r.name = ?`)
+	getRobotQ   = q(robotSelect + `robots` + robotFrom + ` WHERE r.name = ?`)
+	getRobotIDQ = q(robotSelect + `robots` + robotFrom + ` WHERE r.id = ?`)
 	// listRobotsQ: every robot (""), the system robots ('*') or a project's.
 	listRobotsQ = q(robotSelect + `robots` + robotFrom + ` WHERE CASE ? WHEN '' THEN TRUE WHEN '*' THEN r.system ELSE p.name = ? END
 		ORDER BY r.name{collate}`)
@@ -198,6 +199,10 @@ func (s *Store) CreateRobot(ctx context.Context, r *store.Robot) error {
 
 func (s *Store) GetRobot(ctx context.Context, name string) (store.Robot, error) {
 	return one(ctx, s, "get robot "+quote(name), s.scanRobot, getRobotQ, name)
+}
+
+func (s *Store) GetRobotByID(ctx context.Context, id int64) (store.Robot, error) {
+	return one(ctx, s, fmt.Sprintf("get robot %d", id), s.scanRobot, getRobotIDQ, id)
 }
 
 func (s *Store) ListRobots(ctx context.Context, project string) ([]store.Robot, error) {

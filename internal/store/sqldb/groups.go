@@ -2,6 +2,7 @@ package sqldb
 
 import (
 	"context"
+	"fmt"
 	"slices"
 
 	"github.com/authserver/authserver/internal/store"
@@ -13,6 +14,7 @@ var (
 		VALUES (?, NULLIF(?, ''), NULLIF(?, ''), ?) RETURNING id`)
 	getGroupQ = q(`SELECT id, name, COALESCE(dn, ''), created_at FROM groups
 		WHERE name = ? OR dn_norm = ? ORDER BY name = ? DESC LIMIT 1`)
+	getGroupIDQ      = q(`SELECT id, name, COALESCE(dn, ''), created_at FROM groups WHERE id = ?`)
 	listGroupsQ      = q(`SELECT id, name, COALESCE(dn, ''), created_at FROM groups ORDER BY name{collate}`)
 	deleteGroupQ     = q(`DELETE FROM groups WHERE name = ?`)
 	addGroupUserQ    = q(`INSERT INTO user_groups (group_id, user_id) VALUES (?, ?)`)
@@ -46,6 +48,10 @@ func (s *Store) CreateGroup(ctx context.Context, g *store.Group) error {
 // GetGroup implements store.Groups: an exact name match wins over a DN match.
 func (s *Store) GetGroup(ctx context.Context, nameOrDN string) (store.Group, error) {
 	return one(ctx, s, "get group "+quote(nameOrDN), s.scanGroup, getGroupQ, nameOrDN, store.NormalizeDN(nameOrDN), nameOrDN)
+}
+
+func (s *Store) GetGroupByID(ctx context.Context, id int64) (store.Group, error) {
+	return one(ctx, s, fmt.Sprintf("get group %d", id), s.scanGroup, getGroupIDQ, id)
 }
 
 func (s *Store) ListGroups(ctx context.Context) ([]store.Group, error) {

@@ -29,7 +29,7 @@ var (
 		WHERE project_id = (SELECT id FROM projects WHERE name = ?)
 		  AND ` + col + ` = (SELECT id FROM ` + table + ` WHERE name = ?)`
 	})
-	listMembersQ = q(`SELECT m.role, u.name, g.name FROM projects p
+	listMembersQ = q(`SELECT m.id, m.role, u.id, u.name, g.id, g.name FROM projects p
 		LEFT JOIN members m ON m.project_id = p.id
 		LEFT JOIN users u ON u.id = m.user_id
 		LEFT JOIN groups g ON g.id = m.group_id
@@ -70,12 +70,15 @@ func (s *Store) RemoveMember(ctx context.Context, project string, kind store.Mem
 func (s *Store) ListMembers(ctx context.Context, project string) ([]store.Member, error) {
 	ms, err := children(ctx, s, listMembersQ, project, func(row scanner) (m store.Member, err error) {
 		var role, user, group sql.NullString
-		err = row.Scan(&role, &user, &group)
+		var mid, uid, gid sql.NullInt64
+		err = row.Scan(&mid, &role, &uid, &user, &gid, &group)
 		switch {
 		case user.Valid:
-			m = store.Member{Project: project, Kind: store.MemberUser, Name: user.String, Role: store.Role(role.String)}
+			m = store.Member{ID: mid.Int64, Project: project, Kind: store.MemberUser, Name: user.String,
+				EntityID: uid.Int64, Role: store.Role(role.String)}
 		case group.Valid:
-			m = store.Member{Project: project, Kind: store.MemberGroup, Name: group.String, Role: store.Role(role.String)}
+			m = store.Member{ID: mid.Int64, Project: project, Kind: store.MemberGroup, Name: group.String,
+				EntityID: gid.Int64, Role: store.Role(role.String)}
 		}
 		return m, err
 	})

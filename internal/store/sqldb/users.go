@@ -3,6 +3,7 @@ package sqldb
 import (
 	"cmp"
 	"context"
+	"fmt"
 
 	"github.com/authserver/authserver/internal/store"
 )
@@ -14,6 +15,7 @@ var (
 		(name, email, display_name, password_hash, admin, disabled, source, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
 	getUserQ    = q(`SELECT ` + userCols + ` FROM users WHERE name = ?`)
+	getUserIDQ  = q(`SELECT ` + userCols + ` FROM users WHERE id = ?`)
 	listUsersQ  = q(`SELECT ` + userCols + ` FROM users ORDER BY name{collate}`)
 	updateUserQ = q(`UPDATE users SET email = ?, display_name = ?, password_hash = ?,
 		admin = ?, disabled = ?, source = ?, updated_at = ? WHERE id = ?`)
@@ -22,6 +24,7 @@ var (
 
 	createProjectQ    = q(`INSERT INTO projects (name, public, created_at) VALUES (?, ?, ?) RETURNING id`)
 	getProjectQ       = q(`SELECT id, name, public, created_at FROM projects WHERE name = ?`)
+	getProjectIDQ     = q(`SELECT id, name, public, created_at FROM projects WHERE id = ?`)
 	listProjectsQ     = q(`SELECT id, name, public, created_at FROM projects ORDER BY name{collate}`)
 	setProjectPublicQ = q(`UPDATE projects SET public = ? WHERE name = ?`)
 	deleteProjectQ    = q(`DELETE FROM projects WHERE name = ?`)
@@ -46,6 +49,10 @@ func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
 
 func (s *Store) GetUser(ctx context.Context, name string) (store.User, error) {
 	return one(ctx, s, "get user "+quote(name), s.scanUser, getUserQ, name)
+}
+
+func (s *Store) GetUserByID(ctx context.Context, id int64) (store.User, error) {
+	return one(ctx, s, fmt.Sprintf("get user %d", id), s.scanUser, getUserIDQ, id)
 }
 
 func (s *Store) ListUsers(ctx context.Context) ([]store.User, error) {
@@ -93,6 +100,10 @@ func (s *Store) CreateProject(ctx context.Context, p *store.Project) error {
 
 func (s *Store) GetProject(ctx context.Context, name string) (store.Project, error) {
 	return one(ctx, s, "get project "+quote(name), s.scanProject, getProjectQ, name)
+}
+
+func (s *Store) GetProjectByID(ctx context.Context, id int64) (store.Project, error) {
+	return one(ctx, s, fmt.Sprintf("get project %d", id), s.scanProject, getProjectIDQ, id)
 }
 
 func (s *Store) ListProjects(ctx context.Context) ([]store.Project, error) {

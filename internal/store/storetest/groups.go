@@ -188,6 +188,12 @@ func testMembers(t *testing.T, s store.Store) {
 func assertMembers(t *testing.T, s store.Store, project string, want []store.Member) {
 	t.Helper()
 	got, err := s.ListMembers(t.Context(), project)
+	for i := range got {
+		if got[i].ID == 0 || got[i].EntityID == 0 {
+			t.Errorf("ListMembers(%s)[%d] = %+v: want its ID and EntityID", project, i, got[i])
+		}
+		got[i].ID, got[i].EntityID = 0, 0 // checked by testByID
+	}
 	if err != nil || !slices.Equal(got, want) {
 		t.Errorf("ListMembers(%s) = %+v, %v\nwant %+v", project, got, err, want)
 	}

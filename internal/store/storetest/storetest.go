@@ -46,6 +46,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{name: "LDAPUserAccess", fn: testLDAPUserAccess},
 		{name: "LDAPEntryReplaced", fn: testLDAPEntryReplaced},
 		{name: "Audit", fn: testAudit},
+		{name: "AdminAudit", fn: testAdminAudit},
+		{name: "ByID", fn: testByID},
 		{name: "ModifyUser", fn: testModifyUser},
 		{name: "ModifyRobot", fn: testModifyRobot},
 		{name: "ModifyConcurrent", fn: testModifyConcurrent},

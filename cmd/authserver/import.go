@@ -1,0 +1,122 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/authserver/authserver/internal/config"
+	"github.com/authserver/authserver/internal/harborimport"
+	"github.com/authserver/authserver/internal/store"
+)
+
+func (a *app) importCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "import", Short: "Import users, projects and credentials from another system"}
+	var dsn, only, keyDir string
+	var dry, replaceAdmin bool
+	harbor := &cobra.Command{
+		Use:   "harbor --dsn postgres://USER:PASS@HOST/registry",
+		Short: "Import a Harbor database (read-only): users keep their passwords, robots their secrets",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			kinds, err := parseKinds(only)
+			if err != nil {
+				return err
+			}
+			if a.output != "table" && a.output != "json" {
+				return fmt.Errorf("--output %q: want table or json", a.output)
+			}
+			dsn = cmp.Or(dsn, os.Getenv("HARBOR_DSN"))
+			if dsn == "" {
+				return fmt.Errorf("--dsn (or $HARBOR_DSN) is required: Harbor's PostgreSQL database")
+			}
+			snap, err := harborimport.Read(cmd.Context(), dsn, kinds)
+			if err != nil {
+				return err
+			}
+			return a.withStore(cmd, func(ctx context.Context, cfg config.Config, st store.Store) error {
+				var keys []string
+				if keyDir != "" {
+					if keys, err = harborimport.CopyKeys(keyDir, cfg.Token.Key, cfg.Token.Certificate, dry); err != nil {
+						return err
+					}
+				}
+				rep, err := harborimport.Run(ctx, newAdmin(cfg, st, nil), cli, snap, harborimport.Options{
+					Only: kinds, DryRun: dry, ReplaceAdmin: replaceAdmin, RobotPrefix: cfg.Robots.Prefix})
+				if rep != nil {
+					a.printImport(rep, keys)
+				}
+				return err
+			})
+		},
+	}
+	harbor.Flags().StringVar(&dsn, "dsn", "", "Harbor's PostgreSQL database (default $HARBOR_DSN)")
+	harbor.Flags().BoolVar(&dry, "dry-run", false, "report what would be done and write nothing")
+	harbor.Flags().StringVar(&only, "only", "", "comma list of kinds to import: "+strings.Join(harborimport.Kinds, ","))
+	harbor.Flags().BoolVar(&replaceAdmin, "replace-admin", false, "let Harbor's admin replace an existing authserver admin")
+	harbor.Flags().StringVar(&keyDir, "key-dir", "", "a directory with Harbor's private_key.pem and root.crt to copy to token.key and token.certificate")
+	a.addOutputFlag(harbor)
+	cmd.AddCommand(harbor)
+	return cmd
+}
+
+// parseKinds reads --only; empty means every kind.
+func parseKinds(s string) (map[string]bool, error) {
+	kinds := map[string]bool{}
+	if strings.TrimSpace(s) == "" {
+		for _, k := range harborimport.Kinds {
+			kinds[k] = true
+		}
+		return kinds, nil
+	}
+	for _, k := range strings.Split(s, ",") {
+		k = strings.TrimSpace(k)
+		if !slices.Contains(harborimport.Kinds, k) {
+			return nil, fmt.Errorf("--only %q: want a comma list of %s", k, strings.Join(harborimport.Kinds, ", "))
+		}
+		kinds[k] = true
+	}
+	return kinds, nil
+}
+
+// printImport prints the report: JSON, or a table, a summary and notes.
+func (a *app) printImport(rep *harborimport.Report, keys []string) {
+	if a.output == "json" {
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(struct {
+			*harborimport.Report
+			Keys []string `json:"keys,omitempty"`
+		}{rep, keys})
+		return
+	}
+	rows := make([][]string, len(rep.Items))
+	for i, it := range rep.Items {
+		rows[i] = []string{it.Kind, it.Name, it.Action, it.Detail}
+	}
+	_ = a.printList([]string{"KIND", "NAME", "ACTION", "DETAIL"}, rows, nil)
+	fmt.Fprintln(a.stdout)
+	for _, k := range harborimport.Kinds {
+		fmt.Fprintf(a.stdout, "%s: %d created, %d updated, %d unchanged, %d skipped\n", k,
+			rep.Count(k, harborimport.Created), rep.Count(k, harborimport.Updated),
+			rep.Count(k, harborimport.Unchanged), rep.Count(k, harborimport.Skipped))
+	}
+	if rep.DryRun {
+		fmt.Fprintln(a.stdout, "dry run: nothing was written")
+	}
+	for _, k := range keys {
+		fmt.Fprintln(a.stdout, "key:", k)
+	}
+	for _, n := range rep.Notes {
+		fmt.Fprintln(a.stdout, "note:", n)
+	}
+	if rep.LDAPConfig != "" {
+		fmt.Fprintf(a.stdout, "\n%s", rep.LDAPConfig)
+	}
+}

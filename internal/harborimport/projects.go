@@ -1,0 +1,165 @@
+package harborimport
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/authserver/authserver/internal/admin"
+	"github.com/authserver/authserver/internal/store"
+)
+
+func (im *importer) importProjects(ctx context.Context) error {
+	existing, err := im.adm.ListProjects(ctx, im.who)
+	if err != nil {
+		return err
+	}
+	have := map[string]store.Project{}
+	for _, p := range existing {
+		have[p.Name] = p
+	}
+	report := im.opt.Only["projects"]
+	for _, p := range im.snap.Projects {
+		if p.Deleted {
+			if report {
+				im.add("projects", p.Name, Skipped, "deleted in Harbor")
+			}
+			continue
+		}
+		detail := visibility(p.Public)
+		if p.Proxy {
+			detail += "; a proxy-cache project in Harbor, imported as an ordinary project"
+		}
+		cur, ok := have[p.Name]
+		switch {
+		case ok && cur.Public == p.Public:
+			im.projects[p.ID] = p.Name
+			if report {
+				im.add("projects", p.Name, Unchanged, detail)
+			}
+		case ok && !report:
+			im.projects[p.ID] = p.Name
+		case ok:
+			done, err := im.write("projects", p.Name, Updated, detail, func() error {
+				return im.adm.SetProjectPublic(ctx, im.who, p.Name, p.Public)
+			})
+			if err != nil {
+				return err
+			}
+			if done {
+				im.projects[p.ID] = p.Name
+			}
+		case report:
+			done, err := im.write("projects", p.Name, Created, detail, func() error {
+				_, err := im.adm.CreateProject(ctx, im.who, p.Name, p.Public)
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			if done {
+				im.projects[p.ID] = p.Name
+				im.created[p.Name] = true
+			}
+		}
+	}
+	return nil
+}
+
+func visibility(public bool) string {
+	if public {
+		return "public"
+	}
+	return "private"
+}
+
+// harborRoles maps Harbor's role ids.
+var harborRoles = map[int]store.Role{
+	1: store.RoleProjectAdmin, 2: store.RoleDeveloper, 3: store.RoleGuest, 4: store.RoleMaintainer, 5: store.RoleLimitedGuest,
+}
+
+func (im *importer) importMembers(ctx context.Context) error {
+	if !im.opt.Only["members"] {
+		return nil
+	}
+	projectName := map[int64]string{}
+	for _, p := range im.snap.Projects {
+		projectName[p.ID] = p.Name
+	}
+	current := map[string]map[string]store.Role{} // project → "user:x"/"group:y" → role
+	for _, m := range im.snap.Members {
+		proj, ok := im.projects[m.ProjectID]
+		var ref admin.MemberRef
+		var who string
+		switch m.EntityType {
+		case "u":
+			ref.User = im.users[m.EntityID]
+			who = "user " + cmpOr(ref.User, "#"+strconv.FormatInt(m.EntityID, 10))
+		case "g":
+			ref.Group = im.groups[m.EntityID]
+			who = "group " + cmpOr(ref.Group, "#"+strconv.FormatInt(m.EntityID, 10))
+		}
+		name := cmpOr(projectName[m.ProjectID], "#"+strconv.FormatInt(m.ProjectID, 10)) + ": " + who
+		role, known := harborRoles[m.Role]
+		switch {
+		case !ok:
+			im.add("members", name, Skipped, "project not imported")
+			continue
+		case ref == admin.MemberRef{}:
+			im.add("members", name, Skipped, fmt.Sprintf("%s not imported", who))
+			continue
+		case !known:
+			im.add("members", name, Skipped, fmt.Sprintf("unknown Harbor role %d", m.Role))
+			continue
+		}
+		have, err := im.members(ctx, proj, current)
+		if err != nil {
+			return err
+		}
+		key := string(store.MemberUser) + ":" + ref.User
+		if ref.Group != "" {
+			key = string(store.MemberGroup) + ":" + ref.Group
+		}
+		prev, had := have[key]
+		switch {
+		case had && prev == role:
+			im.add("members", name, Unchanged, string(role))
+			continue
+		case had:
+			_, err = im.write("members", name, Updated, fmt.Sprintf("%s (was %s)", role, prev), func() error {
+				_, _, err := im.adm.AddMember(ctx, im.who, proj, ref, string(role))
+				return err
+			})
+		default:
+			_, err = im.write("members", name, Created, string(role), func() error {
+				_, _, err := im.adm.AddMember(ctx, im.who, proj, ref, string(role))
+				return err
+			})
+		}
+		if err != nil {
+			return err
+		}
+		have[key] = role
+	}
+	return nil
+}
+
+// members returns the memberships of project, read once.
+func (im *importer) members(ctx context.Context, project string, cache map[string]map[string]store.Role) (map[string]store.Role, error) {
+	if m, ok := cache[project]; ok {
+		return m, nil
+	}
+	m := map[string]store.Role{}
+	cache[project] = m
+	if im.created[project] && im.opt.DryRun {
+		return m, nil // a dry run did not create it
+	}
+	ms, err := im.adm.ListMembers(ctx, im.who, project)
+	if err != nil {
+		return nil, err
+	}
+	for _, x := range ms {
+		m[string(x.Kind)+":"+x.Name] = x.Role
+	}
+	return m, nil
+}

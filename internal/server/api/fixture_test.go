@@ -1,0 +1,200 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/authserver/authserver/internal/admin"
+	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/authz"
+	"github.com/authserver/authserver/internal/server"
+	"github.com/authserver/authserver/internal/server/api"
+	"github.com/authserver/authserver/internal/store"
+	"github.com/authserver/authserver/internal/store/postgres"
+	"github.com/authserver/authserver/internal/store/sqlite"
+	"github.com/authserver/authserver/internal/testenv"
+	"github.com/authserver/authserver/internal/throttle"
+	"github.com/authserver/authserver/internal/token"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// backends runs fn once on SQLite and once on a throwaway PostgreSQL.
+func backends(t *testing.T, fn func(t *testing.T, f *fixture)) {
+	for _, db := range []string{"sqlite", "postgres"} {
+		t.Run(db, func(t *testing.T) { fn(t, newFixture(t, db)) })
+	}
+}
+
+// fixture is the whole HTTP server (token endpoint and API) on a real
+// store, with sysadmin "root".
+type fixture struct {
+	t   *testing.T
+	st  store.Store
+	adm *admin.Service
+	srv *httptest.Server
+	api http.Handler
+	pw  map[string]string
+}
+
+func newFixture(t *testing.T, db string) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	var st store.Store
+	var err error
+	if db == "postgres" {
+		st, err = postgres.Open(ctx, testenv.Postgres(t))
+	} else {
+		st, err = sqlite.Open(ctx, dir+"/db.sqlite")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.(interface{ Migrate(context.Context) error }).Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	keyPath, certPath, _, err := token.GenerateKeyPair(dir, "ES256", 0, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := token.NewSigner(keyPath, certPath, "thumbprint")
+	if err != nil {
+		t.Fatal(err)
+	}
+	local, err := authn.NewLocal(st, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	accounts := authn.NewAccounts(st, nil)
+	passwords := authn.NewRobots(st, "robot$", authn.NewPATs(st, accounts, local, time.Now, nil), time.Now, nil)
+	thr := throttle.New(throttle.Config{UserIPLimit: 5, IPLimit: 1000, BaseDelay: time.Minute, MaxDelay: time.Hour,
+		Forget: time.Hour, MaxEntries: 1000, IPv4Prefix: 32, IPv6Prefix: 64}, nil)
+	adm := admin.New(st, admin.Options{RobotPrefix: "robot$", BcryptCost: 4})
+	f := &fixture{t: t, st: st, adm: adm, pw: map[string]string{}}
+	f.api = api.New(api.Options{Admin: adm, Passwords: passwords, Throttle: thr, ClientIP: server.ClientIP,
+		Realm: "harbor", Version: "test", AuthMode: "db_auth", RegistryURL: "http://registry.test", RobotPrefix: "robot$"})
+	f.srv = httptest.NewServer(server.New(server.Options{Passwords: passwords, Authorizer: authz.New(st), Throttle: thr,
+		Issuer: token.NewIssuer(signer, "test-issuer", "test-registry", 30*time.Minute), Realm: "harbor", API: f.api}))
+	t.Cleanup(f.srv.Close)
+	f.user("root", true)
+	return f
+}
+
+// user creates a local user through admin (as the CLI would).
+func (f *fixture) user(name string, sysadmin bool) {
+	f.t.Helper()
+	pw := "Pw-" + name + "-1"
+	if _, err := f.adm.CreateUser(context.Background(), admin.Actor{Name: "cli", Admin: true},
+		admin.NewUser{Name: name, Password: pw, Admin: sysadmin}); err != nil {
+		f.t.Fatal(err)
+	}
+	f.pw[name] = pw
+}
+
+type resp struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// json decodes the body into v, failing the test when it cannot.
+func (r resp) json(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("body %q: %v", r.body, err)
+	}
+}
+
+// errcode is the first error code of an errcode body, "" when none.
+func (r resp) errcode() string {
+	var b struct {
+		Errors []struct{ Code, Message string }
+	}
+	if json.Unmarshal(r.body, &b) != nil || len(b.Errors) == 0 {
+		return ""
+	}
+	return b.Errors[0].Code
+}
+
+// do sends method path (under the server) as user ("" anonymous; a user
+// not in f.pw sends pass as given) with body (a string is sent as is, else
+// JSON-encoded).
+func (f *fixture) do(user, method, path string, body any, hdr ...string) resp {
+	f.t.Helper()
+	return f.doPw(user, f.pw[user], method, path, body, hdr...)
+}
+
+func (f *fixture) doPw(user, pass, method, path string, body any, hdr ...string) resp {
+	f.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		data, err := json.Marshal(b)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequest(method, f.srv.URL+path, rd)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	if user != "" {
+		req.SetBasicAuth(user, pass)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	data, _ := io.ReadAll(res.Body)
+	return resp{status: res.StatusCode, header: res.Header, body: data}
+}
+
+// want fails the test unless r has status.
+func want(t *testing.T, r resp, status int, what string) {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("%s: status %d, want %d; body %s", what, r.status, status, r.body)
+	}
+}
+
+// claims decodes a JWT's payload without verifying it (the token tests
+// in internal/server verify signatures).
+func claims(t *testing.T, jwt string) map[string]any {
+	t.Helper()
+	parts := strings.Split(jwt, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a JWT: %q", jwt)
+	}
+	data, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c map[string]any
+	if err := json.Unmarshal(data, &c); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}

@@ -1,0 +1,410 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/authserver/authserver/internal/admin"
+	"github.com/authserver/authserver/internal/store"
+)
+
+// Harbor's role ids.
+var roleIDs = map[store.Role]int{store.RoleProjectAdmin: 1, store.RoleDeveloper: 2, store.RoleGuest: 3,
+	store.RoleMaintainer: 4, store.RoleLimitedGuest: 5}
+
+func roleOf(id int) (store.Role, error) {
+	for r, n := range roleIDs {
+		if n == id {
+			return r, nil
+		}
+	}
+	return "", badf("role_id %d: want 1 (projectAdmin), 2 (developer), 3 (guest), 4 (maintainer) or 5 (limitedGuest)", id)
+}
+
+type projectResp struct {
+	ProjectID          int64             `json:"project_id"`
+	Name               string            `json:"name"`
+	OwnerID            int64             `json:"owner_id"`
+	OwnerName          string            `json:"owner_name"`
+	RegistryID         int64             `json:"registry_id"`
+	CreationTime       string            `json:"creation_time"`
+	UpdateTime         string            `json:"update_time"`
+	Deleted            bool              `json:"deleted"`
+	RepoCount          int64             `json:"repo_count"`
+	CurrentUserRoleID  int               `json:"current_user_role_id"`
+	CurrentUserRoleIDs []int             `json:"current_user_role_ids"`
+	Metadata           map[string]string `json:"metadata"`
+}
+
+// projectJSON renders projects with the caller's role in each. The owner
+// is the project's first user projectAdmin (authserver keeps no owner).
+func (c *call) projectJSON(ps []store.Project) ([]projectResp, error) {
+	names := make([]string, len(ps))
+	for i, p := range ps {
+		names[i] = p.Name
+	}
+	roles, err := c.a.opt.Admin.ProjectRoles(c.r.Context(), c.who, names)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]projectResp, len(ps))
+	for i, p := range ps {
+		pr := projectResp{ProjectID: p.ID, Name: p.Name, CreationTime: harborTime(p.CreatedAt), UpdateTime: harborTime(p.CreatedAt),
+			CurrentUserRoleIDs: []int{}, Metadata: map[string]string{"public": strconv.FormatBool(p.Public)}}
+		if r, ok := roles[p.Name]; ok {
+			pr.CurrentUserRoleID = roleIDs[r]
+			pr.CurrentUserRoleIDs = []int{roleIDs[r]}
+		}
+		if ms, err := c.a.opt.Admin.ListMembers(c.r.Context(), admin.Actor{Admin: true}, p.Name); err == nil {
+			best := int64(0)
+			for _, m := range ms {
+				if m.Kind == store.MemberUser && m.Role == store.RoleProjectAdmin && (best == 0 || m.ID < best) {
+					best, pr.OwnerID, pr.OwnerName = m.ID, m.EntityID, m.Name
+				}
+			}
+		}
+		out[i] = pr
+	}
+	return out, nil
+}
+
+// projectReq is Harbor's ProjectReq; metadata values are strings, and
+// only "public" means anything to authserver.
+type projectReq struct {
+	ProjectName  string            `json:"project_name"`
+	Public       *bool             `json:"public"`
+	Metadata     map[string]string `json:"metadata"`
+	StorageLimit *int64            `json:"storage_limit"`
+	RegistryID   *int64            `json:"registry_id"`
+	CVEAllowlist any               `json:"cve_allowlist"`
+}
+
+// public is the visibility the request asks for, nil for no change.
+func (req projectReq) public() (*bool, error) {
+	if v, ok := req.Metadata["public"]; ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, badf("metadata.public %q: want \"true\" or \"false\"", v)
+		}
+		return &b, nil
+	}
+	return req.Public, nil
+}
+
+func (c *call) createProject() error {
+	var req projectReq
+	if err := c.decode(&req); err != nil {
+		return err
+	}
+	if req.RegistryID != nil && *req.RegistryID != 0 {
+		return badf("registry_id: proxy-cache projects are not supported")
+	}
+	pub, err := req.public()
+	if err != nil {
+		return err
+	}
+	p, err := c.a.opt.Admin.CreateProject(c.r.Context(), c.who, req.ProjectName, pub != nil && *pub)
+	if err != nil {
+		return err
+	}
+	return c.created("/projects", p.ID, p.Name)
+}
+
+func (c *call) headProject() error {
+	name := c.r.URL.Query().Get("project_name")
+	if name == "" {
+		return badf("project_name: required")
+	}
+	if _, err := c.a.opt.Admin.GetProject(c.r.Context(), c.who, name); err != nil {
+		if errors.Is(err, admin.ErrNotFound) {
+			return c.empty(http.StatusNotFound)
+		}
+		return err
+	}
+	return c.empty(http.StatusOK)
+}
+
+func (c *call) listProjects() error {
+	p, err := c.page()
+	if err != nil {
+		return err
+	}
+	q, err := c.query()
+	if err != nil {
+		return err
+	}
+	if err := q.only("name", "public", "owner", "project_id"); err != nil {
+		return err
+	}
+	args := c.r.URL.Query()
+	ps, err := c.a.opt.Admin.ListProjects(c.r.Context(), c.who)
+	if err != nil {
+		return err
+	}
+	ps = filter(ps, func(p store.Project) bool {
+		return (args.Get("name") == "" || strings.Contains(p.Name, args.Get("name"))) &&
+			(args.Get("public") == "" || args.Get("public") == strconv.FormatBool(p.Public)) &&
+			q.match("name", p.Name) && q.match("public", strconv.FormatBool(p.Public)) &&
+			q.match("project_id", strconv.FormatInt(p.ID, 10))
+	})
+	owner := args.Get("owner")
+	if cd, ok := q["owner"]; ok {
+		owner = cd.value
+	}
+	if owner == "" {
+		out, err := c.projectJSON(window(c, p, ps))
+		if err != nil {
+			return err
+		}
+		return c.ok(out)
+	}
+	all, err := c.projectJSON(ps)
+	if err != nil {
+		return err
+	}
+	return paged(c, p, filter(all, func(pr projectResp) bool { return pr.OwnerName == owner }))
+}
+
+// project finds the path's {project_name_or_id}: a name when the request
+// sets X-Is-Resource-Name: true or the value is not a number, else an id.
+func (c *call) project() (store.Project, error) {
+	v := chi.URLParam(c.r, "project_name_or_id")
+	if !strings.EqualFold(c.r.Header.Get("X-Is-Resource-Name"), "true") {
+		if id, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return c.a.opt.Admin.GetProjectByID(c.r.Context(), c.who, id)
+		}
+	}
+	return c.a.opt.Admin.GetProject(c.r.Context(), c.who, v)
+}
+
+func (c *call) getProject() error {
+	p, err := c.project()
+	if err != nil {
+		return err
+	}
+	out, err := c.projectJSON([]store.Project{p})
+	if err != nil {
+		return err
+	}
+	return c.ok(out[0])
+}
+
+func (c *call) updateProject() error {
+	p, err := c.project()
+	if err != nil {
+		return err
+	}
+	var req projectReq
+	if err := c.decode(&req); err != nil {
+		return err
+	}
+	if req.ProjectName != "" && req.ProjectName != p.Name {
+		return badf("project_name: projects cannot be renamed")
+	}
+	pub, err := req.public()
+	if err != nil {
+		return err
+	}
+	if pub != nil {
+		if err := c.a.opt.Admin.SetProjectPublic(c.r.Context(), c.who, p.Name, *pub); err != nil {
+			return err
+		}
+	}
+	return c.empty(http.StatusOK)
+}
+
+func (c *call) deleteProject() error {
+	p, err := c.project()
+	if err != nil {
+		return err
+	}
+	if err := c.a.opt.Admin.DeleteProject(c.r.Context(), c.who, p.Name); err != nil {
+		return err
+	}
+	return c.empty(http.StatusOK)
+}
+
+type memberResp struct {
+	ID         int64  `json:"id"`
+	ProjectID  int64  `json:"project_id"`
+	EntityName string `json:"entity_name"`
+	EntityType string `json:"entity_type"`
+	EntityID   int64  `json:"entity_id"`
+	RoleID     int    `json:"role_id"`
+	RoleName   string `json:"role_name"`
+}
+
+func toMember(p store.Project, m store.Member) memberResp {
+	t := "u"
+	if m.Kind == store.MemberGroup {
+		t = "g"
+	}
+	return memberResp{ID: m.ID, ProjectID: p.ID, EntityName: m.Name, EntityType: t, EntityID: m.EntityID,
+		RoleID: roleIDs[m.Role], RoleName: string(m.Role)}
+}
+
+func (c *call) listMembers() error {
+	p, err := c.project()
+	if err != nil {
+		return err
+	}
+	pg, err := c.page()
+	if err != nil {
+		return err
+	}
+	ms, err := c.a.opt.Admin.ListMembers(c.r.Context(), c.who, p.Name)
+	if err != nil {
+		return err
+	}
+	name := c.r.URL.Query().Get("entityname")
+	out := []memberResp{}
+	for _, m := range ms {
+		if name == "" || strings.Contains(m.Name, name) {
+			out = append(out, toMember(p, m))
+		}
+	}
+	return paged(c, pg, out)
+}
+
+type memberReq struct {
+	RoleID     int `json:"role_id"`
+	MemberUser *struct {
+		UserID   int64  `json:"user_id"`
+		Username string `json:"username"`
+	} `json:"member_user"`
+	MemberGroup *struct {
+		ID          int64  `json:"id"`
+		GroupName   string `json:"group_name"`
+		GroupType   int    `json:"group_type"`
+		LdapGroupDN string `json:"ldap_group_dn"`
+	} `json:"member_group"`
+}
+
+func (c *call) addMember() error {
+	p, err := c.project()
+	if err != nil {
+		return err
+	}
+	var req memberReq
+	if err := c.decode(&req); err != nil {
+		return err
+	}
+	role, err := roleOf(req.RoleID)
+	if err != nil {
+		return err
+	}
+	var ref admin.MemberRef
+	switch {
+	case (req.MemberUser == nil) == (req.MemberGroup == nil):
+		return badf("want exactly one of member_user and member_group")
+	case req.MemberUser != nil && req.MemberUser.Username != "":
+		ref.User = req.MemberUser.Username
+	case req.MemberUser != nil && req.MemberUser.UserID > 0:
+		u, err := c.a.opt.Admin.GetUserByID(c.r.Context(), admin.Actor{Admin: true}, req.MemberUser.UserID)
+		if err != nil {
+			return err
+		}
+		ref.User = u.Name
+	case req.MemberUser != nil:
+		return badf("member_user: want username or user_id")
+	case req.MemberGroup.ID > 0:
+		g, err := c.a.opt.Admin.GetGroupByID(c.r.Context(), admin.Actor{Admin: true}, req.MemberGroup.ID)
+		if err != nil {
+			return err
+		}
+		ref.Group = g.Name
+	case req.MemberGroup.GroupType == 1 && req.MemberGroup.LdapGroupDN != "":
+		ref.Group, ref.GroupName = req.MemberGroup.LdapGroupDN, req.MemberGroup.GroupName
+	case req.MemberGroup.GroupName != "" && req.MemberGroup.GroupType == 0:
+		ref.Group = req.MemberGroup.GroupName
+	default:
+		return badf("member_group: want id, or group_type 1 with ldap_group_dn (and group_name), or a local group_name")
+	}
+	m, _, err := c.a.opt.Admin.AddMember(c.r.Context(), c.who, p.Name, ref, string(role))
+	if err != nil {
+		return err
+	}
+	ms, err := c.a.opt.Admin.ListMembers(c.r.Context(), c.who, p.Name)
+	if err != nil {
+		return err
+	}
+	for _, x := range ms {
+		if x.Kind == m.Kind && x.Name == m.Name {
+			return c.created("/projects/"+strconv.FormatInt(p.ID, 10)+"/members", x.ID, "")
+		}
+	}
+	return c.empty(http.StatusCreated)
+}
+
+// member finds the path's {mid} in the path's project.
+func (c *call) member() (store.Project, store.Member, error) {
+	p, err := c.project()
+	if err != nil {
+		return p, store.Member{}, err
+	}
+	mid, err := c.id("mid")
+	if err != nil {
+		return p, store.Member{}, err
+	}
+	ms, err := c.a.opt.Admin.ListMembers(c.r.Context(), c.who, p.Name)
+	if err != nil {
+		return p, store.Member{}, err
+	}
+	for _, m := range ms {
+		if m.ID == mid {
+			return p, m, nil
+		}
+	}
+	return p, store.Member{}, &admin.Error{Kind: admin.KindNotFound, Msg: "member " + strconv.FormatInt(mid, 10) + " not found in project " + p.Name}
+}
+
+func ref(m store.Member) admin.MemberRef {
+	if m.Kind == store.MemberGroup {
+		return admin.MemberRef{Group: m.Name}
+	}
+	return admin.MemberRef{User: m.Name}
+}
+
+func (c *call) getMember() error {
+	p, m, err := c.member()
+	if err != nil {
+		return err
+	}
+	return c.ok(toMember(p, m))
+}
+
+func (c *call) updateMember() error {
+	p, m, err := c.member()
+	if err != nil {
+		return err
+	}
+	var req struct {
+		RoleID int `json:"role_id"`
+	}
+	if err := c.decode(&req); err != nil {
+		return err
+	}
+	role, err := roleOf(req.RoleID)
+	if err != nil {
+		return err
+	}
+	if _, _, err := c.a.opt.Admin.AddMember(c.r.Context(), c.who, p.Name, ref(m), string(role)); err != nil {
+		return err
+	}
+	return c.empty(http.StatusOK)
+}
+
+func (c *call) deleteMember() error {
+	p, m, err := c.member()
+	if err != nil {
+		return err
+	}
+	if _, err := c.a.opt.Admin.RemoveMember(c.r.Context(), c.who, p.Name, ref(m)); err != nil {
+		return err
+	}
+	return c.empty(http.StatusOK)
+}

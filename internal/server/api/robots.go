@@ -1,0 +1,304 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/authserver/authserver/internal/admin"
+	"github.com/authserver/authserver/internal/store"
+)
+
+// Robots: authserver's robot holds one list of repository actions on one
+// project, or on every project (a system robot). Harbor's permissions
+// list is mapped onto that: exactly one entry, kind "project", namespace
+// the project (level project) or "*" (level system). A system robot
+// naming several (or named) projects is refused with 400.
+
+type robotAccess struct {
+	Resource string `json:"resource"`
+	Action   string `json:"action"`
+	Effect   string `json:"effect,omitempty"`
+}
+
+type robotPermission struct {
+	Kind      string        `json:"kind"`
+	Namespace string        `json:"namespace"`
+	Access    []robotAccess `json:"access"`
+}
+
+type robotReq struct {
+	Name        string            `json:"name"`
+	Description string            `json:"description"`
+	Secret      string            `json:"secret"`
+	Level       string            `json:"level"`
+	Disable     bool              `json:"disable"`
+	Duration    *int64            `json:"duration"`
+	Permissions []robotPermission `json:"permissions"`
+	// Fields of Robot that clients send back on PUT; ignored.
+	ID           int64  `json:"id"`
+	Editable     bool   `json:"editable"`
+	ExpiresAt    int64  `json:"expires_at"`
+	CreationTime string `json:"creation_time"`
+	UpdateTime   string `json:"update_time"`
+}
+
+type robotResp struct {
+	ID           int64             `json:"id"`
+	Name         string            `json:"name"`
+	Description  string            `json:"description"`
+	Level        string            `json:"level"`
+	Duration     int64             `json:"duration"`
+	Editable     bool              `json:"editable"`
+	Disable      bool              `json:"disable"`
+	ExpiresAt    int64             `json:"expires_at"`
+	Permissions  []robotPermission `json:"permissions"`
+	CreationTime string            `json:"creation_time"`
+	UpdateTime   string            `json:"update_time"`
+	// Federation is reserved for the federated-robot trust policy (an
+	// authserver extension), omitted when the robot has none.
+	Federation json.RawMessage `json:"authserver_federation,omitempty"`
+}
+
+func toRobot(r admin.Robot) robotResp {
+	level := "project"
+	if r.Project == store.SystemRobotProject {
+		level = "system"
+	}
+	acc := make([]robotAccess, len(r.Actions))
+	for i, a := range r.Actions {
+		acc[i] = robotAccess{Resource: "repository", Action: a}
+	}
+	out := robotResp{ID: r.ID, Name: r.Login, Description: r.Description, Level: level, Editable: true,
+		Disable: r.Disabled, Duration: -1, ExpiresAt: -1,
+		Permissions:  []robotPermission{{Kind: "project", Namespace: r.Project, Access: acc}},
+		CreationTime: harborTime(r.CreatedAt), UpdateTime: harborTime(r.UpdatedAt)}
+	if !r.ExpiresAt.IsZero() {
+		out.ExpiresAt = r.ExpiresAt.Unix()
+		out.Duration = int64((r.ExpiresAt.Sub(r.CreatedAt) + 24*time.Hour - time.Second) / (24 * time.Hour))
+	}
+	return out
+}
+
+// robotTarget maps the request's level and permissions to a project
+// ("*" for a system robot) and its actions.
+func robotTarget(req robotReq) (string, []string, error) {
+	if len(req.Permissions) != 1 {
+		return "", nil, badf("permissions: want exactly one entry (authserver robots act on one project, or on all of them with namespace \"*\"); got %d", len(req.Permissions))
+	}
+	p := req.Permissions[0]
+	if p.Kind != "project" {
+		return "", nil, badf("permissions[0].kind %q: want \"project\"", p.Kind)
+	}
+	switch req.Level {
+	case "project":
+		if p.Namespace == "*" || p.Namespace == "" {
+			return "", nil, badf("permissions[0].namespace: a project robot names its project")
+		}
+	case "system":
+		if p.Namespace != "*" {
+			return "", nil, badf("permissions[0].namespace %q: system robots act on every project (\"*\"); "+
+				"create a project robot for one project", p.Namespace)
+		}
+	default:
+		return "", nil, badf("level %q: want project or system", req.Level)
+	}
+	var actions []string
+	for _, a := range p.Access {
+		if a.Resource != "repository" {
+			return "", nil, badf("permissions[0].access: resource %q: only \"repository\" is supported", a.Resource)
+		}
+		if a.Effect != "" && a.Effect != "allow" {
+			return "", nil, badf("permissions[0].access: effect %q: only \"allow\" is supported", a.Effect)
+		}
+		switch a.Action {
+		case "pull", "push", "delete":
+			if !slices.Contains(actions, a.Action) {
+				actions = append(actions, a.Action)
+			}
+		default:
+			return "", nil, badf("permissions[0].access: action %q: want pull, push or delete", a.Action)
+		}
+	}
+	if len(actions) == 0 {
+		return "", nil, badf("permissions[0].access: want at least one action")
+	}
+	return p.Namespace, actions, nil
+}
+
+// lifetime maps Harbor's duration in days (-1 or 0: never) to one.
+func lifetime(days int64) (time.Duration, error) {
+	switch {
+	case days == -1 || days == 0:
+		return 0, nil
+	case days < -1 || days > 365*1000:
+		return 0, badf("duration %d: want days, or -1 for never", days)
+	}
+	return time.Duration(days) * 24 * time.Hour, nil
+}
+
+func (c *call) createRobot() error {
+	var req robotReq
+	if err := c.decode(&req); err != nil {
+		return err
+	}
+	project, actions, err := robotTarget(req)
+	if err != nil {
+		return err
+	}
+	var life time.Duration
+	if req.Duration != nil {
+		if life, err = lifetime(*req.Duration); err != nil {
+			return err
+		}
+	}
+	r, secret, err := c.a.opt.Admin.CreateRobot(c.r.Context(), c.who, admin.NewRobot{Name: req.Name, Project: project,
+		Actions: actions, Description: req.Description, Lifetime: life, Secret: req.Secret, Disabled: req.Disable})
+	if err != nil {
+		return err
+	}
+	c.w.Header().Set("Location", "/api/v2.0/robots/"+strconv.FormatInt(r.ID, 10))
+	exp := toRobot(r).ExpiresAt
+	return c.json(http.StatusCreated, map[string]any{"id": r.ID, "name": r.Login, "secret": secret,
+		"creation_time": harborTime(r.CreatedAt), "expires_at": exp})
+}
+
+func (c *call) listRobots() error {
+	p, err := c.page()
+	if err != nil {
+		return err
+	}
+	q, err := c.query()
+	if err != nil {
+		return err
+	}
+	if err := q.only("level", "projectid", "name"); err != nil {
+		return err
+	}
+	project := ""
+	if cd, ok := q["projectid"]; ok {
+		id, err := strconv.ParseInt(cd.value, 10, 64)
+		if err != nil {
+			return badf("q: ProjectID %q: want a number", cd.value)
+		}
+		pr, err := c.a.opt.Admin.GetProjectByID(c.r.Context(), c.who, id)
+		if err != nil {
+			return err
+		}
+		project = pr.Name
+	} else if cd, ok := q["level"]; ok && cd.value == "system" {
+		project = store.SystemRobotProject
+	}
+	return c.robots(p, project, q)
+}
+
+func (c *call) robots(p page, project string, q query) error {
+	rs, err := c.a.opt.Admin.ListRobots(c.r.Context(), c.who, project)
+	if err != nil {
+		return err
+	}
+	out := []robotResp{}
+	for _, r := range rs {
+		rr := toRobot(r)
+		if q.match("level", rr.Level) && q.match("name", rr.Name) {
+			out = append(out, rr)
+		}
+	}
+	return paged(c, p, out)
+}
+
+func (c *call) projectRobots() error {
+	pr, err := c.project()
+	if err != nil {
+		return err
+	}
+	p, err := c.page()
+	if err != nil {
+		return err
+	}
+	return c.robots(p, pr.Name, query{})
+}
+
+func (c *call) robot() (admin.Robot, error) {
+	id, err := c.id("robot_id")
+	if err != nil {
+		return admin.Robot{}, err
+	}
+	return c.a.opt.Admin.GetRobotByID(c.r.Context(), c.who, id)
+}
+
+func (c *call) getRobot() error {
+	r, err := c.robot()
+	if err != nil {
+		return err
+	}
+	return c.ok(toRobot(r))
+}
+
+func (c *call) updateRobot() error {
+	r, err := c.robot()
+	if err != nil {
+		return err
+	}
+	var req robotReq
+	if err := c.decode(&req); err != nil {
+		return err
+	}
+	if req.Level == "" {
+		req.Level = toRobot(r).Level
+	}
+	project, actions, err := robotTarget(req)
+	if err != nil {
+		return err
+	}
+	if project != r.Project {
+		return badf("permissions[0].namespace %q: a robot cannot move to another project (it acts on %q)", project, r.Project)
+	}
+	if req.Name != "" && req.Name != r.Login && req.Name != strings.TrimPrefix(r.Login, c.a.opt.RobotPrefix) {
+		return badf("name: robots cannot be renamed")
+	}
+	ch := admin.RobotChange{Actions: actions, Description: &req.Description, Disabled: &req.Disable}
+	if req.Duration != nil && *req.Duration != toRobot(r).Duration {
+		life, err := lifetime(*req.Duration)
+		if err != nil {
+			return err
+		}
+		ch.Lifetime = &life
+	}
+	if _, err := c.a.opt.Admin.UpdateRobot(c.r.Context(), c.who, r.Name, ch); err != nil {
+		return err
+	}
+	return c.empty(http.StatusOK)
+}
+
+func (c *call) refreshRobot() error {
+	r, err := c.robot()
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Secret string `json:"secret"`
+	}
+	if err := c.decode(&req); err != nil {
+		return err
+	}
+	_, secret, err := c.a.opt.Admin.SetRobotSecret(c.r.Context(), c.who, r.Name, req.Secret)
+	if err != nil {
+		return err
+	}
+	return c.ok(map[string]string{"secret": secret})
+}
+
+func (c *call) deleteRobot() error {
+	r, err := c.robot()
+	if err != nil {
+		return err
+	}
+	if _, err := c.a.opt.Admin.DeleteRobot(c.r.Context(), c.who, r.Name); err != nil {
+		return err
+	}
+	return c.empty(http.StatusOK)
+}

@@ -1,0 +1,212 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/authserver/authserver/internal/admin"
+	"github.com/authserver/authserver/internal/authz"
+	"github.com/authserver/authserver/internal/config"
+	"github.com/authserver/authserver/internal/store"
+)
+
+func (c *call) ping() error {
+	c.w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, err := c.w.Write([]byte("Pong"))
+	return err
+}
+
+func (c *call) systeminfo() error {
+	mode := c.a.opt.AuthMode
+	return c.ok(map[string]any{"auth_mode": mode, "primary_auth_mode": true, "harbor_version": "authserver " + c.a.opt.Version,
+		"registry_url": c.a.opt.RegistryURL, "external_url": c.a.opt.RegistryURL, "self_registration": false,
+		"read_only": false, "with_chartmuseum": false, "has_ca_root": false, "project_creation_restriction": c.a.projectCreation()})
+}
+
+func (a *API) projectCreation() string {
+	if a.opt.AdminOnlyProjects {
+		return "adminonly"
+	}
+	return "everyone"
+}
+
+func (c *call) health() error {
+	return c.ok(map[string]any{"status": "healthy", "components": []any{}})
+}
+
+// configurations are Harbor's settings that automation reads; none is
+// editable here (authserver's config file holds them).
+func (c *call) configurations() error {
+	if !c.who.Admin {
+		return &admin.Error{Kind: admin.KindForbidden, Msg: c.who.Name + " may not read the configuration: it takes a sysadmin"}
+	}
+	item := func(v any) map[string]any { return map[string]any{"value": v, "editable": false} }
+	return c.ok(map[string]any{
+		"auth_mode":                    item(c.a.opt.AuthMode),
+		"robot_name_prefix":            item(c.a.opt.RobotPrefix),
+		"project_creation_restriction": item(c.a.projectCreation()),
+		"self_registration":            item(false),
+		"read_only":                    item(false),
+	})
+}
+
+// Extensions under /authserver/v1: a user's own credentials, the audit
+// trail and explain.
+
+func (c *call) listPATs() error {
+	ts, err := c.a.opt.Admin.ListPATs(c.r.Context(), c.who, c.who.Name)
+	if err != nil {
+		return err
+	}
+	type pat struct {
+		ID         int64  `json:"id"`
+		Name       string `json:"name"`
+		CreatedAt  string `json:"created_at"`
+		ExpiresAt  string `json:"expires_at,omitempty"`
+		LastUsedAt string `json:"last_used_at,omitempty"`
+	}
+	out := make([]pat, len(ts))
+	for i, t := range ts {
+		out[i] = pat{ID: t.ID, Name: t.Name, CreatedAt: harborTime(t.CreatedAt)}
+		if !t.ExpiresAt.IsZero() {
+			out[i].ExpiresAt = harborTime(t.ExpiresAt)
+		}
+		if !t.LastUsedAt.IsZero() {
+			out[i].LastUsedAt = harborTime(t.LastUsedAt)
+		}
+	}
+	return c.ok(out)
+}
+
+func (c *call) createPAT() error {
+	var req struct {
+		Name         string `json:"name"`
+		DurationDays int64  `json:"duration_days"`
+	}
+	if err := c.decode(&req); err != nil {
+		return err
+	}
+	life, err := lifetime(req.DurationDays)
+	if err != nil {
+		return err
+	}
+	t, secret, err := c.a.opt.Admin.CreatePAT(c.r.Context(), c.who, admin.NewPAT{User: c.who.Name, Name: req.Name, Lifetime: life})
+	if err != nil {
+		return err
+	}
+	c.w.Header().Set("Location", "/api/authserver/v1/users/current/tokens/"+t.Name)
+	return c.json(http.StatusCreated, map[string]any{"id": t.ID, "name": t.Name, "secret": secret})
+}
+
+func (c *call) revokePAT() error {
+	if err := c.a.opt.Admin.RevokePAT(c.r.Context(), c.who, c.who.Name, chiParam(c, "name")); err != nil {
+		return err
+	}
+	return c.empty(http.StatusOK)
+}
+
+func (c *call) listRefreshTokens() error {
+	ts, err := c.a.opt.Admin.ListRefreshTokens(c.r.Context(), c.who, c.who.Name)
+	if err != nil {
+		return err
+	}
+	type rt struct {
+		ID         int64  `json:"id"`
+		Service    string `json:"service"`
+		ClientID   string `json:"client_id"`
+		CreatedAt  string `json:"created_at"`
+		LastUsedAt string `json:"last_used_at"`
+	}
+	out := make([]rt, len(ts))
+	for i, t := range ts {
+		out[i] = rt{t.ID, t.Service, t.ClientID, harborTime(t.CreatedAt), harborTime(t.LastUsedAt)}
+	}
+	return c.ok(out)
+}
+
+func (c *call) revokeRefreshToken() error {
+	id, err := c.id("id")
+	if err != nil {
+		return err
+	}
+	if err := c.a.opt.Admin.RevokeRefreshToken(c.r.Context(), c.who, c.who.Name, id); err != nil {
+		return err
+	}
+	return c.empty(http.StatusOK)
+}
+
+// audit takes the CLI's filters: kind, user, since (a duration), result,
+// limit.
+func (c *call) audit() error {
+	q := c.r.URL.Query()
+	f := store.AuditFilter{Kind: q.Get("kind"), Subject: q.Get("user"), Result: q.Get("result")}
+	if v := q.Get("since"); v != "" {
+		d, err := config.ParseDuration(v)
+		if err != nil {
+			return badf("since %q: %v", v, err)
+		}
+		f.Since = time.Now().Add(-d)
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 10000 {
+			return badf("limit %q: want 1 to 10000", v)
+		}
+		f.Limit = n
+	}
+	recs, err := c.a.opt.Admin.ListAudit(c.r.Context(), c.who, f)
+	if err != nil {
+		return err
+	}
+	type rec struct {
+		Time      string   `json:"time"`
+		Kind      string   `json:"kind"`
+		Subject   string   `json:"subject"`
+		Method    string   `json:"method,omitempty"`
+		Result    string   `json:"result"`
+		ClientIP  string   `json:"client_ip"`
+		Action    string   `json:"action,omitempty"`
+		Target    string   `json:"target,omitempty"`
+		Requested []string `json:"requested,omitempty"`
+		Granted   []string `json:"granted,omitempty"`
+	}
+	out := make([]rec, len(recs))
+	for i, r := range recs {
+		out[i] = rec{harborTime(r.Time), r.Kind, r.Subject, r.Method, r.Result, r.ClientIP, r.Action, r.Target, r.Requested, r.Granted}
+	}
+	return c.ok(out)
+}
+
+func (c *call) explain() error {
+	var req struct {
+		User      string   `json:"user"`
+		Robot     string   `json:"robot"`
+		Anonymous bool     `json:"anonymous"`
+		Scopes    []string `json:"scopes"`
+	}
+	if err := c.decode(&req); err != nil {
+		return err
+	}
+	e, err := c.a.opt.Admin.Explain(c.r.Context(), c.who, admin.ExplainRequest{User: req.User, Robot: req.Robot,
+		Anonymous: req.Anonymous, Scopes: req.Scopes})
+	if err != nil {
+		return err
+	}
+	type decision struct {
+		Scope   string   `json:"scope"`
+		Granted []string `json:"granted"`
+		Reasons []string `json:"reasons,omitempty"`
+	}
+	out := struct {
+		Subject   string     `json:"subject"`
+		Notes     []string   `json:"notes,omitempty"`
+		Decisions []decision `json:"decisions"`
+	}{Subject: e.Subject.Name, Notes: e.Notes, Decisions: []decision{}}
+	for _, d := range e.Decisions {
+		out.Decisions = append(out.Decisions, decision{scopeString(d), append([]string{}, d.Granted...), d.Reasons})
+	}
+	return c.ok(out)
+}
+
+func scopeString(d authz.Decision) string { return d.Scope.String() }

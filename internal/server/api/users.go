@@ -1,0 +1,300 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/authserver/authserver/internal/admin"
+	"github.com/authserver/authserver/internal/store"
+)
+
+type userResp struct {
+	UserID          int64  `json:"user_id"`
+	Username        string `json:"username"`
+	Email           string `json:"email"`
+	Realname        string `json:"realname"`
+	Comment         string `json:"comment"`
+	SysadminFlag    bool   `json:"sysadmin_flag"`
+	AdminRoleInAuth bool   `json:"admin_role_in_auth"`
+	CreationTime    string `json:"creation_time"`
+	UpdateTime      string `json:"update_time"`
+}
+
+func toUser(u store.User) userResp {
+	return userResp{UserID: u.ID, Username: u.Name, Email: u.Email, Realname: u.DisplayName,
+		SysadminFlag: u.Admin, AdminRoleInAuth: u.Admin && u.Source != store.SourceLocal,
+		CreationTime: harborTime(u.CreatedAt), UpdateTime: harborTime(u.UpdatedAt)}
+}
+
+type userCreateReq struct {
+	Username string `json:"username"`
+	Email    string `json:"email"`
+	Realname string `json:"realname"`
+	Password string `json:"password"`
+	Comment  string `json:"comment"`
+}
+
+func (c *call) createUser() error {
+	var req userCreateReq
+	if err := c.decode(&req); err != nil {
+		return err
+	}
+	u, err := c.a.opt.Admin.CreateUser(c.r.Context(), c.who, admin.NewUser{Name: req.Username, Email: req.Email,
+		DisplayName: req.Realname, Password: req.Password})
+	if err != nil {
+		return err
+	}
+	return c.created("/users", u.ID, u.Name)
+}
+
+func (c *call) listUsers() error {
+	p, err := c.page()
+	if err != nil {
+		return err
+	}
+	q, err := c.query()
+	if err != nil {
+		return err
+	}
+	if err := q.only("username", "email"); err != nil {
+		return err
+	}
+	us, err := c.a.opt.Admin.ListUsers(c.r.Context(), c.who)
+	if err != nil {
+		return err
+	}
+	us = filter(us, func(u store.User) bool { return q.match("username", u.Name) && q.match("email", u.Email) })
+	out := make([]userResp, len(us))
+	for i, u := range us {
+		out[i] = toUser(u)
+	}
+	return paged(c, p, out)
+}
+
+func (c *call) searchUsers() error {
+	p, err := c.page()
+	if err != nil {
+		return err
+	}
+	name := c.r.URL.Query().Get("username")
+	if name == "" {
+		return badf("username: required")
+	}
+	us, err := c.a.opt.Admin.SearchUsers(c.r.Context(), c.who, name)
+	if err != nil {
+		return err
+	}
+	type hit struct {
+		UserID   int64  `json:"user_id"`
+		Username string `json:"username"`
+	}
+	out := make([]hit, len(us))
+	for i, u := range us {
+		out[i] = hit{u.ID, u.Name}
+	}
+	return paged(c, p, out)
+}
+
+func (c *call) currentUser() error {
+	u, err := c.a.opt.Admin.GetUser(c.r.Context(), c.who, c.who.Name)
+	if err != nil {
+		return err
+	}
+	return c.ok(toUser(u))
+}
+
+// user finds the path's {user_id} with the actor's right to read it.
+func (c *call) user() (store.User, error) {
+	id, err := c.id("user_id")
+	if err != nil {
+		return store.User{}, err
+	}
+	return c.a.opt.Admin.GetUserByID(c.r.Context(), c.who, id)
+}
+
+func (c *call) getUser() error {
+	u, err := c.user()
+	if err != nil {
+		return err
+	}
+	return c.ok(toUser(u))
+}
+
+func (c *call) updateUser() error {
+	u, err := c.user()
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Email    *string `json:"email"`
+		Realname *string `json:"realname"`
+		Comment  *string `json:"comment"`
+	}
+	if err := c.decode(&req); err != nil {
+		return err
+	}
+	if req.Email == nil && req.Realname == nil {
+		return c.empty(http.StatusOK)
+	}
+	if _, err := c.a.opt.Admin.UpdateUser(c.r.Context(), c.who, u.Name, admin.UserChange{Email: req.Email, DisplayName: req.Realname}); err != nil {
+		return err
+	}
+	return c.empty(http.StatusOK)
+}
+
+func (c *call) setSysadmin() error {
+	u, err := c.user()
+	if err != nil {
+		return err
+	}
+	var req struct {
+		SysadminFlag *bool `json:"sysadmin_flag"`
+	}
+	if err := c.decode(&req); err != nil {
+		return err
+	}
+	if req.SysadminFlag == nil {
+		return badf("sysadmin_flag: required")
+	}
+	if _, err := c.a.opt.Admin.UpdateUser(c.r.Context(), c.who, u.Name, admin.UserChange{Admin: req.SysadminFlag}); err != nil {
+		return err
+	}
+	return c.empty(http.StatusOK)
+}
+
+func (c *call) setPassword() error {
+	u, err := c.user()
+	if err != nil {
+		return err
+	}
+	var req struct {
+		OldPassword string `json:"old_password"`
+		NewPassword string `json:"new_password"`
+	}
+	if err := c.decode(&req); err != nil {
+		return err
+	}
+	if err := c.a.opt.Admin.ChangePassword(c.r.Context(), c.who, u.Name, req.OldPassword, req.NewPassword); err != nil {
+		return err
+	}
+	return c.empty(http.StatusOK)
+}
+
+func (c *call) deleteUser() error {
+	u, err := c.user()
+	if err != nil {
+		return err
+	}
+	if err := c.a.opt.Admin.DeleteUser(c.r.Context(), c.who, u.Name); err != nil {
+		return err
+	}
+	return c.empty(http.StatusOK)
+}
+
+// Groups: group_type 1 is an LDAP group (ldap_group_dn set); authserver's
+// local groups are reported as group_type 0.
+type groupResp struct {
+	ID          int64  `json:"id"`
+	GroupName   string `json:"group_name"`
+	GroupType   int    `json:"group_type"`
+	LdapGroupDN string `json:"ldap_group_dn"`
+}
+
+func toGroup(g store.Group) groupResp {
+	t := 0
+	if g.DN != "" {
+		t = 1
+	}
+	return groupResp{ID: g.ID, GroupName: g.Name, GroupType: t, LdapGroupDN: g.DN}
+}
+
+func (c *call) createGroup() error {
+	var req struct {
+		GroupName   string `json:"group_name"`
+		GroupType   int    `json:"group_type"`
+		LdapGroupDN string `json:"ldap_group_dn"`
+		ID          int64  `json:"id"`
+	}
+	if err := c.decode(&req); err != nil {
+		return err
+	}
+	switch {
+	case req.GroupType == 1 && strings.TrimSpace(req.LdapGroupDN) == "":
+		return badf("group_type 1 (LDAP) needs ldap_group_dn")
+	case req.GroupType == 0 && req.LdapGroupDN != "":
+		return badf("group_type 0 (local) takes no ldap_group_dn")
+	case req.GroupType != 0 && req.GroupType != 1:
+		return badf("group_type %d: want 1 (LDAP) or 0 (local)", req.GroupType)
+	}
+	g, err := c.a.opt.Admin.CreateGroup(c.r.Context(), c.who, req.GroupName, req.LdapGroupDN)
+	if err != nil {
+		return err
+	}
+	return c.created("/usergroups", g.ID, g.Name)
+}
+
+func (c *call) listGroups() error {
+	p, err := c.page()
+	if err != nil {
+		return err
+	}
+	gs, err := c.a.opt.Admin.ListGroups(c.r.Context(), c.who)
+	if err != nil {
+		return err
+	}
+	name := c.r.URL.Query().Get("group_name")
+	out := []groupResp{}
+	for _, g := range gs {
+		if name == "" || strings.Contains(g.Name, name) {
+			out = append(out, toGroup(g.Group))
+		}
+	}
+	return paged(c, p, out)
+}
+
+func (c *call) group() (admin.Group, error) {
+	id, err := c.id("group_id")
+	if err != nil {
+		return admin.Group{}, err
+	}
+	return c.a.opt.Admin.GetGroupByID(c.r.Context(), c.who, id)
+}
+
+func (c *call) getGroup() error {
+	g, err := c.group()
+	if err != nil {
+		return err
+	}
+	return c.ok(toGroup(g.Group))
+}
+
+func (c *call) updateGroup() error {
+	g, err := c.group()
+	if err != nil {
+		return err
+	}
+	var req struct {
+		GroupName   string `json:"group_name"`
+		GroupType   int    `json:"group_type"`
+		LdapGroupDN string `json:"ldap_group_dn"`
+		ID          int64  `json:"id"`
+	}
+	if err := c.decode(&req); err != nil {
+		return err
+	}
+	if req.GroupName != "" && req.GroupName != g.Name {
+		return badf("renaming groups is not supported: delete and create it")
+	}
+	return c.empty(http.StatusOK)
+}
+
+func (c *call) deleteGroup() error {
+	g, err := c.group()
+	if err != nil {
+		return err
+	}
+	if err := c.a.opt.Admin.DeleteGroup(c.r.Context(), c.who, g.Name); err != nil {
+		return err
+	}
+	return c.empty(http.StatusOK)
+}
