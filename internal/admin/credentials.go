@@ -191,13 +191,15 @@ type RobotChange struct {
 	// SecretHash the stored secret (see NewRobot.SecretHash).
 	ExpiresAt  *time.Time
 	SecretHash *string
+	// Trust replaces a federated robot's trust policy (see SetRobotTrust).
+	Trust *store.TrustPolicy
 }
 
 // UpdateRobot applies ch to a robot (named with or without the prefix) in
 // one transaction; its secret stays.
 func (s *Service) UpdateRobot(ctx context.Context, who Actor, name string, ch RobotChange) (Robot, error) {
 	if ch.Lifetime == nil && ch.Actions == nil && ch.Description == nil && ch.Disabled == nil &&
-		ch.ExpiresAt == nil && ch.SecretHash == nil {
+		ch.ExpiresAt == nil && ch.SecretHash == nil && ch.Trust == nil {
 		return Robot{}, invalidf("nothing to change")
 	}
 	if ch.SecretHash != nil && !authn.IsHarborHash(*ch.SecretHash) {
@@ -226,6 +228,11 @@ func (s *Service) UpdateRobot(ctx context.Context, who Actor, name string, ch Ro
 			return invalidf("robot " + s.opt.RobotPrefix + r.Name + " is federated: it cannot take a secret")
 		}
 		set(&r.SecretHash, ch.SecretHash)
+		if ch.Trust != nil {
+			if err := s.replaceTrust(r, *ch.Trust); err != nil {
+				return err
+			}
+		}
 		if ch.ExpiresAt != nil {
 			r.ExpiresAt = ch.ExpiresAt.UTC()
 		}

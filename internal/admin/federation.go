@@ -53,20 +53,23 @@ func (s *Service) trustPolicy(p store.TrustPolicy) (*store.TrustPolicy, error) {
 // stays when p.Issuer is ""). A robot with a secret cannot take a policy
 // this way: create a federated robot instead, so no secret lingers.
 func (s *Service) SetRobotTrust(ctx context.Context, who Actor, name string, p store.TrustPolicy) (Robot, error) {
-	return s.modifyRobot(ctx, who, name, "robot.trust", func(r *store.Robot) error {
-		if r.Trust == nil {
-			return invalidf("robot " + s.opt.RobotPrefix + r.Name + " has a secret, not a trust policy: create a federated robot (--federate) instead")
-		}
-		if p.Issuer == "" {
-			p.Issuer = r.Trust.Issuer
-		}
-		policy, err := s.trustPolicy(p)
-		if err != nil {
-			return err
-		}
-		r.Trust = policy
-		return nil
-	})
+	return s.modifyRobot(ctx, who, name, "robot.trust", func(r *store.Robot) error { return s.replaceTrust(r, p) })
+}
+
+// replaceTrust validates p and puts it on r, which must be federated.
+func (s *Service) replaceTrust(r *store.Robot, p store.TrustPolicy) error {
+	if r.Trust == nil {
+		return invalidf("robot " + s.opt.RobotPrefix + r.Name + " has a secret, not a trust policy: create a federated robot (--federate) instead")
+	}
+	if p.Issuer == "" {
+		p.Issuer = r.Trust.Issuer
+	}
+	policy, err := s.trustPolicy(p)
+	if err != nil {
+		return err
+	}
+	r.Trust = policy
+	return nil
 }
 
 // trustNote describes a federated robot for explain.

@@ -43,6 +43,8 @@ type fixture struct {
 	srv *httptest.Server
 	api http.Handler
 	pw  map[string]string
+	// robots is the robot authenticator at the front of the stack.
+	robots *authn.Robots
 }
 
 func newFixture(t *testing.T, db string) *fixture {
@@ -79,8 +81,8 @@ func newFixture(t *testing.T, db string) *fixture {
 	passwords := authn.NewRobots(st, "robot$", authn.NewPATs(st, accounts, local, time.Now, nil), time.Now, nil)
 	thr := throttle.New(throttle.Config{UserIPLimit: 5, IPLimit: 1000, BaseDelay: time.Minute, MaxDelay: time.Hour,
 		Forget: time.Hour, MaxEntries: 1000, IPv4Prefix: 32, IPv6Prefix: 64}, nil)
-	adm := admin.New(st, admin.Options{RobotPrefix: "robot$", BcryptCost: 4})
-	f := &fixture{t: t, st: st, adm: adm, pw: map[string]string{}}
+	adm := admin.New(st, admin.Options{RobotPrefix: "robot$", BcryptCost: 4, Issuers: []string{"github"}})
+	f := &fixture{t: t, st: st, adm: adm, pw: map[string]string{}, robots: passwords}
 	f.api = api.New(api.Options{Admin: adm, Passwords: passwords, Throttle: thr, ClientIP: server.ClientIP,
 		Realm: "harbor", Version: "test", AuthMode: "db_auth", RegistryURL: "http://registry.test", RobotPrefix: "robot$"})
 	f.srv = httptest.NewServer(server.New(server.Options{Passwords: passwords, Authorizer: authz.New(st), Throttle: thr,
