@@ -154,23 +154,25 @@ func claimValue(claims map[string]any, key string) (string, bool) {
 // GlobMatch reports whether s matches pattern, in which '*' matches any
 // run of characters (also none) and every other character itself.
 func GlobMatch(pattern, s string) bool {
-	parts := strings.Split(pattern, "*")
-	if len(parts) == 1 {
+	first, rest, found := strings.Cut(pattern, "*")
+	if !found {
 		return pattern == s
 	}
-	if !strings.HasPrefix(s, parts[0]) {
+	if !strings.HasPrefix(s, first) {
 		return false
 	}
-	s = s[len(parts[0]):]
-	last := parts[len(parts)-1]
-	for _, p := range parts[1 : len(parts)-1] {
-		i := strings.Index(s, p)
+	s = s[len(first):]
+	for {
+		part, more, found := strings.Cut(rest, "*")
+		if !found { // part is the last piece: it must end s
+			return len(s) >= len(part) && strings.HasSuffix(s, part)
+		}
+		i := strings.Index(s, part)
 		if i < 0 {
 			return false
 		}
-		s = s[i+len(p):]
+		s, rest = s[i+len(part):], more
 	}
-	return len(s) >= len(last) && strings.HasSuffix(s, last)
 }
 
 // ValidCondition checks one condition as an administrator writes it.

@@ -134,7 +134,8 @@ func (s *Store) scanRobot(row scanner) (store.Robot, error) {
 	}
 	if err == nil && issuer.Valid {
 		r.Trust = &store.TrustPolicy{Issuer: issuer.String}
-		if jerr := json.Unmarshal([]byte(conds.String), &r.Trust.Conditions); jerr != nil {
+		var jerr error
+		if r.Trust.Conditions, jerr = s.conds.decode(conds.String); jerr != nil {
 			err = fmt.Errorf("robot %s: trust conditions: %w", quote(r.Name), jerr)
 		}
 	}

@@ -29,6 +29,14 @@ func testTrustedRobots(t *testing.T, s store.Store) {
 	if err != nil || !robotEqual(got, gh) || got.SecretHash != "" {
 		t.Errorf("GetRobot = %+v, %v; want %+v with no secret hash", got, err, gh)
 	}
+	// What a read returns is the caller's: changing it changes no later read
+	// (a store may cache decoded policies).
+	if err == nil && got.Trust != nil {
+		got.Trust.Conditions[0].Pattern = "changed by the caller"
+		if again, _ := s.GetRobot(ctx, "team+gh"); !robotEqual(again, gh) {
+			t.Errorf("GetRobot after the caller changed an earlier result = %+v", again.Trust)
+		}
+	}
 	list, err := s.ListRobots(ctx, "")
 	if err != nil || len(list) != 2 || list[0].Name != "k8s" || !reflect.DeepEqual(list[0].Trust, k8s.Trust) {
 		t.Errorf("ListRobots = %+v, %v", list, err)
