@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -32,9 +33,11 @@ func TestFederation(t *testing.T) {
 	for _, f := range flavours {
 		t.Run(f.name, func(t *testing.T) {
 			t.Parallel()
-			issuers := map[string]*oidctest.Issuer{"github": oidctest.New(t), "gitlab": oidctest.New(t), "cluster": oidctest.New(t)}
+			// "down" is an issuer that is never reached before its outage.
+			issuers := map[string]*oidctest.Issuer{"github": oidctest.New(t), "gitlab": oidctest.New(t), "cluster": oidctest.New(t),
+				"down": oidctest.New(t)}
 			cfg := "federation:\n  issuers:\n"
-			for _, name := range []string{"github", "gitlab", "cluster"} {
+			for _, name := range []string{"github", "gitlab", "cluster", "down"} {
 				cfg += fmt.Sprintf("    - {name: %s, url: %q, audiences: [harbor-registry], allow_http: true}\n", name, issuers[name].URL)
 			}
 			a := startAuthServer(t, authOptions{extraConfig: cfg})
@@ -46,6 +49,7 @@ func TestFederation(t *testing.T) {
 					t.Fatalf("authserver %s printed:\n%s", strings.Join(args, " "), out)
 				}
 			}
+			a.cli(t, "robot", "create", "down", "--project", "team", "--actions", "pull", "--federate", "down", "--claim", "sub=x")
 			owner := newSession(t, reg, "admin", a.adminPass)
 			mustOK(t, owner.cranePush(t, "other/app:base", "another project's image"))
 
@@ -105,6 +109,32 @@ func TestFederation(t *testing.T) {
 				mustRefuse(t, pull(issuers["cluster"].Mint("harbor-registry", oidctest.Kubernetes("dev", "builder"))))
 				// A token for the API server's audience, not authserver's.
 				mustRefuse(t, pull(issuers["cluster"].Mint("https://kubernetes.default.svc", oidctest.Kubernetes("ci", "builder"))))
+			})
+
+			// Issuers go down: /readyz does not care, a key already fetched
+			// keeps working, a JWT whose key must be fetched is 503 (retry
+			// later), never 401.
+			t.Run("issuer outage", func(t *testing.T) {
+				gh, down := issuers["github"], issuers["down"]
+				cached := gh.Mint("harbor-registry", oidctest.GitHub("org/app", "refs/heads/main"))
+				unreached := down.Mint("harbor-registry", map[string]any{"sub": "x"})
+				gh.Stop()
+				down.Stop()
+				res, err := http.Get(a.url + "/readyz")
+				if err != nil {
+					t.Fatal(err)
+				}
+				res.Body.Close()
+				if res.StatusCode != http.StatusOK {
+					t.Errorf("/readyz with issuers down: %s, want 200", res.Status)
+				}
+				q := "service=harbor-registry&scope=repository:team/app:pull"
+				if r := a.getToken(t, "robot$team+gh", cached, q); r.status != http.StatusOK {
+					t.Errorf("a JWT of a cached key with the issuer down: %d %s, want 200", r.status, r.body)
+				}
+				if r := a.getToken(t, "robot$team+down", unreached, q); r.status != http.StatusServiceUnavailable {
+					t.Errorf("a JWT whose key must be fetched from an issuer that is down: %d %s, want 503", r.status, r.body)
+				}
 			})
 		})
 	}

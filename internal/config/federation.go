@@ -29,9 +29,11 @@ type FederationIssuer struct {
 	URL string `yaml:"url"`
 	// Audiences: the JWT's aud must contain one of them (at least one).
 	Audiences []string `yaml:"audiences"`
-	// JWKSFile, when set, is a JWKS file holding the issuer's keys, read at
-	// start-up and on SIGHUP, instead of discovery (private clusters:
-	// `kubectl get --raw /openid/v1/jwks`).
+	// JWKSFile, when set, is a JWKS file holding the issuer's keys, instead
+	// of discovery (private clusters: `kubectl get --raw /openid/v1/jwks`).
+	// It is read on first use and again whenever a JWT names a key it does
+	// not hold (at most once per 30 s), so a rewritten file needs no restart
+	// and no SIGHUP.
 	JWKSFile string `yaml:"jwks_file"`
 	// AllowHTTP permits an http:// URL (private or test issuers only).
 	AllowHTTP bool `yaml:"allow_http"`
