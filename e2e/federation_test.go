@@ -226,6 +226,10 @@ func docLoginUser(t *testing.T, doc, section string) string {
 		t.Fatalf("docs/FEDERATION.md has no section %q", section)
 	}
 	rest, _, _ = strings.Cut(rest, "\n## ")
+	// The test's tokens are minted for harbor-registry: so must the snippet ask.
+	if !strings.Contains(rest, "audience=harbor-registry") && !strings.Contains(rest, "aud: harbor-registry") {
+		t.Fatalf("section %q: the snippet does not ask for audience harbor-registry", section)
+	}
 	m := regexp.MustCompile(`docker login \S+ -u '([^']+)' --password-stdin`).FindStringSubmatch(rest)
 	if m == nil {
 		t.Fatalf("section %q: no `docker login HOST -u 'ROBOT' --password-stdin`", section)

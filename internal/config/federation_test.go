@@ -80,3 +80,29 @@ federation:
 		})
 	}
 }
+
+// TestFederationDoc: the configuration block of docs/FEDERATION.md parses
+// and validates as written, with the issuers the doc's robots name.
+func TestFederationDoc(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/FEDERATION.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(doc), "## Configuration (infrastructure)\n\n```yaml\n")
+	block, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("docs/FEDERATION.md: no yaml block under ## Configuration (infrastructure)")
+	}
+	cfg, err := Parse([]byte(block))
+	if err != nil {
+		t.Fatalf("the documented federation section: %v", err)
+	}
+	if got := cfg.Federation.IssuerNames(); !slices.Equal(got, []string{"github", "gitlab", "cluster"}) {
+		t.Errorf("documented issuers %v, want github, gitlab, cluster (the robots of the doc name them)", got)
+	}
+	for _, is := range cfg.Federation.Issuers {
+		if !slices.Equal(is.Audiences, []string{"harbor-registry"}) {
+			t.Errorf("issuer %s: audiences %v, want [harbor-registry] (the audience the snippets ask for)", is.Name, is.Audiences)
+		}
+	}
+}
