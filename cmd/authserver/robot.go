@@ -23,6 +23,8 @@ type robotJSON struct {
 	Disabled    bool       `json:"disabled"`
 	ExpiresAt   *time.Time `json:"expires_at"`
 	CreatedAt   time.Time  `json:"created_at"`
+	// Trust is a federated robot's trust policy (it has no secret).
+	Trust *trustJSON `json:"trust,omitempty"`
 }
 
 // secretJSON is what create and refresh-secret print with --output json.
@@ -98,28 +100,36 @@ is never a sysadmin and never lists the catalog. NAME arguments may be given wit
 the prefix (robots.prefix, default "robot$", which shells eat unless quoted).`,
 	}
 
-	var project, actions, expires, description string
+	var project, actions, expires, description, federate string
+	var claims []string
 	create := &cobra.Command{
-		Use:   "create NAME --project P --actions pull,push[,delete]",
-		Short: "Create a robot and print its secret once",
+		Use:   "create NAME --project P --actions pull,push[,delete] [--federate ISSUER --claim KEY=PATTERN...]",
+		Short: "Create a robot and print its secret once (a federated robot has no secret)",
 		Example: `  authserver robot create ci --project team --actions pull,push --expires 90d
-  authserver robot create scanner --project '*' --actions pull --expires never --output json`,
+  authserver robot create scanner --project '*' --actions pull --expires never --output json
+  authserver robot create gh --project team --actions pull,push --federate github \
+    --claim repository=org/app --claim 'ref=refs/heads/*'`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			life, err := parseLifetime(expires)
 			if err != nil {
 				return err
 			}
+			nr := admin.NewRobot{Name: args[0], Project: project, Actions: strings.Split(actions, ","), Description: description, Lifetime: life}
+			if nr.Trust, err = trustFlags(cmd, federate, claims); err != nil {
+				return err
+			}
 			return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
-				r, secret, err := adm.CreateRobot(ctx, cli, admin.NewRobot{Name: args[0], Project: project,
-					Actions: strings.Split(actions, ","), Description: description, Lifetime: life})
-				if err != nil {
-					return err
+				r, secret, err := adm.CreateRobot(ctx, cli, nr)
+				if err != nil || nr.Trust != nil {
+					return a.printFederated(err, r)
 				}
 				return a.printSecret(secretJSON{Name: r.Login, Secret: secret, ExpiresAt: optTime(r.ExpiresAt)}, "robot secret")
 			})
 		},
 	}
+	create.Flags().StringVar(&federate, "federate", "", "make a federated robot trusting this issuer of federation.issuers (no secret)")
+	create.Flags().StringArrayVar(&claims, "claim", nil, "with --federate: a condition CLAIM=PATTERN on the JWT (repeatable, all must hold)")
 	create.Flags().StringVar(&project, "project", "", "project the robot acts on, or '*' for every project (system robot)")
 	create.Flags().StringVar(&actions, "actions", "", "comma-separated: pull, push, delete (push implies pull)")
 	create.Flags().StringVar(&expires, "expires", "30d", "lifetime (s, m, h, d units) or never")
@@ -146,23 +156,30 @@ the prefix (robots.prefix, default "robot$", which shells eat unless quoted).`,
 				state = "expired"
 			}
 			rows[i] = []string{r.Login, r.Project, strings.Join(r.Actions, ","), state,
-				fmtOptTime(r.ExpiresAt, "never"), r.CreatedAt.UTC().Format(time.RFC3339), r.Description}
-			items[i] = robotJSON{r.Login, r.Project, r.Actions, r.Description, r.Disabled, optTime(r.ExpiresAt), r.CreatedAt.UTC()}
+				fmtOptTime(r.ExpiresAt, "never"), r.CreatedAt.UTC().Format(time.RFC3339), trustText(r.Trust), r.Description}
+			items[i] = robotJSON{r.Login, r.Project, r.Actions, r.Description, r.Disabled, optTime(r.ExpiresAt), r.CreatedAt.UTC(), trustOf(r.Trust)}
 		}
-		return a.printList([]string{"NAME", "PROJECT", "ACTIONS", "STATE", "EXPIRES", "CREATED", "DESCRIPTION"}, rows, items)
+		return a.printList([]string{"NAME", "PROJECT", "ACTIONS", "STATE", "EXPIRES", "CREATED", "TRUST", "DESCRIPTION"}, rows, items)
 	})
 	list.Flags().StringVar(&listProject, "project", "", "only this project's robots ('*': system robots)")
 	a.addOutputFlag(list)
 
 	var setExpires, setDescription, setActions string
+	var setClaims []string
 	set := &cobra.Command{
-		Use:   "set NAME [--expires D|never] [--actions a,b] [--description T]",
-		Short: "Renew a robot's expiry, or change its actions or description (the secret stays)",
+		Use:   "set NAME [--expires D|never] [--actions a,b] [--description T] [--claim KEY=PATTERN...]",
+		Short: "Renew a robot's expiry, or change its actions, description or (federated robots) conditions",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f := cmd.Flags()
+			if f.Changed("claim") {
+				if f.Changed("expires") || f.Changed("actions") || f.Changed("description") {
+					return errors.New("--claim replaces the trust policy's conditions: set it on its own")
+				}
+				return a.setTrust(cmd, args[0], setClaims)
+			}
 			if !f.Changed("expires") && !f.Changed("actions") && !f.Changed("description") {
-				return errors.New("nothing to set: pass --expires, --actions or --description")
+				return errors.New("nothing to set: pass --expires, --actions, --description or --claim")
 			}
 			var ch admin.RobotChange
 			if f.Changed("expires") {
@@ -184,6 +201,7 @@ the prefix (robots.prefix, default "robot$", which shells eat unless quoted).`,
 	set.Flags().StringVar(&setExpires, "expires", "", "new lifetime from now (s, m, h, d units) or never")
 	set.Flags().StringVar(&setActions, "actions", "", "new actions: pull, push, delete")
 	set.Flags().StringVar(&setDescription, "description", "", "new description")
+	set.Flags().StringArrayVar(&setClaims, "claim", nil, "a federated robot's new conditions CLAIM=PATTERN (repeatable; replaces them all)")
 
 	toggle := func(use, short, done string, disabled bool) *cobra.Command {
 		return &cobra.Command{

@@ -54,6 +54,9 @@ type Options struct {
 	Directory   Directory
 	GroupBaseDN string
 	GroupFilter string
+	// Issuers are the names of federation.issuers: the only issuers a
+	// robot's trust policy may name.
+	Issuers []string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// AdminOnlyProjects is api.project_creation: adminonly: only sysadmins

@@ -35,7 +35,7 @@ func newFixture(t *testing.T, dir admin.Directory) *fixture {
 	st := sqlitetest.Open(t)
 	c := &clock{time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 	adm := admin.New(st, admin.Options{RobotPrefix: "robot$", BcryptCost: 4, Directory: dir,
-		GroupBaseDN: "ou=groups,dc=x", GroupFilter: "(objectClass=groupOfNames)", Now: c.now})
+		GroupBaseDN: "ou=groups,dc=x", GroupFilter: "(objectClass=groupOfNames)", Issuers: []string{"github", "cluster"}, Now: c.now})
 	return &fixture{st: st, adm: adm, clock: c}
 }
 

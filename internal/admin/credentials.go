@@ -54,6 +54,10 @@ type NewRobot struct {
 	Secret string
 	// Disabled creates it disabled.
 	Disabled bool
+	// Trust, when set, makes a federated robot: it logs in with a JWT that
+	// meets this policy and has no secret (CreateRobot returns ""); Secret
+	// and SecretHash must then be empty.
+	Trust *store.TrustPolicy
 }
 
 // ValidRobotSecret checks a secret chosen by the caller, with Harbor's
@@ -77,7 +81,8 @@ func robotSecret(secret string) (string, error) {
 }
 
 // CreateRobot creates a robot and returns it with its secret, which is
-// stored only as a hash: show it once.
+// stored only as a hash: show it once. A federated robot (nr.Trust) has
+// no secret: the secret returned is "".
 func (s *Service) CreateRobot(ctx context.Context, who Actor, nr NewRobot) (Robot, string, error) {
 	if err := s.allowRobots(ctx, who, nr.Project); err != nil {
 		return Robot{}, "", err
@@ -102,17 +107,27 @@ func (s *Service) CreateRobot(ctx context.Context, who Actor, nr NewRobot) (Robo
 			return Robot{}, "", err
 		}
 	}
-	secret, hash := "", nr.SecretHash
-	if hash == "" {
+	r := store.Robot{Name: bare, Project: nr.Project, Actions: acts, Description: nr.Description,
+		ExpiresAt: exp, Disabled: nr.Disabled}
+	secret := ""
+	switch {
+	case nr.Trust != nil && (nr.Secret != "" || nr.SecretHash != ""):
+		return Robot{}, "", invalidf("a robot cannot have both a secret and a trust policy")
+	case nr.Trust != nil:
+		if r.Trust, err = s.trustPolicy(*nr.Trust); err != nil {
+			return Robot{}, "", err
+		}
+	case nr.SecretHash != "":
+		if !authn.IsHarborHash(nr.SecretHash) {
+			return Robot{}, "", invalidf("robot secret hash: want a harbor-pbkdf2-sha256 hash")
+		}
+		r.SecretHash = nr.SecretHash
+	default:
 		if secret, err = robotSecret(nr.Secret); err != nil {
 			return Robot{}, "", err
 		}
-		hash = authn.HashSecret(secret)
-	} else if !authn.IsHarborHash(hash) {
-		return Robot{}, "", invalidf("robot secret hash: want a harbor-pbkdf2-sha256 hash")
+		r.SecretHash = authn.HashSecret(secret)
 	}
-	r := store.Robot{Name: bare, Project: nr.Project, Actions: acts, Description: nr.Description,
-		SecretHash: hash, ExpiresAt: exp, Disabled: nr.Disabled}
 	if err := s.st.CreateRobot(ctx, &r); err != nil {
 		return Robot{}, "", storeErr(err, "robot "+s.opt.RobotPrefix+bare, "project "+nr.Project+" not found", "")
 	}
@@ -176,13 +191,15 @@ type RobotChange struct {
 	// SecretHash the stored secret (see NewRobot.SecretHash).
 	ExpiresAt  *time.Time
 	SecretHash *string
+	// Trust replaces a federated robot's trust policy (see SetRobotTrust).
+	Trust *store.TrustPolicy
 }
 
 // UpdateRobot applies ch to a robot (named with or without the prefix) in
 // one transaction; its secret stays.
 func (s *Service) UpdateRobot(ctx context.Context, who Actor, name string, ch RobotChange) (Robot, error) {
 	if ch.Lifetime == nil && ch.Actions == nil && ch.Description == nil && ch.Disabled == nil &&
-		ch.ExpiresAt == nil && ch.SecretHash == nil {
+		ch.ExpiresAt == nil && ch.SecretHash == nil && ch.Trust == nil {
 		return Robot{}, invalidf("nothing to change")
 	}
 	if ch.SecretHash != nil && !authn.IsHarborHash(*ch.SecretHash) {
@@ -207,7 +224,15 @@ func (s *Service) UpdateRobot(ctx context.Context, who Actor, name string, ch Ro
 		}
 		set(&r.Description, ch.Description)
 		set(&r.Disabled, ch.Disabled)
+		if ch.SecretHash != nil && r.Trust != nil {
+			return invalidf("robot " + s.opt.RobotPrefix + r.Name + " is federated: it cannot take a secret")
+		}
 		set(&r.SecretHash, ch.SecretHash)
+		if ch.Trust != nil {
+			if err := s.replaceTrust(r, *ch.Trust); err != nil {
+				return err
+			}
+		}
 		if ch.ExpiresAt != nil {
 			r.ExpiresAt = ch.ExpiresAt.UTC()
 		}
@@ -230,6 +255,9 @@ func (s *Service) SetRobotSecret(ctx context.Context, who Actor, name, secret st
 		return Robot{}, "", err
 	}
 	r, err := s.modifyRobot(ctx, who, name, "robot.secret", func(r *store.Robot) error {
+		if r.Trust != nil {
+			return invalidf("robot " + s.opt.RobotPrefix + r.Name + " is federated: it has no secret to refresh")
+		}
 		r.SecretHash = authn.HashSecret(secret)
 		return nil
 	})

@@ -68,6 +68,9 @@ func (s *Service) explainRobot(ctx context.Context, name string) (Explanation, e
 	}
 	login := s.robot(rb).Login
 	e := Explanation{Subject: authn.Identity{Name: login, Robot: &authz.RobotPermissions{Project: rb.Project, Actions: rb.Actions}}.Subject()}
+	if rb.Trust != nil {
+		e.Notes = append(e.Notes, trustNote(login, rb.Trust))
+	}
 	if rb.Disabled {
 		e.Notes = append(e.Notes, "robot "+login+" is disabled: a real login would get 401")
 	}

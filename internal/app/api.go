@@ -16,7 +16,8 @@ import (
 // API both go through it.
 func NewAdmin(cfg config.Config, st store.Store, dir admin.Directory) *admin.Service {
 	opt := admin.Options{RobotPrefix: cfg.Robots.Prefix, BcryptCost: cfg.Passwords.BcryptCost, Directory: dir,
-		AdminOnlyProjects: cfg.API.ProjectCreation == config.ProjectCreationAdminOnly}
+		AdminOnlyProjects: cfg.API.ProjectCreation == config.ProjectCreationAdminOnly,
+		Issuers:           cfg.Federation.IssuerNames()}
 	if cfg.LDAP != nil {
 		opt.GroupBaseDN, opt.GroupFilter = cfg.LDAP.GroupSearch.BaseDN, cfg.LDAP.GroupSearch.Filter
 	}

@@ -38,6 +38,9 @@ type Options struct {
 	// stands in for their password, on top of (and before) the directory
 	// of the config (tests stand in for a directory this way).
 	UserCheckers map[string]authn.UserChecker
+	// Federation tunes the verifier of federated robots' JWTs (tests
+	// shorten MinRefetch); the zero value is the production default.
+	Federation authn.FederationOptions
 	// Bootstrap runs once the store is open, before anything else is built
 	// (serve creates the first sysadmin there); nil: nothing.
 	Bootstrap func(context.Context, store.Store, *slog.Logger) error
@@ -88,7 +91,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	if a.Keys, err = NewKeyring(cfg, log); err != nil {
 		return nil, err
 	}
-	creds, err := buildAuthn(cfg, a.Store, a.Metrics, opts.Now, opts.UserCheckers, log)
+	creds, err := buildAuthn(cfg, a.Store, a.Metrics, opts, log)
 	if err != nil {
 		return nil, err
 	}

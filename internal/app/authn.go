@@ -1,9 +1,9 @@
 package app
 
 import (
+	"fmt"
 	"log/slog"
 	"maps"
-	"time"
 
 	"github.com/authserver/authserver/internal/authn"
 	"github.com/authserver/authserver/internal/config"
@@ -21,16 +21,17 @@ type credentials struct {
 
 // buildAuthn wires the credential checks in the order a login meets them:
 //
-//	robots → personal access tokens → passwords (local users, or the chain
-//	of local users and LDAP)
+//	robots (a secret, or for a robot with a trust policy a JWT of
+//	federation.issuers) → personal access tokens → passwords (local
+//	users, or the chain of local users and LDAP)
 //
-// so robot secrets and PATs, recognised by their prefixes, never reach
-// bcrypt or LDAP. A new kind of credential is one more layer here, between
+// so robot secrets, JWTs and PATs, recognised by their prefixes, never
+// reach bcrypt or LDAP. A new kind of credential is one more layer here, between
 // robots and PATs when it is recognised by its shape. The refresh token
 // service and the PATs re-check users of outside sources (LDAP) through
 // checkers; without one, such users' refresh tokens and PATs are refused.
-func buildAuthn(cfg config.Config, st store.Store, m *metrics.Metrics, now func() time.Time,
-	extra map[string]authn.UserChecker, log *slog.Logger) (*credentials, error) {
+func buildAuthn(cfg config.Config, st store.Store, m *metrics.Metrics, opts Options, log *slog.Logger) (*credentials, error) {
+	now := opts.Now
 	local, err := authn.NewLocal(st, cfg.Passwords.BcryptCost)
 	if err != nil {
 		return nil, err
@@ -55,13 +56,22 @@ func buildAuthn(cfg config.Config, st store.Store, m *metrics.Metrics, now func(
 			"nested", cfg.LDAP.GroupSearch.Nested, "cache_ttl", cfg.LDAP.CacheTTL.String())
 		passwords, checkers[store.SourceLDAP] = chain, chain
 	}
-	maps.Copy(checkers, extra)
+	maps.Copy(checkers, opts.UserCheckers)
 	if len(checkers) == 0 {
 		checkers = nil
 	}
 	accounts := authn.NewAccounts(st, checkers)
 	pats := authn.NewPATs(st, accounts, passwords, now, log.With("backend", "pat"))
-	c.passwords = authn.NewRobots(st, cfg.Robots.Prefix, pats, now, log.With("backend", "robot"))
+	robots := authn.NewRobots(st, cfg.Robots.Prefix, pats, now, log.With("backend", "robot"))
+	if len(cfg.Federation.Issuers) > 0 {
+		fed, err := authn.NewFederation(cfg.Federation, opts.Federation)
+		if err != nil {
+			return nil, fmt.Errorf("federation: %w", err)
+		}
+		robots.SetFederation(fed, m)
+		log.Info("federated robots enabled", "issuers", fed.Issuers())
+	}
+	c.passwords = robots
 	c.refresher = authn.NewRefresher(st, accounts, authn.RefreshOptions{
 		MaxLifetime:  cfg.RefreshTokens.MaxLifetime.D(),
 		MaxIdle:      cfg.RefreshTokens.MaxIdle.D(),

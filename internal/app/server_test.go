@@ -36,6 +36,14 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	f, _ := newFixtureWith(t, nil)
+	return f
+}
+
+// newFixtureWith is newFixture with the config and options changed by mod
+// (nil: none) before the stack is built; it returns the stack too.
+func newFixtureWith(t *testing.T, mod func(*config.Config, *app.Options)) (*fixture, *app.App) {
+	t.Helper()
 	ctx := context.Background()
 	cfg := apptest.Config(t)
 	cfg.Token.Issuer, cfg.Token.Service = "test-issuer", "test-registry"
@@ -44,8 +52,12 @@ func newFixture(t *testing.T) *fixture {
 	cfg.RefreshTokens.BindClientID = true
 	f := &fixture{t: t, users: map[string]string{},
 		clock: &testClock{t: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}, directory: &fakeDirectory{known: map[string]bool{}}}
-	a := apptest.New(t, cfg, app.Options{Now: f.clock.Now,
-		UserCheckers: map[string]authn.UserChecker{store.SourceLDAP: f.directory}})
+	opts := app.Options{Now: f.clock.Now,
+		UserCheckers: map[string]authn.UserChecker{store.SourceLDAP: f.directory}}
+	if mod != nil {
+		mod(&cfg, &opts)
+	}
+	a := apptest.New(t, cfg, opts)
 	f.st, f.kid = a.Store, a.Keys.Issuer().Signer().KID()
 	f.srv = httptest.NewServer(a.Handler)
 	t.Cleanup(f.srv.Close)
@@ -56,7 +68,7 @@ func newFixture(t *testing.T) *fixture {
 	f.must(f.st.CreateProject(ctx, &store.Project{Name: "team"}))
 	f.must(f.st.CreateProject(ctx, &store.Project{Name: "pub", Public: true}))
 	f.must(f.st.SetMember(ctx, store.Member{Project: "team", Kind: store.MemberUser, Name: "dev", Role: store.RoleDeveloper}))
-	return f
+	return f, a
 }
 
 func (f *fixture) must(err error) {

@@ -3,6 +3,7 @@ package authn
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/authserver/authserver/internal/authz"
 )
@@ -35,6 +36,12 @@ type Identity struct {
 	// Robot is set for robot accounts (UserID 0, never Admin): the project
 	// and actions the robot holds, the only permissions it has.
 	Robot *authz.RobotPermissions
+	// NotAfter, when set, is when the credential that proved the identity
+	// expires (a federated robot's JWT): no token issued for it may
+	// outlive it.
+	NotAfter time.Time
+	// Federated is set for a federated robot: who the JWT said it was.
+	Federated *FederatedIdentity
 }
 
 // Subject is who the authorizer judges: the one conversion from an

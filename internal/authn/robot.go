@@ -25,6 +25,9 @@ type Robots struct {
 	now    func() time.Time
 	log    *slog.Logger
 	dummy  *Dummy
+	// fed verifies the JWTs of robots with a trust policy (robot_federated.go).
+	fed        *Federation
+	fedMetrics FederationMetrics
 }
 
 var _ PasswordAuthenticator = (*Robots)(nil)
@@ -71,6 +74,9 @@ func (r *Robots) Login(ctx context.Context, username, password string) (Identity
 	}
 	if err != nil {
 		return Identity{}, false, fmt.Errorf("robot login: %w: %w", ErrUnavailable, err)
+	}
+	if rb.Trust != nil {
+		return r.loginFederated(ctx, username, password, rb)
 	}
 	reason := ""
 	switch {

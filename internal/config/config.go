@@ -26,6 +26,8 @@ type Config struct {
 	RefreshTokens RefreshTokens `yaml:"refresh_tokens"`
 	// Robots configures robot accounts (credentials.go).
 	Robots Robots `yaml:"robots"`
+	// Federation lists the OIDC issuers federated robots trust (federation.go).
+	Federation Federation `yaml:"federation"`
 	// API configures the admin REST API (api.go).
 	API API `yaml:"api"`
 }

@@ -168,6 +168,7 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.validateOps()...)
 	errs = append(errs, c.validateCredentials()...)
+	errs = append(errs, c.Federation.validate()...)
 	errs = append(errs, c.validateAPI()...)
 	if c.LDAP != nil {
 		errs = append(errs, c.LDAP.validate()...)

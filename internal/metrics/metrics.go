@@ -44,6 +44,9 @@ type Metrics struct {
 	// AuditDropped counts audit records lost because the buffer was full
 	// or the store failed.
 	AuditDropped prometheus.Counter
+	// FederatedLogins counts federated robot logins by issuer name and
+	// result (ok, refused, unavailable).
+	FederatedLogins *prometheus.CounterVec
 }
 
 // New registers every collector, plus Go runtime and process metrics and
@@ -94,6 +97,10 @@ func New(version string) *Metrics {
 			Name: "authserver_audit_records_dropped_total",
 			Help: "Audit records lost because the buffer was full or the store failed.",
 		}),
+		FederatedLogins: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "authserver_federated_logins_total",
+			Help: "Federated robot logins (an OIDC JWT as the password) by issuer and result (ok, refused, unavailable).",
+		}, []string{"issuer", "result"}),
 	}
 	buildInfo := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "authserver_build_info",
@@ -101,7 +108,7 @@ func New(version string) *Metrics {
 	}, []string{"version", "goversion"})
 	buildInfo.WithLabelValues(version, runtime.Version()).Set(1)
 	reg.MustRegister(m.TokenRequests, m.TokenDuration, m.CacheHits, m.CacheMisses, m.TokenReuses,
-		m.LDAPOps, m.LDAPDuration, m.StoreErrors, m.Throttled, m.AuditDropped, buildInfo,
+		m.LDAPOps, m.LDAPDuration, m.StoreErrors, m.Throttled, m.AuditDropped, m.FederatedLogins, buildInfo,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -170,4 +177,12 @@ func (m *Metrics) AuditDrop(n int) {
 	if m != nil {
 		m.AuditDropped.Add(float64(n))
 	}
+}
+
+// FederatedLogin records one federated robot login.
+func (m *Metrics) FederatedLogin(issuer, result string) {
+	if m == nil {
+		return
+	}
+	m.FederatedLogins.WithLabelValues(issuer, result).Inc()
 }

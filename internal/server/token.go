@@ -70,6 +70,8 @@ type outcome struct {
 	// type:name:actions form, for the log line and the audit record.
 	requested []string
 	granted   []string
+	// federated is the JWT's issuer and subject for a federated robot.
+	federated *authn.FederatedIdentity
 }
 
 // serveToken is the one pipeline behind both methods: authenticate →
@@ -84,7 +86,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, req tokenReq
 	if !ok {
 		return
 	}
-	oc.method, oc.subject = id.Method, id.Name
+	oc.method, oc.subject, oc.federated = id.Method, id.Name, id.Federated
 	subj := id.Subject()
 	subj.Anonymous = req.grant == grantAnonymous
 	decisions, err := s.opts.Authorizer.Authorize(r.Context(), subj, req.scopes)
@@ -96,7 +98,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, req tokenReq
 	for i, d := range decisions {
 		access[i] = token.ResourceActions{Type: d.Scope.Type, Name: d.Scope.Name, Actions: d.Granted}
 	}
-	tok, reused, err := s.issue(id.Name, access)
+	tok, reused, err := s.issue(id.Name, access, id.NotAfter)
 	if err != nil {
 		log.Error("signing failed", "err", err)
 		writeError(w, http.StatusInternalServerError, "UNKNOWN", "cannot sign token")
@@ -145,12 +147,13 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, req tokenReq
 	writeJSON(w, resp)
 }
 
-// issue signs a token, or reuses one when a Reuser is configured.
-func (s *Server) issue(subject string, access []token.ResourceActions) (token.Token, bool, error) {
+// issue signs a token, or reuses one when a Reuser is configured; it
+// expires by notAfter when that is set (see authn.Identity.NotAfter).
+func (s *Server) issue(subject string, access []token.ResourceActions, notAfter time.Time) (token.Token, bool, error) {
 	if s.opts.Reuser != nil {
-		return s.opts.Reuser.Issue(subject, access)
+		return s.opts.Reuser.IssueUntil(subject, access, notAfter)
 	}
-	tok, err := s.opts.Issuer.Issue(subject, access)
+	tok, err := s.opts.Issuer.IssueUntil(subject, access, notAfter)
 	return tok, false, err
 }
 
@@ -174,11 +177,15 @@ func (s *Server) finish(r *http.Request, req tokenRequest, oc *outcome, start ti
 	// Every free-text field is cut to a fixed size, with a marker saying
 	// how much was left out (oc's scopes were cut when they were made).
 	rid, _ := r.Context().Value(requestIDKey).(string)
-	s.opts.Audit.Record(store.AuditRecord{
+	rec := store.AuditRecord{
 		Time: start, Subject: clipText(oc.subject), Method: oc.method, ClientIP: ipOf(r), UserAgent: clipText(r.UserAgent()),
 		Service: clipText(req.service), Requested: oc.requested, Granted: oc.granted,
 		Result: result, ClientID: clipText(req.clientID), RequestID: rid,
-	})
+	}
+	if f := oc.federated; f != nil {
+		rec.FederatedIssuer, rec.FederatedSubject = clipText(f.URL), clipText(f.Subject)
+	}
+	s.opts.Audit.Record(rec)
 }
 
 // methodOf is the auth method a request claims before it is checked.

@@ -42,6 +42,10 @@ type AuditRecord struct {
 	// "project.create", "project team". Empty for token records.
 	Action string
 	Target string
+	// FederatedIssuer and FederatedSubject are, for a federated robot's
+	// login, the verified JWT's iss and sub (never the JWT itself).
+	FederatedIssuer  string
+	FederatedSubject string
 }
 
 // AuditFilter selects records for `authserver audit list`. Zero values

@@ -61,8 +61,13 @@ type Robot struct {
 	Actions []string
 	// Description is free text for operators.
 	Description string
-	// SecretHash identifies the current secret (hex SHA-256); unique.
+	// SecretHash identifies the current secret (hex SHA-256); unique. It is
+	// "" for a federated robot (Trust set), which has no secret.
 	SecretHash string
+	// Trust, when set, makes this a federated robot: it logs in with a JWT
+	// from Trust.Issuer whose claims meet Trust.Conditions, never with a
+	// secret. A robot has exactly one of SecretHash and Trust.
+	Trust *TrustPolicy
 	// Disabled robots cannot log in.
 	Disabled bool
 	// ExpiresAt is when the robot stops working; zero means never.
@@ -74,6 +79,27 @@ type Robot struct {
 // Expired reports whether the robot has expired at now: from its ExpiresAt
 // on (an expiry at exactly now has passed), never when ExpiresAt is zero.
 func (r Robot) Expired(now time.Time) bool { return expired(r.ExpiresAt, now) }
+
+// TrustPolicy is a federated robot's trust policy: which OIDC issuer it
+// trusts and what the JWT's claims must say.
+type TrustPolicy struct {
+	// Issuer is the name of an issuer in the config's federation.issuers
+	// (not its URL, so the URL can change without touching robots).
+	Issuer string
+	// Conditions must all hold; at least one.
+	Conditions []ClaimCondition
+}
+
+// ClaimCondition is one condition on a JWT claim.
+type ClaimCondition struct {
+	// Claim is a top-level claim name ("repository") or, starting with
+	// '/', a JSON pointer (RFC 6901) to a nested claim
+	// ("/kubernetes.io/namespace").
+	Claim string `json:"claim"`
+	// Pattern is the exact value, or a glob in which '*' matches any run
+	// of characters (no other character is special).
+	Pattern string `json:"pattern"`
+}
 
 // PersonalToken is a user's personal access token: a secret that works
 // wherever the user's password does, with exactly the user's permissions.
@@ -129,6 +155,8 @@ type Robots interface {
 	// CreateRobot inserts r (ID, CreatedAt and UpdatedAt written back).
 	// ErrNotFound when r.Project is neither SystemRobotProject nor an
 	// existing project, ErrAlreadyExists when the name or secret hash is taken.
+	// r must have exactly one of SecretHash and Trust (else an error that
+	// is neither sentinel: validating is the caller's job).
 	CreateRobot(ctx context.Context, r *Robot) error
 	// GetRobot finds a robot by Name (without prefix). ErrNotFound when missing.
 	GetRobot(ctx context.Context, name string) (Robot, error)
@@ -138,8 +166,9 @@ type Robots interface {
 	// ListRobots returns robots ordered by name: all of them when project is
 	// "", system robots for SystemRobotProject, else those of that project.
 	ListRobots(ctx context.Context, project string) ([]Robot, error)
-	// UpdateRobot rewrites Actions, Description, SecretHash, Disabled and
-	// ExpiresAt of the robot named r.Name. ErrNotFound when missing.
+	// UpdateRobot rewrites Actions, Description, SecretHash, Trust, Disabled
+	// and ExpiresAt of the robot named r.Name (exactly one of SecretHash
+	// and Trust, as for CreateRobot). ErrNotFound when missing.
 	UpdateRobot(ctx context.Context, r Robot) error
 	// ModifyRobot reads the robot named name (without prefix), calls fn
 	// with it and writes back what fn returns (the fields UpdateRobot

@@ -114,6 +114,15 @@ func (i *Issuer) Lifetime() time.Duration { return i.lifetime }
 // empty for a login token). Entries are copied as given: merging and
 // filtering are the caller's job.
 func (i *Issuer) Issue(subject string, access []ResourceActions) (Token, error) {
+	return i.IssueUntil(subject, access, time.Time{})
+}
+
+// IssueUntil is Issue for a token that must expire no later than notAfter
+// (zero: no cap), e.g. the exp of the federated JWT that proved the
+// subject: the token's exp is the earlier of the usual lifetime and
+// notAfter (truncated to whole seconds, so never later). A notAfter that
+// is already past is refused.
+func (i *Issuer) IssueUntil(subject string, access []ResourceActions, notAfter time.Time) (Token, error) {
 	s := i.signer.Load()
 	if s == nil {
 		return Token{}, errors.New("token: issue: no signer configured")
@@ -124,6 +133,14 @@ func (i *Issuer) Issue(subject string, access []ResourceActions) (Token, error) 
 	}
 	iat := time.Now().UTC().Truncate(time.Second)
 	exp := iat.Add(i.lifetime)
+	if !notAfter.IsZero() {
+		if limit := notAfter.UTC().Truncate(time.Second); limit.Before(exp) {
+			exp = limit
+		}
+		if !exp.After(iat) {
+			return Token{}, errors.New("token: issue: the credential that proved the subject has expired")
+		}
+	}
 	c := claims{
 		Iss:    i.issuer,
 		Sub:    subject,

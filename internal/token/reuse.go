@@ -43,8 +43,16 @@ func NewReuser(issuer *Issuer, window time.Duration, max int) *Reuser {
 // Issue returns a token for subject and access, reused when possible;
 // reused says which.
 func (r *Reuser) Issue(subject string, access []ResourceActions) (tok Token, reused bool, err error) {
+	return r.IssueUntil(subject, access, time.Time{})
+}
+
+// IssueUntil is Issue for a token that must expire by notAfter (zero: no
+// cap; see Issuer.IssueUntil): a remembered token is reused only when it
+// expires by then too, so a reused token never outlives the credential
+// that proved the subject this time.
+func (r *Reuser) IssueUntil(subject string, access []ResourceActions, notAfter time.Time) (tok Token, reused bool, err error) {
 	if r.window <= 0 {
-		tok, err = r.issuer.Issue(subject, access)
+		tok, err = r.issuer.IssueUntil(subject, access, notAfter)
 		return tok, false, err
 	}
 	key := reuseKey(subject, access)
@@ -53,7 +61,8 @@ func (r *Reuser) Issue(subject string, access []ResourceActions) (tok Token, reu
 	r.mu.Lock()
 	if el, ok := r.byKey[key]; ok {
 		e := el.Value.(*reuseEntry)
-		if e.signer == signer && now.Sub(e.tok.IssuedAt) < r.window && now.Before(e.tok.ExpiresAt) {
+		if e.signer == signer && now.Sub(e.tok.IssuedAt) < r.window && now.Before(e.tok.ExpiresAt) &&
+			(notAfter.IsZero() || !e.tok.ExpiresAt.After(notAfter)) {
 			r.lru.MoveToFront(el)
 			r.mu.Unlock()
 			return e.tok, true, nil
@@ -61,7 +70,7 @@ func (r *Reuser) Issue(subject string, access []ResourceActions) (tok Token, reu
 	}
 	r.mu.Unlock()
 
-	tok, err = r.issuer.Issue(subject, access)
+	tok, err = r.issuer.IssueUntil(subject, access, notAfter)
 	if err != nil {
 		return Token{}, false, err
 	}

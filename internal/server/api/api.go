@@ -120,7 +120,10 @@ type route struct {
 	// anonymous routes serve callers without credentials too (as the
 	// anonymous actor); others answer 401 first.
 	anonymous bool
-	fn        func(*call) error
+	// body and result name the request and 2XX response schemas in the
+	// OpenAPI document (schemas.go); "" when not described.
+	body, result string
+	fn           func(*call) error
 }
 
 // call is one request being served.

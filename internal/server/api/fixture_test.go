@@ -63,7 +63,7 @@ func newFixture(t *testing.T, st store.Store) *fixture {
 	passwords := authn.NewRobots(st, "robot$", authn.NewPATs(st, accounts, local, time.Now, nil), time.Now, nil)
 	thr := throttle.New(throttle.Config{UserIPLimit: 5, IPLimit: 1000, BaseDelay: time.Minute, MaxDelay: time.Hour,
 		Forget: time.Hour, MaxEntries: 1000, IPv4Prefix: 32, IPv6Prefix: 64}, nil)
-	adm := admin.New(st, admin.Options{RobotPrefix: "robot$", BcryptCost: 4})
+	adm := admin.New(st, admin.Options{RobotPrefix: "robot$", BcryptCost: 4, Issuers: []string{"github"}})
 	f := &fixture{t: t, st: st, adm: adm, pw: map[string]string{}}
 	f.api = api.New(api.Options{Admin: adm, Passwords: passwords, Throttle: thr, ClientIP: server.ClientIP,
 		Realm: "harbor", Version: "test", AuthMode: "db_auth", RegistryURL: "http://registry.test", RobotPrefix: "robot$"})

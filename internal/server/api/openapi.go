@@ -29,6 +29,13 @@ func (a *API) OpenAPI() map[string]any {
 			"default": map[string]any{"description": "errors: {\"errors\":[{\"code\",\"message\"}]}"},
 			"2XX":     map[string]any{"description": "success"},
 		}}
+		if rt.result != "" {
+			op["responses"].(map[string]any)["2XX"] = map[string]any{"description": "success",
+				"content": jsonBody(rt.result)}
+		}
+		if rt.body != "" {
+			op["requestBody"] = map[string]any{"required": true, "content": jsonBody(rt.body)}
+		}
 		if len(params) > 0 {
 			op["parameters"] = params
 		}
@@ -41,10 +48,16 @@ func (a *API) OpenAPI() map[string]any {
 		"openapi": "3.0.3",
 		"info": map[string]any{"title": "authserver admin API", "version": a.opt.Version,
 			"description": "The access-related part of Harbor's v2.0 API, and authserver's extensions under /api/authserver/v1."},
-		"components": map[string]any{"securitySchemes": map[string]any{"basic": map[string]any{"type": "http", "scheme": "basic"}}},
-		"security":   []any{map[string]any{"basic": []any{}}},
-		"paths":      paths,
+		"components": map[string]any{"securitySchemes": map[string]any{"basic": map[string]any{"type": "http", "scheme": "basic"}},
+			"schemas": schemas()},
+		"security": []any{map[string]any{"basic": []any{}}},
+		"paths":    paths,
 	}
+}
+
+// jsonBody is an OpenAPI content map of a JSON body with schema name.
+func jsonBody(name string) map[string]any {
+	return map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/" + name}}}
 }
 
 func (c *call) openapi() error { return c.ok(c.a.OpenAPI()) }

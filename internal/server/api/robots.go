@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"net/http"
 	"slices"
 	"strconv"
@@ -38,6 +37,10 @@ type robotReq struct {
 	Disable     bool              `json:"disable"`
 	Duration    *int64            `json:"duration"`
 	Permissions []robotPermission `json:"permissions"`
+	// Federation (an authserver extension) makes, on POST, a federated
+	// robot with no secret; on PUT it replaces the robot's policy, and
+	// absent it leaves the policy as it is.
+	Federation *robotFederation `json:"authserver_federation"`
 	// Fields of Robot that clients send back on PUT; ignored.
 	ID           int64  `json:"id"`
 	Editable     bool   `json:"editable"`
@@ -58,9 +61,33 @@ type robotResp struct {
 	Permissions  []robotPermission `json:"permissions"`
 	CreationTime string            `json:"creation_time"`
 	UpdateTime   string            `json:"update_time"`
-	// Federation is reserved for the federated-robot trust policy (an
-	// authserver extension), omitted when the robot has none.
-	Federation json.RawMessage `json:"authserver_federation,omitempty"`
+	// Federation is the federated robot's trust policy (an authserver
+	// extension), omitted when the robot has a secret instead.
+	Federation *robotFederation `json:"authserver_federation,omitempty"`
+}
+
+// robotFederation is a trust policy on the wire: an issuer of the
+// config's federation.issuers and conditions that must all hold
+// (docs/FEDERATION.md).
+type robotFederation struct {
+	Issuer     string                 `json:"issuer"`
+	Conditions []store.ClaimCondition `json:"conditions"`
+}
+
+func federationOf(p *store.TrustPolicy) *robotFederation {
+	if p == nil {
+		return nil
+	}
+	return &robotFederation{Issuer: p.Issuer, Conditions: p.Conditions}
+}
+
+// trust is the policy of f for admin (nil when f is), each condition
+// checked as the CLI's --claim is.
+func (f *robotFederation) trust() *store.TrustPolicy {
+	if f == nil {
+		return nil
+	}
+	return &store.TrustPolicy{Issuer: f.Issuer, Conditions: f.Conditions}
 }
 
 func toRobot(r admin.Robot) robotResp {
@@ -75,7 +102,7 @@ func toRobot(r admin.Robot) robotResp {
 	out := robotResp{ID: r.ID, Name: r.Login, Description: r.Description, Level: level, Editable: true,
 		Disable: r.Disabled, Duration: -1, ExpiresAt: -1,
 		Permissions:  []robotPermission{{Kind: "project", Namespace: r.Project, Access: acc}},
-		CreationTime: harborTime(r.CreatedAt), UpdateTime: harborTime(r.UpdatedAt)}
+		CreationTime: harborTime(r.CreatedAt), UpdateTime: harborTime(r.UpdatedAt), Federation: federationOf(r.Trust)}
 	if !r.ExpiresAt.IsZero() {
 		out.ExpiresAt = r.ExpiresAt.Unix()
 		out.Duration = int64((r.ExpiresAt.Sub(r.CreatedAt) + 24*time.Hour - time.Second) / (24 * time.Hour))
@@ -156,14 +183,19 @@ func (c *call) createRobot() error {
 		}
 	}
 	r, secret, err := c.a.opt.Admin.CreateRobot(c.r.Context(), c.who, admin.NewRobot{Name: req.Name, Project: project,
-		Actions: actions, Description: req.Description, Lifetime: life, Secret: req.Secret, Disabled: req.Disable})
+		Actions: actions, Description: req.Description, Lifetime: life, Secret: req.Secret, Disabled: req.Disable,
+		Trust: req.Federation.trust()})
 	if err != nil {
 		return err
 	}
 	c.w.Header().Set("Location", "/api/v2.0/robots/"+strconv.FormatInt(r.ID, 10))
-	exp := toRobot(r).ExpiresAt
-	return c.json(http.StatusCreated, map[string]any{"id": r.ID, "name": r.Login, "secret": secret,
-		"creation_time": harborTime(r.CreatedAt), "expires_at": exp})
+	rr := toRobot(r)
+	out := map[string]any{"id": r.ID, "name": r.Login, "secret": secret,
+		"creation_time": harborTime(r.CreatedAt), "expires_at": rr.ExpiresAt}
+	if rr.Federation != nil {
+		out["authserver_federation"] = rr.Federation
+	}
+	return c.json(http.StatusCreated, out)
 }
 
 func (c *call) listRobots() error {
@@ -260,7 +292,8 @@ func (c *call) updateRobot() error {
 	if req.Name != "" && req.Name != r.Login && req.Name != strings.TrimPrefix(r.Login, c.a.opt.RobotPrefix) {
 		return badf("name: robots cannot be renamed")
 	}
-	ch := admin.RobotChange{Actions: actions, Description: &req.Description, Disabled: &req.Disable}
+	ch := admin.RobotChange{Actions: actions, Description: &req.Description, Disabled: &req.Disable,
+		Trust: req.Federation.trust()}
 	if req.Duration != nil && *req.Duration != toRobot(r).Duration {
 		life, err := lifetime(*req.Duration)
 		if err != nil {

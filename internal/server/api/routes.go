@@ -18,6 +18,7 @@ func (a *API) routes() []route {
 		return route{method: method, path: path, summary: summary, fn: f}
 	}
 	anon := func(rt route) route { rt.anonymous = true; return rt }
+	schema := func(body, result string, rt route) route { rt.body, rt.result = body, result; return rt }
 	return []route{
 		anon(r(http.MethodGet, h+"/ping", "Liveness: the text Pong", (*call).ping)),
 		anon(r(http.MethodGet, h+"/systeminfo", "Harbor system information", (*call).systeminfo)),
@@ -51,13 +52,13 @@ func (a *API) routes() []route {
 		r(http.MethodGet, h+pid+"/members/{mid}", "One member", (*call).getMember),
 		r(http.MethodPut, h+pid+"/members/{mid}", "Change a member's role (projectAdmin)", (*call).updateMember),
 		r(http.MethodDelete, h+pid+"/members/{mid}", "Remove a member (projectAdmin)", (*call).deleteMember),
-		r(http.MethodGet, h+pid+"/robots", "List a project's robots (projectAdmin)", (*call).projectRobots),
+		schema("", "RobotList", r(http.MethodGet, h+pid+"/robots", "List a project's robots (projectAdmin)", (*call).projectRobots)),
 
-		r(http.MethodPost, h+"/robots", "Create a robot", (*call).createRobot),
-		r(http.MethodGet, h+"/robots", "List robots (q=Level=project,ProjectID=N)", (*call).listRobots),
-		r(http.MethodGet, h+"/robots/{robot_id}", "One robot", (*call).getRobot),
-		r(http.MethodPut, h+"/robots/{robot_id}", "Update a robot", (*call).updateRobot),
-		r(http.MethodPatch, h+"/robots/{robot_id}", "Refresh or set a robot's secret", (*call).refreshRobot),
+		schema("RobotCreate", "RobotCreated", r(http.MethodPost, h+"/robots", "Create a robot (authserver_federation: a federated robot, no secret)", (*call).createRobot)),
+		schema("", "RobotList", r(http.MethodGet, h+"/robots", "List robots (q=Level=project,ProjectID=N)", (*call).listRobots)),
+		schema("", "Robot", r(http.MethodGet, h+"/robots/{robot_id}", "One robot", (*call).getRobot)),
+		schema("RobotCreate", "", r(http.MethodPut, h+"/robots/{robot_id}", "Update a robot (authserver_federation replaces a federated robot's policy)", (*call).updateRobot)),
+		schema("RobotSecret", "RobotSecret", r(http.MethodPatch, h+"/robots/{robot_id}", "Refresh or set a robot's secret (400 for a federated robot)", (*call).refreshRobot)),
 		r(http.MethodDelete, h+"/robots/{robot_id}", "Delete a robot", (*call).deleteRobot),
 
 		r(http.MethodGet, x+"/users/current/tokens", "The caller's personal access tokens", (*call).listPATs),

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -93,11 +94,13 @@ func byUser[T any](ctx context.Context, s *Store, user string, q query, scan fun
 
 // robotSelect reads a robot's project as SystemRobotProject only when the
 // robot is explicitly a system robot; a non-system robot whose project is
-// gone reads as "" (refused by authn). robotFrom joins its project to r.
+// gone reads as "" (refused by authn). robotFrom joins its project and its
+// trust policy to r; a federated robot's secret_hash (a marker) reads as "".
 const (
 	robotSelect = `SELECT r.id, r.name, CASE WHEN r.system THEN '*' ELSE COALESCE(p.name, '') END, r.actions,
-	r.description, r.secret_hash, r.disabled, r.expires_at, r.created_at, r.updated_at FROM `
-	robotFrom = ` r LEFT JOIN projects p ON p.id = r.project_id`
+	r.description, CASE WHEN t.robot_id IS NULL THEN r.secret_hash ELSE '' END, r.disabled, r.expires_at,
+	r.created_at, r.updated_at, t.issuer, t.conditions FROM `
+	robotFrom = ` r LEFT JOIN projects p ON p.id = r.project_id LEFT JOIN robot_trust_policies t ON t.robot_id = r.id`
 )
 
 var (
@@ -114,33 +117,79 @@ var (
 	lockRobotQ   = q(robotSelect + `(SELECT * FROM robots WHERE name = ?{for_update})` + robotFrom)
 	updateRobotQ = q(`UPDATE robots SET actions = ?, description = ?, secret_hash = ?,
 		disabled = ?, expires_at = ?, updated_at = ? WHERE id = ?`)
-	deleteRobotQ = q(`DELETE FROM robots WHERE name = ?`)
+	deleteRobotQ      = q(`DELETE FROM robots WHERE name = ?`)
+	deleteRobotTrustQ = q(`DELETE FROM robot_trust_policies WHERE robot_id = ?`)
+	insertRobotTrustQ = q(`INSERT INTO robot_trust_policies (robot_id, issuer, conditions) VALUES (?, ?, ?)`)
 )
 
 func (s *Store) scanRobot(row scanner) (store.Robot, error) {
 	var r store.Robot
 	var actions string
+	var issuer, conds sql.NullString
 	err := row.Scan(&r.ID, &r.Name, &r.Project, &actions, &r.Description, &r.SecretHash, &r.Disabled,
-		s.timeCol(&r.ExpiresAt), s.timeCol(&r.CreatedAt), s.timeCol(&r.UpdatedAt))
+		s.timeCol(&r.ExpiresAt), s.timeCol(&r.CreatedAt), s.timeCol(&r.UpdatedAt), &issuer, &conds)
 	r.Actions = []string{}
 	if actions != "" {
 		r.Actions = strings.Split(actions, ",")
 	}
+	if err == nil && issuer.Valid {
+		r.Trust = &store.TrustPolicy{Issuer: issuer.String}
+		var jerr error
+		if r.Trust.Conditions, jerr = s.conds.decode(conds.String); jerr != nil {
+			err = fmt.Errorf("robot %s: trust conditions: %w", quote(r.Name), jerr)
+		}
+	}
 	return r, err
+}
+
+// robotSecret is what robots.secret_hash holds for r: its secret's hash,
+// or for a federated robot a marker no secret hashes to (hex SHA-256 never
+// contains ':'), unique because the name is.
+func robotSecret(r *store.Robot) (string, error) {
+	switch {
+	case r.Trust != nil && r.SecretHash != "":
+		return "", errors.New("a robot cannot have both a secret and a trust policy")
+	case r.Trust != nil:
+		if r.Trust.Issuer == "" || len(r.Trust.Conditions) == 0 {
+			return "", errors.New("a trust policy needs an issuer and at least one condition")
+		}
+		return "trust:" + r.Name, nil
+	case r.SecretHash == "":
+		return "", errors.New("a robot needs a secret hash or a trust policy")
+	}
+	return r.SecretHash, nil
+}
+
+// putRobotTrust replaces the trust policy of robot id with p (none if nil).
+func putRobotTrust(ctx context.Context, tx txn, id int64, p *store.TrustPolicy) error {
+	if _, err := tx.exec(ctx, deleteRobotTrustQ, id); err != nil || p == nil {
+		return err
+	}
+	conds, err := json.Marshal(p.Conditions)
+	if err == nil {
+		_, err = tx.exec(ctx, insertRobotTrustQ, id, p.Issuer, string(conds))
+	}
+	return err
 }
 
 func (s *Store) CreateRobot(ctx context.Context, r *store.Robot) error {
 	t := now()
 	var pid sql.NullInt64
-	var err error
-	if r.Project != store.SystemRobotProject {
+	secret, err := robotSecret(r)
+	if err == nil && r.Project != store.SystemRobotProject {
 		pid.Int64, err = s.lookupID(ctx, "projects", "project", r.Project)
 		pid.Valid = true
 	}
 	if err == nil {
-		err = s.queryRow(ctx, createRobotQ, r.Name, pid, r.Project == store.SystemRobotProject,
-			strings.Join(r.Actions, ","), r.Description, r.SecretHash, r.Disabled, s.optTime(r.ExpiresAt),
-			s.time(t), s.time(t)).Scan(&r.ID)
+		err = s.inTx(ctx, func(tx txn) error {
+			err := tx.queryRow(ctx, createRobotQ, r.Name, pid, r.Project == store.SystemRobotProject,
+				strings.Join(r.Actions, ","), r.Description, secret, r.Disabled, s.optTime(r.ExpiresAt),
+				s.time(t), s.time(t)).Scan(&r.ID)
+			if err == nil && r.Trust != nil {
+				err = putRobotTrust(ctx, tx, r.ID, r.Trust)
+			}
+			return err
+		})
 	}
 	if err == nil {
 		r.CreatedAt, r.UpdatedAt = t, t
@@ -172,8 +221,17 @@ func (s *Store) ModifyRobot(ctx context.Context, name string, fn func(store.Robo
 	return modify(ctx, s, "modify robot "+quote(name), lockRobotQ, name, s.scanRobot, fn, func(tx txn, old store.Robot, r *store.Robot) error {
 		r.ID, r.Name, r.Project, r.CreatedAt = old.ID, old.Name, old.Project, old.CreatedAt
 		r.UpdatedAt, r.ExpiresAt = now(), at0(r.ExpiresAt)
-		_, err := tx.exec(ctx, updateRobotQ, strings.Join(r.Actions, ","), r.Description, r.SecretHash, r.Disabled,
-			s.optTime(r.ExpiresAt), s.time(r.UpdatedAt), r.ID)
+		secret, err := robotSecret(r)
+		if err != nil {
+			return err
+		}
+		if _, err = tx.exec(ctx, updateRobotQ, strings.Join(r.Actions, ","), r.Description, secret, r.Disabled,
+			s.optTime(r.ExpiresAt), s.time(r.UpdatedAt), r.ID); err != nil {
+			return err
+		}
+		if r.Trust != nil || old.Trust != nil {
+			err = putRobotTrust(ctx, tx, r.ID, r.Trust)
+		}
 		return err
 	})
 }

@@ -20,6 +20,8 @@ type Store struct {
 	// stmts are prepared (Dialect.Prepare) lazily, never against a database
 	// not yet migrated; database/sql re-prepares them per pooled connection.
 	stmts []atomic.Pointer[sql.Stmt]
+	// conds caches decoded trust-policy conditions (trustcache.go).
+	conds condCache
 }
 
 var _ store.Store = (*Store)(nil)

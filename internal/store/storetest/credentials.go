@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -241,7 +242,8 @@ func testRobots(t *testing.T, s store.Store) {
 func robotEqual(a, b store.Robot) bool {
 	return a.ID == b.ID && a.Name == b.Name && a.Project == b.Project && slices.Equal(a.Actions, b.Actions) &&
 		a.Description == b.Description && a.SecretHash == b.SecretHash && a.Disabled == b.Disabled &&
-		a.ExpiresAt.Equal(b.ExpiresAt) && a.CreatedAt.Equal(b.CreatedAt) && a.UpdatedAt.Equal(b.UpdatedAt)
+		a.ExpiresAt.Equal(b.ExpiresAt) && a.CreatedAt.Equal(b.CreatedAt) && a.UpdatedAt.Equal(b.UpdatedAt) &&
+		reflect.DeepEqual(a.Trust, b.Trust)
 }
 
 func testPersonalTokens(t *testing.T, s store.Store) {

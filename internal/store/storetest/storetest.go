@@ -40,6 +40,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{name: "RefreshRevocation", fn: testRefreshRevocation},
 		{name: "RefreshTokenCap", fn: testRefreshTokenCap},
 		{name: "Robots", fn: testRobots},
+		{name: "TrustedRobots", fn: testTrustedRobots},
 		{name: "PersonalTokens", fn: testPersonalTokens},
 		{name: "LDAPUsers", fn: testLDAPUsers},
 		{name: "LDAPUserAccess", fn: testLDAPUserAccess},

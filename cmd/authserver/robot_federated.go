@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/authserver/authserver/internal/admin"
+	"github.com/authserver/authserver/internal/store"
+)
+
+// trustJSON is a federated robot's trust policy in `robot list --output json`.
+type trustJSON struct {
+	Issuer     string                 `json:"issuer"`
+	Conditions []store.ClaimCondition `json:"conditions"`
+}
+
+func trustOf(p *store.TrustPolicy) *trustJSON {
+	if p == nil {
+		return nil
+	}
+	return &trustJSON{p.Issuer, p.Conditions}
+}
+
+// trustText is the TRUST column: "-" for a robot with a secret, else
+// "issuer: claim=pattern, ...".
+func trustText(p *store.TrustPolicy) string {
+	if p == nil {
+		return "-"
+	}
+	conds := make([]string, len(p.Conditions))
+	for i, c := range p.Conditions {
+		conds[i] = c.Claim + "=" + c.Pattern
+	}
+	return p.Issuer + ": " + strings.Join(conds, ", ")
+}
+
+// parseClaims reads --claim values.
+func parseClaims(claims []string) ([]store.ClaimCondition, error) {
+	var out []store.ClaimCondition
+	for _, s := range claims {
+		c, err := admin.ParseCondition(s)
+		if err != nil {
+			return nil, fmt.Errorf("--claim: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// trustFlags is the trust policy of `robot create --federate --claim`, nil
+// without --federate.
+func trustFlags(cmd *cobra.Command, federate string, claims []string) (*store.TrustPolicy, error) {
+	if federate == "" {
+		if cmd.Flags().Changed("claim") {
+			return nil, errors.New("--claim needs --federate ISSUER")
+		}
+		return nil, nil
+	}
+	conds, err := parseClaims(claims)
+	if err != nil {
+		return nil, err
+	}
+	if len(conds) == 0 {
+		return nil, errors.New("--federate needs at least one --claim CLAIM=PATTERN")
+	}
+	return &store.TrustPolicy{Issuer: federate, Conditions: conds}, nil
+}
+
+// printFederated reports a created federated robot: no secret to show.
+func (a *app) printFederated(err error, r admin.Robot) error {
+	if err != nil {
+		return err
+	}
+	if a.output == "json" {
+		return a.printList(nil, nil, robotJSON{Name: r.Login, Project: r.Project, Actions: r.Actions, Description: r.Description,
+			ExpiresAt: optTime(r.ExpiresAt), CreatedAt: r.CreatedAt.UTC(), Trust: trustOf(r.Trust)})
+	}
+	fmt.Fprintf(a.stdout, "name:    %s\ntrust:   %s\nexpires: %s\n\nNo secret: log in as %s with a JWT of issuer %s as the password.\n",
+		r.Login, trustText(r.Trust), fmtOptTime(r.ExpiresAt, "never"), r.Login, r.Trust.Issuer)
+	return nil
+}
+
+// setTrust replaces a federated robot's conditions.
+func (a *app) setTrust(cmd *cobra.Command, name string, claims []string) error {
+	conds, err := parseClaims(claims)
+	if err != nil {
+		return err
+	}
+	return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
+		r, err := adm.SetRobotTrust(ctx, cli, name, store.TrustPolicy{Conditions: conds})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stdout, "robot %s now trusts %s\n", r.Login, trustText(r.Trust))
+		return nil
+	})
+}

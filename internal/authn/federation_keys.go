@@ -1,0 +1,164 @@
+package authn
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+)
+
+// errUnknownKey: the issuer's current key set (fetched just now or within
+// the refetch interval) has no key for the JWT: a 401, not an outage.
+var errUnknownKey = errors.New("key not published by the issuer")
+
+// maxJWKSBytes bounds a discovery document or JWKS response.
+const maxJWKSBytes = 1 << 20
+
+// keySet holds one issuer's public keys: fetched on first use (discovery
+// at url/.well-known/openid-configuration, then jwks_uri) or read from a
+// file, cached, and fetched again when a JWT names a key it does not hold,
+// at most once per minRefetch. Lookups of cached keys never wait for a
+// fetch, so they keep working while the issuer is down.
+type keySet struct {
+	url        string // the issuer URL (discovery), or
+	file       string // a JWKS file
+	client     *http.Client
+	minRefetch time.Duration
+	now        func() time.Time
+
+	mu        sync.RWMutex
+	keys      []jose.JSONWebKey
+	attempted time.Time // last fetch attempt, successful or not
+	lastErr   error     // its error, nil when it worked
+
+	fetchMu sync.Mutex // one fetch at a time
+}
+
+// lookup returns the keys a JWT with header kid may be signed with (every
+// key when kid is empty). A key it does not hold triggers one fetch unless
+// one was attempted within minRefetch. errUnknownKey when the fresh set
+// lacks it; an error wrapping ErrUnavailable when the keys could not be
+// fetched.
+func (k *keySet) lookup(ctx context.Context, kid string) ([]jose.JSONWebKey, error) {
+	if ks := k.cached(kid); len(ks) > 0 {
+		return ks, nil
+	}
+	k.fetchMu.Lock()
+	defer k.fetchMu.Unlock()
+	// Another request may have fetched while this one waited.
+	if ks := k.cached(kid); len(ks) > 0 {
+		return ks, nil
+	}
+	k.mu.RLock()
+	recent := !k.attempted.IsZero() && k.now().Sub(k.attempted) < k.minRefetch
+	lastErr := k.lastErr
+	k.mu.RUnlock()
+	if recent {
+		if lastErr != nil {
+			return nil, fmt.Errorf("%w: issuer keys: %w", ErrUnavailable, lastErr)
+		}
+		return nil, errUnknownKey
+	}
+	keys, err := k.fetch(ctx)
+	k.mu.Lock()
+	k.attempted, k.lastErr = k.now(), err
+	if err == nil {
+		k.keys = keys
+	}
+	k.mu.Unlock()
+	if err != nil {
+		return nil, fmt.Errorf("%w: issuer keys: %w", ErrUnavailable, err)
+	}
+	if ks := k.cached(kid); len(ks) > 0 {
+		return ks, nil
+	}
+	return nil, errUnknownKey
+}
+
+func (k *keySet) cached(kid string) []jose.JSONWebKey {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	if kid == "" {
+		return k.keys
+	}
+	for i := range k.keys {
+		if k.keys[i].KeyID == kid {
+			return k.keys[i : i+1]
+		}
+	}
+	return nil
+}
+
+// fetch reads the whole key set: the file, or discovery then jwks_uri.
+func (k *keySet) fetch(ctx context.Context) ([]jose.JSONWebKey, error) {
+	var data []byte
+	var err error
+	if k.file != "" {
+		data, err = os.ReadFile(k.file)
+	} else {
+		var disc struct {
+			Issuer  string `json:"issuer"`
+			JWKSURI string `json:"jwks_uri"`
+		}
+		data, err = k.get(ctx, strings.TrimSuffix(k.url, "/")+"/.well-known/openid-configuration")
+		if err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(data, &disc); err != nil {
+			return nil, fmt.Errorf("discovery document: %w", err)
+		}
+		// OpenID Connect Discovery: the document's issuer must be the URL
+		// it was fetched for, or it speaks for someone else.
+		if disc.Issuer != k.url {
+			return nil, fmt.Errorf("discovery document names issuer %q, not %q", disc.Issuer, k.url)
+		}
+		if disc.JWKSURI == "" {
+			return nil, errors.New("discovery document has no jwks_uri")
+		}
+		data, err = k.get(ctx, disc.JWKSURI)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var set jose.JSONWebKeySet
+	if err := json.Unmarshal(data, &set); err != nil {
+		return nil, fmt.Errorf("JWKS: %w", err)
+	}
+	var keys []jose.JSONWebKey
+	for _, key := range set.Keys {
+		// Public signing keys only: a private or symmetric key in a JWKS is
+		// a mistake, and must never verify anything.
+		if key.IsPublic() && (key.Use == "" || key.Use == "sig") {
+			keys = append(keys, key)
+		}
+	}
+	return keys, nil
+}
+
+func (k *keySet) get(ctx context.Context, url string) ([]byte, error) {
+	// A client that hangs up must not leave its failure cached for everyone.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := k.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, maxJWKSBytes))
+}
