@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -280,6 +281,15 @@ func (c *call) empty(status int) error {
 	return nil
 }
 
+// done ends a change that answers nothing: err as it is, or 200 with no
+// body when the change succeeded.
+func (c *call) done(err error) error {
+	if err != nil {
+		return err
+	}
+	return c.empty(http.StatusOK)
+}
+
 // created answers 201 with Location: the resource's path by id, or by
 // name when the request sets X-Resource-Name-In-Location: true.
 func (c *call) created(collection string, id int64, name string) error {
@@ -323,6 +333,37 @@ func (c *call) id(name string) (int64, error) {
 		return 0, badf("%s %q: want a positive integer", name, v)
 	}
 	return n, nil
+}
+
+// byID finds the resource whose id is the path parameter name with get,
+// which checks the actor's right to read it.
+func byID[T any](c *call, name string, get func(context.Context, admin.Actor, int64) (T, error)) (T, error) {
+	id, err := c.id(name)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return get(c.r.Context(), c.who, id)
+}
+
+// show answers 200 with the path's resource, found by find and rendered
+// by render.
+func show[T, R any](c *call, find func() (T, error), render func(T) R) error {
+	v, err := find()
+	if err != nil {
+		return err
+	}
+	return c.ok(render(v))
+}
+
+// change starts a change to the path's resource: find it (404 before any
+// complaint about the body), then decode the body into req.
+func change[T any](c *call, find func() (T, error), req any) (T, error) {
+	v, err := find()
+	if err != nil {
+		return v, err
+	}
+	return v, c.decode(req)
 }
 
 // harborTime is Harbor's time format: RFC 3339 UTC.
