@@ -15,6 +15,7 @@ import (
 
 	"github.com/authserver/authserver/internal/admin"
 	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/server/errcode"
 	"github.com/authserver/authserver/internal/throttle"
 )
 
@@ -249,21 +250,10 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
-// errorBody is Harbor's (and the registry's) error shape.
-type errorBody struct {
-	Errors []errorItem `json:"errors"`
-}
-
-type errorItem struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
-
+// writeError answers with status and Harbor's error body (the registry's
+// errcode shape).
 func writeError(w http.ResponseWriter, status int, code, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(errorBody{Errors: []errorItem{{Code: code, Message: msg}}})
+	errcode.Write(w, status, code, msg)
 }
 
 // json answers status with v.
