@@ -197,6 +197,26 @@ func (a *app) adminCmd(use, short string, fn func(ctx context.Context, adm *admi
 	return leaf(use, short, func(cmd *cobra.Command) error { return a.withAdmin(cmd, fn) })
 }
 
+// adminArgsCmd is a command with exactly n arguments that runs fn on the
+// admin operations (see withAdmin).
+func (a *app) adminArgsCmd(use, short string, n int, fn func(ctx context.Context, adm *admin.Service, args []string) error) *cobra.Command {
+	return &cobra.Command{
+		Use: use, Short: short, Args: cobra.ExactArgs(n),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error { return fn(ctx, adm, args) })
+		},
+	}
+}
+
+// toggleCmd is "disable NAME" or "enable NAME" (use): setDisabled gives the
+// named account the state disabled and says "... NAME done".
+func toggleCmd(use, short, done string, disabled bool, setDisabled func(cmd *cobra.Command, name, done string, disabled bool) error) *cobra.Command {
+	return &cobra.Command{
+		Use: use + " NAME", Short: short, Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return setDisabled(cmd, args[0], done, disabled) },
+	}
+}
+
 // configCmd is a command without arguments that runs fn with the loaded
 // configuration.
 func (a *app) configCmd(use, short string, fn func(cmd *cobra.Command, cfg config.Config) error) *cobra.Command {

@@ -19,36 +19,26 @@ func (a *app) projectCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "project", Short: "Manage projects (the first path component of repository names)"}
 
 	var public bool
-	create := &cobra.Command{
-		Use: "create NAME", Short: "Create a project", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
-				p, err := adm.CreateProject(ctx, cli, args[0], public)
-				return a.say(err, "project %s created (public=%t)\n", p.Name, p.Public)
-			})
-		},
-	}
+	create := a.adminArgsCmd("create NAME", "Create a project", 1, func(ctx context.Context, adm *admin.Service, args []string) error {
+		p, err := adm.CreateProject(ctx, cli, args[0], public)
+		return a.say(err, "project %s created (public=%t)\n", p.Name, p.Public)
+	})
 	create.Flags().BoolVar(&public, "public", false, "anyone, anonymous included, may pull")
 
-	list := &cobra.Command{
-		Use: "list", Short: "List projects", Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
-				ps, err := adm.ListProjects(ctx, cli)
-				if err != nil {
-					return err
-				}
-				type item struct {
-					Name      string    `json:"name"`
-					Public    bool      `json:"public"`
-					CreatedAt time.Time `json:"created_at"`
-				}
-				return printEach(a, []string{"NAME", "PUBLIC", "CREATED"}, ps, func(p store.Project) ([]string, item) {
-					return []string{p.Name, strconv.FormatBool(p.Public), p.CreatedAt.UTC().Format(time.RFC3339)}, item{p.Name, p.Public, p.CreatedAt.UTC()}
-				})
-			})
-		},
-	}
+	list := a.adminCmd("list", "List projects", func(ctx context.Context, adm *admin.Service) error {
+		ps, err := adm.ListProjects(ctx, cli)
+		if err != nil {
+			return err
+		}
+		type item struct {
+			Name      string    `json:"name"`
+			Public    bool      `json:"public"`
+			CreatedAt time.Time `json:"created_at"`
+		}
+		return printEach(a, []string{"NAME", "PUBLIC", "CREATED"}, ps, func(p store.Project) ([]string, item) {
+			return []string{p.Name, strconv.FormatBool(p.Public), p.CreatedAt.UTC().Format(time.RFC3339)}, item{p.Name, p.Public, p.CreatedAt.UTC()}
+		})
+	})
 	a.addOutputFlag(list)
 
 	var setPublic bool
@@ -65,14 +55,9 @@ func (a *app) projectCmd() *cobra.Command {
 	}
 	set.Flags().BoolVar(&setPublic, "public", false, "anyone may pull")
 
-	del := &cobra.Command{
-		Use: "delete NAME", Short: "Delete a project and its memberships (images stay in the registry)", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
-				return a.say(adm.DeleteProject(ctx, cli, args[0]), "project %s deleted\n", args[0])
-			})
-		},
-	}
+	del := a.adminArgsCmd("delete NAME", "Delete a project and its memberships (images stay in the registry)", 1, func(ctx context.Context, adm *admin.Service, args []string) error {
+		return a.say(adm.DeleteProject(ctx, cli, args[0]), "project %s deleted\n", args[0])
+	})
 	cmd.AddCommand(create, list, set, del)
 	return cmd
 }
@@ -120,36 +105,26 @@ func (a *app) memberCmd() *cobra.Command {
 	add.Flags().StringVar(&role, "role", "", "projectAdmin, maintainer, developer, guest or limitedGuest")
 	_ = add.MarkFlagRequired("role")
 
-	remove := &cobra.Command{
-		Use: "remove PROJECT (--user NAME | --group NAME)", Short: "Take a user or group out of a project", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
-				m, err := adm.RemoveMember(ctx, cli, args[0], admin.MemberRef{User: user, Group: group})
-				return a.say(err, "%s %s removed from project %s\n", m.Kind, m.Name, args[0])
-			})
-		},
-	}
+	remove := a.adminArgsCmd("remove PROJECT (--user NAME | --group NAME)", "Take a user or group out of a project", 1, func(ctx context.Context, adm *admin.Service, args []string) error {
+		m, err := adm.RemoveMember(ctx, cli, args[0], admin.MemberRef{User: user, Group: group})
+		return a.say(err, "%s %s removed from project %s\n", m.Kind, m.Name, args[0])
+	})
 	who(remove)
 
-	list := &cobra.Command{
-		Use: "list PROJECT", Short: "List a project's members", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
-				ms, err := adm.ListMembers(ctx, cli, args[0])
-				if err != nil {
-					return err
-				}
-				type item struct {
-					Kind string `json:"kind"`
-					Name string `json:"name"`
-					Role string `json:"role"`
-				}
-				return printEach(a, []string{"KIND", "NAME", "ROLE"}, ms, func(m store.Member) ([]string, item) {
-					return []string{string(m.Kind), m.Name, string(m.Role)}, item{string(m.Kind), m.Name, string(m.Role)}
-				})
-			})
-		},
-	}
+	list := a.adminArgsCmd("list PROJECT", "List a project's members", 1, func(ctx context.Context, adm *admin.Service, args []string) error {
+		ms, err := adm.ListMembers(ctx, cli, args[0])
+		if err != nil {
+			return err
+		}
+		type item struct {
+			Kind string `json:"kind"`
+			Name string `json:"name"`
+			Role string `json:"role"`
+		}
+		return printEach(a, []string{"KIND", "NAME", "ROLE"}, ms, func(m store.Member) ([]string, item) {
+			return []string{string(m.Kind), m.Name, string(m.Role)}, item{string(m.Kind), m.Name, string(m.Role)}
+		})
+	})
 	a.addOutputFlag(list)
 	cmd.AddCommand(add, remove, list)
 	return cmd
@@ -158,53 +133,35 @@ func (a *app) memberCmd() *cobra.Command {
 func (a *app) groupCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "group", Short: "Manage groups (roles given to a group apply to its users)"}
 	var dn string
-	create := &cobra.Command{
-		Use: "create NAME [--dn DN]", Short: "Create a group (with --dn, an LDAP group whose members come from the directory)", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
-				g, err := adm.CreateGroup(ctx, cli, args[0], dn)
-				return a.say(err, "group %s created\n", g.Name)
-			})
-		},
-	}
+	create := a.adminArgsCmd("create NAME [--dn DN]", "Create a group (with --dn, an LDAP group whose members come from the directory)", 1, func(ctx context.Context, adm *admin.Service, args []string) error {
+		g, err := adm.CreateGroup(ctx, cli, args[0], dn)
+		return a.say(err, "group %s created\n", g.Name)
+	})
 	create.Flags().StringVar(&dn, "dn", "", "LDAP distinguished name of the group")
 
-	list := &cobra.Command{
-		Use: "list", Short: "List groups", Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
-				gs, err := adm.ListGroups(ctx, cli)
-				if err != nil {
-					return err
-				}
-				type item struct {
-					Name  string   `json:"name"`
-					DN    string   `json:"dn,omitempty"`
-					Users []string `json:"users"`
-				}
-				return printEach(a, []string{"NAME", "DN", "USERS"}, gs, func(g admin.Group) ([]string, item) {
-					return []string{g.Name, g.DN, fmt.Sprint(len(g.Users))}, item{g.Name, g.DN, g.Users}
-				})
-			})
-		},
-	}
+	list := a.adminCmd("list", "List groups", func(ctx context.Context, adm *admin.Service) error {
+		gs, err := adm.ListGroups(ctx, cli)
+		if err != nil {
+			return err
+		}
+		type item struct {
+			Name  string   `json:"name"`
+			DN    string   `json:"dn,omitempty"`
+			Users []string `json:"users"`
+		}
+		return printEach(a, []string{"NAME", "DN", "USERS"}, gs, func(g admin.Group) ([]string, item) {
+			return []string{g.Name, g.DN, fmt.Sprint(len(g.Users))}, item{g.Name, g.DN, g.Users}
+		})
+	})
 	a.addOutputFlag(list)
 
-	simple := func(use, short string, n int, fn func(ctx context.Context, adm *admin.Service, args []string) error) *cobra.Command {
-		return &cobra.Command{
-			Use: use, Short: short, Args: cobra.ExactArgs(n),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error { return fn(ctx, adm, args) })
-			},
-		}
-	}
-	del := simple("delete NAME", "Delete a group and its memberships", 1, func(ctx context.Context, adm *admin.Service, args []string) error {
+	del := a.adminArgsCmd("delete NAME", "Delete a group and its memberships", 1, func(ctx context.Context, adm *admin.Service, args []string) error {
 		return a.say(adm.DeleteGroup(ctx, cli, args[0]), "group %s deleted\n", args[0])
 	})
-	addUser := simple("add-user GROUP USER", "Put a user in a local group", 2, func(ctx context.Context, adm *admin.Service, args []string) error {
+	addUser := a.adminArgsCmd("add-user GROUP USER", "Put a user in a local group", 2, func(ctx context.Context, adm *admin.Service, args []string) error {
 		return a.say(adm.AddGroupUser(ctx, cli, args[0], args[1]), "user %s added to group %s\n", args[1], args[0])
 	})
-	removeUser := simple("remove-user GROUP USER", "Take a user out of a local group", 2, func(ctx context.Context, adm *admin.Service, args []string) error {
+	removeUser := a.adminArgsCmd("remove-user GROUP USER", "Take a user out of a local group", 2, func(ctx context.Context, adm *admin.Service, args []string) error {
 		return a.say(adm.RemoveGroupUser(ctx, cli, args[0], args[1]), "user %s removed from group %s\n", args[1], args[0])
 	})
 	cmd.AddCommand(create, list, del, addUser, removeUser)

@@ -203,44 +203,27 @@ the prefix (robots.prefix, default "robot$", which shells eat unless quoted).`,
 	set.Flags().StringVar(&setDescription, "description", "", "new description")
 	set.Flags().StringArrayVar(&setClaims, "claim", nil, "a federated robot's new conditions CLAIM=PATTERN (repeatable; replaces them all)")
 
-	toggle := func(use, short, done string, disabled bool) *cobra.Command {
-		return &cobra.Command{
-			Use: use + " NAME", Short: short, Args: cobra.ExactArgs(1),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				return a.updateRobot(cmd, args[0], done, admin.RobotChange{Disabled: &disabled})
-			},
+	setDisabled := func(cmd *cobra.Command, name, done string, disabled bool) error {
+		return a.updateRobot(cmd, name, done, admin.RobotChange{Disabled: &disabled})
+	}
+
+	del := a.adminArgsCmd("delete NAME", "Delete a robot", 1, func(ctx context.Context, adm *admin.Service, args []string) error {
+		login, err := adm.DeleteRobot(ctx, cli, args[0])
+		return a.say(err, "robot %s deleted\n", login)
+	})
+
+	refresh := a.adminArgsCmd("refresh-secret NAME", "Give a robot a new secret (printed once); the old one stops working at once", 1, func(ctx context.Context, adm *admin.Service, args []string) error {
+		r, secret, err := adm.RefreshRobotSecret(ctx, cli, args[0])
+		if err != nil {
+			return err
 		}
-	}
-
-	del := &cobra.Command{
-		Use: "delete NAME", Short: "Delete a robot", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
-				login, err := adm.DeleteRobot(ctx, cli, args[0])
-				return a.say(err, "robot %s deleted\n", login)
-			})
-		},
-	}
-
-	refresh := &cobra.Command{
-		Use:   "refresh-secret NAME",
-		Short: "Give a robot a new secret (printed once); the old one stops working at once",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
-				r, secret, err := adm.RefreshRobotSecret(ctx, cli, args[0])
-				if err != nil {
-					return err
-				}
-				return a.printSecret(secretJSON{Name: r.Login, Secret: secret, ExpiresAt: optTime(r.ExpiresAt)}, "robot secret")
-			})
-		},
-	}
+		return a.printSecret(secretJSON{Name: r.Login, Secret: secret, ExpiresAt: optTime(r.ExpiresAt)}, "robot secret")
+	})
 	a.addOutputFlag(refresh)
 
 	cmd.AddCommand(create, list, set,
-		toggle("disable", "Disable a robot (its logins fail with 401)", "disabled", true),
-		toggle("enable", "Enable a disabled robot", "enabled", false),
+		toggleCmd("disable", "Disable a robot (its logins fail with 401)", "disabled", true, setDisabled),
+		toggleCmd("enable", "Enable a disabled robot", "enabled", false, setDisabled),
 		del, refresh)
 	return cmd
 }

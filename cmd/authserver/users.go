@@ -108,23 +108,13 @@ func (a *app) userCmd() *cobra.Command {
 	})
 	a.addOutputFlag(list)
 
-	toggle := func(use, short, done string, disabled bool) *cobra.Command {
-		return &cobra.Command{
-			Use: use + " NAME", Short: short, Args: cobra.ExactArgs(1),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				return a.updateUser(cmd, args[0], done, admin.UserChange{Disabled: &disabled})
-			},
-		}
+	setDisabled := func(cmd *cobra.Command, name, done string, disabled bool) error {
+		return a.updateUser(cmd, name, done, admin.UserChange{Disabled: &disabled})
 	}
 
-	del := &cobra.Command{
-		Use: "delete NAME", Short: "Delete a user and its memberships", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
-				return a.say(adm.DeleteUser(ctx, cli, args[0]), "user %s deleted\n", args[0])
-			})
-		},
-	}
+	del := a.adminArgsCmd("delete NAME", "Delete a user and its memberships", 1, func(ctx context.Context, adm *admin.Service, args []string) error {
+		return a.say(adm.DeleteUser(ctx, cli, args[0]), "user %s deleted\n", args[0])
+	})
 
 	var setAdmin bool
 	set := &cobra.Command{
@@ -139,8 +129,8 @@ func (a *app) userCmd() *cobra.Command {
 	set.Flags().BoolVar(&setAdmin, "admin", false, "sysadmin flag")
 
 	cmd.AddCommand(add, passwd, list,
-		toggle("disable", "Disable a user (its logins fail with 401; its refresh tokens are revoked)", "disabled (refresh tokens revoked)", true),
-		toggle("enable", "Enable a disabled user", "enabled", false),
+		toggleCmd("disable", "Disable a user (its logins fail with 401; its refresh tokens are revoked)", "disabled (refresh tokens revoked)", true, setDisabled),
+		toggleCmd("enable", "Enable a disabled user", "enabled", false, setDisabled),
 		del, set)
 	return cmd
 }

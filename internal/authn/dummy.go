@@ -2,7 +2,9 @@ package authn
 
 import (
 	"fmt"
+	"log/slog"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -53,6 +55,34 @@ type dummyHolder interface {
 }
 
 // dummyOf returns next's dummy, or nil when it has none.
+// layer is what the credential kinds recognised before the passwords
+// (robots, PATs) share: the authenticator other logins go to, the clock
+// that decides expiry, the log of refusals and next's dummy comparison.
+type layer struct {
+	next  PasswordAuthenticator
+	now   func() time.Time
+	log   *slog.Logger
+	dummy *Dummy
+}
+
+// newLayer fills in the defaults: now nil is time.Now, log nil discards.
+func newLayer(next PasswordAuthenticator, now func() time.Time, log *slog.Logger) layer {
+	if now == nil {
+		now = time.Now
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return layer{next: next, now: now, log: log, dummy: dummyOf(next)}
+}
+
+// refuse ends a refused login: it runs the dummy comparison, so that the
+// refusal takes as long as a wrong password, and answers "not valid".
+func (l layer) refuse(password string) (Identity, bool, error) {
+	l.dummy.Compare(password)
+	return Identity{}, false, nil
+}
+
 func dummyOf(next PasswordAuthenticator) *Dummy {
 	if h, ok := next.(dummyHolder); ok {
 		return h.Dummy()

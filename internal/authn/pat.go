@@ -18,12 +18,9 @@ import (
 // current permissions; it stops working when revoked, expired, or when the
 // owner is disabled, deleted or (LDAP) gone from the directory.
 type PATs struct {
+	layer
 	store    store.PersonalTokens
 	accounts *Accounts
-	next     PasswordAuthenticator
-	now      func() time.Time
-	log      *slog.Logger
-	dummy    *Dummy
 }
 
 var _ PasswordAuthenticator = (*PATs)(nil)
@@ -31,13 +28,7 @@ var _ PasswordAuthenticator = (*PATs)(nil)
 // NewPATs returns a PAT authenticator passing other logins to next. now
 // (nil = time.Now) decides expiry; log receives why a PAT was refused.
 func NewPATs(st store.PersonalTokens, accounts *Accounts, next PasswordAuthenticator, now func() time.Time, log *slog.Logger) *PATs {
-	if now == nil {
-		now = time.Now
-	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	return &PATs{store: st, accounts: accounts, next: next, now: now, log: log, dummy: dummyOf(next)}
+	return &PATs{layer: newLayer(next, now, log), store: st, accounts: accounts}
 }
 
 // Dummy is next's dummy comparison, run for every refused token (a PAT is
@@ -60,8 +51,7 @@ func (p *PATs) Login(ctx context.Context, username, password string) (Identity, 
 	t, err := p.store.GetPersonalToken(ctx, HashSecret(password))
 	if errors.Is(err, store.ErrNotFound) {
 		p.log.Info("personal access token refused", "user", username, "reason", "unknown or revoked")
-		p.dummy.Compare(password)
-		return Identity{}, false, nil
+		return p.refuse(password)
 	}
 	if err != nil {
 		return Identity{}, false, fmt.Errorf("personal token login: %w: %w", ErrUnavailable, err)
@@ -94,6 +84,5 @@ func (p *PATs) Login(ctx context.Context, username, password string) (Identity, 
 		}
 	}
 	log.Info("personal access token refused", "reason", reason)
-	p.dummy.Compare(password)
-	return Identity{}, false, nil
+	return p.refuse(password)
 }

@@ -19,12 +19,9 @@ import (
 // goes to next, so robot secrets never reach a password backend (or LDAP)
 // and user passwords never reach the robot table.
 type Robots struct {
+	layer
 	store  store.Robots
 	prefix string
-	next   PasswordAuthenticator
-	now    func() time.Time
-	log    *slog.Logger
-	dummy  *Dummy
 	// fed verifies the JWTs of robots with a trust policy (robot_federated.go).
 	fed        *Federation
 	fedMetrics FederationMetrics
@@ -36,13 +33,7 @@ var _ PasswordAuthenticator = (*Robots)(nil)
 // passing other logins to next. now (nil = time.Now) decides expiry; log
 // receives why a robot was refused.
 func NewRobots(st store.Robots, prefix string, next PasswordAuthenticator, now func() time.Time, log *slog.Logger) *Robots {
-	if now == nil {
-		now = time.Now
-	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	return &Robots{store: st, prefix: prefix, next: next, now: now, log: log, dummy: dummyOf(next)}
+	return &Robots{layer: newLayer(next, now, log), store: st, prefix: prefix}
 }
 
 // Dummy is next's dummy comparison, run for every refused robot login (a
@@ -63,14 +54,12 @@ func (r *Robots) Login(ctx context.Context, username, password string) (Identity
 		return Identity{}, false, nil
 	}
 	if bare == "" {
-		r.dummy.Compare(password)
-		return Identity{}, false, nil
+		return r.refuse(password)
 	}
 	rb, err := r.store.GetRobot(ctx, bare)
 	if errors.Is(err, store.ErrNotFound) {
 		r.log.Info("robot refused", "robot", username, "reason", "no such robot")
-		r.dummy.Compare(password)
-		return Identity{}, false, nil
+		return r.refuse(password)
 	}
 	if err != nil {
 		return Identity{}, false, fmt.Errorf("robot login: %w: %w", ErrUnavailable, err)
@@ -92,8 +81,7 @@ func (r *Robots) Login(ctx context.Context, username, password string) (Identity
 	}
 	if reason != "" {
 		r.log.Info("robot refused", "robot", username, "reason", reason)
-		r.dummy.Compare(password)
-		return Identity{}, false, nil
+		return r.refuse(password)
 	}
 	return Identity{
 		Name:   username,

@@ -76,8 +76,7 @@ func (r *Robots) loginFederated(ctx context.Context, username, password string, 
 	if reason != "" {
 		r.countFederated(issuer, FederatedRefused)
 		r.log.Info("robot refused", "robot", username, "issuer", issuer, "reason", reason)
-		r.dummy.Compare(password)
-		return Identity{}, false, nil
+		return r.refuse(password)
 	}
 	r.countFederated(issuer, FederatedOK)
 	return Identity{

@@ -3,26 +3,14 @@ package server
 import (
 	"encoding/json"
 	"net/http"
+
+	"github.com/authserver/authserver/internal/server/errcode"
 )
-
-// errorBody is the registry's errcode shape, which docker's client parses:
-// {"errors":[{"code":"UNAUTHORIZED","message":"..."}]}.
-type errorBody struct {
-	Errors []errorItem `json:"errors"`
-}
-
-type errorItem struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
 
 // writeError answers with status and an errcode JSON body. Messages are
 // generic for clients; details belong in the log.
 func writeError(w http.ResponseWriter, status int, code, message string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(errorBody{Errors: []errorItem{{Code: code, Message: message}}})
+	errcode.Write(w, status, code, message)
 }
 
 // writeJSON answers 200 with v as JSON.

@@ -64,6 +64,12 @@ func selfSigned(t testing.TB, key crypto.Signer) *x509.Certificate {
 // issueCert signs a certificate for pub with parent/parentKey (a CA).
 func issueCert(t testing.TB, cn string, pub crypto.PublicKey, isCA bool, parent *x509.Certificate, parentKey crypto.Signer, notAfter time.Time) *x509.Certificate {
 	t.Helper()
+	return createCert(t, certTemplate(cn, isCA, notAfter), parent, pub, parentKey)
+}
+
+// certTemplate is a certificate for cn valid until notAfter; a CA may
+// sign certificates.
+func certTemplate(cn string, isCA bool, notAfter time.Time) *x509.Certificate {
 	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
@@ -77,6 +83,12 @@ func issueCert(t testing.TB, cn string, pub crypto.PublicKey, isCA bool, parent 
 	if isCA {
 		tmpl.KeyUsage |= x509.KeyUsageCertSign
 	}
+	return tmpl
+}
+
+// createCert signs tmpl for pub with parent/parentKey and parses the result.
+func createCert(t testing.TB, tmpl *x509.Certificate, parent *x509.Certificate, pub crypto.PublicKey, parentKey crypto.Signer) *x509.Certificate {
+	t.Helper()
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, parentKey)
 	if err != nil {
 		t.Fatal(err)
@@ -99,27 +111,28 @@ func testChain(t testing.TB, leafKey crypto.Signer) (root, inter, leaf *x509.Cer
 	return rootTmpl, inter, leaf
 }
 
+// issueCertSelf is a self-signed CA certificate for key.
 func issueCertSelf(t testing.TB, cn string, key crypto.Signer, notAfter time.Time) *x509.Certificate {
 	t.Helper()
-	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: cn},
-		NotBefore:             time.Now().Add(-2 * time.Hour),
-		NotAfter:              notAfter,
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
+	tmpl := certTemplate(cn, true, notAfter)
+	return createCert(t, tmpl, tmpl, key.Public(), key)
+}
+
+// endsInError checks err against want, the text a failing case's error
+// contains ("" for a case that succeeds), and fails t on a mismatch. It
+// reports whether the case ended in the error it wanted.
+func endsInError(t testing.TB, err error, want string) bool {
+	t.Helper()
+	if want == "" {
+		if err != nil {
+			t.Fatal(err)
+		}
+		return false
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		t.Fatal(err)
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("err = %v, want it to contain %q", err, want)
 	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return true
 }
 
 func mustSigner(t testing.TB, key crypto.Signer, certs []*x509.Certificate, mode KIDMode) *Signer {

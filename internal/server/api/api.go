@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/authserver/authserver/internal/admin"
 	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/server/errcode"
 	"github.com/authserver/authserver/internal/throttle"
 )
 
@@ -251,21 +253,10 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
-// errorBody is Harbor's (and the registry's) error shape.
-type errorBody struct {
-	Errors []errorItem `json:"errors"`
-}
-
-type errorItem struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
-
+// writeError answers with status and Harbor's error body (the registry's
+// errcode shape).
 func writeError(w http.ResponseWriter, status int, code, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(errorBody{Errors: []errorItem{{Code: code, Message: msg}}})
+	errcode.Write(w, status, code, msg)
 }
 
 // json answers status with v.
@@ -281,6 +272,15 @@ func (c *call) ok(v any) error { return c.json(http.StatusOK, v) }
 func (c *call) empty(status int) error {
 	c.w.WriteHeader(status)
 	return nil
+}
+
+// done ends a change that answers nothing: err as it is, or 200 with no
+// body when the change succeeded.
+func (c *call) done(err error) error {
+	if err != nil {
+		return err
+	}
+	return c.empty(http.StatusOK)
 }
 
 // created answers 201 with Location: the resource's path by id, or by
@@ -326,6 +326,37 @@ func (c *call) id(name string) (int64, error) {
 		return 0, badf("%s %q: want a positive integer", name, v)
 	}
 	return n, nil
+}
+
+// byID finds the resource whose id is the path parameter name with get,
+// which checks the actor's right to read it.
+func byID[T any](c *call, name string, get func(context.Context, admin.Actor, int64) (T, error)) (T, error) {
+	id, err := c.id(name)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return get(c.r.Context(), c.who, id)
+}
+
+// show answers 200 with the path's resource, found by find and rendered
+// by render.
+func show[T, R any](c *call, find func() (T, error), render func(T) R) error {
+	v, err := find()
+	if err != nil {
+		return err
+	}
+	return c.ok(render(v))
+}
+
+// change starts a change to the path's resource: find it (404 before any
+// complaint about the body), then decode the body into req.
+func change[T any](c *call, find func() (T, error), req any) (T, error) {
+	v, err := find()
+	if err != nil {
+		return v, err
+	}
+	return v, c.decode(req)
 }
 
 // harborTime is Harbor's time format: RFC 3339 UTC.

@@ -30,6 +30,19 @@ func (c *call) page() (page, error) {
 	return p, nil
 }
 
+// listing is a list endpoint's paging and its q, which may name only keys.
+func (c *call) listing(keys ...string) (page, query, error) {
+	p, err := c.page()
+	if err != nil {
+		return p, nil, err
+	}
+	q, err := c.query()
+	if err != nil {
+		return p, nil, err
+	}
+	return p, q, q.only(keys...)
+}
+
 // paged answers one page of items with X-Total-Count and Link; a page past
 // the end is [].
 func paged[T any](c *call, p page, items []T) error { return c.ok(window(c, p, items)) }
@@ -125,6 +138,16 @@ func (q query) only(keys ...string) error {
 		}
 	}
 	return nil
+}
+
+// each renders every item; the result is never nil, so an empty list is
+// [] in JSON.
+func each[T, R any](items []T, render func(T) R) []R {
+	out := make([]R, len(items))
+	for i, it := range items {
+		out[i] = render(it)
+	}
+	return out
 }
 
 // filter keeps the items for which keep is true.

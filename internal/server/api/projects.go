@@ -129,15 +129,8 @@ func (c *call) headProject() error {
 }
 
 func (c *call) listProjects() error {
-	p, err := c.page()
+	p, q, err := c.listing("name", "public", "owner", "project_id")
 	if err != nil {
-		return err
-	}
-	q, err := c.query()
-	if err != nil {
-		return err
-	}
-	if err := q.only("name", "public", "owner", "project_id"); err != nil {
 		return err
 	}
 	args := c.r.URL.Query()
@@ -194,12 +187,9 @@ func (c *call) getProject() error {
 }
 
 func (c *call) updateProject() error {
-	p, err := c.project()
-	if err != nil {
-		return err
-	}
 	var req projectReq
-	if err := c.decode(&req); err != nil {
+	p, err := change(c, c.project, &req)
+	if err != nil {
 		return err
 	}
 	if req.ProjectName != "" && req.ProjectName != p.Name {
@@ -209,12 +199,10 @@ func (c *call) updateProject() error {
 	if err != nil {
 		return err
 	}
-	if pub != nil {
-		if err := c.a.opt.Admin.SetProjectPublic(c.r.Context(), c.who, p.Name, *pub); err != nil {
-			return err
-		}
+	if pub == nil {
+		return c.empty(http.StatusOK)
 	}
-	return c.empty(http.StatusOK)
+	return c.done(c.a.opt.Admin.SetProjectPublic(c.r.Context(), c.who, p.Name, *pub))
 }
 
 func (c *call) deleteProject() error {
@@ -222,10 +210,7 @@ func (c *call) deleteProject() error {
 	if err != nil {
 		return err
 	}
-	if err := c.a.opt.Admin.DeleteProject(c.r.Context(), c.who, p.Name); err != nil {
-		return err
-	}
-	return c.empty(http.StatusOK)
+	return c.done(c.a.opt.Admin.DeleteProject(c.r.Context(), c.who, p.Name))
 }
 
 type memberResp struct {
@@ -261,13 +246,8 @@ func (c *call) listMembers() error {
 		return err
 	}
 	name := c.r.URL.Query().Get("entityname")
-	out := []memberResp{}
-	for _, m := range ms {
-		if name == "" || strings.Contains(m.Name, name) {
-			out = append(out, toMember(p, m))
-		}
-	}
-	return paged(c, pg, out)
+	ms = filter(ms, func(m store.Member) bool { return name == "" || strings.Contains(m.Name, name) })
+	return paged(c, pg, each(ms, func(m store.Member) memberResp { return toMember(p, m) }))
 }
 
 type memberReq struct {
@@ -285,12 +265,9 @@ type memberReq struct {
 }
 
 func (c *call) addMember() error {
-	p, err := c.project()
-	if err != nil {
-		return err
-	}
 	var req memberReq
-	if err := c.decode(&req); err != nil {
+	p, err := change(c, c.project, &req)
+	if err != nil {
 		return err
 	}
 	role, err := roleOf(req.RoleID)
@@ -392,10 +369,8 @@ func (c *call) updateMember() error {
 	if err != nil {
 		return err
 	}
-	if _, _, err := c.a.opt.Admin.AddMember(c.r.Context(), c.who, p.Name, ref(m), string(role)); err != nil {
-		return err
-	}
-	return c.empty(http.StatusOK)
+	_, _, err = c.a.opt.Admin.AddMember(c.r.Context(), c.who, p.Name, ref(m), string(role))
+	return c.done(err)
 }
 
 func (c *call) deleteMember() error {
@@ -403,8 +378,6 @@ func (c *call) deleteMember() error {
 	if err != nil {
 		return err
 	}
-	if _, err := c.a.opt.Admin.RemoveMember(c.r.Context(), c.who, p.Name, ref(m)); err != nil {
-		return err
-	}
-	return c.empty(http.StatusOK)
+	_, err = c.a.opt.Admin.RemoveMember(c.r.Context(), c.who, p.Name, ref(m))
+	return c.done(err)
 }

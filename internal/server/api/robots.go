@@ -199,15 +199,8 @@ func (c *call) createRobot() error {
 }
 
 func (c *call) listRobots() error {
-	p, err := c.page()
+	p, q, err := c.listing("level", "projectid", "name")
 	if err != nil {
-		return err
-	}
-	q, err := c.query()
-	if err != nil {
-		return err
-	}
-	if err := q.only("level", "projectid", "name"); err != nil {
 		return err
 	}
 	project := ""
@@ -255,28 +248,15 @@ func (c *call) projectRobots() error {
 }
 
 func (c *call) robot() (admin.Robot, error) {
-	id, err := c.id("robot_id")
-	if err != nil {
-		return admin.Robot{}, err
-	}
-	return c.a.opt.Admin.GetRobotByID(c.r.Context(), c.who, id)
+	return byID(c, "robot_id", c.a.opt.Admin.GetRobotByID)
 }
 
-func (c *call) getRobot() error {
-	r, err := c.robot()
-	if err != nil {
-		return err
-	}
-	return c.ok(toRobot(r))
-}
+func (c *call) getRobot() error { return show(c, c.robot, toRobot) }
 
 func (c *call) updateRobot() error {
-	r, err := c.robot()
-	if err != nil {
-		return err
-	}
 	var req robotReq
-	if err := c.decode(&req); err != nil {
+	r, err := change(c, c.robot, &req)
+	if err != nil {
 		return err
 	}
 	if req.Level == "" {
@@ -301,21 +281,16 @@ func (c *call) updateRobot() error {
 		}
 		ch.Lifetime = &life
 	}
-	if _, err := c.a.opt.Admin.UpdateRobot(c.r.Context(), c.who, r.Name, ch); err != nil {
-		return err
-	}
-	return c.empty(http.StatusOK)
+	_, err = c.a.opt.Admin.UpdateRobot(c.r.Context(), c.who, r.Name, ch)
+	return c.done(err)
 }
 
 func (c *call) refreshRobot() error {
-	r, err := c.robot()
-	if err != nil {
-		return err
-	}
 	var req struct {
 		Secret string `json:"secret"`
 	}
-	if err := c.decode(&req); err != nil {
+	r, err := change(c, c.robot, &req)
+	if err != nil {
 		return err
 	}
 	_, secret, err := c.a.opt.Admin.SetRobotSecret(c.r.Context(), c.who, r.Name, req.Secret)
@@ -330,8 +305,6 @@ func (c *call) deleteRobot() error {
 	if err != nil {
 		return err
 	}
-	if _, err := c.a.opt.Admin.DeleteRobot(c.r.Context(), c.who, r.Name); err != nil {
-		return err
-	}
-	return c.empty(http.StatusOK)
+	_, err = c.a.opt.Admin.DeleteRobot(c.r.Context(), c.who, r.Name)
+	return c.done(err)
 }

@@ -66,17 +66,16 @@ func (c *call) listPATs() error {
 		ExpiresAt  string `json:"expires_at,omitempty"`
 		LastUsedAt string `json:"last_used_at,omitempty"`
 	}
-	out := make([]pat, len(ts))
-	for i, t := range ts {
-		out[i] = pat{ID: t.ID, Name: t.Name, CreatedAt: harborTime(t.CreatedAt)}
+	return c.ok(each(ts, func(t store.PersonalToken) pat {
+		out := pat{ID: t.ID, Name: t.Name, CreatedAt: harborTime(t.CreatedAt)}
 		if !t.ExpiresAt.IsZero() {
-			out[i].ExpiresAt = harborTime(t.ExpiresAt)
+			out.ExpiresAt = harborTime(t.ExpiresAt)
 		}
 		if !t.LastUsedAt.IsZero() {
-			out[i].LastUsedAt = harborTime(t.LastUsedAt)
+			out.LastUsedAt = harborTime(t.LastUsedAt)
 		}
-	}
-	return c.ok(out)
+		return out
+	}))
 }
 
 func (c *call) createPAT() error {
@@ -100,10 +99,7 @@ func (c *call) createPAT() error {
 }
 
 func (c *call) revokePAT() error {
-	if err := c.a.opt.Admin.RevokePAT(c.r.Context(), c.who, c.who.Name, chiParam(c, "name")); err != nil {
-		return err
-	}
-	return c.empty(http.StatusOK)
+	return c.done(c.a.opt.Admin.RevokePAT(c.r.Context(), c.who, c.who.Name, chiParam(c, "name")))
 }
 
 func (c *call) listRefreshTokens() error {
@@ -118,11 +114,9 @@ func (c *call) listRefreshTokens() error {
 		CreatedAt  string `json:"created_at"`
 		LastUsedAt string `json:"last_used_at"`
 	}
-	out := make([]rt, len(ts))
-	for i, t := range ts {
-		out[i] = rt{t.ID, t.Service, t.ClientID, harborTime(t.CreatedAt), harborTime(t.LastUsedAt)}
-	}
-	return c.ok(out)
+	return c.ok(each(ts, func(t store.RefreshToken) rt {
+		return rt{t.ID, t.Service, t.ClientID, harborTime(t.CreatedAt), harborTime(t.LastUsedAt)}
+	}))
 }
 
 func (c *call) revokeRefreshToken() error {
@@ -130,10 +124,7 @@ func (c *call) revokeRefreshToken() error {
 	if err != nil {
 		return err
 	}
-	if err := c.a.opt.Admin.RevokeRefreshToken(c.r.Context(), c.who, c.who.Name, id); err != nil {
-		return err
-	}
-	return c.empty(http.StatusOK)
+	return c.done(c.a.opt.Admin.RevokeRefreshToken(c.r.Context(), c.who, c.who.Name, id))
 }
 
 // audit takes the CLI's filters: kind, user, since (a duration), result,
@@ -171,11 +162,9 @@ func (c *call) audit() error {
 		Requested []string `json:"requested,omitempty"`
 		Granted   []string `json:"granted,omitempty"`
 	}
-	out := make([]rec, len(recs))
-	for i, r := range recs {
-		out[i] = rec{harborTime(r.Time), r.Kind, r.Subject, r.Method, r.Result, r.ClientIP, r.Action, r.Target, r.Requested, r.Granted}
-	}
-	return c.ok(out)
+	return c.ok(each(recs, func(r store.AuditRecord) rec {
+		return rec{harborTime(r.Time), r.Kind, r.Subject, r.Method, r.Result, r.ClientIP, r.Action, r.Target, r.Requested, r.Granted}
+	}))
 }
 
 func (c *call) explain() error {

@@ -48,15 +48,8 @@ func (c *call) createUser() error {
 }
 
 func (c *call) listUsers() error {
-	p, err := c.page()
+	p, q, err := c.listing("username", "email")
 	if err != nil {
-		return err
-	}
-	q, err := c.query()
-	if err != nil {
-		return err
-	}
-	if err := q.only("username", "email"); err != nil {
 		return err
 	}
 	us, err := c.a.opt.Admin.ListUsers(c.r.Context(), c.who)
@@ -64,11 +57,7 @@ func (c *call) listUsers() error {
 		return err
 	}
 	us = filter(us, func(u store.User) bool { return q.match("username", u.Name) && q.match("email", u.Email) })
-	out := make([]userResp, len(us))
-	for i, u := range us {
-		out[i] = toUser(u)
-	}
-	return paged(c, p, out)
+	return paged(c, p, each(us, toUser))
 }
 
 func (c *call) searchUsers() error {
@@ -88,11 +77,7 @@ func (c *call) searchUsers() error {
 		UserID   int64  `json:"user_id"`
 		Username string `json:"username"`
 	}
-	out := make([]hit, len(us))
-	for i, u := range us {
-		out[i] = hit{u.ID, u.Name}
-	}
-	return paged(c, p, out)
+	return paged(c, p, each(us, func(u store.User) hit { return hit{u.ID, u.Name} }))
 }
 
 func (c *call) currentUser() error {
@@ -105,79 +90,53 @@ func (c *call) currentUser() error {
 
 // user finds the path's {user_id} with the actor's right to read it.
 func (c *call) user() (store.User, error) {
-	id, err := c.id("user_id")
-	if err != nil {
-		return store.User{}, err
-	}
-	return c.a.opt.Admin.GetUserByID(c.r.Context(), c.who, id)
+	return byID(c, "user_id", c.a.opt.Admin.GetUserByID)
 }
 
-func (c *call) getUser() error {
-	u, err := c.user()
-	if err != nil {
-		return err
-	}
-	return c.ok(toUser(u))
-}
+func (c *call) getUser() error { return show(c, c.user, toUser) }
 
 func (c *call) updateUser() error {
-	u, err := c.user()
-	if err != nil {
-		return err
-	}
 	var req struct {
 		Email    *string `json:"email"`
 		Realname *string `json:"realname"`
 		Comment  *string `json:"comment"`
 	}
-	if err := c.decode(&req); err != nil {
+	u, err := change(c, c.user, &req)
+	if err != nil {
 		return err
 	}
 	if req.Email == nil && req.Realname == nil {
 		return c.empty(http.StatusOK)
 	}
-	if _, err := c.a.opt.Admin.UpdateUser(c.r.Context(), c.who, u.Name, admin.UserChange{Email: req.Email, DisplayName: req.Realname}); err != nil {
-		return err
-	}
-	return c.empty(http.StatusOK)
+	_, err = c.a.opt.Admin.UpdateUser(c.r.Context(), c.who, u.Name, admin.UserChange{Email: req.Email, DisplayName: req.Realname})
+	return c.done(err)
 }
 
 func (c *call) setSysadmin() error {
-	u, err := c.user()
-	if err != nil {
-		return err
-	}
 	var req struct {
 		SysadminFlag *bool `json:"sysadmin_flag"`
 	}
-	if err := c.decode(&req); err != nil {
+	u, err := change(c, c.user, &req)
+	if err != nil {
 		return err
 	}
 	if req.SysadminFlag == nil {
 		return badf("sysadmin_flag: required")
 	}
-	if _, err := c.a.opt.Admin.UpdateUser(c.r.Context(), c.who, u.Name, admin.UserChange{Admin: req.SysadminFlag}); err != nil {
-		return err
-	}
-	return c.empty(http.StatusOK)
+	_, err = c.a.opt.Admin.UpdateUser(c.r.Context(), c.who, u.Name, admin.UserChange{Admin: req.SysadminFlag})
+	return c.done(err)
 }
 
 func (c *call) setPassword() error {
-	u, err := c.user()
-	if err != nil {
-		return err
-	}
 	var req struct {
 		OldPassword string `json:"old_password"`
 		NewPassword string `json:"new_password"`
 	}
-	if err := c.decode(&req); err != nil {
+	u, err := change(c, c.user, &req)
+	if err != nil {
 		return err
 	}
-	if err := c.a.opt.Admin.ChangePassword(c.r.Context(), c.who, u.Name, req.OldPassword, req.NewPassword); err != nil {
-		return err
-	}
-	return c.empty(http.StatusOK)
+	return c.done(c.a.opt.Admin.ChangePassword(c.r.Context(), c.who, u.Name, req.OldPassword, req.NewPassword))
 }
 
 func (c *call) deleteUser() error {
@@ -185,10 +144,7 @@ func (c *call) deleteUser() error {
 	if err != nil {
 		return err
 	}
-	if err := c.a.opt.Admin.DeleteUser(c.r.Context(), c.who, u.Name); err != nil {
-		return err
-	}
-	return c.empty(http.StatusOK)
+	return c.done(c.a.opt.Admin.DeleteUser(c.r.Context(), c.who, u.Name))
 }
 
 // Groups: group_type 1 is an LDAP group (ldap_group_dn set); authserver's
@@ -200,7 +156,16 @@ type groupResp struct {
 	LdapGroupDN string `json:"ldap_group_dn"`
 }
 
-func toGroup(g store.Group) groupResp {
+// groupReq is Harbor's UserGroup as clients send it.
+type groupReq struct {
+	GroupName   string `json:"group_name"`
+	GroupType   int    `json:"group_type"`
+	LdapGroupDN string `json:"ldap_group_dn"`
+	ID          int64  `json:"id"`
+}
+
+func toGroup(ag admin.Group) groupResp {
+	g := ag.Group
 	t := 0
 	if g.DN != "" {
 		t = 1
@@ -209,12 +174,7 @@ func toGroup(g store.Group) groupResp {
 }
 
 func (c *call) createGroup() error {
-	var req struct {
-		GroupName   string `json:"group_name"`
-		GroupType   int    `json:"group_type"`
-		LdapGroupDN string `json:"ldap_group_dn"`
-		ID          int64  `json:"id"`
-	}
+	var req groupReq
 	if err := c.decode(&req); err != nil {
 		return err
 	}
@@ -243,43 +203,20 @@ func (c *call) listGroups() error {
 		return err
 	}
 	name := c.r.URL.Query().Get("group_name")
-	out := []groupResp{}
-	for _, g := range gs {
-		if name == "" || strings.Contains(g.Name, name) {
-			out = append(out, toGroup(g.Group))
-		}
-	}
-	return paged(c, p, out)
+	gs = filter(gs, func(g admin.Group) bool { return name == "" || strings.Contains(g.Name, name) })
+	return paged(c, p, each(gs, toGroup))
 }
 
 func (c *call) group() (admin.Group, error) {
-	id, err := c.id("group_id")
-	if err != nil {
-		return admin.Group{}, err
-	}
-	return c.a.opt.Admin.GetGroupByID(c.r.Context(), c.who, id)
+	return byID(c, "group_id", c.a.opt.Admin.GetGroupByID)
 }
 
-func (c *call) getGroup() error {
-	g, err := c.group()
-	if err != nil {
-		return err
-	}
-	return c.ok(toGroup(g.Group))
-}
+func (c *call) getGroup() error { return show(c, c.group, toGroup) }
 
 func (c *call) updateGroup() error {
-	g, err := c.group()
+	var req groupReq
+	g, err := change(c, c.group, &req)
 	if err != nil {
-		return err
-	}
-	var req struct {
-		GroupName   string `json:"group_name"`
-		GroupType   int    `json:"group_type"`
-		LdapGroupDN string `json:"ldap_group_dn"`
-		ID          int64  `json:"id"`
-	}
-	if err := c.decode(&req); err != nil {
 		return err
 	}
 	if req.GroupName != "" && req.GroupName != g.Name {
@@ -293,8 +230,5 @@ func (c *call) deleteGroup() error {
 	if err != nil {
 		return err
 	}
-	if err := c.a.opt.Admin.DeleteGroup(c.r.Context(), c.who, g.Name); err != nil {
-		return err
-	}
-	return c.empty(http.StatusOK)
+	return c.done(c.a.opt.Admin.DeleteGroup(c.r.Context(), c.who, g.Name))
 }
