@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/authserver/authserver/internal/credprovider"
 )
 
 // kubeletCredentialProviderConfig is kubelet.config.k8s.io/v1
@@ -80,8 +82,8 @@ func TestCredentialProviderDoc(t *testing.T) {
 		t.Errorf("defaultCacheDuration (required): %v", err)
 	}
 	// tokenAttributes is only allowed with the v1 request version.
-	if p.APIVersion != credentialProviderAPI {
-		t.Errorf("apiVersion %q, want %s", p.APIVersion, credentialProviderAPI)
+	if p.APIVersion != credprovider.APIVersion {
+		t.Errorf("apiVersion %q, want %s", p.APIVersion, credprovider.APIVersion)
 	}
 	ta := p.TokenAttributes
 	switch {
@@ -93,8 +95,8 @@ func TestCredentialProviderDoc(t *testing.T) {
 		t.Errorf("cacheType %q: required, Token or ServiceAccount", ta.CacheType)
 	case ta.RequireServiceAccount == nil || !*ta.RequireServiceAccount:
 		t.Error("requireServiceAccount is required, and must be true: the plugin needs the pod's token")
-	case !slices.Contains(ta.OptionalServiceAccountAnnotationKeys, RobotAnnotation):
-		t.Errorf("optionalServiceAccountAnnotationKeys %q should list %s", ta.OptionalServiceAccountAnnotationKeys, RobotAnnotation)
+	case !slices.Contains(ta.OptionalServiceAccountAnnotationKeys, credprovider.RobotAnnotation):
+		t.Errorf("optionalServiceAccountAnnotationKeys %q should list %s", ta.OptionalServiceAccountAnnotationKeys, credprovider.RobotAnnotation)
 	}
 
 	// The documented args, on a request as the kubelet sends it.
