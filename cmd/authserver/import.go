@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -23,9 +22,9 @@ func (a *app) importCmd() *cobra.Command {
 	var dry, replaceAdmin bool
 	harbor := leaf("harbor --dsn postgres://USER:PASS@HOST/registry",
 		"Import a Harbor database (read-only): users keep their passwords, robots their secrets", func(cmd *cobra.Command) error {
-			kinds, err := parseKinds(only)
+			kinds, err := harborimport.ParseKinds(only)
 			if err != nil {
-				return err
+				return fmt.Errorf("--only %w", err)
 			}
 			if a.output != "table" && a.output != "json" {
 				return fmt.Errorf("--output %q: want table or json", a.output)
@@ -63,25 +62,6 @@ func (a *app) importCmd() *cobra.Command {
 	return cmd
 }
 
-// parseKinds reads --only; empty means every kind.
-func parseKinds(s string) (map[string]bool, error) {
-	kinds := map[string]bool{}
-	if strings.TrimSpace(s) == "" {
-		for _, k := range harborimport.Kinds {
-			kinds[k] = true
-		}
-		return kinds, nil
-	}
-	for _, k := range strings.Split(s, ",") {
-		k = strings.TrimSpace(k)
-		if !slices.Contains(harborimport.Kinds, k) {
-			return nil, fmt.Errorf("--only %q: want a comma list of %s", k, strings.Join(harborimport.Kinds, ", "))
-		}
-		kinds[k] = true
-	}
-	return kinds, nil
-}
-
 // printImport prints the report: JSON, or a table, a summary and notes.
 func (a *app) printImport(rep *harborimport.Report, keys []string) {
 	if a.output == "json" {
@@ -93,11 +73,9 @@ func (a *app) printImport(rep *harborimport.Report, keys []string) {
 		}{rep, keys})
 		return
 	}
-	rows := make([][]string, len(rep.Items))
-	for i, it := range rep.Items {
-		rows[i] = []string{it.Kind, it.Name, it.Action, it.Detail}
-	}
-	_ = a.printList([]string{"KIND", "NAME", "ACTION", "DETAIL"}, rows, nil)
+	_ = printEach(a, []string{"KIND", "NAME", "ACTION", "DETAIL"}, rep.Items, func(it harborimport.Item) ([]string, harborimport.Item) {
+		return []string{it.Kind, it.Name, it.Action, it.Detail}, it
+	})
 	fmt.Fprintln(a.stdout)
 	for _, k := range harborimport.Kinds {
 		fmt.Fprintf(a.stdout, "%s: %d created, %d updated, %d unchanged, %d skipped\n", k,

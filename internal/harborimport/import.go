@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/authserver/authserver/internal/admin"
@@ -12,6 +13,31 @@ import (
 
 // Kinds are what can be imported, in the order they are.
 var Kinds = []string{"users", "groups", "projects", "members", "robots"}
+
+// ParseKinds reads a comma list of Kinds; empty means every kind.
+func ParseKinds(s string) (map[string]bool, error) {
+	if strings.TrimSpace(s) == "" {
+		return allKinds(), nil
+	}
+	kinds := map[string]bool{}
+	for _, k := range strings.Split(s, ",") {
+		k = strings.TrimSpace(k)
+		if !slices.Contains(Kinds, k) {
+			return nil, fmt.Errorf("%q: want a comma list of %s", k, strings.Join(Kinds, ", "))
+		}
+		kinds[k] = true
+	}
+	return kinds, nil
+}
+
+// allKinds is every kind, what a nil Options.Only means.
+func allKinds() map[string]bool {
+	kinds := map[string]bool{}
+	for _, k := range Kinds {
+		kinds[k] = true
+	}
+	return kinds
+}
 
 // Actions, per item.
 const (
@@ -95,10 +121,7 @@ type importer struct {
 // the run and is returned with the report so far.
 func Run(ctx context.Context, adm *admin.Service, who admin.Actor, snap *Snapshot, opt Options) (*Report, error) {
 	if opt.Only == nil {
-		opt.Only = map[string]bool{}
-		for _, k := range Kinds {
-			opt.Only[k] = true
-		}
+		opt.Only = allKinds()
 	}
 	im := &importer{adm: adm, who: who, opt: opt, snap: snap, rep: &Report{DryRun: opt.DryRun},
 		users: map[int64]string{}, groups: map[int64]string{}, projects: map[int64]string{}, created: map[string]bool{}}

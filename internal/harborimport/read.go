@@ -95,10 +95,7 @@ var required = map[string]map[string][]string{
 // there.
 func Read(ctx context.Context, dsn string, only map[string]bool) (*Snapshot, error) {
 	if only == nil {
-		only = map[string]bool{}
-		for _, k := range Kinds {
-			only[k] = true
-		}
+		only = allKinds()
 	}
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
