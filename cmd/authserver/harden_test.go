@@ -3,14 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/authserver/authserver/internal/authn"
 	"github.com/authserver/authserver/internal/config"
 	"github.com/authserver/authserver/internal/store"
 )
@@ -23,93 +21,6 @@ func testConfig(dir string) config.Config {
 	cfg.Storage.DSN = filepath.Join(dir, "authserver.db")
 	cfg.Passwords.BcryptCost = 4
 	return cfg
-}
-
-func unsetEnv(t *testing.T, name string) {
-	t.Helper()
-	t.Setenv(name, "") // restores the old value after the test
-	os.Unsetenv(name)
-}
-
-// TestBootstrapPasswordFile: a generated admin password is written to
-// admin-password (0600) beside the signing key, and the log names the
-// file, never the password.
-func TestBootstrapPasswordFile(t *testing.T) {
-	unsetEnv(t, "AUTHSERVER_ADMIN_PASSWORD")
-	ctx := context.Background()
-	dir := t.TempDir()
-	cfg := testConfig(dir)
-	st, err := openStore(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	var out bytes.Buffer
-	a := &app{stdout: &out, stderr: &out}
-	if err := a.bootstrapAdmin(ctx, cfg, st, slog.New(slog.NewTextHandler(&out, nil))); err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(dir, "keys", "admin-password")
-	info, err := os.Stat(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if info.Mode().Perm() != 0o600 {
-		t.Fatalf("mode %v, want 0600", info.Mode().Perm())
-	}
-	raw, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pw := strings.TrimSpace(string(raw))
-	if len(pw) < 20 {
-		t.Fatalf("password %d characters", len(pw))
-	}
-	if strings.Contains(out.String(), pw) {
-		t.Fatalf("the password was printed or logged: %q", out.String())
-	}
-	if !strings.Contains(out.String(), file) {
-		t.Fatalf("the log does not name %s: %q", file, out.String())
-	}
-	local, err := authn.NewLocal(st, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if id, ok, err := local.Login(ctx, "admin", pw); err != nil || !ok || !id.Admin {
-		t.Fatalf("admin login with the password from the file: %v %v %+v", ok, err, id)
-	}
-	// A second start changes nothing.
-	if err := a.bootstrapAdmin(ctx, cfg, st, slog.New(slog.DiscardHandler)); err != nil {
-		t.Fatal(err)
-	}
-	if again, _ := os.ReadFile(file); !bytes.Equal(again, raw) {
-		t.Fatal("the file was rewritten on the second start")
-	}
-}
-
-// TestBootstrapPasswordFileUnwritable: a password that cannot be saved is
-// never made the admin's.
-func TestBootstrapPasswordFileUnwritable(t *testing.T) {
-	unsetEnv(t, "AUTHSERVER_ADMIN_PASSWORD")
-	ctx := context.Background()
-	dir := t.TempDir()
-	cfg := testConfig(dir)
-	if err := os.WriteFile(filepath.Join(dir, "keys"), []byte("not a directory"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	st, err := openStore(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	var out bytes.Buffer
-	a := &app{stdout: &out, stderr: &out}
-	if err := a.bootstrapAdmin(ctx, cfg, st, slog.New(slog.NewTextHandler(&out, nil))); err == nil {
-		t.Fatal("no error when the password file cannot be written")
-	}
-	if n, err := st.CountUsers(ctx); err != nil || n != 0 {
-		t.Fatalf("%d users (%v) after the failed bootstrap", n, err)
-	}
 }
 
 // TestAuditListEscapes: a crafted username or client_id can neither forge
