@@ -15,20 +15,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/authserver/authserver/bench/internal/benchmain"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	os.Exit(realMain(ctx, os.Args[1:], os.Stdout, os.Stderr))
-}
+func main() { benchmain.Run(realMain) }
 
 // realMain runs the command and returns its exit code: 0 when at least one
 // token was issued, 1 when none was or the run failed, 2 for bad flags.

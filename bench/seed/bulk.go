@@ -31,21 +31,49 @@ type bulk interface {
 	analyze(ctx context.Context) error
 }
 
-// parseIDs fills ids from (id, name) rows, keeping only exact seeded names.
-func parseIDs(k kind, n int, next func() (int64, string, bool, error)) ([]int64, error) {
+// idRows are (id, name) rows as database/sql and pgx both return them.
+type idRows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// readIDs runs query for the seeded names of k between lo and hi and
+// fills ids from its rows, keeping only exact seeded names; done releases
+// the rows.
+func readIDs(k kind, n int, query func(lo, hi string) (rows idRows, done func(), err error)) ([]int64, error) {
+	if n == 0 {
+		return nil, nil
+	}
+	rows, done, err := query(k.bounds(n))
+	if err != nil {
+		return nil, fmt.Errorf("read %s ids: %w", k.table, err)
+	}
+	defer done()
 	ids := make([]int64, n)
-	for {
-		id, name, ok, err := next()
-		if err != nil {
+	for rows.Next() {
+		var id int64
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
 			return nil, fmt.Errorf("read %s ids: %w", k.table, err)
-		}
-		if !ok {
-			return ids, nil
 		}
 		if i, mine := k.index(name, n); mine {
 			ids[i] = id
 		}
 	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read %s ids: %w", k.table, err)
+	}
+	return ids, nil
+}
+
+// scanCount reads the count(*) of table from row.
+func scanCount(table string, row interface{ Scan(dest ...any) error }) (int64, error) {
+	var n int64
+	if err := row.Scan(&n); err != nil {
+		return 0, fmt.Errorf("count %s: %w", table, err)
+	}
+	return n, nil
 }
 
 // --- SQLite -----------------------------------------------------------------
@@ -62,23 +90,9 @@ type sqliteBulk struct{ db *sql.DB }
 func (b sqliteBulk) timeValue(t time.Time) any { return t.UTC().Format(sqliteTimeLayout) }
 
 func (b sqliteBulk) ids(ctx context.Context, k kind, n int) ([]int64, error) {
-	if n == 0 {
-		return nil, nil
-	}
-	lo, hi := k.bounds(n)
-	rows, err := b.db.QueryContext(ctx, `SELECT id, name FROM `+k.table+` WHERE name BETWEEN ? AND ?`, lo, hi)
-	if err != nil {
-		return nil, fmt.Errorf("read %s ids: %w", k.table, err)
-	}
-	defer rows.Close()
-	return parseIDs(k, n, func() (int64, string, bool, error) {
-		if !rows.Next() {
-			return 0, "", false, rows.Err()
-		}
-		var id int64
-		var name string
-		err := rows.Scan(&id, &name)
-		return id, name, err == nil, err
+	return readIDs(k, n, func(lo, hi string) (idRows, func(), error) {
+		rows, err := b.db.QueryContext(ctx, `SELECT id, name FROM `+k.table+` WHERE name BETWEEN ? AND ?`, lo, hi)
+		return rows, func() { rows.Close() }, err
 	})
 }
 
@@ -144,11 +158,7 @@ func (b sqliteBulk) insert(ctx context.Context, table string, cols []string, n, 
 }
 
 func (b sqliteBulk) count(ctx context.Context, table string) (int64, error) {
-	var n int64
-	if err := b.db.QueryRowContext(ctx, `SELECT count(*) FROM `+table).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count %s: %w", table, err)
-	}
-	return n, nil
+	return scanCount(table, b.db.QueryRowContext(ctx, `SELECT count(*) FROM `+table))
 }
 
 func (b sqliteBulk) analyze(ctx context.Context) error {
@@ -165,23 +175,9 @@ type pgBulk struct{ pool *pgxpool.Pool }
 func (b pgBulk) timeValue(t time.Time) any { return t.UTC() }
 
 func (b pgBulk) ids(ctx context.Context, k kind, n int) ([]int64, error) {
-	if n == 0 {
-		return nil, nil
-	}
-	lo, hi := k.bounds(n)
-	rows, err := b.pool.Query(ctx, `SELECT id, name FROM `+k.table+` WHERE name BETWEEN $1 AND $2`, lo, hi)
-	if err != nil {
-		return nil, fmt.Errorf("read %s ids: %w", k.table, err)
-	}
-	defer rows.Close()
-	return parseIDs(k, n, func() (int64, string, bool, error) {
-		if !rows.Next() {
-			return 0, "", false, rows.Err()
-		}
-		var id int64
-		var name string
-		err := rows.Scan(&id, &name)
-		return id, name, err == nil, err
+	return readIDs(k, n, func(lo, hi string) (idRows, func(), error) {
+		rows, err := b.pool.Query(ctx, `SELECT id, name FROM `+k.table+` WHERE name BETWEEN $1 AND $2`, lo, hi)
+		return rows, func() { rows.Close() }, err
 	})
 }
 
@@ -239,11 +235,7 @@ func (b pgBulk) insert(ctx context.Context, table string, cols []string, n, batc
 }
 
 func (b pgBulk) count(ctx context.Context, table string) (int64, error) {
-	var n int64
-	if err := b.pool.QueryRow(ctx, `SELECT count(*) FROM `+table).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count %s: %w", table, err)
-	}
-	return n, nil
+	return scanCount(table, b.pool.QueryRow(ctx, `SELECT count(*) FROM `+table))
 }
 
 func (b pgBulk) analyze(ctx context.Context) error {

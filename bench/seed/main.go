@@ -13,17 +13,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 
+	"github.com/authserver/authserver/bench/internal/benchmain"
 	"github.com/authserver/authserver/internal/config"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	os.Exit(realMain(ctx, os.Args[1:], os.Stdout, os.Stderr))
-}
+func main() { benchmain.Run(realMain) }
 
 func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	o, err := parseFlags(args, stderr)
