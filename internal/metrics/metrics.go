@@ -55,52 +55,35 @@ func New(version string) *Metrics {
 	reg := prometheus.NewRegistry()
 	m := &Metrics{
 		reg: reg,
-		TokenRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "authserver_token_requests_total",
-			Help: "Token requests by result (issued, unauthorized, bad_request, unavailable, throttled) and auth method.",
-		}, []string{"result", "method"}),
-		TokenDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "authserver_token_request_duration_seconds",
-			Help:    "Latency of token requests by result.",
-			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
-		}, []string{"result"}),
-		CacheHits: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "authserver_credential_cache_hits_total",
-			Help: "Logins answered from the verified-credential cache, by cache.",
-		}, []string{"cache"}),
-		CacheMisses: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "authserver_credential_cache_misses_total",
-			Help: "Logins that had to be verified by the backend, by cache.",
-		}, []string{"cache"}),
-		TokenReuses: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "authserver_token_reuses_total",
-			Help: "Token answers that reused an already-signed token.",
-		}),
-		LDAPOps: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "authserver_ldap_operations_total",
-			Help: "LDAP operations by op and result.",
-		}, []string{"op", "result"}),
-		LDAPDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "authserver_ldap_operation_duration_seconds",
-			Help:    "Latency of LDAP operations by op.",
-			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
-		}, []string{"op"}),
-		StoreErrors: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "authserver_store_errors_total",
-			Help: "Store operations that failed (answered 503).",
-		}),
-		Throttled: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "authserver_throttled_requests_total",
-			Help: "Requests refused with 429 because of failed logins.",
-		}),
-		AuditDropped: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "authserver_audit_records_dropped_total",
-			Help: "Audit records lost because the buffer was full or the store failed.",
-		}),
-		FederatedLogins: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "authserver_federated_logins_total",
-			Help: "Federated robot logins (an OIDC JWT as the password) by issuer and result (ok, refused, unavailable).",
-		}, []string{"issuer", "result"}),
+		TokenRequests: counterVec("authserver_token_requests_total",
+			"Token requests by result (issued, unauthorized, bad_request, unavailable, throttled) and auth method.",
+			"result", "method"),
+		TokenDuration: histogramVec("authserver_token_request_duration_seconds",
+			"Latency of token requests by result.",
+			[]float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}, "result"),
+		CacheHits: counterVec("authserver_credential_cache_hits_total",
+			"Logins answered from the verified-credential cache, by cache.",
+			"cache"),
+		CacheMisses: counterVec("authserver_credential_cache_misses_total",
+			"Logins that had to be verified by the backend, by cache.",
+			"cache"),
+		TokenReuses: counter("authserver_token_reuses_total",
+			"Token answers that reused an already-signed token."),
+		LDAPOps: counterVec("authserver_ldap_operations_total",
+			"LDAP operations by op and result.",
+			"op", "result"),
+		LDAPDuration: histogramVec("authserver_ldap_operation_duration_seconds",
+			"Latency of LDAP operations by op.",
+			[]float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5}, "op"),
+		StoreErrors: counter("authserver_store_errors_total",
+			"Store operations that failed (answered 503)."),
+		Throttled: counter("authserver_throttled_requests_total",
+			"Requests refused with 429 because of failed logins."),
+		AuditDropped: counter("authserver_audit_records_dropped_total",
+			"Audit records lost because the buffer was full or the store failed."),
+		FederatedLogins: counterVec("authserver_federated_logins_total",
+			"Federated robot logins (an OIDC JWT as the password) by issuer and result (ok, refused, unavailable).",
+			"issuer", "result"),
 	}
 	buildInfo := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "authserver_build_info",
@@ -111,6 +94,18 @@ func New(version string) *Metrics {
 		m.LDAPOps, m.LDAPDuration, m.StoreErrors, m.Throttled, m.AuditDropped, m.FederatedLogins, buildInfo,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+func counter(name, help string) prometheus.Counter {
+	return prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
+}
+
+func counterVec(name, help string, labels ...string) *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
+}
+
+func histogramVec(name, help string, buckets []float64, labels ...string) *prometheus.HistogramVec {
+	return prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: name, Help: help, Buckets: buckets}, labels)
 }
 
 // Handler serves the metrics in Prometheus text format.
