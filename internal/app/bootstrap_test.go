@@ -12,23 +12,27 @@ import (
 	"github.com/authserver/authserver/internal/app"
 	"github.com/authserver/authserver/internal/app/apptest"
 	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/config"
 )
 
-func unsetEnv(t *testing.T, name string) {
+// bootstrapConfig is apptest.Config with the signing key (beside which
+// the password file goes) under dir/keys, and no $AUTHSERVER_ADMIN_PASSWORD.
+func bootstrapConfig(t *testing.T, dir string) config.Config {
 	t.Helper()
-	t.Setenv(name, "") // restores the old value after the test
-	os.Unsetenv(name)
+	t.Setenv("AUTHSERVER_ADMIN_PASSWORD", "") // restores the old value after the test
+	os.Unsetenv("AUTHSERVER_ADMIN_PASSWORD")
+	cfg := apptest.Config(t)
+	cfg.Token.Key = filepath.Join(dir, "keys", "token.key")
+	return cfg
 }
 
 // TestBootstrapPasswordFile: a generated admin password is written to
 // admin-password (0600) beside the signing key, and the log names the
 // file, never the password.
 func TestBootstrapPasswordFile(t *testing.T) {
-	unsetEnv(t, "AUTHSERVER_ADMIN_PASSWORD")
 	ctx := context.Background()
 	dir := t.TempDir()
-	cfg := apptest.Config(t)
-	cfg.Token.Key = filepath.Join(dir, "keys", "token.key") // the file goes beside it
+	cfg := bootstrapConfig(t, dir)
 	st, err := app.OpenStore(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -79,11 +83,9 @@ func TestBootstrapPasswordFile(t *testing.T) {
 // TestBootstrapPasswordFileUnwritable: a password that cannot be saved is
 // never made the admin's.
 func TestBootstrapPasswordFileUnwritable(t *testing.T) {
-	unsetEnv(t, "AUTHSERVER_ADMIN_PASSWORD")
 	ctx := context.Background()
 	dir := t.TempDir()
-	cfg := apptest.Config(t)
-	cfg.Token.Key = filepath.Join(dir, "keys", "token.key") // the file goes beside it
+	cfg := bootstrapConfig(t, dir)
 	if err := os.WriteFile(filepath.Join(dir, "keys"), []byte("not a directory"), 0o600); err != nil {
 		t.Fatal(err)
 	}
