@@ -31,28 +31,23 @@ user is disabled or deleted. The fixed prefix and checksum let secret scanners f
 	}
 
 	var user, name, expires string
-	create := &cobra.Command{
-		Use:     "create --user U --name N [--expires 90d|never]",
-		Short:   "Create a personal access token and print it once",
-		Example: `  authserver pat create --user alice --name laptop --expires 90d --output json`,
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := admin.ValidName(name); err != nil {
-				return fmt.Errorf("--name: %w", err)
-			}
-			life, err := parseLifetime(expires)
+	create := leaf("create --user U --name N [--expires 90d|never]", "Create a personal access token and print it once", func(cmd *cobra.Command) error {
+		if err := admin.ValidName(name); err != nil {
+			return fmt.Errorf("--name: %w", err)
+		}
+		life, err := parseLifetime(expires)
+		if err != nil {
+			return err
+		}
+		return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
+			t, secret, err := adm.CreatePAT(ctx, cli, admin.NewPAT{User: user, Name: name, Lifetime: life})
 			if err != nil {
 				return err
 			}
-			return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
-				t, secret, err := adm.CreatePAT(ctx, cli, admin.NewPAT{User: user, Name: name, Lifetime: life})
-				if err != nil {
-					return err
-				}
-				return a.printSecret(secretJSON{Name: name, User: user, Secret: secret, ExpiresAt: optTime(t.ExpiresAt)}, "token")
-			})
-		},
-	}
+			return a.printSecret(secretJSON{Name: name, User: user, Secret: secret, ExpiresAt: optTime(t.ExpiresAt)}, "token")
+		})
+	})
+	create.Example = `  authserver pat create --user alice --name laptop --expires 90d --output json`
 	create.Flags().StringVar(&user, "user", "", "owner of the token")
 	create.Flags().StringVar(&name, "name", "", "label, unique per user (e.g. laptop, ci)")
 	create.Flags().StringVar(&expires, "expires", "90d", "lifetime (s, m, h, d units) or never")
