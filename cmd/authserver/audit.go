@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/authserver/authserver/internal/admin"
 	"github.com/authserver/authserver/internal/config"
 	"github.com/authserver/authserver/internal/store"
 )
@@ -34,8 +35,8 @@ func (a *app) auditCmd() *cobra.Command {
 			}
 			f.Since = time.Now().Add(-d)
 		}
-		return a.withStore(cmd, func(ctx context.Context, _ config.Config, st store.Store) error {
-			recs, err := st.ListAudit(ctx, f)
+		return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
+			recs, err := adm.ListAudit(ctx, cli, f)
 			if err != nil {
 				return err
 			}
