@@ -79,7 +79,7 @@ func newFedEnv(t *testing.T) *fedEnv {
 		for i := 0; i < len(conds); i += 2 {
 			p.Conditions = append(p.Conditions, store.ClaimCondition{Claim: conds[i], Pattern: conds[i+1]})
 		}
-		if err := e.st.CreateRobot(ctx, &store.Robot{Name: name, Project: project, Actions: []string{"pull", "push"}, Trust: p}); err != nil {
+		if err := e.st.CreateRobot(ctx, &store.Robot{Name: name, Project: project, Permissions: store.OneProject(project, "pull", "push"), Trust: p}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -332,7 +332,7 @@ func TestFederatedJWKSFile(t *testing.T) {
 	}
 	is.Stop() // the file alone must do
 	st := sqlitetest.Open(t)
-	if err := st.CreateRobot(t.Context(), &store.Robot{Name: "builder", Project: store.SystemRobotProject, Actions: []string{"pull"},
+	if err := st.CreateRobot(t.Context(), &store.Robot{Name: "builder", Project: store.SystemRobotProject, Permissions: store.OneProject(store.SystemRobotProject, "pull"),
 		Trust: &store.TrustPolicy{Issuer: "cluster", Conditions: []store.ClaimCondition{{Claim: "/kubernetes.io/serviceaccount/name", Pattern: "builder"}}}}); err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
 	"time"
 
@@ -86,9 +85,8 @@ func (r *Robots) Login(ctx context.Context, username, password string) (Identity
 		reason = "disabled"
 	case rb.Expired(r.now()):
 		reason = "expired"
-	case rb.Project == "":
-		// Fail closed: only an explicit system robot holds every project.
-		reason = "its project no longer exists"
+	default:
+		reason = orphaned(rb)
 	}
 	if reason != "" {
 		r.log.Info("robot refused", "robot", username, "reason", reason)
@@ -98,8 +96,27 @@ func (r *Robots) Login(ctx context.Context, username, password string) (Identity
 	return Identity{
 		Name:   username,
 		Method: MethodRobot,
-		Robot:  &authz.RobotPermissions{Project: rb.Project, Actions: slices.Clone(rb.Actions)},
+		Robot:  permissionsOf(rb),
 	}, true, nil
+}
+
+// orphaned says why rb holds nothing, or "": a project robot whose project
+// is gone, a system robot whose named projects are all gone. Fail closed:
+// neither ever falls back to every project.
+func orphaned(rb store.Robot) string {
+	switch {
+	case rb.Project == "":
+		return "its project no longer exists"
+	case len(rb.Permissions) == 0:
+		return "the projects it held no longer exist"
+	}
+	return ""
+}
+
+// permissionsOf is what rb (just read from the store, so ours to keep)
+// may do, as the authorizer takes it.
+func permissionsOf(rb store.Robot) *authz.RobotPermissions {
+	return &authz.RobotPermissions{Permissions: rb.Permissions}
 }
 
 // RobotActions normalises a robot's actions: only pull, push and delete,

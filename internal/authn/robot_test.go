@@ -1,17 +1,18 @@
 package authn_test
 
 import (
-	"github.com/authserver/authserver/internal/testenv/sqlitetest"
+	"reflect"
 	"testing"
 
 	"github.com/authserver/authserver/internal/authn"
 	"github.com/authserver/authserver/internal/store"
+	"github.com/authserver/authserver/internal/testenv/sqlitetest"
 )
 
 // addRobot stores a robot with the hash of secret.
 func addRobot(t *testing.T, st store.Store, name, project, secret string) {
 	t.Helper()
-	if err := st.CreateRobot(t.Context(), &store.Robot{Name: name, Project: project, Actions: []string{"pull"},
+	if err := st.CreateRobot(t.Context(), &store.Robot{Name: name, Project: project, Permissions: store.OneProject(project, "pull"),
 		SecretHash: authn.HashSecret(secret)}); err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +38,7 @@ func TestRobotWithoutProjectIsRefused(t *testing.T) {
 	if id, ok, err := robots.Login(ctx, "robot$team+ci", "ci-secret"); ok || err != nil {
 		t.Errorf("orphaned robot: %+v, %t, %v; want refused (401)", id.Robot, ok, err)
 	}
-	if id, ok, err := robots.Login(ctx, "robot$scanner", "scanner-secret"); !ok || err != nil || id.Robot.Project != store.SystemRobotProject {
+	if id, ok, err := robots.Login(ctx, "robot$scanner", "scanner-secret"); !ok || err != nil || !reflect.DeepEqual(id.Robot.Permissions, store.OneProject(store.SystemRobotProject, "pull")) {
 		t.Errorf("system robot: %+v, %t, %v", id.Robot, ok, err)
 	}
 }

@@ -98,14 +98,14 @@ func TestAuthorize(t *testing.T) {
 	anon := Subject{Anonymous: true}
 	admin := Subject{Name: "root", UserID: 3, Admin: true}
 	robot := func(project string, actions ...string) Subject {
-		return Subject{Name: "robot$" + project + "+ci", Robot: &RobotPermissions{Project: project, Actions: actions}}
+		return Subject{Name: "robot$" + project + "+ci", Robot: &RobotPermissions{Permissions: []store.RobotPermission{{Project: project, Actions: actions}}}}
 	}
 	robotPush := robot("private", "pull", "push")
 	robotPushOnly := robot("private", "push")
 	robotAll := robot("private", "pull", "push", "delete")
-	robotSystem := Subject{Name: "robot$scanner", Robot: &RobotPermissions{Project: "*", Actions: []string{"pull", "push"}}}
+	robotSystem := Subject{Name: "robot$scanner", Robot: &RobotPermissions{Permissions: []store.RobotPermission{{Project: "*", Actions: []string{"pull", "push"}}}}}
 	// Identity fields a robot must never benefit from.
-	robotSneaky := Subject{Name: "robot$guest+x", UserID: 1, Admin: true, Robot: &RobotPermissions{Project: "guest", Actions: []string{"pull"}}}
+	robotSneaky := Subject{Name: "robot$guest+x", UserID: 1, Admin: true, Robot: &RobotPermissions{Permissions: []store.RobotPermission{{Project: "guest", Actions: []string{"pull"}}}}}
 	tests := []struct {
 		name  string
 		subj  Subject
@@ -179,7 +179,7 @@ func TestAuthorize(t *testing.T) {
 // whatever the parser does with an empty name.
 func TestAuthorizeCatalogEmptyName(t *testing.T) {
 	access := &fakeAccess{projects: map[string]store.ProjectAccess{"": {Name: "", Public: true}}}
-	robot := Subject{Name: "robot$scanner", Robot: &RobotPermissions{Project: "*", Actions: []string{"pull", "push", "delete"}}}
+	robot := Subject{Name: "robot$scanner", Robot: &RobotPermissions{Permissions: []store.RobotPermission{{Project: "*", Actions: []string{"pull", "push", "delete"}}}}}
 	tests := []struct {
 		name    string
 		subj    Subject
