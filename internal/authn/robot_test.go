@@ -42,3 +42,37 @@ func TestRobotWithoutProjectIsRefused(t *testing.T) {
 		t.Errorf("system robot: %+v, %t, %v", id.Robot, ok, err)
 	}
 }
+
+// A system robot naming projects holds what its entries say; once every
+// project it names is deleted it holds nothing and is refused, never
+// widened to every project.
+func TestSystemRobotLosesItsProjects(t *testing.T) {
+	st := sqlitetest.Open(t)
+	ctx := t.Context()
+	for _, p := range []string{"team", "web"} {
+		if err := st.CreateProject(ctx, &store.Project{Name: p}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	perms := []store.RobotPermission{{Project: "team", Actions: []string{"pull", "push"}}, {Project: "web", Actions: []string{"pull"}}}
+	if err := st.CreateRobot(ctx, &store.Robot{Name: "deployer", Project: store.SystemRobotProject, Permissions: perms,
+		SecretHash: authn.HashSecret("deploy-secret")}); err != nil {
+		t.Fatal(err)
+	}
+	robots := authn.NewRobots(st, "robot$", newChain(t, st, nil), nil, nil)
+	if id, ok, err := robots.Login(ctx, "robot$deployer", "deploy-secret"); !ok || err != nil || !reflect.DeepEqual(id.Robot.Permissions, perms) {
+		t.Fatalf("two projects: %+v, %t, %v", id.Robot, ok, err)
+	}
+	if err := st.DeleteProject(ctx, "team"); err != nil {
+		t.Fatal(err)
+	}
+	if id, ok, err := robots.Login(ctx, "robot$deployer", "deploy-secret"); !ok || err != nil || !reflect.DeepEqual(id.Robot.Permissions, perms[1:]) {
+		t.Fatalf("one project left: %+v, %t, %v", id.Robot, ok, err)
+	}
+	if err := st.DeleteProject(ctx, "web"); err != nil {
+		t.Fatal(err)
+	}
+	if id, ok, err := robots.Login(ctx, "robot$deployer", "deploy-secret"); ok || err != nil {
+		t.Errorf("no project left: %+v, %t, %v; want refused (401)", id.Robot, ok, err)
+	}
+}
