@@ -143,7 +143,7 @@ func (a *app) printSecret(out secretJSON, what string) error {
 func (a *app) robotCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "robot",
-		Short: "Manage robot accounts (Harbor's model: a name, a secret, explicit actions on one project or all)",
+		Short: "Manage robot accounts (Harbor's model: a name, a secret, explicit actions per project, or on all)",
 		Long: `Robot accounts log in with their full name and secret (Basic or the password grant).
 A project robot is named <prefix><project>+<NAME> ("robot$team+ci"); --project '*' makes a
 system robot <prefix><NAME> that holds its actions on every project, and repeated

@@ -1,7 +1,6 @@
 package authn_test
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/x509"
@@ -13,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -25,6 +23,7 @@ import (
 	"github.com/authserver/authserver/internal/metrics"
 	"github.com/authserver/authserver/internal/oidctest"
 	"github.com/authserver/authserver/internal/store"
+	"github.com/authserver/authserver/internal/testenv"
 	"github.com/authserver/authserver/internal/testenv/sqlitetest"
 )
 
@@ -37,29 +36,8 @@ type fedEnv struct {
 	st          store.Store
 	robots      *authn.Robots
 	metrics     *metrics.Metrics
-	skew        atomic.Int64 // added to the federation's clock
-	log         *syncBuffer  // the robot authenticator's log
-}
-
-// syncBuffer is a log destination tests read.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-// take returns what was logged since the last take.
-func (s *syncBuffer) take() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := s.b.String()
-	s.b.Reset()
-	return out
+	skew        atomic.Int64    // added to the federation's clock
+	log         *testenv.Buffer // the robot authenticator's log
 }
 
 func issuerConfig(name string, is *oidctest.Issuer) config.FederationIssuer {
@@ -97,7 +75,7 @@ func newFedEnv(t *testing.T) *fedEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.log = &syncBuffer{}
+	e.log = &testenv.Buffer{}
 	e.robots = authn.NewRobots(e.st, "robot$", newChain(t, e.st, nil), nil, slog.New(slog.NewTextHandler(e.log, nil)))
 	e.robots.SetFederation(fed, e.metrics)
 	return e
@@ -204,7 +182,7 @@ func TestFederatedRobotLogin(t *testing.T) {
 			if err != nil {
 				t.Fatalf("err = %v; want none (401 or success)", err)
 			}
-			logged := e.log.take()
+			logged := e.log.Take()
 			if ok != tt.ok {
 				t.Fatalf("ok = %v, want %v; log: %s", ok, tt.ok, logged)
 			}

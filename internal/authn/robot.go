@@ -77,16 +77,9 @@ func (r *Robots) Login(ctx context.Context, username, password string) (Identity
 	if rb.Trust != nil {
 		return r.loginFederated(ctx, username, password, rb)
 	}
-	reason := ""
-	switch {
-	case !VerifySecret(rb.SecretHash, password):
-		reason = "wrong secret"
-	case rb.Disabled:
-		reason = "disabled"
-	case rb.Expired(r.now()):
-		reason = "expired"
-	default:
-		reason = orphaned(rb)
+	reason := "wrong secret"
+	if VerifySecret(rb.SecretHash, password) {
+		reason = r.refusal(rb)
 	}
 	if reason != "" {
 		r.log.Info("robot refused", "robot", username, "reason", reason)
@@ -100,11 +93,16 @@ func (r *Robots) Login(ctx context.Context, username, password string) (Identity
 	}, true, nil
 }
 
-// orphaned says why rb holds nothing, or "": a project robot whose project
-// is gone, a system robot whose named projects are all gone. Fail closed:
-// neither ever falls back to every project.
-func orphaned(rb store.Robot) string {
+// refusal says why rb, its credential checked, may not log in, or "":
+// disabled, expired, a project robot whose project is gone, a system robot
+// whose named projects are all gone. Fail closed: losing projects never
+// widens a robot to every project.
+func (r *Robots) refusal(rb store.Robot) string {
 	switch {
+	case rb.Disabled:
+		return "disabled"
+	case rb.Expired(r.now()):
+		return "expired"
 	case rb.Project == "":
 		return "its project no longer exists"
 	case len(rb.Permissions) == 0:

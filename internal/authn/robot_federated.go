@@ -64,12 +64,8 @@ func (r *Robots) loginFederated(ctx context.Context, username, password string, 
 		return Identity{}, false, fmt.Errorf("robot login: %w", err)
 	case err != nil:
 		reason = "JWT refused: " + err.Error()
-	case rb.Disabled:
-		reason = "disabled"
-	case rb.Expired(r.now()):
-		reason = "expired"
 	default:
-		reason = orphaned(rb)
+		reason = r.refusal(rb)
 	}
 	if reason != "" {
 		r.countFederated(issuer, FederatedRefused)
