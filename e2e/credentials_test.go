@@ -261,6 +261,17 @@ func (w *credWorld) testRobot(t *testing.T) {
 	mustOK(t, sys.cranePull("team/app:1"))
 	mustRefuse(t, sys.cranePush(t, "team/sys:1", "pull only"))
 
+	// A system robot on two projects (Harbor v2, as terraform makes them)
+	// pushes to both and is refused a third.
+	depName, depSecret := w.createSecret(t, "robot", "create", "deployer", "--permission", "team:push", "--permission", "pub:push", "--expires", "1h")
+	dep := newSession(t, w.reg, depName, depSecret)
+	mustOK(t, dep.cranePush(t, "team/deploy:1", "deployed to team"))
+	mustOK(t, dep.cranePush(t, "pub/deploy:1", "deployed to pub"))
+	mustRefuse(t, dep.cranePush(t, "other/deploy:1", "not one of its projects"))
+	if out := w.auth.cli(t, "robot", "list", "--project", "*"); !strings.Contains(out, "pub:pull,push team:pull,push") {
+		t.Fatalf("robot list:\n%s", out)
+	}
+
 	// An expired robot (expiry renewed into the past is refused by the
 	// CLI, so expire one for a second). The session is set up while the
 	// robot is valid: regctl checks the credentials when it is configured,

@@ -12,19 +12,70 @@ import (
 
 	"github.com/authserver/authserver/internal/admin"
 	"github.com/authserver/authserver/internal/config"
+	"github.com/authserver/authserver/internal/store"
 )
 
 // robotJSON is a robot in `robot list --output json`; never the secret.
 type robotJSON struct {
-	Name        string     `json:"name"`
-	Project     string     `json:"project"`
-	Actions     []string   `json:"actions"`
-	Description string     `json:"description,omitempty"`
-	Disabled    bool       `json:"disabled"`
-	ExpiresAt   *time.Time `json:"expires_at"`
-	CreatedAt   time.Time  `json:"created_at"`
+	Name    string `json:"name"`
+	Project string `json:"project"`
+	// Actions are those of a robot with one permission (every project
+	// robot); Permissions list them all.
+	Actions     []string         `json:"actions,omitempty"`
+	Permissions []permissionJSON `json:"permissions"`
+	Description string           `json:"description,omitempty"`
+	Disabled    bool             `json:"disabled"`
+	ExpiresAt   *time.Time       `json:"expires_at"`
+	CreatedAt   time.Time        `json:"created_at"`
 	// Trust is a federated robot's trust policy (it has no secret).
 	Trust *trustJSON `json:"trust,omitempty"`
+}
+
+// permissionJSON is one of a robot's permissions: actions on a project,
+// or on every project ("*").
+type permissionJSON struct {
+	Project string   `json:"project"`
+	Actions []string `json:"actions"`
+}
+
+// toRobotJSON is r for --output json.
+func toRobotJSON(r admin.Robot) robotJSON {
+	out := robotJSON{Name: r.Login, Project: r.Project, Description: r.Description, Disabled: r.Disabled,
+		ExpiresAt: optTime(r.ExpiresAt), CreatedAt: r.CreatedAt.UTC(), Trust: trustOf(r.Trust), Permissions: []permissionJSON{}}
+	for _, p := range r.Permissions {
+		out.Permissions = append(out.Permissions, permissionJSON{p.Project, p.Actions})
+	}
+	if len(r.Permissions) == 1 {
+		out.Actions = r.Permissions[0].Actions
+	}
+	return out
+}
+
+// permissionsText is what a robot may do, for a table: the actions of a
+// robot with one permission on its own project ("*": a system robot's on
+// every project), else PROJECT:ACTIONS words.
+func permissionsText(r admin.Robot) string {
+	if len(r.Permissions) == 1 && r.Permissions[0].Project == r.Project {
+		return strings.Join(r.Permissions[0].Actions, ",")
+	}
+	words := make([]string, len(r.Permissions))
+	for i, p := range r.Permissions {
+		words[i] = p.Project + ":" + strings.Join(p.Actions, ",")
+	}
+	return strings.Join(words, " ")
+}
+
+// parsePermissions reads repeated --permission PROJECT:ACTIONS flags.
+func parsePermissions(flags []string) ([]store.RobotPermission, error) {
+	var out []store.RobotPermission
+	for _, f := range flags {
+		project, actions, ok := strings.Cut(f, ":")
+		if !ok || project == "" {
+			return nil, fmt.Errorf("--permission %q: want PROJECT:ACTIONS ('*' for every project), e.g. team:pull,push", f)
+		}
+		out = append(out, store.RobotPermission{Project: project, Actions: strings.Split(actions, ",")})
+	}
+	return out, nil
 }
 
 // secretJSON is what create and refresh-secret print with --output json.
@@ -92,21 +143,24 @@ func (a *app) printSecret(out secretJSON, what string) error {
 func (a *app) robotCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "robot",
-		Short: "Manage robot accounts (Harbor's model: a name, a secret, explicit actions on one project or all)",
+		Short: "Manage robot accounts (Harbor's model: a name, a secret, explicit actions per project, or on all)",
 		Long: `Robot accounts log in with their full name and secret (Basic or the password grant).
 A project robot is named <prefix><project>+<NAME> ("robot$team+ci"); --project '*' makes a
-system robot <prefix><NAME> that holds its actions on every project. push implies pull; a robot
+system robot <prefix><NAME> that holds its actions on every project, and repeated
+--permission PROJECT:ACTIONS a system robot with its own actions on each project named
+(PROJECT '*' for every project), as Harbor's system robots. push implies pull; a robot
 is never a sysadmin and never lists the catalog. NAME arguments may be given with or without
 the prefix (robots.prefix, default "robot$", which shells eat unless quoted).`,
 	}
 
 	var project, actions, expires, description, federate string
-	var claims []string
+	var claims, permissions []string
 	create := &cobra.Command{
-		Use:   "create NAME --project P --actions pull,push[,delete] [--federate ISSUER --claim KEY=PATTERN...]",
+		Use:   "create NAME (--project P --actions pull,push[,delete] | --permission P:ACTIONS...) [--federate ISSUER --claim KEY=PATTERN...]",
 		Short: "Create a robot and print its secret once (a federated robot has no secret)",
 		Example: `  authserver robot create ci --project team --actions pull,push --expires 90d
   authserver robot create scanner --project '*' --actions pull --expires never --output json
+  authserver robot create deployer --permission team:pull,push --permission web:pull
   authserver robot create gh --project team --actions pull,push --federate github \
     --claim repository=org/app --claim 'ref=refs/heads/*'`,
 		Args: cobra.ExactArgs(1),
@@ -115,7 +169,21 @@ the prefix (robots.prefix, default "robot$", which shells eat unless quoted).`,
 			if err != nil {
 				return err
 			}
-			nr := admin.NewRobot{Name: args[0], Project: project, Actions: strings.Split(actions, ","), Description: description, Lifetime: life}
+			nr := admin.NewRobot{Name: args[0], Project: project, Description: description, Lifetime: life}
+			switch f := cmd.Flags(); {
+			case f.Changed("permission"):
+				if f.Changed("actions") || (project != "" && project != store.SystemRobotProject) {
+					return errors.New("--permission makes a system robot: give it without --actions, and --project only as '*'")
+				}
+				nr.Project = store.SystemRobotProject
+				if nr.Permissions, err = parsePermissions(permissions); err != nil {
+					return err
+				}
+			case !f.Changed("project") || !f.Changed("actions"):
+				return errors.New("give --project and --actions, or --permission PROJECT:ACTIONS (repeatable)")
+			default:
+				nr.Actions = strings.Split(actions, ",")
+			}
 			if nr.Trust, err = trustFlags(cmd, federate, claims); err != nil {
 				return err
 			}
@@ -134,8 +202,7 @@ the prefix (robots.prefix, default "robot$", which shells eat unless quoted).`,
 	create.Flags().StringVar(&actions, "actions", "", "comma-separated: pull, push, delete (push implies pull)")
 	create.Flags().StringVar(&expires, "expires", "30d", "lifetime (s, m, h, d units) or never")
 	create.Flags().StringVar(&description, "description", "", "free text")
-	_ = create.MarkFlagRequired("project")
-	_ = create.MarkFlagRequired("actions")
+	create.Flags().StringArrayVar(&permissions, "permission", nil, "a system robot's actions on one project, PROJECT:ACTIONS ('*': every project; repeatable)")
 	a.addOutputFlag(create)
 
 	var listProject string
@@ -155,9 +222,9 @@ the prefix (robots.prefix, default "robot$", which shells eat unless quoted).`,
 			case r.Expired(now):
 				state = "expired"
 			}
-			rows[i] = []string{r.Login, r.Project, strings.Join(r.Actions, ","), state,
+			rows[i] = []string{r.Login, r.Project, permissionsText(r), state,
 				fmtOptTime(r.ExpiresAt, "never"), r.CreatedAt.UTC().Format(time.RFC3339), trustText(r.Trust), r.Description}
-			items[i] = robotJSON{r.Login, r.Project, r.Actions, r.Description, r.Disabled, optTime(r.ExpiresAt), r.CreatedAt.UTC(), trustOf(r.Trust)}
+			items[i] = toRobotJSON(r)
 		}
 		return a.printList([]string{"NAME", "PROJECT", "ACTIONS", "STATE", "EXPIRES", "CREATED", "TRUST", "DESCRIPTION"}, rows, items)
 	})
@@ -165,7 +232,7 @@ the prefix (robots.prefix, default "robot$", which shells eat unless quoted).`,
 	a.addOutputFlag(list)
 
 	var setExpires, setDescription, setActions string
-	var setClaims []string
+	var setClaims, setPermissions []string
 	set := &cobra.Command{
 		Use:   "set NAME [--expires D|never] [--actions a,b] [--description T] [--claim KEY=PATTERN...]",
 		Short: "Renew a robot's expiry, or change its actions, description or (federated robots) conditions",
@@ -173,13 +240,13 @@ the prefix (robots.prefix, default "robot$", which shells eat unless quoted).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f := cmd.Flags()
 			if f.Changed("claim") {
-				if f.Changed("expires") || f.Changed("actions") || f.Changed("description") {
+				if f.Changed("expires") || f.Changed("actions") || f.Changed("description") || f.Changed("permission") {
 					return errors.New("--claim replaces the trust policy's conditions: set it on its own")
 				}
 				return a.setTrust(cmd, args[0], setClaims)
 			}
-			if !f.Changed("expires") && !f.Changed("actions") && !f.Changed("description") {
-				return errors.New("nothing to set: pass --expires, --actions, --description or --claim")
+			if !f.Changed("expires") && !f.Changed("actions") && !f.Changed("description") && !f.Changed("permission") {
+				return errors.New("nothing to set: pass --expires, --actions, --permission, --description or --claim")
 			}
 			var ch admin.RobotChange
 			if f.Changed("expires") {
@@ -192,6 +259,12 @@ the prefix (robots.prefix, default "robot$", which shells eat unless quoted).`,
 			if f.Changed("actions") {
 				ch.Actions = strings.Split(setActions, ",")
 			}
+			if f.Changed("permission") {
+				var err error
+				if ch.Permissions, err = parsePermissions(setPermissions); err != nil {
+					return err
+				}
+			}
 			if f.Changed("description") {
 				ch.Description = &setDescription
 			}
@@ -199,7 +272,8 @@ the prefix (robots.prefix, default "robot$", which shells eat unless quoted).`,
 		},
 	}
 	set.Flags().StringVar(&setExpires, "expires", "", "new lifetime from now (s, m, h, d units) or never")
-	set.Flags().StringVar(&setActions, "actions", "", "new actions: pull, push, delete")
+	set.Flags().StringVar(&setActions, "actions", "", "new actions: pull, push, delete (a robot with one permission)")
+	set.Flags().StringArrayVar(&setPermissions, "permission", nil, "a system robot's new permissions PROJECT:ACTIONS (repeatable; replaces them all)")
 	set.Flags().StringVar(&setDescription, "description", "", "new description")
 	set.Flags().StringArrayVar(&setClaims, "claim", nil, "a federated robot's new conditions CLAIM=PATTERN (repeatable; replaces them all)")
 

@@ -76,8 +76,7 @@ func (a *app) printFederated(err error, r admin.Robot) error {
 		return err
 	}
 	if a.output == "json" {
-		return a.printList(nil, nil, robotJSON{Name: r.Login, Project: r.Project, Actions: r.Actions, Description: r.Description,
-			ExpiresAt: optTime(r.ExpiresAt), CreatedAt: r.CreatedAt.UTC(), Trust: trustOf(r.Trust)})
+		return a.printList(nil, nil, toRobotJSON(r))
 	}
 	fmt.Fprintf(a.stdout, "name:    %s\ntrust:   %s\nexpires: %s\n\nNo secret: log in as %s with a JWT of issuer %s as the password.\n",
 		r.Login, trustText(r.Trust), fmtOptTime(r.ExpiresAt, "never"), r.Login, r.Trust.Issuer)

@@ -2,6 +2,7 @@ package admin_test
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -148,7 +149,7 @@ func TestValidation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { wantErr(t, tt.call(), admin.ErrInvalid, tt.msg) })
 	}
-	if r, _ := f.st.GetRobot(ctx, "team+ci"); len(r.Actions) != 1 {
+	if r, _ := f.st.GetRobot(ctx, "team+ci"); len(r.Permissions) != 1 || len(r.Permissions[0].Actions) != 1 {
 		t.Errorf("an invalid change was written: %+v", r)
 	}
 }
@@ -358,7 +359,7 @@ func TestRobotSecret(t *testing.T) {
 	ctx := t.Context()
 	r, secret, err := f.adm.CreateRobot(ctx, root, admin.NewRobot{Name: "scan", Project: "*", Actions: []string{"push"}})
 	f.must(t, err)
-	if r.Login != "robot$scan" || r.SecretHash != authn.HashSecret(secret) || strings.Join(r.Actions, ",") != "pull,push" || !r.ExpiresAt.IsZero() {
+	if r.Login != "robot$scan" || r.SecretHash != authn.HashSecret(secret) || !reflect.DeepEqual(r.Permissions, store.OneProject("*", "pull", "push")) || !r.ExpiresAt.IsZero() {
 		t.Errorf("created %+v", r)
 	}
 	r2, secret2, err := f.adm.RefreshRobotSecret(ctx, root, "robot$scan")

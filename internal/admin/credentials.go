@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -37,10 +38,15 @@ func (s *Service) allowRobots(ctx context.Context, who Actor, project string) er
 type NewRobot struct {
 	// Name is the robot's own name, without project or prefix ("ci").
 	Name string
-	// Project is the project it acts on, or "*" for a system robot.
+	// Project is the project robot's project, or "*" for a system robot.
 	Project string
-	// Actions are pull, push, delete (push implies pull).
-	Actions     []string
+	// Actions are pull, push, delete (push implies pull) on Project (on
+	// every project for a system robot), when Permissions is empty.
+	Actions []string
+	// Permissions, for a system robot instead of Actions, are its actions
+	// per project: several projects, each with its own actions, or "*"
+	// for every project (Harbor's system robots).
+	Permissions []store.RobotPermission
 	Description string
 	// Lifetime is how long it works from now; 0 means forever.
 	Lifetime time.Duration
@@ -87,9 +93,16 @@ func (s *Service) CreateRobot(ctx context.Context, who Actor, nr NewRobot) (Robo
 	if err := s.allowRobots(ctx, who, nr.Project); err != nil {
 		return Robot{}, "", err
 	}
-	acts, err := authn.RobotActions(nr.Actions)
+	perms := nr.Permissions
+	switch {
+	case len(perms) == 0:
+		perms = []store.RobotPermission{{Project: nr.Project, Actions: nr.Actions}}
+	case nr.Actions != nil:
+		return Robot{}, "", invalidf("robot: give actions or permissions, not both")
+	}
+	perms, err := s.robotPermissions(ctx, who, nr.Project, perms)
 	if err != nil {
-		return Robot{}, "", invalid(err)
+		return Robot{}, "", err
 	}
 	exp, err := s.expiry(nr.Lifetime)
 	if err != nil {
@@ -102,12 +115,7 @@ func (s *Service) CreateRobot(ctx context.Context, who Actor, nr NewRobot) (Robo
 	if err != nil {
 		return Robot{}, "", invalid(err)
 	}
-	if nr.Project != store.SystemRobotProject {
-		if err := s.capActions(ctx, who, nr.Project, acts); err != nil {
-			return Robot{}, "", err
-		}
-	}
-	r := store.Robot{Name: bare, Project: nr.Project, Actions: acts, Description: nr.Description,
+	r := store.Robot{Name: bare, Project: nr.Project, Permissions: perms, Description: nr.Description,
 		ExpiresAt: exp, Disabled: nr.Disabled}
 	secret := ""
 	switch {
@@ -133,6 +141,48 @@ func (s *Service) CreateRobot(ctx context.Context, who Actor, nr NewRobot) (Robo
 	}
 	s.record(ctx, who, "robot.create", "robot "+s.opt.RobotPrefix+bare)
 	return s.robot(r), secret, nil
+}
+
+// maxRobotPermissions bounds a system robot's entries (one per project).
+const maxRobotPermissions = 100
+
+// robotPermissions checks the permissions of a robot of project ("*": a
+// system robot) as who gives them, and returns them normalised (actions as
+// authn.RobotActions, ordered by project). A project robot holds exactly
+// one entry, for its own project, with actions who's role holds; a system
+// robot (sysadmin only, checked by allowRobots) one to maxRobotPermissions
+// entries, each an existing project or "*", none twice.
+func (s *Service) robotPermissions(ctx context.Context, who Actor, project string, perms []store.RobotPermission) ([]store.RobotPermission, error) {
+	system := project == store.SystemRobotProject
+	switch {
+	case !system && (len(perms) != 1 || perms[0].Project != project):
+		return nil, invalidf("a project robot acts on its own project only (" + project + ")")
+	case len(perms) == 0 || len(perms) > maxRobotPermissions:
+		return nil, invalidf(fmt.Sprintf("a system robot names 1 to %d projects (or '*')", maxRobotPermissions))
+	}
+	out := make([]store.RobotPermission, len(perms))
+	for i, p := range perms {
+		acts, err := authn.RobotActions(p.Actions)
+		if err != nil {
+			return nil, invalid(fmt.Errorf("project %s: %w", p.Project, err))
+		}
+		if slices.ContainsFunc(perms[:i], func(q store.RobotPermission) bool { return q.Project == p.Project }) {
+			return nil, invalidf("project " + p.Project + " is named twice")
+		}
+		switch {
+		case !system:
+			err = s.capActions(ctx, who, project, acts)
+		case p.Project != store.SystemRobotProject:
+			_, err = s.st.GetProject(ctx, p.Project)
+			err = fromStore(err, "project "+p.Project)
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[i] = store.RobotPermission{Project: p.Project, Actions: acts}
+	}
+	slices.SortFunc(out, func(a, b store.RobotPermission) int { return strings.Compare(a.Project, b.Project) })
+	return out, nil
 }
 
 // GetRobot returns a robot named with or without the prefix.
@@ -183,8 +233,11 @@ func (s *Service) ListRobots(ctx context.Context, who Actor, project string) ([]
 // RobotChange is a change to a robot; nil fields stay as they are.
 type RobotChange struct {
 	// Lifetime renews the expiry from now; a pointer to 0 means never.
-	Lifetime    *time.Duration
+	Lifetime *time.Duration
+	// Actions replace the actions of a robot with one permission (every
+	// project robot); Permissions replace a system robot's permissions.
 	Actions     []string
+	Permissions []store.RobotPermission
 	Description *string
 	Disabled    *bool
 	// For an import: ExpiresAt sets the expiry as it is (zero: never), and
@@ -198,7 +251,7 @@ type RobotChange struct {
 // UpdateRobot applies ch to a robot (named with or without the prefix) in
 // one transaction; its secret stays.
 func (s *Service) UpdateRobot(ctx context.Context, who Actor, name string, ch RobotChange) (Robot, error) {
-	if ch.Lifetime == nil && ch.Actions == nil && ch.Description == nil && ch.Disabled == nil &&
+	if ch.Lifetime == nil && ch.Actions == nil && ch.Permissions == nil && ch.Description == nil && ch.Disabled == nil &&
 		ch.ExpiresAt == nil && ch.SecretHash == nil && ch.Trust == nil {
 		return Robot{}, invalidf("nothing to change")
 	}
@@ -212,14 +265,18 @@ func (s *Service) UpdateRobot(ctx context.Context, who Actor, name string, ch Ro
 				return err
 			}
 		}
-		if ch.Actions != nil {
-			if r.Actions, err = authn.RobotActions(ch.Actions); err != nil {
-				return invalid(err)
-			}
-			if r.Project != store.SystemRobotProject {
-				if err := s.capActions(ctx, who, r.Project, r.Actions); err != nil {
-					return err
-				}
+		perms := ch.Permissions
+		switch {
+		case ch.Actions != nil && perms != nil:
+			return invalidf("robot: give actions or permissions, not both")
+		case ch.Actions != nil && len(r.Permissions) != 1:
+			return invalidf("robot " + s.opt.RobotPrefix + r.Name + " names several projects: give its permissions")
+		case ch.Actions != nil:
+			perms = []store.RobotPermission{{Project: r.Permissions[0].Project, Actions: ch.Actions}}
+		}
+		if perms != nil {
+			if r.Permissions, err = s.robotPermissions(ctx, who, r.Project, perms); err != nil {
+				return err
 			}
 		}
 		set(&r.Description, ch.Description)

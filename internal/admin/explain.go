@@ -67,7 +67,7 @@ func (s *Service) explainRobot(ctx context.Context, name string) (Explanation, e
 		return Explanation{}, fromStore(err, "robot "+name)
 	}
 	login := s.robot(rb).Login
-	e := Explanation{Subject: authn.Identity{Name: login, Robot: &authz.RobotPermissions{Project: rb.Project, Actions: rb.Actions}}.Subject()}
+	e := Explanation{Subject: authn.Identity{Name: login, Robot: &authz.RobotPermissions{Permissions: rb.Permissions}}.Subject()}
 	if rb.Trust != nil {
 		e.Notes = append(e.Notes, trustNote(login, rb.Trust))
 	}

@@ -36,7 +36,7 @@ func TestFederatedTokenEndpoint(t *testing.T) {
 		opts.Federation.MinRefetch = time.Millisecond
 	})
 	ctx := context.Background()
-	f.must(f.st.CreateRobot(ctx, &store.Robot{Name: "team+gh", Project: "team", Actions: []string{"pull", "push"},
+	f.must(f.st.CreateRobot(ctx, &store.Robot{Name: "team+gh", Project: "team", Permissions: store.OneProject("team", "pull", "push"),
 		Trust: &store.TrustPolicy{Issuer: "github", Conditions: []store.ClaimCondition{{Claim: "repository", Pattern: "org/app"}}}}))
 	jwtExp := time.Now().Add(5 * time.Minute).Unix()
 	jwt := is.Mint("harbor-registry", map[string]any{"sub": "repo:org/app:ref:refs/heads/main", "repository": "org/app", "exp": jwtExp})

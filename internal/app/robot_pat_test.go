@@ -19,7 +19,7 @@ func (f *fixture) addRobot(project, name string, actions []string, expires time.
 	f.must(err)
 	secret, err := authn.NewSecret("", false)
 	f.must(err)
-	f.must(f.st.CreateRobot(context.Background(), &store.Robot{Name: bare, Project: project, Actions: acts,
+	f.must(f.st.CreateRobot(context.Background(), &store.Robot{Name: bare, Project: project, Permissions: store.OneProject(project, acts...),
 		SecretHash: authn.HashSecret(secret), ExpiresAt: expires}))
 	return secret
 }

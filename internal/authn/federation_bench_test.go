@@ -23,11 +23,11 @@ func BenchmarkRobotLogin(b *testing.B) {
 	if err := st.CreateProject(ctx, &store.Project{Name: "team"}); err != nil {
 		b.Fatal(err)
 	}
-	if err := st.CreateRobot(ctx, &store.Robot{Name: "team+ci", Project: "team", Actions: []string{"pull", "push"},
+	if err := st.CreateRobot(ctx, &store.Robot{Name: "team+ci", Project: "team", Permissions: store.OneProject("team", "pull", "push"),
 		SecretHash: authn.HashSecret("ci-secret")}); err != nil {
 		b.Fatal(err)
 	}
-	if err := st.CreateRobot(ctx, &store.Robot{Name: "team+gh", Project: "team", Actions: []string{"pull", "push"},
+	if err := st.CreateRobot(ctx, &store.Robot{Name: "team+gh", Project: "team", Permissions: store.OneProject("team", "pull", "push"),
 		Trust: &store.TrustPolicy{Issuer: "github", Conditions: []store.ClaimCondition{
 			{Claim: "repository", Pattern: "org/app"}, {Claim: "ref", Pattern: "refs/heads/*"}}}}); err != nil {
 		b.Fatal(err)

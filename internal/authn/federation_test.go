@@ -1,7 +1,6 @@
 package authn_test
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/x509"
@@ -13,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -25,6 +23,7 @@ import (
 	"github.com/authserver/authserver/internal/metrics"
 	"github.com/authserver/authserver/internal/oidctest"
 	"github.com/authserver/authserver/internal/store"
+	"github.com/authserver/authserver/internal/testenv"
 	"github.com/authserver/authserver/internal/testenv/sqlitetest"
 )
 
@@ -37,29 +36,8 @@ type fedEnv struct {
 	st          store.Store
 	robots      *authn.Robots
 	metrics     *metrics.Metrics
-	skew        atomic.Int64 // added to the federation's clock
-	log         *syncBuffer  // the robot authenticator's log
-}
-
-// syncBuffer is a log destination tests read.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-// take returns what was logged since the last take.
-func (s *syncBuffer) take() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := s.b.String()
-	s.b.Reset()
-	return out
+	skew        atomic.Int64    // added to the federation's clock
+	log         *testenv.Buffer // the robot authenticator's log
 }
 
 func issuerConfig(name string, is *oidctest.Issuer) config.FederationIssuer {
@@ -79,7 +57,7 @@ func newFedEnv(t *testing.T) *fedEnv {
 		for i := 0; i < len(conds); i += 2 {
 			p.Conditions = append(p.Conditions, store.ClaimCondition{Claim: conds[i], Pattern: conds[i+1]})
 		}
-		if err := e.st.CreateRobot(ctx, &store.Robot{Name: name, Project: project, Actions: []string{"pull", "push"}, Trust: p}); err != nil {
+		if err := e.st.CreateRobot(ctx, &store.Robot{Name: name, Project: project, Permissions: store.OneProject(project, "pull", "push"), Trust: p}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -97,7 +75,7 @@ func newFedEnv(t *testing.T) *fedEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.log = &syncBuffer{}
+	e.log = &testenv.Buffer{}
 	e.robots = authn.NewRobots(e.st, "robot$", newChain(t, e.st, nil), nil, slog.New(slog.NewTextHandler(e.log, nil)))
 	e.robots.SetFederation(fed, e.metrics)
 	return e
@@ -204,7 +182,7 @@ func TestFederatedRobotLogin(t *testing.T) {
 			if err != nil {
 				t.Fatalf("err = %v; want none (401 or success)", err)
 			}
-			logged := e.log.take()
+			logged := e.log.Take()
 			if ok != tt.ok {
 				t.Fatalf("ok = %v, want %v; log: %s", ok, tt.ok, logged)
 			}
@@ -332,7 +310,7 @@ func TestFederatedJWKSFile(t *testing.T) {
 	}
 	is.Stop() // the file alone must do
 	st := sqlitetest.Open(t)
-	if err := st.CreateRobot(t.Context(), &store.Robot{Name: "builder", Project: store.SystemRobotProject, Actions: []string{"pull"},
+	if err := st.CreateRobot(t.Context(), &store.Robot{Name: "builder", Project: store.SystemRobotProject, Permissions: store.OneProject(store.SystemRobotProject, "pull"),
 		Trust: &store.TrustPolicy{Issuer: "cluster", Conditions: []store.ClaimCondition{{Claim: "/kubernetes.io/serviceaccount/name", Pattern: "builder"}}}}); err != nil {
 		t.Fatal(err)
 	}

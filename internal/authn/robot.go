@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
 	"time"
 
@@ -67,17 +66,9 @@ func (r *Robots) Login(ctx context.Context, username, password string) (Identity
 	if rb.Trust != nil {
 		return r.loginFederated(ctx, username, password, rb)
 	}
-	reason := ""
-	switch {
-	case !VerifySecret(rb.SecretHash, password):
-		reason = "wrong secret"
-	case rb.Disabled:
-		reason = "disabled"
-	case rb.Expired(r.now()):
-		reason = "expired"
-	case rb.Project == "":
-		// Fail closed: only an explicit system robot holds every project.
-		reason = "its project no longer exists"
+	reason := "wrong secret"
+	if VerifySecret(rb.SecretHash, password) {
+		reason = r.refusal(rb)
 	}
 	if reason != "" {
 		r.log.Info("robot refused", "robot", username, "reason", reason)
@@ -86,8 +77,32 @@ func (r *Robots) Login(ctx context.Context, username, password string) (Identity
 	return Identity{
 		Name:   username,
 		Method: MethodRobot,
-		Robot:  &authz.RobotPermissions{Project: rb.Project, Actions: slices.Clone(rb.Actions)},
+		Robot:  permissionsOf(rb),
 	}, true, nil
+}
+
+// refusal says why rb, its credential checked, may not log in, or "":
+// disabled, expired, a project robot whose project is gone, a system robot
+// whose named projects are all gone. Fail closed: losing projects never
+// widens a robot to every project.
+func (r *Robots) refusal(rb store.Robot) string {
+	switch {
+	case rb.Disabled:
+		return "disabled"
+	case rb.Expired(r.now()):
+		return "expired"
+	case rb.Project == "":
+		return "its project no longer exists"
+	case len(rb.Permissions) == 0:
+		return "the projects it held no longer exist"
+	}
+	return ""
+}
+
+// permissionsOf is what rb (just read from the store, so ours to keep)
+// may do, as the authorizer takes it.
+func permissionsOf(rb store.Robot) *authz.RobotPermissions {
+	return &authz.RobotPermissions{Permissions: rb.Permissions}
 }
 
 // RobotActions normalises a robot's actions: only pull, push and delete,

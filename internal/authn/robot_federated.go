@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
-	"github.com/authserver/authserver/internal/authz"
 	"github.com/authserver/authserver/internal/store"
 )
 
@@ -66,12 +64,8 @@ func (r *Robots) loginFederated(ctx context.Context, username, password string, 
 		return Identity{}, false, fmt.Errorf("robot login: %w", err)
 	case err != nil:
 		reason = "JWT refused: " + err.Error()
-	case rb.Disabled:
-		reason = "disabled"
-	case rb.Expired(r.now()):
-		reason = "expired"
-	case rb.Project == "":
-		reason = "its project no longer exists"
+	default:
+		reason = r.refusal(rb)
 	}
 	if reason != "" {
 		r.countFederated(issuer, FederatedRefused)
@@ -82,7 +76,7 @@ func (r *Robots) loginFederated(ctx context.Context, username, password string, 
 	return Identity{
 		Name:      username,
 		Method:    MethodFederated,
-		Robot:     &authz.RobotPermissions{Project: rb.Project, Actions: slices.Clone(rb.Actions)},
+		Robot:     permissionsOf(rb),
 		NotAfter:  c.Expiry,
 		Federated: &FederatedIdentity{Issuer: c.Issuer, URL: c.URL, Subject: c.Subject},
 	}, true, nil

@@ -22,8 +22,8 @@ type Subject struct {
 	// GroupDNs are LDAP groups the directory says the user is in.
 	GroupDNs []string
 	// Robot, when set, makes the subject a robot account (Harbor's model):
-	// it gets exactly Robot.Actions on the repositories of Robot.Project, or
-	// of every existing project when Project is store.SystemRobotProject,
+	// on the repositories of an existing project it gets exactly the actions
+	// of its permissions naming that project or store.SystemRobotProject,
 	// plus pull on public projects as everyone does. A robot is never a
 	// sysadmin (Admin is ignored), never gets registry:catalog:*, and has
 	// nothing on repositories outside any project.
@@ -32,10 +32,9 @@ type Subject struct {
 
 // RobotPermissions are a robot account's explicit permissions.
 type RobotPermissions struct {
-	// Project is a project name or store.SystemRobotProject ("*").
-	Project string
-	// Actions are repository actions: pull, push, delete.
-	Actions []string
+	// Permissions are repository actions (pull, push, delete) per project
+	// name, or on every project for store.SystemRobotProject ("*").
+	Permissions []store.RobotPermission
 }
 
 // Decision is what one requested scope gets, and why.
@@ -203,9 +202,9 @@ func allowedActions(subj Subject, s Scope, access map[string]store.ProjectAccess
 	return allowed, reasons
 }
 
-// robotActions is what a robot may do in an existing project: its own
-// actions if the project is its own (or it is a system robot), plus pull on
-// a public project, which anyone, anonymous included, has.
+// robotActions is what a robot may do in an existing project: the actions
+// of its permissions for that project and for every project ("*"), plus
+// pull on a public project, which anyone, anonymous included, has.
 func robotActions(subj Subject, project string, pa store.ProjectAccess) (map[string]bool, []string) {
 	allowed := map[string]bool{}
 	var reasons []string
@@ -213,23 +212,28 @@ func robotActions(subj Subject, project string, pa store.ProjectAccess) (map[str
 		allowed[ActionPull] = true
 		reasons = append(reasons, "project "+project+" is public (pull)")
 	}
-	r := subj.Robot
-	if r.Project == store.SystemRobotProject || r.Project == project {
-		for _, act := range r.Actions {
+	held := false
+	for _, p := range subj.Robot.Permissions {
+		if p.Project != store.SystemRobotProject && p.Project != project {
+			continue
+		}
+		held = true
+		for _, act := range p.Actions {
 			if act == ActionPull || act == ActionPush || act == ActionDelete {
 				allowed[act] = true
 			}
 		}
-		if allowed[ActionPush] {
-			allowed[ActionPull] = true // push implies pull
-		}
 		scope := "project " + project
-		if r.Project == store.SystemRobotProject {
+		if p.Project == store.SystemRobotProject {
 			scope = "every project"
 		}
-		reasons = append(reasons, fmt.Sprintf("robot %s holds %s on %s", subj.Name, strings.Join(r.Actions, ","), scope))
-	} else {
-		reasons = append(reasons, fmt.Sprintf("robot %s belongs to project %s, not %s", subj.Name, r.Project, project))
+		reasons = append(reasons, fmt.Sprintf("robot %s holds %s on %s", subj.Name, strings.Join(p.Actions, ","), scope))
+	}
+	if allowed[ActionPush] {
+		allowed[ActionPull] = true // push implies pull
+	}
+	if !held {
+		reasons = append(reasons, fmt.Sprintf("robot %s holds nothing on project %s", subj.Name, project))
 	}
 	return allowed, reasons
 }

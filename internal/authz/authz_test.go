@@ -98,14 +98,21 @@ func TestAuthorize(t *testing.T) {
 	anon := Subject{Anonymous: true}
 	admin := Subject{Name: "root", UserID: 3, Admin: true}
 	robot := func(project string, actions ...string) Subject {
-		return Subject{Name: "robot$" + project + "+ci", Robot: &RobotPermissions{Project: project, Actions: actions}}
+		return Subject{Name: "robot$" + project + "+ci", Robot: &RobotPermissions{Permissions: []store.RobotPermission{{Project: project, Actions: actions}}}}
 	}
 	robotPush := robot("private", "pull", "push")
 	robotPushOnly := robot("private", "push")
 	robotAll := robot("private", "pull", "push", "delete")
-	robotSystem := Subject{Name: "robot$scanner", Robot: &RobotPermissions{Project: "*", Actions: []string{"pull", "push"}}}
+	robotSystem := Subject{Name: "robot$scanner", Robot: &RobotPermissions{Permissions: []store.RobotPermission{{Project: "*", Actions: []string{"pull", "push"}}}}}
+	// A system robot naming projects (Harbor v2, terraform), and one on
+	// every project with more on one; one whose projects are all gone.
+	robotMulti := Subject{Name: "robot$deployer", Robot: &RobotPermissions{Permissions: []store.RobotPermission{
+		{Project: "dev", Actions: []string{"pull", "push"}}, {Project: "private", Actions: []string{"delete"}}}}}
+	robotWide := Subject{Name: "robot$wide", Robot: &RobotPermissions{Permissions: []store.RobotPermission{
+		{Project: "*", Actions: []string{"pull"}}, {Project: "private", Actions: []string{"push", "delete"}}}}}
+	robotNone := Subject{Name: "robot$gone", Robot: &RobotPermissions{Permissions: []store.RobotPermission{}}}
 	// Identity fields a robot must never benefit from.
-	robotSneaky := Subject{Name: "robot$guest+x", UserID: 1, Admin: true, Robot: &RobotPermissions{Project: "guest", Actions: []string{"pull"}}}
+	robotSneaky := Subject{Name: "robot$guest+x", UserID: 1, Admin: true, Robot: &RobotPermissions{Permissions: []store.RobotPermission{{Project: "guest", Actions: []string{"pull"}}}}}
 	tests := []struct {
 		name  string
 		subj  Subject
@@ -153,6 +160,15 @@ func TestAuthorize(t *testing.T) {
 		{"robot sneaky no catalog", robotSneaky, "registry:catalog:*", []string{}},
 		{"system robot any project", robotSystem, "repository:dev/app:pull,push,delete", []string{"pull", "push"}},
 		{"system robot private project", robotSystem, "repository:private/app:push", []string{"push"}},
+		{"multi-project robot first project", robotMulti, "repository:dev/app:pull,push,delete", []string{"pull", "push"}},
+		{"multi-project robot second project, own actions", robotMulti, "repository:private/app:pull,push,delete", []string{"delete"}},
+		{"multi-project robot unnamed project", robotMulti, "repository:guest/app:pull", []string{}},
+		{"multi-project robot unnamed public project", robotMulti, "repository:public/app:pull,push", []string{"pull"}},
+		{"multi-project robot missing project", robotMulti, "repository:nope/app:pull", []string{}},
+		{"multi-project robot no catalog", robotMulti, "registry:catalog:*", []string{}},
+		{"star entry plus a project: union", robotWide, "repository:private/app:*", []string{"delete", "pull", "push"}},
+		{"star entry elsewhere", robotWide, "repository:dev/app:pull,push", []string{"pull"}},
+		{"robot without permissions nothing", robotNone, "repository:private/app:pull", []string{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -179,7 +195,7 @@ func TestAuthorize(t *testing.T) {
 // whatever the parser does with an empty name.
 func TestAuthorizeCatalogEmptyName(t *testing.T) {
 	access := &fakeAccess{projects: map[string]store.ProjectAccess{"": {Name: "", Public: true}}}
-	robot := Subject{Name: "robot$scanner", Robot: &RobotPermissions{Project: "*", Actions: []string{"pull", "push", "delete"}}}
+	robot := Subject{Name: "robot$scanner", Robot: &RobotPermissions{Permissions: []store.RobotPermission{{Project: "*", Actions: []string{"pull", "push", "delete"}}}}}
 	tests := []struct {
 		name    string
 		subj    Subject

@@ -24,10 +24,8 @@ func TestEmptyRepositoryName(t *testing.T) {
 	}{
 		{name: "anonymous", subj: Subject{Anonymous: true}},
 		{name: "user", subj: Subject{Name: "dev", UserID: 1}},
-		{name: "system robot", subj: Subject{Name: "robot$ci", Robot: &RobotPermissions{Project: store.SystemRobotProject,
-			Actions: []string{ActionPull, ActionPush, ActionDelete}}}},
-		{name: "robot claiming admin", subj: Subject{Name: "robot$x", Admin: true, Robot: &RobotPermissions{Project: "",
-			Actions: []string{ActionPull}}}},
+		{name: "system robot", subj: Subject{Name: "robot$ci", Robot: &RobotPermissions{Permissions: []store.RobotPermission{{Project: store.SystemRobotProject, Actions: []string{ActionPull, ActionPush, ActionDelete}}}}}},
+		{name: "robot claiming admin", subj: Subject{Name: "robot$x", Admin: true, Robot: &RobotPermissions{Permissions: []store.RobotPermission{{Project: "", Actions: []string{ActionPull}}}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

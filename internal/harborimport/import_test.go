@@ -3,7 +3,7 @@
 package harborimport_test
 
 import (
-	"slices"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -132,7 +132,8 @@ func testImport(t *testing.T, st store.Store, adm *admin.Service, snap *harborim
 		{"robots", "robot$team+old", "created", "expired"},
 		{"robots", "robot$team+legacy", "created", "no secret"},
 		{"robots", "robot$team+hidden", "skipped", "invisible"},
-		{"robots", "robot$multi", "skipped", "/project/1"},
+		{"robots", "robot$multi", "created", "pull on *; pull,push on library"},
+		{"robots", "robot$deployer", "created", "pull on library; pull,push on team; not on /project/3 (projects not imported)"},
 	}
 	if bootstrapped {
 		want = append(want, struct{ kind, name, action, detail string }{"users", "admin", "skipped", "--replace-admin"})
@@ -199,12 +200,14 @@ func testImport(t *testing.T, st store.Store, adm *admin.Service, snap *harborim
 	if _, ok := login("lena", "12345678AbC"); ok {
 		t.Error("the LDAP placeholder password logged in")
 	}
-	if id, ok := login("robot$team+ci", harbortest.RobotSecrets["team+ci"]); !ok ||
-		id.Robot.Project != "team" || !slices.Equal(id.Robot.Actions, []string{"pull", "push"}) {
-		t.Errorf("robot$team+ci: %v %+v", ok, id.Robot)
-	}
-	if id, ok := login("robot$sys", harbortest.RobotSecrets["sys"]); !ok || id.Robot.Project != "*" {
-		t.Errorf("robot$sys: %v %+v", ok, id.Robot)
+	for name, want := range map[string][]store.RobotPermission{
+		"team+ci":  store.OneProject("team", "pull", "push"),
+		"sys":      store.OneProject("*", "pull"),
+		"deployer": {{Project: "library", Actions: []string{"pull"}}, {Project: "team", Actions: []string{"pull", "push"}}},
+	} {
+		if id, ok := login("robot$"+name, harbortest.RobotSecrets[name]); !ok || !reflect.DeepEqual(id.Robot.Permissions, want) {
+			t.Errorf("robot$%s: %v %+v, want %+v", name, ok, id.Robot, want)
+		}
 	}
 	if _, ok := login("robot$team+old", harbortest.RobotSecrets["team+old"]); ok {
 		t.Error("the expired robot logged in")

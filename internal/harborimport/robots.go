@@ -3,6 +3,7 @@ package harborimport
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,8 +18,9 @@ import (
 type robotPlan struct {
 	name    string // authserver's own name, without project or prefix
 	project string // a project name, or store.SystemRobotProject
-	actions []string
-	hash    string // "" when Harbor has no secret
+	perms   []store.RobotPermission
+	dropped []string // scopes of projects that are not imported
+	hash    string   // "" when Harbor has no secret
 	expires time.Time
 	skip    string
 }
@@ -56,40 +58,42 @@ func (im *importer) planRobot(b Robot) robotPlan {
 		}
 		p.project = proj
 		p.name, _ = strings.CutPrefix(bare, proj+"+")
-		p.actions = scopes["/project/"+strconv.FormatInt(b.ProjectID, 10)]
+		scopes = map[string][]string{proj: scopes["/project/"+strconv.FormatInt(b.ProjectID, 10)]}
 	} else {
+		// A system robot: "/project/*" is every project, "/project/<id>"
+		// one project each, with its own actions.
 		p.project, p.name = store.SystemRobotProject, bare
-		all := scopes["/project/*"]
-		var named []string
+		named := map[string][]string{}
 		for scope, acts := range scopes {
-			if scope == "/project/*" {
-				continue
-			}
-			for _, a := range acts {
-				if !slices.Contains(all, a) {
-					named = append(named, scope)
-					break
-				}
+			id, err := strconv.ParseInt(strings.TrimPrefix(scope, "/project/"), 10, 64)
+			switch proj, ok := im.projects[id]; {
+			case scope == "/project/*":
+				named[store.SystemRobotProject] = acts
+			case err == nil && ok:
+				named[proj] = acts
+			default:
+				p.dropped = append(p.dropped, scope)
 			}
 		}
-		if len(named) > 0 {
-			slices.Sort(named)
-			p.skip = "a system robot with permissions on specific projects (" + strings.Join(named, ", ") +
-				"): authserver robots hold one project or all of them"
-			return p
-		}
-		p.actions = all
+		slices.Sort(p.dropped)
+		scopes = named
 	}
-	acts, err := authn.RobotActions(p.actions)
-	if err != nil {
-		p.skip = "no pull, push or delete on repositories"
+	for _, project := range slices.Sorted(maps.Keys(scopes)) {
+		acts, err := authn.RobotActions(scopes[project])
+		if err != nil {
+			continue
+		}
+		p.perms = append(p.perms, store.RobotPermission{Project: project, Actions: acts})
+	}
+	if len(p.perms) == 0 {
+		p.skip = "no pull, push or delete on repositories of imported projects"
 		return p
 	}
-	p.actions = acts
 	if b.ExpiresAt > 0 {
 		p.expires = time.Unix(b.ExpiresAt, 0).UTC()
 	}
 	if b.Secret != "" {
+		var err error
 		if p.hash, err = authn.HarborSecretHash(b.Salt, b.Secret); err != nil {
 			p.skip = "secret: " + err.Error()
 		}
@@ -116,7 +120,14 @@ func (im *importer) importRobots(ctx context.Context) error {
 			im.add("robots", login, Skipped, p.skip)
 			continue
 		}
-		detail := strings.Join(p.actions, ",") + " on " + p.project
+		var on []string
+		for _, perm := range p.perms {
+			on = append(on, strings.Join(perm.Actions, ",")+" on "+perm.Project)
+		}
+		detail := strings.Join(on, "; ")
+		if len(p.dropped) > 0 {
+			detail += "; not on " + strings.Join(p.dropped, ", ") + " (projects not imported)"
+		}
 		switch {
 		case p.hash == "":
 			detail += "; no secret in Harbor (a robot from before 2.2): disabled, `authserver robot refresh-secret` revives it"
@@ -140,7 +151,7 @@ func (im *importer) importRobot(ctx context.Context, b Robot, p robotPlan, login
 			// Without a Harbor secret, admin makes a random one that is
 			// never shown: the robot stays unusable until refreshed.
 			_, _, err := im.adm.CreateRobot(ctx, im.who, admin.NewRobot{Name: p.name, Project: p.project,
-				Actions: p.actions, Description: b.Description, ExpiresAt: p.expires, SecretHash: p.hash,
+				Permissions: p.perms, Description: b.Description, ExpiresAt: p.expires, SecretHash: p.hash,
 				Disabled: b.Disabled || p.hash == ""})
 			return err
 		})
@@ -155,9 +166,11 @@ func (im *importer) importRobot(ctx context.Context, b Robot, p robotPlan, login
 	}
 	var ch admin.RobotChange
 	var d diff
-	if !slices.Equal(cur.Actions, p.actions) {
-		ch.Actions = p.actions
-		d.check("actions", true)
+	if !slices.EqualFunc(cur.Permissions, p.perms, func(a, b store.RobotPermission) bool {
+		return a.Project == b.Project && slices.Equal(a.Actions, b.Actions)
+	}) {
+		ch.Permissions = p.perms
+		d.check("permissions", true)
 	}
 	if cur.Description != b.Description {
 		ch.Description = &b.Description

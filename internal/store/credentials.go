@@ -15,8 +15,8 @@ import (
 // new one is created beyond the bound, the least recently used go.
 const MaxRefreshTokensPerUser = 100
 
-// SystemRobotProject is Robot.Project for a system robot: one that holds its
-// actions on every project.
+// SystemRobotProject is Robot.Project for a system robot, and
+// RobotPermission.Project for an entry that covers every project.
 const SystemRobotProject = "*"
 
 // RefreshToken is a long-lived credential handed to a client that asked for
@@ -42,23 +42,29 @@ type RefreshToken struct {
 }
 
 // Robot is a Harbor-style robot account: a machine credential with explicit
-// actions on one project, or on every project for a system robot.
+// actions, per project, in Permissions. A project robot acts on its own
+// project only; a system robot on the projects its permissions name, or on
+// every project with an entry for SystemRobotProject.
 type Robot struct {
 	ID int64
 	// Name is the robot's name WITHOUT the configurable prefix: "team+ci"
 	// for a project robot (project "team", name "ci"), "ci" for a system
 	// robot. The login name is prefix + Name ("robot$team+ci"). Unique.
 	Name string
-	// Project is the project the robot acts on, or SystemRobotProject for
-	// a robot stored as a system robot (an explicit flag, set when it is
-	// created with SystemRobotProject). Deleting the project deletes its
-	// robots; a project robot whose project is nevertheless gone reads as
-	// "" and authentication refuses it: losing a project never makes a
-	// robot a system robot.
+	// Project is the project robot's project, or SystemRobotProject for a
+	// system robot (an explicit flag, set when it is created with
+	// SystemRobotProject). Deleting the project deletes its robots; a
+	// project robot whose project is nevertheless gone reads as "" and
+	// authentication refuses it: losing a project never makes a robot a
+	// system robot.
 	Project string
-	// Actions are the repository actions it holds (pull, push, delete), in
-	// that order, push always with pull.
-	Actions []string
+	// Permissions are what the robot may do, at most one entry per
+	// project, ordered by project name (SystemRobotProject first). A
+	// project robot has exactly one, for its own project; a system robot
+	// at least one when written. Deleting a project deletes the entries
+	// naming it, so a system robot can read back with none: it then holds
+	// nothing and authentication refuses it (never every project).
+	Permissions []RobotPermission
 	// Description is free text for operators.
 	Description string
 	// SecretHash identifies the current secret (hex SHA-256); unique. It is
@@ -79,6 +85,22 @@ type Robot struct {
 // Expired reports whether the robot has expired at now: from its ExpiresAt
 // on (an expiry at exactly now has passed), never when ExpiresAt is zero.
 func (r Robot) Expired(now time.Time) bool { return expired(r.ExpiresAt, now) }
+
+// RobotPermission is what a robot may do in one project.
+type RobotPermission struct {
+	// Project is a project name, or SystemRobotProject for every project
+	// (system robots only).
+	Project string
+	// Actions are the repository actions (pull, push, delete), in that
+	// order, push always with pull.
+	Actions []string
+}
+
+// OneProject is the permissions of a robot holding actions on one project
+// (or on every project, for SystemRobotProject).
+func OneProject(project string, actions ...string) []RobotPermission {
+	return []RobotPermission{{Project: project, Actions: actions}}
+}
 
 // TrustPolicy is a federated robot's trust policy: which OIDC issuer it
 // trusts and what the JWT's claims must say.
@@ -153,10 +175,12 @@ type RefreshTokens interface {
 // Robots stores robot accounts.
 type Robots interface {
 	// CreateRobot inserts r (ID, CreatedAt and UpdatedAt written back).
-	// ErrNotFound when r.Project is neither SystemRobotProject nor an
-	// existing project, ErrAlreadyExists when the name or secret hash is taken.
-	// r must have exactly one of SecretHash and Trust (else an error that
-	// is neither sentinel: validating is the caller's job).
+	// ErrNotFound when r.Project or a project of r.Permissions is neither
+	// SystemRobotProject nor an existing project, ErrAlreadyExists when
+	// the name or secret hash is taken. r must have exactly one of
+	// SecretHash and Trust, and permissions as Robot.Permissions says
+	// (else an error that is neither sentinel: validating is the caller's
+	// job).
 	CreateRobot(ctx context.Context, r *Robot) error
 	// GetRobot finds a robot by Name (without prefix). ErrNotFound when missing.
 	GetRobot(ctx context.Context, name string) (Robot, error)
@@ -166,9 +190,9 @@ type Robots interface {
 	// ListRobots returns robots ordered by name: all of them when project is
 	// "", system robots for SystemRobotProject, else those of that project.
 	ListRobots(ctx context.Context, project string) ([]Robot, error)
-	// UpdateRobot rewrites Actions, Description, SecretHash, Trust, Disabled
-	// and ExpiresAt of the robot named r.Name (exactly one of SecretHash
-	// and Trust, as for CreateRobot). ErrNotFound when missing.
+	// UpdateRobot rewrites Permissions, Description, SecretHash, Trust,
+	// Disabled and ExpiresAt of the robot named r.Name (as for
+	// CreateRobot). ErrNotFound when the robot or a project is missing.
 	UpdateRobot(ctx context.Context, r Robot) error
 	// ModifyRobot reads the robot named name (without prefix), calls fn
 	// with it and writes back what fn returns (the fields UpdateRobot

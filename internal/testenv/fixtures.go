@@ -100,6 +100,15 @@ func (s *Buffer) String() string {
 	return s.b.String()
 }
 
+// Take returns what was written since the last Take and forgets it.
+func (s *Buffer) Take() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.b.String()
+	s.b.Reset()
+	return out
+}
+
 // Migrator is a store that can bring its schema up to date.
 type Migrator interface {
 	Migrate(ctx context.Context) error

@@ -73,7 +73,8 @@ var (
 	Passwords = map[string]string{
 		"admin": "harbor-admin-pw", "alice": "alice-sha1-pw", "bob": "bob-sha256-pw", "carol": "carol-pbkdf2-pw",
 	}
-	RobotSecrets = map[string]string{"team+ci": "Ci-Secret-1", "sys": "Sys-Secret-2", "team+old": "Old-Secret-3"}
+	RobotSecrets = map[string]string{"team+ci": "Ci-Secret-1", "sys": "Sys-Secret-2", "team+old": "Old-Secret-3",
+		"deployer": "Deployer-Secret-7"}
 )
 
 // Fill creates the schema and the fixture in the database at dsn: users of
@@ -81,7 +82,8 @@ var (
 // user, an OIDC user, an LDAP-onboarded user; public, private, deleted and
 // proxy-cache projects; user and group members of every role; a project
 // robot, a system robot, an expired, an invisible and a secretless robot,
-// and a system robot naming one project.
+// a system robot on every project plus one project, and a system robot
+// naming two projects (terraform's kind) and a deleted one.
 func Fill(t testing.TB, dsn string) {
 	t.Helper()
 	ctx := context.Background()
@@ -150,7 +152,8 @@ func Fill(t testing.TB, dsn string) {
 		{3, "team+old", 2, past, true, RobotSecrets["team+old"], "old-salt-0123456789", "expired"},
 		{4, "team+hidden", 2, -1, false, "x", "hidden-salt", "internal"},
 		{5, "team+legacy", 2, -1, true, "", "", "from 2.1"},
-		{6, "multi", 0, -1, true, "Multi-Secret", "multi-salt", "two projects"},
+		{6, "multi", 0, -1, true, "Multi-Secret", "multi-salt", "all projects and one"},
+		{7, "deployer", 0, -1, true, RobotSecrets["deployer"], "deployer-salt-0123", "two projects"},
 	}
 	for _, r := range robots {
 		secret := ""
@@ -168,12 +171,13 @@ func Fill(t testing.TB, dsn string) {
 		{1, "/project/2", "repository", "pull"}, {2, "/project/2", "repository", "push"},
 		{3, "/project/2", "artifact", "read"}, {4, "/project/*", "repository", "pull"},
 		{5, "/project/1", "repository", "push"}, {6, "/system", "project", "create"},
+		{7, "/project/1", "repository", "pull"}, {8, "/project/3", "repository", "pull"},
 	}
 	for _, p := range policies {
 		exec(`INSERT INTO permission_policy (id, scope, resource, action, effect) VALUES ($1, $2, $3, $4, 'allow')`,
 			p.id, p.scope, p.resource, p.action)
 	}
-	grants := map[int][]int{1: {1, 2, 3}, 2: {4, 6}, 3: {1, 2}, 4: {1}, 5: {1}, 6: {4, 5}}
+	grants := map[int][]int{1: {1, 2, 3}, 2: {4, 6}, 3: {1, 2}, 4: {1}, 5: {1}, 6: {4, 5}, 7: {7, 2, 8}}
 	for robot, ps := range grants {
 		for _, p := range ps {
 			exec(`INSERT INTO role_permission (role_type, role_id, permission_policy_id) VALUES ('robot', $1, $2)`, robot, p)

@@ -333,9 +333,13 @@ func TestBadInput(t *testing.T) {
 			{"robot action", "POST", "/api/v2.0/robots", robot("fly"), 400},
 			{"robot resource", "POST", "/api/v2.0/robots", map[string]any{"name": "x", "level": "project", "permissions": []any{map[string]any{"kind": "project",
 				"namespace": "team", "access": []any{map[string]string{"resource": "helm-chart", "action": "read"}}}}}, 400},
-			{"system robot on named projects", "POST", "/api/v2.0/robots", map[string]any{"name": "s", "level": "system", "permissions": []any{
+			{"system robot naming a project twice", "POST", "/api/v2.0/robots", map[string]any{"name": "s", "level": "system", "permissions": []any{
 				map[string]any{"kind": "project", "namespace": "team", "access": []any{map[string]string{"resource": "repository", "action": "pull"}}},
-				map[string]any{"kind": "project", "namespace": "other", "access": []any{map[string]string{"resource": "repository", "action": "pull"}}}}}, 400},
+				map[string]any{"kind": "project", "namespace": "team", "access": []any{map[string]string{"resource": "repository", "action": "push"}}}}}, 400},
+			{"project robot on two projects", "POST", "/api/v2.0/robots", map[string]any{"name": "p", "level": "project", "permissions": []any{
+				map[string]any{"kind": "project", "namespace": "team", "access": []any{map[string]string{"resource": "repository", "action": "pull"}}},
+				map[string]any{"kind": "project", "namespace": "*", "access": []any{map[string]string{"resource": "repository", "action": "pull"}}}}}, 400},
+			{"system robot without permissions", "POST", "/api/v2.0/robots", map[string]any{"name": "e", "level": "system", "permissions": []any{}}, 400},
 			{"bad page", "GET", "/api/v2.0/projects?page=0", nil, 400},
 			{"page_size over 100", "GET", "/api/v2.0/projects?page_size=101", nil, 400},
 			{"bad id", "GET", "/api/v2.0/users/abc", nil, 400},

@@ -11,11 +11,11 @@ import (
 	"github.com/authserver/authserver/internal/store"
 )
 
-// Robots: authserver's robot holds one list of repository actions on one
-// project, or on every project (a system robot). Harbor's permissions
-// list is mapped onto that: exactly one entry, kind "project", namespace
-// the project (level project) or "*" (level system). A system robot
-// naming several (or named) projects is refused with 400.
+// Robots, as Harbor's v2 robots: permissions are entries of kind
+// "project", each a namespace (a project name, or "*" for every project)
+// with repository actions. A project robot (level project) has exactly one,
+// its own project; a system robot (level system) one or more, each a
+// project or "*", none twice.
 
 type robotAccess struct {
 	Resource string `json:"resource"`
@@ -95,13 +95,16 @@ func toRobot(r admin.Robot) robotResp {
 	if r.Project == store.SystemRobotProject {
 		level = "system"
 	}
-	acc := make([]robotAccess, len(r.Actions))
-	for i, a := range r.Actions {
-		acc[i] = robotAccess{Resource: "repository", Action: a}
+	perms := make([]robotPermission, len(r.Permissions))
+	for i, p := range r.Permissions {
+		acc := make([]robotAccess, len(p.Actions))
+		for j, a := range p.Actions {
+			acc[j] = robotAccess{Resource: "repository", Action: a}
+		}
+		perms[i] = robotPermission{Kind: "project", Namespace: p.Project, Access: acc}
 	}
 	out := robotResp{ID: r.ID, Name: r.Login, Description: r.Description, Level: level, Editable: true,
-		Disable: r.Disabled, Duration: -1, ExpiresAt: -1,
-		Permissions:  []robotPermission{{Kind: "project", Namespace: r.Project, Access: acc}},
+		Disable: r.Disabled, Duration: -1, ExpiresAt: -1, Permissions: perms,
 		CreationTime: harborTime(r.CreatedAt), UpdateTime: harborTime(r.UpdatedAt), Federation: federationOf(r.Trust)}
 	if !r.ExpiresAt.IsZero() {
 		out.ExpiresAt = r.ExpiresAt.Unix()
@@ -111,49 +114,59 @@ func toRobot(r admin.Robot) robotResp {
 }
 
 // robotTarget maps the request's level and permissions to a project
-// ("*" for a system robot) and its actions.
-func robotTarget(req robotReq) (string, []string, error) {
-	if len(req.Permissions) != 1 {
-		return "", nil, badf("permissions: want exactly one entry (authserver robots act on one project, or on all of them with namespace \"*\"); got %d", len(req.Permissions))
+// ("*" for a system robot) and its permissions; admin checks the rest
+// (one entry naming its own project for a project robot, projects exist,
+// none twice, the caller's own role).
+func robotTarget(req robotReq) (string, []store.RobotPermission, error) {
+	if len(req.Permissions) == 0 {
+		return "", nil, badf("permissions: want at least one entry")
 	}
-	p := req.Permissions[0]
-	if p.Kind != "project" {
-		return "", nil, badf("permissions[0].kind %q: want \"project\"", p.Kind)
-	}
+	var project string
 	switch req.Level {
 	case "project":
-		if p.Namespace == "*" || p.Namespace == "" {
+		if len(req.Permissions) != 1 {
+			return "", nil, badf("permissions: a project robot has exactly one entry, its project; got %d", len(req.Permissions))
+		}
+		project = req.Permissions[0].Namespace
+		if project == "*" || project == "" {
 			return "", nil, badf("permissions[0].namespace: a project robot names its project")
 		}
 	case "system":
-		if p.Namespace != "*" {
-			return "", nil, badf("permissions[0].namespace %q: system robots act on every project (\"*\"); "+
-				"create a project robot for one project", p.Namespace)
-		}
+		project = store.SystemRobotProject
 	default:
 		return "", nil, badf("level %q: want project or system", req.Level)
 	}
-	var actions []string
-	for _, a := range p.Access {
-		if a.Resource != "repository" {
-			return "", nil, badf("permissions[0].access: resource %q: only \"repository\" is supported", a.Resource)
+	out := make([]store.RobotPermission, len(req.Permissions))
+	for i, p := range req.Permissions {
+		if p.Kind != "project" {
+			return "", nil, badf("permissions[%d].kind %q: want \"project\"", i, p.Kind)
 		}
-		if a.Effect != "" && a.Effect != "allow" {
-			return "", nil, badf("permissions[0].access: effect %q: only \"allow\" is supported", a.Effect)
+		if p.Namespace == "" {
+			return "", nil, badf("permissions[%d].namespace: want a project name or \"*\"", i)
 		}
-		switch a.Action {
-		case "pull", "push", "delete":
-			if !slices.Contains(actions, a.Action) {
-				actions = append(actions, a.Action)
+		var actions []string
+		for _, a := range p.Access {
+			if a.Resource != "repository" {
+				return "", nil, badf("permissions[%d].access: resource %q: only \"repository\" is supported", i, a.Resource)
 			}
-		default:
-			return "", nil, badf("permissions[0].access: action %q: want pull, push or delete", a.Action)
+			if a.Effect != "" && a.Effect != "allow" {
+				return "", nil, badf("permissions[%d].access: effect %q: only \"allow\" is supported", i, a.Effect)
+			}
+			switch a.Action {
+			case "pull", "push", "delete":
+				if !slices.Contains(actions, a.Action) {
+					actions = append(actions, a.Action)
+				}
+			default:
+				return "", nil, badf("permissions[%d].access: action %q: want pull, push or delete", i, a.Action)
+			}
 		}
+		if len(actions) == 0 {
+			return "", nil, badf("permissions[%d].access: want at least one action", i)
+		}
+		out[i] = store.RobotPermission{Project: p.Namespace, Actions: actions}
 	}
-	if len(actions) == 0 {
-		return "", nil, badf("permissions[0].access: want at least one action")
-	}
-	return p.Namespace, actions, nil
+	return project, out, nil
 }
 
 // lifetime maps Harbor's duration in days (-1 or 0: never) to one.
@@ -172,7 +185,7 @@ func (c *call) createRobot() error {
 	if err := c.decode(&req); err != nil {
 		return err
 	}
-	project, actions, err := robotTarget(req)
+	project, perms, err := robotTarget(req)
 	if err != nil {
 		return err
 	}
@@ -183,7 +196,7 @@ func (c *call) createRobot() error {
 		}
 	}
 	r, secret, err := c.a.opt.Admin.CreateRobot(c.r.Context(), c.who, admin.NewRobot{Name: req.Name, Project: project,
-		Actions: actions, Description: req.Description, Lifetime: life, Secret: req.Secret, Disabled: req.Disable,
+		Permissions: perms, Description: req.Description, Lifetime: life, Secret: req.Secret, Disabled: req.Disable,
 		Trust: req.Federation.trust()})
 	if err != nil {
 		return err
@@ -262,17 +275,17 @@ func (c *call) updateRobot() error {
 	if req.Level == "" {
 		req.Level = toRobot(r).Level
 	}
-	project, actions, err := robotTarget(req)
+	project, perms, err := robotTarget(req)
 	if err != nil {
 		return err
 	}
 	if project != r.Project {
-		return badf("permissions[0].namespace %q: a robot cannot move to another project (it acts on %q)", project, r.Project)
+		return badf("permissions: a robot cannot move to another project or level (it is %s robot %q)", toRobot(r).Level, r.Project)
 	}
 	if req.Name != "" && req.Name != r.Login && req.Name != strings.TrimPrefix(r.Login, c.a.opt.RobotPrefix) {
 		return badf("name: robots cannot be renamed")
 	}
-	ch := admin.RobotChange{Actions: actions, Description: &req.Description, Disabled: &req.Disable,
+	ch := admin.RobotChange{Permissions: perms, Description: &req.Description, Disabled: &req.Disable,
 		Trust: req.Federation.trust()}
 	if req.Duration != nil && *req.Duration != toRobot(r).Duration {
 		life, err := lifetime(*req.Duration)

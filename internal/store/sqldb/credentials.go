@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -94,19 +95,21 @@ func byUser[T any](ctx context.Context, s *Store, user string, q query, scan fun
 
 // robotSelect reads a robot's project as SystemRobotProject only when the
 // robot is explicitly a system robot; a non-system robot whose project is
-// gone reads as "" (refused by authn). robotFrom joins its project and its
-// trust policy to r; a federated robot's secret_hash (a marker) reads as "".
+// gone reads as "" (refused by authn). Its permissions come in the same row
+// as "project:actions" words ('*' for every project); a federated robot's
+// secret_hash (a marker) reads as "".
 const (
-	robotSelect = `SELECT r.id, r.name, CASE WHEN r.system THEN '*' ELSE COALESCE(p.name, '') END, r.actions,
-	r.description, CASE WHEN t.robot_id IS NULL THEN r.secret_hash ELSE '' END, r.disabled, r.expires_at,
-	r.created_at, r.updated_at, t.issuer, t.conditions FROM `
-	robotFrom = ` r LEFT JOIN projects p ON p.id = r.project_id LEFT JOIN robot_trust_policies t ON t.robot_id = r.id`
+	robotSelect = `SELECT r.id, r.name, CASE WHEN r.system THEN '*' ELSE COALESCE(p.name, '') END,
+	(SELECT string_agg(COALESCE(pp.name, '*') || ':' || rp.actions, ' ') FROM robot_permissions rp
+		LEFT JOIN projects pp ON pp.id = rp.project_id WHERE rp.robot_id = r.id),
+	r.description, CASE WHEN r.trust_issuer IS NULL THEN r.secret_hash ELSE '' END, r.disabled, r.expires_at,
+	r.created_at, r.updated_at, r.trust_issuer, r.trust_conditions FROM `
+	robotFrom = ` r LEFT JOIN projects p ON p.id = r.project_id`
 )
 
 var (
-	createRobotQ = q(`INSERT INTO robots
-		(name, project_id, system, actions, description, secret_hash, disabled, expires_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
+	createRobotQ = q(`INSERT INTO robots (name, project_id, system, description, secret_hash, trust_issuer,
+		trust_conditions, disabled, expires_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
 	getRobotQ   = q(robotSelect + `robots` + robotFrom + ` WHERE r.name = ?`)
 	getRobotIDQ = q(robotSelect + `robots` + robotFrom + ` WHERE r.id = ?`)
 	// listRobotsQ: every robot (""), the system robots ('*') or a project's.
@@ -115,23 +118,28 @@ var (
 	// lockRobotQ locks the robot's row alone (PostgreSQL locks no row on
 	// the nullable side of an outer join).
 	lockRobotQ   = q(robotSelect + `(SELECT * FROM robots WHERE name = ?{for_update})` + robotFrom)
-	updateRobotQ = q(`UPDATE robots SET actions = ?, description = ?, secret_hash = ?,
+	updateRobotQ = q(`UPDATE robots SET description = ?, secret_hash = ?, trust_issuer = ?, trust_conditions = ?,
 		disabled = ?, expires_at = ?, updated_at = ? WHERE id = ?`)
 	deleteRobotQ      = q(`DELETE FROM robots WHERE name = ?`)
-	deleteRobotTrustQ = q(`DELETE FROM robot_trust_policies WHERE robot_id = ?`)
-	insertRobotTrustQ = q(`INSERT INTO robot_trust_policies (robot_id, issuer, conditions) VALUES (?, ?, ?)`)
+	deleteRobotPermsQ = q(`DELETE FROM robot_permissions WHERE robot_id = ?`)
+	// insertRobotPermQ inserts nothing for a missing project (never NULL:
+	// that would be every project); insertRobotAllQ is the '*' entry.
+	insertRobotPermQ = q(`INSERT INTO robot_permissions (robot_id, project_id, actions)
+		SELECT ?, id, ? FROM projects WHERE name = ?`)
+	insertRobotAllQ = q(`INSERT INTO robot_permissions (robot_id, project_id, actions) VALUES (?, NULL, ?)`)
 )
 
 func (s *Store) scanRobot(row scanner) (store.Robot, error) {
 	var r store.Robot
-	var actions string
-	var issuer, conds sql.NullString
-	err := row.Scan(&r.ID, &r.Name, &r.Project, &actions, &r.Description, &r.SecretHash, &r.Disabled,
+	var perms, issuer, conds sql.NullString
+	err := row.Scan(&r.ID, &r.Name, &r.Project, &perms, &r.Description, &r.SecretHash, &r.Disabled,
 		s.timeCol(&r.ExpiresAt), s.timeCol(&r.CreatedAt), s.timeCol(&r.UpdatedAt), &issuer, &conds)
-	r.Actions = []string{}
-	if actions != "" {
-		r.Actions = strings.Split(actions, ",")
+	r.Permissions = []store.RobotPermission{}
+	for _, w := range strings.Fields(perms.String) {
+		project, actions, _ := strings.Cut(w, ":")
+		r.Permissions = append(r.Permissions, store.RobotPermission{Project: project, Actions: strings.Split(actions, ",")})
 	}
+	slices.SortFunc(r.Permissions, func(a, b store.RobotPermission) int { return strings.Compare(a.Project, b.Project) })
 	if err == nil && issuer.Valid {
 		r.Trust = &store.TrustPolicy{Issuer: issuer.String}
 		var jerr error
@@ -142,51 +150,66 @@ func (s *Store) scanRobot(row scanner) (store.Robot, error) {
 	return r, err
 }
 
-// robotSecret is what robots.secret_hash holds for r: its secret's hash,
-// or for a federated robot a marker no secret hashes to (hex SHA-256 never
-// contains ':'), unique because the name is.
-func robotSecret(r *store.Robot) (string, error) {
+// robotColumns are what robots.secret_hash, trust_issuer and
+// trust_conditions hold for r: its secret's hash, or for a federated robot
+// a marker no secret hashes to (hex SHA-256 never contains ':'), unique
+// because the name is, and the policy. It also checks r's permissions.
+func robotColumns(r *store.Robot) (secret string, issuer, conds any, err error) {
 	switch {
+	case r.Project != store.SystemRobotProject && (len(r.Permissions) != 1 || r.Permissions[0].Project != r.Project):
+		return "", nil, nil, errors.New("a project robot holds exactly one permission, for its own project")
+	case len(r.Permissions) == 0:
+		return "", nil, nil, errors.New("a system robot needs at least one permission")
 	case r.Trust != nil && r.SecretHash != "":
-		return "", errors.New("a robot cannot have both a secret and a trust policy")
+		return "", nil, nil, errors.New("a robot cannot have both a secret and a trust policy")
 	case r.Trust != nil:
 		if r.Trust.Issuer == "" || len(r.Trust.Conditions) == 0 {
-			return "", errors.New("a trust policy needs an issuer and at least one condition")
+			return "", nil, nil, errors.New("a trust policy needs an issuer and at least one condition")
 		}
-		return "trust:" + r.Name, nil
+		text, err := json.Marshal(r.Trust.Conditions)
+		return "trust:" + r.Name, r.Trust.Issuer, string(text), err
 	case r.SecretHash == "":
-		return "", errors.New("a robot needs a secret hash or a trust policy")
+		return "", nil, nil, errors.New("a robot needs a secret hash or a trust policy")
 	}
-	return r.SecretHash, nil
+	return r.SecretHash, nil, nil, nil
 }
 
-// putRobotTrust replaces the trust policy of robot id with p (none if nil).
-func putRobotTrust(ctx context.Context, tx txn, id int64, p *store.TrustPolicy) error {
-	if _, err := tx.exec(ctx, deleteRobotTrustQ, id); err != nil || p == nil {
+// putRobotPermissions replaces the permissions of robot r.ID with
+// r.Permissions; a missing project is ErrNotFound, naming it.
+func putRobotPermissions(ctx context.Context, tx txn, r *store.Robot) error {
+	if _, err := tx.exec(ctx, deleteRobotPermsQ, r.ID); err != nil {
 		return err
 	}
-	conds, err := json.Marshal(p.Conditions)
-	if err == nil {
-		_, err = tx.exec(ctx, insertRobotTrustQ, id, p.Issuer, string(conds))
+	for _, p := range r.Permissions {
+		q, args := insertRobotPermQ, []any{r.ID, strings.Join(p.Actions, ","), p.Project}
+		if p.Project == store.SystemRobotProject {
+			q, args = insertRobotAllQ, args[:2]
+		}
+		n, err := affected(tx.exec(ctx, q, args...))
+		if err == nil && n == 0 {
+			err = fmt.Errorf("project %q: %w", p.Project, store.ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
 	}
-	return err
+	return nil
 }
 
 func (s *Store) CreateRobot(ctx context.Context, r *store.Robot) error {
 	t := now()
 	var pid sql.NullInt64
-	secret, err := robotSecret(r)
+	secret, issuer, conds, err := robotColumns(r)
 	if err == nil && r.Project != store.SystemRobotProject {
 		pid.Int64, err = s.lookupID(ctx, "projects", "project", r.Project)
 		pid.Valid = true
 	}
 	if err == nil {
 		err = s.inTx(ctx, func(tx txn) error {
-			err := tx.queryRow(ctx, createRobotQ, r.Name, pid, r.Project == store.SystemRobotProject,
-				strings.Join(r.Actions, ","), r.Description, secret, r.Disabled, s.optTime(r.ExpiresAt),
-				s.time(t), s.time(t)).Scan(&r.ID)
-			if err == nil && r.Trust != nil {
-				err = putRobotTrust(ctx, tx, r.ID, r.Trust)
+			err := tx.queryRow(ctx, createRobotQ, r.Name, pid, r.Project == store.SystemRobotProject, r.Description,
+				secret, issuer, conds, r.Disabled, s.optTime(r.ExpiresAt), s.time(t), s.time(t)).Scan(&r.ID)
+			if err == nil {
+				err = putRobotPermissions(ctx, tx, r)
 			}
 			return err
 		})
@@ -221,16 +244,13 @@ func (s *Store) ModifyRobot(ctx context.Context, name string, fn func(store.Robo
 	return modify(ctx, s, "modify robot "+quote(name), lockRobotQ, name, s.scanRobot, fn, func(tx txn, old store.Robot, r *store.Robot) error {
 		r.ID, r.Name, r.Project, r.CreatedAt = old.ID, old.Name, old.Project, old.CreatedAt
 		r.UpdatedAt, r.ExpiresAt = now(), at0(r.ExpiresAt)
-		secret, err := robotSecret(r)
-		if err != nil {
-			return err
+		secret, issuer, conds, err := robotColumns(r)
+		if err == nil {
+			_, err = tx.exec(ctx, updateRobotQ, r.Description, secret, issuer, conds, r.Disabled,
+				s.optTime(r.ExpiresAt), s.time(r.UpdatedAt), r.ID)
 		}
-		if _, err = tx.exec(ctx, updateRobotQ, strings.Join(r.Actions, ","), r.Description, secret, r.Disabled,
-			s.optTime(r.ExpiresAt), s.time(r.UpdatedAt), r.ID); err != nil {
-			return err
-		}
-		if r.Trust != nil || old.Trust != nil {
-			err = putRobotTrust(ctx, tx, r.ID, r.Trust)
+		if err == nil {
+			err = putRobotPermissions(ctx, tx, r)
 		}
 		return err
 	})

@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/authserver/authserver/internal/store"
@@ -9,7 +10,8 @@ import (
 )
 
 // Migration 0005 keeps the robots created as system robots (no project)
-// system robots, and project robots project robots.
+// system robots, and project robots project robots; 0010 gives each its
+// actions as one permission, on every project or on its own.
 func TestMigrateSystemRobots(t *testing.T) {
 	ctx := t.Context()
 	s := open(t, filepath.Join(t.TempDir(), "authserver.db"), false)
@@ -30,8 +32,8 @@ func TestMigrateSystemRobots(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, want := range map[string]string{"scanner": store.SystemRobotProject, "team+ci": "team"} {
-		if r, err := s.GetRobot(ctx, name); err != nil || r.Project != want {
-			t.Errorf("GetRobot(%s) = project %q, %v; want %q", name, r.Project, err, want)
+		if r, err := s.GetRobot(ctx, name); err != nil || r.Project != want || !reflect.DeepEqual(r.Permissions, store.OneProject(want, "pull")) {
+			t.Errorf("GetRobot(%s) = project %q, permissions %+v, %v; want %q with pull", name, r.Project, r.Permissions, err, want)
 		}
 	}
 }

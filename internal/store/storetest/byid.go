@@ -22,7 +22,7 @@ func testByID(t *testing.T, s store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := store.Robot{Name: "team+ci", Project: "team", Actions: []string{"pull"}, SecretHash: "h1"}
+	r := store.Robot{Name: "team+ci", Project: "team", Permissions: store.OneProject("team", "pull"), SecretHash: "h1"}
 	if err := s.CreateRobot(ctx, &r); err != nil {
 		t.Fatal(err)
 	}

@@ -153,18 +153,18 @@ func testRobots(t *testing.T, s store.Store) {
 	mustProject(t, s, "team", false)
 	mustProject(t, s, "other", false)
 	expires := day0.Add(30 * 24 * time.Hour)
-	ci := store.Robot{Name: "team+ci", Project: "team", Actions: []string{"pull", "push"}, Description: "CI", SecretHash: "r1", ExpiresAt: expires}
+	ci := store.Robot{Name: "team+ci", Project: "team", Permissions: store.OneProject("team", "pull", "push"), Description: "CI", SecretHash: "r1", ExpiresAt: expires}
 	if err := s.CreateRobot(ctx, &ci); err != nil {
 		t.Fatalf("CreateRobot: %v", err)
 	}
 	if ci.ID == 0 || ci.CreatedAt.IsZero() || !ci.UpdatedAt.Equal(ci.CreatedAt) {
 		t.Errorf("CreateRobot wrote back %+v", ci)
 	}
-	sys := store.Robot{Name: "scanner", Project: store.SystemRobotProject, Actions: []string{"pull"}, SecretHash: "r2"}
+	sys := store.Robot{Name: "scanner", Project: store.SystemRobotProject, Permissions: store.OneProject(store.SystemRobotProject, "pull"), SecretHash: "r2"}
 	if err := s.CreateRobot(ctx, &sys); err != nil {
 		t.Fatalf("CreateRobot(system): %v", err)
 	}
-	oth := store.Robot{Name: "other+ci", Project: "other", Actions: []string{"pull", "push", "delete"}, SecretHash: "r3"}
+	oth := store.Robot{Name: "other+ci", Project: "other", Permissions: store.OneProject("other", "pull", "push", "delete"), SecretHash: "r3"}
 	if err := s.CreateRobot(ctx, &oth); err != nil {
 		t.Fatalf("CreateRobot(other): %v", err)
 	}
@@ -174,9 +174,9 @@ func testRobots(t *testing.T, s store.Store) {
 		robot store.Robot
 		want  error
 	}{
-		{name: "missing project", robot: store.Robot{Name: "nope+ci", Project: "nope", Actions: []string{"pull"}, SecretHash: "x1"}, want: store.ErrNotFound},
-		{name: "duplicate name", robot: store.Robot{Name: "team+ci", Project: "team", Actions: []string{"pull"}, SecretHash: "x2"}, want: store.ErrAlreadyExists},
-		{name: "duplicate secret", robot: store.Robot{Name: "team+cd", Project: "team", Actions: []string{"pull"}, SecretHash: "r1"}, want: store.ErrAlreadyExists},
+		{name: "missing project", robot: store.Robot{Name: "nope+ci", Project: "nope", Permissions: store.OneProject("nope", "pull"), SecretHash: "x1"}, want: store.ErrNotFound},
+		{name: "duplicate name", robot: store.Robot{Name: "team+ci", Project: "team", Permissions: store.OneProject("team", "pull"), SecretHash: "x2"}, want: store.ErrAlreadyExists},
+		{name: "duplicate secret", robot: store.Robot{Name: "team+cd", Project: "team", Permissions: store.OneProject("team", "pull"), SecretHash: "r1"}, want: store.ErrAlreadyExists},
 	}
 	for _, tt := range errs {
 		t.Run(tt.name, func(t *testing.T) {
@@ -217,12 +217,12 @@ func testRobots(t *testing.T, s store.Store) {
 		})
 	}
 
-	ci.Disabled, ci.SecretHash, ci.ExpiresAt, ci.Actions, ci.Description = true, "r1-new", time.Time{}, []string{"pull"}, "changed"
+	ci.Disabled, ci.SecretHash, ci.ExpiresAt, ci.Permissions, ci.Description = true, "r1-new", time.Time{}, store.OneProject("team", "pull"), "changed"
 	if err := s.UpdateRobot(ctx, ci); err != nil {
 		t.Fatalf("UpdateRobot: %v", err)
 	}
 	got, _ = s.GetRobot(ctx, "team+ci")
-	if !got.Disabled || got.SecretHash != "r1-new" || !got.ExpiresAt.IsZero() || !slices.Equal(got.Actions, []string{"pull"}) ||
+	if !got.Disabled || got.SecretHash != "r1-new" || !got.ExpiresAt.IsZero() || !reflect.DeepEqual(got.Permissions, store.OneProject("team", "pull")) ||
 		got.Description != "changed" || got.UpdatedAt.Before(got.CreatedAt) {
 		t.Errorf("after UpdateRobot: %+v", got)
 	}
@@ -240,7 +240,7 @@ func testRobots(t *testing.T, s store.Store) {
 }
 
 func robotEqual(a, b store.Robot) bool {
-	return a.ID == b.ID && a.Name == b.Name && a.Project == b.Project && slices.Equal(a.Actions, b.Actions) &&
+	return a.ID == b.ID && a.Name == b.Name && a.Project == b.Project && reflect.DeepEqual(a.Permissions, b.Permissions) &&
 		a.Description == b.Description && a.SecretHash == b.SecretHash && a.Disabled == b.Disabled &&
 		a.ExpiresAt.Equal(b.ExpiresAt) && a.CreatedAt.Equal(b.CreatedAt) && a.UpdatedAt.Equal(b.UpdatedAt) &&
 		reflect.DeepEqual(a.Trust, b.Trust)
@@ -329,8 +329,8 @@ func RunOrphanRobots(t *testing.T, newStore func(t *testing.T) store.Store, deta
 	ctx := t.Context()
 	mustProject(t, s, "team", false)
 	for _, r := range []store.Robot{
-		{Name: "team+ci", Project: "team", Actions: []string{"pull"}, SecretHash: "o1"},
-		{Name: "scanner", Project: store.SystemRobotProject, Actions: []string{"pull"}, SecretHash: "o2"},
+		{Name: "team+ci", Project: "team", Permissions: store.OneProject("team", "pull"), SecretHash: "o1"},
+		{Name: "scanner", Project: store.SystemRobotProject, Permissions: store.OneProject(store.SystemRobotProject, "pull"), SecretHash: "o2"},
 	} {
 		if err := s.CreateRobot(ctx, &r); err != nil {
 			t.Fatalf("CreateRobot(%s): %v", r.Name, err)

@@ -2,7 +2,7 @@ package storetest
 
 import (
 	"errors"
-	"slices"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -59,13 +59,13 @@ func testModifyUser(t *testing.T, s store.Store) {
 func testModifyRobot(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	mustProject(t, s, "team", false)
-	r := store.Robot{Name: "team+ci", Project: "team", Actions: []string{"pull"}, SecretHash: "h1"}
+	r := store.Robot{Name: "team+ci", Project: "team", Permissions: store.OneProject("team", "pull"), SecretHash: "h1"}
 	if err := s.CreateRobot(ctx, &r); err != nil {
 		t.Fatal(err)
 	}
 	exp := time.Now().Add(time.Hour)
 	got, err := s.ModifyRobot(ctx, "team+ci", func(r store.Robot) (store.Robot, error) {
-		r.Actions, r.Description, r.SecretHash, r.Disabled, r.ExpiresAt = []string{"pull", "push"}, "d", "h2", true, exp
+		r.Permissions, r.Description, r.SecretHash, r.Disabled, r.ExpiresAt = store.OneProject("team", "pull", "push"), "d", "h2", true, exp
 		r.Name, r.Project = "other", "*" // ignored
 		return r, nil
 	})
@@ -73,7 +73,7 @@ func testModifyRobot(t *testing.T, s store.Store) {
 		t.Fatalf("ModifyRobot: %v", err)
 	}
 	stored, _ := s.GetRobot(ctx, "team+ci")
-	if got.ID != r.ID || got.Name != "team+ci" || got.Project != "team" || !slices.Equal(stored.Actions, []string{"pull", "push"}) ||
+	if got.ID != r.ID || got.Name != "team+ci" || got.Project != "team" || !reflect.DeepEqual(stored.Permissions, store.OneProject("team", "pull", "push")) ||
 		stored.Description != "d" || stored.SecretHash != "h2" || !stored.Disabled ||
 		!got.ExpiresAt.Equal(stored.ExpiresAt) || !got.UpdatedAt.Equal(stored.UpdatedAt) {
 		t.Errorf("ModifyRobot returned %+v; stored %+v", got, stored)
@@ -92,7 +92,7 @@ func testModifyRobot(t *testing.T, s store.Store) {
 func testModifyConcurrent(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	mustUser(t, s, "alice")
-	if err := s.CreateRobot(ctx, &store.Robot{Name: "ci", Project: store.SystemRobotProject, Actions: []string{"pull"}, SecretHash: "h"}); err != nil {
+	if err := s.CreateRobot(ctx, &store.Robot{Name: "ci", Project: store.SystemRobotProject, Permissions: store.OneProject(store.SystemRobotProject, "pull"), SecretHash: "h"}); err != nil {
 		t.Fatal(err)
 	}
 	const updaters = 4

@@ -41,6 +41,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{name: "RefreshTokenCap", fn: testRefreshTokenCap},
 		{name: "Robots", fn: testRobots},
 		{name: "TrustedRobots", fn: testTrustedRobots},
+		{name: "RobotPermissions", fn: testRobotPermissions},
 		{name: "PersonalTokens", fn: testPersonalTokens},
 		{name: "LDAPUsers", fn: testLDAPUsers},
 		{name: "LDAPUserAccess", fn: testLDAPUserAccess},

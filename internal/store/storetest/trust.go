@@ -15,12 +15,12 @@ func testTrustedRobots(t *testing.T, s store.Store) {
 	mustProject(t, s, "team", false)
 	policy := &store.TrustPolicy{Issuer: "github", Conditions: []store.ClaimCondition{
 		{Claim: "repository", Pattern: "org/app"}, {Claim: "/kubernetes.io/namespace", Pattern: "ci-*"}}}
-	gh := store.Robot{Name: "team+gh", Project: "team", Actions: []string{"pull", "push"}, Trust: policy}
+	gh := store.Robot{Name: "team+gh", Project: "team", Permissions: store.OneProject("team", "pull", "push"), Trust: policy}
 	if err := s.CreateRobot(ctx, &gh); err != nil {
 		t.Fatalf("CreateRobot(trust): %v", err)
 	}
 	// A second federated robot: the secret_hash marker must stay unique.
-	k8s := store.Robot{Name: "k8s", Project: store.SystemRobotProject, Actions: []string{"pull"},
+	k8s := store.Robot{Name: "k8s", Project: store.SystemRobotProject, Permissions: store.OneProject(store.SystemRobotProject, "pull"),
 		Trust: &store.TrustPolicy{Issuer: "cluster", Conditions: []store.ClaimCondition{{Claim: "sub", Pattern: "system:serviceaccount:ci:builder"}}}}
 	if err := s.CreateRobot(ctx, &k8s); err != nil {
 		t.Fatalf("CreateRobot(second trust): %v", err)
@@ -46,9 +46,9 @@ func testTrustedRobots(t *testing.T, s store.Store) {
 		name  string
 		robot store.Robot
 	}{
-		{name: "both", robot: store.Robot{Name: "team+both", Project: "team", Actions: []string{"pull"}, SecretHash: "b1", Trust: policy}},
-		{name: "neither", robot: store.Robot{Name: "team+none", Project: "team", Actions: []string{"pull"}}},
-		{name: "no conditions", robot: store.Robot{Name: "team+empty", Project: "team", Actions: []string{"pull"}, Trust: &store.TrustPolicy{Issuer: "github"}}},
+		{name: "both", robot: store.Robot{Name: "team+both", Project: "team", Permissions: store.OneProject("team", "pull"), SecretHash: "b1", Trust: policy}},
+		{name: "neither", robot: store.Robot{Name: "team+none", Project: "team", Permissions: store.OneProject("team", "pull")}},
+		{name: "no conditions", robot: store.Robot{Name: "team+empty", Project: "team", Permissions: store.OneProject("team", "pull"), Trust: &store.TrustPolicy{Issuer: "github"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -95,7 +95,7 @@ func testTrustedRobots(t *testing.T, s store.Store) {
 	}
 	// Deleting the robot deletes its policy.
 	wantErr(t, "DeleteRobot", s.DeleteRobot(ctx, "k8s"), nil)
-	again := store.Robot{Name: "k8s", Project: store.SystemRobotProject, Actions: []string{"pull"}, SecretHash: "k1"}
+	again := store.Robot{Name: "k8s", Project: store.SystemRobotProject, Permissions: store.OneProject(store.SystemRobotProject, "pull"), SecretHash: "k1"}
 	if err := s.CreateRobot(ctx, &again); err != nil {
 		t.Fatal(err)
 	}
