@@ -86,3 +86,53 @@ func (d *daemon) log() string {
 	}
 	return string(b)
 }
+
+// A server is a daemon with its directory: Remove stops it and deletes it.
+type server interface{ Remove() }
+
+var (
+	launchedMu sync.Mutex
+	launched   []server // every server started, for Main to remove
+)
+
+// launch prepares s (setup) and starts it on free ports (written to ports
+// before each start). A port can be taken between probing and binding, so
+// it tries a few times. s is removed when it fails (the error carries the
+// log), and by Main at the end otherwise.
+func launch(s server, setup, start func() error, ports ...*int) error {
+	launchedMu.Lock()
+	launched = append(launched, s)
+	launchedMu.Unlock()
+	err := setup()
+	if err == nil {
+		err = startOnFreePorts(start, ports)
+	}
+	if err != nil {
+		s.Remove()
+	}
+	return err
+}
+
+func startOnFreePorts(start func() error, ports []*int) (err error) {
+	for range 3 {
+		for _, p := range ports {
+			if *p, err = freePort(); err != nil {
+				return err
+			}
+		}
+		if err = start(); err == nil {
+			return nil
+		}
+	}
+	return err
+}
+
+// removeAll removes every server launch started.
+func removeAll() {
+	launchedMu.Lock()
+	defer launchedMu.Unlock()
+	for _, s := range launched {
+		s.Remove()
+	}
+	launched = nil
+}

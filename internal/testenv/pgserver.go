@@ -8,7 +8,6 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -31,11 +30,6 @@ type PGServer struct {
 
 	proc daemon
 }
-
-var (
-	serversMu sync.Mutex
-	servers   []*PGServer
-)
 
 // NewPGServer starts a dedicated server for one test (for example, one whose
 // outage the test provokes), removed when the test ends. It always starts a
@@ -70,22 +64,10 @@ func StartPGServer() (*PGServer, error) {
 	}
 	s := &PGServer{Dir: dir, proc: daemon{name: "postgres", logPath: filepath.Join(dir, "postgres.log"),
 		stopSig: syscall.SIGINT, stopWait: 30 * time.Second}}
-	serversMu.Lock()
-	servers = append(servers, s)
-	serversMu.Unlock()
-	if err = s.initdb(); err == nil {
-		// A port can be taken between probing and binding: retry a few times.
-		for range 3 {
-			if s.Port, err = freePort(); err != nil {
-				break
-			}
-			if err = s.Start(); err == nil {
-				return s, nil
-			}
-		}
+	if err := launch(s, s.initdb, s.Start, &s.Port); err != nil {
+		return nil, err
 	}
-	s.Remove() // the error carries the log
-	return nil, err
+	return s, nil
 }
 
 // DSN returns a URL for database db on s.
@@ -122,15 +104,6 @@ func (s *PGServer) Stop() { s.proc.stop() }
 func (s *PGServer) Remove() {
 	s.Stop()
 	os.RemoveAll(s.Dir)
-}
-
-func stopAll() {
-	serversMu.Lock()
-	defer serversMu.Unlock()
-	for _, s := range servers {
-		s.Remove()
-	}
-	servers = nil
 }
 
 func (s *PGServer) initdb() error {

@@ -58,8 +58,6 @@ func (s *SlapdServer) URL() string { return "ldap://127.0.0.1:" + strconv.Itoa(s
 func (s *SlapdServer) TLSURL() string { return "ldaps://localhost:" + strconv.Itoa(s.TLSPort) }
 
 var (
-	slapdMu   sync.Mutex
-	slapds    []*SlapdServer
 	sharedLDA struct {
 		once sync.Once
 		srv  *SlapdServer
@@ -106,25 +104,10 @@ func StartSlapd() (*SlapdServer, error) {
 	}
 	s := &SlapdServer{Dir: dir, proc: daemon{name: "slapd", logPath: filepath.Join(dir, "slapd.log"),
 		stopSig: syscall.SIGTERM, stopWait: 10 * time.Second}}
-	slapdMu.Lock()
-	slapds = append(slapds, s)
-	slapdMu.Unlock()
-	if err = s.setup(); err == nil {
-		// A port can be taken between probing and binding: retry a few times.
-		for range 3 {
-			if s.Port, err = freePort(); err != nil {
-				break
-			}
-			if s.TLSPort, err = freePort(); err != nil {
-				break
-			}
-			if err = s.Start(); err == nil {
-				return s, nil
-			}
-		}
+	if err := launch(s, s.setup, s.Start, &s.Port, &s.TLSPort); err != nil {
+		return nil, err
 	}
-	s.Remove()
-	return nil, err
+	return s, nil
 }
 
 // setup writes the certificates, slapd.conf and the database (slapadd).
@@ -219,15 +202,6 @@ func (s *SlapdServer) Stop() { s.proc.stop() }
 func (s *SlapdServer) Remove() {
 	s.Stop()
 	os.RemoveAll(s.Dir)
-}
-
-func stopSlapds() {
-	slapdMu.Lock()
-	defer slapdMu.Unlock()
-	for _, s := range slapds {
-		s.Remove()
-	}
-	slapds = nil
 }
 
 // Root returns a connection bound as the root DN, closed when the test
