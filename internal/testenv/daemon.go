@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sync"
 	"syscall"
+	"testing"
 	"time"
 )
 
@@ -22,6 +24,17 @@ type daemon struct {
 
 	mu   sync.Mutex
 	proc *Process // the running process, nil when stopped
+}
+
+// init names the daemon and makes its temporary directory, which holds its
+// log (name.log) and which it returns.
+func (d *daemon) init(name string, stopSig syscall.Signal, stopWait time.Duration) (string, error) {
+	dir, err := os.MkdirTemp("", "authserver-"+name+"-")
+	if err != nil {
+		return "", err
+	}
+	d.name, d.logPath, d.stopSig, d.stopWait = name, filepath.Join(dir, name+".log"), stopSig, stopWait
+	return dir, nil
 }
 
 // start runs cmd and polls ready until it succeeds (nil), the process exits
@@ -125,6 +138,18 @@ func startOnFreePorts(start func() error, ports []*int) (err error) {
 		}
 	}
 	return err
+}
+
+// forTest starts a dedicated server with start for one test, failing it
+// when the server cannot start, and removes the server when the test ends.
+func forTest[S server](tb testing.TB, what string, start func() (S, error)) S {
+	tb.Helper()
+	s, err := start()
+	if err != nil {
+		tb.Fatalf("testenv: start %s: %v", what, err)
+	}
+	tb.Cleanup(s.Remove)
+	return s
 }
 
 // removeAll removes every server launch started.

@@ -36,12 +36,7 @@ type PGServer struct {
 // local server, even when AUTHSERVER_TEST_PG_DSN is set.
 func NewPGServer(tb testing.TB) *PGServer {
 	tb.Helper()
-	s, err := StartPGServer()
-	if err != nil {
-		tb.Fatalf("testenv: start PostgreSQL: %v", err)
-	}
-	tb.Cleanup(s.Remove)
-	return s
+	return forTest(tb, "PostgreSQL", StartPGServer)
 }
 
 // CreateDatabase returns the DSN of a new empty database on s, dropped when
@@ -58,12 +53,11 @@ func StartPGServer() (*PGServer, error) {
 	if dir := os.Getenv("AUTHSERVER_TEST_PG_BIN"); dir != "" {
 		PGBinDir = dir
 	}
-	dir, err := os.MkdirTemp("", "authserver-pg-")
-	if err != nil {
+	s := &PGServer{}
+	var err error
+	if s.Dir, err = s.proc.init("postgres", syscall.SIGINT, 30*time.Second); err != nil {
 		return nil, err
 	}
-	s := &PGServer{Dir: dir, proc: daemon{name: "postgres", logPath: filepath.Join(dir, "postgres.log"),
-		stopSig: syscall.SIGINT, stopWait: 30 * time.Second}}
 	if err := launch(s, s.initdb, s.Start, &s.Port); err != nil {
 		return nil, err
 	}

@@ -83,12 +83,7 @@ func Slapd(tb testing.TB) *SlapdServer {
 // example one that stops it), removed when the test ends.
 func NewSlapd(tb testing.TB) *SlapdServer {
 	tb.Helper()
-	s, err := StartSlapd()
-	if err != nil {
-		tb.Fatalf("testenv: start slapd: %v", err)
-	}
-	tb.Cleanup(s.Remove)
-	return s
+	return forTest(tb, "slapd", StartSlapd)
 }
 
 // StartSlapd writes a config, TLS material and the fixtures into a new
@@ -98,12 +93,11 @@ func StartSlapd() (*SlapdServer, error) {
 	if b := os.Getenv("AUTHSERVER_TEST_SLAPD"); b != "" {
 		SlapdBin = b
 	}
-	dir, err := os.MkdirTemp("", "authserver-slapd-")
-	if err != nil {
+	s := &SlapdServer{}
+	var err error
+	if s.Dir, err = s.proc.init("slapd", syscall.SIGTERM, 10*time.Second); err != nil {
 		return nil, err
 	}
-	s := &SlapdServer{Dir: dir, proc: daemon{name: "slapd", logPath: filepath.Join(dir, "slapd.log"),
-		stopSig: syscall.SIGTERM, stopWait: 10 * time.Second}}
 	if err := launch(s, s.setup, s.Start, &s.Port, &s.TLSPort); err != nil {
 		return nil, err
 	}
