@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -25,17 +24,7 @@ func TestLDAPCredentials(t *testing.T) {
 	root := s.Root(t)
 	addEntries(t, root)
 
-	extra := fmt.Sprintf(`ldap:
-  url: %s
-  bind_dn: %s
-  bind_password: %s
-  timeout: 5s
-  cache_ttl: 1s
-  user_search:
-    base_dn: ou=people,%s
-  group_search:
-    base_dn: ou=groups,%s
-`, s.URL(), testenv.LDAPSearchDN, testenv.LDAPSearchPassword, credOU, credOU)
+	extra := ldapSection(s, credOU, "  cache_ttl: 1s\n")
 	w := &credWorld{bind: true}
 	w.auth = startAuthServer(t, authOptions{extraConfig: extra})
 	w.reg = startRegistry(t, flavours[0], w.auth)

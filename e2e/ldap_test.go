@@ -20,19 +20,7 @@ func TestLDAP(t *testing.T) {
 	t.Parallel()
 	s := testenv.Slapd(t)
 	base := "ou=e2e," + testenv.LDAPSuffix
-	extra := fmt.Sprintf(`ldap:
-  url: %s
-  start_tls: true
-  ca_file: %s
-  bind_dn: %s
-  bind_password: %s
-  timeout: 5s
-  cache_ttl: 1m
-  user_search:
-    base_dn: ou=people,%s
-  group_search:
-    base_dn: ou=groups,%s
-`, s.URL(), s.CAFile, testenv.LDAPSearchDN, testenv.LDAPSearchPassword, base, base)
+	extra := ldapSection(s, base, "  start_tls: true\n  ca_file: "+s.CAFile+"\n  cache_ttl: 1m\n")
 	a := startAuthServer(t, authOptions{extraConfig: extra})
 	reg := startRegistry(t, flavours[0], a)
 
@@ -103,4 +91,21 @@ func TestLDAP(t *testing.T) {
 			t.Errorf("metric %s{%s} = %v (found %v), want at least 1", m.name, m.labels, v, ok)
 		}
 	}
+}
+
+// ldapSection is the ldap: section of an authserver config for the test
+// slapd s: the search account, users under ou=people and groups under
+// ou=groups of ou (the test's own OU), a 5s timeout, and the keys in more
+// (lines indented by two spaces).
+func ldapSection(s *testenv.SlapdServer, ou, more string) string {
+	return fmt.Sprintf(`ldap:
+  url: %s
+  bind_dn: %s
+  bind_password: %s
+  timeout: 5s
+%s  user_search:
+    base_dn: ou=people,%s
+  group_search:
+    base_dn: ou=groups,%s
+`, s.URL(), testenv.LDAPSearchDN, testenv.LDAPSearchPassword, more, ou, ou)
 }

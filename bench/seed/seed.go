@@ -54,27 +54,36 @@ func run(ctx context.Context, o options, w io.Writer) error {
 func openBulk(ctx context.Context, cfg config.Config) (bulk, func() error, error) {
 	switch cfg.Storage.Driver {
 	case "sqlite":
-		st, err := sqlite.Open(ctx, cfg.Storage.DSN)
+		st, err := openMigrated(ctx, sqlite.Open, cfg.Storage.DSN)
 		if err != nil {
 			return nil, nil, err
-		}
-		if err := st.Migrate(ctx); err != nil {
-			st.Close()
-			return nil, nil, fmt.Errorf("migrate: %w", err)
 		}
 		return sqliteBulk{st.DB()}, st.Close, nil
 	case "postgres":
-		st, err := postgres.Open(ctx, cfg.Storage.DSN)
+		st, err := openMigrated(ctx, postgres.Open, cfg.Storage.DSN)
 		if err != nil {
 			return nil, nil, err
-		}
-		if err := st.Migrate(ctx); err != nil {
-			st.Close()
-			return nil, nil, fmt.Errorf("migrate: %w", err)
 		}
 		return pgBulk{st.Pool()}, st.Close, nil
 	}
 	return nil, nil, fmt.Errorf("storage.driver %q: want sqlite or postgres", cfg.Storage.Driver)
+}
+
+// openMigrated opens a store and brings its schema up to date, closing it
+// when that fails.
+func openMigrated[S interface {
+	Migrate(context.Context) error
+	Close() error
+}](ctx context.Context, open func(context.Context, string) (S, error), dsn string) (S, error) {
+	st, err := open(ctx, dsn)
+	if err != nil {
+		return st, err
+	}
+	if err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return st, fmt.Errorf("migrate: %w", err)
+	}
+	return st, nil
 }
 
 // redactDSN hides a password in a postgres:// URL.

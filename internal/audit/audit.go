@@ -122,14 +122,17 @@ func (w *Writer) run() {
 		}
 		batch = batch[:0]
 	}
+	add := func(r store.AuditRecord) {
+		batch = append(batch, r)
+		if len(batch) == w.cfg.Batch {
+			write()
+		}
+	}
 	drain := func() {
 		for {
 			select {
 			case r := <-w.ch:
-				batch = append(batch, r)
-				if len(batch) == w.cfg.Batch {
-					write()
-				}
+				add(r)
 			default:
 				write()
 				return
@@ -140,10 +143,7 @@ func (w *Writer) run() {
 	for {
 		select {
 		case r := <-w.ch:
-			batch = append(batch, r)
-			if len(batch) == w.cfg.Batch {
-				write()
-			}
+			add(r)
 		case <-tick.C:
 			write()
 		case ack := <-w.flushCh:

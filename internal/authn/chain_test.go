@@ -135,11 +135,7 @@ func TestChainDisabledUser(t *testing.T) {
 	if _, ok, err := chain.Login(ctx, "dave", "dave-pw"); !ok || err != nil {
 		t.Fatalf("first login: %t, %v", ok, err)
 	}
-	u, _ := st.GetUser(ctx, "dave")
-	u.Disabled = true
-	if err := st.UpdateUser(ctx, u); err != nil {
-		t.Fatal(err)
-	}
+	disableUser(t, st, "dave")
 	before := requests(l)
 	// The cached login must not bypass it, and the stored name is refused
 	// without asking the directory.

@@ -64,11 +64,7 @@ func TestRefusalsRunTheDummyBcrypt(t *testing.T) {
 	if _, ok, err := auth.Login(ctx, "bob", "bob-pw"); !ok || err != nil {
 		t.Fatalf("bob: %t, %v", ok, err)
 	}
-	bob, _ := st.GetUser(ctx, "bob")
-	bob.Disabled = true
-	if err := st.UpdateUser(ctx, bob); err != nil {
-		t.Fatal(err)
-	}
+	disableUser(t, st, "bob")
 
 	tests := []struct {
 		name       string

@@ -20,6 +20,20 @@ func addLocal(t testing.TB, st store.Store, name, pass string, admin bool) {
 	}
 }
 
+// disableUser marks the stored user name disabled, as an operator would.
+func disableUser(t testing.TB, st store.Store, name string) {
+	t.Helper()
+	ctx := context.Background()
+	u, err := st.GetUser(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Disabled = true
+	if err := st.UpdateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // newChain is the server's authenticator: local users first, then dir.
 func newChain(t testing.TB, st store.Store, dir authn.DirectoryAuthenticator) *authn.Chain {
 	t.Helper()

@@ -117,24 +117,34 @@ log: {format: xml}
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := Parse([]byte(tt.yaml))
-			if len(tt.wantErr) > 0 {
-				if err == nil {
-					t.Fatal("no error")
-				}
-				for _, w := range tt.wantErr {
-					if !strings.Contains(err.Error(), w) {
-						t.Errorf("error %q does not mention %q", err, w)
-					}
-				}
-				return
+			if c, ok := parsed(t, tt.yaml, tt.wantErr); ok {
+				tt.check(t, c)
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			tt.check(t, c)
 		})
 	}
+}
+
+// parsed parses yaml for a table test. With wantErr it checks that Parse
+// fails with an error naming every entry and returns false; without, it
+// fails the test on any error and returns the config and true.
+func parsed(t *testing.T, yaml string, wantErr []string) (Config, bool) {
+	t.Helper()
+	c, err := Parse([]byte(yaml))
+	if len(wantErr) > 0 {
+		if err == nil {
+			t.Fatalf("no error; want %v", wantErr)
+		}
+		for _, w := range wantErr {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("error lacks %q:\n%v", w, err)
+			}
+		}
+		return c, false
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, true
 }
 
 func TestExampleConfigIsValid(t *testing.T) {

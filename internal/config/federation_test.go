@@ -61,22 +61,9 @@ federation:
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := Parse([]byte(tt.yaml))
-			if len(tt.wantErr) > 0 {
-				if err == nil {
-					t.Fatal("want an error")
-				}
-				for _, want := range tt.wantErr {
-					if !strings.Contains(err.Error(), want) {
-						t.Errorf("error lacks %q:\n%v", want, err)
-					}
-				}
-				return
+			if cfg, ok := parsed(t, tt.yaml, tt.wantErr); ok {
+				tt.check(t, cfg.Federation)
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			tt.check(t, cfg.Federation)
 		})
 	}
 }

@@ -183,13 +183,9 @@ type reader struct {
 }
 
 func (r *reader) props(ctx context.Context) error {
-	rows, err := r.tx.Query(ctx, `SELECT k, COALESCE(v, '') FROM properties`)
-	if err != nil {
-		return fmt.Errorf("read properties: %w", err)
-	}
 	var k, v string
-	_, err = pgx.ForEachRow(rows, []any{&k, &v}, func() error { r.snap.Props[k] = v; return nil })
-	return err
+	return r.each(ctx, "properties", `SELECT k, COALESCE(v, '') FROM properties`, []any{&k, &v},
+		func() { r.snap.Props[k] = v })
 }
 
 func (r *reader) users(ctx context.Context) error {
@@ -197,23 +193,14 @@ func (r *reader) users(ctx context.Context) error {
 	if r.cols["oidc_user.user_id"] {
 		oidc = `EXISTS (SELECT 1 FROM oidc_user o WHERE o.user_id = u.user_id)`
 	}
-	rows, err := r.tx.Query(ctx, `SELECT user_id, username, COALESCE(email, ''), COALESCE(realname, ''),
+	var u User
+	return r.each(ctx, "harbor_user", `SELECT user_id, username, COALESCE(email, ''), COALESCE(realname, ''),
 		COALESCE(comment, ''), COALESCE(password, ''), COALESCE(salt, ''), COALESCE(password_version, ''),
 		COALESCE(sysadmin_flag, false), COALESCE(deleted, false), `+oidc+`
-		FROM harbor_user u ORDER BY user_id`)
-	if err != nil {
-		return fmt.Errorf("read harbor_user: %w", err)
-	}
-	var u User
-	_, err = pgx.ForEachRow(rows, []any{&u.ID, &u.Name, &u.Email, &u.Realname, &u.Comment, &u.Password, &u.Salt,
-		&u.PasswordVersion, &u.Admin, &u.Deleted, &u.OIDC}, func() error {
-		r.snap.Users = append(r.snap.Users, u)
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("read harbor_user: %w", err)
-	}
-	return nil
+		FROM harbor_user u ORDER BY user_id`,
+		[]any{&u.ID, &u.Name, &u.Email, &u.Realname, &u.Comment, &u.Password, &u.Salt,
+			&u.PasswordVersion, &u.Admin, &u.Deleted, &u.OIDC},
+		func() { r.snap.Users = append(r.snap.Users, u) })
 }
 
 func (r *reader) projects(ctx context.Context) error {
@@ -221,57 +208,32 @@ func (r *reader) projects(ctx context.Context) error {
 	if r.cols["project.registry_id"] {
 		proxy = `COALESCE(p.registry_id, 0) <> 0`
 	}
-	rows, err := r.tx.Query(ctx, `SELECT p.project_id, p.name, COALESCE(p.deleted, false),
+	var p Project
+	return r.each(ctx, "project", `SELECT p.project_id, p.name, COALESCE(p.deleted, false),
 		EXISTS (SELECT 1 FROM project_metadata m WHERE m.project_id = p.project_id AND m.name = 'public'
 			AND lower(m.value) = 'true'), `+proxy+`
-		FROM project p ORDER BY p.project_id`)
-	if err != nil {
-		return fmt.Errorf("read project: %w", err)
-	}
-	var p Project
-	_, err = pgx.ForEachRow(rows, []any{&p.ID, &p.Name, &p.Deleted, &p.Public, &p.Proxy}, func() error {
-		r.snap.Projects = append(r.snap.Projects, p)
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("read project: %w", err)
-	}
-	return nil
+		FROM project p ORDER BY p.project_id`,
+		[]any{&p.ID, &p.Name, &p.Deleted, &p.Public, &p.Proxy},
+		func() { r.snap.Projects = append(r.snap.Projects, p) })
 }
 
 func (r *reader) groups(ctx context.Context) error {
-	rows, err := r.tx.Query(ctx, `SELECT id, group_name, COALESCE(group_type, 0), COALESCE(ldap_group_dn, '')
-		FROM user_group ORDER BY id`)
-	if err != nil {
-		return fmt.Errorf("read user_group: %w", err)
-	}
 	var g Group
-	_, err = pgx.ForEachRow(rows, []any{&g.ID, &g.Name, &g.Type, &g.DN}, func() error {
-		r.snap.Groups = append(r.snap.Groups, g)
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("read user_group: %w", err)
-	}
-	return nil
+	return r.each(ctx, "user_group", `SELECT id, group_name, COALESCE(group_type, 0), COALESCE(ldap_group_dn, '')
+		FROM user_group ORDER BY id`,
+		[]any{&g.ID, &g.Name, &g.Type, &g.DN},
+		func() { r.snap.Groups = append(r.snap.Groups, g) })
 }
 
 func (r *reader) members(ctx context.Context) error {
-	rows, err := r.tx.Query(ctx, `SELECT project_id, entity_id, entity_type, role FROM project_member
-		ORDER BY project_id, entity_type, entity_id`)
-	if err != nil {
-		return fmt.Errorf("read project_member: %w", err)
-	}
 	var m Member
-	_, err = pgx.ForEachRow(rows, []any{&m.ProjectID, &m.EntityID, &m.EntityType, &m.Role}, func() error {
-		m.EntityType = strings.TrimSpace(m.EntityType)
-		r.snap.Members = append(r.snap.Members, m)
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("read project_member: %w", err)
-	}
-	return nil
+	return r.each(ctx, "project_member", `SELECT project_id, entity_id, entity_type, role FROM project_member
+		ORDER BY project_id, entity_type, entity_id`,
+		[]any{&m.ProjectID, &m.EntityID, &m.EntityType, &m.Role},
+		func() {
+			m.EntityType = strings.TrimSpace(m.EntityType)
+			r.snap.Members = append(r.snap.Members, m)
+		})
 }
 
 func (r *reader) robots(ctx context.Context) error {
@@ -279,39 +241,41 @@ func (r *reader) robots(ctx context.Context) error {
 	if r.cols["robot.visible"] {
 		visible = `COALESCE(visible, true)`
 	}
-	rows, err := r.tx.Query(ctx, `SELECT id, COALESCE(name, ''), COALESCE(description, ''), COALESCE(project_id, 0),
-		COALESCE(expiresat, -1), COALESCE(disabled, false), `+visible+`, COALESCE(secret, ''),
-		COALESCE(salt, '') FROM robot ORDER BY id`)
-	if err != nil {
-		return fmt.Errorf("read robot: %w", err)
-	}
 	var b Robot
 	byID := map[int64]int{}
-	_, err = pgx.ForEachRow(rows, []any{&b.ID, &b.Name, &b.Description, &b.ProjectID, &b.ExpiresAt, &b.Disabled,
-		&b.Visible, &b.Secret, &b.Salt}, func() error {
-		byID[b.ID] = len(r.snap.Robots)
-		r.snap.Robots = append(r.snap.Robots, b)
-		return nil
-	})
+	err := r.each(ctx, "robot", `SELECT id, COALESCE(name, ''), COALESCE(description, ''), COALESCE(project_id, 0),
+		COALESCE(expiresat, -1), COALESCE(disabled, false), `+visible+`, COALESCE(secret, ''),
+		COALESCE(salt, '') FROM robot ORDER BY id`,
+		[]any{&b.ID, &b.Name, &b.Description, &b.ProjectID, &b.ExpiresAt, &b.Disabled, &b.Visible, &b.Secret, &b.Salt},
+		func() {
+			byID[b.ID] = len(r.snap.Robots)
+			r.snap.Robots = append(r.snap.Robots, b)
+		})
 	if err != nil {
-		return fmt.Errorf("read robot: %w", err)
-	}
-	rows, err = r.tx.Query(ctx, `SELECT rp.role_id, pp.scope, COALESCE(pp.resource, ''), COALESCE(pp.action, ''),
-		COALESCE(pp.effect, '') FROM role_permission rp JOIN permission_policy pp ON pp.id = rp.permission_policy_id
-		WHERE rp.role_type = 'robot' ORDER BY rp.role_id, pp.id`)
-	if err != nil {
-		return fmt.Errorf("read robot permissions: %w", err)
+		return err
 	}
 	var id int64
 	var p Perm
-	_, err = pgx.ForEachRow(rows, []any{&id, &p.Scope, &p.Resource, &p.Action, &p.Effect}, func() error {
-		if i, ok := byID[id]; ok {
-			r.snap.Robots[i].Perms = append(r.snap.Robots[i].Perms, p)
-		}
-		return nil
-	})
+	return r.each(ctx, "robot permissions", `SELECT rp.role_id, pp.scope, COALESCE(pp.resource, ''), COALESCE(pp.action, ''),
+		COALESCE(pp.effect, '') FROM role_permission rp JOIN permission_policy pp ON pp.id = rp.permission_policy_id
+		WHERE rp.role_type = 'robot' ORDER BY rp.role_id, pp.id`,
+		[]any{&id, &p.Scope, &p.Resource, &p.Action, &p.Effect},
+		func() {
+			if i, ok := byID[id]; ok {
+				r.snap.Robots[i].Perms = append(r.snap.Robots[i].Perms, p)
+			}
+		})
+}
+
+// each runs query and calls row after each row is scanned into dest; its
+// errors say what was being read.
+func (r *reader) each(ctx context.Context, what, query string, dest []any, row func()) error {
+	rows, err := r.tx.Query(ctx, query)
+	if err == nil {
+		_, err = pgx.ForEachRow(rows, dest, func() error { row(); return nil })
+	}
 	if err != nil {
-		return fmt.Errorf("read robot permissions: %w", err)
+		return fmt.Errorf("read %s: %w", what, err)
 	}
 	return nil
 }

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sync"
 	"syscall"
+	"testing"
 	"time"
 )
 
@@ -22,6 +24,17 @@ type daemon struct {
 
 	mu   sync.Mutex
 	proc *Process // the running process, nil when stopped
+}
+
+// init names the daemon and makes its temporary directory, which holds its
+// log (name.log) and which it returns.
+func (d *daemon) init(name string, stopSig syscall.Signal, stopWait time.Duration) (string, error) {
+	dir, err := os.MkdirTemp("", "authserver-"+name+"-")
+	if err != nil {
+		return "", err
+	}
+	d.name, d.logPath, d.stopSig, d.stopWait = name, filepath.Join(dir, name+".log"), stopSig, stopWait
+	return dir, nil
 }
 
 // start runs cmd and polls ready until it succeeds (nil), the process exits
@@ -85,4 +98,66 @@ func (d *daemon) log() string {
 		return err.Error()
 	}
 	return string(b)
+}
+
+// A server is a daemon with its directory: Remove stops it and deletes it.
+type server interface{ Remove() }
+
+var (
+	launchedMu sync.Mutex
+	launched   []server // every server started, for Main to remove
+)
+
+// launch prepares s (setup) and starts it on free ports (written to ports
+// before each start). A port can be taken between probing and binding, so
+// it tries a few times. s is removed when it fails (the error carries the
+// log), and by Main at the end otherwise.
+func launch(s server, setup, start func() error, ports ...*int) error {
+	launchedMu.Lock()
+	launched = append(launched, s)
+	launchedMu.Unlock()
+	err := setup()
+	if err == nil {
+		err = startOnFreePorts(start, ports)
+	}
+	if err != nil {
+		s.Remove()
+	}
+	return err
+}
+
+func startOnFreePorts(start func() error, ports []*int) (err error) {
+	for range 3 {
+		for _, p := range ports {
+			if *p, err = freePort(); err != nil {
+				return err
+			}
+		}
+		if err = start(); err == nil {
+			return nil
+		}
+	}
+	return err
+}
+
+// forTest starts a dedicated server with start for one test, failing it
+// when the server cannot start, and removes the server when the test ends.
+func forTest[S server](tb testing.TB, what string, start func() (S, error)) S {
+	tb.Helper()
+	s, err := start()
+	if err != nil {
+		tb.Fatalf("testenv: start %s: %v", what, err)
+	}
+	tb.Cleanup(s.Remove)
+	return s
+}
+
+// removeAll removes every server launch started.
+func removeAll() {
+	launchedMu.Lock()
+	defer launchedMu.Unlock()
+	for _, s := range launched {
+		s.Remove()
+	}
+	launched = nil
 }

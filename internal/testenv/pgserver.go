@@ -8,7 +8,6 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -32,22 +31,12 @@ type PGServer struct {
 	proc daemon
 }
 
-var (
-	serversMu sync.Mutex
-	servers   []*PGServer
-)
-
 // NewPGServer starts a dedicated server for one test (for example, one whose
 // outage the test provokes), removed when the test ends. It always starts a
 // local server, even when AUTHSERVER_TEST_PG_DSN is set.
 func NewPGServer(tb testing.TB) *PGServer {
 	tb.Helper()
-	s, err := StartPGServer()
-	if err != nil {
-		tb.Fatalf("testenv: start PostgreSQL: %v", err)
-	}
-	tb.Cleanup(s.Remove)
-	return s
+	return forTest(tb, "PostgreSQL", StartPGServer)
 }
 
 // CreateDatabase returns the DSN of a new empty database on s, dropped when
@@ -64,28 +53,15 @@ func StartPGServer() (*PGServer, error) {
 	if dir := os.Getenv("AUTHSERVER_TEST_PG_BIN"); dir != "" {
 		PGBinDir = dir
 	}
-	dir, err := os.MkdirTemp("", "authserver-pg-")
-	if err != nil {
+	s := &PGServer{}
+	var err error
+	if s.Dir, err = s.proc.init("postgres", syscall.SIGINT, 30*time.Second); err != nil {
 		return nil, err
 	}
-	s := &PGServer{Dir: dir, proc: daemon{name: "postgres", logPath: filepath.Join(dir, "postgres.log"),
-		stopSig: syscall.SIGINT, stopWait: 30 * time.Second}}
-	serversMu.Lock()
-	servers = append(servers, s)
-	serversMu.Unlock()
-	if err = s.initdb(); err == nil {
-		// A port can be taken between probing and binding: retry a few times.
-		for range 3 {
-			if s.Port, err = freePort(); err != nil {
-				break
-			}
-			if err = s.Start(); err == nil {
-				return s, nil
-			}
-		}
+	if err := launch(s, s.initdb, s.Start, &s.Port); err != nil {
+		return nil, err
 	}
-	s.Remove() // the error carries the log
-	return nil, err
+	return s, nil
 }
 
 // DSN returns a URL for database db on s.
@@ -122,15 +98,6 @@ func (s *PGServer) Stop() { s.proc.stop() }
 func (s *PGServer) Remove() {
 	s.Stop()
 	os.RemoveAll(s.Dir)
-}
-
-func stopAll() {
-	serversMu.Lock()
-	defer serversMu.Unlock()
-	for _, s := range servers {
-		s.Remove()
-	}
-	servers = nil
 }
 
 func (s *PGServer) initdb() error {

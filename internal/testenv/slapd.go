@@ -58,8 +58,6 @@ func (s *SlapdServer) URL() string { return "ldap://127.0.0.1:" + strconv.Itoa(s
 func (s *SlapdServer) TLSURL() string { return "ldaps://localhost:" + strconv.Itoa(s.TLSPort) }
 
 var (
-	slapdMu   sync.Mutex
-	slapds    []*SlapdServer
 	sharedLDA struct {
 		once sync.Once
 		srv  *SlapdServer
@@ -85,12 +83,7 @@ func Slapd(tb testing.TB) *SlapdServer {
 // example one that stops it), removed when the test ends.
 func NewSlapd(tb testing.TB) *SlapdServer {
 	tb.Helper()
-	s, err := StartSlapd()
-	if err != nil {
-		tb.Fatalf("testenv: start slapd: %v", err)
-	}
-	tb.Cleanup(s.Remove)
-	return s
+	return forTest(tb, "slapd", StartSlapd)
 }
 
 // StartSlapd writes a config, TLS material and the fixtures into a new
@@ -100,31 +93,15 @@ func StartSlapd() (*SlapdServer, error) {
 	if b := os.Getenv("AUTHSERVER_TEST_SLAPD"); b != "" {
 		SlapdBin = b
 	}
-	dir, err := os.MkdirTemp("", "authserver-slapd-")
-	if err != nil {
+	s := &SlapdServer{}
+	var err error
+	if s.Dir, err = s.proc.init("slapd", syscall.SIGTERM, 10*time.Second); err != nil {
 		return nil, err
 	}
-	s := &SlapdServer{Dir: dir, proc: daemon{name: "slapd", logPath: filepath.Join(dir, "slapd.log"),
-		stopSig: syscall.SIGTERM, stopWait: 10 * time.Second}}
-	slapdMu.Lock()
-	slapds = append(slapds, s)
-	slapdMu.Unlock()
-	if err = s.setup(); err == nil {
-		// A port can be taken between probing and binding: retry a few times.
-		for range 3 {
-			if s.Port, err = freePort(); err != nil {
-				break
-			}
-			if s.TLSPort, err = freePort(); err != nil {
-				break
-			}
-			if err = s.Start(); err == nil {
-				return s, nil
-			}
-		}
+	if err := launch(s, s.setup, s.Start, &s.Port, &s.TLSPort); err != nil {
+		return nil, err
 	}
-	s.Remove()
-	return nil, err
+	return s, nil
 }
 
 // setup writes the certificates, slapd.conf and the database (slapadd).
@@ -219,15 +196,6 @@ func (s *SlapdServer) Stop() { s.proc.stop() }
 func (s *SlapdServer) Remove() {
 	s.Stop()
 	os.RemoveAll(s.Dir)
-}
-
-func stopSlapds() {
-	slapdMu.Lock()
-	defer slapdMu.Unlock()
-	for _, s := range slapds {
-		s.Remove()
-	}
-	slapds = nil
 }
 
 // Root returns a connection bound as the root DN, closed when the test

@@ -35,8 +35,7 @@ var shared struct {
 //	func TestMain(m *testing.M) { testenv.Main(m) }
 func Main(m *testing.M) {
 	code := m.Run()
-	stopAll()
-	stopSlapds()
+	removeAll()
 	os.Exit(code)
 }
 

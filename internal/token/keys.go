@@ -33,15 +33,21 @@ const MinRSABits = 2048
 // Encrypted keys, Ed25519 keys, RSA keys shorter than MinRSABits and curves
 // other than P-256/P-384/P-521 are rejected.
 func LoadPrivateKey(path string) (crypto.Signer, error) {
+	return loadPEM(path, "private key", ParsePrivateKeyPEM)
+}
+
+// loadPEM reads the file at path and parses it; errors name the file.
+func loadPEM[T any](path, what string, parse func([]byte) (T, error)) (T, error) {
+	var zero T
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("token: read private key: %w", err)
+		return zero, fmt.Errorf("token: read %s: %w", what, err)
 	}
-	key, err := ParsePrivateKeyPEM(data)
+	v, err := parse(data)
 	if err != nil {
-		return nil, fmt.Errorf("%w (file %s)", err, path)
+		return zero, fmt.Errorf("%w (file %s)", err, path)
 	}
-	return key, nil
+	return v, nil
 }
 
 // ParsePrivateKeyPEM is LoadPrivateKey on bytes already in memory.
@@ -98,15 +104,7 @@ func ParsePrivateKeyPEM(data []byte) (crypto.Signer, error) {
 // LoadCertificates reads every CERTIFICATE block of the PEM file at path, in
 // file order (leaf first, then intermediates). Other blocks are skipped.
 func LoadCertificates(path string) ([]*x509.Certificate, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("token: read certificate: %w", err)
-	}
-	certs, err := ParseCertificatesPEM(data)
-	if err != nil {
-		return nil, fmt.Errorf("%w (file %s)", err, path)
-	}
-	return certs, nil
+	return loadPEM(path, "certificate", ParseCertificatesPEM)
 }
 
 // ParseCertificatesPEM is LoadCertificates on bytes already in memory.

@@ -28,14 +28,33 @@ func PyPBKDF2(t testing.TB, alg string, iter int, password, salt string) string 
 // Exec runs sql in the database at dsn.
 func Exec(t testing.TB, dsn, sql string, args ...any) {
 	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
+	c := connect(t, dsn)
+	defer c.close()
+	c.exec(sql, args...)
+}
+
+// conn is a connection to a test database whose failures fail the test.
+type conn struct {
+	t testing.TB
+	c *pgx.Conn
+}
+
+func connect(t testing.TB, dsn string) conn {
+	t.Helper()
+	c, err := pgx.Connect(context.Background(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, sql, args...); err != nil {
-		t.Fatalf("%s: %v", sql, err)
+	return conn{t, c}
+}
+
+func (c conn) close() { c.c.Close(context.Background()) }
+
+// exec runs one statement.
+func (c conn) exec(sql string, args ...any) {
+	c.t.Helper()
+	if _, err := c.c.Exec(context.Background(), sql, args...); err != nil {
+		c.t.Fatalf("%s: %v", sql, err)
 	}
 }
 
@@ -86,18 +105,9 @@ var (
 // naming two projects (terraform's kind) and a deleted one.
 func Fill(t testing.TB, dsn string) {
 	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	exec := func(sql string, args ...any) {
-		t.Helper()
-		if _, err := conn.Exec(ctx, sql, args...); err != nil {
-			t.Fatalf("%s: %v", sql, err)
-		}
-	}
+	c := connect(t, dsn)
+	defer c.close()
+	exec := c.exec
 	exec(harborSchema)
 	exec(`INSERT INTO properties (k, v) VALUES ('auth_mode', 'db_auth'), ('robot_name_prefix', 'robot$'),
 		('ldap_url', 'ldaps://ldap.example.org'), ('ldap_base_dn', 'ou=people,dc=example,dc=org'), ('ldap_uid', 'uid'),
