@@ -221,6 +221,9 @@ func (e *badRequest) Error() string { return e.msg }
 
 func badf(format string, args ...any) error { return &badRequest{fmt.Sprintf(format, args...)} }
 
+// errUnsupportedMedia is a body that is not JSON: 415, as Harbor answers.
+var errUnsupportedMedia = errors.New("Content-Type must be application/json")
+
 // fail answers err: admin's kinds map to Harbor's statuses, anything else
 // is a backend failure (503) and is logged.
 func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
@@ -228,6 +231,8 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var br *badRequest
 	var mb *http.MaxBytesError
 	switch {
+	case errors.Is(err, errUnsupportedMedia):
+		writeError(w, http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", err.Error())
 	case errors.As(err, &br):
 		writeError(w, http.StatusBadRequest, "BAD_REQUEST", br.msg)
 	case errors.As(err, &mb):
@@ -299,7 +304,7 @@ func (c *call) created(collection string, id int64, name string) error {
 // and trailing data are 400.
 func (c *call) decode(v any) error {
 	if ct := c.r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return &admin.Error{Kind: admin.KindInvalid, Msg: "Content-Type must be application/json"}
+		return errUnsupportedMedia
 	}
 	dec := json.NewDecoder(c.r.Body)
 	dec.DisallowUnknownFields()

@@ -319,38 +319,44 @@ func TestBadInput(t *testing.T) {
 			name, method, path string
 			body               any
 			status             int
+			contentType        string
 		}{
-			{"malformed JSON", "POST", "/api/v2.0/projects", `{"project_name":`, 400},
-			{"unknown field", "POST", "/api/v2.0/projects", `{"project_name":"x1","colour":"red"}`, 400},
-			{"wrong type", "POST", "/api/v2.0/projects", `{"project_name":7}`, 400},
-			{"trailing data", "POST", "/api/v2.0/projects", `{"project_name":"x2"} {}`, 400},
-			{"name the CLI refuses", "POST", "/api/v2.0/projects", map[string]any{"project_name": "Bad..Name"}, 400},
-			{"user name with space", "POST", "/api/v2.0/users", map[string]any{"username": "a b", "password": "Pw-x-123"}, 400},
-			{"user with robot prefix", "POST", "/api/v2.0/users", map[string]any{"username": "robot$x", "password": "Pw-x-123"}, 400},
-			{"metadata.public not a bool", "POST", "/api/v2.0/projects", map[string]any{"project_name": "x3", "metadata": map[string]string{"public": "yes"}}, 400},
-			{"huge body", "POST", "/api/v2.0/projects", huge, 413},
-			{"unknown role id", "POST", "/api/v2.0/projects/team/members", map[string]any{"role_id": 9, "member_user": map[string]any{"username": "root"}}, 400},
-			{"robot action", "POST", "/api/v2.0/robots", robot("fly"), 400},
+			{"not JSON", "POST", "/api/v2.0/projects", `project_name=x0`, 415, "application/x-www-form-urlencoded"},
+			{"malformed JSON", "POST", "/api/v2.0/projects", `{"project_name":`, 400, ""},
+			{"unknown field", "POST", "/api/v2.0/projects", `{"project_name":"x1","colour":"red"}`, 400, ""},
+			{"wrong type", "POST", "/api/v2.0/projects", `{"project_name":7}`, 400, ""},
+			{"trailing data", "POST", "/api/v2.0/projects", `{"project_name":"x2"} {}`, 400, ""},
+			{"name the CLI refuses", "POST", "/api/v2.0/projects", map[string]any{"project_name": "Bad..Name"}, 400, ""},
+			{"user name with space", "POST", "/api/v2.0/users", map[string]any{"username": "a b", "password": "Pw-x-123"}, 400, ""},
+			{"user with robot prefix", "POST", "/api/v2.0/users", map[string]any{"username": "robot$x", "password": "Pw-x-123"}, 400, ""},
+			{"metadata.public not a bool", "POST", "/api/v2.0/projects", map[string]any{"project_name": "x3", "metadata": map[string]string{"public": "yes"}}, 400, ""},
+			{"huge body", "POST", "/api/v2.0/projects", huge, 413, ""},
+			{"unknown role id", "POST", "/api/v2.0/projects/team/members", map[string]any{"role_id": 9, "member_user": map[string]any{"username": "root"}}, 400, ""},
+			{"robot action", "POST", "/api/v2.0/robots", robot("fly"), 400, ""},
 			{"robot resource", "POST", "/api/v2.0/robots", map[string]any{"name": "x", "level": "project", "permissions": []any{map[string]any{"kind": "project",
-				"namespace": "team", "access": []any{map[string]string{"resource": "helm-chart", "action": "read"}}}}}, 400},
+				"namespace": "team", "access": []any{map[string]string{"resource": "helm-chart", "action": "read"}}}}}, 400, ""},
 			{"system robot naming a project twice", "POST", "/api/v2.0/robots", map[string]any{"name": "s", "level": "system", "permissions": []any{
 				map[string]any{"kind": "project", "namespace": "team", "access": []any{map[string]string{"resource": "repository", "action": "pull"}}},
-				map[string]any{"kind": "project", "namespace": "team", "access": []any{map[string]string{"resource": "repository", "action": "push"}}}}}, 400},
+				map[string]any{"kind": "project", "namespace": "team", "access": []any{map[string]string{"resource": "repository", "action": "push"}}}}}, 400, ""},
 			{"project robot on two projects", "POST", "/api/v2.0/robots", map[string]any{"name": "p", "level": "project", "permissions": []any{
 				map[string]any{"kind": "project", "namespace": "team", "access": []any{map[string]string{"resource": "repository", "action": "pull"}}},
-				map[string]any{"kind": "project", "namespace": "*", "access": []any{map[string]string{"resource": "repository", "action": "pull"}}}}}, 400},
-			{"system robot without permissions", "POST", "/api/v2.0/robots", map[string]any{"name": "e", "level": "system", "permissions": []any{}}, 400},
-			{"bad page", "GET", "/api/v2.0/projects?page=0", nil, 400},
-			{"page_size over 100", "GET", "/api/v2.0/projects?page_size=101", nil, 400},
-			{"bad id", "GET", "/api/v2.0/users/abc", nil, 400},
-			{"long query", "GET", "/api/v2.0/projects?name=" + strings.Repeat("a", 300), nil, 400},
+				map[string]any{"kind": "project", "namespace": "*", "access": []any{map[string]string{"resource": "repository", "action": "pull"}}}}}, 400, ""},
+			{"system robot without permissions", "POST", "/api/v2.0/robots", map[string]any{"name": "e", "level": "system", "permissions": []any{}}, 400, ""},
+			{"bad page", "GET", "/api/v2.0/projects?page=0", nil, 400, ""},
+			{"page_size over 100", "GET", "/api/v2.0/projects?page_size=101", nil, 400, ""},
+			{"bad id", "GET", "/api/v2.0/users/abc", nil, 400, ""},
+			{"long query", "GET", "/api/v2.0/projects?name=" + strings.Repeat("a", 300), nil, 400, ""},
 			{"weak robot secret", "POST", "/api/v2.0/robots", map[string]any{"name": "y", "level": "project", "secret": "short",
-				"permissions": []any{map[string]any{"kind": "project", "namespace": "team", "access": []any{map[string]string{"resource": "repository", "action": "pull"}}}}}, 400},
-			{"not Harbor's access API", "GET", "/api/v2.0/projects/team/repositories", nil, 404},
+				"permissions": []any{map[string]any{"kind": "project", "namespace": "team", "access": []any{map[string]string{"resource": "repository", "action": "pull"}}}}}, 400, ""},
+			{"not Harbor's access API", "GET", "/api/v2.0/projects/team/repositories", nil, 404, ""},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				r := f.do("root", tt.method, tt.path, tt.body, "X-Is-Resource-Name", "true")
+				hdr := []string{"X-Is-Resource-Name", "true"}
+				if tt.contentType != "" {
+					hdr = append(hdr, "Content-Type", tt.contentType)
+				}
+				r := f.do("root", tt.method, tt.path, tt.body, hdr...)
 				if r.status != tt.status || r.errcode() == "" {
 					t.Errorf("status %d (want %d), body %.200s", r.status, tt.status, r.body)
 				}
