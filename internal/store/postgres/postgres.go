@@ -102,26 +102,23 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	return &Store{Store: sqldb.Open(db, &dialect), pool: pool}, nil
 }
 
-// Close releases the connections.
 func (s *Store) Close() error {
 	err := s.Store.Close()
 	s.pool.Close()
 	return err
 }
 
-// Pool returns the underlying connection pool. It is for bulk tools only
-// (bench/seed fills millions of rows with COPY): everything else goes through
-// the store.Store methods, which keep the schema's invariants.
+// Pool returns the connection pool, for bulk tools only (bench/seed's COPY):
+// the store.Store methods are what keep the schema's invariants.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
-// types decodes text[] columns for database/sql (under typesMu: a
-// pgtype.Map is not safe for concurrent use).
+// types decodes text[] columns into a []string for database/sql, under
+// typesMu: a pgtype.Map is not safe for concurrent use.
 var (
 	types   = pgtype.NewMap()
 	typesMu sync.Mutex
 )
 
-// arrayScanner scans a text[] column into a []string.
 type arrayScanner struct{ dst *[]string }
 
 func array(dst *[]string) any { return arrayScanner{dst} }
@@ -132,8 +129,7 @@ func (a arrayScanner) Scan(src any) error {
 	return types.SQLScanner(a.dst).Scan(src)
 }
 
-// copyFrom bulk-inserts rows with COPY on the pgx connection under
-// database/sql.
+// copyFrom runs COPY on the pgx connection under database/sql.
 func copyFrom(ctx context.Context, driverConn any, table string, cols []string, rows [][]any) error {
 	conn, ok := driverConn.(*stdlib.Conn)
 	if !ok {

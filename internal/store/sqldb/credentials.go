@@ -81,8 +81,7 @@ func (s *Store) DeleteRefreshTokens(ctx context.Context, user string) (int, erro
 	return int(n), s.wrap("delete refresh tokens of "+quote(user), err)
 }
 
-// byUser lists the rows q finds by a user's id; ErrNotFound names a
-// missing user.
+// byUser lists the rows q finds by a user's id.
 func byUser[T any](ctx context.Context, s *Store, user string, q query, scan func(scanner) (T, error)) ([]T, error) {
 	uid, err := s.lookupID(ctx, "users", "user", user)
 	if err != nil {
@@ -112,8 +111,6 @@ var (
 	// listRobotsQ: every robot (""), the system robots ('*') or a project's.
 	listRobotsQ = q(robotSelect + `robots` + robotFrom + ` WHERE CASE ? WHEN '' THEN TRUE WHEN '*' THEN r.system ELSE p.name = ? END
 		ORDER BY r.name{collate}`)
-	// lockRobotQ locks the robot's row alone (PostgreSQL locks no row on
-	// the nullable side of an outer join).
 	lockRobotQ   = q(robotSelect + `(SELECT * FROM robots WHERE name = ?{for_update})` + robotFrom)
 	updateRobotQ = q(`UPDATE robots SET actions = ?, description = ?, secret_hash = ?,
 		disabled = ?, expires_at = ?, updated_at = ? WHERE id = ?`)

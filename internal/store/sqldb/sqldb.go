@@ -14,14 +14,11 @@ import (
 
 // Store is a store.Store on a database/sql handle, in one Dialect.
 type Store struct {
-	db   *sql.DB
-	d    *Dialect
-	text []string // statement texts for d, indexed by query
-	// stmts are prepared (Dialect.Prepare) lazily, never against a database
-	// not yet migrated; database/sql re-prepares them per pooled connection.
-	stmts []atomic.Pointer[sql.Stmt]
-	// conds caches decoded trust-policy conditions (trustcache.go).
-	conds condCache
+	db    *sql.DB
+	d     *Dialect
+	text  []string                   // statement texts for d, indexed by query
+	stmts []atomic.Pointer[sql.Stmt] // prepared lazily (Dialect.Prepare), never before Migrate
+	conds condCache                  // decoded trust-policy conditions
 }
 
 var _ store.Store = (*Store)(nil)
@@ -48,12 +45,10 @@ func (s *Store) Migrate(ctx context.Context) error {
 	return store.ApplyMigrations(ctx, ms, s.BeginMigration)
 }
 
-// Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {
 	return s.wrap("ping "+s.d.Name, s.db.PingContext(ctx))
 }
 
-// Close releases the statements and connections.
 func (s *Store) Close() error {
 	for i := range s.stmts {
 		if st := s.stmts[i].Swap(nil); st != nil {
@@ -73,16 +68,17 @@ var (
 // apply a prefix of them through it).
 func (s *Store) BeginMigration(ctx context.Context) (store.MigrationTx, error) {
 	tx, err := s.begin(ctx)
-	for _, stmt := range []string{s.d.MigrationLock, s.d.MigrationTable} {
-		if err == nil && stmt != "" {
-			_, err = tx.tx.ExecContext(ctx, stmt)
-		}
-	}
 	if err != nil {
-		if tx.tx != nil {
-			tx.tx.Rollback()
-		}
 		return nil, err
+	}
+	for _, stmt := range []string{s.d.MigrationLock, s.d.MigrationTable} {
+		if stmt == "" {
+			continue
+		}
+		if _, err := tx.tx.ExecContext(ctx, stmt); err != nil {
+			tx.tx.Rollback()
+			return nil, err
+		}
 	}
 	return tx, nil
 }
@@ -176,7 +172,6 @@ func (s *Store) change(ctx context.Context, op string, q query, args ...any) err
 	return s.wrap(op, err)
 }
 
-// affected returns the number of rows a statement changed.
 func affected(res sql.Result, err error) (int64, error) {
 	if err != nil {
 		return 0, err
@@ -235,23 +230,23 @@ func (s *Store) inTx(ctx context.Context, fn func(tx txn) error) error {
 // An error from fn is returned unchanged, others are wrapped with op.
 func modify[T any](ctx context.Context, s *Store, op string, q query, key string, scan func(scanner) (T, error),
 	fn func(T) (T, error), put func(tx txn, old T, v *T) error) (T, error) {
-	var out T
+	var out, zero T
 	var fnErr error
 	err := s.inTx(ctx, func(tx txn) error {
 		old, err := scan(tx.queryRow(ctx, q, key))
-		if err != nil {
-			return err
+		if err == nil {
+			if out, fnErr = fn(old); fnErr != nil {
+				return fnErr
+			}
+			err = put(tx, old, &out)
 		}
-		if out, fnErr = fn(old); fnErr != nil {
-			return fnErr
-		}
-		return put(tx, old, &out)
+		return err
 	})
-	if err != nil && fnErr == nil {
-		err = s.wrap(op, err)
-	}
-	if err != nil {
-		return *new(T), err
+	switch {
+	case fnErr != nil:
+		return zero, fnErr
+	case err != nil:
+		return zero, s.wrap(op, err)
 	}
 	return out, nil
 }
