@@ -62,9 +62,8 @@ SELECT ps.name, ps.public, gr.role, gr.gname
 FROM ps LEFT JOIN grants gr ON gr.project_id = ps.id
 ORDER BY ps.name, gr.gname COLLATE "C" NULLS FIRST`
 
-// Open connects to PostgreSQL with dsn (URL or key=value form) and fails,
-// with a clear error, if the server cannot be reached now. Call Migrate
-// before use.
+// Open connects to PostgreSQL with dsn (URL or key=value form), failing if the
+// server cannot be reached now. Call Migrate before use.
 func Open(ctx context.Context, dsn string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
@@ -76,11 +75,9 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if !strings.Contains(dsn, "pool_max_conns") {
 		cfg.MaxConns = 10
 	}
-	// Every statement is prepared once per connection (pgx's statement
-	// cache) and is a handful of index probes, so a generic plan is always
-	// right. Left to "auto", PostgreSQL keeps re-planning the permission
-	// query on a large directory (its custom plans look cheaper), which
-	// costs more than running it.
+	// Every statement is prepared once per connection (pgx's cache) and is a
+	// few index probes: a generic plan is right. Left to "auto", PostgreSQL
+	// keeps re-planning the permission query on a large directory.
 	if _, set := cfg.ConnConfig.RuntimeParams["plan_cache_mode"]; !set {
 		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
 	}

@@ -88,10 +88,13 @@ func (s *Store) UserGroups(ctx context.Context, user string) ([]string, error) {
 	return names, s.wrap("list groups of user "+quote(user), err)
 }
 
-// names runs a query that yields one name per row under a parent (see
-// children), ” for none.
+// names runs a query that yields one name per row under a parent, an empty
+// name for none (see children).
 func (s *Store) names(ctx context.Context, q query, arg any) ([]string, error) {
-	return children(ctx, s, q, arg, func(row scanner) (n string, err error) { return n, row.Scan(&n) })
+	return children(ctx, s, q, arg, func(row scanner) (n string, err error) {
+		err = row.Scan(&n)
+		return
+	})
 }
 
 // children runs q, which finds the rows under a parent: one row per child, a

@@ -18,7 +18,7 @@ type Store struct {
 	d     *Dialect
 	text  []string                   // statement texts for d, indexed by query
 	stmts []atomic.Pointer[sql.Stmt] // prepared lazily (Dialect.Prepare), never before Migrate
-	conds condCache                  // decoded trust-policy conditions
+	conds condCache                  // decoded trust-policy conditions (credentials.go)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -63,9 +63,8 @@ var (
 	migrationRecordQ  = q(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`)
 )
 
-// BeginMigration starts a migration transaction under the dialect's
-// migration lock: Migrate applies each pending migration in one (a test may
-// apply a prefix of them through it).
+// BeginMigration starts a migration transaction under the dialect's lock:
+// one per pending migration (a test may apply a prefix through it).
 func (s *Store) BeginMigration(ctx context.Context) (store.MigrationTx, error) {
 	tx, err := s.begin(ctx)
 	if err != nil {
@@ -103,8 +102,7 @@ func (t txn) Record(ctx context.Context, mig store.Migration) error {
 func (t txn) Commit(context.Context) error   { return t.tx.Commit() }
 func (t txn) Rollback(context.Context) error { return t.tx.Rollback() }
 
-// wrap prefixes err with op after mapping driver errors to the store's
-// sentinels; nil stays nil.
+// wrap maps driver errors to the store's sentinels and prefixes op; nil stays nil.
 func (s *Store) wrap(op string, err error) error {
 	if err == nil {
 		return nil
@@ -210,7 +208,6 @@ func (s *Store) begin(ctx context.Context) (txn, error) {
 	return txn{tx, s}, err
 }
 
-// inTx runs fn in a write transaction.
 func (s *Store) inTx(ctx context.Context, fn func(tx txn) error) error {
 	tx, err := s.begin(ctx)
 	if err != nil {
@@ -223,11 +220,9 @@ func (s *Store) inTx(ctx context.Context, fn func(tx txn) error) error {
 	return tx.tx.Commit()
 }
 
-// modify reads the row q finds by key, calls fn with it and writes what fn
-// returns with put, in one transaction that keeps the row locked from the
-// read to the write: q ends in {for_update} (a row lock where the dialect
-// has one; SQLite's transactions hold the write lock from BEGIN IMMEDIATE).
-// An error from fn is returned unchanged, others are wrapped with op.
+// modify reads the row q (ending in {for_update}) finds by key, calls fn with
+// it and writes what fn returns with put, in one transaction that keeps the
+// row locked. An error from fn is returned unchanged, others wrapped with op.
 func modify[T any](ctx context.Context, s *Store, op string, q query, key string, scan func(scanner) (T, error),
 	fn func(T) (T, error), put func(tx txn, old T, v *T) error) (T, error) {
 	var out, zero T
@@ -251,17 +246,15 @@ func modify[T any](ctx context.Context, s *Store, op string, q query, key string
 	return out, nil
 }
 
-// lookupQ finds a row's id by name, per table.
 var lookupQ = map[string]query{
 	"users":    q(`SELECT id FROM users WHERE name = ?`),
 	"projects": q(`SELECT id FROM projects WHERE name = ?`),
 	"groups":   q(`SELECT id FROM groups WHERE name = ?`),
 }
 
-// lookupID returns the id of the row of table with the given name, or an
-// error wrapping store.ErrNotFound that says what is missing. A row deleted
-// after its lookup fails the statement that uses its id as a foreign-key
-// violation: ErrNotFound too (Dialect.Sentinel).
+// lookupID returns the id of the row of table named name, or ErrNotFound
+// saying what is missing. A row deleted after its lookup fails the statement
+// using its id as a foreign-key violation: ErrNotFound too (Dialect.Sentinel).
 func (s *Store) lookupID(ctx context.Context, table, what, name string) (int64, error) {
 	var id int64
 	err := s.queryRow(ctx, lookupQ[table], name).Scan(&id)
@@ -271,7 +264,6 @@ func (s *Store) lookupID(ctx context.Context, table, what, name string) (int64, 
 	return id, err
 }
 
-// collect scans every row of rows (closing it) with scan.
 func collect[T any](rows *sql.Rows, err error, scan func(scanner) (T, error)) ([]T, error) {
 	if err != nil {
 		return nil, err
