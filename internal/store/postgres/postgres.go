@@ -62,9 +62,8 @@ SELECT ps.name, ps.public, gr.role, gr.gname
 FROM ps LEFT JOIN grants gr ON gr.project_id = ps.id
 ORDER BY ps.name, gr.gname COLLATE "C" NULLS FIRST`
 
-// Open connects to PostgreSQL with dsn (URL or key=value form) and fails,
-// with a clear error, if the server cannot be reached now. Call Migrate
-// before use.
+// Open connects to PostgreSQL with dsn (URL or key=value form), failing if the
+// server cannot be reached now. Call Migrate before use.
 func Open(ctx context.Context, dsn string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
@@ -76,11 +75,9 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if !strings.Contains(dsn, "pool_max_conns") {
 		cfg.MaxConns = 10
 	}
-	// Every statement is prepared once per connection (pgx's statement
-	// cache) and is a handful of index probes, so a generic plan is always
-	// right. Left to "auto", PostgreSQL keeps re-planning the permission
-	// query on a large directory (its custom plans look cheaper), which
-	// costs more than running it.
+	// Every statement is prepared once per connection (pgx's cache) and is a
+	// few index probes: a generic plan is right. Left to "auto", PostgreSQL
+	// keeps re-planning the permission query on a large directory.
 	if _, set := cfg.ConnConfig.RuntimeParams["plan_cache_mode"]; !set {
 		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
 	}
@@ -102,26 +99,23 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	return &Store{Store: sqldb.Open(db, &dialect), pool: pool}, nil
 }
 
-// Close releases the connections.
 func (s *Store) Close() error {
 	err := s.Store.Close()
 	s.pool.Close()
 	return err
 }
 
-// Pool returns the underlying connection pool. It is for bulk tools only
-// (bench/seed fills millions of rows with COPY): everything else goes through
-// the store.Store methods, which keep the schema's invariants.
+// Pool returns the connection pool, for bulk tools only (bench/seed's COPY):
+// the store.Store methods are what keep the schema's invariants.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
-// types decodes text[] columns for database/sql (under typesMu: a
-// pgtype.Map is not safe for concurrent use).
+// types decodes text[] columns into a []string for database/sql, under
+// typesMu: a pgtype.Map is not safe for concurrent use.
 var (
 	types   = pgtype.NewMap()
 	typesMu sync.Mutex
 )
 
-// arrayScanner scans a text[] column into a []string.
 type arrayScanner struct{ dst *[]string }
 
 func array(dst *[]string) any { return arrayScanner{dst} }
@@ -132,8 +126,7 @@ func (a arrayScanner) Scan(src any) error {
 	return types.SQLScanner(a.dst).Scan(src)
 }
 
-// copyFrom bulk-inserts rows with COPY on the pgx connection under
-// database/sql.
+// copyFrom runs COPY on the pgx connection under database/sql.
 func copyFrom(ctx context.Context, driverConn any, table string, cols []string, rows [][]any) error {
 	conn, ok := driverConn.(*stdlib.Conn)
 	if !ok {

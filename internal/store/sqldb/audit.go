@@ -32,8 +32,6 @@ var (
 	pruneAuditQ = q(`DELETE FROM audit_log WHERE time < ?`)
 )
 
-// AppendAudit implements store.Audit: in one COPY where the dialect has it,
-// else through one prepared INSERT in one transaction.
 func (s *Store) AppendAudit(ctx context.Context, records []store.AuditRecord) error {
 	if len(records) == 0 {
 		return nil

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/authserver/authserver/internal/store"
@@ -82,8 +83,7 @@ func (s *Store) DeleteRefreshTokens(ctx context.Context, user string) (int, erro
 	return int(n), s.wrap("delete refresh tokens of "+quote(user), err)
 }
 
-// byUser lists the rows q finds by a user's id; ErrNotFound names a
-// missing user.
+// byUser lists the rows q finds by a user's id.
 func byUser[T any](ctx context.Context, s *Store, user string, q query, scan func(scanner) (T, error)) ([]T, error) {
 	uid, err := s.lookupID(ctx, "users", "user", user)
 	if err != nil {
@@ -115,8 +115,6 @@ var (
 	// listRobotsQ: every robot (""), the system robots ('*') or a project's.
 	listRobotsQ = q(robotSelect + `robots` + robotFrom + ` WHERE CASE ? WHEN '' THEN TRUE WHEN '*' THEN r.system ELSE p.name = ? END
 		ORDER BY r.name{collate}`)
-	// lockRobotQ locks the robot's row alone (PostgreSQL locks no row on
-	// the nullable side of an outer join).
 	lockRobotQ   = q(robotSelect + `(SELECT * FROM robots WHERE name = ?{for_update})` + robotFrom)
 	updateRobotQ = q(`UPDATE robots SET description = ?, secret_hash = ?, trust_issuer = ?, trust_conditions = ?,
 		disabled = ?, expires_at = ?, updated_at = ? WHERE id = ?`)
@@ -304,4 +302,35 @@ func (s *Store) ListPersonalTokens(ctx context.Context, user string) ([]store.Pe
 
 func (s *Store) DeletePersonalToken(ctx context.Context, user, name string) error {
 	return s.change(ctx, "delete personal token "+quote(name)+" of "+quote(user), deletePATQ, name, user)
+}
+
+// condCache remembers decoded trust-policy conditions by their stored JSON
+// text, so a federated robot's every login reads its row but decodes the
+// conditions once. Keyed by the text itself, an entry can never be stale:
+// a changed policy is a different key. Bounded: when full it starts over.
+type condCache struct {
+	mu sync.Mutex
+	m  map[string][]store.ClaimCondition
+}
+
+const condCacheMax = 4096
+
+// decode returns the conditions of text, a copy the caller may keep.
+func (c *condCache) decode(text string) ([]store.ClaimCondition, error) {
+	c.mu.Lock()
+	conds, ok := c.m[text]
+	c.mu.Unlock()
+	if ok {
+		return slices.Clone(conds), nil
+	}
+	if err := json.Unmarshal([]byte(text), &conds); err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= condCacheMax {
+		c.m = make(map[string][]store.ClaimCondition)
+	}
+	c.m[text] = conds
+	c.mu.Unlock()
+	return slices.Clone(conds), nil
 }

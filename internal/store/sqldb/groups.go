@@ -21,11 +21,11 @@ var (
 	removeGroupUserQ = q(`DELETE FROM user_groups
 		WHERE group_id = (SELECT id FROM groups WHERE name = ?)
 		  AND user_id = (SELECT id FROM users WHERE name = ?)`)
-	listGroupUsersQ = q(`SELECT u.name FROM groups g
+	listGroupUsersQ = q(`SELECT COALESCE(u.name, '') FROM groups g
 		LEFT JOIN user_groups ug ON ug.group_id = g.id
 		LEFT JOIN users u ON u.id = ug.user_id
 		WHERE g.name = ? ORDER BY u.name{collate}`)
-	userGroupsQ = q(`SELECT g.name FROM users u
+	userGroupsQ = q(`SELECT COALESCE(g.name, '') FROM users u
 		LEFT JOIN user_groups ug ON ug.user_id = u.id
 		LEFT JOIN groups g ON g.id = ug.group_id
 		WHERE u.name = ? ORDER BY g.name{collate}`)
@@ -88,18 +88,13 @@ func (s *Store) UserGroups(ctx context.Context, user string) ([]string, error) {
 	return names, s.wrap("list groups of user "+quote(user), err)
 }
 
-// names runs a query that yields one row per name under a parent (see
-// children).
+// names runs a query that yields one name per row under a parent, an empty
+// name for none (see children).
 func (s *Store) names(ctx context.Context, q query, arg any) ([]string, error) {
-	ns, err := children(ctx, s, q, arg, func(row scanner) (n *string, err error) {
+	return children(ctx, s, q, arg, func(row scanner) (n string, err error) {
 		err = row.Scan(&n)
 		return
 	})
-	out := make([]string, len(ns))
-	for i, n := range ns {
-		out[i] = *n
-	}
-	return out, err
 }
 
 // children runs q, which finds the rows under a parent: one row per child, a

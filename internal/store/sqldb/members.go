@@ -35,8 +35,7 @@ var (
 		LEFT JOIN groups g ON g.id = m.group_id
 		WHERE p.name = ?
 		ORDER BY m.group_id IS NOT NULL, coalesce(u.name, g.name){collate}`)
-	// accessQ is Dialect.AccessQuery, set by Open.
-	accessQ = q(``)
+	accessQ = q(``) // Dialect.AccessQuery, set by Open
 )
 
 func (s *Store) SetMember(ctx context.Context, m store.Member) error {
@@ -82,13 +81,9 @@ func (s *Store) ListMembers(ctx context.Context, project string) ([]store.Member
 		}
 		return m, err
 	})
-	if err != nil {
-		return nil, s.wrap("list members of project "+quote(project), err)
-	}
-	return ms, nil
+	return ms, s.wrap("list members of project "+quote(project), err)
 }
 
-// ProjectAccess implements store.Access with the dialect's one query.
 func (s *Store) ProjectAccess(ctx context.Context, p store.Principal, projects []string) (map[string]store.ProjectAccess, error) {
 	out := make(map[string]store.ProjectAccess, len(projects))
 	if len(projects) == 0 {

@@ -14,14 +14,11 @@ import (
 
 // Store is a store.Store on a database/sql handle, in one Dialect.
 type Store struct {
-	db   *sql.DB
-	d    *Dialect
-	text []string // statement texts for d, indexed by query
-	// stmts are prepared (Dialect.Prepare) lazily, never against a database
-	// not yet migrated; database/sql re-prepares them per pooled connection.
-	stmts []atomic.Pointer[sql.Stmt]
-	// conds caches decoded trust-policy conditions (trustcache.go).
-	conds condCache
+	db    *sql.DB
+	d     *Dialect
+	text  []string                   // statement texts for d, indexed by query
+	stmts []atomic.Pointer[sql.Stmt] // prepared lazily (Dialect.Prepare), never before Migrate
+	conds condCache                  // decoded trust-policy conditions (credentials.go)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -48,12 +45,10 @@ func (s *Store) Migrate(ctx context.Context) error {
 	return store.ApplyMigrations(ctx, ms, s.BeginMigration)
 }
 
-// Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {
 	return s.wrap("ping "+s.d.Name, s.db.PingContext(ctx))
 }
 
-// Close releases the statements and connections.
 func (s *Store) Close() error {
 	for i := range s.stmts {
 		if st := s.stmts[i].Swap(nil); st != nil {
@@ -68,21 +63,21 @@ var (
 	migrationRecordQ  = q(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`)
 )
 
-// BeginMigration starts a migration transaction under the dialect's
-// migration lock: Migrate applies each pending migration in one (a test may
-// apply a prefix of them through it).
+// BeginMigration starts a migration transaction under the dialect's lock:
+// one per pending migration (a test may apply a prefix through it).
 func (s *Store) BeginMigration(ctx context.Context) (store.MigrationTx, error) {
 	tx, err := s.begin(ctx)
-	for _, stmt := range []string{s.d.MigrationLock, s.d.MigrationTable} {
-		if err == nil && stmt != "" {
-			_, err = tx.tx.ExecContext(ctx, stmt)
-		}
-	}
 	if err != nil {
-		if tx.tx != nil {
-			tx.tx.Rollback()
-		}
 		return nil, err
+	}
+	for _, stmt := range []string{s.d.MigrationLock, s.d.MigrationTable} {
+		if stmt == "" {
+			continue
+		}
+		if _, err := tx.tx.ExecContext(ctx, stmt); err != nil {
+			tx.tx.Rollback()
+			return nil, err
+		}
 	}
 	return tx, nil
 }
@@ -107,8 +102,7 @@ func (t txn) Record(ctx context.Context, mig store.Migration) error {
 func (t txn) Commit(context.Context) error   { return t.tx.Commit() }
 func (t txn) Rollback(context.Context) error { return t.tx.Rollback() }
 
-// wrap prefixes err with op after mapping driver errors to the store's
-// sentinels; nil stays nil.
+// wrap maps driver errors to the store's sentinels and prefixes op; nil stays nil.
 func (s *Store) wrap(op string, err error) error {
 	if err == nil {
 		return nil
@@ -176,7 +170,6 @@ func (s *Store) change(ctx context.Context, op string, q query, args ...any) err
 	return s.wrap(op, err)
 }
 
-// affected returns the number of rows a statement changed.
 func affected(res sql.Result, err error) (int64, error) {
 	if err != nil {
 		return 0, err
@@ -215,7 +208,6 @@ func (s *Store) begin(ctx context.Context) (txn, error) {
 	return txn{tx, s}, err
 }
 
-// inTx runs fn in a write transaction.
 func (s *Store) inTx(ctx context.Context, fn func(tx txn) error) error {
 	tx, err := s.begin(ctx)
 	if err != nil {
@@ -228,45 +220,41 @@ func (s *Store) inTx(ctx context.Context, fn func(tx txn) error) error {
 	return tx.tx.Commit()
 }
 
-// modify reads the row q finds by key, calls fn with it and writes what fn
-// returns with put, in one transaction that keeps the row locked from the
-// read to the write: q ends in {for_update} (a row lock where the dialect
-// has one; SQLite's transactions hold the write lock from BEGIN IMMEDIATE).
-// An error from fn is returned unchanged, others are wrapped with op.
+// modify reads the row q (ending in {for_update}) finds by key, calls fn with
+// it and writes what fn returns with put, in one transaction that keeps the
+// row locked. An error from fn is returned unchanged, others wrapped with op.
 func modify[T any](ctx context.Context, s *Store, op string, q query, key string, scan func(scanner) (T, error),
 	fn func(T) (T, error), put func(tx txn, old T, v *T) error) (T, error) {
-	var out T
+	var out, zero T
 	var fnErr error
 	err := s.inTx(ctx, func(tx txn) error {
 		old, err := scan(tx.queryRow(ctx, q, key))
-		if err != nil {
-			return err
+		if err == nil {
+			if out, fnErr = fn(old); fnErr != nil {
+				return fnErr
+			}
+			err = put(tx, old, &out)
 		}
-		if out, fnErr = fn(old); fnErr != nil {
-			return fnErr
-		}
-		return put(tx, old, &out)
+		return err
 	})
-	if err != nil && fnErr == nil {
-		err = s.wrap(op, err)
-	}
-	if err != nil {
-		return *new(T), err
+	switch {
+	case fnErr != nil:
+		return zero, fnErr
+	case err != nil:
+		return zero, s.wrap(op, err)
 	}
 	return out, nil
 }
 
-// lookupQ finds a row's id by name, per table.
 var lookupQ = map[string]query{
 	"users":    q(`SELECT id FROM users WHERE name = ?`),
 	"projects": q(`SELECT id FROM projects WHERE name = ?`),
 	"groups":   q(`SELECT id FROM groups WHERE name = ?`),
 }
 
-// lookupID returns the id of the row of table with the given name, or an
-// error wrapping store.ErrNotFound that says what is missing. A row deleted
-// after its lookup fails the statement that uses its id as a foreign-key
-// violation: ErrNotFound too (Dialect.Sentinel).
+// lookupID returns the id of the row of table named name, or ErrNotFound
+// saying what is missing. A row deleted after its lookup fails the statement
+// using its id as a foreign-key violation: ErrNotFound too (Dialect.Sentinel).
 func (s *Store) lookupID(ctx context.Context, table, what, name string) (int64, error) {
 	var id int64
 	err := s.queryRow(ctx, lookupQ[table], name).Scan(&id)
@@ -276,7 +264,6 @@ func (s *Store) lookupID(ctx context.Context, table, what, name string) (int64, 
 	return id, err
 }
 
-// collect scans every row of rows (closing it) with scan.
 func collect[T any](rows *sql.Rows, err error, scan func(scanner) (T, error)) ([]T, error) {
 	if err != nil {
 		return nil, err

@@ -27,7 +27,7 @@ func at0(t time.Time) time.Time {
 	return at(t)
 }
 
-// time is the stored form of t.
+// time is the stored form of t; optTime stores the zero time as NULL.
 func (s *Store) time(t time.Time) any {
 	if s.d.TimeLayout != "" {
 		return t.UTC().Format(s.d.TimeLayout)
@@ -35,7 +35,6 @@ func (s *Store) time(t time.Time) any {
 	return t.UTC()
 }
 
-// optTime is the stored form of an optional time: NULL when zero.
 func (s *Store) optTime(t time.Time) any {
 	if t.IsZero() {
 		return nil
@@ -43,8 +42,7 @@ func (s *Store) optTime(t time.Time) any {
 	return s.time(at(t))
 }
 
-// scanFunc is a sql.Scanner.
-type scanFunc func(src any) error
+type scanFunc func(src any) error // a sql.Scanner
 
 func (f scanFunc) Scan(src any) error { return f(src) }
 
@@ -108,7 +106,6 @@ func (s *Store) listCol(dst *[]string, enc listText) any {
 	})
 }
 
-// nonNil returns v, or an empty list for nil.
 func nonNil(v []string) []string {
 	if v == nil {
 		return []string{}

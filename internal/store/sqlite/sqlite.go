@@ -59,9 +59,8 @@ WHERE p.name IN (SELECT value FROM json_each(?2))
                      UNION SELECT dg.id FROM groups dg WHERE dg.dn_norm IN (SELECT value FROM json_each(?3)))
 ORDER BY 1, 4 NULLS FIRST`
 
-// Open opens (creating it and its parent directory if missing) the SQLite
-// database file at path dsn and checks that it can be read. Call Migrate
-// before use.
+// Open opens the SQLite file at path dsn (creating it and its directory if
+// missing) and checks that it can be read. Call Migrate before use.
 func Open(ctx context.Context, dsn string) (*Store, error) {
 	if dsn == "" || dsn == ":memory:" || strings.ContainsAny(dsn, "?#") || strings.HasPrefix(dsn, "file:") {
 		return nil, fmt.Errorf("open sqlite: %q: want a plain file path", dsn)
@@ -80,10 +79,9 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", dsn, err)
 	}
-	// One writer at a time anyway; a bounded pool keeps file handles in check.
+	// One writer at a time anyway: a bounded pool, every connection kept (a
+	// new one re-runs the pragmas and re-prepares the statements).
 	db.SetMaxOpenConns(8)
-	// Keep every connection: a new one re-runs the pragmas and re-prepares
-	// the statements, which under load costs more than it saves.
 	db.SetMaxIdleConns(8)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()

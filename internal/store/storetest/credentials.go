@@ -169,21 +169,12 @@ func testRobots(t *testing.T, s store.Store) {
 		t.Fatalf("CreateRobot(other): %v", err)
 	}
 
-	errs := []struct {
-		name  string
-		robot store.Robot
-		want  error
-	}{
-		{name: "missing project", robot: store.Robot{Name: "nope+ci", Project: "nope", Permissions: store.OneProject("nope", "pull"), SecretHash: "x1"}, want: store.ErrNotFound},
-		{name: "duplicate name", robot: store.Robot{Name: "team+ci", Project: "team", Permissions: store.OneProject("team", "pull"), SecretHash: "x2"}, want: store.ErrAlreadyExists},
-		{name: "duplicate secret", robot: store.Robot{Name: "team+cd", Project: "team", Permissions: store.OneProject("team", "pull"), SecretHash: "r1"}, want: store.ErrAlreadyExists},
-	}
-	for _, tt := range errs {
-		t.Run(tt.name, func(t *testing.T) {
-			r := tt.robot
-			wantErr(t, "CreateRobot", s.CreateRobot(ctx, &r), tt.want)
-		})
-	}
+	createRobot := func(r store.Robot) func() error { return func() error { return s.CreateRobot(ctx, &r) } }
+	wantErrs(t, []errCase{
+		{name: "missing project", call: createRobot(store.Robot{Name: "nope+ci", Project: "nope", Permissions: store.OneProject("nope", "pull"), SecretHash: "x1"}), want: store.ErrNotFound},
+		{name: "duplicate name", call: createRobot(store.Robot{Name: "team+ci", Project: "team", Permissions: store.OneProject("team", "pull"), SecretHash: "x2"}), want: store.ErrAlreadyExists},
+		{name: "duplicate secret", call: createRobot(store.Robot{Name: "team+cd", Project: "team", Permissions: store.OneProject("team", "pull"), SecretHash: "r1"}), want: store.ErrAlreadyExists},
+	})
 
 	got, err := s.GetRobot(ctx, "team+ci")
 	if err != nil || !robotEqual(got, ci) {
@@ -266,21 +257,14 @@ func testPersonalTokens(t *testing.T, s store.Store) {
 	if err := s.CreatePersonalToken(ctx, &bobs); err != nil {
 		t.Fatalf("CreatePersonalToken(bob): %v", err)
 	}
-	errs := []struct {
-		name string
-		tok  store.PersonalToken
-		want error
-	}{
-		{name: "missing user", tok: store.PersonalToken{User: "ghost", Name: "x", Hash: "x1"}, want: store.ErrNotFound},
-		{name: "duplicate name", tok: store.PersonalToken{User: "alice", Name: "laptop", Hash: "x2"}, want: store.ErrAlreadyExists},
-		{name: "duplicate hash", tok: store.PersonalToken{User: "bob", Name: "y", Hash: "p1"}, want: store.ErrAlreadyExists},
+	createPAT := func(tok store.PersonalToken) func() error {
+		return func() error { return s.CreatePersonalToken(ctx, &tok) }
 	}
-	for _, tt := range errs {
-		t.Run(tt.name, func(t *testing.T) {
-			tok := tt.tok
-			wantErr(t, "CreatePersonalToken", s.CreatePersonalToken(ctx, &tok), tt.want)
-		})
-	}
+	wantErrs(t, []errCase{
+		{name: "missing user", call: createPAT(store.PersonalToken{User: "ghost", Name: "x", Hash: "x1"}), want: store.ErrNotFound},
+		{name: "duplicate name", call: createPAT(store.PersonalToken{User: "alice", Name: "laptop", Hash: "x2"}), want: store.ErrAlreadyExists},
+		{name: "duplicate hash", call: createPAT(store.PersonalToken{User: "bob", Name: "y", Hash: "p1"}), want: store.ErrAlreadyExists},
+	})
 
 	got, err := s.GetPersonalToken(ctx, "p1")
 	if err != nil || got != laptop {

@@ -134,16 +134,38 @@ func testMigrateTwice(t *testing.T, s store.Store) {
 	}
 }
 
+// errPlain, as the want of wantErr, asks for an error that is neither
+// sentinel (invalid input).
+var errPlain = errors.New("any non-sentinel error")
+
 // wantErr checks err against a sentinel; want nil means success.
 func wantErr(t *testing.T, what string, err, want error) {
 	t.Helper()
 	switch {
+	case want == errPlain:
+		if err == nil || errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrAlreadyExists) {
+			t.Errorf("%s: error = %v, want a plain error", what, err)
+		}
 	case want == nil && err != nil:
 		t.Errorf("%s: unexpected error %v", what, err)
 	case want != nil && !errors.Is(err, want):
 		t.Errorf("%s: error = %v, want %v", what, err, want)
 	case want != nil && err.Error() == want.Error():
 		t.Errorf("%s: error %q is not wrapped with the operation", what, err)
+	}
+}
+
+// errCase is a call and the error wantErr expects of it.
+type errCase struct {
+	name string
+	call func() error
+	want error
+}
+
+// wantErrs runs each case as a subtest.
+func wantErrs(t *testing.T, cases []errCase) {
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) { wantErr(t, tt.name, tt.call(), tt.want) })
 	}
 }
 

@@ -93,11 +93,7 @@ func assertUser(t *testing.T, got, want store.User) {
 func testUserErrors(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	mustUser(t, s, "alice")
-	tests := []struct {
-		name string
-		call func() error
-		want error
-	}{
+	wantErrs(t, []errCase{
 		{name: "duplicate create", want: store.ErrAlreadyExists,
 			call: func() error { return s.CreateUser(ctx, &store.User{Name: "alice"}) }},
 		{name: "get missing", want: store.ErrNotFound,
@@ -110,10 +106,7 @@ func testUserErrors(t *testing.T, s store.Store) {
 			call: func() error { return s.DeleteUser(ctx, "nobody") }},
 		{name: "list empty is fine",
 			call: func() error { _, err := s.ListUsers(ctx); return err }},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { wantErr(t, tt.name, tt.call(), tt.want) })
-	}
+	})
 }
 
 func testProjects(t *testing.T, s store.Store) {
@@ -127,11 +120,7 @@ func testProjects(t *testing.T, s store.Store) {
 	}
 	mustProject(t, s, "alpha", false)
 
-	tests := []struct {
-		name string
-		call func() error
-		want error
-	}{
+	wantErrs(t, []errCase{
 		{name: "duplicate create", want: store.ErrAlreadyExists,
 			call: func() error { return s.CreateProject(ctx, &store.Project{Name: "library"}) }},
 		{name: "get missing", want: store.ErrNotFound,
@@ -140,10 +129,7 @@ func testProjects(t *testing.T, s store.Store) {
 			call: func() error { return s.SetProjectPublic(ctx, "nope", true) }},
 		{name: "delete missing", want: store.ErrNotFound,
 			call: func() error { return s.DeleteProject(ctx, "nope") }},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { wantErr(t, tt.name, tt.call(), tt.want) })
-	}
+	})
 
 	got, err := s.GetProject(ctx, "library")
 	if err != nil || got.ID != p.ID || !got.Public || !got.CreatedAt.Equal(p.CreatedAt) {
