@@ -220,7 +220,7 @@ func (s *Store) CreateRobot(ctx context.Context, r *store.Robot) error {
 }
 
 func (s *Store) GetRobot(ctx context.Context, name string) (store.Robot, error) {
-	return one(ctx, s, "get robot "+quote(name), s.scanRobot, getRobotQ, name)
+	return oneNamed(ctx, s, "get robot", name, s.scanRobot, getRobotQ, name)
 }
 
 func (s *Store) GetRobotByID(ctx context.Context, id int64) (store.Robot, error) {

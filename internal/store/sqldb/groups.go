@@ -47,7 +47,7 @@ func (s *Store) CreateGroup(ctx context.Context, g *store.Group) error {
 
 // GetGroup implements store.Groups: an exact name match wins over a DN match.
 func (s *Store) GetGroup(ctx context.Context, nameOrDN string) (store.Group, error) {
-	return one(ctx, s, "get group "+quote(nameOrDN), s.scanGroup, getGroupQ, nameOrDN, store.NormalizeDN(nameOrDN), nameOrDN)
+	return oneNamed(ctx, s, "get group", nameOrDN, s.scanGroup, getGroupQ, nameOrDN, store.NormalizeDN(nameOrDN), nameOrDN)
 }
 
 func (s *Store) GetGroupByID(ctx context.Context, id int64) (store.Group, error) {

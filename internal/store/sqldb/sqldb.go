@@ -183,6 +183,17 @@ func one[T any](ctx context.Context, s *Store, op string, scan func(scanner) (T,
 	return v, s.wrap(op, err)
 }
 
+// oneNamed is one whose error names op and the quoted name, formatted only
+// on failure: a successful read (the token path's GetUser and GetRobot)
+// builds no message.
+func oneNamed[T any](ctx context.Context, s *Store, op, name string, scan func(scanner) (T, error), q query, args ...any) (T, error) {
+	v, err := scan(s.queryRow(ctx, q, args...))
+	if err != nil {
+		return v, s.wrap(op+" "+quote(name), err)
+	}
+	return v, nil
+}
+
 func all[T any](ctx context.Context, s *Store, op string, scan func(scanner) (T, error), q query, args ...any) ([]T, error) {
 	rows, err := s.query(ctx, q, args...)
 	out, err := collect(rows, err, scan)

@@ -48,7 +48,7 @@ func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
 }
 
 func (s *Store) GetUser(ctx context.Context, name string) (store.User, error) {
-	return one(ctx, s, "get user "+quote(name), s.scanUser, getUserQ, name)
+	return oneNamed(ctx, s, "get user", name, s.scanUser, getUserQ, name)
 }
 
 func (s *Store) GetUserByID(ctx context.Context, id int64) (store.User, error) {
@@ -99,7 +99,7 @@ func (s *Store) CreateProject(ctx context.Context, p *store.Project) error {
 }
 
 func (s *Store) GetProject(ctx context.Context, name string) (store.Project, error) {
-	return one(ctx, s, "get project "+quote(name), s.scanProject, getProjectQ, name)
+	return oneNamed(ctx, s, "get project", name, s.scanProject, getProjectQ, name)
 }
 
 func (s *Store) GetProjectByID(ctx context.Context, id int64) (store.Project, error) {
