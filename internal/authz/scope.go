@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Limits on what one request may ask for. They are checked while parsing,
@@ -128,7 +129,9 @@ func ParseScope(s string) (Scope, error) {
 	if len(name) > MaxNameLength {
 		return Scope{}, fmt.Errorf("%w: %d bytes in %s, at most %d", ErrNameTooLong, len(name), clip(s), MaxNameLength)
 	}
-	if (name == "" && typ != TypeRepository) || strings.ContainsFunc(name, isControlOrSpace) {
+	// A name that is not UTF-8 would reach the token mangled (JSON turns
+	// each bad byte into U+FFFD), granting another name than the one asked.
+	if (name == "" && typ != TypeRepository) || strings.ContainsFunc(name, isControlOrSpace) || !utf8.ValidString(name) {
 		return Scope{}, fmt.Errorf("%w %s: bad resource name", ErrMalformedScope, clip(s))
 	}
 	var acts []string

@@ -47,6 +47,7 @@ func TestParseScopes(t *testing.T) {
 		{name: "bad action", values: []string{"repository:a/b:pu;ll"}, err: ErrMalformedScope},
 		{name: "unclosed class", values: []string{"repository(x:a/b:pull"}, err: ErrMalformedScope},
 		{name: "control character", values: []string{"repository:a/\x01b:pull"}, err: ErrMalformedScope},
+		{name: "name not UTF-8 (would reach the token as U+FFFD)", values: []string{"repository:team/a\xde\xdeb:pull"}, err: ErrMalformedScope},
 		{name: "one bad spoils all", values: []string{"repository:a/b:pull", "nonsense"}, err: ErrMalformedScope},
 	}
 	for _, tt := range tests {
