@@ -239,6 +239,30 @@ func TestFederatedCachedJWTRechecked(t *testing.T) {
 	}
 }
 
+// The verified-JWT cache answers only for the very JWT it verified: the
+// signature of a cached JWT under another payload (here: another
+// repository the robot trusts too) is not a hit but a bad signature.
+func TestFederatedCacheKeyIsTheWholeJWT(t *testing.T) {
+	e := newFedEnv(t)
+	ctx := t.Context()
+	raw := e.gh.Mint(aud, oidctest.GitHub("org/app", "refs/heads/main"))
+	if _, ok, err := e.robots.Login(ctx, "robot$team+gh", raw); !ok || err != nil {
+		t.Fatalf("first: %v %v", ok, err)
+	}
+	parts := strings.Split(raw, ".")
+	other := strings.Split(e.gh.Mint(aud, oidctest.GitHub("org/app", "refs/heads/other")), ".")
+	spliced := parts[0] + "." + other[1] + "." + parts[2]
+	if _, ok, err := e.robots.Login(ctx, "robot$team+gh", spliced); ok || err != nil {
+		t.Fatalf("cached signature, other payload: %v %v; want refused", ok, err)
+	}
+	if !strings.Contains(e.log.String(), "bad signature") {
+		t.Errorf("log: %s; want a bad signature", e.log)
+	}
+	if _, ok, err := e.robots.Login(ctx, "robot$team+gh", raw); !ok || err != nil {
+		t.Fatalf("the cached JWT again: %v %v", ok, err)
+	}
+}
+
 // Key rotation is picked up without a restart (one refetch for the new
 // kid); an unknown kid fetches at most once per interval; the issuer down
 // means 503 for a key not cached while cached keys keep working.
