@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -87,7 +88,7 @@ var asymmetric = []jose.SignatureAlgorithm{jose.RS256, jose.RS384, jose.RS512, j
 // NewFederation builds the verifier for the configured issuers (already
 // validated by config). Keys are fetched on first use, never here, so an
 // issuer that is down does not stop the server; a jwks_file is read on
-// first use too, and again for an unknown kid.
+// first use too, again for an unknown kid, and by ReloadKeyFiles.
 func NewFederation(cfg config.Federation, opt FederationOptions) (*Federation, error) {
 	if opt.HTTPClient == nil {
 		opt.HTTPClient = &http.Client{Timeout: 10 * time.Second}
@@ -131,6 +132,28 @@ func (f *Federation) Issuers() []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// ReloadKeyFiles re-reads the jwks_file of every issuer that has one (on
+// SIGHUP): reloaded names those whose new keys are in use, and their
+// JWTs verified with the old keys are verified again (a key taken out of
+// the file stops working at once); err joins one error per issuer whose
+// file was refused, naming it, and that issuer keeps the keys it had.
+func (f *Federation) ReloadKeyFiles(ctx context.Context) (reloaded []string, err error) {
+	var errs []error
+	for _, name := range f.Issuers() {
+		is := f.issuers[name]
+		if is.cfg.JWKSFile == "" {
+			continue
+		}
+		if err := is.keys.reloadFile(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("issuer %s: jwks_file %s: %w", name, is.cfg.JWKSFile, err))
+		} else {
+			reloaded = append(reloaded, name)
+			f.forget(name)
+		}
+	}
+	return reloaded, errors.Join(errs...)
 }
 
 // refusal is a JWT that failed a check: reason names the check, for the
@@ -275,6 +298,13 @@ func (f *Federation) checkTimes(is *fedIssuer, c *FederatedClaims) error {
 		return refuse("too old: issued %s, max_token_age %s", c.issuedAt.UTC().Format(time.RFC3339), is.cfg.MaxTokenAge)
 	}
 	return nil
+}
+
+// forget drops the verified JWTs of the issuer named issuer.
+func (f *Federation) forget(issuer string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	maps.DeleteFunc(f.verified, func(_ [32]byte, c *FederatedClaims) bool { return c.Issuer == issuer })
 }
 
 // remember caches a verified JWT until it expires; when full, expired

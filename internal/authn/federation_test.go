@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -358,6 +359,83 @@ func TestFederatedJWKSFile(t *testing.T) {
 	skew = time.Minute
 	if _, ok, err := robots.Login(t.Context(), "robot$builder", is.Mint(aud, oidctest.Kubernetes("ci", "builder"))); !ok || err != nil {
 		t.Fatalf("rotated jwks_file: %v %v", ok, err)
+	}
+}
+
+// ReloadKeyFiles (SIGHUP) re-reads a jwks_file whatever the JWTs name: a
+// key taken out of the file stops working at once, even for a JWT already
+// verified with it; a file that is unreadable, not a JWKS or without a
+// public key is refused, naming the issuer, and the old keys stay.
+func TestFederatedReloadKeyFiles(t *testing.T) {
+	is := oidctest.New(t)
+	file := filepath.Join(t.TempDir(), "jwks.json")
+	write := func(data []byte) {
+		t.Helper()
+		if err := os.WriteFile(file, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(is.JWKS())
+	st := sqlitetest.Open(t)
+	if err := st.CreateRobot(t.Context(), &store.Robot{Name: "builder", Project: store.SystemRobotProject, Permissions: store.OneProject(store.SystemRobotProject, "pull"),
+		Trust: &store.TrustPolicy{Issuer: "cluster", Conditions: []store.ClaimCondition{{Claim: "/kubernetes.io/serviceaccount/name", Pattern: "builder"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	withFile := issuerConfig("cluster", is)
+	withFile.JWKSFile = file
+	fed, err := authn.NewFederation(config.Federation{Issuers: []config.FederationIssuer{withFile, issuerConfig("github", oidctest.New(t))}}, authn.FederationOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	robots := authn.NewRobots(st, "robot$", newChain(t, st, nil), nil, nil)
+	robots.SetFederation(fed, nil)
+	login := func(jwt string) bool {
+		t.Helper()
+		_, ok, err := robots.Login(t.Context(), "robot$builder", jwt)
+		if err != nil {
+			t.Fatalf("login: %v", err)
+		}
+		return ok
+	}
+	old := is.Mint(aud, oidctest.Kubernetes("ci", "builder"))
+	if !login(old) {
+		t.Fatal("first key refused")
+	}
+	is.Rotate("RS256")
+	is.Retire()
+	write(is.JWKS())
+	if got, err := fed.ReloadKeyFiles(t.Context()); err != nil || !slices.Equal(got, []string{"cluster"}) {
+		t.Fatalf("reload: %v %v; want [cluster]", got, err)
+	}
+	if login(old) {
+		t.Error("a JWT of the key taken out of the file still works after the reload")
+	}
+	if !login(is.Mint(aud, oidctest.Kubernetes("ci", "builder"))) {
+		t.Fatal("new key refused after the reload")
+	}
+	for _, tt := range []struct {
+		name string
+		data []byte
+	}{
+		{"not JSON", []byte("{")},
+		{"no public key", []byte(`{"keys":[]}`)},
+		{"gone", nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			write(tt.data)
+			if tt.data == nil {
+				if err := os.Remove(file); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := fed.ReloadKeyFiles(t.Context())
+			if err == nil || len(got) != 0 || !strings.Contains(err.Error(), "issuer cluster: jwks_file "+file) {
+				t.Fatalf("reload: %v %v; want refused, naming the issuer and file", got, err)
+			}
+			if !login(is.Mint(aud, oidctest.Kubernetes("ci", "builder"))) {
+				t.Error("the old keys are gone after a refused reload")
+			}
+		})
 	}
 }
 
