@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -163,4 +164,81 @@ func gitlabJob(t *testing.T, doc string, d dockerCLI, is *oidctest.Issuer, claim
 	env := []string{"REGISTRY_TOKEN=" + is.Mint(aud, claims), "CI_COMMIT_SHA=3f786850e387550fdab836ed7e6dc881de23001b"}
 	r := ciShell(t, d, env, strings.ReplaceAll(job.Script[0], docHost, d.s.reg.host))
 	return r, pushLine(t, strings.ReplaceAll(job.Script[1], "$CI_COMMIT_SHA", "3f786850e387550fdab836ed7e6dc881de23001b"))
+}
+
+// k8sVolume is a Kubernetes core/v1 Volume: name and the VolumeSource
+// fields of the API reference (1.34); only projected is looked into.
+type k8sVolume struct {
+	Name      string               `yaml:"name"`
+	Projected *k8sProjectedVolume  `yaml:"projected"`
+	Other     map[string]yaml.Node `yaml:",inline"`
+}
+
+var k8sVolumeSources = []string{"hostPath", "emptyDir", "gcePersistentDisk", "awsElasticBlockStore", "gitRepo",
+	"secret", "nfs", "iscsi", "glusterfs", "persistentVolumeClaim", "rbd", "flexVolume", "cinder", "cephfs",
+	"flocker", "downwardAPI", "fc", "azureFile", "configMap", "vsphereVolume", "quobyte", "azureDisk",
+	"photonPersistentDisk", "portworxVolume", "scaleIO", "storageos", "csi", "ephemeral", "image"}
+
+// k8sProjectedVolume is a ProjectedVolumeSource with its VolumeProjection
+// and ServiceAccountTokenProjection, every field of the reference.
+type k8sProjectedVolume struct {
+	Sources []struct {
+		Secret              yaml.Node `yaml:"secret"`
+		DownwardAPI         yaml.Node `yaml:"downwardAPI"`
+		ConfigMap           yaml.Node `yaml:"configMap"`
+		ClusterTrustBundle  yaml.Node `yaml:"clusterTrustBundle"`
+		PodCertificate      yaml.Node `yaml:"podCertificate"`
+		ServiceAccountToken *struct {
+			Audience          string `yaml:"audience"`
+			ExpirationSeconds *int64 `yaml:"expirationSeconds"`
+			Path              string `yaml:"path"`
+		} `yaml:"serviceAccountToken"`
+	} `yaml:"sources"`
+	DefaultMode *int32 `yaml:"defaultMode"`
+}
+
+// TestFederationDocProjectedVolume decodes the doc's projected-volume YAML
+// strictly against the Kubernetes field lists and checks what the API
+// server would (a relative path, expirationSeconds of at least 600 s) and
+// that the token is for the audience the e2e issuers are configured with.
+func TestFederationDocProjectedVolume(t *testing.T) {
+	doc := readDoc(t, "docs/FEDERATION.md")
+	var block string
+	for _, b := range fenced(doc, "yaml") {
+		if strings.HasPrefix(b, "volumes:") {
+			block = b
+		}
+	}
+	if block == "" {
+		t.Fatal("docs/FEDERATION.md: no yaml block starting with volumes:")
+	}
+	var pod struct {
+		Volumes []k8sVolume `yaml:"volumes"`
+	}
+	dec := yaml.NewDecoder(strings.NewReader(block))
+	dec.KnownFields(true)
+	if err := dec.Decode(&pod); err != nil {
+		t.Fatalf("projected volume: %v", err)
+	}
+	if len(pod.Volumes) != 1 || pod.Volumes[0].Name == "" || pod.Volumes[0].Projected == nil {
+		t.Fatalf("want one named projected volume: %+v", pod.Volumes)
+	}
+	for k := range pod.Volumes[0].Other {
+		if !slices.Contains(k8sVolumeSources, k) {
+			t.Errorf("volume field %q is not in the Kubernetes Volume reference", k)
+		}
+	}
+	srcs := pod.Volumes[0].Projected.Sources
+	if len(srcs) != 1 || srcs[0].ServiceAccountToken == nil {
+		t.Fatalf("want one serviceAccountToken source: %+v", srcs)
+	}
+	sat := srcs[0].ServiceAccountToken
+	switch {
+	case sat.Path == "" || strings.HasPrefix(sat.Path, "/") || strings.Contains(sat.Path, ".."):
+		t.Errorf("path %q: the API server wants a relative path without '..'", sat.Path)
+	case sat.ExpirationSeconds != nil && *sat.ExpirationSeconds < 600:
+		t.Errorf("expirationSeconds %d: the API server wants at least 600", *sat.ExpirationSeconds)
+	case sat.Audience != "harbor-registry":
+		t.Errorf("audience %q: the issuers of this doc and its tests accept harbor-registry", sat.Audience)
+	}
 }
