@@ -325,14 +325,19 @@ func TestFederatedIssuerKeys(t *testing.T) {
 	}
 }
 
+func writeFile(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // A jwks_file stands in for discovery (a private cluster's keys), and is
 // read again for an unknown kid.
 func TestFederatedJWKSFile(t *testing.T) {
 	is := oidctest.New(t)
 	file := filepath.Join(t.TempDir(), "jwks.json")
-	if err := os.WriteFile(file, is.JWKS(), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, file, is.JWKS())
 	is.Stop() // the file alone must do
 	st := sqlitetest.Open(t)
 	if err := st.CreateRobot(t.Context(), &store.Robot{Name: "builder", Project: store.SystemRobotProject, Permissions: store.OneProject(store.SystemRobotProject, "pull"),
@@ -353,9 +358,7 @@ func TestFederatedJWKSFile(t *testing.T) {
 		t.Fatalf("jwks_file: %v %v", ok, err)
 	}
 	is.Rotate("RS256")
-	if err := os.WriteFile(file, is.JWKS(), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, file, is.JWKS())
 	skew = time.Minute
 	if _, ok, err := robots.Login(t.Context(), "robot$builder", is.Mint(aud, oidctest.Kubernetes("ci", "builder"))); !ok || err != nil {
 		t.Fatalf("rotated jwks_file: %v %v", ok, err)
@@ -369,12 +372,7 @@ func TestFederatedJWKSFile(t *testing.T) {
 func TestFederatedReloadKeyFiles(t *testing.T) {
 	is := oidctest.New(t)
 	file := filepath.Join(t.TempDir(), "jwks.json")
-	write := func(data []byte) {
-		t.Helper()
-		if err := os.WriteFile(file, data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(data []byte) { t.Helper(); writeFile(t, file, data) }
 	write(is.JWKS())
 	st := sqlitetest.Open(t)
 	if err := st.CreateRobot(t.Context(), &store.Robot{Name: "builder", Project: store.SystemRobotProject, Permissions: store.OneProject(store.SystemRobotProject, "pull"),
