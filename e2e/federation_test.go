@@ -57,14 +57,14 @@ func TestFederation(t *testing.T) {
 
 			t.Run("GitHub Actions", func(t *testing.T) {
 				user := docLoginUser(t, doc, "GitHub Actions")
-				jwt := issuers["github"].Mint("harbor-registry", oidctest.GitHub("org/app", "refs/heads/main"))
 				s := newSession(t, reg, "", "")
 				d := dockerCLI{s: s}
-				mustOK(t, d.login(user, jwt))
+				login, image := githubWorkflow(t, doc, d, issuers["github"], oidctest.GitHub("org/app", "refs/heads/main"))
+				mustOK(t, login)
 				if entry, file := d.auth(t); entry["identitytoken"] != "" || entry["auth"] == "" {
 					t.Fatalf("docker stored a refresh token, or nothing, for a federated robot:\n%s", file)
 				}
-				mustOK(t, s.cranePush(t, "team/app:gh", "pushed from GitHub Actions"))
+				mustOK(t, s.cranePush(t, image, "pushed from GitHub Actions"))
 				mustRefuse(t, s.cranePush(t, "other/app:gh", "outside the robot's project"))
 				// A tag's job where the policy wants refs/heads/*: refused.
 				tag := dockerCLI{s: newSession(t, reg, "", "")}
@@ -77,8 +77,9 @@ func TestFederation(t *testing.T) {
 				user := docLoginUser(t, doc, "GitLab CI")
 				s := newSession(t, reg, "", "")
 				d := dockerCLI{s: s}
-				mustOK(t, d.login(user, issuers["gitlab"].Mint("harbor-registry", oidctest.GitLab("group/app", "branch", "main"))))
-				mustOK(t, s.cranePush(t, "team/app:gl", "pushed from GitLab CI"))
+				login, image := gitlabJob(t, doc, d, issuers["gitlab"], oidctest.GitLab("group/app", "branch", "main"))
+				mustOK(t, login)
+				mustOK(t, s.cranePush(t, image, "pushed from GitLab CI"))
 				tag := dockerCLI{s: newSession(t, reg, "", "")}
 				mustRefuse(t, tag.login(user, issuers["gitlab"].Mint("harbor-registry", oidctest.GitLab("group/app", "tag", "v1"))))
 			})

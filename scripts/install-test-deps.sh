@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs that Go's own test runner cannot
 # fetch: Debian packages (slapd, ldap-utils, skopeo, docker-registry, podman,
-# buildah, containerd) and the Go-built registry v3 and clients (crane, oras,
+# buildah, containerd, curl, jq) and the Go-built registry v3 and clients (crane, oras,
 # regctl, helm). Binaries are cached in $AUTHSERVER_TOOLS (default
 # ~/.cache/authserver-tools/bin) between runs. The docker CLI comes with the
 # machine image; its absence fails the run. Idempotent: a second run with
@@ -24,6 +24,9 @@ command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 command -v podman >/dev/null 2>&1 || need_apt+=(podman)
 command -v buildah >/dev/null 2>&1 || need_apt+=(buildah)
 { command -v containerd >/dev/null 2>&1 && command -v ctr >/dev/null 2>&1; } || need_apt+=(containerd)
+# curl and jq: the GitHub Actions snippet of docs/FEDERATION.md runs them.
+command -v curl >/dev/null 2>&1 || need_apt+=(curl)
+command -v jq >/dev/null 2>&1 || need_apt+=(jq)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "apt-get install ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -63,7 +66,7 @@ go_tool helm helm.sh/helm/v3/cmd/helm@v3.22.0
 for b in registry crane oras regctl helm; do
   [ -x "$BIN/$b" ] || { log "missing $BIN/$b"; exit 1; }
 done
-for b in skopeo docker-registry podman buildah containerd ctr; do
+for b in skopeo docker-registry podman buildah containerd ctr curl jq; do
   command -v "$b" >/dev/null || { log "$b missing after apt-get install"; exit 1; }
 done
 # The docker CLI is part of the machine image (no daemon is needed or used).

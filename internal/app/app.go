@@ -62,6 +62,9 @@ type App struct {
 	Directory *authn.LDAP        // nil without ldap:
 	Audit     *audit.Writer      // nil with audit.enabled: false
 	Throttle  *throttle.Throttle // nil with throttle.enabled: false
+	// Federation verifies federated robots' JWTs; nil without
+	// federation.issuers.
+	Federation *authn.Federation
 	// Server are the options Handler was built from.
 	Server  server.Options
 	Handler http.Handler
@@ -96,6 +99,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		return nil, err
 	}
 	a.Passwords, a.Refresher, a.Directory = creds.passwords, creds.refresher, creds.directory
+	a.Federation = creds.federation
 	proxies, err := server.ParseTrustedProxies(cfg.Server.TrustedProxies)
 	if err != nil {
 		return nil, err
@@ -175,16 +179,17 @@ func (a *App) HTTPServer() *http.Server {
 }
 
 // Run serves srv (and /metrics on server.metrics_addr when set) until ctx
-// is cancelled, re-reading the keys on SIGHUP, then shuts down within
+// is cancelled, re-reading the keys on SIGHUP (Reload), then shuts down within
 // server.shutdown_timeout and flushes the audit trail.
 func (a *App) Run(ctx context.Context, srv *http.Server) error {
-	// SIGHUP re-reads the signing key, previous certificates and TLS pair.
+	// SIGHUP re-reads the signing key, previous certificates, TLS pair and
+	// jwks_files.
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	go func() {
 		for range hup {
-			a.Keys.Reload()
+			a.Reload(ctx)
 		}
 	}()
 

@@ -12,11 +12,13 @@ import (
 )
 
 // credentials is the authn stack: the password authenticator the server
-// uses, the refresh token service, and the directory (nil without ldap:).
+// uses, the refresh token service, the directory (nil without ldap:) and
+// the federated robots' verifier.
 type credentials struct {
-	passwords authn.PasswordAuthenticator
-	refresher *authn.Refresher
-	directory *authn.LDAP
+	passwords  authn.PasswordAuthenticator
+	refresher  *authn.Refresher
+	directory  *authn.LDAP
+	federation *authn.Federation // nil without federation.issuers
 }
 
 // buildAuthn wires the credential checks in the order a login meets them:
@@ -69,6 +71,7 @@ func buildAuthn(cfg config.Config, st store.Store, m *metrics.Metrics, opts Opti
 			return nil, fmt.Errorf("federation: %w", err)
 		}
 		robots.SetFederation(fed, m)
+		c.federation = fed
 		log.Info("federated robots enabled", "issuers", fed.Issuers())
 	}
 	c.passwords = robots

@@ -2,8 +2,11 @@ package app_test
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +16,7 @@ import (
 	"github.com/authserver/authserver/internal/config"
 	"github.com/authserver/authserver/internal/oidctest"
 	"github.com/authserver/authserver/internal/store"
+	"github.com/authserver/authserver/internal/testenv"
 )
 
 // fedIssuer is federation.issuers with one entry, "github", trusting is.
@@ -99,5 +103,58 @@ func TestFederatedTokenEndpoint(t *testing.T) {
 		if rec.Method != authn.MethodFederated || rec.FederatedIssuer != is.URL || rec.FederatedSubject != "repo:org/app:ref:refs/heads/main" {
 			t.Fatalf("audit record %+v", rec)
 		}
+	}
+}
+
+// TestReloadJWKSFile: SIGHUP's Reload re-reads an issuer's jwks_file: the
+// keys of the new file are used at once (a key taken out no longer works),
+// and a bad file is logged and refused, the old keys kept.
+func TestReloadJWKSFile(t *testing.T) {
+	is := oidctest.New(t)
+	file := filepath.Join(t.TempDir(), "jwks.json")
+	write := func(data string) {
+		t.Helper()
+		if err := os.WriteFile(file, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(string(is.JWKS()))
+	logs := &testenv.Buffer{}
+	f, a := newFixtureWith(t, func(cfg *config.Config, opts *app.Options) {
+		cfg.Federation = fedIssuer(is)
+		cfg.Federation.Issuers[0].JWKSFile = file
+		opts.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	})
+	f.must(f.st.CreateRobot(context.Background(), &store.Robot{Name: "team+gh", Project: "team", Permissions: store.OneProject("team", "pull"),
+		Trust: &store.TrustPolicy{Issuer: "github", Conditions: []store.ClaimCondition{{Claim: "repository", Pattern: "org/app"}}}}))
+	status := func(jwt string) int {
+		t.Helper()
+		return f.get("GET", "/service/token", scopeQuery("repository:team/app:pull"), "robot$team+gh", jwt).status
+	}
+	mint := func() string { return is.Mint("harbor-registry", map[string]any{"repository": "org/app"}) }
+	old := mint()
+	if s := status(old); s != 200 {
+		t.Fatalf("first key: %d", s)
+	}
+	is.Rotate("RS256")
+	is.Retire()
+	write(string(is.JWKS()))
+	a.Reload(t.Context())
+	if !strings.Contains(logs.String(), "reload: jwks_file keys loaded") {
+		t.Fatalf("log: %s", logs)
+	}
+	if s := status(old); s != 401 {
+		t.Errorf("the key taken out of the file: %d, want 401", s)
+	}
+	if s := status(mint()); s != 200 {
+		t.Fatalf("new key after reload: %d", s)
+	}
+	write("not a JWKS")
+	a.Reload(t.Context())
+	if !strings.Contains(logs.String(), "reload: jwks_file refused; keeping the old keys") || !strings.Contains(logs.String(), "issuer github") {
+		t.Fatalf("log: %s", logs)
+	}
+	if s := status(mint()); s != 200 {
+		t.Errorf("after a refused reload: %d, want the old keys kept (200)", s)
 	}
 }

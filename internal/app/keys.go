@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -142,6 +143,23 @@ func (k *Keyring) Reload() {
 			k.tlsCert.Store(&pair)
 			k.log.Info("reload: TLS key pair loaded")
 		}
+	}
+}
+
+// Reload is what SIGHUP does: the keyring's files (Keyring.Reload), then
+// every federation issuer's jwks_file, each kept as it was when its new
+// file is refused.
+func (a *App) Reload(ctx context.Context) {
+	a.Keys.Reload()
+	if a.Federation == nil {
+		return
+	}
+	reloaded, err := a.Federation.ReloadKeyFiles(ctx)
+	if len(reloaded) > 0 {
+		a.Log.Info("reload: jwks_file keys loaded", "issuers", reloaded)
+	}
+	if err != nil {
+		a.Log.Error("reload: jwks_file refused; keeping the old keys", "err", err)
 	}
 }
 

@@ -41,6 +41,7 @@ type Identity struct {
 	// outlive it.
 	NotAfter time.Time
 	// Federated is set for a federated robot: who the JWT said it was.
+	// Every login with the same JWT shares it: read it, never change it.
 	Federated *FederatedIdentity
 }
 

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -45,19 +46,29 @@ type FederatedClaims struct {
 	Claims map[string]any
 
 	issuedAt, notBefore time.Time
+	// identity is Issuer, URL and Subject for Identity.Federated, built
+	// once per verified JWT rather than once per login.
+	identity *FederatedIdentity
+	// signed is the JWT's header and payload ("h.p."), a copy sharing no
+	// memory with the JWT: with the SHA-256 of the signature segment (the
+	// cache key) it identifies the JWT exactly (see Verify).
+	signed string
 }
 
 // Federation verifies OIDC JWTs of the trusted issuers: signature with a
 // key the issuer publishes, iss exactly, aud, exp, nbf, iat within the
 // issuer's max token age, and an allowed alg. A JWT once verified is
-// remembered by its SHA-256 until it expires, so a CI job logging in again
-// and again with the same JWT costs one hash, not a signature check; its
-// time-based checks are made again on every use.
+// remembered until it expires, so a CI job logging in again and again with
+// the same JWT costs a short hash and a comparison, not a signature check;
+// its time-based checks are made again on every use.
 type Federation struct {
 	issuers map[string]*fedIssuer
 	now     func() time.Time
 
-	mu       sync.Mutex
+	mu sync.Mutex
+	// verified is keyed by the SHA-256 of a JWT's signature segment, the
+	// only part of it that is a secret; an entry also holds the header and
+	// payload (which its decoded claims hold anyway), compared in full.
 	verified map[[32]byte]*FederatedClaims
 	max      int
 }
@@ -77,7 +88,7 @@ var asymmetric = []jose.SignatureAlgorithm{jose.RS256, jose.RS384, jose.RS512, j
 // NewFederation builds the verifier for the configured issuers (already
 // validated by config). Keys are fetched on first use, never here, so an
 // issuer that is down does not stop the server; a jwks_file is read on
-// first use too, and again for an unknown kid.
+// first use too, again for an unknown kid, and by ReloadKeyFiles.
 func NewFederation(cfg config.Federation, opt FederationOptions) (*Federation, error) {
 	if opt.HTTPClient == nil {
 		opt.HTTPClient = &http.Client{Timeout: 10 * time.Second}
@@ -123,6 +134,28 @@ func (f *Federation) Issuers() []string {
 	return out
 }
 
+// ReloadKeyFiles re-reads the jwks_file of every issuer that has one (on
+// SIGHUP): reloaded names those whose new keys are in use, and their
+// JWTs verified with the old keys are verified again (a key taken out of
+// the file stops working at once); err joins one error per issuer whose
+// file was refused, naming it, and that issuer keeps the keys it had.
+func (f *Federation) ReloadKeyFiles(ctx context.Context) (reloaded []string, err error) {
+	var errs []error
+	for _, name := range f.Issuers() {
+		is := f.issuers[name]
+		if is.cfg.JWKSFile == "" {
+			continue
+		}
+		if err := is.keys.reloadFile(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("issuer %s: jwks_file %s: %w", name, is.cfg.JWKSFile, err))
+		} else {
+			reloaded = append(reloaded, name)
+			f.forget(name)
+		}
+	}
+	return reloaded, errors.Join(errs...)
+}
+
 // refusal is a JWT that failed a check: reason names the check, for the
 // log line only (the client learns nothing).
 type refusal struct{ reason string }
@@ -140,11 +173,15 @@ func (f *Federation) Verify(ctx context.Context, issuer, raw string) (*Federated
 	if !ok {
 		return nil, refuse("issuer %q is not configured", issuer)
 	}
-	sum := jwtSum(raw)
+	// A hit is the same JWT: the same signature (SHA-256 is collision
+	// resistant) and byte for byte the same header and payload. Hashing the
+	// signature alone is a third of the work of hashing the whole JWT.
+	signed, sig := splitSignature(raw)
+	sum := jwtSum(sig)
 	f.mu.Lock()
 	c := f.verified[sum]
 	f.mu.Unlock()
-	if c != nil && c.Issuer == issuer {
+	if c != nil && c.signed == signed && c.Issuer == issuer {
 		return c, f.checkTimes(is, c)
 	}
 	c, err := f.verify(ctx, is, raw)
@@ -155,15 +192,22 @@ func (f *Federation) Verify(ctx context.Context, issuer, raw string) (*Federated
 	return c, nil
 }
 
-// jwtBufs are scratch buffers for jwtSum: a JWT is about 1 KB, and
-// copying it into a fresh slice for every login was a tenth of a warm
-// login's time (allocation and garbage).
+// jwtBufs are scratch buffers for jwtSum: copying a JWT's signature (a
+// few hundred bytes) into a fresh slice for every login costs an
+// allocation and garbage.
 var jwtBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
 
-// jwtSum is the SHA-256 of a JWT, the verified-JWT cache's key.
-func jwtSum(raw string) [sha256.Size]byte {
+// splitSignature splits a JWT after its last '.': "h.p." and the
+// signature segment (raw itself when it has no '.').
+func splitSignature(raw string) (signed, sig string) {
+	i := strings.LastIndexByte(raw, '.') + 1
+	return raw[:i], raw[i:]
+}
+
+// jwtSum is the SHA-256 of part of a JWT, the verified-JWT cache's key.
+func jwtSum(part string) [sha256.Size]byte {
 	bp := jwtBufs.Get().(*[]byte)
-	b := append((*bp)[:0], raw...)
+	b := append((*bp)[:0], part...)
 	sum := sha256.Sum256(b)
 	clear(b) // no JWT lingers in the pool
 	*bp = b[:0]
@@ -229,8 +273,10 @@ func (f *Federation) verify(ctx context.Context, is *fedIssuer, raw string) (*Fe
 	case std.IssuedAt == nil:
 		return nil, refuse("no iat")
 	}
+	signed, _ := splitSignature(raw)
 	c := &FederatedClaims{Issuer: is.cfg.Name, URL: std.Issuer, Subject: std.Subject, Expiry: std.Expiry.Time(),
-		Claims: all, issuedAt: std.IssuedAt.Time()}
+		Claims: all, issuedAt: std.IssuedAt.Time(), signed: strings.Clone(signed),
+		identity: &FederatedIdentity{Issuer: is.cfg.Name, URL: std.Issuer, Subject: std.Subject}}
 	if std.NotBefore != nil {
 		c.notBefore = std.NotBefore.Time()
 	}
@@ -252,6 +298,13 @@ func (f *Federation) checkTimes(is *fedIssuer, c *FederatedClaims) error {
 		return refuse("too old: issued %s, max_token_age %s", c.issuedAt.UTC().Format(time.RFC3339), is.cfg.MaxTokenAge)
 	}
 	return nil
+}
+
+// forget drops the verified JWTs of the issuer named issuer.
+func (f *Federation) forget(issuer string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	maps.DeleteFunc(f.verified, func(_ [32]byte, c *FederatedClaims) bool { return c.Issuer == issuer })
 }
 
 // remember caches a verified JWT until it expires; when full, expired

@@ -83,6 +83,25 @@ func (k *keySet) lookup(ctx context.Context, kid string) ([]jose.JSONWebKey, err
 	return nil, errUnknownKey
 }
 
+// reloadFile re-reads a jwks_file set now (SIGHUP), whatever a JWT needs.
+// A file that cannot be read or parsed, or holds no public signing key,
+// leaves the keys held as they were.
+func (k *keySet) reloadFile(ctx context.Context) error {
+	k.fetchMu.Lock()
+	defer k.fetchMu.Unlock()
+	keys, err := k.fetch(ctx)
+	if err == nil && len(keys) == 0 {
+		err = errors.New("JWKS: no public signing key")
+	}
+	if err != nil {
+		return err
+	}
+	k.mu.Lock()
+	k.keys, k.attempted, k.lastErr = keys, k.now(), nil
+	k.mu.Unlock()
+	return nil
+}
+
 func (k *keySet) cached(kid string) []jose.JSONWebKey {
 	k.mu.RLock()
 	defer k.mu.RUnlock()

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -239,6 +240,30 @@ func TestFederatedCachedJWTRechecked(t *testing.T) {
 	}
 }
 
+// The verified-JWT cache answers only for the very JWT it verified: the
+// signature of a cached JWT under another payload (here: another
+// repository the robot trusts too) is not a hit but a bad signature.
+func TestFederatedCacheKeyIsTheWholeJWT(t *testing.T) {
+	e := newFedEnv(t)
+	ctx := t.Context()
+	raw := e.gh.Mint(aud, oidctest.GitHub("org/app", "refs/heads/main"))
+	if _, ok, err := e.robots.Login(ctx, "robot$team+gh", raw); !ok || err != nil {
+		t.Fatalf("first: %v %v", ok, err)
+	}
+	parts := strings.Split(raw, ".")
+	other := strings.Split(e.gh.Mint(aud, oidctest.GitHub("org/app", "refs/heads/other")), ".")
+	spliced := parts[0] + "." + other[1] + "." + parts[2]
+	if _, ok, err := e.robots.Login(ctx, "robot$team+gh", spliced); ok || err != nil {
+		t.Fatalf("cached signature, other payload: %v %v; want refused", ok, err)
+	}
+	if !strings.Contains(e.log.String(), "bad signature") {
+		t.Errorf("log: %s; want a bad signature", e.log)
+	}
+	if _, ok, err := e.robots.Login(ctx, "robot$team+gh", raw); !ok || err != nil {
+		t.Fatalf("the cached JWT again: %v %v", ok, err)
+	}
+}
+
 // Key rotation is picked up without a restart (one refetch for the new
 // kid); an unknown kid fetches at most once per interval; the issuer down
 // means 503 for a key not cached while cached keys keep working.
@@ -300,14 +325,19 @@ func TestFederatedIssuerKeys(t *testing.T) {
 	}
 }
 
+func writeFile(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // A jwks_file stands in for discovery (a private cluster's keys), and is
 // read again for an unknown kid.
 func TestFederatedJWKSFile(t *testing.T) {
 	is := oidctest.New(t)
 	file := filepath.Join(t.TempDir(), "jwks.json")
-	if err := os.WriteFile(file, is.JWKS(), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, file, is.JWKS())
 	is.Stop() // the file alone must do
 	st := sqlitetest.Open(t)
 	if err := st.CreateRobot(t.Context(), &store.Robot{Name: "builder", Project: store.SystemRobotProject, Permissions: store.OneProject(store.SystemRobotProject, "pull"),
@@ -328,12 +358,82 @@ func TestFederatedJWKSFile(t *testing.T) {
 		t.Fatalf("jwks_file: %v %v", ok, err)
 	}
 	is.Rotate("RS256")
-	if err := os.WriteFile(file, is.JWKS(), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, file, is.JWKS())
 	skew = time.Minute
 	if _, ok, err := robots.Login(t.Context(), "robot$builder", is.Mint(aud, oidctest.Kubernetes("ci", "builder"))); !ok || err != nil {
 		t.Fatalf("rotated jwks_file: %v %v", ok, err)
+	}
+}
+
+// ReloadKeyFiles (SIGHUP) re-reads a jwks_file whatever the JWTs name: a
+// key taken out of the file stops working at once, even for a JWT already
+// verified with it; a file that is unreadable, not a JWKS or without a
+// public key is refused, naming the issuer, and the old keys stay.
+func TestFederatedReloadKeyFiles(t *testing.T) {
+	is := oidctest.New(t)
+	file := filepath.Join(t.TempDir(), "jwks.json")
+	write := func(data []byte) { t.Helper(); writeFile(t, file, data) }
+	write(is.JWKS())
+	st := sqlitetest.Open(t)
+	if err := st.CreateRobot(t.Context(), &store.Robot{Name: "builder", Project: store.SystemRobotProject, Permissions: store.OneProject(store.SystemRobotProject, "pull"),
+		Trust: &store.TrustPolicy{Issuer: "cluster", Conditions: []store.ClaimCondition{{Claim: "/kubernetes.io/serviceaccount/name", Pattern: "builder"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	withFile := issuerConfig("cluster", is)
+	withFile.JWKSFile = file
+	fed, err := authn.NewFederation(config.Federation{Issuers: []config.FederationIssuer{withFile, issuerConfig("github", oidctest.New(t))}}, authn.FederationOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	robots := authn.NewRobots(st, "robot$", newChain(t, st, nil), nil, nil)
+	robots.SetFederation(fed, nil)
+	login := func(jwt string) bool {
+		t.Helper()
+		_, ok, err := robots.Login(t.Context(), "robot$builder", jwt)
+		if err != nil {
+			t.Fatalf("login: %v", err)
+		}
+		return ok
+	}
+	old := is.Mint(aud, oidctest.Kubernetes("ci", "builder"))
+	if !login(old) {
+		t.Fatal("first key refused")
+	}
+	is.Rotate("RS256")
+	is.Retire()
+	write(is.JWKS())
+	if got, err := fed.ReloadKeyFiles(t.Context()); err != nil || !slices.Equal(got, []string{"cluster"}) {
+		t.Fatalf("reload: %v %v; want [cluster]", got, err)
+	}
+	if login(old) {
+		t.Error("a JWT of the key taken out of the file still works after the reload")
+	}
+	if !login(is.Mint(aud, oidctest.Kubernetes("ci", "builder"))) {
+		t.Fatal("new key refused after the reload")
+	}
+	for _, tt := range []struct {
+		name string
+		data []byte
+	}{
+		{"not JSON", []byte("{")},
+		{"no public key", []byte(`{"keys":[]}`)},
+		{"gone", nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			write(tt.data)
+			if tt.data == nil {
+				if err := os.Remove(file); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := fed.ReloadKeyFiles(t.Context())
+			if err == nil || len(got) != 0 || !strings.Contains(err.Error(), "issuer cluster: jwks_file "+file) {
+				t.Fatalf("reload: %v %v; want refused, naming the issuer and file", got, err)
+			}
+			if !login(is.Mint(aud, oidctest.Kubernetes("ci", "builder"))) {
+				t.Error("the old keys are gone after a refused reload")
+			}
+		})
 	}
 }
 

@@ -78,7 +78,7 @@ func (r *Robots) loginFederated(ctx context.Context, username, password string, 
 		Method:    MethodFederated,
 		Robot:     permissionsOf(rb),
 		NotAfter:  c.Expiry,
-		Federated: &FederatedIdentity{Issuer: c.Issuer, URL: c.URL, Subject: c.Subject},
+		Federated: c.identity,
 	}, true, nil
 }
 

@@ -32,8 +32,8 @@ type FederationIssuer struct {
 	// JWKSFile, when set, is a JWKS file holding the issuer's keys, instead
 	// of discovery (private clusters: `kubectl get --raw /openid/v1/jwks`).
 	// It is read on first use and again whenever a JWT names a key it does
-	// not hold (at most once per 30 s), so a rewritten file needs no restart
-	// and no SIGHUP.
+	// not hold (at most once per 30 s), so a rewritten file needs no restart;
+	// SIGHUP re-reads it at once (a bad file: the old keys stay).
 	JWKSFile string `yaml:"jwks_file"`
 	// AllowHTTP permits an http:// URL (private or test issuers only).
 	AllowHTTP bool `yaml:"allow_http"`
