@@ -118,12 +118,8 @@ func testRefreshRevocation(t *testing.T, s store.Store) {
 		})
 	}
 	mustRefresh(t, s, u.ID, "rev-last", time.Time{})
-	if err := s.DeleteUser(ctx, "carol"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.GetRefreshToken(ctx, "rev-last"); err == nil {
-		t.Errorf("refresh token survived its user's deletion")
-	}
+	wantCascade(t, "refresh token", "user", func() error { return s.DeleteUser(ctx, "carol") },
+		func() error { _, err := s.GetRefreshToken(ctx, "rev-last"); return err })
 }
 
 // testRefreshTokenCap checks MaxRefreshTokensPerUser: the least recently
@@ -201,12 +197,8 @@ func testPersonalTokens(t *testing.T, s store.Store) {
 	if _, err := s.GetPersonalToken(ctx, "p2"); err == nil {
 		t.Errorf("deleted personal token still found")
 	}
-	if err := s.DeleteUser(ctx, "alice"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.GetPersonalToken(ctx, "p1"); err == nil {
-		t.Errorf("personal token survived its user's deletion")
-	}
+	wantCascade(t, "personal token", "user", func() error { return s.DeleteUser(ctx, "alice") },
+		func() error { _, err := s.GetPersonalToken(ctx, "p1"); return err })
 	if _, err := s.GetPersonalToken(ctx, "p3"); err != nil {
 		t.Errorf("bob's token lost: %v", err)
 	}

@@ -91,12 +91,8 @@ func testRobots(t *testing.T, s store.Store) {
 		t.Fatalf("DeleteRobot: %v", err)
 	}
 	wantErr(t, "DeleteRobot(again)", s.DeleteRobot(ctx, "scanner"), store.ErrNotFound)
-	if err := s.DeleteProject(ctx, "other"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.GetRobot(ctx, "other+ci"); err == nil {
-		t.Errorf("robot survived its project's deletion")
-	}
+	wantCascade(t, "robot", "project", func() error { return s.DeleteProject(ctx, "other") },
+		func() error { _, err := s.GetRobot(ctx, "other+ci"); return err })
 }
 
 // testRobotPermissions: a system robot naming several projects (Harbor v2

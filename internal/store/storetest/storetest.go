@@ -169,6 +169,18 @@ func wantErrs(t *testing.T, cases []errCase) {
 	}
 }
 
+// wantCascade deletes an owner with del and wants get, a read of
+// something the owner held (what), to fail: nothing survives its owner.
+func wantCascade(t *testing.T, what, owner string, del, get func() error) {
+	t.Helper()
+	if err := del(); err != nil {
+		t.Fatal(err)
+	}
+	if get() == nil {
+		t.Errorf("%s survived its %s's deletion", what, owner)
+	}
+}
+
 func mustUser(t *testing.T, s store.Store, name string) store.User {
 	t.Helper()
 	u := store.User{Name: name, Email: name + "@example.org"}
