@@ -190,12 +190,26 @@ func mustUser(t *testing.T, s store.Store, name string) store.User {
 	return u
 }
 
-func mustProject(t *testing.T, s store.Store, name string, public bool) {
+// mustProject creates a project and then its members, in order.
+func mustProject(t *testing.T, s store.Store, name string, public bool, members ...member) {
 	t.Helper()
 	if err := s.CreateProject(t.Context(), &store.Project{Name: name, Public: public}); err != nil {
 		t.Fatalf("CreateProject(%s): %v", name, err)
 	}
+	for _, m := range members {
+		mustMember(t, s, name, m.kind, m.name, m.role)
+	}
 }
+
+// member is a membership for mustProject: a user or group with a role.
+type member struct {
+	kind store.MemberKind
+	name string
+	role store.Role
+}
+
+func userAs(name string, role store.Role) member  { return member{store.MemberUser, name, role} }
+func groupAs(name string, role store.Role) member { return member{store.MemberGroup, name, role} }
 
 func mustGroup(t *testing.T, s store.Store, name, dn string, users ...string) {
 	t.Helper()
