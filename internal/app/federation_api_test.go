@@ -10,6 +10,7 @@ import (
 	"github.com/authserver/authserver/internal/config"
 	"github.com/authserver/authserver/internal/oidctest"
 	"github.com/authserver/authserver/internal/store"
+	"github.com/authserver/authserver/internal/testenv"
 )
 
 // apiBackend points a config at a fresh store of one kind.
@@ -36,21 +37,11 @@ type apiReply struct {
 // json decodes the body into v, failing the test when it cannot.
 func (r apiReply) json(t *testing.T, v any) {
 	t.Helper()
-	if err := json.Unmarshal(r.body, v); err != nil {
-		t.Fatalf("body %q: %v", r.body, err)
-	}
+	testenv.DecodeJSON(t, r.body, v)
 }
 
 // errcode is the first error code of an errcode body, "" when none.
-func (r apiReply) errcode() string {
-	var b struct {
-		Errors []struct{ Code, Message string }
-	}
-	if json.Unmarshal(r.body, &b) != nil || len(b.Errors) == 0 {
-		return ""
-	}
-	return b.Errors[0].Code
-}
+func (r apiReply) errcode() string { return testenv.ErrorCode(r.body) }
 
 // do serves method path as user (root or dev, with their passwords) with
 // body JSON-encoded (nil: none).

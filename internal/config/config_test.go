@@ -25,12 +25,7 @@ func TestDefaultsValid(t *testing.T) {
 
 func TestParse(t *testing.T) {
 	t.Setenv("AS_TEST_DSN", "postgres://u:p@db:5432/auth")
-	tests := []struct {
-		name    string
-		yaml    string
-		check   func(t *testing.T, c Config)
-		wantErr []string // every substring must appear in the one error
-	}{
+	runParse(t, func(c Config) Config { return c }, []parseCase[Config]{
 		{name: "empty file keeps defaults", yaml: "",
 			check: func(t *testing.T, c Config) {
 				if c.Token.Service != "harbor-registry" || c.Token.GenerateKey {
@@ -114,11 +109,26 @@ log: {format: xml}
 					t.Fatal(c.Token.Issuer)
 				}
 			}},
-	}
+	})
+}
+
+// parseCase is one case of a Parse table about the part T of the config:
+// yaml, and either a check of T or what the one error must say.
+type parseCase[T any] struct {
+	name    string
+	yaml    string
+	check   func(t *testing.T, v T)
+	wantErr []string // every substring must appear in the one error
+}
+
+// runParse runs a Parse table, handing each check the part of the parsed
+// config that pick picks.
+func runParse[T any](t *testing.T, pick func(Config) T, tests []parseCase[T]) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if c, ok := parsed(t, tt.yaml, tt.wantErr); ok {
-				tt.check(t, c)
+				tt.check(t, pick(c))
 			}
 		})
 	}

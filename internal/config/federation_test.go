@@ -14,12 +14,7 @@ func TestParseFederation(t *testing.T) {
 	if err := os.WriteFile(jwks, []byte(`{"keys":[]}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	tests := []struct {
-		name    string
-		yaml    string
-		check   func(t *testing.T, f Federation)
-		wantErr []string // every substring must appear in the one error
-	}{
+	runParse(t, func(c Config) Federation { return c.Federation }, []parseCase[Federation]{
 		{name: "absent section", yaml: "log: {level: info}",
 			check: func(t *testing.T, f Federation) {
 				if len(f.Issuers) != 0 {
@@ -58,14 +53,7 @@ federation:
 federation:
   issuers: [{name: test, url: "http://localhost:8080", audiences: [x], allow_http: true}]
 `, check: func(t *testing.T, f Federation) {}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if cfg, ok := parsed(t, tt.yaml, tt.wantErr); ok {
-				tt.check(t, cfg.Federation)
-			}
-		})
-	}
+	})
 }
 
 // TestFederationDoc: the configuration block of docs/FEDERATION.md parses

@@ -15,12 +15,7 @@ func TestParseLDAP(t *testing.T) {
 	if err := os.WriteFile(notPEM, []byte("hello"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	tests := []struct {
-		name    string
-		yaml    string
-		check   func(t *testing.T, l *LDAP)
-		wantErr []string // every substring must appear in the one error
-	}{
+	runParse(t, func(c Config) *LDAP { return c.LDAP }, []parseCase[*LDAP]{
 		{name: "absent section", yaml: "log: {level: info}",
 			check: func(t *testing.T, l *LDAP) {
 				if l != nil {
@@ -112,14 +107,7 @@ ldap: {url: "ldap://h/dc=x", user_search: {base_dn: "dc=x"}, group_search: {base
 		{name: "bad port", yaml: `
 ldap: {url: "ldap://h:99999", user_search: {base_dn: "dc=x"}, group_search: {base_dn: "dc=x"}}`,
 			wantErr: []string{"bad port"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if cfg, ok := parsed(t, tt.yaml, tt.wantErr); ok {
-				tt.check(t, cfg.LDAP)
-			}
-		})
-	}
+	})
 }
 
 // TestExampleLDAPSection uncomments the documented ldap: section of

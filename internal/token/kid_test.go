@@ -45,26 +45,34 @@ func TestThumbprintKIDRFC7638Vector(t *testing.T) {
 // registry 3.x uses for its jwks file) and registry 3.x's own thumbprint of
 // rootcertbundle keys.
 func TestThumbprintKIDMatchesVerifiers(t *testing.T) {
+	forEachKey(t, ThumbprintKID, func(t *testing.T, pub crypto.PublicKey, got string) {
+		if len(got) != 43 {
+			t.Errorf("len = %d, want 43", len(got))
+		}
+		jtp, err := (&jose.JSONWebKey{Key: pub}).Thumbprint(crypto.SHA256)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := base64.RawURLEncoding.EncodeToString(jtp); got != want {
+			t.Errorf("ThumbprintKID = %q, go-jose = %q", got, want)
+		}
+		if want := v3token.GetJWKThumbprint(pub); got != want {
+			t.Errorf("ThumbprintKID = %q, registry v3 = %q", got, want)
+		}
+	})
+}
+
+// forEachKey runs check in a subtest per signing algorithm, with that
+// algorithm's test key and the kid that kid derives from it.
+func forEachKey(t *testing.T, kid func(crypto.PublicKey) (string, error), check func(t *testing.T, pub crypto.PublicKey, got string)) {
 	for _, alg := range []string{RS256, ES256, ES384, ES512} {
 		t.Run(alg, func(t *testing.T) {
 			pub := testKey(t, alg).Public()
-			got, err := ThumbprintKID(pub)
+			got, err := kid(pub)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(got) != 43 {
-				t.Errorf("len = %d, want 43", len(got))
-			}
-			jtp, err := (&jose.JSONWebKey{Key: pub}).Thumbprint(crypto.SHA256)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if want := base64.RawURLEncoding.EncodeToString(jtp); got != want {
-				t.Errorf("ThumbprintKID = %q, go-jose = %q", got, want)
-			}
-			if want := v3token.GetJWKThumbprint(pub); got != want {
-				t.Errorf("ThumbprintKID = %q, registry v3 = %q", got, want)
-			}
+			check(t, pub, got)
 		})
 	}
 }
@@ -110,25 +118,18 @@ func TestThumbprintKIDECPadding(t *testing.T) {
 
 func TestLibtrustKID(t *testing.T) {
 	format := regexp.MustCompile(`^[A-Z2-7]{4}(:[A-Z2-7]{4}){11}$`)
-	for _, alg := range []string{RS256, ES256, ES384, ES512} {
-		t.Run(alg, func(t *testing.T) {
-			pub := testKey(t, alg).Public()
-			got, err := LibtrustKID(pub)
-			if err != nil {
-				t.Fatal(err)
-			}
-			lk, err := libtrust.FromCryptoPublicKey(pub)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if want := lk.KeyID(); got != want {
-				t.Errorf("LibtrustKID = %q, libtrust = %q", got, want)
-			}
-			if !format.MatchString(got) {
-				t.Errorf("LibtrustKID = %q, want 12 groups of 4 base32 chars", got)
-			}
-		})
-	}
+	forEachKey(t, LibtrustKID, func(t *testing.T, pub crypto.PublicKey, got string) {
+		lk, err := libtrust.FromCryptoPublicKey(pub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := lk.KeyID(); got != want {
+			t.Errorf("LibtrustKID = %q, libtrust = %q", got, want)
+		}
+		if !format.MatchString(got) {
+			t.Errorf("LibtrustKID = %q, want 12 groups of 4 base32 chars", got)
+		}
+	})
 }
 
 func TestKIDFor(t *testing.T) {

@@ -3,7 +3,6 @@ package token
 import (
 	"context"
 	"crypto/x509"
-	"net/http"
 	"testing"
 	"time"
 
@@ -68,14 +67,10 @@ func TestRegistryV2Verify(t *testing.T) {
 			if err != nil {
 				t.Fatalf("registry v2.8 cannot parse our token: %v", err)
 			}
-			pool := x509.NewCertPool()
-			for _, c := range tt.roots {
-				pool.AddCert(c)
-			}
 			opts := v2token.VerifyOptions{
 				TrustedIssuers:    []string{testIssuer},
 				AcceptedAudiences: []string{testService},
-				Roots:             pool,
+				Roots:             certPool(tt.roots),
 				TrustedKeys:       v2TrustedKeys(t, tt.roots),
 			}
 			_, keyErr := parsed.VerifySigningKey(opts)
@@ -137,12 +132,7 @@ func TestRegistryV2AccessController(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tok, err := NewIssuer(tt.signer, testIssuer, testService, time.Minute).Issue(tt.subject, tt.access)
-			if err != nil {
-				t.Fatal(err)
-			}
-			req, _ := http.NewRequest(http.MethodGet, "http://localhost:5000/v2/library/alpine/manifests/latest", nil)
-			req.Header.Set("Authorization", "Bearer "+tok.Raw)
+			req := bearer(t, tt.signer, tt.subject, tt.access, "http://localhost:5000/v2/library/alpine/manifests/latest")
 			ctx, err := ac.Authorized(dcontext.WithRequest(context.Background(), req), tt.ask...)
 			if tt.wantErr != "" {
 				if err == nil || err.Error() != tt.wantErr {

@@ -5,7 +5,6 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"errors"
-	"net/http"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -109,14 +108,10 @@ func TestRegistryV3Verify(t *testing.T) {
 			if service == "" {
 				service = testService
 			}
-			pool := x509.NewCertPool()
-			for _, c := range tt.roots {
-				pool.AddCert(c)
-			}
 			opts := v3token.VerifyOptions{
 				TrustedIssuers:    []string{issuer},
 				AcceptedAudiences: []string{service},
-				Roots:             pool,
+				Roots:             certPool(tt.roots),
 				TrustedKeys:       v3TrustedKeys(t, tt.roots, tt.jwks),
 			}
 			_, keyErr := parsed.VerifySigningKey(opts)
@@ -219,12 +214,7 @@ func TestRegistryV3AccessController(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tok, err := NewIssuer(tt.signer, testIssuer, testService, time.Minute).Issue(tt.subject, tt.access)
-			if err != nil {
-				t.Fatal(err)
-			}
-			req, _ := http.NewRequest(http.MethodGet, "http://localhost:5000/v2/", nil)
-			req.Header.Set("Authorization", "Bearer "+tok.Raw)
+			req := bearer(t, tt.signer, tt.subject, tt.access, "http://localhost:5000/v2/")
 			grant, err := ac.Authorized(req, tt.ask...)
 			if tt.wantDenied != nil {
 				var ch auth.Challenge

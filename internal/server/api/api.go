@@ -354,6 +354,16 @@ func show[T, R any](c *call, find func() (T, error), render func(T) R) error {
 	return c.ok(render(v))
 }
 
+// act changes the path's resource: find it (404 when missing), then fn
+// with it; 200 with no body when fn succeeds.
+func act[T any](c *call, find func() (T, error), fn func(T) error) error {
+	v, err := find()
+	if err != nil {
+		return err
+	}
+	return c.done(fn(v))
+}
+
 // change starts a change to the path's resource: find it (404 before any
 // complaint about the body), then decode the body into req.
 func change[T any](c *call, find func() (T, error), req any) (T, error) {

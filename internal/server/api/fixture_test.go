@@ -94,21 +94,11 @@ type resp struct {
 // json decodes the body into v, failing the test when it cannot.
 func (r resp) json(t *testing.T, v any) {
 	t.Helper()
-	if err := json.Unmarshal(r.body, v); err != nil {
-		t.Fatalf("body %q: %v", r.body, err)
-	}
+	testenv.DecodeJSON(t, r.body, v)
 }
 
 // errcode is the first error code of an errcode body, "" when none.
-func (r resp) errcode() string {
-	var b struct {
-		Errors []struct{ Code, Message string }
-	}
-	if json.Unmarshal(r.body, &b) != nil || len(b.Errors) == 0 {
-		return ""
-	}
-	return b.Errors[0].Code
-}
+func (r resp) errcode() string { return testenv.ErrorCode(r.body) }
 
 // do sends method path (under the server) as user ("" anonymous; a user
 // not in f.pw sends pass as given) with body (a string is sent as is, else

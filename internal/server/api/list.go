@@ -140,6 +140,15 @@ func (q query) only(keys ...string) error {
 	return nil
 }
 
+// all answers 200 with every item rendered, or err when listing them
+// failed.
+func all[T, R any](c *call, items []T, err error, render func(T) R) error {
+	if err != nil {
+		return err
+	}
+	return c.ok(each(items, render))
+}
+
 // each renders every item; the result is never nil, so an empty list is
 // [] in JSON.
 func each[T, R any](items []T, render func(T) R) []R {

@@ -206,11 +206,7 @@ func (c *call) updateProject() error {
 }
 
 func (c *call) deleteProject() error {
-	p, err := c.project()
-	if err != nil {
-		return err
-	}
-	return c.done(c.a.opt.Admin.DeleteProject(c.r.Context(), c.who, p.Name))
+	return act(c, c.project, func(p store.Project) error { return c.a.opt.Admin.DeleteProject(c.r.Context(), c.who, p.Name) })
 }
 
 type memberResp struct {
@@ -232,12 +228,19 @@ func toMember(p store.Project, m store.Member) memberResp {
 		RoleID: roleIDs[m.Role], RoleName: string(m.Role)}
 }
 
-func (c *call) listMembers() error {
+// inProject is a listing within the path's project: the project (404
+// before any complaint about paging), then the paging.
+func (c *call) inProject() (store.Project, page, error) {
 	p, err := c.project()
 	if err != nil {
-		return err
+		return p, page{}, err
 	}
 	pg, err := c.page()
+	return p, pg, err
+}
+
+func (c *call) listMembers() error {
+	p, pg, err := c.inProject()
 	if err != nil {
 		return err
 	}

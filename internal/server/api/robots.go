@@ -249,11 +249,7 @@ func (c *call) robots(p page, project string, q query) error {
 }
 
 func (c *call) projectRobots() error {
-	pr, err := c.project()
-	if err != nil {
-		return err
-	}
-	p, err := c.page()
+	pr, p, err := c.inProject()
 	if err != nil {
 		return err
 	}
@@ -314,10 +310,8 @@ func (c *call) refreshRobot() error {
 }
 
 func (c *call) deleteRobot() error {
-	r, err := c.robot()
-	if err != nil {
+	return act(c, c.robot, func(r admin.Robot) error {
+		_, err := c.a.opt.Admin.DeleteRobot(c.r.Context(), c.who, r.Name)
 		return err
-	}
-	_, err = c.a.opt.Admin.DeleteRobot(c.r.Context(), c.who, r.Name)
-	return c.done(err)
+	})
 }

@@ -54,28 +54,28 @@ func (c *call) configurations() error {
 // Extensions under /authserver/v1: a user's own credentials, the audit
 // trail and explain.
 
+type patResp struct {
+	ID         int64  `json:"id"`
+	Name       string `json:"name"`
+	CreatedAt  string `json:"created_at"`
+	ExpiresAt  string `json:"expires_at,omitempty"`
+	LastUsedAt string `json:"last_used_at,omitempty"`
+}
+
+func toPAT(t store.PersonalToken) patResp {
+	out := patResp{ID: t.ID, Name: t.Name, CreatedAt: harborTime(t.CreatedAt)}
+	if !t.ExpiresAt.IsZero() {
+		out.ExpiresAt = harborTime(t.ExpiresAt)
+	}
+	if !t.LastUsedAt.IsZero() {
+		out.LastUsedAt = harborTime(t.LastUsedAt)
+	}
+	return out
+}
+
 func (c *call) listPATs() error {
 	ts, err := c.a.opt.Admin.ListPATs(c.r.Context(), c.who, c.who.Name)
-	if err != nil {
-		return err
-	}
-	type pat struct {
-		ID         int64  `json:"id"`
-		Name       string `json:"name"`
-		CreatedAt  string `json:"created_at"`
-		ExpiresAt  string `json:"expires_at,omitempty"`
-		LastUsedAt string `json:"last_used_at,omitempty"`
-	}
-	return c.ok(each(ts, func(t store.PersonalToken) pat {
-		out := pat{ID: t.ID, Name: t.Name, CreatedAt: harborTime(t.CreatedAt)}
-		if !t.ExpiresAt.IsZero() {
-			out.ExpiresAt = harborTime(t.ExpiresAt)
-		}
-		if !t.LastUsedAt.IsZero() {
-			out.LastUsedAt = harborTime(t.LastUsedAt)
-		}
-		return out
-	}))
+	return all(c, ts, err, toPAT)
 }
 
 func (c *call) createPAT() error {
@@ -102,21 +102,21 @@ func (c *call) revokePAT() error {
 	return c.done(c.a.opt.Admin.RevokePAT(c.r.Context(), c.who, c.who.Name, chiParam(c, "name")))
 }
 
+type refreshTokenResp struct {
+	ID         int64  `json:"id"`
+	Service    string `json:"service"`
+	ClientID   string `json:"client_id"`
+	CreatedAt  string `json:"created_at"`
+	LastUsedAt string `json:"last_used_at"`
+}
+
+func toRefreshToken(t store.RefreshToken) refreshTokenResp {
+	return refreshTokenResp{t.ID, t.Service, t.ClientID, harborTime(t.CreatedAt), harborTime(t.LastUsedAt)}
+}
+
 func (c *call) listRefreshTokens() error {
 	ts, err := c.a.opt.Admin.ListRefreshTokens(c.r.Context(), c.who, c.who.Name)
-	if err != nil {
-		return err
-	}
-	type rt struct {
-		ID         int64  `json:"id"`
-		Service    string `json:"service"`
-		ClientID   string `json:"client_id"`
-		CreatedAt  string `json:"created_at"`
-		LastUsedAt string `json:"last_used_at"`
-	}
-	return c.ok(each(ts, func(t store.RefreshToken) rt {
-		return rt{t.ID, t.Service, t.ClientID, harborTime(t.CreatedAt), harborTime(t.LastUsedAt)}
-	}))
+	return all(c, ts, err, toRefreshToken)
 }
 
 func (c *call) revokeRefreshToken() error {
@@ -147,24 +147,24 @@ func (c *call) audit() error {
 		f.Limit = n
 	}
 	recs, err := c.a.opt.Admin.ListAudit(c.r.Context(), c.who, f)
-	if err != nil {
-		return err
-	}
-	type rec struct {
-		Time      string   `json:"time"`
-		Kind      string   `json:"kind"`
-		Subject   string   `json:"subject"`
-		Method    string   `json:"method,omitempty"`
-		Result    string   `json:"result"`
-		ClientIP  string   `json:"client_ip"`
-		Action    string   `json:"action,omitempty"`
-		Target    string   `json:"target,omitempty"`
-		Requested []string `json:"requested,omitempty"`
-		Granted   []string `json:"granted,omitempty"`
-	}
-	return c.ok(each(recs, func(r store.AuditRecord) rec {
-		return rec{harborTime(r.Time), r.Kind, r.Subject, r.Method, r.Result, r.ClientIP, r.Action, r.Target, r.Requested, r.Granted}
-	}))
+	return all(c, recs, err, toAudit)
+}
+
+type auditResp struct {
+	Time      string   `json:"time"`
+	Kind      string   `json:"kind"`
+	Subject   string   `json:"subject"`
+	Method    string   `json:"method,omitempty"`
+	Result    string   `json:"result"`
+	ClientIP  string   `json:"client_ip"`
+	Action    string   `json:"action,omitempty"`
+	Target    string   `json:"target,omitempty"`
+	Requested []string `json:"requested,omitempty"`
+	Granted   []string `json:"granted,omitempty"`
+}
+
+func toAudit(r store.AuditRecord) auditResp {
+	return auditResp{harborTime(r.Time), r.Kind, r.Subject, r.Method, r.Result, r.ClientIP, r.Action, r.Target, r.Requested, r.Granted}
 }
 
 func (c *call) explain() error {

@@ -140,11 +140,7 @@ func (c *call) setPassword() error {
 }
 
 func (c *call) deleteUser() error {
-	u, err := c.user()
-	if err != nil {
-		return err
-	}
-	return c.done(c.a.opt.Admin.DeleteUser(c.r.Context(), c.who, u.Name))
+	return act(c, c.user, func(u store.User) error { return c.a.opt.Admin.DeleteUser(c.r.Context(), c.who, u.Name) })
 }
 
 // Groups: group_type 1 is an LDAP group (ldap_group_dn set); authserver's
@@ -226,9 +222,5 @@ func (c *call) updateGroup() error {
 }
 
 func (c *call) deleteGroup() error {
-	g, err := c.group()
-	if err != nil {
-		return err
-	}
-	return c.done(c.a.opt.Admin.DeleteGroup(c.r.Context(), c.who, g.Name))
+	return act(c, c.group, func(g admin.Group) error { return c.a.opt.Admin.DeleteGroup(c.r.Context(), c.who, g.Name) })
 }

@@ -13,12 +13,8 @@ func testCascade(t *testing.T, s store.Store) {
 		mustUser(t, s, "alice")
 		mustUser(t, s, "bob")
 		mustGroup(t, s, "devs", "", "alice", "bob")
-		mustProject(t, s, "p1", false)
-		mustProject(t, s, "p2", false)
-		mustMember(t, s, "p1", store.MemberUser, "alice", store.RoleDeveloper)
-		mustMember(t, s, "p1", store.MemberGroup, "devs", store.RoleMaintainer)
-		mustMember(t, s, "p2", store.MemberUser, "bob", store.RoleGuest)
-		mustMember(t, s, "p2", store.MemberGroup, "devs", store.RoleGuest)
+		mustProject(t, s, "p1", false, userAs("alice", store.RoleDeveloper), groupAs("devs", store.RoleMaintainer))
+		mustProject(t, s, "p2", false, userAs("bob", store.RoleGuest), groupAs("devs", store.RoleGuest))
 	}
 	m := func(project string, kind store.MemberKind, name string, role store.Role) store.Member {
 		return store.Member{Project: project, Kind: kind, Name: name, Role: role}
@@ -96,15 +92,10 @@ func testProjectAccess(t *testing.T, s store.Store) {
 	mustGroup(t, s, "ops", opsDN)
 	mustGroup(t, s, "hybrid", "cn=hybrid,dc=example,dc=org", "frank")
 	mustGroup(t, s, "unused", "cn=unused,dc=example,dc=org", "dave")
-	mustProject(t, s, "priv", false)
-	mustProject(t, s, "pub", true)
-	mustProject(t, s, "other", false)
-	mustMember(t, s, "priv", store.MemberUser, "alice", store.RoleDeveloper)
-	mustMember(t, s, "priv", store.MemberGroup, "devs", store.RoleMaintainer)
-	mustMember(t, s, "priv", store.MemberGroup, "ops", store.RoleGuest)
-	mustMember(t, s, "pub", store.MemberUser, "erin", store.RoleProjectAdmin)
-	mustMember(t, s, "other", store.MemberGroup, "hybrid", store.RoleLimitedGuest)
-	mustMember(t, s, "other", store.MemberUser, "carol", store.RoleGuest)
+	mustProject(t, s, "priv", false,
+		userAs("alice", store.RoleDeveloper), groupAs("devs", store.RoleMaintainer), groupAs("ops", store.RoleGuest))
+	mustProject(t, s, "pub", true, userAs("erin", store.RoleProjectAdmin))
+	mustProject(t, s, "other", false, groupAs("hybrid", store.RoleLimitedGuest), userAs("carol", store.RoleGuest))
 
 	id := func(name string) int64 {
 		u, err := s.GetUser(t.Context(), name)

@@ -88,3 +88,34 @@ func testAudit(t *testing.T, s store.Store) {
 		t.Fatalf("%d left after prune, want 3", len(left))
 	}
 }
+
+// testAdminAudit checks admin records: kind, action and target round-trip,
+// token records read back as kind token, and the kind filter.
+func testAdminAudit(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	base := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	recs := []store.AuditRecord{
+		{Time: base, Subject: "bob", Method: "password", Result: store.AuditIssued, RequestID: "tok"},
+		{Time: base.Add(time.Minute), Subject: "alice", ClientIP: "10.0.0.2", Result: store.AuditDone,
+			Kind: store.AuditKindAdmin, Action: "project.create", Target: "project team", RequestID: "adm"},
+	}
+	if err := s.AppendAudit(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ListAudit(ctx, store.AuditFilter{Kind: store.AuditKindAdmin})
+	if err != nil || len(got) != 1 {
+		t.Fatalf("ListAudit(admin) = %+v, %v", got, err)
+	}
+	if a := got[0]; a.Kind != store.AuditKindAdmin || a.Action != "project.create" || a.Target != "project team" ||
+		a.Subject != "alice" || a.ClientIP != "10.0.0.2" || a.Result != store.AuditDone {
+		t.Errorf("admin record = %+v", a)
+	}
+	got, err = s.ListAudit(ctx, store.AuditFilter{Kind: store.AuditKindToken})
+	if err != nil || len(got) != 1 || got[0].RequestID != "tok" || got[0].Kind != store.AuditKindToken {
+		t.Errorf("ListAudit(token) = %+v, %v", got, err)
+	}
+	got, err = s.ListAudit(ctx, store.AuditFilter{Kind: store.AuditKindAdmin, Subject: "bob"})
+	if err != nil || len(got) != 0 {
+		t.Errorf("ListAudit(admin, bob) = %+v, %v", got, err)
+	}
+}

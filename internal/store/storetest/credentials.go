@@ -2,8 +2,6 @@ package storetest
 
 import (
 	"fmt"
-	"reflect"
-	"slices"
 	"testing"
 	"time"
 
@@ -120,12 +118,8 @@ func testRefreshRevocation(t *testing.T, s store.Store) {
 		})
 	}
 	mustRefresh(t, s, u.ID, "rev-last", time.Time{})
-	if err := s.DeleteUser(ctx, "carol"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.GetRefreshToken(ctx, "rev-last"); err == nil {
-		t.Errorf("refresh token survived its user's deletion")
-	}
+	wantCascade(t, "refresh token", "user", func() error { return s.DeleteUser(ctx, "carol") },
+		func() error { _, err := s.GetRefreshToken(ctx, "rev-last"); return err })
 }
 
 // testRefreshTokenCap checks MaxRefreshTokensPerUser: the least recently
@@ -146,95 +140,6 @@ func testRefreshTokenCap(t *testing.T, s store.Store) {
 	if list[0].Hash != fmt.Sprintf("cap-%03d", store.MaxRefreshTokensPerUser) {
 		t.Errorf("newest token missing: first is %s", list[0].Hash)
 	}
-}
-
-func testRobots(t *testing.T, s store.Store) {
-	ctx := t.Context()
-	mustProject(t, s, "team", false)
-	mustProject(t, s, "other", false)
-	expires := day0.Add(30 * 24 * time.Hour)
-	ci := store.Robot{Name: "team+ci", Project: "team", Permissions: store.OneProject("team", "pull", "push"), Description: "CI", SecretHash: "r1", ExpiresAt: expires}
-	if err := s.CreateRobot(ctx, &ci); err != nil {
-		t.Fatalf("CreateRobot: %v", err)
-	}
-	if ci.ID == 0 || ci.CreatedAt.IsZero() || !ci.UpdatedAt.Equal(ci.CreatedAt) {
-		t.Errorf("CreateRobot wrote back %+v", ci)
-	}
-	sys := store.Robot{Name: "scanner", Project: store.SystemRobotProject, Permissions: store.OneProject(store.SystemRobotProject, "pull"), SecretHash: "r2"}
-	if err := s.CreateRobot(ctx, &sys); err != nil {
-		t.Fatalf("CreateRobot(system): %v", err)
-	}
-	oth := store.Robot{Name: "other+ci", Project: "other", Permissions: store.OneProject("other", "pull", "push", "delete"), SecretHash: "r3"}
-	if err := s.CreateRobot(ctx, &oth); err != nil {
-		t.Fatalf("CreateRobot(other): %v", err)
-	}
-
-	createRobot := func(r store.Robot) func() error { return func() error { return s.CreateRobot(ctx, &r) } }
-	wantErrs(t, []errCase{
-		{name: "missing project", call: createRobot(store.Robot{Name: "nope+ci", Project: "nope", Permissions: store.OneProject("nope", "pull"), SecretHash: "x1"}), want: store.ErrNotFound},
-		{name: "duplicate name", call: createRobot(store.Robot{Name: "team+ci", Project: "team", Permissions: store.OneProject("team", "pull"), SecretHash: "x2"}), want: store.ErrAlreadyExists},
-		{name: "duplicate secret", call: createRobot(store.Robot{Name: "team+cd", Project: "team", Permissions: store.OneProject("team", "pull"), SecretHash: "r1"}), want: store.ErrAlreadyExists},
-	})
-
-	got, err := s.GetRobot(ctx, "team+ci")
-	if err != nil || !robotEqual(got, ci) {
-		t.Errorf("GetRobot = %+v, %v; want %+v", got, err, ci)
-	}
-	if got, err := s.GetRobot(ctx, "scanner"); err != nil || got.Project != store.SystemRobotProject || !got.ExpiresAt.IsZero() {
-		t.Errorf("GetRobot(system) = %+v, %v", got, err)
-	}
-	_, err = s.GetRobot(ctx, "ghost")
-	wantErr(t, "GetRobot(missing)", err, store.ErrNotFound)
-
-	lists := []struct {
-		name, project string
-		want          []string
-	}{
-		{name: "all", project: "", want: []string{"other+ci", "scanner", "team+ci"}},
-		{name: "system", project: store.SystemRobotProject, want: []string{"scanner"}},
-		{name: "project", project: "team", want: []string{"team+ci"}},
-		{name: "unknown project", project: "nope", want: nil},
-	}
-	for _, tt := range lists {
-		t.Run("list "+tt.name, func(t *testing.T) {
-			rs, err := s.ListRobots(ctx, tt.project)
-			var names []string
-			for _, r := range rs {
-				names = append(names, r.Name)
-			}
-			if err != nil || !slices.Equal(names, tt.want) {
-				t.Errorf("ListRobots(%q) = %v, %v; want %v", tt.project, names, err, tt.want)
-			}
-		})
-	}
-
-	ci.Disabled, ci.SecretHash, ci.ExpiresAt, ci.Permissions, ci.Description = true, "r1-new", time.Time{}, store.OneProject("team", "pull"), "changed"
-	if err := s.UpdateRobot(ctx, ci); err != nil {
-		t.Fatalf("UpdateRobot: %v", err)
-	}
-	got, _ = s.GetRobot(ctx, "team+ci")
-	if !got.Disabled || got.SecretHash != "r1-new" || !got.ExpiresAt.IsZero() || !reflect.DeepEqual(got.Permissions, store.OneProject("team", "pull")) ||
-		got.Description != "changed" || got.UpdatedAt.Before(got.CreatedAt) {
-		t.Errorf("after UpdateRobot: %+v", got)
-	}
-	wantErr(t, "UpdateRobot(missing)", s.UpdateRobot(ctx, store.Robot{Name: "ghost", SecretHash: "g"}), store.ErrNotFound)
-	if err := s.DeleteRobot(ctx, "scanner"); err != nil {
-		t.Fatalf("DeleteRobot: %v", err)
-	}
-	wantErr(t, "DeleteRobot(again)", s.DeleteRobot(ctx, "scanner"), store.ErrNotFound)
-	if err := s.DeleteProject(ctx, "other"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.GetRobot(ctx, "other+ci"); err == nil {
-		t.Errorf("robot survived its project's deletion")
-	}
-}
-
-func robotEqual(a, b store.Robot) bool {
-	return a.ID == b.ID && a.Name == b.Name && a.Project == b.Project && reflect.DeepEqual(a.Permissions, b.Permissions) &&
-		a.Description == b.Description && a.SecretHash == b.SecretHash && a.Disabled == b.Disabled &&
-		a.ExpiresAt.Equal(b.ExpiresAt) && a.CreatedAt.Equal(b.CreatedAt) && a.UpdatedAt.Equal(b.UpdatedAt) &&
-		reflect.DeepEqual(a.Trust, b.Trust)
 }
 
 func testPersonalTokens(t *testing.T, s store.Store) {
@@ -292,44 +197,9 @@ func testPersonalTokens(t *testing.T, s store.Store) {
 	if _, err := s.GetPersonalToken(ctx, "p2"); err == nil {
 		t.Errorf("deleted personal token still found")
 	}
-	if err := s.DeleteUser(ctx, "alice"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.GetPersonalToken(ctx, "p1"); err == nil {
-		t.Errorf("personal token survived its user's deletion")
-	}
+	wantCascade(t, "personal token", "user", func() error { return s.DeleteUser(ctx, "alice") },
+		func() error { _, err := s.GetPersonalToken(ctx, "p1"); return err })
 	if _, err := s.GetPersonalToken(ctx, "p3"); err != nil {
 		t.Errorf("bob's token lost: %v", err)
-	}
-}
-
-// RunOrphanRobots checks that only an explicit system robot holds every
-// project: a robot whose project link is lost (detach sets its project to
-// none behind the store's back, as a bug, a manual repair or a future
-// migration could) must read as Project "" — never SystemRobotProject — and
-// must not be listed among the system robots. newStore is as for Run.
-func RunOrphanRobots(t *testing.T, newStore func(t *testing.T) store.Store, detach func(t *testing.T, s store.Store, robot string)) {
-	s := newStore(t)
-	ctx := t.Context()
-	mustProject(t, s, "team", false)
-	for _, r := range []store.Robot{
-		{Name: "team+ci", Project: "team", Permissions: store.OneProject("team", "pull"), SecretHash: "o1"},
-		{Name: "scanner", Project: store.SystemRobotProject, Permissions: store.OneProject(store.SystemRobotProject, "pull"), SecretHash: "o2"},
-	} {
-		if err := s.CreateRobot(ctx, &r); err != nil {
-			t.Fatalf("CreateRobot(%s): %v", r.Name, err)
-		}
-	}
-	detach(t, s, "team+ci")
-	got, err := s.GetRobot(ctx, "team+ci")
-	if err != nil || got.Project != "" {
-		t.Errorf("GetRobot(orphan) = project %q, %v; want project \"\" (never %q)", got.Project, err, store.SystemRobotProject)
-	}
-	if got, err := s.GetRobot(ctx, "scanner"); err != nil || got.Project != store.SystemRobotProject {
-		t.Errorf("GetRobot(system) = project %q, %v", got.Project, err)
-	}
-	rs, err := s.ListRobots(ctx, store.SystemRobotProject)
-	if err != nil || len(rs) != 1 || rs[0].Name != "scanner" {
-		t.Errorf("ListRobots(system) = %+v, %v; want only scanner", rs, err)
 	}
 }

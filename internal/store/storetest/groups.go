@@ -143,12 +143,9 @@ func testMembers(t *testing.T, s store.Store) {
 	}
 	mustGroup(t, s, "ops", opsDN)
 	mustGroup(t, s, "devs", "")
-	mustProject(t, s, "p", false)
+	mustProject(t, s, "p", false, groupAs("ops", store.RoleGuest), userAs("bob", store.RoleDeveloper),
+		userAs("alice", store.RoleGuest), groupAs("devs", store.RoleMaintainer))
 	mustProject(t, s, "empty", false)
-	mustMember(t, s, "p", store.MemberGroup, "ops", store.RoleGuest)
-	mustMember(t, s, "p", store.MemberUser, "bob", store.RoleDeveloper)
-	mustMember(t, s, "p", store.MemberUser, "alice", store.RoleGuest)
-	mustMember(t, s, "p", store.MemberGroup, "devs", store.RoleMaintainer)
 	// Setting again replaces the role.
 	mustMember(t, s, "p", store.MemberUser, "alice", store.RoleProjectAdmin)
 

@@ -169,6 +169,18 @@ func wantErrs(t *testing.T, cases []errCase) {
 	}
 }
 
+// wantCascade deletes an owner with del and wants get, a read of
+// something the owner held (what), to fail: nothing survives its owner.
+func wantCascade(t *testing.T, what, owner string, del, get func() error) {
+	t.Helper()
+	if err := del(); err != nil {
+		t.Fatal(err)
+	}
+	if get() == nil {
+		t.Errorf("%s survived its %s's deletion", what, owner)
+	}
+}
+
 func mustUser(t *testing.T, s store.Store, name string) store.User {
 	t.Helper()
 	u := store.User{Name: name, Email: name + "@example.org"}
@@ -178,12 +190,26 @@ func mustUser(t *testing.T, s store.Store, name string) store.User {
 	return u
 }
 
-func mustProject(t *testing.T, s store.Store, name string, public bool) {
+// mustProject creates a project and then its members, in order.
+func mustProject(t *testing.T, s store.Store, name string, public bool, members ...member) {
 	t.Helper()
 	if err := s.CreateProject(t.Context(), &store.Project{Name: name, Public: public}); err != nil {
 		t.Fatalf("CreateProject(%s): %v", name, err)
 	}
+	for _, m := range members {
+		mustMember(t, s, name, m.kind, m.name, m.role)
+	}
 }
+
+// member is a membership for mustProject: a user or group with a role.
+type member struct {
+	kind store.MemberKind
+	name string
+	role store.Role
+}
+
+func userAs(name string, role store.Role) member  { return member{store.MemberUser, name, role} }
+func groupAs(name string, role store.Role) member { return member{store.MemberGroup, name, role} }
 
 func mustGroup(t *testing.T, s store.Store, name, dn string, users ...string) {
 	t.Helper()
