@@ -73,7 +73,7 @@ func (a *app) printImport(rep *harborimport.Report, keys []string) {
 		}{rep, keys})
 		return
 	}
-	_ = printEach(a, []string{"KIND", "NAME", "ACTION", "DETAIL"}, rep.Items, func(it harborimport.Item) ([]string, harborimport.Item) {
+	_ = printEach(a, nil, []string{"KIND", "NAME", "ACTION", "DETAIL"}, rep.Items, func(it harborimport.Item) ([]string, harborimport.Item) {
 		return []string{it.Kind, it.Name, it.Action, it.Detail}, it
 	})
 	fmt.Fprintln(a.stdout)

@@ -88,7 +88,7 @@ func (a *app) printJWKS(cfg config.Config) error {
 
 func (a *app) migrateCmd() *cobra.Command {
 	return a.configCmd("migrate", "Apply pending database migrations", func(cmd *cobra.Command, cfg config.Config) error {
-		st, err := openStore(cmd.Context(), cfg)
+		st, err := authapp.OpenStore(cmd.Context(), cfg)
 		if err != nil {
 			return err
 		}

@@ -27,15 +27,12 @@ func (a *app) projectCmd() *cobra.Command {
 
 	list := a.adminCmd("list", "List projects", func(ctx context.Context, adm *admin.Service) error {
 		ps, err := adm.ListProjects(ctx, cli)
-		if err != nil {
-			return err
-		}
 		type item struct {
 			Name      string    `json:"name"`
 			Public    bool      `json:"public"`
 			CreatedAt time.Time `json:"created_at"`
 		}
-		return printEach(a, []string{"NAME", "PUBLIC", "CREATED"}, ps, func(p store.Project) ([]string, item) {
+		return printEach(a, err, []string{"NAME", "PUBLIC", "CREATED"}, ps, func(p store.Project) ([]string, item) {
 			return []string{p.Name, strconv.FormatBool(p.Public), p.CreatedAt.UTC().Format(time.RFC3339)}, item{p.Name, p.Public, p.CreatedAt.UTC()}
 		})
 	})
@@ -113,15 +110,12 @@ func (a *app) memberCmd() *cobra.Command {
 
 	list := a.adminArgsCmd("list PROJECT", "List a project's members", 1, func(ctx context.Context, adm *admin.Service, args []string) error {
 		ms, err := adm.ListMembers(ctx, cli, args[0])
-		if err != nil {
-			return err
-		}
 		type item struct {
 			Kind string `json:"kind"`
 			Name string `json:"name"`
 			Role string `json:"role"`
 		}
-		return printEach(a, []string{"KIND", "NAME", "ROLE"}, ms, func(m store.Member) ([]string, item) {
+		return printEach(a, err, []string{"KIND", "NAME", "ROLE"}, ms, func(m store.Member) ([]string, item) {
 			return []string{string(m.Kind), m.Name, string(m.Role)}, item{string(m.Kind), m.Name, string(m.Role)}
 		})
 	})
@@ -141,15 +135,12 @@ func (a *app) groupCmd() *cobra.Command {
 
 	list := a.adminCmd("list", "List groups", func(ctx context.Context, adm *admin.Service) error {
 		gs, err := adm.ListGroups(ctx, cli)
-		if err != nil {
-			return err
-		}
 		type item struct {
 			Name  string   `json:"name"`
 			DN    string   `json:"dn,omitempty"`
 			Users []string `json:"users"`
 		}
-		return printEach(a, []string{"NAME", "DN", "USERS"}, gs, func(g admin.Group) ([]string, item) {
+		return printEach(a, err, []string{"NAME", "DN", "USERS"}, gs, func(g admin.Group) ([]string, item) {
 			return []string{g.Name, g.DN, fmt.Sprint(len(g.Users))}, item{g.Name, g.DN, g.Users}
 		})
 	})

@@ -97,10 +97,7 @@ func (a *app) userCmd() *cobra.Command {
 
 	list := a.adminCmd("list", "List users", func(ctx context.Context, adm *admin.Service) error {
 		users, err := adm.ListUsers(ctx, cli)
-		if err != nil {
-			return err
-		}
-		return printEach(a, []string{"NAME", "EMAIL", "ADMIN", "DISABLED", "SOURCE", "CREATED", "PASSWORD"}, users, func(u store.User) ([]string, userJSON) {
+		return printEach(a, err, []string{"NAME", "EMAIL", "ADMIN", "DISABLED", "SOURCE", "CREATED", "PASSWORD"}, users, func(u store.User) ([]string, userJSON) {
 			kind := authn.HashKind(u.PasswordHash)
 			return []string{u.Name, u.Email, strconv.FormatBool(u.Admin), strconv.FormatBool(u.Disabled), u.Source, u.CreatedAt.UTC().Format(time.RFC3339), kind},
 				userJSON{u.Name, u.Email, u.DisplayName, u.Admin, u.Disabled, u.Source, u.CreatedAt.UTC(), kind}
