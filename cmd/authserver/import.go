@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
@@ -65,9 +64,7 @@ func (a *app) importCmd() *cobra.Command {
 // printImport prints the report: JSON, or a table, a summary and notes.
 func (a *app) printImport(rep *harborimport.Report, keys []string) {
 	if a.output == "json" {
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(struct {
+		_ = a.printJSON(struct {
 			*harborimport.Report
 			Keys []string `json:"keys,omitempty"`
 		}{rep, keys})

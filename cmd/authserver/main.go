@@ -225,6 +225,23 @@ func toggleCmd(use, short, done string, disabled bool, setDisabled func(cmd *cob
 	}
 }
 
+// boolSetCmd is "set NAME --FLAG=true|false": set gets NAME and the
+// flag's value, which must be given.
+func boolSetCmd(short, flag, usage string, set func(cmd *cobra.Command, name string, v bool) error) *cobra.Command {
+	var v bool
+	cmd := &cobra.Command{
+		Use: "set NAME --" + flag + "=true|false", Short: short, Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !cmd.Flags().Changed(flag) {
+				return fmt.Errorf("nothing to set: pass --%s=true or --%s=false", flag, flag)
+			}
+			return set(cmd, args[0], v)
+		},
+	}
+	cmd.Flags().BoolVar(&v, flag, false, usage)
+	return cmd
+}
+
 // configCmd is a command without arguments that runs fn with the loaded
 // configuration.
 func (a *app) configCmd(use, short string, fn func(cmd *cobra.Command, cfg config.Config) error) *cobra.Command {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -38,19 +37,11 @@ func (a *app) projectCmd() *cobra.Command {
 	})
 	a.addOutputFlag(list)
 
-	var setPublic bool
-	set := &cobra.Command{
-		Use: "set NAME --public=true|false", Short: "Change a project's visibility", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if !cmd.Flags().Changed("public") {
-				return errors.New("nothing to set: pass --public=true or --public=false")
-			}
-			return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
-				return a.say(adm.SetProjectPublic(ctx, cli, args[0], setPublic), "project %s public=%t\n", args[0], setPublic)
-			})
-		},
-	}
-	set.Flags().BoolVar(&setPublic, "public", false, "anyone may pull")
+	set := boolSetCmd("Change a project's visibility", "public", "anyone may pull", func(cmd *cobra.Command, name string, public bool) error {
+		return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
+			return a.say(adm.SetProjectPublic(ctx, cli, name, public), "project %s public=%t\n", name, public)
+		})
+	})
 
 	del := a.adminArgsCmd("delete NAME", "Delete a project and its memberships (images stay in the registry)", 1, func(ctx context.Context, adm *admin.Service, args []string) error {
 		return a.say(adm.DeleteProject(ctx, cli, args[0]), "project %s deleted\n", args[0])

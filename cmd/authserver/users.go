@@ -113,17 +113,9 @@ func (a *app) userCmd() *cobra.Command {
 		return a.say(adm.DeleteUser(ctx, cli, args[0]), "user %s deleted\n", args[0])
 	})
 
-	var setAdmin bool
-	set := &cobra.Command{
-		Use: "set NAME --admin=true|false", Short: "Change a user's sysadmin flag", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if !cmd.Flags().Changed("admin") {
-				return errors.New("nothing to set: pass --admin=true or --admin=false")
-			}
-			return a.updateUser(cmd, args[0], "updated", admin.UserChange{Admin: &setAdmin})
-		},
-	}
-	set.Flags().BoolVar(&setAdmin, "admin", false, "sysadmin flag")
+	set := boolSetCmd("Change a user's sysadmin flag", "admin", "sysadmin flag", func(cmd *cobra.Command, name string, v bool) error {
+		return a.updateUser(cmd, name, "updated", admin.UserChange{Admin: &v})
+	})
 
 	cmd.AddCommand(add, passwd, list,
 		toggleCmd("disable", "Disable a user (its logins fail with 401; its refresh tokens are revoked)", "disabled (refresh tokens revoked)", true, setDisabled),

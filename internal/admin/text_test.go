@@ -12,33 +12,21 @@ import (
 // TestParseLifetime: never and 0 are forever, units s m h d, a wrong or
 // non-positive value is ErrInvalid with the duration's own message.
 func TestParseLifetime(t *testing.T) {
-	tests := []struct {
-		name string
-		in   string
-		want time.Duration
-		msg  string
-	}{
-		{name: "never", in: "never"},
-		{name: "zero", in: "0"},
-		{name: "days", in: "30d", want: 30 * 24 * time.Hour},
-		{name: "hours", in: "12h", want: 12 * time.Hour},
-		{name: "zero hours", in: "0h", msg: "must be positive (or never)"},
-		{name: "negative", in: "-5d", msg: `duration "-5d": must not be negative (or never)`},
-		{name: "word", in: "soon", msg: `duration "soon": want e.g. 90s, 30m, 12h or 30d (or never)`},
+	good := map[string]time.Duration{"never": 0, "0": 0, "30d": 30 * 24 * time.Hour, "12h": 12 * time.Hour}
+	for in, want := range good {
+		if got, err := admin.ParseLifetime(in); err != nil || got != want {
+			t.Errorf("ParseLifetime(%q) = %v, %v; want %v", in, got, err, want)
+		}
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := admin.ParseLifetime(tt.in)
-			if tt.msg != "" {
-				if !errors.Is(err, admin.ErrInvalid) || err.Error() != tt.msg {
-					t.Fatalf("ParseLifetime(%q) = %v, want ErrInvalid %q", tt.in, err, tt.msg)
-				}
-				return
-			}
-			if err != nil || got != tt.want {
-				t.Fatalf("ParseLifetime(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
-			}
-		})
+	bad := map[string]string{
+		"0h":   "must be positive (or never)",
+		"-5d":  `duration "-5d": must not be negative (or never)`,
+		"soon": `duration "soon": want e.g. 90s, 30m, 12h or 30d (or never)`,
+	}
+	for in, msg := range bad {
+		if _, err := admin.ParseLifetime(in); !errors.Is(err, admin.ErrInvalid) || err.Error() != msg {
+			t.Errorf("ParseLifetime(%q) = %v, want ErrInvalid %q", in, err, msg)
+		}
 	}
 }
 
