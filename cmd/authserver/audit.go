@@ -37,9 +37,6 @@ func (a *app) auditCmd() *cobra.Command {
 		}
 		return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
 			recs, err := adm.ListAudit(ctx, cli, f)
-			if err != nil {
-				return err
-			}
 			type item struct {
 				Time      time.Time `json:"time"`
 				Subject   string    `json:"subject"`
@@ -56,23 +53,20 @@ func (a *app) auditCmd() *cobra.Command {
 				Action    string    `json:"action,omitempty"`
 				Target    string    `json:"target,omitempty"`
 			}
-			rows := make([][]string, len(recs))
-			items := make([]item, len(recs))
-			for i, r := range recs {
-				rows[i] = []string{r.Time.UTC().Format(time.RFC3339), r.Subject, r.Method, r.Result, r.ClientIP,
-					r.ClientID, strings.Join(r.Requested, " "), strings.Join(r.Granted, " ")}
-				if f.Kind == store.AuditKindAdmin {
-					rows[i] = []string{r.Time.UTC().Format(time.RFC3339), r.Subject, r.ClientIP, r.Action, r.Target}
-				}
-				items[i] = item{r.Time.UTC(), r.Subject, r.Method, r.Result, r.ClientIP, r.UserAgent, r.Service,
-					r.ClientID, append([]string{}, r.Requested...), append([]string{}, r.Granted...), r.RequestID,
-					r.Kind, r.Action, r.Target}
-			}
 			header := []string{"TIME", "SUBJECT", "METHOD", "RESULT", "CLIENT_IP", "CLIENT_ID", "REQUESTED", "GRANTED"}
 			if f.Kind == store.AuditKindAdmin {
 				header = []string{"TIME", "ACTOR", "CLIENT_IP", "ACTION", "TARGET"}
 			}
-			return a.printList(header, rows, items)
+			return printEach(a, err, header, recs, func(r store.AuditRecord) ([]string, item) {
+				row := []string{r.Time.UTC().Format(time.RFC3339), r.Subject, r.Method, r.Result, r.ClientIP,
+					r.ClientID, strings.Join(r.Requested, " "), strings.Join(r.Granted, " ")}
+				if f.Kind == store.AuditKindAdmin {
+					row = []string{r.Time.UTC().Format(time.RFC3339), r.Subject, r.ClientIP, r.Action, r.Target}
+				}
+				return row, item{r.Time.UTC(), r.Subject, r.Method, r.Result, r.ClientIP, r.UserAgent, r.Service,
+					r.ClientID, append([]string{}, r.Requested...), append([]string{}, r.Granted...), r.RequestID,
+					r.Kind, r.Action, r.Target}
+			})
 		})
 	})
 	list.Flags().StringVar(&f.Kind, "kind", "", "only token requests (token) or administrative changes (admin)")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -65,9 +64,7 @@ func (a *app) printExplain(subj authz.Subject, ds []authz.Decision, notes []stri
 		for _, d := range ds {
 			out.Scopes = append(out.Scopes, item{d.Scope.Type + ":" + d.Scope.Name, d.Scope.Actions, d.Granted, d.Reasons})
 		}
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		return a.printJSON(out)
 	}
 	if a.output != "table" && a.output != "" {
 		return errors.New("--output: want table or json")

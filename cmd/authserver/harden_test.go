@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	authapp "github.com/authserver/authserver/internal/app"
 	"github.com/authserver/authserver/internal/config"
 	"github.com/authserver/authserver/internal/store"
 )
@@ -37,7 +38,7 @@ func TestAuditListEscapes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := openStore(ctx, cfg)
+	st, err := authapp.OpenStore(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
@@ -65,15 +64,13 @@ func (a *app) importCmd() *cobra.Command {
 // printImport prints the report: JSON, or a table, a summary and notes.
 func (a *app) printImport(rep *harborimport.Report, keys []string) {
 	if a.output == "json" {
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(struct {
+		_ = a.printJSON(struct {
 			*harborimport.Report
 			Keys []string `json:"keys,omitempty"`
 		}{rep, keys})
 		return
 	}
-	_ = printEach(a, []string{"KIND", "NAME", "ACTION", "DETAIL"}, rep.Items, func(it harborimport.Item) ([]string, harborimport.Item) {
+	_ = printEach(a, nil, []string{"KIND", "NAME", "ACTION", "DETAIL"}, rep.Items, func(it harborimport.Item) ([]string, harborimport.Item) {
 		return []string{it.Kind, it.Name, it.Action, it.Detail}, it
 	})
 	fmt.Fprintln(a.stdout)

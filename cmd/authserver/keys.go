@@ -40,10 +40,11 @@ func (a *app) registryConfigCmd() *cobra.Command {
 			return fmt.Errorf("--bundle and --jwks print different files: choose one")
 		}
 		if bundle {
-			return a.printBundle(cfg)
+			return a.write(authapp.ConfigBundle(cfg))
 		}
 		if jwks {
-			return a.printJWKS(cfg)
+			doc, err := authapp.ConfigJWKS(cfg)
+			return a.write(append(doc, '\n'), err)
 		}
 		block, err := authapp.RegistryAuthBlock(cfg)
 		if err != nil {
@@ -57,38 +58,19 @@ func (a *app) registryConfigCmd() *cobra.Command {
 	return cmd
 }
 
-// printBundle writes the certificates the registry must trust during a key
-// rotation: the current one first, then the previous ones.
-func (a *app) printBundle(cfg config.Config) error {
-	if cfg.Token.Certificate == "" {
-		return fmt.Errorf("token.certificate is not set: there is no certificate to bundle")
+// write writes b, or returns err (that of the call that made b): the
+// bundle (authapp.ConfigBundle: current certificate first, then the
+// previous ones) or the JWKS (authapp.ConfigJWKS, what jwks mode trusts).
+func (a *app) write(b []byte, err error) error {
+	if err == nil {
+		_, err = a.stdout.Write(b)
 	}
-	certs, err := token.LoadCertificates(cfg.Token.Certificate)
-	if err != nil {
-		return err
-	}
-	prev, err := authapp.PreviousCertificates(cfg)
-	if err != nil {
-		return err
-	}
-	_, err = a.stdout.Write(token.CertBundlePEM(append(certs[:1:1], prev...)...))
-	return err
-}
-
-// printJWKS writes the JWKS the registry must trust in jwks mode: the
-// current key first, then the previous certificates' keys.
-func (a *app) printJWKS(cfg config.Config) error {
-	doc, err := authapp.ConfigJWKS(cfg)
-	if err != nil {
-		return err
-	}
-	_, err = a.stdout.Write(append(doc, '\n'))
 	return err
 }
 
 func (a *app) migrateCmd() *cobra.Command {
 	return a.configCmd("migrate", "Apply pending database migrations", func(cmd *cobra.Command, cfg config.Config) error {
-		st, err := openStore(cmd.Context(), cfg)
+		st, err := authapp.OpenStore(cmd.Context(), cfg)
 		if err != nil {
 			return err
 		}

@@ -71,7 +71,7 @@ func (a *app) ldapTest(ctx context.Context, cfg config.Config, user, pw string) 
 	fmt.Fprintf(w, "ldap %s, users under %s, groups under %s\n", cfg.LDAP.URL, cfg.LDAP.UserSearch.BaseDN, cfg.LDAP.GroupSearch.BaseDN)
 	if admin.IsBootstrapAdmin(user) {
 		fmt.Fprintf(w, "note: %q is always a local account; authserver never sends it to the directory\n", user)
-	} else if st, err := openStore(ctx, cfg); err == nil {
+	} else if st, err := authapp.OpenStore(ctx, cfg); err == nil {
 		if u, err := st.GetUser(ctx, user); err == nil && u.Source != store.SourceLDAP {
 			fmt.Fprintf(w, "note: %s is a %s user in authserver: its logins are checked locally, not in the directory\n", user, u.Source)
 		} else if err == nil && u.Disabled {

@@ -74,18 +74,13 @@ func (a *app) loadConfig() (config.Config, error) {
 	return config.Load(path)
 }
 
-// openStore opens the configured store and applies pending migrations.
-func openStore(ctx context.Context, cfg config.Config) (store.Store, error) {
-	return authapp.OpenStore(ctx, cfg)
-}
-
 // withStore loads the config, opens the store and runs fn.
 func (a *app) withStore(cmd *cobra.Command, fn func(ctx context.Context, cfg config.Config, st store.Store) error) error {
 	cfg, err := a.loadConfig()
 	if err != nil {
 		return err
 	}
-	st, err := openStore(cmd.Context(), cfg)
+	st, err := authapp.OpenStore(cmd.Context(), cfg)
 	if err != nil {
 		return err
 	}
@@ -112,12 +107,7 @@ func (a *app) addOutputFlag(cmd *cobra.Command) {
 
 // printList prints rows as an aligned table, or items as JSON.
 func (a *app) printList(header []string, rows [][]string, items any) error {
-	switch a.output {
-	case "json":
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(items)
-	case "table", "":
+	return a.printAs(items, func() error {
 		tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, strings.Join(header, "\t"))
 		for _, r := range rows {
@@ -128,9 +118,27 @@ func (a *app) printList(header []string, rows [][]string, items any) error {
 			fmt.Fprintln(tw, strings.Join(cells, "\t"))
 		}
 		return tw.Flush()
+	})
+}
+
+// printAs prints v as indented JSON with --output json, else runs table
+// (--output table, the default); any other --output is an error.
+func (a *app) printAs(v any, table func() error) error {
+	switch a.output {
+	case "json":
+		return a.printJSON(v)
+	case "table", "":
+		return table()
 	default:
 		return fmt.Errorf("--output %q: want table or json", a.output)
 	}
+}
+
+// printJSON prints v as indented JSON.
+func (a *app) printJSON(v any) error {
+	enc := json.NewEncoder(a.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 func (a *app) versionCmd() *cobra.Command {
@@ -217,6 +225,23 @@ func toggleCmd(use, short, done string, disabled bool, setDisabled func(cmd *cob
 	}
 }
 
+// boolSetCmd is "set NAME --FLAG=true|false": set gets NAME and the
+// flag's value, which must be given.
+func boolSetCmd(short, flag, usage string, set func(cmd *cobra.Command, name string, v bool) error) *cobra.Command {
+	var v bool
+	cmd := &cobra.Command{
+		Use: "set NAME --" + flag + "=true|false", Short: short, Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !cmd.Flags().Changed(flag) {
+				return fmt.Errorf("nothing to set: pass --%s=true or --%s=false", flag, flag)
+			}
+			return set(cmd, args[0], v)
+		},
+	}
+	cmd.Flags().BoolVar(&v, flag, false, usage)
+	return cmd
+}
+
 // configCmd is a command without arguments that runs fn with the loaded
 // configuration.
 func (a *app) configCmd(use, short string, fn func(cmd *cobra.Command, cfg config.Config) error) *cobra.Command {
@@ -235,9 +260,13 @@ func leaf(use, short string, run func(cmd *cobra.Command) error) *cobra.Command 
 		RunE: func(cmd *cobra.Command, _ []string) error { return run(cmd) }}
 }
 
-// printEach prints xs with printList: each gives an item's table row and
+// printEach prints xs with printList, or returns err (that of the call
+// that listed xs) when it is not nil: each gives an item's table row and
 // its JSON form.
-func printEach[T, J any](a *app, header []string, xs []T, each func(T) ([]string, J)) error {
+func printEach[T, J any](a *app, err error, header []string, xs []T, each func(T) ([]string, J)) error {
+	if err != nil {
+		return err
+	}
 	rows := make([][]string, len(xs))
 	items := make([]J, len(xs))
 	for i, x := range xs {

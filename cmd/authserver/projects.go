@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -27,33 +26,22 @@ func (a *app) projectCmd() *cobra.Command {
 
 	list := a.adminCmd("list", "List projects", func(ctx context.Context, adm *admin.Service) error {
 		ps, err := adm.ListProjects(ctx, cli)
-		if err != nil {
-			return err
-		}
 		type item struct {
 			Name      string    `json:"name"`
 			Public    bool      `json:"public"`
 			CreatedAt time.Time `json:"created_at"`
 		}
-		return printEach(a, []string{"NAME", "PUBLIC", "CREATED"}, ps, func(p store.Project) ([]string, item) {
+		return printEach(a, err, []string{"NAME", "PUBLIC", "CREATED"}, ps, func(p store.Project) ([]string, item) {
 			return []string{p.Name, strconv.FormatBool(p.Public), p.CreatedAt.UTC().Format(time.RFC3339)}, item{p.Name, p.Public, p.CreatedAt.UTC()}
 		})
 	})
 	a.addOutputFlag(list)
 
-	var setPublic bool
-	set := &cobra.Command{
-		Use: "set NAME --public=true|false", Short: "Change a project's visibility", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if !cmd.Flags().Changed("public") {
-				return errors.New("nothing to set: pass --public=true or --public=false")
-			}
-			return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
-				return a.say(adm.SetProjectPublic(ctx, cli, args[0], setPublic), "project %s public=%t\n", args[0], setPublic)
-			})
-		},
-	}
-	set.Flags().BoolVar(&setPublic, "public", false, "anyone may pull")
+	set := boolSetCmd("Change a project's visibility", "public", "anyone may pull", func(cmd *cobra.Command, name string, public bool) error {
+		return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
+			return a.say(adm.SetProjectPublic(ctx, cli, name, public), "project %s public=%t\n", name, public)
+		})
+	})
 
 	del := a.adminArgsCmd("delete NAME", "Delete a project and its memberships (images stay in the registry)", 1, func(ctx context.Context, adm *admin.Service, args []string) error {
 		return a.say(adm.DeleteProject(ctx, cli, args[0]), "project %s deleted\n", args[0])
@@ -113,15 +101,12 @@ func (a *app) memberCmd() *cobra.Command {
 
 	list := a.adminArgsCmd("list PROJECT", "List a project's members", 1, func(ctx context.Context, adm *admin.Service, args []string) error {
 		ms, err := adm.ListMembers(ctx, cli, args[0])
-		if err != nil {
-			return err
-		}
 		type item struct {
 			Kind string `json:"kind"`
 			Name string `json:"name"`
 			Role string `json:"role"`
 		}
-		return printEach(a, []string{"KIND", "NAME", "ROLE"}, ms, func(m store.Member) ([]string, item) {
+		return printEach(a, err, []string{"KIND", "NAME", "ROLE"}, ms, func(m store.Member) ([]string, item) {
 			return []string{string(m.Kind), m.Name, string(m.Role)}, item{string(m.Kind), m.Name, string(m.Role)}
 		})
 	})
@@ -141,15 +126,12 @@ func (a *app) groupCmd() *cobra.Command {
 
 	list := a.adminCmd("list", "List groups", func(ctx context.Context, adm *admin.Service) error {
 		gs, err := adm.ListGroups(ctx, cli)
-		if err != nil {
-			return err
-		}
 		type item struct {
 			Name  string   `json:"name"`
 			DN    string   `json:"dn,omitempty"`
 			Users []string `json:"users"`
 		}
-		return printEach(a, []string{"NAME", "DN", "USERS"}, gs, func(g admin.Group) ([]string, item) {
+		return printEach(a, err, []string{"NAME", "DN", "USERS"}, gs, func(g admin.Group) ([]string, item) {
 			return []string{g.Name, g.DN, fmt.Sprint(len(g.Users))}, item{g.Name, g.DN, g.Users}
 		})
 	})

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -11,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/authserver/authserver/internal/admin"
-	"github.com/authserver/authserver/internal/config"
 	"github.com/authserver/authserver/internal/store"
 )
 
@@ -28,7 +26,7 @@ type robotJSON struct {
 	ExpiresAt   *time.Time       `json:"expires_at"`
 	CreatedAt   time.Time        `json:"created_at"`
 	// Trust is a federated robot's trust policy (it has no secret).
-	Trust *trustJSON `json:"trust,omitempty"`
+	Trust *admin.Trust `json:"trust,omitempty"`
 }
 
 // permissionJSON is one of a robot's permissions: actions on a project,
@@ -41,7 +39,7 @@ type permissionJSON struct {
 // toRobotJSON is r for --output json.
 func toRobotJSON(r admin.Robot) robotJSON {
 	out := robotJSON{Name: r.Login, Project: r.Project, Description: r.Description, Disabled: r.Disabled,
-		ExpiresAt: optTime(r.ExpiresAt), CreatedAt: r.CreatedAt.UTC(), Trust: trustOf(r.Trust), Permissions: []permissionJSON{}}
+		ExpiresAt: optTime(r.ExpiresAt), CreatedAt: r.CreatedAt.UTC(), Trust: admin.TrustOf(r.Trust), Permissions: []permissionJSON{}}
 	for _, p := range r.Permissions {
 		out.Permissions = append(out.Permissions, permissionJSON{p.Project, p.Actions})
 	}
@@ -51,29 +49,21 @@ func toRobotJSON(r admin.Robot) robotJSON {
 	return out
 }
 
-// permissionsText is what a robot may do, for a table: the actions of a
-// robot with one permission on its own project ("*": a system robot's on
-// every project), else PROJECT:ACTIONS words.
-func permissionsText(r admin.Robot) string {
-	if len(r.Permissions) == 1 && r.Permissions[0].Project == r.Project {
-		return strings.Join(r.Permissions[0].Actions, ",")
-	}
-	words := make([]string, len(r.Permissions))
-	for i, p := range r.Permissions {
-		words[i] = p.Project + ":" + strings.Join(p.Actions, ",")
-	}
-	return strings.Join(words, " ")
-}
-
 // parsePermissions reads repeated --permission PROJECT:ACTIONS flags.
 func parsePermissions(flags []string) ([]store.RobotPermission, error) {
-	var out []store.RobotPermission
-	for _, f := range flags {
-		project, actions, ok := strings.Cut(f, ":")
-		if !ok || project == "" {
-			return nil, fmt.Errorf("--permission %q: want PROJECT:ACTIONS ('*' for every project), e.g. team:pull,push", f)
+	return parseEach(flags, admin.ParsePermission, func(f string) string { return fmt.Sprintf("--permission %q", f) })
+}
+
+// parseEach parses each flag value with parse; an error is prefixed with
+// flag(value).
+func parseEach[T any](values []string, parse func(string) (T, error), flag func(string) string) ([]T, error) {
+	var out []T
+	for _, v := range values {
+		x, err := parse(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", flag(v), err)
 		}
-		out = append(out, store.RobotPermission{Project: project, Actions: strings.Split(actions, ",")})
+		out = append(out, x)
 	}
 	return out, nil
 }
@@ -86,18 +76,11 @@ type secretJSON struct {
 	ExpiresAt *time.Time `json:"expires_at"`
 }
 
-// parseLifetime turns --expires ("30d", "12h", "never") into a lifetime;
-// "never" (or "0") is 0.
+// parseLifetime reads --expires ("30d", "12h", "never").
 func parseLifetime(s string) (time.Duration, error) {
-	if s == "never" || s == "0" {
-		return 0, nil
-	}
-	d, err := config.ParseDuration(s)
+	d, err := admin.ParseLifetime(s)
 	if err != nil {
-		return 0, fmt.Errorf("--expires: %w (or never)", err)
-	}
-	if d <= 0 {
-		return 0, errors.New("--expires: must be positive (or never)")
+		return 0, fmt.Errorf("--expires: %w", err)
 	}
 	return d, nil
 }
@@ -120,24 +103,18 @@ func fmtOptTime(t time.Time, zero string) string {
 // printSecret shows a new secret once: JSON with --output json, else text
 // with a warning. Secrets go to stdout only, never to a log.
 func (a *app) printSecret(out secretJSON, what string) error {
-	if a.output == "json" {
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
-	}
-	if a.output != "table" && a.output != "" {
-		return fmt.Errorf("--output %q: want table or json", a.output)
-	}
-	if out.Name != "" {
-		fmt.Fprintf(a.stdout, "name:    %s\n", out.Name)
-	}
-	fmt.Fprintf(a.stdout, "secret:  %s\n", out.Secret)
-	exp := "never"
-	if out.ExpiresAt != nil {
-		exp = out.ExpiresAt.Format(time.RFC3339)
-	}
-	fmt.Fprintf(a.stdout, "expires: %s\n\nThe %s is shown only this once: store it now.\n", exp, what)
-	return nil
+	return a.printAs(out, func() error {
+		if out.Name != "" {
+			fmt.Fprintf(a.stdout, "name:    %s\n", out.Name)
+		}
+		fmt.Fprintf(a.stdout, "secret:  %s\n", out.Secret)
+		exp := "never"
+		if out.ExpiresAt != nil {
+			exp = out.ExpiresAt.Format(time.RFC3339)
+		}
+		fmt.Fprintf(a.stdout, "expires: %s\n\nThe %s is shown only this once: store it now.\n", exp, what)
+		return nil
+	})
 }
 
 func (a *app) robotCmd() *cobra.Command {
@@ -208,25 +185,11 @@ the prefix (robots.prefix, default "robot$", which shells eat unless quoted).`,
 	var listProject string
 	list := a.adminCmd("list [--project P]", "List robots (all, those of one project, or '*' for system robots)", func(ctx context.Context, adm *admin.Service) error {
 		robots, err := adm.ListRobots(ctx, cli, listProject)
-		if err != nil {
-			return err
-		}
 		now := time.Now()
-		rows := make([][]string, len(robots))
-		items := make([]robotJSON, len(robots))
-		for i, r := range robots {
-			state := "enabled"
-			switch {
-			case r.Disabled:
-				state = "disabled"
-			case r.Expired(now):
-				state = "expired"
-			}
-			rows[i] = []string{r.Login, r.Project, permissionsText(r), state,
-				fmtOptTime(r.ExpiresAt, "never"), r.CreatedAt.UTC().Format(time.RFC3339), trustText(r.Trust), r.Description}
-			items[i] = toRobotJSON(r)
-		}
-		return a.printList([]string{"NAME", "PROJECT", "ACTIONS", "STATE", "EXPIRES", "CREATED", "TRUST", "DESCRIPTION"}, rows, items)
+		return printEach(a, err, []string{"NAME", "PROJECT", "ACTIONS", "STATE", "EXPIRES", "CREATED", "TRUST", "DESCRIPTION"}, robots, func(r admin.Robot) ([]string, robotJSON) {
+			return []string{r.Login, r.Project, r.PermissionsText(), r.State(now), fmtOptTime(r.ExpiresAt, "never"),
+				r.CreatedAt.UTC().Format(time.RFC3339), admin.TrustText(r.Trust), r.Description}, toRobotJSON(r)
+		})
 	})
 	list.Flags().StringVar(&listProject, "project", "", "only this project's robots ('*': system robots)")
 	a.addOutputFlag(list)

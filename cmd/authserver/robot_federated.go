@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -12,43 +11,9 @@ import (
 	"github.com/authserver/authserver/internal/store"
 )
 
-// trustJSON is a federated robot's trust policy in `robot list --output json`.
-type trustJSON struct {
-	Issuer     string                 `json:"issuer"`
-	Conditions []store.ClaimCondition `json:"conditions"`
-}
-
-func trustOf(p *store.TrustPolicy) *trustJSON {
-	if p == nil {
-		return nil
-	}
-	return &trustJSON{p.Issuer, p.Conditions}
-}
-
-// trustText is the TRUST column: "-" for a robot with a secret, else
-// "issuer: claim=pattern, ...".
-func trustText(p *store.TrustPolicy) string {
-	if p == nil {
-		return "-"
-	}
-	conds := make([]string, len(p.Conditions))
-	for i, c := range p.Conditions {
-		conds[i] = c.Claim + "=" + c.Pattern
-	}
-	return p.Issuer + ": " + strings.Join(conds, ", ")
-}
-
 // parseClaims reads --claim values.
 func parseClaims(claims []string) ([]store.ClaimCondition, error) {
-	var out []store.ClaimCondition
-	for _, s := range claims {
-		c, err := admin.ParseCondition(s)
-		if err != nil {
-			return nil, fmt.Errorf("--claim: %w", err)
-		}
-		out = append(out, c)
-	}
-	return out, nil
+	return parseEach(claims, admin.ParseCondition, func(string) string { return "--claim" })
 }
 
 // trustFlags is the trust policy of `robot create --federate --claim`, nil
@@ -76,10 +41,10 @@ func (a *app) printFederated(err error, r admin.Robot) error {
 		return err
 	}
 	if a.output == "json" {
-		return a.printList(nil, nil, toRobotJSON(r))
+		return a.printJSON(toRobotJSON(r))
 	}
 	fmt.Fprintf(a.stdout, "name:    %s\ntrust:   %s\nexpires: %s\n\nNo secret: log in as %s with a JWT of issuer %s as the password.\n",
-		r.Login, trustText(r.Trust), fmtOptTime(r.ExpiresAt, "never"), r.Login, r.Trust.Issuer)
+		r.Login, admin.TrustText(r.Trust), fmtOptTime(r.ExpiresAt, "never"), r.Login, r.Trust.Issuer)
 	return nil
 }
 
@@ -94,7 +59,7 @@ func (a *app) setTrust(cmd *cobra.Command, name string, claims []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(a.stdout, "robot %s now trusts %s\n", r.Login, trustText(r.Trust))
+		fmt.Fprintf(a.stdout, "robot %s now trusts %s\n", r.Login, admin.TrustText(r.Trust))
 		return nil
 	})
 }

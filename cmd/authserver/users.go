@@ -97,10 +97,7 @@ func (a *app) userCmd() *cobra.Command {
 
 	list := a.adminCmd("list", "List users", func(ctx context.Context, adm *admin.Service) error {
 		users, err := adm.ListUsers(ctx, cli)
-		if err != nil {
-			return err
-		}
-		return printEach(a, []string{"NAME", "EMAIL", "ADMIN", "DISABLED", "SOURCE", "CREATED", "PASSWORD"}, users, func(u store.User) ([]string, userJSON) {
+		return printEach(a, err, []string{"NAME", "EMAIL", "ADMIN", "DISABLED", "SOURCE", "CREATED", "PASSWORD"}, users, func(u store.User) ([]string, userJSON) {
 			kind := authn.HashKind(u.PasswordHash)
 			return []string{u.Name, u.Email, strconv.FormatBool(u.Admin), strconv.FormatBool(u.Disabled), u.Source, u.CreatedAt.UTC().Format(time.RFC3339), kind},
 				userJSON{u.Name, u.Email, u.DisplayName, u.Admin, u.Disabled, u.Source, u.CreatedAt.UTC(), kind}
@@ -116,17 +113,9 @@ func (a *app) userCmd() *cobra.Command {
 		return a.say(adm.DeleteUser(ctx, cli, args[0]), "user %s deleted\n", args[0])
 	})
 
-	var setAdmin bool
-	set := &cobra.Command{
-		Use: "set NAME --admin=true|false", Short: "Change a user's sysadmin flag", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if !cmd.Flags().Changed("admin") {
-				return errors.New("nothing to set: pass --admin=true or --admin=false")
-			}
-			return a.updateUser(cmd, args[0], "updated", admin.UserChange{Admin: &setAdmin})
-		},
-	}
-	set.Flags().BoolVar(&setAdmin, "admin", false, "sysadmin flag")
+	set := boolSetCmd("Change a user's sysadmin flag", "admin", "sysadmin flag", func(cmd *cobra.Command, name string, v bool) error {
+		return a.updateUser(cmd, name, "updated", admin.UserChange{Admin: &v})
+	})
 
 	cmd.AddCommand(add, passwd, list,
 		toggleCmd("disable", "Disable a user (its logins fail with 401; its refresh tokens are revoked)", "disabled (refresh tokens revoked)", true, setDisabled),

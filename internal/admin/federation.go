@@ -14,6 +14,30 @@ import (
 // conditions on the JWT's claims) instead of a secret. The CLI and the
 // REST API share these functions.
 
+// Trust is a trust policy as the CLI (robot list --output json) and the
+// REST API (a robot's authserver_federation) show and take it.
+type Trust struct {
+	Issuer     string                 `json:"issuer"`
+	Conditions []store.ClaimCondition `json:"conditions"`
+}
+
+// TrustOf is p as shown, nil when p is (a robot with a secret).
+func TrustOf(p *store.TrustPolicy) *Trust {
+	if p == nil {
+		return nil
+	}
+	return &Trust{Issuer: p.Issuer, Conditions: p.Conditions}
+}
+
+// Policy is t for NewRobot.Trust or RobotChange.Trust, nil when t is; the
+// operations check each condition as ParseCondition does.
+func (t *Trust) Policy() *store.TrustPolicy {
+	if t == nil {
+		return nil
+	}
+	return &store.TrustPolicy{Issuer: t.Issuer, Conditions: t.Conditions}
+}
+
 // ParseCondition reads "KEY=PATTERN" as typed on the command line (the
 // first '=' splits; a JSON pointer KEY starts with '/').
 func ParseCondition(s string) (store.ClaimCondition, error) {
@@ -74,10 +98,6 @@ func (s *Service) replaceTrust(r *store.Robot, p store.TrustPolicy) error {
 
 // trustNote describes a federated robot for explain.
 func trustNote(login string, p *store.TrustPolicy) string {
-	conds := make([]string, len(p.Conditions))
-	for i, c := range p.Conditions {
-		conds[i] = c.Claim + "=" + c.Pattern
-	}
 	return "robot " + login + " is federated: it logs in with a JWT of issuer " + p.Issuer +
-		" whose claims match " + strings.Join(conds, " and ") + " (no secret); its tokens expire with the JWT"
+		" whose claims match " + conditionsText(p.Conditions, " and ") + " (no secret); its tokens expire with the JWT"
 }

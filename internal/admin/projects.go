@@ -177,24 +177,23 @@ func (s *Service) DeleteGroup(ctx context.Context, who Actor, name string) error
 
 // AddGroupUser puts a user in a local group.
 func (s *Service) AddGroupUser(ctx context.Context, who Actor, group, user string) error {
-	if err := s.allow(ctx, who, rightSystem, "", "change groups"); err != nil {
-		return err
-	}
-	if err := s.st.AddGroupUser(ctx, group, user); err != nil {
-		return fromStore(err, fmt.Sprintf("group %s or user %s", group, user))
-	}
-	s.record(ctx, who, "group.add_user", fmt.Sprintf("group %s: user %s", group, user))
-	return nil
+	return s.groupUser(ctx, who, group, user, "group.add_user", s.st.AddGroupUser, fmt.Sprintf("group %s or user %s", group, user))
 }
 
 // RemoveGroupUser takes a user out of a local group.
 func (s *Service) RemoveGroupUser(ctx context.Context, who Actor, group, user string) error {
+	return s.groupUser(ctx, who, group, user, "group.remove_user", s.st.RemoveGroupUser, fmt.Sprintf("user %s in group %s", user, group))
+}
+
+// groupUser changes a group's users with op and records action; missing
+// names what was not found.
+func (s *Service) groupUser(ctx context.Context, who Actor, group, user, action string, op func(ctx context.Context, group, user string) error, missing string) error {
 	if err := s.allow(ctx, who, rightSystem, "", "change groups"); err != nil {
 		return err
 	}
-	if err := s.st.RemoveGroupUser(ctx, group, user); err != nil {
-		return fromStore(err, fmt.Sprintf("user %s in group %s", user, group))
+	if err := op(ctx, group, user); err != nil {
+		return fromStore(err, missing)
 	}
-	s.record(ctx, who, "group.remove_user", fmt.Sprintf("group %s: user %s", group, user))
+	s.record(ctx, who, action, fmt.Sprintf("group %s: user %s", group, user))
 	return nil
 }

@@ -109,6 +109,24 @@ func ConfigJWKS(cfg config.Config) ([]byte, error) {
 	return NewIssuer(cfg, signer).JWKS(prev...)
 }
 
+// ConfigBundle is the PEM bundle of certificates the registry must trust
+// during a key rotation: cfg's current certificate first, then the
+// previous ones.
+func ConfigBundle(cfg config.Config) ([]byte, error) {
+	if cfg.Token.Certificate == "" {
+		return nil, fmt.Errorf("token.certificate is not set: there is no certificate to bundle")
+	}
+	certs, err := token.LoadCertificates(cfg.Token.Certificate)
+	if err != nil {
+		return nil, err
+	}
+	prev, err := PreviousCertificates(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return token.CertBundlePEM(append(certs[:1:1], prev...)...), nil
+}
+
 // Issuer signs tokens with the current key.
 func (k *Keyring) Issuer() *token.Issuer { return k.issuer }
 

@@ -68,27 +68,8 @@ type robotResp struct {
 
 // robotFederation is a trust policy on the wire: an issuer of the
 // config's federation.issuers and conditions that must all hold
-// (docs/FEDERATION.md).
-type robotFederation struct {
-	Issuer     string                 `json:"issuer"`
-	Conditions []store.ClaimCondition `json:"conditions"`
-}
-
-func federationOf(p *store.TrustPolicy) *robotFederation {
-	if p == nil {
-		return nil
-	}
-	return &robotFederation{Issuer: p.Issuer, Conditions: p.Conditions}
-}
-
-// trust is the policy of f for admin (nil when f is), each condition
-// checked as the CLI's --claim is.
-func (f *robotFederation) trust() *store.TrustPolicy {
-	if f == nil {
-		return nil
-	}
-	return &store.TrustPolicy{Issuer: f.Issuer, Conditions: f.Conditions}
-}
+// (docs/FEDERATION.md), the same shape as the CLI's.
+type robotFederation = admin.Trust
 
 func toRobot(r admin.Robot) robotResp {
 	level := "project"
@@ -105,7 +86,7 @@ func toRobot(r admin.Robot) robotResp {
 	}
 	out := robotResp{ID: r.ID, Name: r.Login, Description: r.Description, Level: level, Editable: true,
 		Disable: r.Disabled, Duration: -1, ExpiresAt: -1, Permissions: perms,
-		CreationTime: harborTime(r.CreatedAt), UpdateTime: harborTime(r.UpdatedAt), Federation: federationOf(r.Trust)}
+		CreationTime: harborTime(r.CreatedAt), UpdateTime: harborTime(r.UpdatedAt), Federation: admin.TrustOf(r.Trust)}
 	if !r.ExpiresAt.IsZero() {
 		out.ExpiresAt = r.ExpiresAt.Unix()
 		out.Duration = int64((r.ExpiresAt.Sub(r.CreatedAt) + 24*time.Hour - time.Second) / (24 * time.Hour))
@@ -197,7 +178,7 @@ func (c *call) createRobot() error {
 	}
 	r, secret, err := c.a.opt.Admin.CreateRobot(c.r.Context(), c.who, admin.NewRobot{Name: req.Name, Project: project,
 		Permissions: perms, Description: req.Description, Lifetime: life, Secret: req.Secret, Disabled: req.Disable,
-		Trust: req.Federation.trust()})
+		Trust: req.Federation.Policy()})
 	if err != nil {
 		return err
 	}
@@ -282,7 +263,7 @@ func (c *call) updateRobot() error {
 		return badf("name: robots cannot be renamed")
 	}
 	ch := admin.RobotChange{Permissions: perms, Description: &req.Description, Disabled: &req.Disable,
-		Trust: req.Federation.trust()}
+		Trust: req.Federation.Policy()}
 	if req.Duration != nil && *req.Duration != toRobot(r).Duration {
 		life, err := lifetime(*req.Duration)
 		if err != nil {
