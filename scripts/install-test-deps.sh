@@ -3,8 +3,8 @@
 # fetch: Debian packages (slapd, ldap-utils, skopeo, docker-registry, podman,
 # buildah, containerd, curl, jq) and the Go-built registry v3 and clients (crane, oras,
 # regctl, helm). Binaries are cached in $AUTHSERVER_TOOLS (default
-# ~/.cache/authserver-tools/bin) between runs. The docker CLI comes with the
-# machine image; its absence fails the run. Idempotent: a second run with
+# ~/.cache/authserver-tools/bin) between runs. The docker CLI and kubectl come
+# with the machine image; their absence fails the run. Idempotent: a second run with
 # everything present takes well under a second.
 set -euo pipefail
 
@@ -71,4 +71,6 @@ for b in skopeo docker-registry podman buildah containerd ctr curl jq; do
 done
 # The docker CLI is part of the machine image (no daemon is needed or used).
 command -v docker >/dev/null || { log "docker CLI missing: expected at /usr/local/bin/docker on this machine image"; exit 1; }
+# kubectl too: e2e runs the kubectl commands of docs/FEDERATION.md (against a loopback API server stand-in).
+command -v kubectl >/dev/null || { log "kubectl missing: expected on PATH on this machine image"; exit 1; }
 log "ok: tools in $BIN"
