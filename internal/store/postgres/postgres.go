@@ -4,12 +4,10 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 
@@ -26,17 +24,17 @@ type Store struct {
 	pool *pgxpool.Pool
 }
 
-// dialect is PostgreSQL's: $n placeholders, native times and text[] lists,
+// dialect is PostgreSQL's: $n placeholders, native times, text[] lists (read as JSON),
 // bytewise ("C") order, row locks, an advisory migration lock ("authserver" in
 // ASCII), COPY, and pgx's statement cache instead of database/sql's.
 var dialect = sqldb.Dialect{
-	Name:          "postgres",
-	Numbered:      true,
-	Array:         array,
-	Collate:       ` COLLATE "C"`,
-	ForUpdate:     " FOR UPDATE",
-	MigrationLock: `SELECT pg_advisory_xact_lock(27432215569982834)`, // 0x61757468736572
-	MigrationTable: `CREATE TABLE IF NOT EXISTS schema_migrations
+	Name:        "postgres",
+	Numbered:    true,
+	ArrayToJSON: "to_json",
+	Collate:     ` COLLATE "C"`,
+	ForUpdate:   " FOR UPDATE",
+	MigrationBegin: `SELECT pg_advisory_xact_lock(27432215569982834); -- 0x61757468736572
+		CREATE TABLE IF NOT EXISTS schema_migrations
 		(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
 	AccessQuery: accessQuery,
 	Sentinel: sqldb.Sentinels(func(e *pgconn.PgError) string { return e.Code }, map[string]error{
@@ -108,23 +106,6 @@ func (s *Store) Close() error {
 // Pool returns the connection pool, for bulk tools only (bench/seed's COPY):
 // the store.Store methods are what keep the schema's invariants.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
-
-// types decodes text[] columns into a []string for database/sql, under
-// typesMu: a pgtype.Map is not safe for concurrent use.
-var (
-	types   = pgtype.NewMap()
-	typesMu sync.Mutex
-)
-
-type arrayScanner struct{ dst *[]string }
-
-func array(dst *[]string) any { return arrayScanner{dst} }
-
-func (a arrayScanner) Scan(src any) error {
-	typesMu.Lock()
-	defer typesMu.Unlock()
-	return types.SQLScanner(a.dst).Scan(src)
-}
 
 // copyFrom runs COPY on the pgx connection under database/sql.
 func copyFrom(ctx context.Context, driverConn any, table string, cols []string, rows [][]any) error {

@@ -2,21 +2,18 @@ package sqldb
 
 import (
 	"context"
-	"fmt"
 	"slices"
 
 	"github.com/authserver/authserver/internal/store"
 )
 
 var (
+	// groups finds a group by name or by normalized DN: an exact name match wins.
+	groups = named("group", `SELECT id, name, COALESCE(dn, ''), created_at FROM groups`,
+		`name = ? OR dn_norm = ? ORDER BY name = ? DESC LIMIT 1`, scanGroup)
 	// createGroupQ stores an empty DN (and its normalized form) as NULL.
 	createGroupQ = q(`INSERT INTO groups (name, dn, dn_norm, created_at)
-		VALUES (?, NULLIF(?, ''), NULLIF(?, ''), ?) RETURNING id`)
-	getGroupQ = q(`SELECT id, name, COALESCE(dn, ''), created_at FROM groups
-		WHERE name = ? OR dn_norm = ? ORDER BY name = ? DESC LIMIT 1`)
-	getGroupIDQ      = q(`SELECT id, name, COALESCE(dn, ''), created_at FROM groups WHERE id = ?`)
-	listGroupsQ      = q(`SELECT id, name, COALESCE(dn, ''), created_at FROM groups ORDER BY name{collate}`)
-	deleteGroupQ     = q(`DELETE FROM groups WHERE name = ?`)
+		VALUES (?, NULLIF(?, ''), NULLIF(?, ''), ?) RETURNING id, created_at`)
 	addGroupUserQ    = q(`INSERT INTO user_groups (group_id, user_id) VALUES (?, ?)`)
 	removeGroupUserQ = q(`DELETE FROM user_groups
 		WHERE group_id = (SELECT id FROM groups WHERE name = ?)
@@ -31,35 +28,28 @@ var (
 		WHERE u.name = ? ORDER BY g.name{collate}`)
 )
 
-func (s *Store) scanGroup(row scanner) (g store.Group, err error) {
-	err = row.Scan(&g.ID, &g.Name, &g.DN, s.timeCol(&g.CreatedAt))
+func scanGroup(row scanner) (g store.Group, err error) {
+	err = row.Scan(&g.ID, &g.Name, &g.DN, timeCol(&g.CreatedAt))
 	return
 }
 
 func (s *Store) CreateGroup(ctx context.Context, g *store.Group) error {
-	t := now()
-	err := s.queryRow(ctx, createGroupQ, g.Name, g.DN, store.NormalizeDN(g.DN), s.time(t)).Scan(&g.ID)
-	if err == nil {
-		g.CreatedAt = t
-	}
+	err := s.queryRow(ctx, createGroupQ, g.Name, g.DN, store.NormalizeDN(g.DN), s.time(now())).Scan(&g.ID, timeCol(&g.CreatedAt))
 	return s.wrap("create group "+quote(g.Name), err)
 }
 
-// GetGroup implements store.Groups: an exact name match wins over a DN match.
 func (s *Store) GetGroup(ctx context.Context, nameOrDN string) (store.Group, error) {
-	return oneNamed(ctx, s, "get group", nameOrDN, s.scanGroup, getGroupQ, nameOrDN, store.NormalizeDN(nameOrDN), nameOrDN)
+	return groups.get(ctx, s, nameOrDN, nameOrDN, store.NormalizeDN(nameOrDN), nameOrDN)
 }
 
 func (s *Store) GetGroupByID(ctx context.Context, id int64) (store.Group, error) {
-	return one(ctx, s, fmt.Sprintf("get group %d", id), s.scanGroup, getGroupIDQ, id)
+	return groups.getID(ctx, s, id)
 }
 
-func (s *Store) ListGroups(ctx context.Context) ([]store.Group, error) {
-	return all(ctx, s, "list groups", s.scanGroup, listGroupsQ)
-}
+func (s *Store) ListGroups(ctx context.Context) ([]store.Group, error) { return groups.list(ctx, s) }
 
 func (s *Store) DeleteGroup(ctx context.Context, name string) error {
-	return s.change(ctx, "delete group "+quote(name), deleteGroupQ, name)
+	return groups.delete(ctx, s, name)
 }
 
 func (s *Store) AddGroupUser(ctx context.Context, group, user string) error {

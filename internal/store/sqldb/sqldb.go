@@ -18,7 +18,6 @@ type Store struct {
 	d     *Dialect
 	text  []string                   // statement texts for d, indexed by query
 	stmts []atomic.Pointer[sql.Stmt] // prepared lazily (Dialect.Prepare), never before Migrate
-	conds condCache                  // decoded trust-policy conditions (credentials.go)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -70,14 +69,9 @@ func (s *Store) BeginMigration(ctx context.Context) (store.MigrationTx, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, stmt := range []string{s.d.MigrationLock, s.d.MigrationTable} {
-		if stmt == "" {
-			continue
-		}
-		if _, err := tx.tx.ExecContext(ctx, stmt); err != nil {
-			tx.tx.Rollback()
-			return nil, err
-		}
+	if err := tx.Exec(ctx, s.d.MigrationBegin); err != nil {
+		tx.tx.Rollback()
+		return nil, err
 	}
 	return tx, nil
 }
@@ -123,10 +117,7 @@ type scanner interface{ Scan(dest ...any) error }
 // stmt returns q prepared, or nil when the dialect does not prepare or
 // preparing failed (running q unprepared then reports why).
 func (s *Store) stmt(ctx context.Context, q query) *sql.Stmt {
-	if !s.d.Prepare {
-		return nil
-	}
-	if st := s.stmts[q].Load(); st != nil {
+	if st := s.stmts[q].Load(); st != nil || !s.d.Prepare {
 		return st
 	}
 	st, err := s.db.PrepareContext(ctx, s.text[q])
@@ -177,29 +168,6 @@ func affected(res sql.Result, err error) (int64, error) {
 	return res.RowsAffected()
 }
 
-// one scans the row q finds, all every row; errors are wrapped with op.
-func one[T any](ctx context.Context, s *Store, op string, scan func(scanner) (T, error), q query, args ...any) (T, error) {
-	v, err := scan(s.queryRow(ctx, q, args...))
-	return v, s.wrap(op, err)
-}
-
-// oneNamed is one whose error names op and the quoted name, formatted only
-// on failure: a successful read (the token path's GetUser and GetRobot)
-// builds no message.
-func oneNamed[T any](ctx context.Context, s *Store, op, name string, scan func(scanner) (T, error), q query, args ...any) (T, error) {
-	v, err := scan(s.queryRow(ctx, q, args...))
-	if err != nil {
-		return v, s.wrap(op+" "+quote(name), err)
-	}
-	return v, nil
-}
-
-func all[T any](ctx context.Context, s *Store, op string, scan func(scanner) (T, error), q query, args ...any) ([]T, error) {
-	rows, err := s.query(ctx, q, args...)
-	out, err := collect(rows, err, scan)
-	return out, s.wrap(op, err)
-}
-
 // txn is a write transaction; its statements are not prepared.
 type txn struct {
 	tx *sql.Tx
@@ -229,32 +197,6 @@ func (s *Store) inTx(ctx context.Context, fn func(tx txn) error) error {
 		return err
 	}
 	return tx.tx.Commit()
-}
-
-// modify reads the row q (ending in {for_update}) finds by key, calls fn with
-// it and writes what fn returns with put, in one transaction that keeps the
-// row locked. An error from fn is returned unchanged, others wrapped with op.
-func modify[T any](ctx context.Context, s *Store, op string, q query, key string, scan func(scanner) (T, error),
-	fn func(T) (T, error), put func(tx txn, old T, v *T) error) (T, error) {
-	var out, zero T
-	var fnErr error
-	err := s.inTx(ctx, func(tx txn) error {
-		old, err := scan(tx.queryRow(ctx, q, key))
-		if err == nil {
-			if out, fnErr = fn(old); fnErr != nil {
-				return fnErr
-			}
-			err = put(tx, old, &out)
-		}
-		return err
-	})
-	switch {
-	case fnErr != nil:
-		return zero, fnErr
-	case err != nil:
-		return zero, s.wrap(op, err)
-	}
-	return out, nil
 }
 
 var lookupQ = map[string]query{

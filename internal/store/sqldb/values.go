@@ -48,7 +48,7 @@ func (f scanFunc) Scan(src any) error { return f(src) }
 
 // timeCol is a scan destination for a stored time, native or RFC 3339 text
 // (see TimeLayout); NULL is the zero time. A pointer: Scan allocates nothing.
-func (s *Store) timeCol(dst *time.Time) any { return (*timeText)(dst) }
+func timeCol(dst *time.Time) any { return (*timeText)(dst) }
 
 type timeText time.Time
 
@@ -79,7 +79,7 @@ const (
 func (s *Store) list(v []string, enc listText) any {
 	v = nonNil(v)
 	switch {
-	case s.d.Array != nil:
+	case s.d.ArrayToJSON != "":
 		return v
 	case enc == wordsList:
 		return strings.Join(v, " ")
@@ -88,17 +88,15 @@ func (s *Store) list(v []string, enc listText) any {
 	return string(b)
 }
 
-// listCol is a scan destination for a list stored by list.
+// listCol is a scan destination for a list column stored by list and
+// selected as {list}(column).
 func (s *Store) listCol(dst *[]string, enc listText) any {
-	if s.d.Array != nil {
-		return s.d.Array(dst)
-	}
 	return scanFunc(func(src any) error {
 		var t sql.NullString
 		switch err := t.Scan(src); {
 		case err != nil:
 			return fmt.Errorf("scan list: %w", err)
-		case enc == wordsList:
+		case enc == wordsList && s.d.ArrayToJSON == "":
 			*dst = strings.Fields(t.String)
 			return nil
 		}

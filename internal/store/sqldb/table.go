@@ -1,0 +1,103 @@
+package sqldb
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// table is one kind of row and the statements that read and write it (a
+// kind without some leaves them unused): scan reads a row into a T, and
+// what names one in errors: `get user "alice"`, "get user 7", "list users",
+// `delete user "alice"`, and for tokens (hashed) "get refresh token" (the
+// hash is not shown), "touch refresh token", `list refresh tokens of "alice"`.
+type table[T any] struct {
+	what   string
+	hashed bool
+	scan   func(scanner) (T, error)
+	// byKey finds a row by name (by hash when hashed), byID by id; all lists
+	// rows (a user's tokens by user id); del deletes by name; touch sets a
+	// token's last_used_at by id.
+	byKey, byID, all, del, touch query
+}
+
+// named is the table of what+"s" whose columns sel (SELECT ... FROM it)
+// reads, found by name (where: `name = ?` but for groups), by id, listed
+// in name order and deleted by name.
+func named[T any](what, sel, where string, scan func(scanner) (T, error)) *table[T] {
+	return &table[T]{what: what, scan: scan, byKey: q(sel + ` WHERE ` + where), byID: q(sel + ` WHERE id = ?`),
+		all: q(sel + ` ORDER BY name{collate}`), del: q(`DELETE FROM ` + what + `s WHERE name = ?`)}
+}
+
+// get reads the row byKey finds with key, or with args when given. Its
+// error is built only on failure: the token path reads users and robots.
+func (t *table[T]) get(ctx context.Context, s *Store, key string, args ...any) (T, error) {
+	if args == nil {
+		args = []any{key}
+	}
+	v, err := t.scan(s.queryRow(ctx, t.byKey, args...))
+	if err == nil {
+		return v, nil
+	}
+	op := "get " + t.what
+	if !t.hashed {
+		op += " " + quote(key)
+	}
+	return v, s.wrap(op, err)
+}
+
+func (t *table[T]) getID(ctx context.Context, s *Store, id int64) (T, error) {
+	v, err := t.scan(s.queryRow(ctx, t.byID, id))
+	return v, s.wrap(fmt.Sprintf("get %s %d", t.what, id), err)
+}
+
+func (t *table[T]) list(ctx context.Context, s *Store, args ...any) ([]T, error) {
+	rows, err := s.query(ctx, t.all, args...)
+	out, err := collect(rows, err, t.scan)
+	return out, s.wrap("list "+t.what+"s", err)
+}
+
+// ofUser lists the tokens of user.
+func (t *table[T]) ofUser(ctx context.Context, s *Store, user string) ([]T, error) {
+	var out []T
+	uid, err := s.lookupID(ctx, "users", "user", user)
+	if err == nil {
+		rows, qerr := s.query(ctx, t.all, uid)
+		out, err = collect(rows, qerr, t.scan)
+	}
+	return out, s.wrap("list "+t.what+"s of "+quote(user), err)
+}
+
+func (t *table[T]) delete(ctx context.Context, s *Store, name string) error {
+	return s.change(ctx, "delete "+t.what+" "+quote(name), t.del, name)
+}
+
+func (t *table[T]) touchAt(ctx context.Context, s *Store, id int64, when time.Time) error {
+	return s.change(ctx, "touch "+t.what, t.touch, s.time(at(when)), id)
+}
+
+// modify reads the row lock (ending in {for_update}) finds by name, calls fn
+// with it and writes what fn returns with put, in one transaction that keeps
+// the row locked. An error from fn is returned unchanged, others wrapped.
+func (t *table[T]) modify(ctx context.Context, s *Store, lock query, name string, fn func(T) (T, error),
+	put func(tx txn, old T, v *T) error) (T, error) {
+	var out, zero T
+	var fnErr error
+	err := s.inTx(ctx, func(tx txn) error {
+		old, err := t.scan(tx.queryRow(ctx, lock, name))
+		if err == nil {
+			if out, fnErr = fn(old); fnErr != nil {
+				return fnErr
+			}
+			err = put(tx, old, &out)
+		}
+		return err
+	})
+	switch {
+	case fnErr != nil:
+		return zero, fnErr
+	case err != nil:
+		return zero, s.wrap("modify "+t.what+" "+quote(name), err)
+	}
+	return out, nil
+}
