@@ -79,10 +79,7 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]store.Aud
 			args = append(args, filter.arg)
 		}
 	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 100
-	}
+	limit := cmp.Or(max(f.Limit, 0), 100) // unless a positive limit is set
 	rows, err := s.query(ctx, listAuditQ[variant], append(args, limit)...)
 	out, err := collect(rows, err, func(row scanner) (r store.AuditRecord, err error) {
 		err = row.Scan(&r.ID, timeCol(&r.Time), &r.Subject, &r.Method, &r.ClientIP, &r.UserAgent, &r.Service,

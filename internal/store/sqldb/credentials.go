@@ -17,7 +17,9 @@ import (
 
 var (
 	refresh = tokens("refresh token", "refresh_tokens", "t.token_hash, t.service, t.client_id, t.created_at, t.last_used_at",
-		"t.last_used_at DESC, t.id DESC", scanRefresh)
+		"t.last_used_at DESC, t.id DESC", func(t *store.RefreshToken) []any {
+			return []any{&t.ID, &t.UserID, &t.User, &t.Hash, &t.Service, &t.ClientID, timeCol(&t.CreatedAt), timeCol(&t.LastUsedAt)}
+		})
 	userNameByIDQ  = q(`SELECT name FROM users WHERE id = ?`)
 	createRefreshQ = q(`INSERT INTO refresh_tokens (user_id, token_hash, service, client_id, created_at, last_used_at)
 		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`)
@@ -27,7 +29,9 @@ var (
 	deleteUserRefreshQ = q(`DELETE FROM refresh_tokens WHERE user_id = ?`)
 
 	pats = tokens("personal token", "personal_tokens", "t.name, t.token_hash, t.expires_at, t.created_at, t.last_used_at",
-		"t.name{collate}", scanPAT)
+		"t.name{collate}", func(t *store.PersonalToken) []any {
+			return []any{&t.ID, &t.UserID, &t.User, &t.Name, &t.Hash, timeCol(&t.ExpiresAt), timeCol(&t.CreatedAt), timeCol(&t.LastUsedAt)}
+		})
 	createPATQ = q(`INSERT INTO personal_tokens (user_id, name, token_hash, expires_at, created_at)
 		VALUES (?, ?, ?, ?, ?) RETURNING id`)
 	deletePATQ = q(`DELETE FROM personal_tokens WHERE name = ? AND user_id = (SELECT id FROM users WHERE name = ?)`)
@@ -35,20 +39,10 @@ var (
 
 // tokens is the table of a kind of token: its rows (t) with the user's
 // name, found by hash and listed by user id in order.
-func tokens[T any](what, name, cols, order string, scan func(scanner) (T, error)) *table[T] {
+func tokens[T any](what, name, cols, order string, dest func(*T) []any) *table[T] {
 	sel := `SELECT t.id, t.user_id, u.name, ` + cols + ` FROM ` + name + ` t JOIN users u ON u.id = t.user_id`
-	return &table[T]{what: what, hashed: true, scan: scan, byKey: q(sel + ` WHERE t.token_hash = ?`),
+	return &table[T]{what: what, hashed: true, scan: columns(dest), byKey: q(sel + ` WHERE t.token_hash = ?`),
 		all: q(sel + ` WHERE t.user_id = ? ORDER BY ` + order), touch: q(`UPDATE ` + name + ` SET last_used_at = ? WHERE id = ?`)}
-}
-
-func scanRefresh(row scanner) (t store.RefreshToken, err error) {
-	err = row.Scan(&t.ID, &t.UserID, &t.User, &t.Hash, &t.Service, &t.ClientID, timeCol(&t.CreatedAt), timeCol(&t.LastUsedAt))
-	return
-}
-
-func scanPAT(row scanner) (t store.PersonalToken, err error) {
-	err = row.Scan(&t.ID, &t.UserID, &t.User, &t.Name, &t.Hash, timeCol(&t.ExpiresAt), timeCol(&t.CreatedAt), timeCol(&t.LastUsedAt))
-	return
 }
 
 // Both kinds of token are read through their table, side by side.
@@ -173,7 +167,7 @@ func scanRobot(row scanner) (store.Robot, error) {
 	if err == nil && issuer.Valid {
 		r.Trust = &store.TrustPolicy{Issuer: issuer.String}
 		var jerr error
-		if r.Trust.Conditions, jerr = trustConds.decode(conds.String); jerr != nil {
+		if r.Trust.Conditions, jerr = decodeConds(conds.String); jerr != nil {
 			err = fmt.Errorf("robot %s: trust conditions: %w", quote(r.Name), jerr)
 		}
 	}
@@ -288,35 +282,31 @@ func (s *Store) DeleteRobot(ctx context.Context, name string) error {
 	return robots.delete(ctx, s, name)
 }
 
-// condCache remembers decoded trust-policy conditions by their stored JSON
-// text, so a federated robot's every login reads its row but decodes the
-// conditions once. Keyed by the text itself, an entry can never be stale:
-// a changed policy is a different key. Bounded: when full it starts over.
-var trustConds condCache // shared by every Store: keyed by content, never stale
-
-type condCache struct {
-	mu sync.Mutex
-	m  map[string][]store.ClaimCondition
+// trustConds remembers decoded trust-policy conditions by their stored JSON
+// text, for every Store, so a federated robot's every login reads its row
+// but decodes the conditions once. Keyed by the text itself, an entry can
+// never be stale: a changed policy is a different key. Bounded: when full
+// it starts over.
+var trustConds struct {
+	sync.Mutex
+	m map[string][]store.ClaimCondition
 }
 
-const condCacheMax = 4096
+const trustCondsMax = 4096
 
-// decode returns the conditions of text, a copy the caller may keep.
-func (c *condCache) decode(text string) ([]store.ClaimCondition, error) {
-	c.mu.Lock()
-	conds, ok := c.m[text]
-	c.mu.Unlock()
-	if ok {
-		return slices.Clone(conds), nil
+// decodeConds returns the conditions of text, a copy the caller may keep.
+func decodeConds(text string) ([]store.ClaimCondition, error) {
+	trustConds.Lock()
+	defer trustConds.Unlock()
+	conds, ok := trustConds.m[text]
+	if !ok {
+		if err := json.Unmarshal([]byte(text), &conds); err != nil {
+			return nil, err
+		}
+		if trustConds.m == nil || len(trustConds.m) >= trustCondsMax {
+			trustConds.m = make(map[string][]store.ClaimCondition)
+		}
+		trustConds.m[text] = conds
 	}
-	if err := json.Unmarshal([]byte(text), &conds); err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	if c.m == nil || len(c.m) >= condCacheMax {
-		c.m = make(map[string][]store.ClaimCondition)
-	}
-	c.m[text] = conds
-	c.mu.Unlock()
 	return slices.Clone(conds), nil
 }

@@ -33,9 +33,8 @@ func (s *Store) SyncLDAPUser(ctx context.Context, lu store.LDAPUser) (store.User
 	var u store.User
 	err := s.inTx(ctx, func(tx txn) error {
 		t := now()
-		var err error
 		var was string // the entry id recorded for u
-		u, err = scanUser(withDest{tx.queryRow(ctx, lockLDAPUserQ, lu.Name), &was})
+		err := tx.queryRow(ctx, lockLDAPUserQ, lu.Name).Scan(append(userDest(&u), &was)...)
 		switch {
 		case err == nil && u.Source == store.SourceLDAP && store.EntryReplaced(was, lu.EntryID):
 			// Another person's entry now has this name: retire the old
@@ -45,8 +44,8 @@ func (s *Store) SyncLDAPUser(ctx context.Context, lu store.LDAPUser) (store.User
 			}
 			fallthrough
 		case errors.Is(err, sql.ErrNoRows):
-			u, err = scanUser(tx.queryRow(ctx, insertLDAPUserQ,
-				lu.Name, lu.Email, lu.DisplayName, store.SourceLDAP, s.time(t), s.time(t)))
+			err = tx.queryRow(ctx, insertLDAPUserQ, lu.Name, lu.Email, lu.DisplayName, store.SourceLDAP,
+				s.time(t), s.time(t)).Scan(userDest(&u)...)
 			if err != nil {
 				return err
 			}
@@ -76,11 +75,3 @@ func (s *Store) GetLDAPUser(ctx context.Context, name string) (store.LDAPUser, e
 	lu.GroupDNs = nonNil(lu.GroupDNs)
 	return lu, s.wrap("get ldap user "+quote(name), err)
 }
-
-// withDest is a row that scans one more column, into dst.
-type withDest struct {
-	scanner
-	dst any
-}
-
-func (w withDest) Scan(dest ...any) error { return w.scanner.Scan(append(dest, w.dst)...) }

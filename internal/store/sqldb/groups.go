@@ -10,7 +10,8 @@ import (
 var (
 	// groups finds a group by name or by normalized DN: an exact name match wins.
 	groups = named("group", `SELECT id, name, COALESCE(dn, ''), created_at FROM groups`,
-		`name = ? OR dn_norm = ? ORDER BY name = ? DESC LIMIT 1`, scanGroup)
+		`name = ? OR dn_norm = ? ORDER BY name = ? DESC LIMIT 1`,
+		columns(func(g *store.Group) []any { return []any{&g.ID, &g.Name, &g.DN, timeCol(&g.CreatedAt)} }))
 	// createGroupQ stores an empty DN (and its normalized form) as NULL.
 	createGroupQ = q(`INSERT INTO groups (name, dn, dn_norm, created_at)
 		VALUES (?, NULLIF(?, ''), NULLIF(?, ''), ?) RETURNING id, created_at`)
@@ -27,11 +28,6 @@ var (
 		LEFT JOIN groups g ON g.id = ug.group_id
 		WHERE u.name = ? ORDER BY g.name{collate}`)
 )
-
-func scanGroup(row scanner) (g store.Group, err error) {
-	err = row.Scan(&g.ID, &g.Name, &g.DN, timeCol(&g.CreatedAt))
-	return
-}
 
 func (s *Store) CreateGroup(ctx context.Context, g *store.Group) error {
 	err := s.queryRow(ctx, createGroupQ, g.Name, g.DN, store.NormalizeDN(g.DN), s.time(now())).Scan(&g.ID, timeCol(&g.CreatedAt))

@@ -29,6 +29,14 @@ func named[T any](what, sel, where string, scan func(scanner) (T, error)) *table
 		all: q(sel + ` ORDER BY name{collate}`), del: q(`DELETE FROM ` + what + `s WHERE name = ?`)}
 }
 
+// columns is the scan function of a kind whose columns dest lists.
+func columns[T any](dest func(v *T) []any) func(scanner) (T, error) {
+	return func(row scanner) (v T, err error) {
+		err = row.Scan(dest(&v)...)
+		return
+	}
+}
+
 // get reads the row byKey finds with key, or with args when given. Its
 // error is built only on failure: the token path reads users and robots.
 func (t *table[T]) get(ctx context.Context, s *Store, key string, args ...any) (T, error) {

@@ -10,7 +10,7 @@ import (
 const userCols = `id, name, email, display_name, password_hash, admin, disabled, source, created_at, updated_at`
 
 var (
-	users       = named("user", `SELECT `+userCols+` FROM users`, `name = ?`, scanUser)
+	users       = named("user", `SELECT `+userCols+` FROM users`, `name = ?`, columns(userDest))
 	createUserQ = q(`INSERT INTO users
 		(name, email, display_name, password_hash, admin, disabled, source, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id, created_at, updated_at`)
@@ -18,15 +18,16 @@ var (
 		admin = ?, disabled = ?, source = ?, updated_at = ? WHERE id = ?`)
 	countUsersQ = q(`SELECT count(*) FROM users`)
 
-	projects          = named("project", `SELECT id, name, public, created_at FROM projects`, `name = ?`, scanProject)
+	projects = named("project", `SELECT id, name, public, created_at FROM projects`, `name = ?`,
+		columns(func(p *store.Project) []any { return []any{&p.ID, &p.Name, &p.Public, timeCol(&p.CreatedAt)} }))
 	createProjectQ    = q(`INSERT INTO projects (name, public, created_at) VALUES (?, ?, ?) RETURNING id, created_at`)
 	setProjectPublicQ = q(`UPDATE projects SET public = ? WHERE name = ?`)
 )
 
-func scanUser(row scanner) (u store.User, err error) {
-	err = row.Scan(&u.ID, &u.Name, &u.Email, &u.DisplayName, &u.PasswordHash, &u.Admin, &u.Disabled,
-		&u.Source, timeCol(&u.CreatedAt), timeCol(&u.UpdatedAt))
-	return
+// userDest are the scan destinations of userCols.
+func userDest(u *store.User) []any {
+	return []any{&u.ID, &u.Name, &u.Email, &u.DisplayName, &u.PasswordHash, &u.Admin, &u.Disabled, &u.Source,
+		timeCol(&u.CreatedAt), timeCol(&u.UpdatedAt)}
 }
 
 // CreateUser implements store.Users; CreatedAt and UpdatedAt are read back
@@ -70,11 +71,6 @@ func (s *Store) CountUsers(ctx context.Context) (int, error) {
 	var n int
 	err := s.queryRow(ctx, countUsersQ).Scan(&n)
 	return n, s.wrap("count users", err)
-}
-
-func scanProject(row scanner) (p store.Project, err error) {
-	err = row.Scan(&p.ID, &p.Name, &p.Public, timeCol(&p.CreatedAt))
-	return
 }
 
 func (s *Store) CreateProject(ctx context.Context, p *store.Project) error {

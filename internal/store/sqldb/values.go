@@ -42,10 +42,6 @@ func (s *Store) optTime(t time.Time) any {
 	return s.time(at(t))
 }
 
-type scanFunc func(src any) error // a sql.Scanner
-
-func (f scanFunc) Scan(src any) error { return f(src) }
-
 // timeCol is a scan destination for a stored time, native or RFC 3339 text
 // (see TimeLayout); NULL is the zero time. A pointer: Scan allocates nothing.
 func timeCol(dst *time.Time) any { return (*timeText)(dst) }
@@ -91,17 +87,23 @@ func (s *Store) list(v []string, enc listText) any {
 // listCol is a scan destination for a list column stored by list and
 // selected as {list}(column).
 func (s *Store) listCol(dst *[]string, enc listText) any {
-	return scanFunc(func(src any) error {
-		var t sql.NullString
-		switch err := t.Scan(src); {
-		case err != nil:
-			return fmt.Errorf("scan list: %w", err)
-		case enc == wordsList && s.d.ArrayToJSON == "":
-			*dst = strings.Fields(t.String)
-			return nil
-		}
-		return json.Unmarshal([]byte(t.String), dst)
-	})
+	return listDest{dst, enc == wordsList && s.d.ArrayToJSON == ""}
+}
+
+type listDest struct {
+	dst   *[]string
+	words bool
+}
+
+func (l listDest) Scan(src any) error {
+	var t sql.NullString
+	if err := t.Scan(src); err != nil {
+		return fmt.Errorf("scan list: %w", err)
+	} else if l.words {
+		*l.dst = strings.Fields(t.String)
+		return nil
+	}
+	return json.Unmarshal([]byte(t.String), l.dst)
 }
 
 func nonNil(v []string) []string {
