@@ -70,23 +70,19 @@ func (s *Store) AppendAudit(ctx context.Context, records []store.AuditRecord) er
 func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]store.AuditRecord, error) {
 	var args []any
 	variant := 0
-	for bit, filter := range []struct {
-		set bool
-		arg any
-	}{{f.Subject != "", f.Subject}, {!f.Since.IsZero(), s.time(f.Since)}, {f.Result != "", f.Result}, {f.Kind != "", f.Kind}} {
-		if filter.set {
+	for bit, arg := range []any{f.Subject, s.optTime(f.Since), f.Result, f.Kind} { // unset: "" or nil
+		if arg != "" && arg != nil {
 			variant |= 1 << bit
-			args = append(args, filter.arg)
+			args = append(args, arg)
 		}
 	}
 	limit := cmp.Or(max(f.Limit, 0), 100) // unless a positive limit is set
-	rows, err := s.query(ctx, listAuditQ[variant], append(args, limit)...)
-	out, err := collect(rows, err, func(row scanner) (r store.AuditRecord, err error) {
+	out, err := collect(ctx, s, func(row scanner) (r store.AuditRecord, err error) {
 		err = row.Scan(&r.ID, timeCol(&r.Time), &r.Subject, &r.Method, &r.ClientIP, &r.UserAgent, &r.Service,
 			s.listCol(&r.Requested, wordsList), s.listCol(&r.Granted, wordsList), &r.Result, &r.ClientID, &r.RequestID,
 			&r.Kind, &r.Action, &r.Target, &r.FederatedIssuer, &r.FederatedSubject)
 		return
-	})
+	}, listAuditQ[variant], append(args, limit)...)
 	return out, s.wrap("list audit", err)
 }
 

@@ -48,11 +48,11 @@ func tokens[T any](what, name, cols, order string, dest func(*T) []any) *table[T
 // Both kinds of token are read through their table, side by side.
 
 func (s *Store) GetRefreshToken(ctx context.Context, hash string) (store.RefreshToken, error) {
-	return refresh.get(ctx, s, hash)
+	return refresh.get(ctx, s, refresh.byKey, hash)
 }
 
 func (s *Store) GetPersonalToken(ctx context.Context, hash string) (store.PersonalToken, error) {
-	return pats.get(ctx, s, hash)
+	return pats.get(ctx, s, pats.byKey, hash)
 }
 
 func (s *Store) TouchRefreshToken(ctx context.Context, id int64, when time.Time) error {
@@ -97,7 +97,7 @@ func (s *Store) DeleteRefreshToken(ctx context.Context, user string, id int64) e
 
 func (s *Store) DeleteRefreshTokens(ctx context.Context, user string) (int, error) {
 	var n int64
-	uid, err := s.lookupID(ctx, "users", "user", user)
+	uid, err := users.idOf(ctx, s, user)
 	if err == nil {
 		n, err = affected(s.exec(ctx, deleteUserRefreshQ, uid))
 	}
@@ -107,7 +107,7 @@ func (s *Store) DeleteRefreshTokens(ctx context.Context, user string) (int, erro
 func (s *Store) CreatePersonalToken(ctx context.Context, t *store.PersonalToken) error {
 	t.CreatedAt = at(t.CreatedAt)
 	t.ExpiresAt = at0(t.ExpiresAt)
-	uid, err := s.lookupID(ctx, "users", "user", t.User)
+	uid, err := users.idOf(ctx, s, t.User)
 	if err == nil {
 		t.UserID = uid
 		err = s.queryRow(ctx, createPATQ, uid, t.Name, t.Hash, s.optTime(t.ExpiresAt), s.time(t.CreatedAt)).Scan(&t.ID)
@@ -146,11 +146,11 @@ var (
 	updateRobotQ = q(`UPDATE robots SET description = ?, secret_hash = ?, trust_issuer = ?, trust_conditions = ?,
 		disabled = ?, expires_at = ?, updated_at = ? WHERE id = ?`)
 	deleteRobotPermsQ = q(`DELETE FROM robot_permissions WHERE robot_id = ?`)
-	// insertRobotPermQ inserts nothing for a missing project (never NULL:
-	// that would be every project); insertRobotAllQ is the '*' entry.
+	// insertRobotPermQ inserts the '*' entry (every project) as NULL, and
+	// nothing for a missing project (never NULL).
 	insertRobotPermQ = q(`INSERT INTO robot_permissions (robot_id, project_id, actions)
-		SELECT ?, id, ? FROM projects WHERE name = ?`)
-	insertRobotAllQ = q(`INSERT INTO robot_permissions (robot_id, project_id, actions) VALUES (?, NULL, ?)`)
+		SELECT ?, p.id, ? FROM (SELECT CAST(? AS TEXT) AS name) x LEFT JOIN projects p ON p.name = x.name AND x.name <> '*'
+		WHERE p.id IS NOT NULL OR x.name = '*'`)
 )
 
 func scanRobot(row scanner) (store.Robot, error) {
@@ -204,11 +204,7 @@ func putRobotPermissions(ctx context.Context, tx txn, r *store.Robot) error {
 		return err
 	}
 	for _, p := range r.Permissions {
-		q, args := insertRobotPermQ, []any{r.ID, strings.Join(p.Actions, ","), p.Project}
-		if p.Project == store.SystemRobotProject {
-			q, args = insertRobotAllQ, args[:2]
-		}
-		n, err := affected(tx.exec(ctx, q, args...))
+		n, err := affected(tx.exec(ctx, insertRobotPermQ, r.ID, strings.Join(p.Actions, ","), p.Project))
 		if err == nil && n == 0 {
 			err = fmt.Errorf("project %q: %w", p.Project, store.ErrNotFound)
 		}
@@ -226,7 +222,7 @@ func (s *Store) CreateRobot(ctx context.Context, r *store.Robot) error {
 	r.ExpiresAt = at0(r.ExpiresAt)
 	secret, issuer, conds, err := robotColumns(r)
 	if err == nil && r.Project != store.SystemRobotProject {
-		pid.Int64, err = s.lookupID(ctx, "projects", "project", r.Project)
+		pid.Int64, err = projects.idOf(ctx, s, r.Project)
 		pid.Valid = true
 	}
 	if err == nil {
@@ -244,11 +240,11 @@ func (s *Store) CreateRobot(ctx context.Context, r *store.Robot) error {
 }
 
 func (s *Store) GetRobot(ctx context.Context, name string) (store.Robot, error) {
-	return robots.get(ctx, s, name)
+	return robots.get(ctx, s, robots.byKey, name)
 }
 
 func (s *Store) GetRobotByID(ctx context.Context, id int64) (store.Robot, error) {
-	return robots.getID(ctx, s, id)
+	return robots.get(ctx, s, robots.byID, id)
 }
 
 func (s *Store) ListRobots(ctx context.Context, project string) ([]store.Robot, error) {

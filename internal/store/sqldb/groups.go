@@ -35,11 +35,11 @@ func (s *Store) CreateGroup(ctx context.Context, g *store.Group) error {
 }
 
 func (s *Store) GetGroup(ctx context.Context, nameOrDN string) (store.Group, error) {
-	return groups.get(ctx, s, nameOrDN, nameOrDN, store.NormalizeDN(nameOrDN), nameOrDN)
+	return groups.get(ctx, s, groups.byKey, nameOrDN, store.NormalizeDN(nameOrDN), nameOrDN)
 }
 
 func (s *Store) GetGroupByID(ctx context.Context, id int64) (store.Group, error) {
-	return groups.getID(ctx, s, id)
+	return groups.get(ctx, s, groups.byID, id)
 }
 
 func (s *Store) ListGroups(ctx context.Context) ([]store.Group, error) { return groups.list(ctx, s) }
@@ -49,10 +49,10 @@ func (s *Store) DeleteGroup(ctx context.Context, name string) error {
 }
 
 func (s *Store) AddGroupUser(ctx context.Context, group, user string) error {
-	gid, err := s.lookupID(ctx, "groups", "group", group)
+	gid, err := groups.idOf(ctx, s, group)
 	var uid int64
 	if err == nil {
-		uid, err = s.lookupID(ctx, "users", "user", user)
+		uid, err = users.idOf(ctx, s, user)
 	}
 	if err == nil {
 		_, err = s.exec(ctx, addGroupUserQ, gid, uid)
@@ -87,8 +87,7 @@ func (s *Store) names(ctx context.Context, q query, arg any) ([]string, error) {
 // single row of NULLs for a parent without any (scanned as the zero T,
 // which is left out), and no row when the parent is missing: ErrNotFound.
 func children[T comparable](ctx context.Context, s *Store, q query, arg any, scan func(scanner) (T, error)) ([]T, error) {
-	rows, err := s.query(ctx, q, arg)
-	out, err := collect(rows, err, scan)
+	out, err := collect(ctx, s, scan, q, arg)
 	if err == nil && len(out) == 0 {
 		return nil, store.ErrNotFound
 	}

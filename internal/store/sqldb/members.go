@@ -36,22 +36,24 @@ var (
 		LEFT JOIN groups g ON g.id = m.group_id
 		WHERE p.name = ?
 		ORDER BY m.group_id IS NOT NULL, coalesce(u.name, g.name){collate}`)
-	accessQ = q(``) // Dialect.AccessQuery, set by Open
+	accessQ  = q(``) // Dialect.AccessQuery, set by Open
+	memberID = map[store.MemberKind]func(context.Context, *Store, string) (int64, error){
+		store.MemberUser: users.idOf, store.MemberGroup: groups.idOf}
 )
 
 func (s *Store) SetMember(ctx context.Context, m store.Member) error {
 	op := fmt.Sprintf("set %s %q role in project %q", m.Kind, m.Name, m.Project)
-	_, table, err := store.MemberColumns(m.Kind)
+	_, _, err := store.MemberColumns(m.Kind)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	if !slices.Contains(store.Roles, m.Role) {
 		return fmt.Errorf("%s: unknown role %q", op, m.Role)
 	}
-	pid, err := s.lookupID(ctx, "projects", "project", m.Project)
+	pid, err := projects.idOf(ctx, s, m.Project)
 	var id int64
 	if err == nil {
-		id, err = s.lookupID(ctx, table, string(m.Kind), m.Name)
+		id, err = memberID[m.Kind](ctx, s, m.Name)
 	}
 	if err == nil {
 		_, err = s.exec(ctx, setMemberQ[m.Kind], pid, id, string(m.Role))

@@ -199,25 +199,9 @@ func (s *Store) inTx(ctx context.Context, fn func(tx txn) error) error {
 	return tx.tx.Commit()
 }
 
-var lookupQ = map[string]query{
-	"users":    q(`SELECT id FROM users WHERE name = ?`),
-	"projects": q(`SELECT id FROM projects WHERE name = ?`),
-	"groups":   q(`SELECT id FROM groups WHERE name = ?`),
-}
-
-// lookupID returns the id of the row of table named name, or ErrNotFound
-// saying what is missing. A row deleted after its lookup fails the statement
-// using its id as a foreign-key violation: ErrNotFound too (Dialect.Sentinel).
-func (s *Store) lookupID(ctx context.Context, table, what, name string) (int64, error) {
-	var id int64
-	err := s.queryRow(ctx, lookupQ[table], name).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, fmt.Errorf("%s %q: %w", what, name, store.ErrNotFound)
-	}
-	return id, err
-}
-
-func collect[T any](rows *sql.Rows, err error, scan func(scanner) (T, error)) ([]T, error) {
+// collect runs q and scans every row it returns.
+func collect[T any](ctx context.Context, s *Store, scan func(scanner) (T, error), q query, args ...any) ([]T, error) {
+	rows, err := s.query(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -2,8 +2,12 @@ package sqldb
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
+
+	"github.com/authserver/authserver/internal/store"
 )
 
 // table is one kind of row and the statements that read and write it (a
@@ -19,6 +23,7 @@ type table[T any] struct {
 	// rows (a user's tokens by user id); del deletes by name; touch sets a
 	// token's last_used_at by id.
 	byKey, byID, all, del, touch query
+	id                           query // a named row's id by name
 }
 
 // named is the table of what+"s" whose columns sel (SELECT ... FROM it)
@@ -26,7 +31,8 @@ type table[T any] struct {
 // in name order and deleted by name.
 func named[T any](what, sel, where string, scan func(scanner) (T, error)) *table[T] {
 	return &table[T]{what: what, scan: scan, byKey: q(sel + ` WHERE ` + where), byID: q(sel + ` WHERE id = ?`),
-		all: q(sel + ` ORDER BY name{collate}`), del: q(`DELETE FROM ` + what + `s WHERE name = ?`)}
+		all: q(sel + ` ORDER BY name{collate}`), del: q(`DELETE FROM ` + what + `s WHERE name = ?`),
+		id: q(`SELECT id FROM ` + what + `s WHERE name = ?`)}
 }
 
 // columns is the scan function of a kind whose columns dest lists.
@@ -37,41 +43,43 @@ func columns[T any](dest func(v *T) []any) func(scanner) (T, error) {
 	}
 }
 
-// get reads the row byKey finds with key, or with args when given. Its
-// error is built only on failure: the token path reads users and robots.
-func (t *table[T]) get(ctx context.Context, s *Store, key string, args ...any) (T, error) {
-	if args == nil {
-		args = []any{key}
-	}
-	v, err := t.scan(s.queryRow(ctx, t.byKey, args...))
-	if err == nil {
+// get reads the row q finds with args. Its error names the row by args[0]
+// (not a token's hash) and is built only on failure: the token path reads
+// users and robots.
+func (t *table[T]) get(ctx context.Context, s *Store, q query, args ...any) (T, error) {
+	v, err := t.scan(s.queryRow(ctx, q, args...))
+	switch {
+	case err == nil:
 		return v, nil
+	case t.hashed:
+		return v, s.wrap("get "+t.what, err)
 	}
-	op := "get " + t.what
-	if !t.hashed {
-		op += " " + quote(key)
-	}
-	return v, s.wrap(op, err)
+	return v, s.wrap(fmt.Sprintf("get %s %#v", t.what, args[0]), err) // `user "alice"`, `user 7`
 }
 
-func (t *table[T]) getID(ctx context.Context, s *Store, id int64) (T, error) {
-	v, err := t.scan(s.queryRow(ctx, t.byID, id))
-	return v, s.wrap(fmt.Sprintf("get %s %d", t.what, id), err)
+// idOf returns the id of the row named name, or ErrNotFound saying what is
+// missing. A row deleted after its lookup fails the statement using its id
+// as a foreign-key violation: ErrNotFound too (Dialect.Sentinel).
+func (t *table[T]) idOf(ctx context.Context, s *Store, name string) (int64, error) {
+	var id int64
+	err := s.queryRow(ctx, t.id, name).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("%s %q: %w", t.what, name, store.ErrNotFound)
+	}
+	return id, err
 }
 
 func (t *table[T]) list(ctx context.Context, s *Store, args ...any) ([]T, error) {
-	rows, err := s.query(ctx, t.all, args...)
-	out, err := collect(rows, err, t.scan)
+	out, err := collect(ctx, s, t.scan, t.all, args...)
 	return out, s.wrap("list "+t.what+"s", err)
 }
 
 // ofUser lists the tokens of user.
 func (t *table[T]) ofUser(ctx context.Context, s *Store, user string) ([]T, error) {
 	var out []T
-	uid, err := s.lookupID(ctx, "users", "user", user)
+	uid, err := users.idOf(ctx, s, user)
 	if err == nil {
-		rows, qerr := s.query(ctx, t.all, uid)
-		out, err = collect(rows, qerr, t.scan)
+		out, err = collect(ctx, s, t.scan, t.all, uid)
 	}
 	return out, s.wrap("list "+t.what+"s of "+quote(user), err)
 }

@@ -41,11 +41,11 @@ func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
 }
 
 func (s *Store) GetUser(ctx context.Context, name string) (store.User, error) {
-	return users.get(ctx, s, name)
+	return users.get(ctx, s, users.byKey, name)
 }
 
 func (s *Store) GetUserByID(ctx context.Context, id int64) (store.User, error) {
-	return users.getID(ctx, s, id)
+	return users.get(ctx, s, users.byID, id)
 }
 
 func (s *Store) ListUsers(ctx context.Context) ([]store.User, error) { return users.list(ctx, s) }
@@ -79,11 +79,11 @@ func (s *Store) CreateProject(ctx context.Context, p *store.Project) error {
 }
 
 func (s *Store) GetProject(ctx context.Context, name string) (store.Project, error) {
-	return projects.get(ctx, s, name)
+	return projects.get(ctx, s, projects.byKey, name)
 }
 
 func (s *Store) GetProjectByID(ctx context.Context, id int64) (store.Project, error) {
-	return projects.getID(ctx, s, id)
+	return projects.get(ctx, s, projects.byID, id)
 }
 
 func (s *Store) ListProjects(ctx context.Context) ([]store.Project, error) {
