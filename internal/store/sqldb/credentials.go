@@ -33,7 +33,7 @@ var (
 			return []any{&t.ID, &t.UserID, &t.User, &t.Name, &t.Hash, timeCol(&t.ExpiresAt), timeCol(&t.CreatedAt), timeCol(&t.LastUsedAt)}
 		})
 	createPATQ = q(`INSERT INTO personal_tokens (user_id, name, token_hash, expires_at, created_at)
-		VALUES (?, ?, ?, ?, ?) RETURNING id`)
+		VALUES (?, ?, ?, ?, ?) RETURNING id, user_id, expires_at`)
 	deletePATQ = q(`DELETE FROM personal_tokens WHERE name = ? AND user_id = (SELECT id FROM users WHERE name = ?)`)
 )
 
@@ -75,17 +75,17 @@ func (s *Store) CreateRefreshToken(ctx context.Context, t *store.RefreshToken) e
 	t.CreatedAt = at(t.CreatedAt)
 	t.LastUsedAt = at(cmp.Or(t.LastUsedAt, t.CreatedAt))
 	err := s.inTx(ctx, func(tx txn) error {
-		if err := tx.queryRow(ctx, userNameByIDQ, t.UserID).Scan(&t.User); errors.Is(err, sql.ErrNoRows) {
+		err := tx.queryRow(ctx, userNameByIDQ, t.UserID).Scan(&t.User)
+		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("user id %d: %w", t.UserID, store.ErrNotFound)
-		} else if err != nil {
-			return err
 		}
-		err := tx.queryRow(ctx, createRefreshQ, t.UserID, t.Hash, t.Service, t.ClientID,
-			s.time(t.CreatedAt), s.time(t.LastUsedAt)).Scan(&t.ID)
-		if err != nil {
-			return err
+		if err == nil {
+			err = tx.queryRow(ctx, createRefreshQ, t.UserID, t.Hash, t.Service, t.ClientID,
+				s.time(t.CreatedAt), s.time(t.LastUsedAt)).Scan(&t.ID)
 		}
-		_, err = tx.exec(ctx, trimRefreshQ, t.UserID, t.UserID, store.MaxRefreshTokensPerUser)
+		if err == nil {
+			_, err = tx.exec(ctx, trimRefreshQ, t.UserID, t.UserID, store.MaxRefreshTokensPerUser)
+		}
 		return err
 	})
 	return s.wrap("create refresh token", err)
@@ -106,11 +106,10 @@ func (s *Store) DeleteRefreshTokens(ctx context.Context, user string) (int, erro
 
 func (s *Store) CreatePersonalToken(ctx context.Context, t *store.PersonalToken) error {
 	t.CreatedAt = at(t.CreatedAt)
-	t.ExpiresAt = at0(t.ExpiresAt)
 	uid, err := users.idOf(ctx, s, t.User)
 	if err == nil {
-		t.UserID = uid
-		err = s.queryRow(ctx, createPATQ, uid, t.Name, t.Hash, s.optTime(t.ExpiresAt), s.time(t.CreatedAt)).Scan(&t.ID)
+		err = s.queryRow(ctx, createPATQ, uid, t.Name, t.Hash, s.optTime(t.ExpiresAt), s.time(t.CreatedAt)).
+			Scan(&t.ID, &t.UserID, timeCol(&t.ExpiresAt))
 	}
 	return s.wrap("create personal token "+quote(t.Name)+" of "+quote(t.User), err)
 }
@@ -141,10 +140,10 @@ var (
 		all: q(robotRows + ` WHERE CASE ? WHEN '' THEN TRUE WHEN '*' THEN r.system ELSE p.name = ? END ORDER BY r.name{collate}`)}
 	createRobotQ = q(`INSERT INTO robots (name, project_id, system, description, secret_hash, trust_issuer,
 		trust_conditions, disabled, expires_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		RETURNING id, created_at, updated_at`)
+		RETURNING id, expires_at, created_at, updated_at`)
 	lockRobotQ   = q(robotSelect + `(SELECT * FROM robots WHERE name = ?{for_update})` + robotFrom)
 	updateRobotQ = q(`UPDATE robots SET description = ?, secret_hash = ?, trust_issuer = ?, trust_conditions = ?,
-		disabled = ?, expires_at = ?, updated_at = ? WHERE id = ?`)
+		disabled = ?, expires_at = ?, updated_at = ? WHERE id = ? RETURNING expires_at, updated_at`)
 	deleteRobotPermsQ = q(`DELETE FROM robot_permissions WHERE robot_id = ?`)
 	// insertRobotPermQ inserts the '*' entry (every project) as NULL, and
 	// nothing for a missing project (never NULL).
@@ -166,9 +165,8 @@ func scanRobot(row scanner) (store.Robot, error) {
 	slices.SortFunc(r.Permissions, func(a, b store.RobotPermission) int { return strings.Compare(a.Project, b.Project) })
 	if err == nil && issuer.Valid {
 		r.Trust = &store.TrustPolicy{Issuer: issuer.String}
-		var jerr error
-		if r.Trust.Conditions, jerr = decodeConds(conds.String); jerr != nil {
-			err = fmt.Errorf("robot %s: trust conditions: %w", quote(r.Name), jerr)
+		if r.Trust.Conditions, err = decodeConds(conds.String); err != nil {
+			err = fmt.Errorf("robot %s: trust conditions: %w", quote(r.Name), err)
 		}
 	}
 	return r, err
@@ -215,11 +213,8 @@ func putRobotPermissions(ctx context.Context, tx txn, r *store.Robot) error {
 	return nil
 }
 
-// CreateRobot implements store.Robots; CreatedAt and UpdatedAt are read
-// back from the row.
 func (s *Store) CreateRobot(ctx context.Context, r *store.Robot) error {
 	var pid sql.NullInt64
-	r.ExpiresAt = at0(r.ExpiresAt)
 	secret, issuer, conds, err := robotColumns(r)
 	if err == nil && r.Project != store.SystemRobotProject {
 		pid.Int64, err = projects.idOf(ctx, s, r.Project)
@@ -229,7 +224,7 @@ func (s *Store) CreateRobot(ctx context.Context, r *store.Robot) error {
 		err = s.inTx(ctx, func(tx txn) error {
 			t := s.time(now())
 			err := tx.queryRow(ctx, createRobotQ, r.Name, pid, r.Project == store.SystemRobotProject, r.Description, secret,
-				issuer, conds, r.Disabled, s.optTime(r.ExpiresAt), t, t).Scan(&r.ID, timeCol(&r.CreatedAt), timeCol(&r.UpdatedAt))
+				issuer, conds, r.Disabled, s.optTime(r.ExpiresAt), t, t).Scan(&r.ID, timeCol(&r.ExpiresAt), timeCol(&r.CreatedAt), timeCol(&r.UpdatedAt))
 			if err == nil {
 				err = putRobotPermissions(ctx, tx, r)
 			}
@@ -261,11 +256,10 @@ func (s *Store) UpdateRobot(ctx context.Context, r store.Robot) error {
 func (s *Store) ModifyRobot(ctx context.Context, name string, fn func(store.Robot) (store.Robot, error)) (store.Robot, error) {
 	return robots.modify(ctx, s, lockRobotQ, name, fn, func(tx txn, old store.Robot, r *store.Robot) error {
 		r.ID, r.Name, r.Project, r.CreatedAt = old.ID, old.Name, old.Project, old.CreatedAt
-		r.UpdatedAt, r.ExpiresAt = now(), at0(r.ExpiresAt)
 		secret, issuer, conds, err := robotColumns(r)
 		if err == nil {
-			_, err = tx.exec(ctx, updateRobotQ, r.Description, secret, issuer, conds, r.Disabled,
-				s.optTime(r.ExpiresAt), s.time(r.UpdatedAt), r.ID)
+			err = tx.queryRow(ctx, updateRobotQ, r.Description, secret, issuer, conds, r.Disabled, s.optTime(r.ExpiresAt),
+				s.time(now()), r.ID).Scan(timeCol(&r.ExpiresAt), timeCol(&r.UpdatedAt))
 		}
 		if err == nil {
 			err = putRobotPermissions(ctx, tx, r)

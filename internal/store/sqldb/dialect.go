@@ -73,20 +73,18 @@ func q(template string) query {
 	return query(len(queries) - 1)
 }
 
+// build makes the statement texts for d, once, at Open: it fills in the
+// templates and numbers the ? placeholders when the dialect wants it (no
+// statement has a ? in a string literal).
 func (d *Dialect) build() []string {
 	r := strings.NewReplacer("{collate}", d.Collate, "{for_update}", d.ForUpdate, "{list}", d.ArrayToJSON)
 	out := make([]string, len(queries))
 	for i, t := range queries {
-		out[i] = d.rebind(r.Replace(t))
+		t = r.Replace(t)
+		for n := 1; d.Numbered && strings.Contains(t, "?"); n++ {
+			t = strings.Replace(t, "?", "$"+strconv.Itoa(n), 1)
+		}
+		out[i] = t
 	}
 	return out
-}
-
-// rebind numbers the ? placeholders of s when the dialect wants it (no
-// statement has a ? in a string literal). It runs once per statement, at Open.
-func (d *Dialect) rebind(s string) string {
-	for n := 1; d.Numbered && strings.Contains(s, "?"); n++ {
-		s = strings.Replace(s, "?", "$"+strconv.Itoa(n), 1)
-	}
-	return s
 }

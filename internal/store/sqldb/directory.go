@@ -10,11 +10,11 @@ import (
 )
 
 var (
-	// lockUserQ serialises two first logins of the same user where the dialect
-	// locks rows; the INSERT may still race and then fails as ErrAlreadyExists.
-	// ModifyUser reads with it too.
-	lockUserQ = q(`SELECT ` + userCols + ` FROM users WHERE name = ?{for_update}`)
-	// lockLDAPUserQ is lockUserQ with the entry id last recorded ('' if none).
+	// lockUserQ is the read of ModifyUser. lockLDAPUserQ, which also reads the
+	// entry id last recorded ('' if none), serialises two first logins of the
+	// same user where the dialect locks rows; the INSERT may still race and
+	// then fails as ErrAlreadyExists.
+	lockUserQ     = q(`SELECT ` + userCols + ` FROM users WHERE name = ?{for_update}`)
 	lockLDAPUserQ = q(`SELECT ` + userCols + `, COALESCE((SELECT entry_id FROM ldap_users WHERE user_id = users.id), '')
 		FROM users WHERE name = ?{for_update}`)
 	insertLDAPUserQ = q(`INSERT INTO users (name, email, display_name, source, created_at, updated_at)

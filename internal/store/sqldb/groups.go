@@ -65,23 +65,17 @@ func (s *Store) RemoveGroupUser(ctx context.Context, group, user string) error {
 }
 
 func (s *Store) ListGroupUsers(ctx context.Context, group string) ([]string, error) {
-	names, err := s.names(ctx, listGroupUsersQ, group)
+	names, err := children(ctx, s, listGroupUsersQ, group, scanName)
 	return names, s.wrap("list users of group "+quote(group), err)
 }
 
 func (s *Store) UserGroups(ctx context.Context, user string) ([]string, error) {
-	names, err := s.names(ctx, userGroupsQ, user)
+	names, err := children(ctx, s, userGroupsQ, user, scanName)
 	return names, s.wrap("list groups of user "+quote(user), err)
 }
 
-// names runs a query that yields one name per row under a parent, an empty
-// name for none (see children).
-func (s *Store) names(ctx context.Context, q query, arg any) ([]string, error) {
-	return children(ctx, s, q, arg, func(row scanner) (n string, err error) {
-		err = row.Scan(&n)
-		return
-	})
-}
+// scanName reads a row of one name, ” for none (see children).
+var scanName = columns(func(n *string) []any { return []any{n} })
 
 // children runs q, which finds the rows under a parent: one row per child, a
 // single row of NULLs for a parent without any (scanned as the zero T,

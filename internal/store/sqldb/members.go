@@ -43,8 +43,7 @@ var (
 
 func (s *Store) SetMember(ctx context.Context, m store.Member) error {
 	op := fmt.Sprintf("set %s %q role in project %q", m.Kind, m.Name, m.Project)
-	_, _, err := store.MemberColumns(m.Kind)
-	if err != nil {
+	if _, _, err := store.MemberColumns(m.Kind); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	if !slices.Contains(store.Roles, m.Role) {

@@ -30,8 +30,6 @@ func userDest(u *store.User) []any {
 		timeCol(&u.CreatedAt), timeCol(&u.UpdatedAt)}
 }
 
-// CreateUser implements store.Users; CreatedAt and UpdatedAt are read back
-// from the row, so they are set only when it is written.
 func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
 	u.Source = cmp.Or(u.Source, store.SourceLocal)
 	t := s.time(now())

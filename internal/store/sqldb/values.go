@@ -19,14 +19,6 @@ func at(t time.Time) time.Time {
 	return t.UTC().Truncate(time.Microsecond)
 }
 
-// at0 is at for optional times: the zero time stays zero.
-func at0(t time.Time) time.Time {
-	if t.IsZero() {
-		return t
-	}
-	return at(t)
-}
-
 // time is the stored form of t; optTime stores the zero time as NULL.
 func (s *Store) time(t time.Time) any {
 	if s.d.TimeLayout != "" {
