@@ -4,12 +4,10 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 
@@ -26,17 +24,17 @@ type Store struct {
 	pool *pgxpool.Pool
 }
 
-// dialect is PostgreSQL's: $n placeholders, native times and text[] lists,
+// dialect is PostgreSQL's: $n placeholders, native times, text[] lists (read as JSON),
 // bytewise ("C") order, row locks, an advisory migration lock ("authserver" in
 // ASCII), COPY, and pgx's statement cache instead of database/sql's.
 var dialect = sqldb.Dialect{
-	Name:          "postgres",
-	Numbered:      true,
-	Array:         array,
-	Collate:       ` COLLATE "C"`,
-	ForUpdate:     " FOR UPDATE",
-	MigrationLock: `SELECT pg_advisory_xact_lock(27432215569982834)`, // 0x61757468736572
-	MigrationTable: `CREATE TABLE IF NOT EXISTS schema_migrations
+	Name:        "postgres",
+	Numbered:    true,
+	ArrayToJSON: "to_json",
+	Collate:     ` COLLATE "C"`,
+	ForUpdate:   " FOR UPDATE",
+	MigrationBegin: `SELECT pg_advisory_xact_lock(27432215569982834); -- 0x61757468736572
+		CREATE TABLE IF NOT EXISTS schema_migrations
 		(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
 	AccessQuery: accessQuery,
 	Sentinel: sqldb.Sentinels(func(e *pgconn.PgError) string { return e.Code }, map[string]error{
@@ -81,14 +79,14 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if _, set := cfg.ConnConfig.RuntimeParams["plan_cache_mode"]; !set {
 		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
 	}
-	where := fmt.Sprintf("%s:%d/%s", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("open postgres %s: %w", where, err)
+	if err == nil {
+		if err = pool.Ping(ctx); err != nil {
+			pool.Close()
+		}
 	}
-	if err := pool.Ping(ctx); err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("open postgres %s: %w", where, err)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres %s:%d/%s: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database, err)
 	}
 	// database/sql on pgxpool's connections (and statement caches), kept idle
 	// (pinged after 1s unused): handing one back per statement costs more.
@@ -108,23 +106,6 @@ func (s *Store) Close() error {
 // Pool returns the connection pool, for bulk tools only (bench/seed's COPY):
 // the store.Store methods are what keep the schema's invariants.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
-
-// types decodes text[] columns into a []string for database/sql, under
-// typesMu: a pgtype.Map is not safe for concurrent use.
-var (
-	types   = pgtype.NewMap()
-	typesMu sync.Mutex
-)
-
-type arrayScanner struct{ dst *[]string }
-
-func array(dst *[]string) any { return arrayScanner{dst} }
-
-func (a arrayScanner) Scan(src any) error {
-	typesMu.Lock()
-	defer typesMu.Unlock()
-	return types.SQLScanner(a.dst).Scan(src)
-}
 
 // copyFrom runs COPY on the pgx connection under database/sql.
 func copyFrom(ctx context.Context, driverConn any, table string, cols []string, rows [][]any) error {

@@ -19,7 +19,8 @@ var (
 	// subject, bit 1 since, bit 2 result, bit 3 kind.
 	listAuditQ = func() (qs [16]query) {
 		for i := range qs {
-			text := `SELECT id, ` + strings.Join(auditCols, ", ") + ` FROM audit_log WHERE 1=1`
+			cols := strings.Replace(strings.Join(auditCols, ", "), "requested, granted", "{list}(requested), {list}(granted)", 1)
+			text := `SELECT id, ` + cols + ` FROM audit_log WHERE 1=1`
 			for bit, cond := range []string{` AND subject = ?`, ` AND time >= ?`, ` AND result = ?`, ` AND kind = ?`} {
 				if i&(1<<bit) != 0 {
 					text += cond
@@ -69,25 +70,20 @@ func (s *Store) AppendAudit(ctx context.Context, records []store.AuditRecord) er
 func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]store.AuditRecord, error) {
 	var args []any
 	variant := 0
-	for bit, filter := range []struct {
-		set bool
-		arg any
-	}{{f.Subject != "", f.Subject}, {!f.Since.IsZero(), s.time(f.Since)}, {f.Result != "", f.Result}, {f.Kind != "", f.Kind}} {
-		if filter.set {
+	for bit, arg := range []any{f.Subject, s.optTime(f.Since), f.Result, f.Kind} { // unset: "" or nil
+		if arg != "" && arg != nil {
 			variant |= 1 << bit
-			args = append(args, filter.arg)
+			args = append(args, arg)
 		}
 	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 100
-	}
-	return all(ctx, s, "list audit", func(row scanner) (r store.AuditRecord, err error) {
-		err = row.Scan(&r.ID, s.timeCol(&r.Time), &r.Subject, &r.Method, &r.ClientIP, &r.UserAgent, &r.Service,
+	limit := cmp.Or(max(f.Limit, 0), 100) // unless a positive limit is set
+	out, err := collect(ctx, s, func(row scanner) (r store.AuditRecord, err error) {
+		err = row.Scan(&r.ID, timeCol(&r.Time), &r.Subject, &r.Method, &r.ClientIP, &r.UserAgent, &r.Service,
 			s.listCol(&r.Requested, wordsList), s.listCol(&r.Granted, wordsList), &r.Result, &r.ClientID, &r.RequestID,
 			&r.Kind, &r.Action, &r.Target, &r.FederatedIssuer, &r.FederatedSubject)
 		return
 	}, listAuditQ[variant], append(args, limit)...)
+	return out, s.wrap("list audit", err)
 }
 
 func (s *Store) PruneAudit(ctx context.Context, before time.Time) (int64, error) {

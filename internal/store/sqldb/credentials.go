@@ -15,59 +15,80 @@ import (
 	"github.com/authserver/authserver/internal/store"
 )
 
-const refreshSelect = `SELECT t.id, t.user_id, u.name, t.token_hash, t.service, t.client_id, t.created_at,
-	t.last_used_at FROM refresh_tokens t JOIN users u ON u.id = t.user_id`
-
 var (
+	refresh = tokens("refresh token", "refresh_tokens", "t.token_hash, t.service, t.client_id, t.created_at, t.last_used_at",
+		"t.last_used_at DESC, t.id DESC", func(t *store.RefreshToken) []any {
+			return []any{&t.ID, &t.UserID, &t.User, &t.Hash, &t.Service, &t.ClientID, timeCol(&t.CreatedAt), timeCol(&t.LastUsedAt)}
+		})
 	userNameByIDQ  = q(`SELECT name FROM users WHERE id = ?`)
 	createRefreshQ = q(`INSERT INTO refresh_tokens (user_id, token_hash, service, client_id, created_at, last_used_at)
 		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`)
 	trimRefreshQ = q(`DELETE FROM refresh_tokens WHERE user_id = ? AND id NOT IN
 		(SELECT id FROM refresh_tokens WHERE user_id = ? ORDER BY last_used_at DESC, id DESC LIMIT ?)`)
-	getRefreshQ        = q(refreshSelect + ` WHERE t.token_hash = ?`)
-	touchRefreshQ      = q(`UPDATE refresh_tokens SET last_used_at = ? WHERE id = ?`)
-	listRefreshQ       = q(refreshSelect + ` WHERE t.user_id = ? ORDER BY t.last_used_at DESC, t.id DESC`)
 	deleteRefreshQ     = q(`DELETE FROM refresh_tokens WHERE id = ? AND user_id = (SELECT id FROM users WHERE name = ?)`)
 	deleteUserRefreshQ = q(`DELETE FROM refresh_tokens WHERE user_id = ?`)
+
+	pats = tokens("personal token", "personal_tokens", "t.name, t.token_hash, t.expires_at, t.created_at, t.last_used_at",
+		"t.name{collate}", func(t *store.PersonalToken) []any {
+			return []any{&t.ID, &t.UserID, &t.User, &t.Name, &t.Hash, timeCol(&t.ExpiresAt), timeCol(&t.CreatedAt), timeCol(&t.LastUsedAt)}
+		})
+	createPATQ = q(`INSERT INTO personal_tokens (user_id, name, token_hash, expires_at, created_at)
+		VALUES (?, ?, ?, ?, ?) RETURNING id, user_id, expires_at`)
+	deletePATQ = q(`DELETE FROM personal_tokens WHERE name = ? AND user_id = (SELECT id FROM users WHERE name = ?)`)
 )
 
-func (s *Store) scanRefresh(row scanner) (t store.RefreshToken, err error) {
-	err = row.Scan(&t.ID, &t.UserID, &t.User, &t.Hash, &t.Service, &t.ClientID, s.timeCol(&t.CreatedAt),
-		s.timeCol(&t.LastUsedAt))
-	return
+// tokens is the table of a kind of token: its rows (t) with the user's
+// name, found by hash and listed by user id in order.
+func tokens[T any](what, name, cols, order string, dest func(*T) []any) *table[T] {
+	sel := `SELECT t.id, t.user_id, u.name, ` + cols + ` FROM ` + name + ` t JOIN users u ON u.id = t.user_id`
+	return &table[T]{what: what, hashed: true, scan: columns(dest), byKey: q(sel + ` WHERE t.token_hash = ?`),
+		all: q(sel + ` WHERE t.user_id = ? ORDER BY ` + order), touch: q(`UPDATE ` + name + ` SET last_used_at = ? WHERE id = ?`)}
+}
+
+// Both kinds of token are read through their table, side by side.
+
+func (s *Store) GetRefreshToken(ctx context.Context, hash string) (store.RefreshToken, error) {
+	return refresh.get(ctx, s, refresh.byKey, hash)
+}
+
+func (s *Store) GetPersonalToken(ctx context.Context, hash string) (store.PersonalToken, error) {
+	return pats.get(ctx, s, pats.byKey, hash)
+}
+
+func (s *Store) TouchRefreshToken(ctx context.Context, id int64, when time.Time) error {
+	return refresh.touchAt(ctx, s, id, when)
+}
+
+func (s *Store) TouchPersonalToken(ctx context.Context, id int64, when time.Time) error {
+	return pats.touchAt(ctx, s, id, when)
+}
+
+func (s *Store) ListRefreshTokens(ctx context.Context, user string) ([]store.RefreshToken, error) {
+	return refresh.ofUser(ctx, s, user)
+}
+
+func (s *Store) ListPersonalTokens(ctx context.Context, user string) ([]store.PersonalToken, error) {
+	return pats.ofUser(ctx, s, user)
 }
 
 func (s *Store) CreateRefreshToken(ctx context.Context, t *store.RefreshToken) error {
 	t.CreatedAt = at(t.CreatedAt)
 	t.LastUsedAt = at(cmp.Or(t.LastUsedAt, t.CreatedAt))
 	err := s.inTx(ctx, func(tx txn) error {
-		if err := tx.queryRow(ctx, userNameByIDQ, t.UserID).Scan(&t.User); errors.Is(err, sql.ErrNoRows) {
+		err := tx.queryRow(ctx, userNameByIDQ, t.UserID).Scan(&t.User)
+		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("user id %d: %w", t.UserID, store.ErrNotFound)
-		} else if err != nil {
-			return err
 		}
-		err := tx.queryRow(ctx, createRefreshQ, t.UserID, t.Hash, t.Service, t.ClientID,
-			s.time(t.CreatedAt), s.time(t.LastUsedAt)).Scan(&t.ID)
-		if err != nil {
-			return err
+		if err == nil {
+			err = tx.queryRow(ctx, createRefreshQ, t.UserID, t.Hash, t.Service, t.ClientID,
+				s.time(t.CreatedAt), s.time(t.LastUsedAt)).Scan(&t.ID)
 		}
-		_, err = tx.exec(ctx, trimRefreshQ, t.UserID, t.UserID, store.MaxRefreshTokensPerUser)
+		if err == nil {
+			_, err = tx.exec(ctx, trimRefreshQ, t.UserID, t.UserID, store.MaxRefreshTokensPerUser)
+		}
 		return err
 	})
 	return s.wrap("create refresh token", err)
-}
-
-func (s *Store) GetRefreshToken(ctx context.Context, hash string) (store.RefreshToken, error) {
-	return one(ctx, s, "get refresh token", s.scanRefresh, getRefreshQ, hash)
-}
-
-func (s *Store) TouchRefreshToken(ctx context.Context, id int64, when time.Time) error {
-	return s.change(ctx, "touch refresh token", touchRefreshQ, s.time(at(when)), id)
-}
-
-func (s *Store) ListRefreshTokens(ctx context.Context, user string) ([]store.RefreshToken, error) {
-	out, err := byUser(ctx, s, user, listRefreshQ, s.scanRefresh)
-	return out, s.wrap("list refresh tokens of "+quote(user), err)
 }
 
 func (s *Store) DeleteRefreshToken(ctx context.Context, user string, id int64) error {
@@ -76,21 +97,25 @@ func (s *Store) DeleteRefreshToken(ctx context.Context, user string, id int64) e
 
 func (s *Store) DeleteRefreshTokens(ctx context.Context, user string) (int, error) {
 	var n int64
-	uid, err := s.lookupID(ctx, "users", "user", user)
+	uid, err := users.idOf(ctx, s, user)
 	if err == nil {
 		n, err = affected(s.exec(ctx, deleteUserRefreshQ, uid))
 	}
 	return int(n), s.wrap("delete refresh tokens of "+quote(user), err)
 }
 
-// byUser lists the rows q finds by a user's id.
-func byUser[T any](ctx context.Context, s *Store, user string, q query, scan func(scanner) (T, error)) ([]T, error) {
-	uid, err := s.lookupID(ctx, "users", "user", user)
-	if err != nil {
-		return nil, err
+func (s *Store) CreatePersonalToken(ctx context.Context, t *store.PersonalToken) error {
+	t.CreatedAt = at(t.CreatedAt)
+	uid, err := users.idOf(ctx, s, t.User)
+	if err == nil {
+		err = s.queryRow(ctx, createPATQ, uid, t.Name, t.Hash, s.optTime(t.ExpiresAt), s.time(t.CreatedAt)).
+			Scan(&t.ID, &t.UserID, timeCol(&t.ExpiresAt))
 	}
-	rows, err := s.query(ctx, q, uid)
-	return collect(rows, err, scan)
+	return s.wrap("create personal token "+quote(t.Name)+" of "+quote(t.User), err)
+}
+
+func (s *Store) DeletePersonalToken(ctx context.Context, user, name string) error {
+	return s.change(ctx, "delete personal token "+quote(name)+" of "+quote(user), deletePATQ, name, user)
 }
 
 // robotSelect reads a robot's project as SystemRobotProject only when the
@@ -105,33 +130,33 @@ const (
 	r.description, CASE WHEN r.trust_issuer IS NULL THEN r.secret_hash ELSE '' END, r.disabled, r.expires_at,
 	r.created_at, r.updated_at, r.trust_issuer, r.trust_conditions FROM `
 	robotFrom = ` r LEFT JOIN projects p ON p.id = r.project_id`
+	robotRows = robotSelect + `robots` + robotFrom
 )
 
 var (
+	robots = &table[store.Robot]{what: "robot", scan: scanRobot, del: q(`DELETE FROM robots WHERE name = ?`),
+		byKey: q(robotRows + ` WHERE r.name = ?`), byID: q(robotRows + ` WHERE r.id = ?`),
+		// all: every robot (""), the system robots ('*') or a project's.
+		all: q(robotRows + ` WHERE CASE ? WHEN '' THEN TRUE WHEN '*' THEN r.system ELSE p.name = ? END ORDER BY r.name{collate}`)}
 	createRobotQ = q(`INSERT INTO robots (name, project_id, system, description, secret_hash, trust_issuer,
-		trust_conditions, disabled, expires_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
-	getRobotQ   = q(robotSelect + `robots` + robotFrom + ` WHERE r.name = ?`)
-	getRobotIDQ = q(robotSelect + `robots` + robotFrom + ` WHERE r.id = ?`)
-	// listRobotsQ: every robot (""), the system robots ('*') or a project's.
-	listRobotsQ = q(robotSelect + `robots` + robotFrom + ` WHERE CASE ? WHEN '' THEN TRUE WHEN '*' THEN r.system ELSE p.name = ? END
-		ORDER BY r.name{collate}`)
+		trust_conditions, disabled, expires_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		RETURNING id, expires_at, created_at, updated_at`)
 	lockRobotQ   = q(robotSelect + `(SELECT * FROM robots WHERE name = ?{for_update})` + robotFrom)
 	updateRobotQ = q(`UPDATE robots SET description = ?, secret_hash = ?, trust_issuer = ?, trust_conditions = ?,
-		disabled = ?, expires_at = ?, updated_at = ? WHERE id = ?`)
-	deleteRobotQ      = q(`DELETE FROM robots WHERE name = ?`)
+		disabled = ?, expires_at = ?, updated_at = ? WHERE id = ? RETURNING expires_at, updated_at`)
 	deleteRobotPermsQ = q(`DELETE FROM robot_permissions WHERE robot_id = ?`)
-	// insertRobotPermQ inserts nothing for a missing project (never NULL:
-	// that would be every project); insertRobotAllQ is the '*' entry.
+	// insertRobotPermQ inserts the '*' entry (every project) as NULL, and
+	// nothing for a missing project (never NULL).
 	insertRobotPermQ = q(`INSERT INTO robot_permissions (robot_id, project_id, actions)
-		SELECT ?, id, ? FROM projects WHERE name = ?`)
-	insertRobotAllQ = q(`INSERT INTO robot_permissions (robot_id, project_id, actions) VALUES (?, NULL, ?)`)
+		SELECT ?, p.id, ? FROM (SELECT CAST(? AS TEXT) AS name) x LEFT JOIN projects p ON p.name = x.name AND x.name <> '*'
+		WHERE p.id IS NOT NULL OR x.name = '*'`)
 )
 
-func (s *Store) scanRobot(row scanner) (store.Robot, error) {
+func scanRobot(row scanner) (store.Robot, error) {
 	var r store.Robot
 	var perms, issuer, conds sql.NullString
 	err := row.Scan(&r.ID, &r.Name, &r.Project, &perms, &r.Description, &r.SecretHash, &r.Disabled,
-		s.timeCol(&r.ExpiresAt), s.timeCol(&r.CreatedAt), s.timeCol(&r.UpdatedAt), &issuer, &conds)
+		timeCol(&r.ExpiresAt), timeCol(&r.CreatedAt), timeCol(&r.UpdatedAt), &issuer, &conds)
 	r.Permissions = []store.RobotPermission{}
 	for _, w := range strings.Fields(perms.String) {
 		project, actions, _ := strings.Cut(w, ":")
@@ -140,9 +165,8 @@ func (s *Store) scanRobot(row scanner) (store.Robot, error) {
 	slices.SortFunc(r.Permissions, func(a, b store.RobotPermission) int { return strings.Compare(a.Project, b.Project) })
 	if err == nil && issuer.Valid {
 		r.Trust = &store.TrustPolicy{Issuer: issuer.String}
-		var jerr error
-		if r.Trust.Conditions, jerr = s.conds.decode(conds.String); jerr != nil {
-			err = fmt.Errorf("robot %s: trust conditions: %w", quote(r.Name), jerr)
+		if r.Trust.Conditions, err = decodeConds(conds.String); err != nil {
+			err = fmt.Errorf("robot %s: trust conditions: %w", quote(r.Name), err)
 		}
 	}
 	return r, err
@@ -155,21 +179,20 @@ func (s *Store) scanRobot(row scanner) (store.Robot, error) {
 func robotColumns(r *store.Robot) (secret string, issuer, conds any, err error) {
 	switch {
 	case r.Project != store.SystemRobotProject && (len(r.Permissions) != 1 || r.Permissions[0].Project != r.Project):
-		return "", nil, nil, errors.New("a project robot holds exactly one permission, for its own project")
+		err = errors.New("a project robot holds exactly one permission, for its own project")
 	case len(r.Permissions) == 0:
-		return "", nil, nil, errors.New("a system robot needs at least one permission")
+		err = errors.New("a system robot needs at least one permission")
 	case r.Trust != nil && r.SecretHash != "":
-		return "", nil, nil, errors.New("a robot cannot have both a secret and a trust policy")
+		err = errors.New("a robot cannot have both a secret and a trust policy")
+	case r.Trust != nil && (r.Trust.Issuer == "" || len(r.Trust.Conditions) == 0):
+		err = errors.New("a trust policy needs an issuer and at least one condition")
 	case r.Trust != nil:
-		if r.Trust.Issuer == "" || len(r.Trust.Conditions) == 0 {
-			return "", nil, nil, errors.New("a trust policy needs an issuer and at least one condition")
-		}
 		text, err := json.Marshal(r.Trust.Conditions)
 		return "trust:" + r.Name, r.Trust.Issuer, string(text), err
 	case r.SecretHash == "":
-		return "", nil, nil, errors.New("a robot needs a secret hash or a trust policy")
+		err = errors.New("a robot needs a secret hash or a trust policy")
 	}
-	return r.SecretHash, nil, nil, nil
+	return r.SecretHash, nil, nil, err
 }
 
 // putRobotPermissions replaces the permissions of robot r.ID with
@@ -179,11 +202,7 @@ func putRobotPermissions(ctx context.Context, tx txn, r *store.Robot) error {
 		return err
 	}
 	for _, p := range r.Permissions {
-		q, args := insertRobotPermQ, []any{r.ID, strings.Join(p.Actions, ","), p.Project}
-		if p.Project == store.SystemRobotProject {
-			q, args = insertRobotAllQ, args[:2]
-		}
-		n, err := affected(tx.exec(ctx, q, args...))
+		n, err := affected(tx.exec(ctx, insertRobotPermQ, r.ID, strings.Join(p.Actions, ","), p.Project))
 		if err == nil && n == 0 {
 			err = fmt.Errorf("project %q: %w", p.Project, store.ErrNotFound)
 		}
@@ -195,40 +214,36 @@ func putRobotPermissions(ctx context.Context, tx txn, r *store.Robot) error {
 }
 
 func (s *Store) CreateRobot(ctx context.Context, r *store.Robot) error {
-	t := now()
 	var pid sql.NullInt64
 	secret, issuer, conds, err := robotColumns(r)
 	if err == nil && r.Project != store.SystemRobotProject {
-		pid.Int64, err = s.lookupID(ctx, "projects", "project", r.Project)
+		pid.Int64, err = projects.idOf(ctx, s, r.Project)
 		pid.Valid = true
 	}
 	if err == nil {
 		err = s.inTx(ctx, func(tx txn) error {
-			err := tx.queryRow(ctx, createRobotQ, r.Name, pid, r.Project == store.SystemRobotProject, r.Description,
-				secret, issuer, conds, r.Disabled, s.optTime(r.ExpiresAt), s.time(t), s.time(t)).Scan(&r.ID)
+			t := s.time(now())
+			err := tx.queryRow(ctx, createRobotQ, r.Name, pid, r.Project == store.SystemRobotProject, r.Description, secret,
+				issuer, conds, r.Disabled, s.optTime(r.ExpiresAt), t, t).Scan(&r.ID, timeCol(&r.ExpiresAt), timeCol(&r.CreatedAt), timeCol(&r.UpdatedAt))
 			if err == nil {
 				err = putRobotPermissions(ctx, tx, r)
 			}
 			return err
 		})
 	}
-	if err == nil {
-		r.CreatedAt, r.UpdatedAt = t, t
-		r.ExpiresAt = at0(r.ExpiresAt)
-	}
 	return s.wrap("create robot "+quote(r.Name), err)
 }
 
 func (s *Store) GetRobot(ctx context.Context, name string) (store.Robot, error) {
-	return oneNamed(ctx, s, "get robot", name, s.scanRobot, getRobotQ, name)
+	return robots.get(ctx, s, robots.byKey, name)
 }
 
 func (s *Store) GetRobotByID(ctx context.Context, id int64) (store.Robot, error) {
-	return one(ctx, s, fmt.Sprintf("get robot %d", id), s.scanRobot, getRobotIDQ, id)
+	return robots.get(ctx, s, robots.byID, id)
 }
 
 func (s *Store) ListRobots(ctx context.Context, project string) ([]store.Robot, error) {
-	return all(ctx, s, "list robots", s.scanRobot, listRobotsQ, project, project)
+	return robots.list(ctx, s, project, project)
 }
 
 func (s *Store) UpdateRobot(ctx context.Context, r store.Robot) error {
@@ -239,13 +254,12 @@ func (s *Store) UpdateRobot(ctx context.Context, r store.Robot) error {
 // ModifyRobot implements store.Robots; the lock is on the robot's row only
 // (not on the nullable side of the join).
 func (s *Store) ModifyRobot(ctx context.Context, name string, fn func(store.Robot) (store.Robot, error)) (store.Robot, error) {
-	return modify(ctx, s, "modify robot "+quote(name), lockRobotQ, name, s.scanRobot, fn, func(tx txn, old store.Robot, r *store.Robot) error {
+	return robots.modify(ctx, s, lockRobotQ, name, fn, func(tx txn, old store.Robot, r *store.Robot) error {
 		r.ID, r.Name, r.Project, r.CreatedAt = old.ID, old.Name, old.Project, old.CreatedAt
-		r.UpdatedAt, r.ExpiresAt = now(), at0(r.ExpiresAt)
 		secret, issuer, conds, err := robotColumns(r)
 		if err == nil {
-			_, err = tx.exec(ctx, updateRobotQ, r.Description, secret, issuer, conds, r.Disabled,
-				s.optTime(r.ExpiresAt), s.time(r.UpdatedAt), r.ID)
+			err = tx.queryRow(ctx, updateRobotQ, r.Description, secret, issuer, conds, r.Disabled, s.optTime(r.ExpiresAt),
+				s.time(now()), r.ID).Scan(timeCol(&r.ExpiresAt), timeCol(&r.UpdatedAt))
 		}
 		if err == nil {
 			err = putRobotPermissions(ctx, tx, r)
@@ -255,82 +269,34 @@ func (s *Store) ModifyRobot(ctx context.Context, name string, fn func(store.Robo
 }
 
 func (s *Store) DeleteRobot(ctx context.Context, name string) error {
-	return s.change(ctx, "delete robot "+quote(name), deleteRobotQ, name)
+	return robots.delete(ctx, s, name)
 }
 
-const patSelect = `SELECT t.id, t.user_id, u.name, t.name, t.token_hash, t.expires_at, t.created_at, t.last_used_at
-	FROM personal_tokens t JOIN users u ON u.id = t.user_id`
-
-var (
-	createPATQ = q(`INSERT INTO personal_tokens (user_id, name, token_hash, expires_at, created_at)
-		VALUES (?, ?, ?, ?, ?) RETURNING id`)
-	getPATQ    = q(patSelect + ` WHERE t.token_hash = ?`)
-	touchPATQ  = q(`UPDATE personal_tokens SET last_used_at = ? WHERE id = ?`)
-	listPATQ   = q(patSelect + ` WHERE t.user_id = ? ORDER BY t.name{collate}`)
-	deletePATQ = q(`DELETE FROM personal_tokens WHERE name = ? AND user_id = (SELECT id FROM users WHERE name = ?)`)
-)
-
-func (s *Store) scanPAT(row scanner) (t store.PersonalToken, err error) {
-	err = row.Scan(&t.ID, &t.UserID, &t.User, &t.Name, &t.Hash, s.timeCol(&t.ExpiresAt), s.timeCol(&t.CreatedAt),
-		s.timeCol(&t.LastUsedAt))
-	return
+// trustConds remembers decoded trust-policy conditions by their stored JSON
+// text, for every Store, so a federated robot's every login reads its row
+// but decodes the conditions once. Keyed by the text itself, an entry can
+// never be stale: a changed policy is a different key. Bounded: when full
+// it starts over.
+var trustConds struct {
+	sync.Mutex
+	m map[string][]store.ClaimCondition
 }
 
-func (s *Store) CreatePersonalToken(ctx context.Context, t *store.PersonalToken) error {
-	t.CreatedAt = at(t.CreatedAt)
-	t.ExpiresAt = at0(t.ExpiresAt)
-	uid, err := s.lookupID(ctx, "users", "user", t.User)
-	if err == nil {
-		t.UserID = uid
-		err = s.queryRow(ctx, createPATQ, uid, t.Name, t.Hash, s.optTime(t.ExpiresAt), s.time(t.CreatedAt)).Scan(&t.ID)
+const trustCondsMax = 4096
+
+// decodeConds returns the conditions of text, a copy the caller may keep.
+func decodeConds(text string) ([]store.ClaimCondition, error) {
+	trustConds.Lock()
+	defer trustConds.Unlock()
+	conds, ok := trustConds.m[text]
+	if !ok {
+		if err := json.Unmarshal([]byte(text), &conds); err != nil {
+			return nil, err
+		}
+		if trustConds.m == nil || len(trustConds.m) >= trustCondsMax {
+			trustConds.m = make(map[string][]store.ClaimCondition)
+		}
+		trustConds.m[text] = conds
 	}
-	return s.wrap("create personal token "+quote(t.Name)+" of "+quote(t.User), err)
-}
-
-func (s *Store) GetPersonalToken(ctx context.Context, hash string) (store.PersonalToken, error) {
-	return one(ctx, s, "get personal token", s.scanPAT, getPATQ, hash)
-}
-
-func (s *Store) TouchPersonalToken(ctx context.Context, id int64, when time.Time) error {
-	return s.change(ctx, "touch personal token", touchPATQ, s.time(at(when)), id)
-}
-
-func (s *Store) ListPersonalTokens(ctx context.Context, user string) ([]store.PersonalToken, error) {
-	out, err := byUser(ctx, s, user, listPATQ, s.scanPAT)
-	return out, s.wrap("list personal tokens of "+quote(user), err)
-}
-
-func (s *Store) DeletePersonalToken(ctx context.Context, user, name string) error {
-	return s.change(ctx, "delete personal token "+quote(name)+" of "+quote(user), deletePATQ, name, user)
-}
-
-// condCache remembers decoded trust-policy conditions by their stored JSON
-// text, so a federated robot's every login reads its row but decodes the
-// conditions once. Keyed by the text itself, an entry can never be stale:
-// a changed policy is a different key. Bounded: when full it starts over.
-type condCache struct {
-	mu sync.Mutex
-	m  map[string][]store.ClaimCondition
-}
-
-const condCacheMax = 4096
-
-// decode returns the conditions of text, a copy the caller may keep.
-func (c *condCache) decode(text string) ([]store.ClaimCondition, error) {
-	c.mu.Lock()
-	conds, ok := c.m[text]
-	c.mu.Unlock()
-	if ok {
-		return slices.Clone(conds), nil
-	}
-	if err := json.Unmarshal([]byte(text), &conds); err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	if c.m == nil || len(c.m) >= condCacheMax {
-		c.m = make(map[string][]store.ClaimCondition)
-	}
-	c.m[text] = conds
-	c.mu.Unlock()
 	return slices.Clone(conds), nil
 }

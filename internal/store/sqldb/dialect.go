@@ -17,18 +17,21 @@ type Dialect struct {
 	// TimeLayout, when set, stores times as UTC text in this RFC 3339 layout
 	// (SQLite); when empty, times go to the driver as time.Time.
 	TimeLayout string
-	// Array, when set, makes a scan destination for a text[] column and lists
-	// go to the driver as []string (PostgreSQL); when nil, lists are text:
-	// JSON (group DNs, parameters) or space-joined (audit scopes).
-	Array func(dst *[]string) any
+	// ArrayToJSON, when set, says lists are text[] (PostgreSQL): they go to
+	// the driver as []string and are read as JSON text through this
+	// function, which replaces {list} in front of a list column's
+	// parenthesized name ("to_json"). When empty, lists are text: JSON
+	// (group DNs, parameters) or space-joined (audit scopes).
+	ArrayToJSON string
 	// Collate makes an ORDER BY on names bytewise, e.g. ` COLLATE "C"`.
 	Collate string
 	// ForUpdate ends a SELECT of a row about to be written, e.g. " FOR UPDATE".
 	// SQLite needs none: its transactions hold the write lock from BEGIN IMMEDIATE.
 	ForUpdate string
-	// MigrationLock, when set, runs first in each migration transaction to
-	// serialise migrating processes; MigrationTable creates schema_migrations.
-	MigrationLock, MigrationTable string
+	// MigrationBegin runs first in each migration transaction: it serialises
+	// migrating processes where the dialect must (a lock) and creates
+	// schema_migrations. It may hold several statements.
+	MigrationBegin string
 	// AccessQuery is the permission query of ProjectAccess, which is tuned
 	// per database. Args: user id, project names (a list), normalized
 	// group DNs (a list). Rows: project name, public, role or NULL, group
@@ -60,7 +63,7 @@ func Sentinels[E error, C comparable](code func(E) C, sentinels map[C]error) fun
 }
 
 // query names one statement of queries, the templates (with ? placeholders,
-// {collate} and {for_update}) that Open builds per dialect.
+// {collate}, {for_update} and {list}) that Open builds per dialect.
 type query int
 
 var queries []string
@@ -70,20 +73,18 @@ func q(template string) query {
 	return query(len(queries) - 1)
 }
 
+// build makes the statement texts for d, once, at Open: it fills in the
+// templates and numbers the ? placeholders when the dialect wants it (no
+// statement has a ? in a string literal).
 func (d *Dialect) build() []string {
-	r := strings.NewReplacer("{collate}", d.Collate, "{for_update}", d.ForUpdate)
+	r := strings.NewReplacer("{collate}", d.Collate, "{for_update}", d.ForUpdate, "{list}", d.ArrayToJSON)
 	out := make([]string, len(queries))
 	for i, t := range queries {
-		out[i] = d.rebind(r.Replace(t))
+		t = r.Replace(t)
+		for n := 1; d.Numbered && strings.Contains(t, "?"); n++ {
+			t = strings.Replace(t, "?", "$"+strconv.Itoa(n), 1)
+		}
+		out[i] = t
 	}
 	return out
-}
-
-// rebind numbers the ? placeholders of s when the dialect wants it (no
-// statement has a ? in a string literal). It runs once per statement, at Open.
-func (d *Dialect) rebind(s string) string {
-	for n := 1; d.Numbered && strings.Contains(s, "?"); n++ {
-		s = strings.Replace(s, "?", "$"+strconv.Itoa(n), 1)
-	}
-	return s
 }

@@ -10,11 +10,11 @@ import (
 )
 
 var (
-	// lockUserQ serialises two first logins of the same user where the dialect
-	// locks rows; the INSERT may still race and then fails as ErrAlreadyExists.
-	// ModifyUser reads with it too.
-	lockUserQ = q(`SELECT ` + userCols + ` FROM users WHERE name = ?{for_update}`)
-	// lockLDAPUserQ is lockUserQ with the entry id last recorded ('' if none).
+	// lockUserQ is the read of ModifyUser. lockLDAPUserQ, which also reads the
+	// entry id last recorded ('' if none), serialises two first logins of the
+	// same user where the dialect locks rows; the INSERT may still race and
+	// then fails as ErrAlreadyExists.
+	lockUserQ     = q(`SELECT ` + userCols + ` FROM users WHERE name = ?{for_update}`)
 	lockLDAPUserQ = q(`SELECT ` + userCols + `, COALESCE((SELECT entry_id FROM ldap_users WHERE user_id = users.id), '')
 		FROM users WHERE name = ?{for_update}`)
 	insertLDAPUserQ = q(`INSERT INTO users (name, email, display_name, source, created_at, updated_at)
@@ -24,7 +24,7 @@ var (
 	upsertLDAPQ     = q(`INSERT INTO ldap_users (user_id, dn, entry_id, group_dns, admin, synced_at)
 		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET dn = excluded.dn, entry_id = excluded.entry_id,
 			group_dns = excluded.group_dns, admin = excluded.admin, synced_at = excluded.synced_at`)
-	getLDAPUserQ = q(`SELECT u.name, u.email, u.display_name, l.dn, l.entry_id, l.group_dns, l.admin, l.synced_at
+	getLDAPUserQ = q(`SELECT u.name, u.email, u.display_name, l.dn, l.entry_id, {list}(l.group_dns), l.admin, l.synced_at
 		FROM users u JOIN ldap_users l ON l.user_id = u.id WHERE u.name = ?`)
 )
 
@@ -33,9 +33,8 @@ func (s *Store) SyncLDAPUser(ctx context.Context, lu store.LDAPUser) (store.User
 	var u store.User
 	err := s.inTx(ctx, func(tx txn) error {
 		t := now()
-		var err error
 		var was string // the entry id recorded for u
-		u, err = s.scanUser(withDest{tx.queryRow(ctx, lockLDAPUserQ, lu.Name), &was})
+		err := tx.queryRow(ctx, lockLDAPUserQ, lu.Name).Scan(append(userDest(&u), &was)...)
 		switch {
 		case err == nil && u.Source == store.SourceLDAP && store.EntryReplaced(was, lu.EntryID):
 			// Another person's entry now has this name: retire the old
@@ -45,8 +44,8 @@ func (s *Store) SyncLDAPUser(ctx context.Context, lu store.LDAPUser) (store.User
 			}
 			fallthrough
 		case errors.Is(err, sql.ErrNoRows):
-			u, err = s.scanUser(tx.queryRow(ctx, insertLDAPUserQ,
-				lu.Name, lu.Email, lu.DisplayName, store.SourceLDAP, s.time(t), s.time(t)))
+			err = tx.queryRow(ctx, insertLDAPUserQ, lu.Name, lu.Email, lu.DisplayName, store.SourceLDAP,
+				s.time(t), s.time(t)).Scan(userDest(&u)...)
 			if err != nil {
 				return err
 			}
@@ -72,15 +71,7 @@ func (s *Store) SyncLDAPUser(ctx context.Context, lu store.LDAPUser) (store.User
 func (s *Store) GetLDAPUser(ctx context.Context, name string) (store.LDAPUser, error) {
 	var lu store.LDAPUser
 	err := s.queryRow(ctx, getLDAPUserQ, name).Scan(&lu.Name, &lu.Email, &lu.DisplayName, &lu.DN, &lu.EntryID,
-		s.listCol(&lu.GroupDNs, jsonList), &lu.Admin, s.timeCol(&lu.SyncedAt))
+		s.listCol(&lu.GroupDNs, jsonList), &lu.Admin, timeCol(&lu.SyncedAt))
 	lu.GroupDNs = nonNil(lu.GroupDNs)
 	return lu, s.wrap("get ldap user "+quote(name), err)
 }
-
-// withDest is a row that scans one more column, into dst.
-type withDest struct {
-	scanner
-	dst any
-}
-
-func (w withDest) Scan(dest ...any) error { return w.scanner.Scan(append(dest, w.dst)...) }

@@ -2,21 +2,19 @@ package sqldb
 
 import (
 	"context"
-	"fmt"
 	"slices"
 
 	"github.com/authserver/authserver/internal/store"
 )
 
 var (
+	// groups finds a group by name or by normalized DN: an exact name match wins.
+	groups = named("group", `SELECT id, name, COALESCE(dn, ''), created_at FROM groups`,
+		`name = ? OR dn_norm = ? ORDER BY name = ? DESC LIMIT 1`,
+		columns(func(g *store.Group) []any { return []any{&g.ID, &g.Name, &g.DN, timeCol(&g.CreatedAt)} }))
 	// createGroupQ stores an empty DN (and its normalized form) as NULL.
 	createGroupQ = q(`INSERT INTO groups (name, dn, dn_norm, created_at)
-		VALUES (?, NULLIF(?, ''), NULLIF(?, ''), ?) RETURNING id`)
-	getGroupQ = q(`SELECT id, name, COALESCE(dn, ''), created_at FROM groups
-		WHERE name = ? OR dn_norm = ? ORDER BY name = ? DESC LIMIT 1`)
-	getGroupIDQ      = q(`SELECT id, name, COALESCE(dn, ''), created_at FROM groups WHERE id = ?`)
-	listGroupsQ      = q(`SELECT id, name, COALESCE(dn, ''), created_at FROM groups ORDER BY name{collate}`)
-	deleteGroupQ     = q(`DELETE FROM groups WHERE name = ?`)
+		VALUES (?, NULLIF(?, ''), NULLIF(?, ''), ?) RETURNING id, created_at`)
 	addGroupUserQ    = q(`INSERT INTO user_groups (group_id, user_id) VALUES (?, ?)`)
 	removeGroupUserQ = q(`DELETE FROM user_groups
 		WHERE group_id = (SELECT id FROM groups WHERE name = ?)
@@ -31,42 +29,30 @@ var (
 		WHERE u.name = ? ORDER BY g.name{collate}`)
 )
 
-func (s *Store) scanGroup(row scanner) (g store.Group, err error) {
-	err = row.Scan(&g.ID, &g.Name, &g.DN, s.timeCol(&g.CreatedAt))
-	return
-}
-
 func (s *Store) CreateGroup(ctx context.Context, g *store.Group) error {
-	t := now()
-	err := s.queryRow(ctx, createGroupQ, g.Name, g.DN, store.NormalizeDN(g.DN), s.time(t)).Scan(&g.ID)
-	if err == nil {
-		g.CreatedAt = t
-	}
+	err := s.queryRow(ctx, createGroupQ, g.Name, g.DN, store.NormalizeDN(g.DN), s.time(now())).Scan(&g.ID, timeCol(&g.CreatedAt))
 	return s.wrap("create group "+quote(g.Name), err)
 }
 
-// GetGroup implements store.Groups: an exact name match wins over a DN match.
 func (s *Store) GetGroup(ctx context.Context, nameOrDN string) (store.Group, error) {
-	return oneNamed(ctx, s, "get group", nameOrDN, s.scanGroup, getGroupQ, nameOrDN, store.NormalizeDN(nameOrDN), nameOrDN)
+	return groups.get(ctx, s, groups.byKey, nameOrDN, store.NormalizeDN(nameOrDN), nameOrDN)
 }
 
 func (s *Store) GetGroupByID(ctx context.Context, id int64) (store.Group, error) {
-	return one(ctx, s, fmt.Sprintf("get group %d", id), s.scanGroup, getGroupIDQ, id)
+	return groups.get(ctx, s, groups.byID, id)
 }
 
-func (s *Store) ListGroups(ctx context.Context) ([]store.Group, error) {
-	return all(ctx, s, "list groups", s.scanGroup, listGroupsQ)
-}
+func (s *Store) ListGroups(ctx context.Context) ([]store.Group, error) { return groups.list(ctx, s) }
 
 func (s *Store) DeleteGroup(ctx context.Context, name string) error {
-	return s.change(ctx, "delete group "+quote(name), deleteGroupQ, name)
+	return groups.delete(ctx, s, name)
 }
 
 func (s *Store) AddGroupUser(ctx context.Context, group, user string) error {
-	gid, err := s.lookupID(ctx, "groups", "group", group)
+	gid, err := groups.idOf(ctx, s, group)
 	var uid int64
 	if err == nil {
-		uid, err = s.lookupID(ctx, "users", "user", user)
+		uid, err = users.idOf(ctx, s, user)
 	}
 	if err == nil {
 		_, err = s.exec(ctx, addGroupUserQ, gid, uid)
@@ -79,30 +65,23 @@ func (s *Store) RemoveGroupUser(ctx context.Context, group, user string) error {
 }
 
 func (s *Store) ListGroupUsers(ctx context.Context, group string) ([]string, error) {
-	names, err := s.names(ctx, listGroupUsersQ, group)
+	names, err := children(ctx, s, listGroupUsersQ, group, scanName)
 	return names, s.wrap("list users of group "+quote(group), err)
 }
 
 func (s *Store) UserGroups(ctx context.Context, user string) ([]string, error) {
-	names, err := s.names(ctx, userGroupsQ, user)
+	names, err := children(ctx, s, userGroupsQ, user, scanName)
 	return names, s.wrap("list groups of user "+quote(user), err)
 }
 
-// names runs a query that yields one name per row under a parent, an empty
-// name for none (see children).
-func (s *Store) names(ctx context.Context, q query, arg any) ([]string, error) {
-	return children(ctx, s, q, arg, func(row scanner) (n string, err error) {
-		err = row.Scan(&n)
-		return
-	})
-}
+// scanName reads a row of one name, ” for none (see children).
+var scanName = columns(func(n *string) []any { return []any{n} })
 
 // children runs q, which finds the rows under a parent: one row per child, a
 // single row of NULLs for a parent without any (scanned as the zero T,
 // which is left out), and no row when the parent is missing: ErrNotFound.
 func children[T comparable](ctx context.Context, s *Store, q query, arg any, scan func(scanner) (T, error)) ([]T, error) {
-	rows, err := s.query(ctx, q, arg)
-	out, err := collect(rows, err, scan)
+	out, err := collect(ctx, s, scan, q, arg)
 	if err == nil && len(out) == 0 {
 		return nil, store.ErrNotFound
 	}

@@ -29,28 +29,30 @@ var (
 		WHERE project_id = (SELECT id FROM projects WHERE name = ?)
 		  AND ` + col + ` = (SELECT id FROM ` + table + ` WHERE name = ?)`
 	})
-	listMembersQ = q(`SELECT m.id, m.role, u.id, u.name, g.id, g.name FROM projects p
+	listMembersQ = q(`SELECT m.id, m.role, CASE WHEN m.group_id IS NULL THEN 'user' ELSE 'group' END,
+		COALESCE(u.id, g.id), COALESCE(u.name, g.name) FROM projects p
 		LEFT JOIN members m ON m.project_id = p.id
 		LEFT JOIN users u ON u.id = m.user_id
 		LEFT JOIN groups g ON g.id = m.group_id
 		WHERE p.name = ?
 		ORDER BY m.group_id IS NOT NULL, coalesce(u.name, g.name){collate}`)
-	accessQ = q(``) // Dialect.AccessQuery, set by Open
+	accessQ  = q(``) // Dialect.AccessQuery, set by Open
+	memberID = map[store.MemberKind]func(context.Context, *Store, string) (int64, error){
+		store.MemberUser: users.idOf, store.MemberGroup: groups.idOf}
 )
 
 func (s *Store) SetMember(ctx context.Context, m store.Member) error {
 	op := fmt.Sprintf("set %s %q role in project %q", m.Kind, m.Name, m.Project)
-	_, table, err := store.MemberColumns(m.Kind)
-	if err != nil {
+	if _, _, err := store.MemberColumns(m.Kind); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	if !slices.Contains(store.Roles, m.Role) {
 		return fmt.Errorf("%s: unknown role %q", op, m.Role)
 	}
-	pid, err := s.lookupID(ctx, "projects", "project", m.Project)
+	pid, err := projects.idOf(ctx, s, m.Project)
 	var id int64
 	if err == nil {
-		id, err = s.lookupID(ctx, table, string(m.Kind), m.Name)
+		id, err = memberID[m.Kind](ctx, s, m.Name)
 	}
 	if err == nil {
 		_, err = s.exec(ctx, setMemberQ[m.Kind], pid, id, string(m.Role))
@@ -68,16 +70,12 @@ func (s *Store) RemoveMember(ctx context.Context, project string, kind store.Mem
 
 func (s *Store) ListMembers(ctx context.Context, project string) ([]store.Member, error) {
 	ms, err := children(ctx, s, listMembersQ, project, func(row scanner) (m store.Member, err error) {
-		var role, user, group sql.NullString
-		var mid, uid, gid sql.NullInt64
-		err = row.Scan(&mid, &role, &uid, &user, &gid, &group)
-		switch {
-		case user.Valid:
-			m = store.Member{ID: mid.Int64, Project: project, Kind: store.MemberUser, Name: user.String,
-				EntityID: uid.Int64, Role: store.Role(role.String)}
-		case group.Valid:
-			m = store.Member{ID: mid.Int64, Project: project, Kind: store.MemberGroup, Name: group.String,
-				EntityID: gid.Int64, Role: store.Role(role.String)}
+		var id, entity sql.NullInt64
+		var role, kind, name sql.NullString
+		err = row.Scan(&id, &role, &kind, &entity, &name)
+		if name.Valid {
+			m = store.Member{ID: id.Int64, Project: project, Kind: store.MemberKind(kind.String), Name: name.String,
+				EntityID: entity.Int64, Role: store.Role(role.String)}
 		}
 		return m, err
 	})

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync/atomic"
+	"time"
 
 	"github.com/authserver/authserver/internal/store"
 	"github.com/authserver/authserver/migrations"
@@ -18,7 +19,6 @@ type Store struct {
 	d     *Dialect
 	text  []string                   // statement texts for d, indexed by query
 	stmts []atomic.Pointer[sql.Stmt] // prepared lazily (Dialect.Prepare), never before Migrate
-	conds condCache                  // decoded trust-policy conditions (credentials.go)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -49,14 +49,9 @@ func (s *Store) Ping(ctx context.Context) error {
 	return s.wrap("ping "+s.d.Name, s.db.PingContext(ctx))
 }
 
-func (s *Store) Close() error {
-	for i := range s.stmts {
-		if st := s.stmts[i].Swap(nil); st != nil {
-			st.Close()
-		}
-	}
-	return s.db.Close()
-}
+// Close closes the database handle, and with its connections the statements
+// prepared on them.
+func (s *Store) Close() error { return s.db.Close() }
 
 var (
 	migrationAppliedQ = q(`SELECT count(*) FROM schema_migrations WHERE version = ?`)
@@ -66,20 +61,15 @@ var (
 // BeginMigration starts a migration transaction under the dialect's lock:
 // one per pending migration (a test may apply a prefix through it).
 func (s *Store) BeginMigration(ctx context.Context) (store.MigrationTx, error) {
-	tx, err := s.begin(ctx)
+	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
-	for _, stmt := range []string{s.d.MigrationLock, s.d.MigrationTable} {
-		if stmt == "" {
-			continue
-		}
-		if _, err := tx.tx.ExecContext(ctx, stmt); err != nil {
-			tx.tx.Rollback()
-			return nil, err
-		}
+	if _, err := tx.ExecContext(ctx, s.d.MigrationBegin); err != nil {
+		tx.Rollback()
+		return nil, err
 	}
-	return tx, nil
+	return txn{tx, s}, nil
 }
 
 // Applied, Exec, Record, Commit and Rollback make a txn a store.MigrationTx.
@@ -123,10 +113,7 @@ type scanner interface{ Scan(dest ...any) error }
 // stmt returns q prepared, or nil when the dialect does not prepare or
 // preparing failed (running q unprepared then reports why).
 func (s *Store) stmt(ctx context.Context, q query) *sql.Stmt {
-	if !s.d.Prepare {
-		return nil
-	}
-	if st := s.stmts[q].Load(); st != nil {
+	if st := s.stmts[q].Load(); st != nil || !s.d.Prepare {
 		return st
 	}
 	st, err := s.db.PrepareContext(ctx, s.text[q])
@@ -177,29 +164,6 @@ func affected(res sql.Result, err error) (int64, error) {
 	return res.RowsAffected()
 }
 
-// one scans the row q finds, all every row; errors are wrapped with op.
-func one[T any](ctx context.Context, s *Store, op string, scan func(scanner) (T, error), q query, args ...any) (T, error) {
-	v, err := scan(s.queryRow(ctx, q, args...))
-	return v, s.wrap(op, err)
-}
-
-// oneNamed is one whose error names op and the quoted name, formatted only
-// on failure: a successful read (the token path's GetUser and GetRobot)
-// builds no message.
-func oneNamed[T any](ctx context.Context, s *Store, op, name string, scan func(scanner) (T, error), q query, args ...any) (T, error) {
-	v, err := scan(s.queryRow(ctx, q, args...))
-	if err != nil {
-		return v, s.wrap(op+" "+quote(name), err)
-	}
-	return v, nil
-}
-
-func all[T any](ctx context.Context, s *Store, op string, scan func(scanner) (T, error), q query, args ...any) ([]T, error) {
-	rows, err := s.query(ctx, q, args...)
-	out, err := collect(rows, err, scan)
-	return out, s.wrap(op, err)
-}
-
 // txn is a write transaction; its statements are not prepared.
 type txn struct {
 	tx *sql.Tx
@@ -214,68 +178,21 @@ func (t txn) queryRow(ctx context.Context, q query, args ...any) scanner {
 	return t.tx.QueryRowContext(ctx, t.s.text[q], args...)
 }
 
-func (s *Store) begin(ctx context.Context) (txn, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
-	return txn{tx, s}, err
-}
-
 func (s *Store) inTx(ctx context.Context, fn func(tx txn) error) error {
-	tx, err := s.begin(ctx)
+	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	if err := fn(tx); err != nil {
-		tx.tx.Rollback()
+	if err := fn(txn{tx, s}); err != nil {
+		tx.Rollback()
 		return err
 	}
-	return tx.tx.Commit()
+	return tx.Commit()
 }
 
-// modify reads the row q (ending in {for_update}) finds by key, calls fn with
-// it and writes what fn returns with put, in one transaction that keeps the
-// row locked. An error from fn is returned unchanged, others wrapped with op.
-func modify[T any](ctx context.Context, s *Store, op string, q query, key string, scan func(scanner) (T, error),
-	fn func(T) (T, error), put func(tx txn, old T, v *T) error) (T, error) {
-	var out, zero T
-	var fnErr error
-	err := s.inTx(ctx, func(tx txn) error {
-		old, err := scan(tx.queryRow(ctx, q, key))
-		if err == nil {
-			if out, fnErr = fn(old); fnErr != nil {
-				return fnErr
-			}
-			err = put(tx, old, &out)
-		}
-		return err
-	})
-	switch {
-	case fnErr != nil:
-		return zero, fnErr
-	case err != nil:
-		return zero, s.wrap(op, err)
-	}
-	return out, nil
-}
-
-var lookupQ = map[string]query{
-	"users":    q(`SELECT id FROM users WHERE name = ?`),
-	"projects": q(`SELECT id FROM projects WHERE name = ?`),
-	"groups":   q(`SELECT id FROM groups WHERE name = ?`),
-}
-
-// lookupID returns the id of the row of table named name, or ErrNotFound
-// saying what is missing. A row deleted after its lookup fails the statement
-// using its id as a foreign-key violation: ErrNotFound too (Dialect.Sentinel).
-func (s *Store) lookupID(ctx context.Context, table, what, name string) (int64, error) {
-	var id int64
-	err := s.queryRow(ctx, lookupQ[table], name).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, fmt.Errorf("%s %q: %w", what, name, store.ErrNotFound)
-	}
-	return id, err
-}
-
-func collect[T any](rows *sql.Rows, err error, scan func(scanner) (T, error)) ([]T, error) {
+// collect runs q and scans every row it returns.
+func collect[T any](ctx context.Context, s *Store, scan func(scanner) (T, error), q query, args ...any) ([]T, error) {
+	rows, err := s.query(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -289,4 +206,108 @@ func collect[T any](rows *sql.Rows, err error, scan func(scanner) (T, error)) ([
 		out = append(out, v)
 	}
 	return out, rows.Err()
+}
+
+// table is one kind of row: scan reads one into a T, what names it in
+// errors (`get user "alice"`, "list users"; a token, hashed, is not named
+// by its hash), and its statements (a kind leaves some unused) find a row
+// by name or hash (byKey) or id, list rows (a user's tokens by user id),
+// delete by name, touch a token by id and look a named row's id up.
+type table[T any] struct {
+	what                             string
+	hashed                           bool
+	scan                             func(scanner) (T, error)
+	byKey, byID, all, del, touch, id query
+}
+
+// named is the table of what+"s" whose columns sel (SELECT ... FROM it)
+// reads, found by name (where: `name = ?` but for groups), by id, listed
+// in name order and deleted by name.
+func named[T any](what, sel, where string, scan func(scanner) (T, error)) *table[T] {
+	return &table[T]{what: what, scan: scan, byKey: q(sel + ` WHERE ` + where), byID: q(sel + ` WHERE id = ?`),
+		all: q(sel + ` ORDER BY name{collate}`), del: q(`DELETE FROM ` + what + `s WHERE name = ?`),
+		id: q(`SELECT id FROM ` + what + `s WHERE name = ?`)}
+}
+
+// columns is the scan function of a kind whose columns dest lists.
+func columns[T any](dest func(v *T) []any) func(scanner) (T, error) {
+	return func(row scanner) (v T, err error) {
+		err = row.Scan(dest(&v)...)
+		return
+	}
+}
+
+// get reads the row q finds with args. Its error names the row by args[0]
+// (not a token's hash) and is built only on failure: the token path reads
+// users and robots.
+func (t *table[T]) get(ctx context.Context, s *Store, q query, args ...any) (T, error) {
+	v, err := t.scan(s.queryRow(ctx, q, args...))
+	switch {
+	case err == nil:
+		return v, nil
+	case t.hashed:
+		return v, s.wrap("get "+t.what, err)
+	}
+	return v, s.wrap(fmt.Sprintf("get %s %#v", t.what, args[0]), err) // `user "alice"`, `user 7`
+}
+
+// idOf returns the id of the row named name, or ErrNotFound saying what is
+// missing. A row deleted after its lookup fails the statement using its id
+// as a foreign-key violation: ErrNotFound too (Dialect.Sentinel).
+func (t *table[T]) idOf(ctx context.Context, s *Store, name string) (int64, error) {
+	var id int64
+	err := s.queryRow(ctx, t.id, name).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("%s %q: %w", t.what, name, store.ErrNotFound)
+	}
+	return id, err
+}
+
+func (t *table[T]) list(ctx context.Context, s *Store, args ...any) ([]T, error) {
+	out, err := collect(ctx, s, t.scan, t.all, args...)
+	return out, s.wrap("list "+t.what+"s", err)
+}
+
+// ofUser lists the tokens of user.
+func (t *table[T]) ofUser(ctx context.Context, s *Store, user string) ([]T, error) {
+	var out []T
+	uid, err := users.idOf(ctx, s, user)
+	if err == nil {
+		out, err = collect(ctx, s, t.scan, t.all, uid)
+	}
+	return out, s.wrap("list "+t.what+"s of "+quote(user), err)
+}
+
+func (t *table[T]) delete(ctx context.Context, s *Store, name string) error {
+	return s.change(ctx, "delete "+t.what+" "+quote(name), t.del, name)
+}
+
+func (t *table[T]) touchAt(ctx context.Context, s *Store, id int64, when time.Time) error {
+	return s.change(ctx, "touch "+t.what, t.touch, s.time(at(when)), id)
+}
+
+// modify reads the row lock (ending in {for_update}) finds by name, calls fn
+// with it and writes what fn returns with put, in one transaction that keeps
+// the row locked. An error from fn is returned unchanged, others wrapped.
+func (t *table[T]) modify(ctx context.Context, s *Store, lock query, name string, fn func(T) (T, error),
+	put func(tx txn, old T, v *T) error) (T, error) {
+	var out, zero T
+	var fnErr error
+	err := s.inTx(ctx, func(tx txn) error {
+		old, err := t.scan(tx.queryRow(ctx, lock, name))
+		if err == nil {
+			if out, fnErr = fn(old); fnErr != nil {
+				return fnErr
+			}
+			err = put(tx, old, &out)
+		}
+		return err
+	})
+	switch {
+	case fnErr != nil:
+		return zero, fnErr
+	case err != nil:
+		return zero, s.wrap("modify "+t.what+" "+quote(name), err)
+	}
+	return out, nil
 }

@@ -19,14 +19,6 @@ func at(t time.Time) time.Time {
 	return t.UTC().Truncate(time.Microsecond)
 }
 
-// at0 is at for optional times: the zero time stays zero.
-func at0(t time.Time) time.Time {
-	if t.IsZero() {
-		return t
-	}
-	return at(t)
-}
-
 // time is the stored form of t; optTime stores the zero time as NULL.
 func (s *Store) time(t time.Time) any {
 	if s.d.TimeLayout != "" {
@@ -42,13 +34,9 @@ func (s *Store) optTime(t time.Time) any {
 	return s.time(at(t))
 }
 
-type scanFunc func(src any) error // a sql.Scanner
-
-func (f scanFunc) Scan(src any) error { return f(src) }
-
 // timeCol is a scan destination for a stored time, native or RFC 3339 text
 // (see TimeLayout); NULL is the zero time. A pointer: Scan allocates nothing.
-func (s *Store) timeCol(dst *time.Time) any { return (*timeText)(dst) }
+func timeCol(dst *time.Time) any { return (*timeText)(dst) }
 
 type timeText time.Time
 
@@ -79,7 +67,7 @@ const (
 func (s *Store) list(v []string, enc listText) any {
 	v = nonNil(v)
 	switch {
-	case s.d.Array != nil:
+	case s.d.ArrayToJSON != "":
 		return v
 	case enc == wordsList:
 		return strings.Join(v, " ")
@@ -88,22 +76,26 @@ func (s *Store) list(v []string, enc listText) any {
 	return string(b)
 }
 
-// listCol is a scan destination for a list stored by list.
+// listCol is a scan destination for a list column stored by list and
+// selected as {list}(column).
 func (s *Store) listCol(dst *[]string, enc listText) any {
-	if s.d.Array != nil {
-		return s.d.Array(dst)
+	return listDest{dst, enc == wordsList && s.d.ArrayToJSON == ""}
+}
+
+type listDest struct {
+	dst   *[]string
+	words bool
+}
+
+func (l listDest) Scan(src any) error {
+	var t sql.NullString
+	if err := t.Scan(src); err != nil {
+		return fmt.Errorf("scan list: %w", err)
+	} else if l.words {
+		*l.dst = strings.Fields(t.String)
+		return nil
 	}
-	return scanFunc(func(src any) error {
-		var t sql.NullString
-		switch err := t.Scan(src); {
-		case err != nil:
-			return fmt.Errorf("scan list: %w", err)
-		case enc == wordsList:
-			*dst = strings.Fields(t.String)
-			return nil
-		}
-		return json.Unmarshal([]byte(t.String), dst)
-	})
+	return json.Unmarshal([]byte(t.String), l.dst)
 }
 
 func nonNil(v []string) []string {

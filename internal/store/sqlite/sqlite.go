@@ -34,7 +34,7 @@ const pragmas = "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)" +
 var dialect = sqldb.Dialect{
 	Name:       "sqlite",
 	TimeLayout: "2006-01-02T15:04:05.000000Z",
-	MigrationTable: `CREATE TABLE IF NOT EXISTS schema_migrations
+	MigrationBegin: `CREATE TABLE IF NOT EXISTS schema_migrations
 		(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT`,
 	AccessQuery: accessQuery,
 	Sentinel: sqldb.Sentinels((*sqlite3.Error).Code, map[int]error{
