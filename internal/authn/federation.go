@@ -198,9 +198,17 @@ func (f *Federation) Verify(ctx context.Context, issuer, raw string) (*Federated
 var jwtBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
 
 // splitSignature splits a JWT after its last '.': "h.p." and the
-// signature segment (raw itself when it has no '.').
+// signature segment (raw itself when it has no '.'). A JWT has two dots,
+// found from the front with IndexByte, which is vectorised (LastIndexByte
+// walks the ~350-byte signature back byte by byte).
 func splitSignature(raw string) (signed, sig string) {
-	i := strings.LastIndexByte(raw, '.') + 1
+	i := strings.IndexByte(raw, '.') + 1
+	if j := strings.IndexByte(raw[i:], '.'); i > 0 && j >= 0 {
+		i += j + 1
+	}
+	if strings.IndexByte(raw[i:], '.') >= 0 { // not a JWT: more dots
+		i = strings.LastIndexByte(raw, '.') + 1
+	}
 	return raw[:i], raw[i:]
 }
 

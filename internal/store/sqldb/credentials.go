@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/authserver/authserver/internal/store"
@@ -275,28 +276,29 @@ func (s *Store) DeleteRobot(ctx context.Context, name string) error {
 // trustConds remembers decoded trust-policy conditions by their stored JSON
 // text, for every Store, so a federated robot's every login reads its row
 // but decodes the conditions once. Keyed by the text itself, an entry can
-// never be stale: a changed policy is a different key. Bounded: when full
-// it starts over.
+// never be stale: a changed policy is a different key. A stored value is
+// never changed (callers get copies), so reads take no lock. Bounded: when
+// full it starts over.
 var trustConds struct {
-	sync.Mutex
-	m map[string][]store.ClaimCondition
+	m sync.Map // string → []store.ClaimCondition
+	n atomic.Int64
 }
 
 const trustCondsMax = 4096
 
 // decodeConds returns the conditions of text, a copy the caller may keep.
 func decodeConds(text string) ([]store.ClaimCondition, error) {
-	trustConds.Lock()
-	defer trustConds.Unlock()
-	conds, ok := trustConds.m[text]
-	if !ok {
-		if err := json.Unmarshal([]byte(text), &conds); err != nil {
-			return nil, err
-		}
-		if trustConds.m == nil || len(trustConds.m) >= trustCondsMax {
-			trustConds.m = make(map[string][]store.ClaimCondition)
-		}
-		trustConds.m[text] = conds
+	if v, ok := trustConds.m.Load(text); ok {
+		return slices.Clone(v.([]store.ClaimCondition)), nil
 	}
+	var conds []store.ClaimCondition
+	if err := json.Unmarshal([]byte(text), &conds); err != nil {
+		return nil, err
+	}
+	if trustConds.n.Add(1) > trustCondsMax {
+		trustConds.m.Clear()
+		trustConds.n.Store(1)
+	}
+	trustConds.m.Store(text, conds)
 	return slices.Clone(conds), nil
 }
