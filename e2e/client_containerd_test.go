@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -96,4 +97,26 @@ func (c ctr) push(t testing.TB, from, repoTag string) result {
 		t.Fatalf("ctr images tag:\n%s", r)
 	}
 	return c.remote("push", c.s.reg.ref(repoTag))
+}
+
+// pushRefused pushes as push does and returns the result of the refused
+// push. Registry 2.8.2 answers a manifest PUT without push rights with 401
+// and closes the connection before it has read the body; ctr, still
+// writing, then may print only the broken write ("read/write on closed
+// pipe") and not the 401. Such a race is tried again (three times at most),
+// and the tag is checked to be absent afterwards, so a push that got
+// through can never pass as refused.
+func (c ctr) pushRefused(t testing.TB, from, repoTag string, as *session) result {
+	t.Helper()
+	var r result
+	for range 3 {
+		if r = c.push(t, from, repoTag); r.err == nil || !strings.Contains(r.stderr, "closed pipe") {
+			break
+		}
+		t.Logf("ctr push lost the registry's answer to a closed connection; trying again: %s", lastLine(r))
+	}
+	if as.cranePull(repoTag).err == nil {
+		t.Fatalf("%s exists after a refused push", repoTag)
+	}
+	return r
 }

@@ -138,7 +138,7 @@ func (w *world) testContainerd(t *testing.T) {
 	})
 	t.Run("guest push of a new tag refused", func(t *testing.T) {
 		mustOK(t, guest.pull("team/app:base"))
-		mustRefuse(t, guest.push(t, "team/app:base", "team/app:containerd-guest"))
+		mustRefuse(t, guest.pushRefused(t, "team/app:base", "team/app:containerd-guest", w.as["dev"]))
 	})
 	t.Run("audit shows containerd's POST", func(t *testing.T) {
 		// The audit writer flushes once a second: give it a few.
