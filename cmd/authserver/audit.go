@@ -18,15 +18,8 @@ func (a *app) auditCmd() *cobra.Command {
 	var f store.AuditFilter
 	var since string
 	list := leaf("list [--kind token|admin] [--user U] [--since 1h] [--result issued|unauthorized|throttled|done] [--limit N]", "List audit records, newest first", func(cmd *cobra.Command) error {
-		switch f.Result {
-		case "", store.AuditIssued, store.AuditUnauthorized, store.AuditThrottled, store.AuditDone:
-		default:
-			return fmt.Errorf("--result %q: want %s, %s, %s or %s", f.Result, store.AuditIssued, store.AuditUnauthorized, store.AuditThrottled, store.AuditDone)
-		}
-		switch f.Kind {
-		case "", store.AuditKindToken, store.AuditKindAdmin:
-		default:
-			return fmt.Errorf("--kind %q: want %s or %s", f.Kind, store.AuditKindToken, store.AuditKindAdmin)
+		if err := admin.ValidAuditFilter(f); err != nil {
+			return fmt.Errorf("--%w", err) // before opening anything; names the flag
 		}
 		if since != "" {
 			d, err := config.ParseDuration(since)

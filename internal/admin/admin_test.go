@@ -145,6 +145,14 @@ func TestValidation(t *testing.T) {
 			_, err := f.adm.Explain(ctx, root, admin.ExplainRequest{User: "bob", Scopes: []string{"repository:x"}})
 			return err
 		}},
+		{name: "audit result", msg: `result "ok": want issued, unauthorized, throttled or done`, call: func() error {
+			_, err := f.adm.ListAudit(ctx, root, store.AuditFilter{Result: "ok"})
+			return err
+		}},
+		{name: "audit kind", msg: `kind "tokens": want token or admin`, call: func() error {
+			_, err := f.adm.ListAudit(ctx, root, store.AuditFilter{Kind: "tokens"})
+			return err
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { wantErr(t, tt.call(), admin.ErrInvalid, tt.msg) })

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/authserver/authserver/internal/store"
 )
@@ -31,5 +32,25 @@ func (s *Service) ListAudit(ctx context.Context, who Actor, f store.AuditFilter)
 	if err := s.allow(ctx, who, rightSystem, "", "read the audit trail"); err != nil {
 		return nil, err
 	}
+	if err := ValidAuditFilter(f); err != nil {
+		return nil, err
+	}
 	return s.st.ListAudit(ctx, f)
+}
+
+// ValidAuditFilter checks a filter's kind and result, each empty or one
+// the trail records; the message names the field ("kind", "result").
+func ValidAuditFilter(f store.AuditFilter) error {
+	switch f.Result {
+	case "", store.AuditIssued, store.AuditUnauthorized, store.AuditThrottled, store.AuditDone:
+	default:
+		return invalidf(fmt.Sprintf("result %q: want %s, %s, %s or %s", f.Result,
+			store.AuditIssued, store.AuditUnauthorized, store.AuditThrottled, store.AuditDone))
+	}
+	switch f.Kind {
+	case "", store.AuditKindToken, store.AuditKindAdmin:
+	default:
+		return invalidf(fmt.Sprintf("kind %q: want %s or %s", f.Kind, store.AuditKindToken, store.AuditKindAdmin))
+	}
+	return nil
 }

@@ -157,6 +157,11 @@ func TestHarborFlow(t *testing.T) {
 		}
 		var trail []map[string]any
 		want(t, f.do("alice", "GET", "/api/authserver/v1/audit?kind=admin", nil), 403, "audit for a non-admin")
+		for _, q := range []string{"kind=tokens", "result=ok", "since=yesterday", "limit=0"} {
+			if r := f.do("root", "GET", "/api/authserver/v1/audit?"+q, nil); r.status != 400 || r.errcode() == "" {
+				t.Errorf("audit?%s: %d %s, want 400 with an errcode body", q, r.status, r.body)
+			}
+		}
 		f.do("root", "GET", "/api/authserver/v1/audit?kind=admin&user=alice", nil).json(t, &trail)
 		if len(trail) != len(recs) {
 			t.Errorf("audit via API: %d records, want %d", len(trail), len(recs))
