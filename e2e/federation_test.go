@@ -84,6 +84,30 @@ func TestFederation(t *testing.T) {
 				mustRefuse(t, tag.login(user, issuers["gitlab"].Mint("harbor-registry", oidctest.GitLab("group/app", "tag", "v1"))))
 			})
 
+			// The other clients send the JWT as the password too: podman
+			// and buildah (GET with Basic), helm (oras-go's password grant).
+			t.Run("podman, buildah and helm with a JWT", func(t *testing.T) {
+				user := docLoginUser(t, doc, "GitHub Actions")
+				jwt := issuers["github"].Mint("harbor-registry", oidctest.GitHub("org/app", "refs/heads/main"))
+				p := newContainersStore(t, newSession(t, reg, "", ""), "podman")
+				mustOK(t, p.login(user, jwt))
+				mustOK(t, p.push(t, "team/app:podman-fed", "pushed by podman as a federated robot"))
+				mustOK(t, p.pull("team/app:podman-fed"))
+				mustRefuse(t, p.push(t, "other/app:podman-fed", "outside the robot's project"))
+				b := newContainersStore(t, newSession(t, reg, "", ""), "buildah")
+				mustOK(t, b.login(user, jwt))
+				mustOK(t, b.buildFrom(t, "team/app:podman-fed", "team/app:buildah-fed"))
+				h := newHelm(newSession(t, reg, "", ""))
+				mustOK(t, h.login(user, jwt))
+				mustOK(t, h.push(t, "team", "fed-chart", "0.1.0"))
+				mustOK(t, h.pull(t, "team/fed-chart", "0.1.0"))
+				mustRefuse(t, h.push(t, "other", "fed-chart", "0.1.0"))
+				// A JWT of another repository's job: refused at login.
+				other := issuers["github"].Mint("harbor-registry", oidctest.GitHub("org/other", "refs/heads/main"))
+				mustRefuse(t, newContainersStore(t, newSession(t, reg, "", ""), "podman").login(user, other))
+				mustRefuse(t, newHelm(newSession(t, reg, "", "")).login(user, other))
+			})
+
 			t.Run("Kubernetes, the kubelet's path", func(t *testing.T) {
 				mustOK(t, owner.cranePush(t, "team/app:base", "the image pods pull"))
 				args := kubeletProviderArgs(t, doc)
