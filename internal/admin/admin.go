@@ -63,7 +63,8 @@ type Options struct {
 	// create projects. By default (Harbor's "everyone") any authenticated
 	// user may, and becomes the project's projectAdmin.
 	AdminOnlyProjects bool
-	// Logger receives audit-trail write failures; nil discards them.
+	// Logger receives audit-trail write failures (which fail the change);
+	// nil discards them.
 	Logger *slog.Logger
 }
 

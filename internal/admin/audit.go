@@ -7,11 +7,15 @@ import (
 	"github.com/authserver/authserver/internal/store"
 )
 
-// record writes one admin audit record: who did action ("project.create")
-// to target ("project team"). Every change admin makes, through the CLI or
-// the REST API, calls it once it has succeeded. A failure to write is
-// logged, not returned: the change itself has been made.
-func (s *Service) record(ctx context.Context, who Actor, action, target string) {
+// change makes a change with do and writes its admin audit record (who
+// did action, "project.create", to target, "project team") in one
+// transaction: both or neither. Every change admin makes, through the CLI
+// or the REST API, goes through it. do writes through st, the store of
+// that transaction, and maps the store's errors itself (fromStore): its
+// error is returned as it is and no record is written. A record that
+// cannot be written fails the change with an infrastructure error (not an
+// *Error: the API answers 503, the CLI exits 1), and is logged.
+func (s *Service) change(ctx context.Context, who Actor, action, target string, do func(st store.Store) error) error {
 	ip := who.ClientIP
 	if ip == "" {
 		ip = "local"
@@ -22,9 +26,17 @@ func (s *Service) record(ctx context.Context, who Actor, action, target string) 
 	}
 	rec := store.AuditRecord{Time: s.opt.Now().UTC(), Subject: subject, ClientIP: ip, Kind: store.AuditKindAdmin,
 		Action: action, Target: target, Result: store.AuditDone}
-	if err := s.st.AppendAudit(context.WithoutCancel(ctx), []store.AuditRecord{rec}); err != nil {
-		s.opt.Logger.Error("cannot write admin audit record", "action", action, "target", target, "actor", subject, "err", err)
-	}
+	return s.st.Atomically(ctx, func(st store.Store) error {
+		if err := do(st); err != nil {
+			return err
+		}
+		if err := st.AppendAudit(ctx, []store.AuditRecord{rec}); err != nil {
+			s.opt.Logger.Error("cannot write admin audit record: the change is not made", "action", action,
+				"target", target, "actor", subject, "err", err)
+			return fmt.Errorf("%s: write admin audit record: %w", action, err)
+		}
+		return nil
+	})
 }
 
 // ListAudit reads the audit trail (sysadmins only).

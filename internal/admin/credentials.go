@@ -136,10 +136,11 @@ func (s *Service) CreateRobot(ctx context.Context, who Actor, nr NewRobot) (Robo
 		}
 		r.SecretHash = authn.HashSecret(secret)
 	}
-	if err := s.st.CreateRobot(ctx, &r); err != nil {
-		return Robot{}, "", storeErr(err, "robot "+s.opt.RobotPrefix+bare, "project "+nr.Project+" not found", "")
+	if err := s.change(ctx, who, "robot.create", "robot "+s.opt.RobotPrefix+bare, func(st store.Store) error {
+		return storeErr(st.CreateRobot(ctx, &r), "robot "+s.opt.RobotPrefix+bare, "project "+nr.Project+" not found", "")
+	}); err != nil {
+		return Robot{}, "", err
 	}
-	s.record(ctx, who, "robot.create", "robot "+s.opt.RobotPrefix+bare)
 	return s.robot(r), secret, nil
 }
 
@@ -327,16 +328,19 @@ func (s *Service) SetRobotSecret(ctx context.Context, who Actor, name, secret st
 // modifyRobot checks the actor and applies change in one transaction.
 func (s *Service) modifyRobot(ctx context.Context, who Actor, name, action string, change func(*store.Robot) error) (Robot, error) {
 	bare := s.bare(name)
-	r, err := s.st.ModifyRobot(ctx, bare, func(r store.Robot) (store.Robot, error) {
-		if err := s.allowRobots(ctx, who, r.Project); err != nil {
-			return r, err
-		}
-		return r, change(&r)
+	var r store.Robot
+	err := s.change(ctx, who, action, "robot "+s.opt.RobotPrefix+bare, func(st store.Store) (err error) {
+		r, err = st.ModifyRobot(ctx, bare, func(r store.Robot) (store.Robot, error) {
+			if err := s.allowRobots(ctx, who, r.Project); err != nil {
+				return r, err
+			}
+			return r, change(&r)
+		})
+		return fromStore(err, "robot "+s.opt.RobotPrefix+bare)
 	})
 	if err != nil {
-		return Robot{}, fromStore(err, "robot "+s.opt.RobotPrefix+bare)
+		return Robot{}, err
 	}
-	s.record(ctx, who, action, "robot "+s.opt.RobotPrefix+bare)
 	return s.robot(r), nil
 }
 
@@ -347,10 +351,11 @@ func (s *Service) DeleteRobot(ctx context.Context, who Actor, name string) (stri
 	if err != nil {
 		return "", err
 	}
-	if err := s.st.DeleteRobot(ctx, r.Name); err != nil {
-		return "", fromStore(err, "robot "+r.Login)
+	if err := s.change(ctx, who, "robot.delete", "robot "+r.Login, func(st store.Store) error {
+		return fromStore(st.DeleteRobot(ctx, r.Name), "robot "+r.Login)
+	}); err != nil {
+		return "", err
 	}
-	s.record(ctx, who, "robot.delete", "robot "+r.Login)
 	return r.Login, nil
 }
 
@@ -388,11 +393,12 @@ func (s *Service) CreatePAT(ctx context.Context, who Actor, np NewPAT) (store.Pe
 		return store.PersonalToken{}, "", invalidf(fmt.Sprintf("user %s is disabled: its tokens would not work", np.User))
 	}
 	t := store.PersonalToken{User: np.User, Name: np.Name, Hash: authn.HashSecret(secret), ExpiresAt: exp}
-	if err := s.st.CreatePersonalToken(ctx, &t); err != nil {
-		return store.PersonalToken{}, "", storeErr(err, "user "+np.User, "",
+	if err := s.change(ctx, who, "pat.create", fmt.Sprintf("token %s of user %s", np.Name, np.User), func(st store.Store) error {
+		return storeErr(st.CreatePersonalToken(ctx, &t), "user "+np.User, "",
 			fmt.Sprintf("user %s already has a token named %s", np.User, np.Name))
+	}); err != nil {
+		return store.PersonalToken{}, "", err
 	}
-	s.record(ctx, who, "pat.create", fmt.Sprintf("token %s of user %s", np.Name, np.User))
 	return t, secret, nil
 }
 
@@ -410,11 +416,9 @@ func (s *Service) RevokePAT(ctx context.Context, who Actor, user, name string) e
 	if err := s.allow(ctx, who, rightOwnCredentials, user, "revoke the tokens of "+user); err != nil {
 		return err
 	}
-	if err := s.st.DeletePersonalToken(ctx, user, name); err != nil {
-		return fromStore(err, "token "+name+" of user "+user)
-	}
-	s.record(ctx, who, "pat.revoke", fmt.Sprintf("token %s of user %s", name, user))
-	return nil
+	return s.change(ctx, who, "pat.revoke", fmt.Sprintf("token %s of user %s", name, user), func(st store.Store) error {
+		return fromStore(st.DeletePersonalToken(ctx, user, name), "token "+name+" of user "+user)
+	})
 }
 
 // ListRefreshTokens lists a user's refresh tokens, never their secrets.
@@ -431,14 +435,9 @@ func (s *Service) RevokeRefreshToken(ctx context.Context, who Actor, user string
 	if err := s.allow(ctx, who, rightOwnCredentials, user, "revoke the tokens of "+user); err != nil {
 		return err
 	}
-	err := s.st.DeleteRefreshToken(ctx, user, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return &Error{Kind: KindNotFound, Msg: fmt.Sprintf("user %s has no refresh token %d", user, id), Err: err}
-	}
-	if err == nil {
-		s.record(ctx, who, "refresh_token.revoke", fmt.Sprintf("refresh token %d of user %s", id, user))
-	}
-	return err
+	return s.change(ctx, who, "refresh_token.revoke", fmt.Sprintf("refresh token %d of user %s", id, user), func(st store.Store) error {
+		return storeErr(st.DeleteRefreshToken(ctx, user, id), "", fmt.Sprintf("user %s has no refresh token %d", user, id), "")
+	})
 }
 
 // RevokeRefreshTokens deletes all of a user's refresh tokens and returns
@@ -447,10 +446,13 @@ func (s *Service) RevokeRefreshTokens(ctx context.Context, who Actor, user strin
 	if err := s.allow(ctx, who, rightOwnCredentials, user, "revoke the tokens of "+user); err != nil {
 		return 0, err
 	}
-	n, err := s.st.DeleteRefreshTokens(ctx, user)
+	var n int
+	err := s.change(ctx, who, "refresh_token.revoke_all", "refresh tokens of user "+user, func(st store.Store) (err error) {
+		n, err = st.DeleteRefreshTokens(ctx, user)
+		return fromStore(err, "user "+user)
+	})
 	if err != nil {
-		return 0, fromStore(err, "user "+user)
+		return 0, err
 	}
-	s.record(ctx, who, "refresh_token.revoke_all", "refresh tokens of user "+user)
 	return n, nil
 }

@@ -50,10 +50,11 @@ func (s *Service) AddMember(ctx context.Context, who Actor, project string, ref 
 		return store.Member{}, onb, err
 	}
 	m := store.Member{Project: project, Kind: kind, Name: name, Role: r}
-	if err := s.st.SetMember(ctx, m); err != nil {
-		return store.Member{}, onb, fromStore(err, "member")
+	if err := s.change(ctx, who, "member.set", fmt.Sprintf("project %s: %s %s as %s", project, kind, name, r), func(st store.Store) error {
+		return fromStore(st.SetMember(ctx, m), "member")
+	}); err != nil {
+		return store.Member{}, onb, err
 	}
-	s.record(ctx, who, "member.set", fmt.Sprintf("project %s: %s %s as %s", project, kind, name, r))
 	return m, onb, nil
 }
 
@@ -66,10 +67,11 @@ func (s *Service) RemoveMember(ctx context.Context, who Actor, project string, r
 	if err != nil {
 		return store.Member{}, err
 	}
-	if err := s.st.RemoveMember(ctx, project, kind, name); err != nil {
-		return store.Member{}, fromStore(err, fmt.Sprintf("membership of %s %s in project %s", kind, name, project))
+	if err := s.change(ctx, who, "member.remove", fmt.Sprintf("project %s: %s %s", project, kind, name), func(st store.Store) error {
+		return fromStore(st.RemoveMember(ctx, project, kind, name), fmt.Sprintf("membership of %s %s in project %s", kind, name, project))
+	}); err != nil {
+		return store.Member{}, err
 	}
-	s.record(ctx, who, "member.remove", fmt.Sprintf("project %s: %s %s", project, kind, name))
 	return store.Member{Project: project, Kind: kind, Name: name}, nil
 }
 

@@ -11,8 +11,8 @@ import (
 
 // CreateProject creates a project with a name the registry accepts. A
 // user who creates one (not the CLI) becomes its projectAdmin, as in
-// Harbor; when that membership cannot be written the project is removed
-// again, so nothing is half-made.
+// Harbor; project and membership are one transaction, so nothing is
+// half-made.
 func (s *Service) CreateProject(ctx context.Context, who Actor, name string, public bool) (store.Project, error) {
 	if err := s.allow(ctx, who, rightCreateProject, name, "create projects"); err != nil {
 		return store.Project{}, err
@@ -21,19 +21,18 @@ func (s *Service) CreateProject(ctx context.Context, who Actor, name string, pub
 		return store.Project{}, err
 	}
 	p := store.Project{Name: name, Public: public}
-	if err := s.st.CreateProject(ctx, &p); err != nil {
-		return store.Project{}, fromStore(err, "project "+name)
-	}
-	if who.UserID != 0 {
-		m := store.Member{Project: name, Kind: store.MemberUser, Name: who.Name, Role: store.RoleProjectAdmin}
-		if err := s.st.SetMember(ctx, m); err != nil {
-			if derr := s.st.DeleteProject(context.WithoutCancel(ctx), name); derr != nil {
-				err = errors.Join(err, derr)
-			}
-			return store.Project{}, fromStore(err, "user "+who.Name)
+	if err := s.change(ctx, who, "project.create", "project "+name, func(st store.Store) error {
+		if err := st.CreateProject(ctx, &p); err != nil {
+			return fromStore(err, "project "+name)
 		}
+		if who.UserID == 0 { // the CLI
+			return nil
+		}
+		m := store.Member{Project: name, Kind: store.MemberUser, Name: who.Name, Role: store.RoleProjectAdmin}
+		return fromStore(st.SetMember(ctx, m), "user "+who.Name)
+	}); err != nil {
+		return store.Project{}, err
 	}
-	s.record(ctx, who, "project.create", "project "+name)
 	return p, nil
 }
 
@@ -86,11 +85,9 @@ func (s *Service) SetProjectPublic(ctx context.Context, who Actor, name string, 
 	if err := s.allow(ctx, who, rightManageProject, name, "change project "+name); err != nil {
 		return err
 	}
-	if err := s.st.SetProjectPublic(ctx, name, public); err != nil {
-		return fromStore(err, "project "+name)
-	}
-	s.record(ctx, who, fmt.Sprintf("project.public=%t", public), "project "+name)
-	return nil
+	return s.change(ctx, who, fmt.Sprintf("project.public=%t", public), "project "+name, func(st store.Store) error {
+		return fromStore(st.SetProjectPublic(ctx, name, public), "project "+name)
+	})
 }
 
 // DeleteProject deletes a project with its memberships and robots.
@@ -98,11 +95,9 @@ func (s *Service) DeleteProject(ctx context.Context, who Actor, name string) err
 	if err := s.allow(ctx, who, rightManageProject, name, "delete project "+name); err != nil {
 		return err
 	}
-	if err := s.st.DeleteProject(ctx, name); err != nil {
-		return fromStore(err, "project "+name)
-	}
-	s.record(ctx, who, "project.delete", "project "+name)
-	return nil
+	return s.change(ctx, who, "project.delete", "project "+name, func(st store.Store) error {
+		return fromStore(st.DeleteProject(ctx, name), "project "+name)
+	})
 }
 
 // Group is a group with the users of a local group.
@@ -120,10 +115,11 @@ func (s *Service) CreateGroup(ctx context.Context, who Actor, name, dn string) (
 		return store.Group{}, err
 	}
 	g := store.Group{Name: name, DN: dn}
-	if err := s.st.CreateGroup(ctx, &g); err != nil {
-		return store.Group{}, fromStore(err, "group "+name)
+	if err := s.change(ctx, who, "group.create", "group "+name, func(st store.Store) error {
+		return fromStore(st.CreateGroup(ctx, &g), "group "+name)
+	}); err != nil {
+		return store.Group{}, err
 	}
-	s.record(ctx, who, "group.create", "group "+name)
 	return g, nil
 }
 
@@ -168,32 +164,29 @@ func (s *Service) DeleteGroup(ctx context.Context, who Actor, name string) error
 	if err := s.allow(ctx, who, rightSystem, "", "delete groups"); err != nil {
 		return err
 	}
-	if err := s.st.DeleteGroup(ctx, name); err != nil {
-		return fromStore(err, "group "+name)
-	}
-	s.record(ctx, who, "group.delete", "group "+name)
-	return nil
+	return s.change(ctx, who, "group.delete", "group "+name, func(st store.Store) error {
+		return fromStore(st.DeleteGroup(ctx, name), "group "+name)
+	})
 }
 
 // AddGroupUser puts a user in a local group.
 func (s *Service) AddGroupUser(ctx context.Context, who Actor, group, user string) error {
-	return s.groupUser(ctx, who, group, user, "group.add_user", s.st.AddGroupUser, fmt.Sprintf("group %s or user %s", group, user))
+	return s.groupUser(ctx, who, group, user, "group.add_user", store.Store.AddGroupUser, fmt.Sprintf("group %s or user %s", group, user))
 }
 
 // RemoveGroupUser takes a user out of a local group.
 func (s *Service) RemoveGroupUser(ctx context.Context, who Actor, group, user string) error {
-	return s.groupUser(ctx, who, group, user, "group.remove_user", s.st.RemoveGroupUser, fmt.Sprintf("user %s in group %s", user, group))
+	return s.groupUser(ctx, who, group, user, "group.remove_user", store.Store.RemoveGroupUser, fmt.Sprintf("user %s in group %s", user, group))
 }
 
 // groupUser changes a group's users with op and records action; missing
 // names what was not found.
-func (s *Service) groupUser(ctx context.Context, who Actor, group, user, action string, op func(ctx context.Context, group, user string) error, missing string) error {
+func (s *Service) groupUser(ctx context.Context, who Actor, group, user, action string,
+	op func(st store.Store, ctx context.Context, group, user string) error, missing string) error {
 	if err := s.allow(ctx, who, rightSystem, "", "change groups"); err != nil {
 		return err
 	}
-	if err := op(ctx, group, user); err != nil {
-		return fromStore(err, missing)
-	}
-	s.record(ctx, who, action, fmt.Sprintf("group %s: user %s", group, user))
-	return nil
+	return s.change(ctx, who, action, fmt.Sprintf("group %s: user %s", group, user), func(st store.Store) error {
+		return fromStore(op(st, ctx, group, user), missing)
+	})
 }

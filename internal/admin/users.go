@@ -50,10 +50,11 @@ func (s *Service) CreateUser(ctx context.Context, who Actor, nu NewUser) (store.
 	}
 	u := store.User{Name: nu.Name, Email: nu.Email, DisplayName: nu.DisplayName, PasswordHash: hash, Admin: nu.Admin,
 		Source: cmp.Or(nu.Source, store.SourceLocal)}
-	if err := s.st.CreateUser(ctx, &u); err != nil {
-		return store.User{}, fromStore(err, "user "+nu.Name)
+	if err := s.change(ctx, who, "user.create", "user "+u.Name, func(st store.Store) error {
+		return fromStore(st.CreateUser(ctx, &u), "user "+nu.Name)
+	}); err != nil {
+		return store.User{}, err
 	}
-	s.record(ctx, who, "user.create", "user "+u.Name)
 	return u, nil
 }
 
@@ -182,23 +183,26 @@ func (s *Service) UpdateUser(ctx context.Context, who Actor, name string, ch Use
 			return store.User{}, err
 		}
 	}
-	u, err := s.st.ModifyUser(ctx, name, func(u store.User) (store.User, error) {
-		if ch.Password != nil || ch.PasswordHash != nil {
-			if u.Source != store.SourceLocal {
-				return u, invalidf(fmt.Sprintf("user %s comes from %s: its password is kept there", u.Name, u.Source))
+	var u store.User
+	err := s.change(ctx, who, "user.update", "user "+name, func(st store.Store) (err error) {
+		u, err = st.ModifyUser(ctx, name, func(u store.User) (store.User, error) {
+			if ch.Password != nil || ch.PasswordHash != nil {
+				if u.Source != store.SourceLocal {
+					return u, invalidf(fmt.Sprintf("user %s comes from %s: its password is kept there", u.Name, u.Source))
+				}
+				u.PasswordHash = hash
 			}
-			u.PasswordHash = hash
-		}
-		set(&u.Email, ch.Email)
-		set(&u.DisplayName, ch.DisplayName)
-		set(&u.Admin, ch.Admin)
-		set(&u.Disabled, ch.Disabled)
-		return u, nil
+			set(&u.Email, ch.Email)
+			set(&u.DisplayName, ch.DisplayName)
+			set(&u.Admin, ch.Admin)
+			set(&u.Disabled, ch.Disabled)
+			return u, nil
+		})
+		return fromStore(err, "user "+name)
 	})
 	if err != nil {
-		return store.User{}, fromStore(err, "user "+name)
+		return store.User{}, err
 	}
-	s.record(ctx, who, "user.update", "user "+name)
 	return u, nil
 }
 
@@ -216,21 +220,19 @@ func (s *Service) ChangePassword(ctx context.Context, who Actor, name, old, pass
 	if err != nil {
 		return err
 	}
-	_, err = s.st.ModifyUser(ctx, name, func(u store.User) (store.User, error) {
-		if u.Source != store.SourceLocal {
-			return u, invalidf(fmt.Sprintf("user %s comes from %s: its password is kept there", u.Name, u.Source))
-		}
-		if own && bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(old)) != nil {
-			return u, &Error{Kind: KindForbidden, Msg: "the old password is wrong"}
-		}
-		u.PasswordHash = hash
-		return u, nil
-	})
-	if err != nil {
+	return s.change(ctx, who, "user.password", "user "+name, func(st store.Store) error {
+		_, err := st.ModifyUser(ctx, name, func(u store.User) (store.User, error) {
+			if u.Source != store.SourceLocal {
+				return u, invalidf(fmt.Sprintf("user %s comes from %s: its password is kept there", u.Name, u.Source))
+			}
+			if own && bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(old)) != nil {
+				return u, &Error{Kind: KindForbidden, Msg: "the old password is wrong"}
+			}
+			u.PasswordHash = hash
+			return u, nil
+		})
 		return fromStore(err, "user "+name)
-	}
-	s.record(ctx, who, "user.password", "user "+name)
-	return nil
+	})
 }
 
 // set stores *v in dst when v is not nil.
@@ -245,11 +247,9 @@ func (s *Service) DeleteUser(ctx context.Context, who Actor, name string) error 
 	if err := s.allow(ctx, who, rightSystem, name, "delete users"); err != nil {
 		return err
 	}
-	if err := s.st.DeleteUser(ctx, name); err != nil {
-		return fromStore(err, "user "+name)
-	}
-	s.record(ctx, who, "user.delete", "user "+name)
-	return nil
+	return s.change(ctx, who, "user.delete", "user "+name, func(st store.Store) error {
+		return fromStore(st.DeleteUser(ctx, name), "user "+name)
+	})
 }
 
 // Bootstrap creates the sysadmin "admin" when the store has no user yet,
@@ -283,12 +283,14 @@ func (s *Service) Bootstrap(ctx context.Context, password string, save func(gene
 		return false, "", fmt.Errorf("admin password: %w", err)
 	}
 	u := store.User{Name: authn.AdminUser, PasswordHash: hash, Admin: true, Source: store.SourceLocal}
-	if err := s.st.CreateUser(ctx, &u); err != nil {
-		if errors.Is(err, store.ErrAlreadyExists) {
-			return false, "", nil // another process bootstrapped it first
-		}
+	err = s.change(ctx, Actor{Name: "authserver"}, "user.create", "user "+u.Name+" (bootstrap)", func(st store.Store) error {
+		return st.CreateUser(ctx, &u)
+	})
+	if errors.Is(err, store.ErrAlreadyExists) {
+		return false, "", nil // another process bootstrapped it first
+	}
+	if err != nil {
 		return false, "", fmt.Errorf("create admin: %w", err)
 	}
-	s.record(ctx, Actor{Name: "authserver"}, "user.create", "user "+u.Name+" (bootstrap)")
 	return true, generated, nil
 }

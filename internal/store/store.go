@@ -251,6 +251,16 @@ type Store interface {
 	Audit
 	Credentials
 	Directory
+	// Atomically runs fn in one transaction: what fn writes through tx,
+	// a Store on that transaction, is all kept when fn returns nil and all
+	// discarded when it returns an error (returned unchanged) or the
+	// commit fails. internal/admin writes each change with its audit
+	// record this way: both or neither. Inside fn, read and write through
+	// tx only (on SQLite a write through the outer Store waits for the
+	// transaction's lock and fails), do no slow work (the transaction
+	// holds write locks), and neither keep nor Close tx. tx.Atomically runs
+	// in the same transaction; tx.AppendAudit inserts in it (no COPY).
+	Atomically(ctx context.Context, fn func(tx Store) error) error
 	// Ping checks that the backend answers.
 	Ping(ctx context.Context) error
 	// Close releases connections.

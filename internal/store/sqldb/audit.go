@@ -43,7 +43,7 @@ func (s *Store) AppendAudit(ctx context.Context, records []store.AuditRecord) er
 			s.list(r.Requested, wordsList), s.list(r.Granted, wordsList), r.Result, r.ClientID, r.RequestID,
 			cmp.Or(r.Kind, store.AuditKindToken), r.Action, r.Target, r.FederatedIssuer, r.FederatedSubject}
 	}
-	if s.d.CopyFrom != nil {
+	if s.d.CopyFrom != nil && s.tx == nil {
 		conn, err := s.db.Conn(ctx)
 		if err == nil {
 			err = conn.Raw(func(dc any) error { return s.d.CopyFrom(ctx, dc, "audit_log", auditCols, rows) })
@@ -51,14 +51,9 @@ func (s *Store) AppendAudit(ctx context.Context, records []store.AuditRecord) er
 		}
 		return s.wrap("append audit", err)
 	}
-	err := s.inTx(ctx, func(tx txn) error {
-		stmt, err := tx.tx.PrepareContext(ctx, s.text[insertAuditQ])
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
-		for _, row := range rows {
-			if _, err := stmt.ExecContext(ctx, row...); err != nil {
+	err := s.inTx(ctx, func(tx *Store) error {
+		for _, row := range rows { // prepared once (Dialect.Prepare)
+			if _, err := tx.exec(ctx, insertAuditQ, row...); err != nil {
 				return err
 			}
 		}

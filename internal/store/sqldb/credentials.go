@@ -21,9 +21,9 @@ var (
 		"t.last_used_at DESC, t.id DESC", func(t *store.RefreshToken) []any {
 			return []any{&t.ID, &t.UserID, &t.User, &t.Hash, &t.Service, &t.ClientID, timeCol(&t.CreatedAt), timeCol(&t.LastUsedAt)}
 		})
-	userNameByIDQ  = q(`SELECT name FROM users WHERE id = ?`)
+	// createRefreshQ fails on a missing user as a foreign-key violation: ErrNotFound.
 	createRefreshQ = q(`INSERT INTO refresh_tokens (user_id, token_hash, service, client_id, created_at, last_used_at)
-		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING id, (SELECT name FROM users WHERE id = user_id)`)
 	trimRefreshQ = q(`DELETE FROM refresh_tokens WHERE user_id = ? AND id NOT IN
 		(SELECT id FROM refresh_tokens WHERE user_id = ? ORDER BY last_used_at DESC, id DESC LIMIT ?)`)
 	deleteRefreshQ     = q(`DELETE FROM refresh_tokens WHERE id = ? AND user_id = (SELECT id FROM users WHERE name = ?)`)
@@ -75,15 +75,9 @@ func (s *Store) ListPersonalTokens(ctx context.Context, user string) ([]store.Pe
 func (s *Store) CreateRefreshToken(ctx context.Context, t *store.RefreshToken) error {
 	t.CreatedAt = at(t.CreatedAt)
 	t.LastUsedAt = at(cmp.Or(t.LastUsedAt, t.CreatedAt))
-	err := s.inTx(ctx, func(tx txn) error {
-		err := tx.queryRow(ctx, userNameByIDQ, t.UserID).Scan(&t.User)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("user id %d: %w", t.UserID, store.ErrNotFound)
-		}
-		if err == nil {
-			err = tx.queryRow(ctx, createRefreshQ, t.UserID, t.Hash, t.Service, t.ClientID,
-				s.time(t.CreatedAt), s.time(t.LastUsedAt)).Scan(&t.ID)
-		}
+	err := s.inTx(ctx, func(tx *Store) error {
+		err := tx.queryRow(ctx, createRefreshQ, t.UserID, t.Hash, t.Service, t.ClientID,
+			s.time(t.CreatedAt), s.time(t.LastUsedAt)).Scan(&t.ID, &t.User)
 		if err == nil {
 			_, err = tx.exec(ctx, trimRefreshQ, t.UserID, t.UserID, store.MaxRefreshTokensPerUser)
 		}
@@ -198,7 +192,7 @@ func robotColumns(r *store.Robot) (secret string, issuer, conds any, err error) 
 
 // putRobotPermissions replaces the permissions of robot r.ID with
 // r.Permissions; a missing project is ErrNotFound, naming it.
-func putRobotPermissions(ctx context.Context, tx txn, r *store.Robot) error {
+func putRobotPermissions(ctx context.Context, tx *Store, r *store.Robot) error {
 	if _, err := tx.exec(ctx, deleteRobotPermsQ, r.ID); err != nil {
 		return err
 	}
@@ -222,7 +216,7 @@ func (s *Store) CreateRobot(ctx context.Context, r *store.Robot) error {
 		pid.Valid = true
 	}
 	if err == nil {
-		err = s.inTx(ctx, func(tx txn) error {
+		err = s.inTx(ctx, func(tx *Store) error {
 			t := s.time(now())
 			err := tx.queryRow(ctx, createRobotQ, r.Name, pid, r.Project == store.SystemRobotProject, r.Description, secret,
 				issuer, conds, r.Disabled, s.optTime(r.ExpiresAt), t, t).Scan(&r.ID, timeCol(&r.ExpiresAt), timeCol(&r.CreatedAt), timeCol(&r.UpdatedAt))
@@ -255,7 +249,7 @@ func (s *Store) UpdateRobot(ctx context.Context, r store.Robot) error {
 // ModifyRobot implements store.Robots; the lock is on the robot's row only
 // (not on the nullable side of the join).
 func (s *Store) ModifyRobot(ctx context.Context, name string, fn func(store.Robot) (store.Robot, error)) (store.Robot, error) {
-	return robots.modify(ctx, s, lockRobotQ, name, fn, func(tx txn, old store.Robot, r *store.Robot) error {
+	return robots.modify(ctx, s, lockRobotQ, name, fn, func(tx *Store, old store.Robot, r *store.Robot) error {
 		r.ID, r.Name, r.Project, r.CreatedAt = old.ID, old.Name, old.Project, old.CreatedAt
 		secret, issuer, conds, err := robotColumns(r)
 		if err == nil {

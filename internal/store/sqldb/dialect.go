@@ -41,12 +41,12 @@ type Dialect struct {
 	// violation) or store.ErrNotFound (foreign-key violation: a referenced
 	// row vanished meanwhile), else nil. See Sentinels.
 	Sentinel func(err error) error
-	// Prepare keeps every statement prepared on each pooled connection (SQLite);
-	// PostgreSQL leaves it to pgx's statement cache.
+	// Prepare keeps every statement prepared on each pooled connection and in each
+	// transaction (SQLite); PostgreSQL leaves it to pgx's statement cache.
 	Prepare bool
 	// CopyFrom, when set, bulk-inserts rows through the driver connection of
-	// (*sql.Conn).Raw (PostgreSQL COPY); when nil, AppendAudit uses one
-	// prepared INSERT in a transaction.
+	// (*sql.Conn).Raw (PostgreSQL COPY); when nil, or inside Atomically,
+	// AppendAudit uses an INSERT in a transaction.
 	CopyFrom func(ctx context.Context, driverConn any, table string, cols []string, rows [][]any) error
 }
 

@@ -31,7 +31,7 @@ var (
 func (s *Store) SyncLDAPUser(ctx context.Context, lu store.LDAPUser) (store.User, error) {
 	groups := s.list(lu.GroupDNs, jsonList)
 	var u store.User
-	err := s.inTx(ctx, func(tx txn) error {
+	err := s.inTx(ctx, func(tx *Store) error {
 		t := now()
 		var was string // the entry id recorded for u
 		err := tx.queryRow(ctx, lockLDAPUserQ, lu.Name).Scan(append(userDest(&u), &was)...)

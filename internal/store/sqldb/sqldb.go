@@ -16,9 +16,19 @@ import (
 // Store is a store.Store on a database/sql handle, in one Dialect.
 type Store struct {
 	db    *sql.DB
+	run   runner  // db, or tx
+	tx    *sql.Tx // set in the Store of one transaction (see in)
 	d     *Dialect
 	text  []string                   // statement texts for d, indexed by query
-	stmts []atomic.Pointer[sql.Stmt] // prepared lazily (Dialect.Prepare), never before Migrate
+	stmts []atomic.Pointer[sql.Stmt] // prepared lazily on run (Dialect.Prepare), never before Migrate
+}
+
+// runner runs statements: a *sql.DB, or a *sql.Tx.
+type runner interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -28,7 +38,12 @@ var _ store.Store = (*Store)(nil)
 func Open(db *sql.DB, d *Dialect) *Store {
 	text := d.build()
 	text[accessQ] = d.AccessQuery
-	return &Store{db: db, d: d, text: text, stmts: make([]atomic.Pointer[sql.Stmt], len(text))}
+	return &Store{db: db, run: db, d: d, text: text, stmts: make([]atomic.Pointer[sql.Stmt], len(text))}
+}
+
+// in is s in transaction tx: its statements run (and are prepared, closed with it) there.
+func (s *Store) in(tx *sql.Tx) *Store {
+	return &Store{db: s.db, run: tx, tx: tx, d: s.d, text: s.text, stmts: make([]atomic.Pointer[sql.Stmt], len(s.text))}
 }
 
 // DB returns the database handle, for bulk tools only (bench/seed): the
@@ -69,10 +84,12 @@ func (s *Store) BeginMigration(ctx context.Context) (store.MigrationTx, error) {
 		tx.Rollback()
 		return nil, err
 	}
-	return txn{tx, s}, nil
+	return txn{s.in(tx)}, nil
 }
 
-// Applied, Exec, Record, Commit and Rollback make a txn a store.MigrationTx.
+// txn, the Store in a migration transaction, is a store.MigrationTx.
+type txn struct{ *Store }
+
 func (t txn) Applied(ctx context.Context, version int) (bool, error) {
 	var n int
 	err := t.queryRow(ctx, migrationAppliedQ, version).Scan(&n)
@@ -85,7 +102,7 @@ func (t txn) Exec(ctx context.Context, script string) error {
 }
 
 func (t txn) Record(ctx context.Context, mig store.Migration) error {
-	_, err := t.exec(ctx, migrationRecordQ, mig.Version, mig.Name, t.s.time(now()))
+	_, err := t.exec(ctx, migrationRecordQ, mig.Version, mig.Name, t.time(now()))
 	return err
 }
 
@@ -116,7 +133,7 @@ func (s *Store) stmt(ctx context.Context, q query) *sql.Stmt {
 	if st := s.stmts[q].Load(); st != nil || !s.d.Prepare {
 		return st
 	}
-	st, err := s.db.PrepareContext(ctx, s.text[q])
+	st, err := s.run.PrepareContext(ctx, s.text[q])
 	if err != nil {
 		return nil
 	}
@@ -131,21 +148,21 @@ func (s *Store) exec(ctx context.Context, q query, args ...any) (sql.Result, err
 	if st := s.stmt(ctx, q); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
-	return s.db.ExecContext(ctx, s.text[q], args...)
+	return s.run.ExecContext(ctx, s.text[q], args...)
 }
 
 func (s *Store) query(ctx context.Context, q query, args ...any) (*sql.Rows, error) {
 	if st := s.stmt(ctx, q); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
-	return s.db.QueryContext(ctx, s.text[q], args...)
+	return s.run.QueryContext(ctx, s.text[q], args...)
 }
 
 func (s *Store) queryRow(ctx context.Context, q query, args ...any) scanner {
 	if st := s.stmt(ctx, q); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
-	return s.db.QueryRowContext(ctx, s.text[q], args...)
+	return s.run.QueryRowContext(ctx, s.text[q], args...)
 }
 
 // change runs q and wants it to change a row: store.ErrNotFound otherwise.
@@ -164,26 +181,20 @@ func affected(res sql.Result, err error) (int64, error) {
 	return res.RowsAffected()
 }
 
-// txn is a write transaction; its statements are not prepared.
-type txn struct {
-	tx *sql.Tx
-	s  *Store
+func (s *Store) Atomically(ctx context.Context, fn func(tx store.Store) error) error {
+	return s.inTx(ctx, func(tx *Store) error { return fn(tx) })
 }
 
-func (t txn) exec(ctx context.Context, q query, args ...any) (sql.Result, error) {
-	return t.tx.ExecContext(ctx, t.s.text[q], args...)
-}
-
-func (t txn) queryRow(ctx context.Context, q query, args ...any) scanner {
-	return t.tx.QueryRowContext(ctx, t.s.text[q], args...)
-}
-
-func (s *Store) inTx(ctx context.Context, fn func(tx txn) error) error {
+// inTx runs fn in a transaction committed when fn returns nil, or in s's own.
+func (s *Store) inTx(ctx context.Context, fn func(tx *Store) error) error {
+	if s.tx != nil {
+		return fn(s)
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	if err := fn(txn{tx, s}); err != nil {
+	if err := fn(s.in(tx)); err != nil {
 		tx.Rollback()
 		return err
 	}
@@ -290,10 +301,10 @@ func (t *table[T]) touchAt(ctx context.Context, s *Store, id int64, when time.Ti
 // with it and writes what fn returns with put, in one transaction that keeps
 // the row locked. An error from fn is returned unchanged, others wrapped.
 func (t *table[T]) modify(ctx context.Context, s *Store, lock query, name string, fn func(T) (T, error),
-	put func(tx txn, old T, v *T) error) (T, error) {
+	put func(tx *Store, old T, v *T) error) (T, error) {
 	var out, zero T
 	var fnErr error
-	err := s.inTx(ctx, func(tx txn) error {
+	err := s.inTx(ctx, func(tx *Store) error {
 		old, err := t.scan(tx.queryRow(ctx, lock, name))
 		if err == nil {
 			if out, fnErr = fn(old); fnErr != nil {

@@ -54,7 +54,7 @@ func (s *Store) UpdateUser(ctx context.Context, u store.User) error {
 }
 
 func (s *Store) ModifyUser(ctx context.Context, name string, fn func(store.User) (store.User, error)) (store.User, error) {
-	return users.modify(ctx, s, lockUserQ, name, fn, func(tx txn, old store.User, u *store.User) error {
+	return users.modify(ctx, s, lockUserQ, name, fn, func(tx *Store, old store.User, u *store.User) error {
 		u.ID, u.Name, u.CreatedAt, u.UpdatedAt = old.ID, old.Name, old.CreatedAt, now()
 		u.Source = cmp.Or(u.Source, store.SourceLocal)
 		_, err := tx.exec(ctx, updateUserQ, u.Email, u.DisplayName, u.PasswordHash, u.Admin, u.Disabled, u.Source,

@@ -48,6 +48,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{name: "LDAPEntryReplaced", fn: testLDAPEntryReplaced},
 		{name: "Audit", fn: testAudit},
 		{name: "AdminAudit", fn: testAdminAudit},
+		{name: "Atomically", fn: testAtomically},
 		{name: "ByID", fn: testByID},
 		{name: "ModifyUser", fn: testModifyUser},
 		{name: "ModifyRobot", fn: testModifyRobot},
