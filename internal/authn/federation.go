@@ -243,7 +243,7 @@ func (f *Federation) verify(ctx context.Context, is *fedIssuer, raw string) (*Fe
 		return nil, refuse("malformed JWT header")
 	}
 	if !slices.Contains(is.algs, jose.SignatureAlgorithm(hdr.Alg)) {
-		return nil, refuse("algorithm %q not allowed", hdr.Alg)
+		return nil, refuse("algorithm %q not allowed", clip(hdr.Alg))
 	}
 	tok, err := jwt.ParseSigned(raw, is.algs)
 	if err != nil {
@@ -251,7 +251,7 @@ func (f *Federation) verify(ctx context.Context, is *fedIssuer, raw string) (*Fe
 	}
 	keys, err := is.keys.lookup(ctx, hdr.Kid)
 	if errors.Is(err, errUnknownKey) {
-		return nil, refuse("signing key %q not published by the issuer", hdr.Kid)
+		return nil, refuse("signing key %q not published by the issuer", clip(hdr.Kid))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("federated login via %s: %w", is.cfg.Name, err)

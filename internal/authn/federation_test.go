@@ -174,6 +174,14 @@ func TestFederatedRobotLogin(t *testing.T) {
 		{name: "a JWT for another robot's policy", robot: "team+other", why: "claim repository", jwt: func() string { return e.gh.Mint(aud, main) }},
 		{name: "a plain password for a federated robot", robot: "team+gh", why: "not a JWT", jwt: func() string { return "ci-secret" }},
 		{name: "garbage", robot: "team+gh", why: "malformed JWT", jwt: func() string { return "a.b.c" }},
+		// The header is read before the signature is checked: what it says
+		// reaches the log line clipped.
+		{name: "a 64 KB alg", robot: "team+gh", why: "not allowed", jwt: func() string {
+			return forged(t, `{"alg":"`+strings.Repeat("A", 64<<10)+`","typ":"JWT"}`, claimsJSON, nil)
+		}},
+		{name: "a 64 KB kid", robot: "team+gh", why: "not published by the issuer", jwt: func() string {
+			return forged(t, `{"alg":"RS256","typ":"JWT","kid":"`+strings.Repeat("k", 64<<10)+`"}`, claimsJSON, func([]byte) []byte { return []byte("sig") })
+		}},
 		{name: "a JWT for a secret robot", robot: "team+ci", why: "wrong secret", jwt: func() string { return e.gh.Mint(aud, main) }},
 	}
 	for _, tt := range tests {
@@ -186,6 +194,9 @@ func TestFederatedRobotLogin(t *testing.T) {
 			logged := e.log.Take()
 			if ok != tt.ok {
 				t.Fatalf("ok = %v, want %v; log: %s", ok, tt.ok, logged)
+			}
+			if len(logged) > 2048 {
+				t.Fatalf("log of %d bytes: what the client sent is not clipped:\n%.300s", len(logged), logged)
 			}
 			if !ok {
 				if !strings.Contains(logged, tt.why) {
