@@ -7,8 +7,11 @@ import (
 
 // Credentials that stand in for a password: refresh tokens (docker login's
 // identity token), robot accounts and personal access tokens. Their secrets
-// are never stored: only a hash (see authn.HashSecret), kept in a unique,
-// indexed column so a secret is found with ONE lookup, never a scan.
+// are never stored, only a hash. A refresh token or a personal access
+// token is found by its hash (authn.HashSecret, in a unique, indexed
+// column: ONE lookup, never a scan). A robot is found by its name, never by
+// its secret: its hash is checked against that one row, and two robots may
+// have the same one.
 
 // MaxRefreshTokensPerUser bounds the refresh tokens one user keeps: every
 // `docker login` makes one, and nothing else would ever remove them. When a
@@ -67,8 +70,9 @@ type Robot struct {
 	Permissions []RobotPermission
 	// Description is free text for operators.
 	Description string
-	// SecretHash identifies the current secret (hex SHA-256); unique. It is
-	// "" for a federated robot (Trust set), which has no secret.
+	// SecretHash is the stored form of the current secret (authn.VerifySecret
+	// checks it), not unique. It is "" for a federated robot (Trust set),
+	// which has no secret.
 	SecretHash string
 	// Trust, when set, makes this a federated robot: it logs in with a JWT
 	// from Trust.Issuer whose claims meet Trust.Conditions, never with a
@@ -177,7 +181,7 @@ type Robots interface {
 	// CreateRobot inserts r (ID, CreatedAt and UpdatedAt written back).
 	// ErrNotFound when r.Project or a project of r.Permissions is neither
 	// SystemRobotProject nor an existing project, ErrAlreadyExists when
-	// the name or secret hash is taken. r must have exactly one of
+	// the name is taken (never for a secret hash another robot has). r must have exactly one of
 	// SecretHash and Trust, and permissions as Robot.Permissions says
 	// (else an error that is neither sentinel: validating is the caller's
 	// job).

@@ -169,8 +169,8 @@ func scanRobot(row scanner) (store.Robot, error) {
 
 // robotColumns are what robots.secret_hash, trust_issuer and
 // trust_conditions hold for r: its secret's hash, or for a federated robot
-// a marker no secret hashes to (hex SHA-256 never contains ':'), unique
-// because the name is, and the policy. It also checks r's permissions.
+// a marker no stored secret form equals (hex SHA-256, bcrypt and Harbor's
+// hashes never start with "trust:"), and the policy. It also checks r's permissions.
 func robotColumns(r *store.Robot) (secret string, issuer, conds any, err error) {
 	switch {
 	case r.Project != store.SystemRobotProject && (len(r.Permissions) != 1 || r.Permissions[0].Project != r.Project):
