@@ -142,14 +142,16 @@ func (s *Service) ListUsers(ctx context.Context, who Actor) ([]store.User, error
 type UserChange struct {
 	Email       *string
 	DisplayName *string
-	// Password is set for local users only; the store then revokes the
-	// user's refresh tokens.
+	// Password is set for local users only: a reset by an administrator,
+	// which revokes the user's refresh and personal access tokens (see
+	// revocation).
 	Password *string
 	// PasswordHash, instead of Password, sets a stored hash as it is (see
-	// NewUser.PasswordHash); the store then revokes refresh tokens too.
+	// NewUser.PasswordHash); a reset too.
 	PasswordHash *string
 	Admin        *bool
-	// Disabled users cannot log in; disabling revokes their refresh tokens.
+	// Disabled users cannot log in; disabling revokes their refresh and
+	// personal access tokens.
 	Disabled *bool
 }
 
@@ -183,6 +185,10 @@ func (s *Service) UpdateUser(ctx context.Context, who Actor, name string, ch Use
 			return store.User{}, err
 		}
 	}
+	rev := revokeNone
+	if ch.Password != nil || ch.PasswordHash != nil || ch.Disabled != nil && *ch.Disabled {
+		rev = revokeAll
+	}
 	var u store.User
 	err := s.change(ctx, who, "user.update", "user "+name, func(st store.Store) (err error) {
 		u, err = st.ModifyUser(ctx, name, func(u store.User) (store.User, error) {
@@ -198,7 +204,10 @@ func (s *Service) UpdateUser(ctx context.Context, who Actor, name string, ch Use
 			set(&u.Disabled, ch.Disabled)
 			return u, nil
 		})
-		return fromStore(err, "user "+name)
+		if err != nil {
+			return fromStore(err, "user "+name)
+		}
+		return revoke(ctx, st, name, rev)
 	})
 	if err != nil {
 		return store.User{}, err
@@ -207,8 +216,9 @@ func (s *Service) UpdateUser(ctx context.Context, who Actor, name string, ch Use
 }
 
 // ChangePassword sets a local user's password. A user changing their own
-// must give the old one (a sysadmin too); a sysadmin may reset anyone
-// else's without it.
+// must give the old one (a sysadmin too), and loses their refresh tokens; a
+// sysadmin may reset anyone else's without it, which revokes the user's
+// refresh and personal access tokens (see revocation).
 func (s *Service) ChangePassword(ctx context.Context, who Actor, name, old, password string) error {
 	own := who.Name != "" && who.Name == name
 	if !own {
@@ -219,6 +229,10 @@ func (s *Service) ChangePassword(ctx context.Context, who Actor, name, old, pass
 	hash, err := s.hashPassword(password)
 	if err != nil {
 		return err
+	}
+	rev := revokeAll
+	if own {
+		rev = revokeRefresh
 	}
 	return s.change(ctx, who, "user.password", "user "+name, func(st store.Store) error {
 		_, err := st.ModifyUser(ctx, name, func(u store.User) (store.User, error) {
@@ -231,8 +245,47 @@ func (s *Service) ChangePassword(ctx context.Context, who Actor, name, old, pass
 			u.PasswordHash = hash
 			return u, nil
 		})
-		return fromStore(err, "user "+name)
+		if err != nil {
+			return fromStore(err, "user "+name)
+		}
+		return revoke(ctx, st, name, rev)
 	})
+}
+
+// revocation is what a change to a user revokes. This is the one home of
+// the rule (the schema revokes nothing by itself, store.RefreshTokens),
+// applied in the change's own transaction, whoever makes it (CLI, API,
+// importer):
+//   - revokeAll: a password someone else set (a sysadmin's reset through
+//     the API, `user passwd`, an import's hash) or a disable (`user
+//     disable`): every refresh token and personal access token of the
+//     user. A reset says the old password, and whatever was made with it,
+//     can no longer be trusted.
+//   - revokeRefresh: a user changing their own password: their refresh
+//     tokens (docker logins made with the old password); their personal
+//     access tokens stay, made on purpose (for CI and the like) and
+//     revoked one by one.
+type revocation int
+
+const (
+	revokeNone revocation = iota
+	revokeRefresh
+	revokeAll
+)
+
+// revoke applies r to user's tokens through st, the change's transaction.
+func revoke(ctx context.Context, st store.Store, user string, r revocation) error {
+	if r >= revokeRefresh {
+		if _, err := st.DeleteRefreshTokens(ctx, user); err != nil {
+			return fromStore(err, "user "+user)
+		}
+	}
+	if r >= revokeAll {
+		if _, err := st.DeletePersonalTokens(ctx, user); err != nil {
+			return fromStore(err, "user "+user)
+		}
+	}
+	return nil
 }
 
 // set stores *v in dst when v is not nil.

@@ -150,10 +150,13 @@ func (t PersonalToken) Expired(now time.Time) bool { return expired(t.ExpiresAt,
 
 func expired(expiresAt, now time.Time) bool { return !expiresAt.IsZero() && !now.Before(expiresAt) }
 
-// RefreshTokens stores refresh tokens. The schema revokes (deletes) all of a
-// user's refresh tokens when the user's PasswordHash changes, when the user
-// is disabled, and when the user is deleted, so every writer (the server,
-// the admin CLI, another process) gets the revocation without doing anything.
+// RefreshTokens stores refresh tokens. Deleting a user deletes its tokens,
+// and SyncLDAPUser deletes those of an account it retires. Nothing else
+// revokes them by itself: which change of a user revokes which credentials
+// is one rule, internal/admin's (a password reset or a disable revokes
+// refresh and personal tokens, one's own password change refresh tokens),
+// applied in the change's transaction with DeleteRefreshTokens and
+// DeletePersonalTokens.
 type RefreshTokens interface {
 	// CreateRefreshToken inserts t for user t.UserID (ID written back; a zero
 	// CreatedAt means now, a zero LastUsedAt means CreatedAt, both written
@@ -210,7 +213,8 @@ type Robots interface {
 }
 
 // PersonalTokens stores personal access tokens. Deleting a user deletes its
-// tokens; a disabled user's tokens stay but authentication refuses them.
+// tokens; nothing else revokes them by itself (see RefreshTokens), and
+// authentication refuses those of a disabled user.
 type PersonalTokens interface {
 	// CreatePersonalToken inserts t for the user named t.User (ID, UserID
 	// and CreatedAt written back; a zero CreatedAt means now). ErrNotFound
@@ -227,6 +231,9 @@ type PersonalTokens interface {
 	// DeletePersonalToken removes a user's token by name. ErrNotFound when
 	// the user has no such token.
 	DeletePersonalToken(ctx context.Context, user, name string) error
+	// DeletePersonalTokens removes all of a user's tokens and returns how
+	// many there were. ErrNotFound when the user is missing.
+	DeletePersonalTokens(ctx context.Context, user string) (int, error)
 }
 
 // Credentials is every credential store.

@@ -22,8 +22,9 @@ type MigratingStore interface {
 // holds credentials: open returns a new, unmigrated store on a fresh
 // database of the dialect whose migrations folder is dir ("sqlite",
 // "postgres"). Robots keep their ids, permissions, trust policies and
-// secrets; a deleted robot's id is not handed out again; and afterwards two
-// robots may share a secret hash.
+// secrets; a deleted robot's id is not handed out again; afterwards two
+// robots may share a secret hash, and a user's change revokes nothing by
+// itself.
 func RunCredentialMigration(t *testing.T, dir string, open func(t *testing.T) MigratingStore) {
 	ctx := t.Context()
 	s := open(t)
@@ -91,6 +92,16 @@ func RunCredentialMigration(t *testing.T, dir string, open func(t *testing.T) Mi
 	}
 	if _, err := s.GetRefreshToken(ctx, "rt-1"); err != nil {
 		t.Errorf("refresh token lost in the migration: %v", err)
+	}
+	// 0003's trigger is gone: revoking is admin's rule, not the schema's.
+	if _, err := s.ModifyUser(ctx, "alice", func(u store.User) (store.User, error) {
+		u.PasswordHash, u.Disabled = "$2a$04$changed", true
+		return u, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetRefreshToken(ctx, "rt-1"); err != nil {
+		t.Errorf("a password change after 0011 revoked a refresh token by itself: %v", err)
 	}
 }
 
