@@ -27,7 +27,24 @@ type Actor struct {
 	// ClientIP is where the request came from, for the audit trail; the
 	// CLI leaves it empty and is recorded as "local".
 	ClientIP string
+	// Method is how the actor proved who they are, recorded in the admin
+	// audit trail: the authn.Method* value of the REST API's login
+	// ("password", "ldap", "pat"), MethodCLI for the CLI, MethodServer for
+	// the server's own work at start-up. A caller authenticated by a token
+	// standing in for the password (authn.MethodPAT, authn.MethodRefresh)
+	// may not manage credentials: create or revoke tokens, change a
+	// password (see byPassword).
+	Method string
 }
+
+// Actor.Method of the callers that do not log in.
+const (
+	// MethodCLI is the CLI's: whoever runs it reads the configuration and
+	// the database.
+	MethodCLI = "cli"
+	// MethodServer is the server's own, for the bootstrap admin.
+	MethodServer = "server"
+)
 
 // Directory is the LDAP directory, used to onboard users and groups named
 // before their first login (authn.LDAP implements it).

@@ -7,8 +7,9 @@ import (
 	"github.com/authserver/authserver/internal/store"
 )
 
-// change makes a change with do and writes its admin audit record (who
-// did action, "project.create", to target, "project team") in one
+// change makes a change with do and writes its admin audit record (who,
+// authenticated by who.Method, did action, "project.create", to target,
+// "project team") in one
 // transaction: both or neither. Every change admin makes, through the CLI
 // or the REST API, goes through it. do writes through st, the store of
 // that transaction, and maps the store's errors itself (fromStore): its
@@ -24,8 +25,8 @@ func (s *Service) change(ctx context.Context, who Actor, action, target string, 
 	if subject == "" {
 		subject = "anonymous"
 	}
-	rec := store.AuditRecord{Time: s.opt.Now().UTC(), Subject: subject, ClientIP: ip, Kind: store.AuditKindAdmin,
-		Action: action, Target: target, Result: store.AuditDone}
+	rec := store.AuditRecord{Time: s.opt.Now().UTC(), Subject: subject, Method: who.Method, ClientIP: ip,
+		Kind: store.AuditKindAdmin, Action: action, Target: target, Result: store.AuditDone}
 	return s.st.Atomically(ctx, func(st store.Store) error {
 		if err := do(st); err != nil {
 			return err

@@ -371,6 +371,9 @@ type NewPAT struct {
 // CreatePAT creates a personal access token for an enabled user and
 // returns it with its secret, which is stored only as a hash.
 func (s *Service) CreatePAT(ctx context.Context, who Actor, np NewPAT) (store.PersonalToken, string, error) {
+	if err := s.byPassword(who, "create tokens for "+np.User); err != nil {
+		return store.PersonalToken{}, "", err
+	}
 	if err := s.allow(ctx, who, rightOwnCredentials, np.User, "create tokens for "+np.User); err != nil {
 		return store.PersonalToken{}, "", err
 	}
@@ -413,6 +416,9 @@ func (s *Service) ListPATs(ctx context.Context, who Actor, user string) ([]store
 
 // RevokePAT deletes a user's personal access token by name.
 func (s *Service) RevokePAT(ctx context.Context, who Actor, user, name string) error {
+	if err := s.byPassword(who, "revoke the tokens of "+user); err != nil {
+		return err
+	}
 	if err := s.allow(ctx, who, rightOwnCredentials, user, "revoke the tokens of "+user); err != nil {
 		return err
 	}
@@ -432,6 +438,9 @@ func (s *Service) ListRefreshTokens(ctx context.Context, who Actor, user string)
 
 // RevokeRefreshToken deletes one of a user's refresh tokens.
 func (s *Service) RevokeRefreshToken(ctx context.Context, who Actor, user string, id int64) error {
+	if err := s.byPassword(who, "revoke the tokens of "+user); err != nil {
+		return err
+	}
 	if err := s.allow(ctx, who, rightOwnCredentials, user, "revoke the tokens of "+user); err != nil {
 		return err
 	}
@@ -443,6 +452,9 @@ func (s *Service) RevokeRefreshToken(ctx context.Context, who Actor, user string
 // RevokeRefreshTokens deletes all of a user's refresh tokens and returns
 // how many there were.
 func (s *Service) RevokeRefreshTokens(ctx context.Context, who Actor, user string) (int, error) {
+	if err := s.byPassword(who, "revoke the tokens of "+user); err != nil {
+		return 0, err
+	}
 	if err := s.allow(ctx, who, rightOwnCredentials, user, "revoke the tokens of "+user); err != nil {
 		return 0, err
 	}

@@ -2,9 +2,12 @@ package admin_test
 
 import (
 	"fmt"
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/authserver/authserver/internal/admin"
+	"github.com/authserver/authserver/internal/authn"
 	"github.com/authserver/authserver/internal/store"
 )
 
@@ -94,5 +97,104 @@ func TestRevocation(t *testing.T) {
 				t.Errorf("carol's tokens touched: %d refresh, %d personal", r, p)
 			}
 		})
+	}
+}
+
+// TestTokenCallerMayNotManageCredentials: a caller authenticated by a
+// personal access token (or a refresh token) may not create or revoke
+// tokens or change a password, even their own or as a sysadmin, and the
+// refusal writes nothing; the same caller with the password may.
+func TestTokenCallerMayNotManageCredentials(t *testing.T) {
+	const pw = "Erin-pass-1"
+	f := newFixture(t, nil)
+	ctx := t.Context()
+	for _, nu := range []admin.NewUser{{Name: "erin", Password: pw}, {Name: "root", Password: pw, Admin: true}, {Name: "carol", Password: pw}} {
+		_, err := f.adm.CreateUser(ctx, root, nu)
+		f.must(t, err)
+		f.tokens(t, nu.Name)
+	}
+	ops := []struct {
+		name string
+		call func(who admin.Actor, user string) error
+	}{
+		{name: "create a PAT", call: func(who admin.Actor, user string) error {
+			_, _, err := f.adm.CreatePAT(ctx, who, admin.NewPAT{User: user, Name: "more"})
+			return err
+		}},
+		{name: "revoke a PAT", call: func(who admin.Actor, user string) error { return f.adm.RevokePAT(ctx, who, user, "pat-0") }},
+		{name: "revoke a refresh token", call: func(who admin.Actor, user string) error {
+			rs, err := f.st.ListRefreshTokens(ctx, user)
+			f.must(t, err)
+			return f.adm.RevokeRefreshToken(ctx, who, user, rs[0].ID)
+		}},
+		{name: "revoke all refresh tokens", call: func(who admin.Actor, user string) error {
+			_, err := f.adm.RevokeRefreshTokens(ctx, who, user)
+			return err
+		}},
+		{name: "change one's password", call: func(who admin.Actor, user string) error {
+			return f.adm.ChangePassword(ctx, who, user, pw, pw+"x")
+		}},
+		{name: "reset a password", call: func(who admin.Actor, user string) error {
+			return f.adm.ChangePassword(ctx, who, "carol", "", "Carol-pass-2")
+		}},
+		{name: "set a password", call: func(who admin.Actor, user string) error {
+			_, err := f.adm.UpdateUser(ctx, who, "carol", admin.UserChange{Password: ptr("Carol-pass-2")})
+			return err
+		}},
+	}
+	for _, method := range []string{authn.MethodPAT, authn.MethodRefresh} {
+		for _, who := range []admin.Actor{{Name: "erin", UserID: 1, Method: method}, {Name: "root", Admin: true, Method: method}} {
+			for _, op := range ops {
+				t.Run(method+"/"+who.Name+"/"+op.name, func(t *testing.T) {
+					before := len(f.adminRecords(t))
+					err := op.call(who, who.Name)
+					wantErr(t, err, admin.ErrForbidden, "")
+					if err == nil || !strings.Contains(err.Error(), "log in with the password") {
+						t.Errorf("message %q does not say to log in with the password", err)
+					}
+					if after := len(f.adminRecords(t)); after != before {
+						t.Errorf("a refused change wrote %d admin records", after-before)
+					}
+				})
+			}
+		}
+	}
+	if r, p := f.tokenCounts(t, "erin"); r != 2 || p != 2 {
+		t.Errorf("erin's tokens after refusals: %d refresh, %d personal; want 2 and 2", r, p)
+	}
+	// With the password, each works (the sysadmin's reset last).
+	for _, op := range ops {
+		who := admin.Actor{Name: "erin", Method: authn.MethodPassword}
+		if op.name == "reset a password" || op.name == "set a password" {
+			who = admin.Actor{Name: "root", Admin: true, Method: authn.MethodPassword}
+		}
+		if err := op.call(who, "erin"); err != nil {
+			t.Errorf("%s with the password: %v", op.name, err)
+		}
+	}
+}
+
+// TestAuditRecordsMethod: every admin record names how its actor
+// authenticated: the CLI as "cli", an API caller by its login method, the
+// bootstrap as "server".
+func TestAuditRecordsMethod(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := t.Context()
+	_, _, err := f.adm.Bootstrap(ctx, "Admin-pass-1", nil)
+	f.must(t, err)
+	cli := admin.Actor{Name: "cli", Admin: true, Method: admin.MethodCLI}
+	_, err = f.adm.CreateUser(ctx, cli, admin.NewUser{Name: "erin", Password: "Erin-pass-1"})
+	f.must(t, err)
+	_, err = f.adm.CreateProject(ctx, admin.Actor{Name: "erin", UserID: 2, Method: authn.MethodPAT, ClientIP: "192.0.2.7"}, "apps", false)
+	f.must(t, err)
+	_, _, err = f.adm.CreatePAT(ctx, admin.Actor{Name: "erin", UserID: 2, Method: authn.MethodLDAP}, admin.NewPAT{User: "erin", Name: "ci"})
+	f.must(t, err)
+	var got []string
+	for _, r := range f.adminRecords(t) {
+		got = append(got, r.Subject+"/"+r.Method+"/"+r.ClientIP+"/"+r.Action)
+	}
+	want := []string{"erin/ldap/local/pat.create", "erin/pat/192.0.2.7/project.create", "cli/cli/local/user.create", "authserver/server/local/user.create"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("admin records (newest first) %q, want %q", got, want)
 	}
 }

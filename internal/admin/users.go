@@ -162,6 +162,11 @@ func (s *Service) UpdateUser(ctx context.Context, who Actor, name string, ch Use
 	if ch.Password != nil || ch.Admin != nil || ch.Disabled != nil {
 		r = rightSystem
 	}
+	if ch.Password != nil || ch.PasswordHash != nil {
+		if err := s.byPassword(who, "change the password of "+name); err != nil {
+			return store.User{}, err
+		}
+	}
 	if err := s.allow(ctx, who, r, name, "change users"); err != nil {
 		return store.User{}, err
 	}
@@ -220,6 +225,9 @@ func (s *Service) UpdateUser(ctx context.Context, who Actor, name string, ch Use
 // sysadmin may reset anyone else's without it, which revokes the user's
 // refresh and personal access tokens (see revocation).
 func (s *Service) ChangePassword(ctx context.Context, who Actor, name, old, password string) error {
+	if err := s.byPassword(who, "change the password of "+name); err != nil {
+		return err
+	}
 	own := who.Name != "" && who.Name == name
 	if !own {
 		if err := s.allow(ctx, who, rightSystem, name, "change the password of "+name); err != nil {
@@ -336,7 +344,7 @@ func (s *Service) Bootstrap(ctx context.Context, password string, save func(gene
 		return false, "", fmt.Errorf("admin password: %w", err)
 	}
 	u := store.User{Name: authn.AdminUser, PasswordHash: hash, Admin: true, Source: store.SourceLocal}
-	err = s.change(ctx, Actor{Name: "authserver"}, "user.create", "user "+u.Name+" (bootstrap)", func(st store.Store) error {
+	err = s.change(ctx, Actor{Name: "authserver", Method: MethodServer}, "user.create", "user "+u.Name+" (bootstrap)", func(st store.Store) error {
 		return st.CreateUser(ctx, &u)
 	})
 	if errors.Is(err, store.ErrAlreadyExists) {

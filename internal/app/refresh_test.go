@@ -16,7 +16,7 @@ import (
 // done as the CLI does (through internal/admin, or the store).
 func TestRefreshRevoked(t *testing.T) {
 	ctx := context.Background()
-	cli := admin.Actor{Name: "cli", Admin: true}
+	cli := admin.Actor{Name: "cli", Admin: true, Method: admin.MethodCLI}
 	tests := []struct {
 		name   string
 		revoke func(f *fixture, rt string)

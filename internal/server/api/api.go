@@ -206,7 +206,7 @@ func (a *API) authenticate(w http.ResponseWriter, r *http.Request, anonymous boo
 		writeError(w, http.StatusForbidden, "FORBIDDEN", "robot accounts may not use the API")
 		return admin.Actor{}, false
 	}
-	return admin.Actor{Name: id.Name, Admin: id.Admin, UserID: id.UserID, GroupDNs: id.GroupDNs, ClientIP: ip}, true
+	return admin.Actor{Name: id.Name, Admin: id.Admin, UserID: id.UserID, GroupDNs: id.GroupDNs, ClientIP: ip, Method: id.Method}, true
 }
 
 func (a *API) unauthorized(w http.ResponseWriter, msg string) {

@@ -2,7 +2,10 @@ package api_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
+
+	"github.com/authserver/authserver/internal/store"
 )
 
 // projectRobot creates project and, as user (who becomes its projectAdmin),
@@ -36,6 +39,65 @@ func TestRobotSecretNoOracle(t *testing.T) {
 		// Both robots log in, each found by its name.
 		for _, login := range []string{"robot$victim", "robot$mine+ci"} {
 			want(t, f.doPw(login, secret, "GET", "/service/token?service=test-registry", nil), 200, login+" with the shared secret")
+		}
+	})
+}
+
+// TestPATMayNotManageCredentials: a caller authenticated by a personal
+// access token gets 403 for creating or revoking tokens and for changing
+// a password; with the password the same calls work. Admin records name
+// the caller's login method.
+func TestPATMayNotManageCredentials(t *testing.T) {
+	backends(t, func(t *testing.T, f *fixture) {
+		f.user("erin", false)
+		r := f.do("erin", "POST", "/api/authserver/v1/users/current/tokens", map[string]any{"name": "laptop"})
+		want(t, r, 201, "PAT with the password")
+		var pat map[string]any
+		r.json(t, &pat)
+		secret := pat["secret"].(string)
+		var me map[string]any
+		f.doPw("erin", secret, "GET", "/api/v2.0/users/current", nil).json(t, &me)
+		u, err := f.st.GetUser(t.Context(), "erin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rt := store.RefreshToken{UserID: u.ID, Hash: "erin-rt", Service: "test-registry"} // as docker login makes one
+		if err := f.st.CreateRefreshToken(t.Context(), &rt); err != nil {
+			t.Fatal(err)
+		}
+		rtID := fmt.Sprint(rt.ID)
+		calls := []struct {
+			method, path string
+			body         any
+		}{
+			{"POST", "/api/authserver/v1/users/current/tokens", map[string]any{"name": "more"}},
+			{"DELETE", "/api/authserver/v1/users/current/tokens/laptop", nil},
+			{"DELETE", "/api/authserver/v1/users/current/refresh_tokens/" + rtID, nil},
+			{"PUT", fmt.Sprintf("/api/v2.0/users/%v/password", me["user_id"]), map[string]string{"old_password": f.pw["erin"], "new_password": "Erin-new-pass-2"}},
+		}
+		for _, c := range calls {
+			r := f.doPw("erin", secret, c.method, c.path, c.body)
+			if r.status != 403 || r.errcode() != "FORBIDDEN" || !strings.Contains(string(r.body), "log in with the password") {
+				t.Errorf("%s %s with a PAT: %d %s, want 403 saying to log in with the password", c.method, c.path, r.status, r.body)
+			}
+		}
+		// The PAT still works for what is not credential management, and the
+		// admin record says it was a PAT.
+		want(t, f.doPw("erin", secret, "POST", "/api/v2.0/projects", map[string]any{"project_name": "erins"}), 201, "project with a PAT")
+		var trail []map[string]any
+		f.do("root", "GET", "/api/authserver/v1/audit?kind=admin&user=erin", nil).json(t, &trail)
+		methods := map[string]string{}
+		for _, rec := range trail {
+			methods[fmt.Sprint(rec["action"])] = fmt.Sprint(rec["method"])
+		}
+		if methods["project.create"] != "pat" || methods["pat.create"] != "password" || len(trail) != 2 {
+			t.Errorf("erin's admin records: %v; want project.create by pat, pat.create by password, nothing else", trail)
+		}
+		// With the password, each works.
+		for _, c := range calls {
+			if r := f.do("erin", c.method, c.path, c.body); r.status >= 300 {
+				t.Errorf("%s %s with the password: %d %s", c.method, c.path, r.status, r.body)
+			}
 		}
 	})
 }
