@@ -65,6 +65,10 @@ type Options struct {
 	RobotPrefix string
 	// BcryptCost is passwords.bcrypt_cost.
 	BcryptCost int
+	// MinPasswordLength is passwords.min_length: the fewest characters a
+	// chosen password or robot secret may have (ValidPassword); 0 means
+	// DefaultMinPasswordLength.
+	MinPasswordLength int
 	// Directory, when set, onboards users and groups that member add names
 	// before they ever logged in. GroupBaseDN and GroupFilter say where it
 	// looks for groups, for the message when it finds none.

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/authserver/authserver/internal/authn"
 	"github.com/authserver/authserver/internal/store"
@@ -55,8 +54,8 @@ type NewRobot struct {
 	// Harbor robot's, authn.HarborSecretHash), and no secret is returned.
 	ExpiresAt  time.Time
 	SecretHash string
-	// Secret, when set, is the robot's secret (see ValidRobotSecret);
-	// empty: a random one is generated.
+	// Secret, when set, is the robot's secret, which must meet the password
+	// policy (ValidPassword); empty: a random one is generated.
 	Secret string
 	// Disabled creates it disabled.
 	Disabled bool
@@ -66,22 +65,11 @@ type NewRobot struct {
 	Trust *store.TrustPolicy
 }
 
-// ValidRobotSecret checks a secret chosen by the caller, with Harbor's
-// rule: 8 to 128 characters with an upper-case letter, a lower-case
-// letter and a digit.
-func ValidRobotSecret(secret string) error {
-	if len(secret) < 8 || len(secret) > 128 ||
-		!strings.ContainsFunc(secret, unicode.IsUpper) || !strings.ContainsFunc(secret, unicode.IsLower) ||
-		!strings.ContainsFunc(secret, unicode.IsDigit) {
-		return invalidf("robot secret: want 8 to 128 characters with an upper-case letter, a lower-case letter and a digit")
-	}
-	return nil
-}
-
-// robotSecret is secret when set and valid, else a new random one.
-func robotSecret(secret string) (string, error) {
+// robotSecret is secret when set and valid (the password policy), else a
+// new random one.
+func (s *Service) robotSecret(secret string) (string, error) {
 	if secret != "" {
-		return secret, ValidRobotSecret(secret)
+		return secret, s.validPassword("robot secret", secret)
 	}
 	return authn.NewSecret("", false)
 }
@@ -131,7 +119,7 @@ func (s *Service) CreateRobot(ctx context.Context, who Actor, nr NewRobot) (Robo
 		}
 		r.SecretHash = nr.SecretHash
 	default:
-		if secret, err = robotSecret(nr.Secret); err != nil {
+		if secret, err = s.robotSecret(nr.Secret); err != nil {
 			return Robot{}, "", err
 		}
 		r.SecretHash = authn.HashSecret(secret)
@@ -304,11 +292,11 @@ func (s *Service) RefreshRobotSecret(ctx context.Context, who Actor, name string
 	return s.SetRobotSecret(ctx, who, name, "")
 }
 
-// SetRobotSecret gives a robot secret (checked by ValidRobotSecret), or a
+// SetRobotSecret gives a robot secret (checked by ValidPassword), or a
 // new random one when secret is empty, and returns it; the old one stops
 // working at once.
 func (s *Service) SetRobotSecret(ctx context.Context, who Actor, name, secret string) (Robot, string, error) {
-	secret, err := robotSecret(secret)
+	secret, err := s.robotSecret(secret)
 	if err != nil {
 		return Robot{}, "", err
 	}

@@ -1,6 +1,7 @@
 package admin_test
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -196,5 +197,108 @@ func TestAuditRecordsMethod(t *testing.T) {
 	want := []string{"erin/ldap/local/pat.create", "erin/pat/192.0.2.7/project.create", "cli/cli/local/user.create", "authserver/server/local/user.create"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("admin records (newest first) %q, want %q", got, want)
+	}
+}
+
+// TestPasswordPolicy: the one rule (ValidPassword) and every operation that
+// takes a chosen password or robot secret; a 73-byte password is refused as
+// invalid (400), never hashed (bcrypt would read 72 bytes of it, and the
+// error was an infrastructure one: 503).
+func TestPasswordPolicy(t *testing.T) {
+	long := "Aa1" + strings.Repeat("x", 70) // 73 bytes
+	rules := []struct {
+		name, pw string
+		min      int
+		why      string // "" when valid
+	}{
+		{name: "valid", pw: "Abcdefg1"},
+		{name: "72 bytes", pw: long[:72]},
+		{name: "multi-byte letters count as characters", pw: "Ééééééé1"},
+		{name: "too short", pw: "Abcdef1", why: "it has 7 characters"},
+		{name: "no upper-case letter", pw: "abcdefg1", why: "no upper-case letter"},
+		{name: "no lower-case letter", pw: "ABCDEFG1", why: "no lower-case letter"},
+		{name: "no digit", pw: "Abcdefgh", why: "no digit"},
+		{name: "73 bytes", pw: long, why: "it has 73 bytes: bcrypt reads only the first 72"},
+		{name: "36 two-byte letters: 72 bytes", pw: "A1" + strings.Repeat("é", 35)},
+		{name: "37 two-byte letters: 76 bytes", pw: "A1" + strings.Repeat("é", 37), why: "it has 76 bytes"},
+		{name: "raised minimum", pw: "Abcdefg1234", min: 12, why: "want at least 12 characters"},
+		{name: "raised minimum met", pw: "Abcdefg12345", min: 12},
+		{name: "empty", pw: "", why: "it has 0 characters"},
+	}
+	for _, r := range rules {
+		t.Run(r.name, func(t *testing.T) {
+			err := admin.ValidPassword("password", r.pw, r.min)
+			switch {
+			case r.why == "" && err != nil:
+				t.Errorf("refused: %v", err)
+			case r.why != "" && (!errors.Is(err, admin.ErrInvalid) || !strings.Contains(err.Error(), r.why)):
+				t.Errorf("error %v, want an invalid error saying %q", err, r.why)
+			}
+		})
+	}
+
+	// Every operation that takes a chosen password or secret holds to it.
+	f := newFixture(t, nil)
+	ctx := t.Context()
+	_, err := f.adm.CreateUser(ctx, root, admin.NewUser{Name: "bob", Password: "Bob-pass-1"})
+	f.must(t, err)
+	_, err = f.adm.CreateProject(ctx, root, "team", false)
+	f.must(t, err)
+	_, _, err = f.adm.CreateRobot(ctx, root, admin.NewRobot{Name: "ci", Project: "team", Actions: []string{"pull"}})
+	f.must(t, err)
+	bob := admin.Actor{Name: "bob", Method: authn.MethodPassword}
+	ops := []struct {
+		name string
+		call func(pw string) error
+	}{
+		{name: "user create", call: func(pw string) error {
+			_, err := f.adm.CreateUser(ctx, root, admin.NewUser{Name: "carol", Password: pw})
+			return err
+		}},
+		{name: "user passwd", call: func(pw string) error {
+			_, err := f.adm.UpdateUser(ctx, root, "bob", admin.UserChange{Password: &pw})
+			return err
+		}},
+		{name: "password reset", call: func(pw string) error { return f.adm.ChangePassword(ctx, root, "bob", "", pw) }},
+		{name: "own password", call: func(pw string) error { return f.adm.ChangePassword(ctx, bob, "bob", "Bob-pass-1", pw) }},
+		{name: "robot create", call: func(pw string) error {
+			_, _, err := f.adm.CreateRobot(ctx, root, admin.NewRobot{Name: "cd", Project: "team", Actions: []string{"pull"}, Secret: pw})
+			return err
+		}},
+		{name: "robot secret", call: func(pw string) error {
+			_, _, err := f.adm.SetRobotSecret(ctx, root, "team+ci", pw)
+			return err
+		}},
+		{name: "bootstrap", call: func(pw string) error {
+			g := newFixture(t, nil)
+			_, _, err := g.adm.Bootstrap(ctx, pw, nil)
+			if _, gerr := g.st.GetUser(ctx, "admin"); err != nil && gerr == nil {
+				t.Error("bootstrap refused the password but created the admin")
+			}
+			return err
+		}},
+	}
+	for _, op := range ops {
+		for _, pw := range []string{long, "weakpass", "Sh0rt"} {
+			t.Run(op.name+"/"+pw[:5], func(t *testing.T) {
+				before := f.adminRecords(t)
+				err := op.call(pw)
+				if !errors.Is(err, admin.ErrInvalid) {
+					t.Errorf("error %v, want an invalid error (400)", err)
+				}
+				if after := f.adminRecords(t); len(after) != len(before) {
+					t.Errorf("a refused change was written")
+				}
+			})
+		}
+	}
+	if u, _ := f.st.GetUser(ctx, "bob"); !authn.VerifyPassword(u.PasswordHash, "Bob-pass-1") {
+		t.Error("bob's password changed")
+	}
+	// A hash handed over as it is (an import) is not checked: nobody knows
+	// its password.
+	h := "harbor-pbkdf2-sha256$4096$salt$0123456789abcdef0123456789abcdef"
+	if _, err := f.adm.CreateUser(ctx, root, admin.NewUser{Name: "imported", PasswordHash: h}); err != nil {
+		t.Errorf("import of a Harbor hash: %v", err)
 	}
 }

@@ -6,8 +6,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"testing"
 	"time"
+
+	"github.com/authserver/authserver/internal/admin"
+	"github.com/authserver/authserver/internal/config"
 )
 
 // api sends a JSON body (nil: none) to the REST API as user/pass and
@@ -79,3 +83,21 @@ func TestRevocationThroughAPI(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestPasswordMinLength: passwords.min_length reaches internal/admin (the
+// API refuses a password under it), and config's default is admin's.
+func TestPasswordMinLength(t *testing.T) {
+	if got := config.Defaults().Passwords.MinLength; got != admin.DefaultMinPasswordLength {
+		t.Fatalf("config's default min_length %d, admin's %d", got, admin.DefaultMinPasswordLength)
+	}
+	s := newAPIServer(t, func(c *config.Config) { c.Passwords.MinLength = 14 })
+	for _, tt := range []struct {
+		pw     string
+		status int
+	}{{"Short-pass-1", http.StatusBadRequest}, {"Longer-pass-12", http.StatusCreated}} {
+		status, body := s.call("POST", "/api/v2.0/users", "root", apiPassword("root"), `{"username":"u`+strconv.Itoa(tt.status)+`","password":"`+tt.pw+`"}`)
+		if status != tt.status {
+			t.Errorf("user with %q under min_length 14: %d %s, want %d", tt.pw, status, body, tt.status)
+		}
+	}
+}

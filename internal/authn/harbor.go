@@ -11,6 +11,8 @@ import (
 	"hash"
 	"strconv"
 	"strings"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 // Harbor's password and robot-secret hashes, kept as Harbor wrote them so
@@ -164,6 +166,16 @@ func ValidStoredHash(stored string) error {
 		return errors.New("password hash: want bcrypt or a harbor-pbkdf2-* hash")
 	}
 	return nil
+}
+
+// VerifyPassword checks a password against a local user's stored hash:
+// bcrypt, or an imported Harbor hash. A slow check (bcrypt at
+// passwords.bcrypt_cost): never run it while a database write lock is held.
+func VerifyPassword(stored, password string) bool {
+	if IsHarborHash(stored) {
+		return verifyHarbor(stored, password)
+	}
+	return HashKind(stored) == "bcrypt" && bcrypt.CompareHashAndPassword([]byte(stored), []byte(password)) == nil
 }
 
 // VerifySecret checks a robot secret against its stored form: the hex

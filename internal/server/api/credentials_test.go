@@ -101,3 +101,36 @@ func TestPATMayNotManageCredentials(t *testing.T) {
 		}
 	})
 }
+
+// TestPasswordPolicyAPI: a password the policy refuses is a 400 with the
+// reason, on user creation, password change and reset, and a chosen robot
+// secret; a password longer than bcrypt's 72 bytes is one of them (it was
+// a 503: the hashing error was not an admin error).
+func TestPasswordPolicyAPI(t *testing.T) {
+	backends(t, func(t *testing.T, f *fixture) {
+		f.user("erin", false)
+		var me map[string]any
+		f.do("erin", "GET", "/api/v2.0/users/current", nil).json(t, &me)
+		pwPath := fmt.Sprintf("/api/v2.0/users/%v/password", me["user_id"])
+		robot := f.projectRobot("root", "team", "ci")
+		long := "Aa1" + strings.Repeat("x", 72) // 75 bytes
+		for _, bad := range []struct{ pw, why string }{{long, "bcrypt reads only the first 72"}, {"password1", "no upper-case letter"}, {"Pw-1", "at least 8 characters"}} {
+			calls := []struct {
+				name, user, method, path string
+				body                     any
+			}{
+				{"user create", "root", "POST", "/api/v2.0/users", map[string]any{"username": "frank", "password": bad.pw}},
+				{"own password", "erin", "PUT", pwPath, map[string]string{"old_password": f.pw["erin"], "new_password": bad.pw}},
+				{"reset", "root", "PUT", pwPath, map[string]string{"new_password": bad.pw}},
+				{"robot secret", "root", "PATCH", "/api/v2.0/robots/" + robot, map[string]string{"secret": bad.pw}},
+			}
+			for _, c := range calls {
+				r := f.do(c.user, c.method, c.path, c.body)
+				if r.status != 400 || r.errcode() != "BAD_REQUEST" || !strings.Contains(string(r.body), bad.why) {
+					t.Errorf("%s with %.10q: %d %s, want 400 saying %q", c.name, bad.pw, r.status, r.body, bad.why)
+				}
+			}
+		}
+		want(t, f.doPw("erin", f.pw["erin"], "GET", "/service/token?service=test-registry", nil), 200, "erin's password unchanged")
+	})
+}
