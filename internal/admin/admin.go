@@ -87,6 +87,21 @@ type Options struct {
 	// Logger receives audit-trail write failures (which fail the change);
 	// nil discards them.
 	Logger *slog.Logger
+	// CheckPassword, when set, checks the current password a user gives
+	// to change their own (ChangePassword's old password): it is the hook
+	// through which the server routes that check through its login gate
+	// (throttle, audit of a failure). It returns nil when the password is
+	// right, an *Error of KindForbidden when it is wrong (or the gate
+	// refuses to check it, e.g. throttled), and any other error when it
+	// could not be checked (the API answers 503). It records a wrong
+	// password itself: admin then writes no record of the refusal. admin
+	// calls it outside any transaction, after reading the user (a local
+	// user, old not empty), and refuses the change if the stored hash
+	// changes before it is written. When nil, admin compares old with the
+	// stored hash itself (authn.VerifyPassword, also outside any
+	// transaction) and records a wrong one as an admin audit record with
+	// result unauthorized.
+	CheckPassword func(ctx context.Context, who Actor, user, password string) error
 }
 
 // Service performs administrative operations on a store.

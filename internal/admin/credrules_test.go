@@ -1,11 +1,14 @@
 package admin_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/authserver/authserver/internal/admin"
 	"github.com/authserver/authserver/internal/authn"
@@ -301,4 +304,126 @@ func TestPasswordPolicy(t *testing.T) {
 	if _, err := f.adm.CreateUser(ctx, root, admin.NewUser{Name: "imported", PasswordHash: h}); err != nil {
 		t.Errorf("import of a Harbor hash: %v", err)
 	}
+}
+
+// timedStore records how long the longest transaction took.
+type timedStore struct {
+	store.Store
+	mu      sync.Mutex
+	longest time.Duration
+}
+
+func (s *timedStore) Atomically(ctx context.Context, fn func(store.Store) error) error {
+	began := time.Now()
+	err := s.Store.Atomically(ctx, fn)
+	s.mu.Lock()
+	s.longest = max(s.longest, time.Since(began))
+	s.mu.Unlock()
+	return err
+}
+
+// TestOldPassword: changing one's own password checks the old one before
+// the write transaction, never inside it (bcrypt held SQLite's write lock
+// for its whole duration, stalling every other writer); against the hash
+// read before, refusing the change when it changed meanwhile; through
+// Options.CheckPassword when set; and a wrong old password is recorded
+// once.
+func TestOldPassword(t *testing.T) {
+	const pw = "Bob-pass-1"
+	ctx := t.Context()
+	bob := admin.Actor{Name: "bob", Method: authn.MethodPassword, ClientIP: "192.0.2.5"}
+	setup := func(t *testing.T, cost int, check func(ctx context.Context, who admin.Actor, user, password string) error) (*fixture, *timedStore) {
+		t.Helper()
+		f := newFixture(t, nil)
+		ts := &timedStore{Store: f.st}
+		f.adm = admin.New(ts, admin.Options{BcryptCost: cost, CheckPassword: check, Now: f.clock.now})
+		_, err := f.adm.CreateUser(ctx, root, admin.NewUser{Name: "bob", Password: pw})
+		f.must(t, err)
+		ts.longest = 0
+		return f, ts
+	}
+
+	t.Run("no bcrypt in the transaction", func(t *testing.T) {
+		f, ts := setup(t, 11, nil)
+		u, err := f.st.GetUser(ctx, "bob")
+		f.must(t, err)
+		began := time.Now()
+		authn.VerifyPassword(u.PasswordHash, pw)
+		verify := time.Since(began)
+		f.must(t, f.adm.ChangePassword(ctx, bob, "bob", pw, "Bob-pass-2"))
+		if ts.longest > verify/2 {
+			t.Errorf("the change's transaction took %v, one bcrypt check %v: bcrypt ran inside it", ts.longest, verify)
+		}
+		if u, _ := f.st.GetUser(ctx, "bob"); !authn.VerifyPassword(u.PasswordHash, "Bob-pass-2") {
+			t.Error("password not changed")
+		}
+	})
+
+	t.Run("the hook checks it, outside any transaction", func(t *testing.T) {
+		var f *fixture
+		var calls []string
+		f, _ = setup(t, 4, func(ctx context.Context, who admin.Actor, user, password string) error {
+			calls = append(calls, who.Name+"/"+who.ClientIP+"/"+user+"/"+password)
+			// A write from elsewhere goes through at once: no write lock is held.
+			wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			defer cancel()
+			if err := f.st.AppendAudit(wctx, []store.AuditRecord{{Time: time.Now(), Subject: "other", Result: store.AuditIssued}}); err != nil {
+				t.Errorf("a write during the check: %v (a transaction is open)", err)
+			}
+			if password != pw {
+				return &admin.Error{Kind: admin.KindForbidden, Msg: "the old password is wrong"}
+			}
+			return nil
+		})
+		f.must(t, f.adm.ChangePassword(ctx, bob, "bob", pw, "Bob-pass-2"))
+		err := f.adm.ChangePassword(ctx, bob, "bob", "Wrong-pass-1", "Bob-pass-3")
+		wantErr(t, err, admin.ErrForbidden, "the old password is wrong")
+		if want := []string{"bob/192.0.2.5/bob/" + pw, "bob/192.0.2.5/bob/Wrong-pass-1"}; !reflect.DeepEqual(calls, want) {
+			t.Errorf("hook calls %q, want %q", calls, want)
+		}
+		// The hook records a wrong password: admin adds nothing.
+		for _, r := range f.adminRecords(t) {
+			if r.Result != store.AuditDone {
+				t.Errorf("admin recorded the hook's refusal too: %+v", r)
+			}
+		}
+	})
+
+	t.Run("the hook cannot check", func(t *testing.T) {
+		down := errors.New("login gate: store down")
+		f, _ := setup(t, 4, func(context.Context, admin.Actor, string, string) error { return down })
+		err := f.adm.ChangePassword(ctx, bob, "bob", pw, "Bob-pass-2")
+		if !errors.Is(err, down) || errors.As(err, new(*admin.Error)) {
+			t.Errorf("error %v, want the hook's infrastructure error (503)", err)
+		}
+	})
+
+	t.Run("changed meanwhile", func(t *testing.T) {
+		var f *fixture
+		f, _ = setup(t, 4, func(ctx context.Context, _ admin.Actor, _, _ string) error {
+			// A sysadmin's reset commits between the read and the write.
+			_, err := f.adm.UpdateUser(ctx, root, "bob", admin.UserChange{Password: ptr("Reset-pass-9")})
+			return err
+		})
+		err := f.adm.ChangePassword(ctx, bob, "bob", pw, "Bob-pass-2")
+		wantErr(t, err, admin.ErrExists, "the password of bob changed meanwhile: give the current one")
+		if u, _ := f.st.GetUser(ctx, "bob"); !authn.VerifyPassword(u.PasswordHash, "Reset-pass-9") {
+			t.Error("the change overwrote the concurrent reset")
+		}
+	})
+
+	t.Run("a wrong one is recorded once", func(t *testing.T) {
+		f, _ := setup(t, 4, nil)
+		err := f.adm.ChangePassword(ctx, bob, "bob", "Wrong-pass-1", "Bob-pass-2")
+		wantErr(t, err, admin.ErrForbidden, "the old password is wrong")
+		recs := f.adminRecords(t)
+		if len(recs) != 2 || recs[0].Result != store.AuditUnauthorized || recs[0].Action != "user.password" ||
+			recs[0].Target != "user bob" || recs[0].Subject != "bob" || recs[0].Method != authn.MethodPassword || recs[0].ClientIP != "192.0.2.5" {
+			t.Errorf("admin records %+v; want the creation and one unauthorized user.password by bob", recs)
+		}
+		wantErr(t, f.adm.ChangePassword(ctx, bob, "bob", "", "Bob-pass-2"), admin.ErrInvalid, "old password: give the current password to change it")
+		if u, _ := f.st.GetUser(ctx, "bob"); !authn.VerifyPassword(u.PasswordHash, pw) {
+			t.Error("password changed")
+		}
+	})
 }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/authserver/authserver/internal/authn"
 	"github.com/authserver/authserver/internal/store"
-	"golang.org/x/crypto/bcrypt"
 )
 
 // NewUser is a user to create: a local user with a password, or, for an
@@ -217,6 +216,12 @@ func (s *Service) UpdateUser(ctx context.Context, who Actor, name string, ch Use
 // must give the old one (a sysadmin too), and loses their refresh tokens; a
 // sysadmin may reset anyone else's without it, which revokes the user's
 // refresh and personal access tokens (see revocation).
+//
+// Both slow steps, hashing the new password and checking the old one, run
+// before the change's transaction: bcrypt inside it held the database's
+// write lock for its whole duration (SQLite: every other writer waited).
+// The old password is checked against the hash read before; the change
+// then refuses (KindExists, 409) if the stored hash changed meanwhile.
 func (s *Service) ChangePassword(ctx context.Context, who Actor, name, old, password string) error {
 	if err := s.byPassword(who, "change the password of "+name); err != nil {
 		return err
@@ -231,17 +236,20 @@ func (s *Service) ChangePassword(ctx context.Context, who Actor, name, old, pass
 	if err != nil {
 		return err
 	}
-	rev := revokeAll
+	rev, verified := revokeAll, ""
 	if own {
 		rev = revokeRefresh
+		if verified, err = s.checkOldPassword(ctx, who, name, old); err != nil {
+			return err
+		}
 	}
 	return s.change(ctx, who, "user.password", "user "+name, func(st store.Store) error {
 		_, err := st.ModifyUser(ctx, name, func(u store.User) (store.User, error) {
 			if u.Source != store.SourceLocal {
 				return u, invalidf(fmt.Sprintf("user %s comes from %s: its password is kept there", u.Name, u.Source))
 			}
-			if own && bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(old)) != nil {
-				return u, &Error{Kind: KindForbidden, Msg: "the old password is wrong"}
+			if own && u.PasswordHash != verified {
+				return u, &Error{Kind: KindExists, Msg: fmt.Sprintf("the password of %s changed meanwhile: give the current one", u.Name)}
 			}
 			u.PasswordHash = hash
 			return u, nil
@@ -251,6 +259,29 @@ func (s *Service) ChangePassword(ctx context.Context, who Actor, name, old, pass
 		}
 		return revoke(ctx, st, name, rev)
 	})
+}
+
+// checkOldPassword checks old, the current password that user name gives
+// to change their own, outside any transaction, and returns the stored hash
+// it was checked against. With Options.CheckPassword, that hook decides
+// (and records a wrong password); otherwise admin compares itself and
+// records a wrong one as an admin audit record with result unauthorized.
+func (s *Service) checkOldPassword(ctx context.Context, who Actor, name, old string) (string, error) {
+	u, err := s.st.GetUser(ctx, name)
+	switch {
+	case err != nil:
+		return "", fromStore(err, "user "+name)
+	case u.Source != store.SourceLocal:
+		return "", invalidf(fmt.Sprintf("user %s comes from %s: its password is kept there", u.Name, u.Source))
+	case old == "":
+		return "", invalidf("old password: give the current password to change it")
+	case s.opt.CheckPassword != nil:
+		return u.PasswordHash, s.opt.CheckPassword(ctx, who, name, old)
+	case authn.VerifyPassword(u.PasswordHash, old): // slow check: bcrypt, no transaction open
+		return u.PasswordHash, nil
+	}
+	s.refused(ctx, who, "user.password", "user "+name, store.AuditUnauthorized)
+	return "", &Error{Kind: KindForbidden, Msg: "the old password is wrong"}
 }
 
 // revocation is what a change to a user revokes. This is the one home of

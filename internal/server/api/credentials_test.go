@@ -134,3 +134,24 @@ func TestPasswordPolicyAPI(t *testing.T) {
 		want(t, f.doPw("erin", f.pw["erin"], "GET", "/service/token?service=test-registry", nil), 200, "erin's password unchanged")
 	})
 }
+
+// TestWrongOldPasswordAudited: a wrong old_password is 403 and one admin
+// audit record (result unauthorized, the caller's method and address); a
+// missing one is 400 and records nothing.
+func TestWrongOldPasswordAudited(t *testing.T) {
+	backends(t, func(t *testing.T, f *fixture) {
+		f.user("erin", false)
+		var me map[string]any
+		f.do("erin", "GET", "/api/v2.0/users/current", nil).json(t, &me)
+		path := fmt.Sprintf("/api/v2.0/users/%v/password", me["user_id"])
+		want(t, f.do("erin", "PUT", path, map[string]string{"old_password": "Wrong-pass-1", "new_password": "Erin-new-pass-2"}), 403, "wrong old password")
+		want(t, f.do("erin", "PUT", path, map[string]string{"new_password": "Erin-new-pass-2"}), 400, "no old password")
+		var trail []map[string]any
+		f.do("root", "GET", "/api/authserver/v1/audit?kind=admin&user=erin", nil).json(t, &trail)
+		if len(trail) != 1 || trail[0]["result"] != "unauthorized" || trail[0]["action"] != "user.password" ||
+			trail[0]["method"] != "password" || trail[0]["client_ip"] != "127.0.0.1" {
+			t.Errorf("erin's admin records %v; want one unauthorized user.password", trail)
+		}
+		want(t, f.do("erin", "GET", "/api/v2.0/users/current", nil), 200, "the password unchanged")
+	})
+}
