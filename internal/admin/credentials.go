@@ -55,7 +55,8 @@ type NewRobot struct {
 	ExpiresAt  time.Time
 	SecretHash string
 	// Secret, when set, is the robot's secret, which must meet the password
-	// policy (ValidPassword); empty: a random one is generated.
+	// policy (ValidPassword) and is stored with bcrypt, like a password;
+	// empty: a random one is generated (256 bits, stored as its SHA-256).
 	Secret string
 	// Disabled creates it disabled.
 	Disabled bool
@@ -65,13 +66,23 @@ type NewRobot struct {
 	Trust *store.TrustPolicy
 }
 
-// robotSecret is secret when set and valid (the password policy), else a
-// new random one.
-func (s *Service) robotSecret(secret string) (string, error) {
-	if secret != "" {
-		return secret, s.validPassword("robot secret", secret)
+// robotSecret returns a robot's secret and its stored form: the chosen
+// secret, when set, checked against the password policy and hashed with
+// bcrypt at passwords.bcrypt_cost (a person picked it: it may be
+// guessable); else a new random one (256 bits) and its SHA-256
+// (authn.HashSecret). bcrypt is slow: call it before any transaction.
+func (s *Service) robotSecret(chosen string) (secret, hash string, err error) {
+	if chosen != "" {
+		if err := s.validPassword("robot secret", chosen); err != nil {
+			return "", "", err
+		}
+		hash, err := authn.HashPassword(chosen, s.opt.BcryptCost)
+		return chosen, hash, err
 	}
-	return authn.NewSecret("", false)
+	if secret, err = authn.NewSecret("", false); err != nil {
+		return "", "", err
+	}
+	return secret, authn.HashSecret(secret), nil
 }
 
 // CreateRobot creates a robot and returns it with its secret, which is
@@ -119,10 +130,9 @@ func (s *Service) CreateRobot(ctx context.Context, who Actor, nr NewRobot) (Robo
 		}
 		r.SecretHash = nr.SecretHash
 	default:
-		if secret, err = s.robotSecret(nr.Secret); err != nil {
+		if secret, r.SecretHash, err = s.robotSecret(nr.Secret); err != nil {
 			return Robot{}, "", err
 		}
-		r.SecretHash = authn.HashSecret(secret)
 	}
 	if err := s.change(ctx, who, "robot.create", "robot "+s.opt.RobotPrefix+bare, func(st store.Store) error {
 		return storeErr(st.CreateRobot(ctx, &r), "robot "+s.opt.RobotPrefix+bare, "project "+nr.Project+" not found", "")
@@ -292,11 +302,17 @@ func (s *Service) RefreshRobotSecret(ctx context.Context, who Actor, name string
 	return s.SetRobotSecret(ctx, who, name, "")
 }
 
-// SetRobotSecret gives a robot secret (checked by ValidPassword), or a
-// new random one when secret is empty, and returns it; the old one stops
-// working at once.
+// SetRobotSecret gives a robot secret (checked by ValidPassword, stored
+// with bcrypt), or a new random one when secret is empty, and returns it;
+// the old one stops working at once. Another robot may have the same
+// secret: robots are found by name, and nothing tells the caller.
 func (s *Service) SetRobotSecret(ctx context.Context, who Actor, name, secret string) (Robot, string, error) {
-	secret, err := s.robotSecret(secret)
+	// The actor's right first (modifyRobot checks it again in the
+	// transaction): hashing a chosen secret is slow.
+	if _, err := s.GetRobot(ctx, who, name); err != nil {
+		return Robot{}, "", err
+	}
+	secret, hash, err := s.robotSecret(secret)
 	if err != nil {
 		return Robot{}, "", err
 	}
@@ -304,7 +320,7 @@ func (s *Service) SetRobotSecret(ctx context.Context, who Actor, name, secret st
 		if r.Trust != nil {
 			return invalidf("robot " + s.opt.RobotPrefix + r.Name + " is federated: it has no secret to refresh")
 		}
-		r.SecretHash = authn.HashSecret(secret)
+		r.SecretHash = hash
 		return nil
 	})
 	if err != nil {

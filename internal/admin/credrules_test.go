@@ -13,6 +13,7 @@ import (
 	"github.com/authserver/authserver/internal/admin"
 	"github.com/authserver/authserver/internal/authn"
 	"github.com/authserver/authserver/internal/store"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // tokens gives user two refresh tokens and two personal access tokens.
@@ -426,4 +427,35 @@ func TestOldPassword(t *testing.T) {
 			t.Error("password changed")
 		}
 	})
+}
+
+// TestChosenRobotSecret: a secret the caller chooses is stored with bcrypt
+// at the configured cost, like a password (a person picked it); a
+// generated one (256 random bits) keeps the fast SHA-256; a secret another
+// robot has is no conflict. Each logs in (authn.VerifySecret).
+func TestChosenRobotSecret(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := t.Context()
+	_, err := f.adm.CreateProject(ctx, root, "team", false)
+	f.must(t, err)
+	const chosen = "Chosen-secret-1"
+	_, got, err := f.adm.CreateRobot(ctx, root, admin.NewRobot{Name: "ci", Project: "team", Actions: []string{"pull"}, Secret: chosen})
+	f.must(t, err)
+	_, generated, err := f.adm.CreateRobot(ctx, root, admin.NewRobot{Name: "gen", Project: "team", Actions: []string{"pull"}})
+	f.must(t, err)
+	_, again, err := f.adm.SetRobotSecret(ctx, root, "robot$team+gen", chosen) // ci's secret: no conflict
+	f.must(t, err)
+	for _, c := range []struct{ robot, secret, returned string }{{"team+ci", chosen, got}, {"team+gen", chosen, again}} {
+		r, err := f.st.GetRobot(ctx, c.robot)
+		f.must(t, err)
+		if cost, err := bcrypt.Cost([]byte(r.SecretHash)); err != nil || cost != 4 || c.returned != c.secret ||
+			!authn.VerifySecret(r.SecretHash, c.secret) || authn.VerifySecret(r.SecretHash, c.secret+"x") {
+			t.Errorf("%s: stored %q (bcrypt cost %d, %v), returned %q; want bcrypt at cost 4 of %q", c.robot, r.SecretHash, cost, err, c.returned, c.secret)
+		}
+	}
+	_, fresh, err := f.adm.RefreshRobotSecret(ctx, root, "team+gen")
+	f.must(t, err)
+	if r, _ := f.st.GetRobot(ctx, "team+gen"); r.SecretHash != authn.HashSecret(fresh) || authn.SlowSecretHash(r.SecretHash) || generated == fresh {
+		t.Errorf("a generated secret is stored as %q; want its SHA-256", r.SecretHash)
+	}
 }

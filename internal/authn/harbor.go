@@ -177,12 +177,3 @@ func VerifyPassword(stored, password string) bool {
 	}
 	return HashKind(stored) == "bcrypt" && bcrypt.CompareHashAndPassword([]byte(stored), []byte(password)) == nil
 }
-
-// VerifySecret checks a robot secret against its stored form: the hex
-// SHA-256 of HashSecret, or a Harbor robot hash (an imported robot).
-func VerifySecret(stored, secret string) bool {
-	if strings.HasPrefix(stored, HarborPrefix) {
-		return verifyHarbor(stored, secret)
-	}
-	return hashEqual(stored, HashSecret(secret))
-}

@@ -9,6 +9,8 @@ import (
 	"hash/crc32"
 	"math/big"
 	"strings"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 // Secrets that stand in for a password (refresh tokens, robot secrets,
@@ -23,8 +25,16 @@ import (
 // reveal usable secrets. No server key (pepper) is mixed in: it would have to
 // be shared by every process that creates or checks secrets (the CLI and
 // each server), and with 256-bit secrets it would add nothing. Being
-// deterministic, the hash is also the index the store looks secrets up by:
-// one indexed query, never a scan or a per-row compare.
+// deterministic, the hash of a refresh token or personal access token is
+// also the index the store looks it up by: one indexed query, never a scan
+// or a per-row compare.
+//
+// A robot is looked up by its name, and its secret checked against that one
+// row (VerifySecret), in whichever form it is stored: the SHA-256 of a
+// generated secret; a Harbor PBKDF2 hash (an imported robot); or, for a
+// secret the caller chose instead of a generated one (Harbor's API allows
+// it), bcrypt at passwords.bcrypt_cost, like a password, since a person
+// picked it. Only that last form is a slow check (SlowSecretHash).
 
 // SecretBytes is the entropy of every generated secret.
 const SecretBytes = 32
@@ -105,3 +115,22 @@ func HashSecret(secret string) string {
 func hashEqual(a, b string) bool {
 	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
 }
+
+// VerifySecret checks a robot secret against its stored form: the hex
+// SHA-256 of HashSecret (a generated secret), a Harbor robot hash (an
+// imported robot), or bcrypt (a secret the caller chose). Only bcrypt is
+// slow (see SlowSecretHash); a stored form it does not know never matches.
+func VerifySecret(stored, secret string) bool {
+	switch {
+	case strings.HasPrefix(stored, HarborPrefix):
+		return verifyHarbor(stored, secret)
+	case SlowSecretHash(stored):
+		return bcrypt.CompareHashAndPassword([]byte(stored), []byte(secret)) == nil
+	}
+	return hashEqual(stored, HashSecret(secret))
+}
+
+// SlowSecretHash reports whether checking a secret against stored costs a
+// bcrypt: a robot secret the caller chose (admin stores those with bcrypt).
+// Such a check belongs under the same limits as a password check.
+func SlowSecretHash(stored string) bool { return HashKind(stored) == "bcrypt" }
