@@ -68,3 +68,23 @@ func TestUserPasswdAndDisableRevoke(t *testing.T) {
 		}
 	}
 }
+
+// TestCLITextBounds: the CLI gets admin's text bounds: an email over 255
+// bytes and a robot description over 1 KiB are refused with the bound.
+func TestCLITextBounds(t *testing.T) {
+	cfg := cliConfig(t)
+	for _, c := range []struct {
+		stdin, why string
+		args       []string
+	}{
+		{"Frank-pass-1\n", "email: at most 255 bytes", []string{"user", "add", "frank", "--password-stdin", "--email", strings.Repeat("a", 256)}},
+		{"", "description: at most 1024 bytes", []string{"robot", "create", "ci", "--project", "*", "--actions", "pull", "--description", strings.Repeat("d", 1025)}},
+	} {
+		if out, err := cliRun(t, cfg, c.stdin, c.args...); err == nil || !strings.Contains(err.Error(), c.why) {
+			t.Errorf("%s %s: %v (%s), want an error saying %q", c.args[0], c.args[1], err, out, c.why)
+		}
+	}
+	if out, err := cliRun(t, cfg, "", "user", "list"); err != nil || strings.Contains(out, "frank") {
+		t.Errorf("user list after a refused add: %v\n%s", err, out)
+	}
+}

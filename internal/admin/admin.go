@@ -138,6 +138,38 @@ func ValidName(name string) error {
 	return nil
 }
 
+// Bounds of the free text people type, in bytes: Harbor's own columns
+// (harbor_user.email and realname varchar(255), robot.description
+// varchar(1024)), so an import always fits.
+const (
+	MaxEmailBytes       = 255
+	MaxRealNameBytes    = 255
+	MaxDescriptionBytes = 1024
+)
+
+// ValidText checks free text against its bound in bytes; field names it in
+// the message ("email", "real name", "description"). It is the one home
+// of the text bounds: the CLI and the API get them through the operations.
+func ValidText(field, text string, max int) error {
+	if len(text) > max {
+		return invalidf(fmt.Sprintf("%s: at most %d bytes, this one has %d", field, max, len(text)))
+	}
+	return nil
+}
+
+// validProfile checks a user's email and real name (nil: unchanged).
+func validProfile(email, realName *string) error {
+	if email != nil {
+		if err := ValidText("email", *email, MaxEmailBytes); err != nil {
+			return err
+		}
+	}
+	if realName != nil {
+		return ValidText("real name", *realName, MaxRealNameBytes)
+	}
+	return nil
+}
+
 // projectName is one path component of a repository name, as the registry
 // accepts it (distribution's reference grammar).
 var projectName = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$`)

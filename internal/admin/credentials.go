@@ -92,6 +92,9 @@ func (s *Service) CreateRobot(ctx context.Context, who Actor, nr NewRobot) (Robo
 	if err := s.allowRobots(ctx, who, nr.Project); err != nil {
 		return Robot{}, "", err
 	}
+	if err := ValidText("description", nr.Description, MaxDescriptionBytes); err != nil {
+		return Robot{}, "", err
+	}
 	perms := nr.Permissions
 	switch {
 	case len(perms) == 0:
@@ -256,6 +259,11 @@ func (s *Service) UpdateRobot(ctx context.Context, who Actor, name string, ch Ro
 	}
 	if ch.SecretHash != nil && !authn.IsHarborHash(*ch.SecretHash) {
 		return Robot{}, invalidf("robot secret hash: want a harbor-pbkdf2-sha256 hash")
+	}
+	if ch.Description != nil {
+		if err := ValidText("description", *ch.Description, MaxDescriptionBytes); err != nil {
+			return Robot{}, err
+		}
 	}
 	return s.modifyRobot(ctx, who, name, "robot.update", func(r *store.Robot) error {
 		var err error

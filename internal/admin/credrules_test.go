@@ -459,3 +459,63 @@ func TestChosenRobotSecret(t *testing.T) {
 		t.Errorf("a generated secret is stored as %q; want its SHA-256", r.SecretHash)
 	}
 }
+
+// TestTextBounds: email and real name at most 255 bytes, a robot's
+// description at most 1 KiB, on creation and change; over that is
+// invalid (400) and writes nothing.
+func TestTextBounds(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := t.Context()
+	_, err := f.adm.CreateProject(ctx, root, "team", false)
+	f.must(t, err)
+	_, err = f.adm.CreateUser(ctx, root, admin.NewUser{Name: "bob", Password: "Bob-pass-1"})
+	f.must(t, err)
+	_, _, err = f.adm.CreateRobot(ctx, root, admin.NewRobot{Name: "ci", Project: "team", Actions: []string{"pull"}})
+	f.must(t, err)
+	bob := admin.Actor{Name: "bob", Method: authn.MethodPassword}
+	n := 0
+	ops := []struct {
+		name, field string
+		max         int
+		call        func(text string) error
+	}{
+		{"user create", "email", 255, func(s string) error {
+			n++
+			_, err := f.adm.CreateUser(ctx, root, admin.NewUser{Name: fmt.Sprintf("u%d", n), Password: "User-pass-1", Email: s})
+			return err
+		}},
+		{"user create", "real name", 255, func(s string) error {
+			n++
+			_, err := f.adm.CreateUser(ctx, root, admin.NewUser{Name: fmt.Sprintf("u%d", n), Password: "User-pass-1", DisplayName: s})
+			return err
+		}},
+		{"own profile", "email", 255, func(s string) error {
+			_, err := f.adm.UpdateUser(ctx, bob, "bob", admin.UserChange{Email: &s})
+			return err
+		}},
+		{"own profile", "real name", 255, func(s string) error {
+			_, err := f.adm.UpdateUser(ctx, bob, "bob", admin.UserChange{DisplayName: &s})
+			return err
+		}},
+		{"robot create", "description", 1024, func(s string) error {
+			n++
+			_, _, err := f.adm.CreateRobot(ctx, root, admin.NewRobot{Name: fmt.Sprintf("r%d", n), Project: "team", Actions: []string{"pull"}, Description: s})
+			return err
+		}},
+		{"robot change", "description", 1024, func(s string) error {
+			_, err := f.adm.UpdateRobot(ctx, root, "team+ci", admin.RobotChange{Description: &s})
+			return err
+		}},
+	}
+	for _, op := range ops {
+		t.Run(op.name+"/"+op.field, func(t *testing.T) {
+			f.must(t, op.call(strings.Repeat("é", op.max/2)+strings.Repeat("x", op.max%2))) // exactly max bytes
+			before := len(f.adminRecords(t))
+			err := op.call(strings.Repeat("x", op.max+1))
+			wantErr(t, err, admin.ErrInvalid, fmt.Sprintf("%s: at most %d bytes, this one has %d", op.field, op.max, op.max+1))
+			if len(f.adminRecords(t)) != before {
+				t.Error("a refused change was written")
+			}
+		})
+	}
+}

@@ -43,6 +43,9 @@ func (s *Service) CreateUser(ctx context.Context, who Actor, nu NewUser) (store.
 	if p := s.opt.RobotPrefix; p != "" && strings.HasPrefix(nu.Name, p) {
 		return store.User{}, invalidf(fmt.Sprintf("name %q starts with the robot prefix %q: such logins are robots", nu.Name, p))
 	}
+	if err := validProfile(&nu.Email, &nu.DisplayName); err != nil {
+		return store.User{}, err
+	}
 	hash, err := s.newUserHash(nu)
 	if err != nil {
 		return store.User{}, err
@@ -164,6 +167,9 @@ func (s *Service) UpdateUser(ctx context.Context, who Actor, name string, ch Use
 	}
 	if ch == (UserChange{}) {
 		return store.User{}, invalidf("nothing to change")
+	}
+	if err := validProfile(ch.Email, ch.DisplayName); err != nil {
+		return store.User{}, err
 	}
 	var hash string
 	if ch.Password != nil && ch.PasswordHash != nil {

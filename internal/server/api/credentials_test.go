@@ -155,3 +155,40 @@ func TestWrongOldPasswordAudited(t *testing.T) {
 		want(t, f.do("erin", "GET", "/api/v2.0/users/current", nil), 200, "the password unchanged")
 	})
 }
+
+// TestTextBoundsAPI: email and realname over 255 bytes, a robot
+// description over 1 KiB: 400 with the bound, nothing written.
+func TestTextBoundsAPI(t *testing.T) {
+	backends(t, func(t *testing.T, f *fixture) {
+		f.user("erin", false)
+		var me map[string]any
+		f.do("erin", "GET", "/api/v2.0/users/current", nil).json(t, &me)
+		robot := f.projectRobot("root", "team", "ci")
+		long, longer := strings.Repeat("a", 256), strings.Repeat("d", 1025)
+		perms := []any{map[string]any{"kind": "project", "namespace": "team", "access": []any{map[string]string{"resource": "repository", "action": "pull"}}}}
+		calls := []struct {
+			name, user, method, path string
+			body                     any
+			why                      string
+		}{
+			{"user email", "root", "POST", "/api/v2.0/users", map[string]any{"username": "frank", "password": "Frank-pass-1", "email": long}, "email: at most 255 bytes"},
+			{"user realname", "root", "POST", "/api/v2.0/users", map[string]any{"username": "frank", "password": "Frank-pass-1", "realname": long}, "real name: at most 255 bytes"},
+			{"own email", "erin", "PUT", fmt.Sprintf("/api/v2.0/users/%v", me["user_id"]), map[string]any{"email": long}, "email: at most 255 bytes"},
+			{"own realname", "erin", "PUT", fmt.Sprintf("/api/v2.0/users/%v", me["user_id"]), map[string]any{"realname": long}, "real name: at most 255 bytes"},
+			{"robot create", "root", "POST", "/api/v2.0/robots", map[string]any{"name": "cd", "level": "project", "description": longer, "permissions": perms}, "description: at most 1024 bytes"},
+			{"robot update", "root", "PUT", "/api/v2.0/robots/" + robot, map[string]any{"name": "robot$team+ci", "level": "project", "description": longer, "permissions": perms}, "description: at most 1024 bytes"},
+		}
+		for _, c := range calls {
+			r := f.do(c.user, c.method, c.path, c.body)
+			if r.status != 400 || r.errcode() != "BAD_REQUEST" || !strings.Contains(string(r.body), c.why) {
+				t.Errorf("%s: %d %s, want 400 saying %q", c.name, r.status, r.body, c.why)
+			}
+		}
+		if us, _ := f.st.ListUsers(t.Context()); len(us) != 2 {
+			t.Errorf("users %d, want root and erin only", len(us))
+		}
+		if r, _ := f.st.GetRobot(t.Context(), "team+ci"); r.Description != "" {
+			t.Errorf("description written: %.20q", r.Description)
+		}
+	})
+}
