@@ -85,9 +85,9 @@ func (s *Service) allow(ctx context.Context, who Actor, r right, target, what st
 // revocation, or take the account from its owner. what is described as for
 // allow.
 func (s *Service) byPassword(who Actor, what string) error {
-	switch who.Method {
-	case authn.MethodPAT, authn.MethodRefresh:
-		return s.forbidden(who, what, "not when authenticated by a token ("+who.Method+"): log in with the password")
+	token := map[string]string{authn.MethodPAT: "a personal access token", authn.MethodRefresh: "a refresh token"}[who.Method]
+	if token != "" {
+		return s.forbidden(who, what, "not when authenticated by "+token+"; log in with the password")
 	}
 	return nil
 }
