@@ -24,8 +24,8 @@ func NewAdmin(cfg config.Config, st store.Store, dir admin.Directory) *admin.Ser
 	return admin.New(st, opt)
 }
 
-// buildAPI is the admin REST API on the token endpoint's authenticator and
-// throttle (a.Server), or nil when api.enabled is false.
+// buildAPI is the admin REST API behind the token endpoint's login gate,
+// or nil when api.enabled is false.
 func (a *App) buildAPI(version string) http.Handler {
 	cfg := a.Config
 	if !cfg.API.Enabled {
@@ -38,9 +38,10 @@ func (a *App) buildAPI(version string) http.Handler {
 	}
 	return api.New(api.Options{
 		Admin:             NewAdmin(cfg, a.Store, dir),
-		Passwords:         a.Server.Passwords,
-		Throttle:          a.Server.Throttle,
+		Gate:              a.Gate,
+		Metrics:           a.Metrics,
 		ClientIP:          server.ClientIP,
+		RequestID:         server.RequestID,
 		Realm:             a.Server.Realm,
 		Version:           version,
 		AuthMode:          mode,

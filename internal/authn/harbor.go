@@ -166,6 +166,11 @@ func ValidStoredHash(stored string) error {
 	return nil
 }
 
+// slowSecret reports whether checking a secret against stored is a slow
+// check (slowCheck): a Harbor robot's PBKDF2, not the SHA-256 of a
+// generated secret.
+func slowSecret(stored string) bool { return strings.HasPrefix(stored, HarborPrefix) }
+
 // VerifySecret checks a robot secret against its stored form: the hex
 // SHA-256 of HashSecret, or a Harbor robot hash (an imported robot).
 func VerifySecret(stored, secret string) bool {

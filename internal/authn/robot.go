@@ -53,12 +53,12 @@ func (r *Robots) Login(ctx context.Context, username, password string) (Identity
 		return Identity{}, false, nil
 	}
 	if bare == "" {
-		return r.refuse(password)
+		return r.refuse(ctx, password)
 	}
 	rb, err := r.store.GetRobot(ctx, bare)
 	if errors.Is(err, store.ErrNotFound) {
 		r.log.Info("robot refused", "robot", username, "reason", "no such robot")
-		return r.refuse(password)
+		return r.refuse(ctx, password)
 	}
 	if err != nil {
 		return Identity{}, false, fmt.Errorf("robot login: %w: %w", ErrUnavailable, err)
@@ -66,13 +66,18 @@ func (r *Robots) Login(ctx context.Context, username, password string) (Identity
 	if rb.Trust != nil {
 		return r.loginFederated(ctx, username, password, rb)
 	}
+	if slowSecret(rb.SecretHash) {
+		if err := slowCheck(ctx); err != nil {
+			return Identity{}, false, err
+		}
+	}
 	reason := "wrong secret"
 	if VerifySecret(rb.SecretHash, password) {
 		reason = r.refusal(rb)
 	}
 	if reason != "" {
 		r.log.Info("robot refused", "robot", username, "reason", reason)
-		return r.refuse(password)
+		return r.refuse(ctx, password)
 	}
 	return Identity{
 		Name:   username,

@@ -70,7 +70,7 @@ func (r *Robots) loginFederated(ctx context.Context, username, password string, 
 	if reason != "" {
 		r.countFederated(issuer, FederatedRefused)
 		r.log.Info("robot refused", "robot", username, "issuer", issuer, "reason", reason)
-		return r.refuse(password)
+		return r.refuse(ctx, password)
 	}
 	r.countFederated(issuer, FederatedOK)
 	return Identity{
