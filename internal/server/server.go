@@ -108,7 +108,7 @@ func (s *Server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
 		allow = "GET, POST"
 	}
 	w.Header().Set("Allow", allow)
-	writeError(w, http.StatusMethodNotAllowed, "UNSUPPORTED", "method "+r.Method+" is not supported here; use "+allow)
+	writeError(w, http.StatusMethodNotAllowed, "UNSUPPORTED", "method "+clipText(r.Method)+" is not supported here; use "+allow)
 }
 
 func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {
