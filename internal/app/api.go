@@ -46,6 +46,7 @@ func (a *App) buildAPI(version string) http.Handler {
 		Version:           version,
 		AuthMode:          mode,
 		RegistryURL:       cfg.RealmBase(),
+		PublicURL:         cfg.RealmBase(),
 		RobotPrefix:       cfg.Robots.Prefix,
 		AdminOnlyProjects: cfg.API.ProjectCreation == config.ProjectCreationAdminOnly,
 		Logger:            a.Log.With("component", "api"),

@@ -39,7 +39,9 @@ type Server struct {
 	// Addr is host:port to listen on.
 	Addr string `yaml:"addr"`
 	// PublicURL is the URL clients and the registry use to reach authserver,
-	// used to build the realm printed by registry-config. Empty means
+	// used to build the realm printed by registry-config; its origin is the
+	// only Origin the admin API accepts on a change (internal/server/api,
+	// browser.go). Empty means
 	// "http://" + Addr with a loopback IP replaced by localhost (clients
 	// refuse realms at loopback IP literals).
 	PublicURL string `yaml:"public_url"`

@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/authserver/authserver/internal/audit"
 	"github.com/authserver/authserver/internal/authn"
 	"github.com/authserver/authserver/internal/authz"
 	"github.com/authserver/authserver/internal/login"
@@ -106,7 +107,7 @@ func (s *Server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
 		allow = "GET, POST"
 	}
 	w.Header().Set("Allow", allow)
-	writeError(w, http.StatusMethodNotAllowed, "UNSUPPORTED", "method "+r.Method+" is not supported here; use "+allow)
+	writeError(w, http.StatusMethodNotAllowed, "UNSUPPORTED", "method "+audit.Clip(r.Method)+" is not supported here; use "+allow)
 }
 
 func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {

@@ -61,6 +61,11 @@ type Options struct {
 	// enforces it; the API only reports it).
 	AdminOnlyProjects bool
 	Logger            *slog.Logger
+	// PublicURL is the server's own URL (server.public_url, or the default
+	// config.RealmBase derives from server.addr). A POST, PUT, PATCH or
+	// DELETE whose Origin header names another origin is refused with 403
+	// (browser.go); empty refuses every request that carries an Origin.
+	PublicURL string
 }
 
 // API serves the REST API.
@@ -82,7 +87,7 @@ func New(opt Options) http.Handler {
 // document is built from too.
 func (a *API) router() chi.Router {
 	r := chi.NewRouter()
-	r.Use(a.limits)
+	r.Use(a.browserSafe, a.limits)
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "NOT_FOUND", "not found: authserver serves only the access-related part of Harbor's API")
 	})
@@ -250,7 +255,7 @@ func (c *call) created(collection string, id int64, name string) error {
 // decode reads a JSON body into v strictly: unknown fields, wrong types
 // and trailing data are 400.
 func (c *call) decode(v any) error {
-	if ct := c.r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+	if !isJSON(c.r) {
 		return errUnsupportedMedia
 	}
 	dec := json.NewDecoder(c.r.Body)
