@@ -38,9 +38,15 @@ func TestFederation(t *testing.T) {
 			// "down" is an issuer that is never reached before its outage.
 			issuers := map[string]*oidctest.Issuer{"github": oidctest.New(t), "gitlab": oidctest.New(t), "cluster": oidctest.New(t),
 				"down": oidctest.New(t)}
+			// The loopback github and gitlab stand in for GitHub Actions and
+			// GitLab.com: they name the identity claims authserver knows for
+			// those issuers' real URLs (the doc's Configuration block).
+			identity := map[string]string{"github": "[repository, repository_owner, repository_id, repository_owner_id]",
+				"gitlab": "[project_path, namespace_path, project_id, namespace_id]", "cluster": "[]", "down": "[]"}
 			cfg := "federation:\n  issuers:\n"
 			for _, name := range []string{"github", "gitlab", "cluster", "down"} {
-				cfg += fmt.Sprintf("    - {name: %s, url: %q, audiences: [harbor-registry], allow_http: true}\n", name, issuers[name].URL)
+				cfg += fmt.Sprintf("    - {name: %s, url: %q, audiences: [harbor-registry], allow_http: true, identity_claims: %s}\n",
+					name, issuers[name].URL, identity[name])
 			}
 			a := startAuthServer(t, authOptions{extraConfig: cfg})
 			reg := startRegistry(t, f, a)
@@ -52,6 +58,21 @@ func TestFederation(t *testing.T) {
 				}
 			}
 			a.cli(t, "robot", "create", "down", "--project", "team", "--actions", "pull", "--federate", "down", "--claim", "sub=x")
+			// A policy that pins no workload is refused by the CLI, with the
+			// reason, and no robot is made: aud alone would let any job of
+			// the issuer in, a branch any repository's job.
+			for claim, why := range map[string]string{
+				"aud=harbor-registry": "condition: aud is checked by the verifier",
+				"ref=refs/heads/main": "no condition pins the workload's identity: the policy needs one on sub, repository, repository_owner",
+			} {
+				r := a.tryCLI("", "robot", "create", "unpinned", "--project", "team", "--actions", "pull", "--federate", "github", "--claim", claim)
+				if r.err == nil || !strings.Contains(r.stderr, why) {
+					t.Fatalf("robot create --claim %s: want it refused saying %q:\n%s", claim, why, r)
+				}
+			}
+			if r := a.tryCLI("", "robot", "list", "--project", "team"); r.err != nil || strings.Contains(r.stdout, "unpinned") {
+				t.Fatalf("a refused policy made a robot:\n%s", r)
+			}
 			owner := newSession(t, reg, "admin", a.adminPass)
 			mustOK(t, owner.cranePush(t, "other/app:base", "another project's image"))
 

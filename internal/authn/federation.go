@@ -77,6 +77,8 @@ type fedIssuer struct {
 	cfg  config.FederationIssuer
 	algs []jose.SignatureAlgorithm
 	keys *keySet
+	// identity is cfg.Identity(): the claims a trust policy pins with.
+	identity []string
 }
 
 // clockSkew is how far in the future nbf and iat may be.
@@ -104,7 +106,7 @@ func NewFederation(cfg config.Federation, opt FederationOptions) (*Federation, e
 	}
 	f := &Federation{issuers: map[string]*fedIssuer{}, now: opt.Now, verified: map[[32]byte]*FederatedClaims{}, max: opt.CacheMax}
 	for _, c := range cfg.Issuers {
-		is := &fedIssuer{cfg: c, keys: &keySet{url: c.URL, file: c.JWKSFile, client: opt.HTTPClient,
+		is := &fedIssuer{cfg: c, identity: c.Identity(), keys: &keySet{url: c.URL, file: c.JWKSFile, client: opt.HTTPClient,
 			minRefetch: opt.MinRefetch, now: opt.Now}}
 		for _, a := range c.Algorithms {
 			alg := jose.SignatureAlgorithm(a)
