@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
@@ -234,4 +235,60 @@ func TestFederatedPolicyMustPin(t *testing.T) {
 	if s := token(); s != 200 {
 		t.Fatalf("after the fix: %d, want 200", s)
 	}
+}
+
+// TestFederatedKeyFetchRules, through the running server: an https issuer
+// whose discovery document sends key fetches to an http:// jwks_uri, or
+// whose JWKS redirects to another host, hands authserver no keys: a JWT
+// signed by the keys found there (an attacker's on 127.0.0.2, under the
+// issuer's iss) gets 503 with the reason in the log, never a token; the
+// issuer's own keys, fetched from its own host, work.
+func TestFederatedKeyFetchRules(t *testing.T) {
+	is := oidctest.NewWith(t, oidctest.Options{TLS: true})
+	evil := oidctest.NewWith(t, oidctest.Options{Host: "127.0.0.2"})
+	evilTLS := oidctest.NewWith(t, oidctest.Options{TLS: true, Host: "127.0.0.2", Like: is})
+	logs := &testenv.Buffer{}
+	f, _ := newFixtureWith(t, func(cfg *config.Config, opts *app.Options) {
+		cfg.Federation = fedIssuer(is)
+		cfg.Federation.Issuers[0].AllowHTTP = false
+		opts.Logger = slog.New(slog.NewTextHandler(logs, nil))
+		opts.Federation.HTTPClient = is.Client()
+		opts.Federation.MinRefetch = time.Millisecond
+	})
+	f.must(f.st.CreateRobot(context.Background(), &store.Robot{Name: "team+gh", Project: "team", Permissions: store.OneProject("team", "pull"),
+		Trust: &store.TrustPolicy{Issuer: "github", Conditions: []store.ClaimCondition{{Claim: "repository", Pattern: "org/app"}}}}))
+	claims := oidctest.GitHub("org/app", "refs/heads/main")
+	status := func(jwt string) int {
+		t.Helper()
+		time.Sleep(2 * time.Millisecond) // past MinRefetch: every login fetches
+		return f.get("GET", "/service/token", scopeQuery("repository:team/app:pull"), "robot$team+gh", jwt).status
+	}
+
+	is.SetDiscovery(map[string]any{"jwks_uri": evil.URL + "/jwks"})
+	if s := status(evil.Mint("harbor-registry", with(claims, "iss", is.URL))); s != 503 {
+		t.Fatalf("keys from an http:// jwks_uri: %d, want 503", s)
+	}
+	if !strings.Contains(logs.String(), `jwks_uri \"http://127.0.0.2:`) || evil.JWKSFetch.Load() != 0 {
+		t.Fatalf("the http:// jwks_uri was fetched (%d) or the log does not say why:\n%s", evil.JWKSFetch.Load(), logs)
+	}
+	is.SetDiscovery(nil)
+	is.Redirect("/jwks", evilTLS.URL+"/jwks")
+	if s := status(evilTLS.Mint("harbor-registry", with(claims, "iss", is.URL))); s != 503 {
+		t.Fatalf("keys behind a redirect to another host: %d, want 503", s)
+	}
+	if !strings.Contains(logs.String(), "to another host (127.0.0.2:") || evilTLS.JWKSFetch.Load() != 0 {
+		t.Fatalf("the redirect was followed (%d) or the log does not say why:\n%s", evilTLS.JWKSFetch.Load(), logs)
+	}
+	is.Redirect("/jwks", "")
+	if s := status(is.Mint("harbor-registry", claims)); s != 200 {
+		t.Fatalf("the issuer's own keys: %d, want 200", s)
+	}
+}
+
+func with(base map[string]any, kv ...any) map[string]any {
+	out := maps.Clone(base)
+	for i := 0; i+1 < len(kv); i += 2 {
+		out[kv[i].(string)] = kv[i+1]
+	}
+	return out
 }

@@ -36,7 +36,10 @@ type FederationIssuer struct {
 	// not hold (at most once per 30 s), so a rewritten file needs no restart;
 	// SIGHUP re-reads it at once (a bad file: the old keys stay).
 	JWKSFile string `yaml:"jwks_file"`
-	// AllowHTTP permits an http:// URL (private or test issuers only).
+	// AllowHTTP permits http:// (private or test issuers only): for URL,
+	// for the discovery document's jwks_uri and for redirects of a key
+	// fetch. Without it all three must be https://. Redirects are followed
+	// on the same host (and port) only, whatever AllowHTTP says.
 	AllowHTTP bool `yaml:"allow_http"`
 	// Algorithms are the accepted signature algorithms. Default RS256 and
 	// ES256; none and HS* are never accepted.
