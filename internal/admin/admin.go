@@ -57,6 +57,10 @@ type Options struct {
 	// Issuers are the names of federation.issuers: the only issuers a
 	// robot's trust policy may name.
 	Issuers []string
+	// Identity is, per issuer name, the claims a trust policy of that
+	// issuer must pin one of (config.FederationIssuer.Identity: sub and the
+	// issuer's identity_claims); an issuer without an entry has sub only.
+	Identity map[string][]string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// AdminOnlyProjects is api.project_creation: adminonly: only sysadmins

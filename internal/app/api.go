@@ -17,7 +17,10 @@ import (
 func NewAdmin(cfg config.Config, st store.Store, dir admin.Directory) *admin.Service {
 	opt := admin.Options{RobotPrefix: cfg.Robots.Prefix, BcryptCost: cfg.Passwords.BcryptCost, Directory: dir,
 		AdminOnlyProjects: cfg.API.ProjectCreation == config.ProjectCreationAdminOnly,
-		Issuers:           cfg.Federation.IssuerNames()}
+		Issuers:           cfg.Federation.IssuerNames(), Identity: map[string][]string{}}
+	for _, is := range cfg.Federation.Issuers {
+		opt.Identity[is.Name] = is.Identity()
+	}
 	if cfg.LDAP != nil {
 		opt.GroupBaseDN, opt.GroupFilter = cfg.LDAP.GroupSearch.BaseDN, cfg.LDAP.GroupSearch.Filter
 	}
