@@ -36,11 +36,18 @@ func TestFederation(t *testing.T) {
 		t.Run(f.name, func(t *testing.T) {
 			t.Parallel()
 			// "down" is an issuer that is never reached before its outage.
+			// "moved" redirects its JWKS to another host (127.0.0.2).
 			issuers := map[string]*oidctest.Issuer{"github": oidctest.New(t), "gitlab": oidctest.New(t), "cluster": oidctest.New(t),
-				"down": oidctest.New(t)}
+				"down": oidctest.New(t), "moved": oidctest.New(t)}
+			// The loopback github and gitlab stand in for GitHub Actions and
+			// GitLab.com: they name the identity claims authserver knows for
+			// those issuers' real URLs (the doc's Configuration block).
+			identity := map[string]string{"github": "[repository, repository_owner, repository_id, repository_owner_id]",
+				"gitlab": "[project_path, namespace_path, project_id, namespace_id]", "cluster": "[]", "down": "[]", "moved": "[]"}
 			cfg := "federation:\n  issuers:\n"
-			for _, name := range []string{"github", "gitlab", "cluster", "down"} {
-				cfg += fmt.Sprintf("    - {name: %s, url: %q, audiences: [harbor-registry], allow_http: true}\n", name, issuers[name].URL)
+			for _, name := range []string{"github", "gitlab", "cluster", "down", "moved"} {
+				cfg += fmt.Sprintf("    - {name: %s, url: %q, audiences: [harbor-registry], allow_http: true, identity_claims: %s}\n",
+					name, issuers[name].URL, identity[name])
 			}
 			a := startAuthServer(t, authOptions{extraConfig: cfg})
 			reg := startRegistry(t, f, a)
@@ -52,6 +59,22 @@ func TestFederation(t *testing.T) {
 				}
 			}
 			a.cli(t, "robot", "create", "down", "--project", "team", "--actions", "pull", "--federate", "down", "--claim", "sub=x")
+			a.cli(t, "robot", "create", "moved", "--project", "team", "--actions", "pull", "--federate", "moved", "--claim", "sub=x")
+			// A policy that pins no workload is refused by the CLI, with the
+			// reason, and no robot is made: aud alone would let any job of
+			// the issuer in, a branch any repository's job.
+			for claim, why := range map[string]string{
+				"aud=harbor-registry": "condition: aud is checked by the verifier",
+				"ref=refs/heads/main": "no condition pins the workload's identity: the policy needs one on sub, repository, repository_owner",
+			} {
+				r := a.tryCLI("", "robot", "create", "unpinned", "--project", "team", "--actions", "pull", "--federate", "github", "--claim", claim)
+				if r.err == nil || !strings.Contains(r.stderr, why) {
+					t.Fatalf("robot create --claim %s: want it refused saying %q:\n%s", claim, why, r)
+				}
+			}
+			if r := a.tryCLI("", "robot", "list", "--project", "team"); r.err != nil || strings.Contains(r.stdout, "unpinned") {
+				t.Fatalf("a refused policy made a robot:\n%s", r)
+			}
 			owner := newSession(t, reg, "admin", a.adminPass)
 			mustOK(t, owner.cranePush(t, "other/app:base", "another project's image"))
 
@@ -136,6 +159,20 @@ func TestFederation(t *testing.T) {
 				mustRefuse(t, pull(issuers["cluster"].Mint("harbor-registry", oidctest.Kubernetes("dev", "builder"))))
 				// A token for the API server's audience, not authserver's.
 				mustRefuse(t, pull(issuers["cluster"].Mint("https://kubernetes.default.svc", oidctest.Kubernetes("ci", "builder"))))
+			})
+
+			// Keys come from the issuer's own host: a JWKS that redirects to
+			// another host (an attacker's keys, a JWT signed by them under the
+			// issuer's iss) is not fetched; the login is 503, never a token.
+			t.Run("keys only from the issuer's host", func(t *testing.T) {
+				moved := issuers["moved"]
+				evil := oidctest.NewWith(t, oidctest.Options{Host: "127.0.0.2"})
+				moved.Redirect("/jwks", evil.URL+"/jwks")
+				forged := evil.Mint("harbor-registry", map[string]any{"sub": "x", "iss": moved.URL})
+				q := "service=harbor-registry&scope=repository:team/app:pull"
+				if r := a.getToken(t, "robot$team+moved", forged, q); r.status != http.StatusServiceUnavailable || evil.JWKSFetch.Load() != 0 {
+					t.Errorf("keys behind a redirect to another host: %d %s (fetched %d), want 503 and no fetch", r.status, r.body, evil.JWKSFetch.Load())
+				}
 			})
 
 			// Issuers go down: /readyz does not care, a key already fetched

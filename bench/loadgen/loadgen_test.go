@@ -93,6 +93,9 @@ func TestRunAgainstAuthserver(t *testing.T) {
 		{name: "wrong password", status: "401", also: "429", set: func(c *Config) {
 			c.Scenario, c.User, c.Password = ScenarioBasic, "ci", "nope"
 		}},
+		{name: "flooded: a login measured while others guess from 127.0.0.2", status: "200", set: func(c *Config) {
+			c.Scenario, c.User, c.Password, c.FloodWorkers, c.Source = ScenarioFlooded, "ci", "ci-pass", 4, "127.0.0.1"
+		}},
 		{name: "request cap", status: "200", requests: 25, set: func(c *Config) {
 			c.Requests, c.Duration, c.Warmup = 25, 30*time.Second, 0
 		}},
@@ -112,6 +115,9 @@ func TestRunAgainstAuthserver(t *testing.T) {
 			checkSane(t, res)
 			if res.Status[tt.status]+res.Status[tt.also] != res.Requests || res.Status[tt.status] == 0 || res.Errors != 0 || res.BadBodies != 0 {
 				t.Fatalf("want only %s: %+v", tt.status, res)
+			}
+			if cfg.Scenario == ScenarioFlooded && (res.Flood["401"]+res.Flood["429"]+res.Flood["503"] == 0 || res.Flood["200"] != 0) {
+				t.Fatalf("the flood's answers: %v", res.Flood)
 			}
 			if tt.requests != 0 && res.Requests != tt.requests {
 				t.Fatalf("%d requests, want exactly %d", res.Requests, tt.requests)

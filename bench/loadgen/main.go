@@ -69,7 +69,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, bool, error) {
 	fs.StringVar(&c.URL, "url", "http://127.0.0.1:5001/service/token", "token endpoint URL")
 	fs.StringVar(&c.Service, "service", "harbor-registry", "service parameter (empty: none sent)")
 	fs.StringVar(&c.ClientID, "client-id", "loadgen", "client_id parameter")
-	fs.StringVar(&c.Scenario, "scenario", ScenarioAnonymous, "anonymous, basic, basic-many, refresh or robot")
+	fs.StringVar(&c.Scenario, "scenario", ScenarioAnonymous, "anonymous, basic, basic-many, refresh, robot or flooded")
 	fs.StringVar(&c.User, "user", "", "basic (and refresh, to obtain a refresh token): user name")
 	fs.StringVar(&c.Password, "password", "", "basic: password; basic-many: every user's password unless --password-template")
 	fs.StringVar(&c.UsersFile, "users-file", "", "basic-many: file of name:password lines")
@@ -81,6 +81,10 @@ func parseFlags(args []string, stderr io.Writer) (Config, bool, error) {
 	fs.StringVar(&c.RefreshToken, "refresh-token", "", "refresh: refresh token (empty: obtained once with --user/--password and offline_token=true)")
 	fs.StringVar(&c.RobotName, "robot-name", "", "robot: robot account name, e.g. 'robot$proj00000+ci' (quote the $)")
 	fs.StringVar(&c.RobotSecret, "robot-secret", "", "robot: robot secret")
+	fs.StringVar(&c.Source, "source", "", "local address the measured workers send from, e.g. 127.0.0.1 (empty: the system's choice)")
+	fs.IntVar(&c.FloodWorkers, "flood-workers", 100, "flooded: guessers sending wrong passwords at once")
+	fs.StringVar(&c.FloodUser, "flood-user", "nosuchuser", "flooded: the name the guessers try")
+	fs.StringVar(&c.FloodSource, "flood-source", "127.0.0.2", "flooded: local address the guessers send from")
 	fs.IntVar(&c.Concurrency, "concurrency", 16, "parallel workers, each with its own keep-alive connection")
 	fs.DurationVar(&c.Duration, "duration", 10*time.Second, "length of the measured phase (at most 1h)")
 	fs.DurationVar(&c.Warmup, "warmup", time.Second, "unmeasured phase before it (fills caches, opens connections)")
@@ -114,6 +118,10 @@ func printResult(w io.Writer, cfg Config, r Result) {
 	l := r.Latency
 	fmt.Fprintf(w, "latency   p50 %.3fms  p90 %.3fms  p99 %.3fms  max %.3fms  mean %.3fms\n", l.P50, l.P90, l.P99, l.Max, l.Mean)
 	fmt.Fprintf(w, "status    %s\n", statusLine(r))
+	if r.Flood != nil {
+		fmt.Fprintf(w, "flood     %d guessers as %s from %s: %s\n", cfg.FloodWorkers, cfg.FloodUser, cfg.FloodSource,
+			statusLine(floodResult(r.Flood)))
+	}
 	if len(r.ErrorSamples) > 0 {
 		fmt.Fprintln(w, "first failures:")
 		for _, e := range r.ErrorSamples {
@@ -150,4 +158,17 @@ func statusLine(r Result) string {
 		parts = append(parts, fmt.Sprintf("200 without token: %d", r.BadBodies))
 	}
 	return strings.Join(parts, "  ")
+}
+
+// floodResult is the flood's tally as a Result, for statusLine.
+func floodResult(tally map[string]int64) Result {
+	r := Result{Status: map[string]int64{}}
+	for k, n := range tally {
+		if k == "error" {
+			r.Errors = n
+			continue
+		}
+		r.Status[k] = n
+	}
+	return r
 }

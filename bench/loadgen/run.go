@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -26,6 +27,10 @@ const (
 	ScenarioBasicMany = "basic-many" // GET, N users round-robin
 	ScenarioRefresh   = "refresh"    // POST grant_type=refresh_token
 	ScenarioRobot     = "robot"      // GET, a robot account's Basic credentials
+	// ScenarioFlooded is basic, measured while --flood-workers other
+	// workers send wrong passwords for --flood-user from --flood-source:
+	// does a normal login stay fast while someone guesses from elsewhere?
+	ScenarioFlooded = "flooded"
 )
 
 // Scope modes.
@@ -53,6 +58,17 @@ type Config struct {
 	RobotName        string
 	RobotSecret      string
 
+	// Source is the local address the measured workers send from (empty:
+	// the system's choice). Any 127.0.0.0/8 address works on loopback.
+	Source string
+	// FloodWorkers, FloodUser and FloodSource drive the flooded scenario's
+	// guessers: each sends wrong passwords (a new one every request) for
+	// FloodUser from FloodSource, on a connection of its own, from before
+	// the warm-up until the measured phase ends.
+	FloodWorkers int
+	FloodUser    string
+	FloodSource  string
+
 	Concurrency int
 	Duration    time.Duration // measured phase; always bounded
 	Warmup      time.Duration // unmeasured phase before it
@@ -76,9 +92,12 @@ func (c *Config) validate() error {
 	}
 	switch c.Scenario {
 	case ScenarioAnonymous:
-	case ScenarioBasic:
+	case ScenarioBasic, ScenarioFlooded:
 		if c.User == "" || c.Password == "" {
-			bad("--scenario basic: needs --user and --password")
+			bad("--scenario %s: needs --user and --password", c.Scenario)
+		}
+		if c.Scenario == ScenarioFlooded && (c.FloodWorkers < 1 || c.FloodWorkers > 4096 || c.FloodUser == "") {
+			bad("--scenario flooded: needs --flood-workers 1 to 4096 and --flood-user")
 		}
 	case ScenarioBasicMany:
 		if c.UsersFile == "" && (c.Users < 1 || c.UserPrefix == "") {
@@ -96,7 +115,7 @@ func (c *Config) validate() error {
 			bad("--scenario robot: needs --robot-name and --robot-secret")
 		}
 	default:
-		bad("--scenario %q: want anonymous, basic, basic-many, refresh or robot", c.Scenario)
+		bad("--scenario %q: want anonymous, basic, basic-many, refresh, robot or flooded", c.Scenario)
 	}
 	switch c.ScopeMode {
 	case ScopeRepeated, ScopeDistinct, ScopeNone:
@@ -122,6 +141,11 @@ func (c *Config) validate() error {
 	}
 	if c.Timeout <= 0 {
 		bad("--timeout %s: want more than 0", c.Timeout)
+	}
+	for flag, a := range map[string]string{"--source": c.Source, "--flood-source": c.FloodSource} {
+		if a != "" && net.ParseIP(a) == nil {
+			bad("%s %q: want an IP address", flag, a)
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -160,7 +184,7 @@ func newGenerator(ctx context.Context, cfg Config, client *http.Client) (*genera
 	switch cfg.Scenario {
 	case ScenarioAnonymous, ScenarioRefresh:
 		logins = []login{{}}
-	case ScenarioBasic:
+	case ScenarioBasic, ScenarioFlooded:
 		logins = []login{{cfg.User, cfg.Password}}
 	case ScenarioRobot:
 		logins = []login{{cfg.RobotName, cfg.RobotSecret}}
@@ -344,21 +368,71 @@ func clip(b []byte) string {
 	return s
 }
 
-// newClient is a keep-alive client with one idle connection per worker. It
-// ignores proxy settings and does not follow redirects (a 3xx is counted as
-// such): requests go only to the URL given.
-func newClient(cfg Config) *http.Client {
+// newClient is a keep-alive client with one idle connection per worker
+// (conns), sending from source when it is set. It ignores proxy settings
+// and does not follow redirects (a 3xx is counted as such): requests go
+// only to the URL given.
+func newClient(cfg Config, conns int, source string) *http.Client {
+	d := &net.Dialer{Timeout: cfg.Timeout}
+	if source != "" {
+		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(source)}
+	}
 	return &http.Client{
 		Timeout:       cfg.Timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		Transport: &http.Transport{
 			Proxy:               nil,
-			MaxIdleConns:        cfg.Concurrency,
-			MaxIdleConnsPerHost: cfg.Concurrency,
-			MaxConnsPerHost:     cfg.Concurrency,
+			DialContext:         d.DialContext,
+			MaxIdleConns:        conns,
+			MaxIdleConnsPerHost: conns,
+			MaxConnsPerHost:     conns,
 			IdleConnTimeout:     90 * time.Second,
 			DisableCompression:  true,
 		},
+	}
+}
+
+// flood runs cfg.FloodWorkers guessers until ctx ends and returns their
+// answers by status ("error" for no answer).
+func flood(ctx context.Context, cfg Config) (wait func() map[string]int64) {
+	client := newClient(cfg, cfg.FloodWorkers, cfg.FloodSource)
+	var mu sync.Mutex
+	tally := map[string]int64{}
+	v := url.Values{"client_id": {cfg.ClientID}}
+	if cfg.Service != "" {
+		v.Set("service", cfg.Service)
+	}
+	endpoint := withQuery(cfg.URL, v)
+	var n atomic.Int64
+	var wg sync.WaitGroup
+	for range cfg.FloodWorkers {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				status := "error"
+				req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint, nil)
+				if err == nil {
+					req.Header.Set("Authorization", basicAuth(cfg.FloodUser, "wrong-"+strconv.FormatInt(n.Add(1), 10)))
+					req.Header.Set("User-Agent", "authserver-loadgen-flood")
+					var resp *http.Response
+					if resp, err = client.Do(req); err == nil {
+						_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+						resp.Body.Close()
+						status = strconv.Itoa(resp.StatusCode)
+					}
+				}
+				if ctx.Err() != nil {
+					return
+				}
+				mu.Lock()
+				tally[status]++
+				mu.Unlock()
+			}
+		})
+	}
+	return func() map[string]int64 {
+		wg.Wait()
+		client.CloseIdleConnections()
+		return tally
 	}
 }
 
@@ -370,11 +444,24 @@ func run(ctx context.Context, cfg Config) (Result, error) {
 	if err := cfg.validate(); err != nil {
 		return Result{}, err
 	}
-	client := newClient(cfg)
+	client := newClient(cfg, cfg.Concurrency, cfg.Source)
 	defer client.CloseIdleConnections()
 	gen, err := newGenerator(ctx, cfg, client)
 	if err != nil {
 		return Result{}, err
+	}
+	// The flooded scenario's guessers run from before the warm-up until the
+	// measured phase ends.
+	var stopFlood func() map[string]int64
+	if cfg.Scenario == ScenarioFlooded {
+		fctx, cancel := context.WithCancel(ctx)
+		wait := flood(fctx, cfg)
+		stopFlood = func() map[string]int64 { cancel(); return wait() }
+		defer func() {
+			if stopFlood != nil {
+				stopFlood()
+			}
+		}()
 	}
 	var seq atomic.Int64 // request numbers across phases: distinct scopes never repeat
 	if cfg.Warmup > 0 {
@@ -390,6 +477,9 @@ func run(ctx context.Context, cfg Config) (Result, error) {
 	}
 	res.ErrorSamples = errs.items
 	res.merge(recs)
+	if stopFlood != nil {
+		res.Flood, stopFlood = stopFlood(), nil
+	}
 	return res, nil
 }
 

@@ -166,6 +166,9 @@ type Result struct {
 	// BadBodies counts 200 responses without a "token" field.
 	BadBodies    int64    `json:"bad_bodies"`
 	ErrorSamples []string `json:"error_samples,omitempty"`
+	// Flood counts the flooded scenario's guesses by status ("error": no
+	// answer), over the warm-up and the measured phase.
+	Flood map[string]int64 `json:"flood,omitempty"`
 }
 
 // merge adds up the workers' tallies into res.

@@ -39,7 +39,7 @@ type permissionJSON struct {
 // toRobotJSON is r for --output json.
 func toRobotJSON(r admin.Robot) robotJSON {
 	out := robotJSON{Name: r.Login, Project: r.Project, Description: r.Description, Disabled: r.Disabled,
-		ExpiresAt: optTime(r.ExpiresAt), CreatedAt: r.CreatedAt.UTC(), Trust: admin.TrustOf(r.Trust), Permissions: []permissionJSON{}}
+		ExpiresAt: optTime(r.ExpiresAt), CreatedAt: r.CreatedAt.UTC(), Trust: admin.TrustOf(r), Permissions: []permissionJSON{}}
 	for _, p := range r.Permissions {
 		out.Permissions = append(out.Permissions, permissionJSON{p.Project, p.Actions})
 	}

@@ -78,6 +78,10 @@ type Options struct {
 	// Issuers are the names of federation.issuers: the only issuers a
 	// robot's trust policy may name.
 	Issuers []string
+	// Identity is, per issuer name, the claims a trust policy of that
+	// issuer must pin one of (config.FederationIssuer.Identity: sub and the
+	// issuer's identity_claims); an issuer without an entry has sub only.
+	Identity map[string][]string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// AdminOnlyProjects is api.project_creation: adminonly: only sysadmins
@@ -93,8 +97,10 @@ type Options struct {
 	// (throttle, audit of a failure). It returns nil when the password is
 	// right, an *Error of KindForbidden when it is wrong (or the gate
 	// refuses to check it, e.g. throttled), and any other error when it
-	// could not be checked (the API answers 503). It records a wrong
-	// password itself: admin then writes no record of the refusal. admin
+	// could not be checked (the API answers 503). It must take the
+	// password only: a credential the login gate also accepts in its place
+	// (a personal access token) is not the old password. It records a
+	// wrong password itself: admin then writes no record of the refusal. admin
 	// calls it outside any transaction, after reading the user (a local
 	// user, old not empty), and refuses the change if the stored hash
 	// changes before it is written. When nil, admin compares old with the

@@ -10,6 +10,7 @@ import (
 
 	"github.com/authserver/authserver/internal/admin"
 	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/config"
 	"github.com/authserver/authserver/internal/store"
 	"github.com/authserver/authserver/internal/testenv/sqlitetest"
 )
@@ -36,7 +37,10 @@ func newFixture(t *testing.T, dir admin.Directory) *fixture {
 	st := sqlitetest.Open(t)
 	c := &clock{time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 	adm := admin.New(st, admin.Options{RobotPrefix: "robot$", BcryptCost: 4, Directory: dir,
-		GroupBaseDN: "ou=groups,dc=x", GroupFilter: "(objectClass=groupOfNames)", Issuers: []string{"github", "cluster"}, Now: c.now})
+		GroupBaseDN: "ou=groups,dc=x", GroupFilter: "(objectClass=groupOfNames)", Issuers: []string{"github", "cluster"}, Now: c.now,
+		// github is GitHub Actions (its default identity claims), cluster a
+		// Kubernetes cluster (sub only).
+		Identity: map[string][]string{"github": (config.FederationIssuer{URL: config.GitHubActionsURL}).Identity(), "cluster": {"sub"}}})
 	return &fixture{st: st, adm: adm, clock: c}
 }
 

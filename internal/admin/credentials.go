@@ -16,9 +16,21 @@ import (
 type Robot struct {
 	store.Robot
 	Login string
+	// TrustRefused, for a federated robot, says why its trust policy lets
+	// no JWT in (an issuer no longer configured, a policy that does not pin
+	// the workload's identity: see trustRefusal); "" when it can.
+	TrustRefused string
 }
 
-func (s *Service) robot(r store.Robot) Robot { return Robot{r, s.opt.RobotPrefix + r.Name} }
+func (s *Service) robot(r store.Robot) Robot {
+	out := Robot{Robot: r, Login: s.opt.RobotPrefix + r.Name}
+	if r.Trust != nil {
+		if err := s.trustRefusal(*r.Trust); err != nil {
+			out.TrustRefused = err.Error()
+		}
+	}
+	return out
+}
 
 // bare maps a robot name as typed, with or without the prefix, to the
 // stored name.

@@ -66,10 +66,11 @@ func (s *Service) explainRobot(ctx context.Context, name string) (Explanation, e
 	if err != nil {
 		return Explanation{}, fromStore(err, "robot "+name)
 	}
-	login := s.robot(rb).Login
+	r := s.robot(rb)
+	login := r.Login
 	e := Explanation{Subject: authn.Identity{Name: login, Robot: &authz.RobotPermissions{Permissions: rb.Permissions}}.Subject()}
 	if rb.Trust != nil {
-		e.Notes = append(e.Notes, trustNote(login, rb.Trust))
+		e.Notes = append(e.Notes, trustNotes(r)...)
 	}
 	if rb.Disabled {
 		e.Notes = append(e.Notes, "robot "+login+" is disabled: a real login would get 401")

@@ -19,14 +19,17 @@ import (
 type Trust struct {
 	Issuer     string                 `json:"issuer"`
 	Conditions []store.ClaimCondition `json:"conditions"`
+	// Refused, only shown, is Robot.TrustRefused: why every login of the
+	// robot is refused whatever the JWT. Ignored when taken.
+	Refused string `json:"refused,omitempty"`
 }
 
-// TrustOf is p as shown, nil when p is (a robot with a secret).
-func TrustOf(p *store.TrustPolicy) *Trust {
-	if p == nil {
+// TrustOf is r's policy as shown, nil for a robot with a secret.
+func TrustOf(r Robot) *Trust {
+	if r.Trust == nil {
 		return nil
 	}
-	return &Trust{Issuer: p.Issuer, Conditions: p.Conditions}
+	return &Trust{Issuer: r.Trust.Issuer, Conditions: r.Trust.Conditions, Refused: r.TrustRefused}
 }
 
 // Policy is t for NewRobot.Trust or RobotChange.Trust, nil when t is; the
@@ -52,15 +55,11 @@ func ParseCondition(s string) (store.ClaimCondition, error) {
 	return c, nil
 }
 
-// trustPolicy validates a policy: a configured issuer and at least one
-// valid condition.
+// trustPolicy validates a policy: a configured issuer, at least one valid
+// condition, and one that pins the workload's identity.
 func (s *Service) trustPolicy(p store.TrustPolicy) (*store.TrustPolicy, error) {
-	if !slices.Contains(s.opt.Issuers, p.Issuer) {
-		known := "none is configured (federation.issuers)"
-		if len(s.opt.Issuers) > 0 {
-			known = "configured: " + strings.Join(s.opt.Issuers, ", ")
-		}
-		return nil, invalidf(fmt.Sprintf("issuer %q is not in federation.issuers (%s)", p.Issuer, known))
+	if err := s.knownIssuer(p.Issuer); err != nil {
+		return nil, err
 	}
 	if len(p.Conditions) == 0 {
 		return nil, invalidf("a trust policy needs at least one condition (--claim CLAIM=PATTERN)")
@@ -70,7 +69,45 @@ func (s *Service) trustPolicy(p store.TrustPolicy) (*store.TrustPolicy, error) {
 			return nil, invalid(err)
 		}
 	}
+	if err := s.pinsIdentity(p); err != nil {
+		return nil, err
+	}
 	return &store.TrustPolicy{Issuer: p.Issuer, Conditions: slices.Clone(p.Conditions)}, nil
+}
+
+// trustRefusal is why a login with the stored policy p is refused whatever
+// the JWT, as authn.Federation.CheckPolicy refuses it (nil when a JWT may
+// pass): its issuer is no longer configured, or it does not pin the
+// workload's identity (stored before that rule, or before the issuer's
+// identity_claims changed). robot list, the API and explain show it.
+func (s *Service) trustRefusal(p store.TrustPolicy) error {
+	if err := s.knownIssuer(p.Issuer); err != nil {
+		return err
+	}
+	return s.pinsIdentity(p)
+}
+
+func (s *Service) knownIssuer(issuer string) error {
+	if slices.Contains(s.opt.Issuers, issuer) {
+		return nil
+	}
+	known := "none is configured (federation.issuers)"
+	if len(s.opt.Issuers) > 0 {
+		known = "configured: " + strings.Join(s.opt.Issuers, ", ")
+	}
+	return invalidf(fmt.Sprintf("issuer %q is not in federation.issuers (%s)", issuer, known))
+}
+
+// pinsIdentity is authn.PinsIdentity with the claims of p's issuer.
+func (s *Service) pinsIdentity(p store.TrustPolicy) error {
+	identity := s.opt.Identity[p.Issuer]
+	if identity == nil {
+		identity = []string{"sub"}
+	}
+	if err := authn.PinsIdentity(p.Conditions, identity); err != nil {
+		return invalid(fmt.Errorf("trust policy of issuer %s: %w", p.Issuer, err))
+	}
+	return nil
 }
 
 // SetRobotTrust replaces a federated robot's trust policy (the issuer
@@ -96,8 +133,13 @@ func (s *Service) replaceTrust(r *store.Robot, p store.TrustPolicy) error {
 	return nil
 }
 
-// trustNote describes a federated robot for explain.
-func trustNote(login string, p *store.TrustPolicy) string {
-	return "robot " + login + " is federated: it logs in with a JWT of issuer " + p.Issuer +
-		" whose claims match " + conditionsText(p.Conditions, " and ") + " (no secret); its tokens expire with the JWT"
+// trustNotes describe a federated robot for explain: its policy and,
+// when no JWT may pass it, why.
+func trustNotes(r Robot) []string {
+	notes := []string{"robot " + r.Login + " is federated: it logs in with a JWT of issuer " + r.Trust.Issuer +
+		" whose claims match " + conditionsText(r.Trust.Conditions, " and ") + " (no secret); its tokens expire with the JWT"}
+	if r.TrustRefused != "" {
+		notes = append(notes, "robot "+r.Login+"'s trust policy lets no JWT in ("+r.TrustRefused+"): a real login would get 401")
+	}
+	return notes
 }

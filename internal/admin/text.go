@@ -40,13 +40,16 @@ func ParsePermission(s string) (store.RobotPermission, error) {
 	return store.RobotPermission{Project: project, Actions: strings.Split(actions, ",")}, nil
 }
 
-// State is "disabled", "expired" (at now) or "enabled".
+// State is "disabled", "expired" (at now), "refused" (a federated robot
+// whose trust policy lets no JWT in: TrustRefused says why) or "enabled".
 func (r Robot) State(now time.Time) string {
 	switch {
 	case r.Disabled:
 		return "disabled"
 	case r.Expired(now):
 		return "expired"
+	case r.TrustRefused != "":
+		return "refused"
 	}
 	return "enabled"
 }

@@ -65,6 +65,9 @@ func TestRobotText(t *testing.T) {
 		{name: "federated", r: admin.Robot{Robot: store.Robot{Trust: &store.TrustPolicy{Issuer: "github",
 			Conditions: []store.ClaimCondition{{Claim: "repository", Pattern: "org/app"}, {Claim: "ref", Pattern: "refs/heads/*"}}}}},
 			state: "enabled", trs: "github: repository=org/app, ref=refs/heads/*"},
+		{name: "federated, a policy no JWT may pass", r: admin.Robot{Robot: store.Robot{Trust: &store.TrustPolicy{Issuer: "github",
+			Conditions: []store.ClaimCondition{{Claim: "aud", Pattern: "harbor-registry"}}}}, TrustRefused: "no condition pins the workload's identity"},
+			state: "refused", trs: "github: aud=harbor-registry"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -78,13 +81,17 @@ func TestRobotText(t *testing.T) {
 				t.Errorf("TrustText = %q, want %q", got, tt.trs)
 			}
 			if tt.r.Trust != nil {
-				if p := admin.TrustOf(tt.r.Trust).Policy(); p.Issuer != tt.r.Trust.Issuer || len(p.Conditions) != len(tt.r.Trust.Conditions) {
-					t.Errorf("TrustOf(p).Policy() = %+v, want %+v", p, tt.r.Trust)
+				shown := admin.TrustOf(tt.r)
+				if p := shown.Policy(); p.Issuer != tt.r.Trust.Issuer || len(p.Conditions) != len(tt.r.Trust.Conditions) {
+					t.Errorf("TrustOf(r).Policy() = %+v, want %+v", p, tt.r.Trust)
+				}
+				if shown.Refused != tt.r.TrustRefused {
+					t.Errorf("TrustOf(r).Refused = %q, want %q", shown.Refused, tt.r.TrustRefused)
 				}
 			}
 		})
 	}
-	if admin.TrustOf(nil) != nil || (*admin.Trust)(nil).Policy() != nil {
-		t.Error("TrustOf(nil) or nil.Policy() is not nil")
+	if admin.TrustOf(admin.Robot{}) != nil || (*admin.Trust)(nil).Policy() != nil {
+		t.Error("TrustOf of a robot with a secret, or nil.Policy(), is not nil")
 	}
 }

@@ -18,15 +18,18 @@ func NewAdmin(cfg config.Config, st store.Store, dir admin.Directory) *admin.Ser
 	opt := admin.Options{RobotPrefix: cfg.Robots.Prefix, BcryptCost: cfg.Passwords.BcryptCost,
 		MinPasswordLength: cfg.Passwords.MinLength, Directory: dir,
 		AdminOnlyProjects: cfg.API.ProjectCreation == config.ProjectCreationAdminOnly,
-		Issuers:           cfg.Federation.IssuerNames()}
+		Issuers:           cfg.Federation.IssuerNames(), Identity: map[string][]string{}}
+	for _, is := range cfg.Federation.Issuers {
+		opt.Identity[is.Name] = is.Identity()
+	}
 	if cfg.LDAP != nil {
 		opt.GroupBaseDN, opt.GroupFilter = cfg.LDAP.GroupSearch.BaseDN, cfg.LDAP.GroupSearch.Filter
 	}
 	return admin.New(st, opt)
 }
 
-// buildAPI is the admin REST API on the token endpoint's authenticator and
-// throttle (a.Server), or nil when api.enabled is false.
+// buildAPI is the admin REST API behind the token endpoint's login gate,
+// or nil when api.enabled is false.
 func (a *App) buildAPI(version string) http.Handler {
 	cfg := a.Config
 	if !cfg.API.Enabled {
@@ -39,13 +42,15 @@ func (a *App) buildAPI(version string) http.Handler {
 	}
 	return api.New(api.Options{
 		Admin:             NewAdmin(cfg, a.Store, dir),
-		Passwords:         a.Server.Passwords,
-		Throttle:          a.Server.Throttle,
+		Gate:              a.Gate,
+		Metrics:           a.Metrics,
 		ClientIP:          server.ClientIP,
+		RequestID:         server.RequestID,
 		Realm:             a.Server.Realm,
 		Version:           version,
 		AuthMode:          mode,
 		RegistryURL:       cfg.RealmBase(),
+		PublicURL:         cfg.RealmBase(),
 		RobotPrefix:       cfg.Robots.Prefix,
 		AdminOnlyProjects: cfg.API.ProjectCreation == config.ProjectCreationAdminOnly,
 		Logger:            a.Log.With("component", "api"),

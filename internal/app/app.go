@@ -16,6 +16,7 @@ import (
 	"github.com/authserver/authserver/internal/authn"
 	"github.com/authserver/authserver/internal/authz"
 	"github.com/authserver/authserver/internal/config"
+	"github.com/authserver/authserver/internal/login"
 	"github.com/authserver/authserver/internal/metrics"
 	"github.com/authserver/authserver/internal/server"
 	"github.com/authserver/authserver/internal/store"
@@ -44,8 +45,11 @@ type Options struct {
 	// Bootstrap runs once the store is open, before anything else is built
 	// (serve creates the first sysadmin there); nil: nothing.
 	Bootstrap func(context.Context, store.Store, *slog.Logger) error
+	// Passwords, when set, wraps the password authenticator the login
+	// gate checks with (tests count the checks that reach it).
+	Passwords func(authn.PasswordAuthenticator) authn.PasswordAuthenticator
 	// Configure has the last word on the server's options, before the
-	// handler is built (a test's wrapper around Passwords or API).
+	// handler is built (a test's wrapper around the API).
 	Configure func(*server.Options)
 }
 
@@ -62,6 +66,12 @@ type App struct {
 	Directory *authn.LDAP        // nil without ldap:
 	Audit     *audit.Writer      // nil with audit.enabled: false
 	Throttle  *throttle.Throttle // nil with throttle.enabled: false
+	// Slots bounds the slow credential checks running at once
+	// (server.max_password_checks).
+	Slots *throttle.Slots
+	// Gate authenticates every request that carries credentials, at the
+	// token endpoint and the REST API alike.
+	Gate *login.Gate
 	// Federation verifies federated robots' JWTs; nil without
 	// federation.issuers.
 	Federation *authn.Federation
@@ -99,6 +109,9 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		return nil, err
 	}
 	a.Passwords, a.Refresher, a.Directory = creds.passwords, creds.refresher, creds.directory
+	if opts.Passwords != nil {
+		a.Passwords = opts.Passwords(a.Passwords)
+	}
 	a.Federation = creds.federation
 	proxies, err := server.ParseTrustedProxies(cfg.Server.TrustedProxies)
 	if err != nil {
@@ -115,26 +128,34 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 			IPv4Prefix: t.IPv4Prefix, IPv6Prefix: t.IPv6Prefix,
 		}, nil)
 	}
+	a.Slots = throttle.NewSlots(cfg.Server.MaxPasswordChecks(), cfg.Server.PasswordChecksPerNetwork, cfg.Server.PasswordCheckWait.D())
+	a.Metrics.WatchPasswordChecks(a.Slots.InUse, a.Slots.Max())
+	realm := cfg.RealmBase() + "/service/token"
+	gate := login.Options{Passwords: a.Passwords, Refresh: a.Refresher, Throttle: a.Throttle, Slots: a.Slots,
+		Metrics: a.Metrics, Logger: log, Realm: realm}
+	if a.Audit != nil { // a nil *audit.Writer in the interface would not be nil
+		gate.Audit = a.Audit
+	}
+	a.Gate = login.New(gate)
 	a.Server = server.Options{
 		Logger:         log,
-		Passwords:      a.Passwords,
+		Gate:           a.Gate,
 		Refresh:        a.Refresher,
 		Authorizer:     authz.New(a.Store),
 		Issuer:         a.Keys.Issuer(),
-		Realm:          cfg.RealmBase() + "/service/token",
+		Realm:          realm,
 		Reuser:         token.NewReuser(a.Keys.Issuer(), cfg.EffectiveReuseWindow(), 10000),
 		JWKS:           a.Keys.JWKS,
 		Metrics:        a.Metrics,
 		ServeMetrics:   cfg.Server.MetricsAddr == "",
-		Throttle:       a.Throttle,
 		TrustedProxies: proxies,
 		Ready:          readiness(a.Store, a.Directory),
 	}
 	if a.Audit != nil { // a nil *audit.Writer in the interface would not be nil
 		a.Server.Audit = a.Audit
 	}
-	// The admin REST API (api.enabled) is mounted at /api, on the same
-	// authenticator and throttle as the token endpoint.
+	// The admin REST API (api.enabled) is mounted at /api, behind the same
+	// login gate as the token endpoint.
 	a.Server.API = a.buildAPI(opts.Version)
 	if opts.Configure != nil {
 		opts.Configure(&a.Server)

@@ -41,6 +41,7 @@ func buildAuthn(cfg config.Config, st store.Store, m *metrics.Metrics, opts Opti
 	if err := local.SetCache(cfg.Cache.CredentialsTTL.D(), cfg.Cache.CredentialsMax, m); err != nil {
 		return nil, err
 	}
+	local.SetHarborHashesUntil(cfg.Import.HarborHashesUntil.End(), now)
 	c := &credentials{}
 	var passwords authn.PasswordAuthenticator = local
 	checkers := map[string]authn.UserChecker{}

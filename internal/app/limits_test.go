@@ -19,6 +19,7 @@ import (
 
 	"github.com/authserver/authserver/internal/app"
 	"github.com/authserver/authserver/internal/app/apptest"
+	"github.com/authserver/authserver/internal/audit"
 	"github.com/authserver/authserver/internal/authn"
 	"github.com/authserver/authserver/internal/authz"
 	"github.com/authserver/authserver/internal/config"
@@ -27,15 +28,31 @@ import (
 	"github.com/authserver/authserver/internal/testenv"
 )
 
-// countingLogins counts the password checks that reach the backend.
+// countingLogins counts the password checks that reach the backend; while
+// hold is set (holdChecks) each check waits until it is closed.
 type countingLogins struct {
-	next  authn.PasswordAuthenticator
-	calls atomic.Int64
+	next    authn.PasswordAuthenticator
+	calls   atomic.Int64
+	running atomic.Int64
+	hold    atomic.Pointer[chan struct{}]
 }
 
 func (c *countingLogins) Login(ctx context.Context, user, pass string) (authn.Identity, bool, error) {
 	c.calls.Add(1)
+	c.running.Add(1)
+	defer c.running.Add(-1)
+	if h := c.hold.Load(); h != nil {
+		<-*h
+	}
 	return c.next.Login(ctx, user, pass)
+}
+
+// holdChecks keeps every check waiting until the returned function is
+// called.
+func (c *countingLogins) holdChecks() (release func()) {
+	h := make(chan struct{})
+	c.hold.Store(&h)
+	return func() { c.hold.Store(nil); close(h) }
 }
 
 // hardServer is the whole stack (internal/app) over a real SQLite store in
@@ -64,9 +81,9 @@ func newHardServer(t *testing.T, mutate func(*config.Config)) *hardServer {
 	hs := &hardServer{t: t, dir: filepath.Dir(cfg.Storage.DSN), logs: &testenv.Buffer{}}
 	hs.app = apptest.New(t, cfg, app.Options{
 		Logger: slog.New(slog.NewJSONHandler(hs.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Configure: func(o *server.Options) {
-			hs.logins = &countingLogins{next: o.Passwords}
-			o.Passwords = hs.logins
+		Passwords: func(p authn.PasswordAuthenticator) authn.PasswordAuthenticator {
+			hs.logins = &countingLogins{next: p}
+			return hs.logins
 		},
 	})
 	hs.st, hs.h = hs.app.Store, hs.app.Handler
@@ -229,7 +246,7 @@ func TestOversizedBurst(t *testing.T) {
 		t.Fatalf("%d audit records, want the 50 failed logins", len(recs))
 	}
 	for _, r := range recs {
-		if len(r.UserAgent) > server.MaxRecordedBytes+64 || !strings.Contains(r.UserAgent, "…(truncated ") {
+		if len(r.UserAgent) > audit.MaxRecordedBytes+64 || !strings.Contains(r.UserAgent, "…(truncated ") {
 			t.Fatalf("user agent recorded as %d bytes (%.80q…), want it cut and marked", len(r.UserAgent), r.UserAgent)
 		}
 	}

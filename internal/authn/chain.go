@@ -86,7 +86,7 @@ func (c *Chain) Login(ctx context.Context, username, password string) (Identity,
 	}
 	id, ok, local, err := c.login(ctx, username, password)
 	if err == nil && !ok && !local {
-		c.dummy.Compare(password)
+		err = c.dummy.Compare(ctx, password)
 	}
 	return id, ok, err
 }

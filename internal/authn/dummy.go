@@ -1,6 +1,7 @@
 package authn
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"sync/atomic"
@@ -30,13 +31,19 @@ func NewDummy(cost int) (*Dummy, error) {
 }
 
 // Compare runs one bcrypt comparison of password against the dummy hash
-// (it never matches). A nil Dummy does nothing.
-func (d *Dummy) Compare(password string) {
+// (it never matches), a slow check like any other (slowCheck): an error
+// means it could not run, and the login is answered as unavailable. A nil
+// Dummy does nothing.
+func (d *Dummy) Compare(ctx context.Context, password string) error {
 	if d == nil {
-		return
+		return nil
+	}
+	if err := slowCheck(ctx); err != nil {
+		return err
 	}
 	d.runs.Add(1)
 	_ = bcrypt.CompareHashAndPassword(d.hash, []byte(password))
+	return nil
 }
 
 // Runs is how many comparisons were run (tests assert the dummy path).
@@ -78,8 +85,10 @@ func newLayer(next PasswordAuthenticator, now func() time.Time, log *slog.Logger
 
 // refuse ends a refused login: it runs the dummy comparison, so that the
 // refusal takes as long as a wrong password, and answers "not valid".
-func (l layer) refuse(password string) (Identity, bool, error) {
-	l.dummy.Compare(password)
+func (l layer) refuse(ctx context.Context, password string) (Identity, bool, error) {
+	if err := l.dummy.Compare(ctx, password); err != nil {
+		return Identity{}, false, err
+	}
 	return Identity{}, false, nil
 }
 

@@ -23,7 +23,8 @@ import (
 // FederationOptions tune a Federation; zero values are defaults.
 type FederationOptions struct {
 	// HTTPClient fetches discovery documents and JWKS (default: a client
-	// with a 10 s timeout).
+	// with a 10 s timeout). Its CheckRedirect is replaced: key fetches
+	// follow redirects only on the same host, to https unless allow_http.
 	HTTPClient *http.Client
 	// MinRefetch is the least time between two fetches of one issuer's
 	// keys for an unknown kid (default 30 s).
@@ -77,6 +78,8 @@ type fedIssuer struct {
 	cfg  config.FederationIssuer
 	algs []jose.SignatureAlgorithm
 	keys *keySet
+	// identity is cfg.Identity(): the claims a trust policy pins with.
+	identity []string
 }
 
 // clockSkew is how far in the future nbf and iat may be.
@@ -104,8 +107,8 @@ func NewFederation(cfg config.Federation, opt FederationOptions) (*Federation, e
 	}
 	f := &Federation{issuers: map[string]*fedIssuer{}, now: opt.Now, verified: map[[32]byte]*FederatedClaims{}, max: opt.CacheMax}
 	for _, c := range cfg.Issuers {
-		is := &fedIssuer{cfg: c, keys: &keySet{url: c.URL, file: c.JWKSFile, client: opt.HTTPClient,
-			minRefetch: opt.MinRefetch, now: opt.Now}}
+		is := &fedIssuer{cfg: c, identity: c.Identity(), keys: &keySet{url: c.URL, file: c.JWKSFile, allowHTTP: c.AllowHTTP,
+			client: keyClient(opt.HTTPClient, c.AllowHTTP), minRefetch: opt.MinRefetch, now: opt.Now}}
 		for _, a := range c.Algorithms {
 			alg := jose.SignatureAlgorithm(a)
 			if !slices.Contains(asymmetric, alg) {

@@ -33,7 +33,8 @@ func BenchmarkRobotLogin(b *testing.B) {
 		b.Fatal(err)
 	}
 	cfg := config.Federation{Issuers: []config.FederationIssuer{{Name: "github", URL: is.URL, Audiences: []string{aud},
-		AllowHTTP: true, Algorithms: []string{"RS256"}, MaxTokenAge: config.Duration(time.Hour)}}}
+		AllowHTTP: true, Algorithms: []string{"RS256"}, MaxTokenAge: config.Duration(time.Hour),
+		IdentityClaims: config.DefaultIdentityClaims(config.GitHubActionsURL)}}}
 	robots := func(cacheMax int) *authn.Robots {
 		fed, err := authn.NewFederation(cfg, authn.FederationOptions{CacheMax: cacheMax})
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -28,8 +29,10 @@ const maxJWKSBytes = 1 << 20
 // at most once per minRefetch. Lookups of cached keys never wait for a
 // fetch, so they keep working while the issuer is down.
 type keySet struct {
-	url        string // the issuer URL (discovery), or
-	file       string // a JWKS file
+	url       string // the issuer URL (discovery), or
+	file      string // a JWKS file
+	allowHTTP bool   // the issuer's allow_http: jwks_uri and redirects may be http://
+	// client fetches with keyClient's redirect rule.
 	client     *http.Client
 	minRefetch time.Duration
 	now        func() time.Time
@@ -142,6 +145,11 @@ func (k *keySet) fetch(ctx context.Context) ([]jose.JSONWebKey, error) {
 		if disc.JWKSURI == "" {
 			return nil, errors.New("discovery document has no jwks_uri")
 		}
+		// The keys are what every login trusts: fetched over TLS, whatever
+		// the discovery document says, unless the issuer allows http.
+		if u, err := url.Parse(disc.JWKSURI); err != nil || u.Host == "" || !k.schemeAllowed(u.Scheme) {
+			return nil, fmt.Errorf("discovery document: jwks_uri %q refused: want an https:// URL (http:// only with allow_http)", clip(disc.JWKSURI))
+		}
 		data, err = k.get(ctx, disc.JWKSURI)
 	}
 	if err != nil {
@@ -162,11 +170,47 @@ func (k *keySet) fetch(ctx context.Context) ([]jose.JSONWebKey, error) {
 	return keys, nil
 }
 
-func (k *keySet) get(ctx context.Context, url string) ([]byte, error) {
+func (k *keySet) schemeAllowed(scheme string) bool {
+	return scheme == "https" || (scheme == "http" && k.allowHTTP)
+}
+
+// keyClient is c for one issuer's key fetches: a redirect is followed only
+// to the host (and port) the fetch was for, and to https unless the issuer
+// allows http. A discovery document or JWKS answered from elsewhere is
+// refused, so whoever can make the issuer's host answer a redirect (an open
+// redirect, a compromised path) cannot hand authserver keys of its own.
+func keyClient(c *http.Client, allowHTTP bool) *http.Client {
+	out := *c
+	out.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		switch from := via[0].URL; {
+		case len(via) >= 10:
+			return errors.New("stopped after 10 redirects")
+		case req.URL.Scheme != "https" && !(req.URL.Scheme == "http" && allowHTTP):
+			return fmt.Errorf("redirect to %s:// refused: want https:// (http:// only with allow_http)", clip(req.URL.Scheme))
+		case !strings.EqualFold(req.URL.Hostname(), from.Hostname()) || port(req.URL) != port(from):
+			return fmt.Errorf("redirect from %s to another host (%s) refused", from.Host, clip(req.URL.Host))
+		}
+		return nil
+	}
+	return &out
+}
+
+// port is u's port, the scheme's default when it names none.
+func port(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if u.Scheme == "http" {
+		return "80"
+	}
+	return "443"
+}
+
+func (k *keySet) get(ctx context.Context, target string) ([]byte, error) {
 	// A client that hangs up must not leave its failure cached for everyone.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +221,7 @@ func (k *keySet) get(ctx context.Context, url string) ([]byte, error) {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %s", url, resp.Status)
+		return nil, fmt.Errorf("GET %s: %s", target, resp.Status)
 	}
 	return io.ReadAll(io.LimitReader(resp.Body, maxJWKSBytes))
 }

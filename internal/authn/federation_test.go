@@ -41,9 +41,19 @@ type fedEnv struct {
 	log         *testenv.Buffer // the robot authenticator's log
 }
 
+// issuerConfig is an issuer on loopback standing in for the platform
+// name says: github and gitlab get the identity claims authserver knows
+// for GitHub Actions and GitLab.com, any other sub alone.
 func issuerConfig(name string, is *oidctest.Issuer) config.FederationIssuer {
-	return config.FederationIssuer{Name: name, URL: is.URL, Audiences: []string{aud}, AllowHTTP: true,
-		Algorithms: []string{"RS256", "ES256"}, MaxTokenAge: config.Duration(time.Hour)}
+	c := config.FederationIssuer{Name: name, URL: is.URL, Audiences: []string{aud}, AllowHTTP: true,
+		Algorithms: []string{"RS256", "ES256"}, MaxTokenAge: config.Duration(time.Hour), IdentityClaims: []string{}}
+	switch name {
+	case "github":
+		c.IdentityClaims = config.DefaultIdentityClaims(config.GitHubActionsURL)
+	case "gitlab":
+		c.IdentityClaims = config.DefaultIdentityClaims(config.GitLabURL)
+	}
+	return c
 }
 
 func newFedEnv(t *testing.T) *fedEnv {
@@ -352,7 +362,7 @@ func TestFederatedJWKSFile(t *testing.T) {
 	is.Stop() // the file alone must do
 	st := sqlitetest.Open(t)
 	if err := st.CreateRobot(t.Context(), &store.Robot{Name: "builder", Project: store.SystemRobotProject, Permissions: store.OneProject(store.SystemRobotProject, "pull"),
-		Trust: &store.TrustPolicy{Issuer: "cluster", Conditions: []store.ClaimCondition{{Claim: "/kubernetes.io/serviceaccount/name", Pattern: "builder"}}}}); err != nil {
+		Trust: &store.TrustPolicy{Issuer: "cluster", Conditions: []store.ClaimCondition{{Claim: "sub", Pattern: "system:serviceaccount:ci:builder"}}}}); err != nil {
 		t.Fatal(err)
 	}
 	c := issuerConfig("cluster", is)
@@ -387,7 +397,7 @@ func TestFederatedReloadKeyFiles(t *testing.T) {
 	write(is.JWKS())
 	st := sqlitetest.Open(t)
 	if err := st.CreateRobot(t.Context(), &store.Robot{Name: "builder", Project: store.SystemRobotProject, Permissions: store.OneProject(store.SystemRobotProject, "pull"),
-		Trust: &store.TrustPolicy{Issuer: "cluster", Conditions: []store.ClaimCondition{{Claim: "/kubernetes.io/serviceaccount/name", Pattern: "builder"}}}}); err != nil {
+		Trust: &store.TrustPolicy{Issuer: "cluster", Conditions: []store.ClaimCondition{{Claim: "sub", Pattern: "system:serviceaccount:ci:builder"}}}}); err != nil {
 		t.Fatal(err)
 	}
 	withFile := issuerConfig("cluster", is)

@@ -15,6 +15,7 @@ import (
 	"github.com/go-ldap/ldap/v3"
 
 	"github.com/authserver/authserver/internal/config"
+	"github.com/authserver/authserver/internal/flight"
 )
 
 // LDAP checks passwords against an LDAP directory or Active Directory and
@@ -49,7 +50,7 @@ type LDAP struct {
 
 	logins  *loginCache[DirectoryUser] // nil when cache_ttl is 0
 	lookups *loginCache[DirectoryUser] // StillValid answers, same TTL
-	flights flightGroup
+	flights flight.Group[cacheKey, flightResult]
 
 	// inChain is 1 once the server is known to be Active Directory (nested
 	// groups in one search), -1 once known not to be, 0 before.
@@ -216,13 +217,21 @@ func (l *LDAP) Authenticate(ctx context.Context, username, password string) (Dir
 	}
 	// Identical logins in flight share one directory check (key is the
 	// zero value without a cache: then nothing is shared).
-	r, shared, err := l.flights.do(ctx, key, l.logins != nil, func(ctx context.Context) (flightResult, error) {
+	check := func(ctx context.Context) (flightResult, error) {
 		u, ok, err := l.verify(ctx, username, password)
 		if err == nil && ok && l.logins != nil {
 			l.logins.put(key, u)
 		}
 		return flightResult{u, ok}, err
-	})
+	}
+	var r flightResult
+	var shared bool
+	var err error
+	if l.logins != nil {
+		r, shared, err = l.flights.Do(ctx, key, check)
+	} else {
+		r, err = check(ctx)
+	}
 	if err != nil {
 		return DirectoryUser{}, false, fmt.Errorf("ldap login: %w: %w", ErrUnavailable, err)
 	}
@@ -243,6 +252,11 @@ func (l *LDAP) verify(ctx context.Context, username, password string) (Directory
 		return err
 	})
 	if err != nil {
+		return DirectoryUser{}, false, err
+	}
+	// The bind is the slow check of an LDAP login (the directory hashes
+	// the password): it takes a slot like bcrypt does.
+	if err := slowCheck(ctx); err != nil {
 		return DirectoryUser{}, false, err
 	}
 	if hits != 1 {

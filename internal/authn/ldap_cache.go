@@ -2,7 +2,6 @@ package authn
 
 import (
 	"container/list"
-	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -119,58 +118,8 @@ func (c *loginCache[V]) len() int {
 	return c.order.Len()
 }
 
-// flightGroup lets concurrent identical logins share one directory check,
-// so a CI job starting 16 pulls with a cold cache costs one login, not 16.
-type flightGroup struct {
-	mu sync.Mutex
-	m  map[cacheKey]*flight
-}
-
-type flight struct {
-	done chan struct{}
-	res  flightResult
-	err  error
-}
-
+// flightResult is what identical logins in flight share (flight.Group).
 type flightResult struct {
 	user DirectoryUser
 	ok   bool
-}
-
-// do runs fn once for all callers with the same key while it runs (only
-// when share is set); shared is true for the callers that only waited. fn
-// gets a context that the first caller's cancellation does not end; each
-// caller still stops waiting when its own ctx ends.
-func (g *flightGroup) do(ctx context.Context, key cacheKey, share bool, fn func(context.Context) (flightResult, error)) (res flightResult, shared bool, err error) {
-	if !share {
-		res, err = fn(ctx)
-		return res, false, err
-	}
-	g.mu.Lock()
-	if g.m == nil {
-		g.m = map[cacheKey]*flight{}
-	}
-	f, running := g.m[key]
-	if !running {
-		f = &flight{done: make(chan struct{})}
-		g.m[key] = f
-	}
-	g.mu.Unlock()
-	if !running {
-		go func() {
-			defer func() {
-				g.mu.Lock()
-				delete(g.m, key)
-				g.mu.Unlock()
-				close(f.done)
-			}()
-			f.res, f.err = fn(context.WithoutCancel(ctx))
-		}()
-	}
-	select {
-	case <-f.done:
-		return f.res, running, f.err
-	case <-ctx.Done():
-		return flightResult{}, running, ctx.Err()
-	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/authserver/authserver/internal/authz"
+	"github.com/authserver/authserver/internal/login"
 	"github.com/authserver/authserver/internal/server"
 	"github.com/authserver/authserver/internal/store"
 	"github.com/authserver/authserver/internal/testenv"
@@ -36,7 +37,7 @@ func TestLDAPThroughServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(server.New(server.Options{
-		Passwords:  newChain(t, st, l),
+		Gate:       login.New(login.Options{Passwords: newChain(t, st, l)}),
 		Authorizer: authz.New(st),
 		Issuer:     token.NewIssuer(signer, "test-issuer", "test-registry", 30*time.Minute),
 		Realm:      "http://auth.test/service/token",

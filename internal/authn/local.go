@@ -30,6 +30,10 @@ type Local struct {
 	cache *loginCache[string] // nil: every login runs bcrypt
 	stats CacheStats
 	cost  int // bcrypt cost of new hashes (an imported Harbor hash is replaced at the first login)
+	// harborUntil, when set, is when imported Harbor hashes stop logging
+	// in (SetHarborHashesUntil); now is the clock that decides it.
+	harborUntil time.Time
+	now         func() time.Time
 }
 
 // CacheStats receives credential-cache hits and misses (a *metrics.Metrics
@@ -74,15 +78,18 @@ func NewLocal(users store.Users, cost int) (*Local, error) {
 // Dummy is the dummy comparison shared by the authenticators in front of l.
 func (l *Local) Dummy() *Dummy { return l.dummy }
 
-// Login implements PasswordAuthenticator.
+// Login implements PasswordAuthenticator. A login the cache does not
+// answer is a slow check (slowCheck): it takes a slot before bcrypt (or
+// the dummy comparison, or Harbor's PBKDF2), and looks in the cache once
+// more when it got one, since an identical login may have been verified
+// while it waited.
 func (l *Local) Login(ctx context.Context, username, password string) (Identity, bool, error) {
 	if username == "" || password == "" {
 		return Identity{}, false, nil
 	}
 	u, err := l.users.GetUser(ctx, username)
 	if errors.Is(err, store.ErrNotFound) {
-		l.dummy.Compare(password)
-		return Identity{}, false, nil
+		return l.refuse(ctx, password)
 	}
 	if err != nil {
 		return Identity{}, false, fmt.Errorf("local login: %w: %w", ErrUnavailable, err)
@@ -90,22 +97,25 @@ func (l *Local) Login(ctx context.Context, username, password string) (Identity,
 	var key cacheKey
 	if l.cache != nil {
 		key = l.cache.key(username, password)
-		if verified, ok := l.cache.get(key); ok {
-			if verified == u.PasswordHash && !u.Disabled && u.Source == store.SourceLocal {
-				l.record(true)
-				return Identity{UserID: u.ID, Name: u.Name, Admin: u.Admin, Method: MethodPassword}, true, nil
-			}
-			l.cache.drop(key) // password changed, disabled, or no longer local
+		if id, ok := l.cached(u, key); ok {
+			l.record(true)
+			return id, true, nil
 		}
 		l.record(false)
 	}
+	if err := slowCheck(ctx); err != nil {
+		return Identity{}, false, err
+	}
+	if l.cache != nil {
+		if id, ok := l.cached(u, key); ok {
+			return id, true, nil
+		}
+	}
 	if u.Source != store.SourceLocal || u.PasswordHash == "" {
-		l.dummy.Compare(password)
-		return Identity{}, false, nil
+		return l.refuse(ctx, password)
 	}
 	if IsHarborHash(u.PasswordHash) {
-		id, ok := l.loginHarbor(ctx, u, password, key)
-		return id, ok, nil
+		return l.loginHarbor(ctx, u, password, key)
 	}
 	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil || u.Disabled {
 		return Identity{}, false, nil
@@ -116,14 +126,48 @@ func (l *Local) Login(ctx context.Context, username, password string) (Identity,
 	return Identity{UserID: u.ID, Name: u.Name, Admin: u.Admin, Method: MethodPassword}, true, nil
 }
 
+// cached answers a login from the cache: only while u, just read, still
+// has the hash the cached password was verified against and may log in.
+func (l *Local) cached(u store.User, key cacheKey) (Identity, bool) {
+	verified, ok := l.cache.get(key)
+	if !ok {
+		return Identity{}, false
+	}
+	if verified == u.PasswordHash && !u.Disabled && u.Source == store.SourceLocal {
+		return Identity{UserID: u.ID, Name: u.Name, Admin: u.Admin, Method: MethodPassword}, true
+	}
+	l.cache.drop(key) // password changed, disabled, or no longer local
+	return Identity{}, false
+}
+
+// refuse runs the dummy comparison of a refusal that reached no real hash.
+func (l *Local) refuse(ctx context.Context, password string) (Identity, bool, error) {
+	return Identity{}, false, l.dummy.Compare(ctx, password)
+}
+
+// SetHarborHashesUntil stops imported Harbor password hashes from logging
+// in after until (import.harbor_hashes_until; zero: they always do). A
+// user still on a Harbor hash after it has never logged in since the
+// import and must have the password reset.
+func (l *Local) SetHarborHashesUntil(until time.Time, now func() time.Time) {
+	if now == nil {
+		now = time.Now
+	}
+	l.harborUntil, l.now = until, now
+}
+
 // loginHarbor checks a password against an imported Harbor hash and, when
 // it matches, replaces that hash with bcrypt at the configured cost.
-func (l *Local) loginHarbor(ctx context.Context, u store.User, password string, key cacheKey) (Identity, bool) {
+func (l *Local) loginHarbor(ctx context.Context, u store.User, password string, key cacheKey) (Identity, bool, error) {
+	if !l.harborUntil.IsZero() && l.now().After(l.harborUntil) {
+		// Past import.harbor_hashes_until: refused like a wrong password
+		// (one dummy bcrypt), so the answer does not tell who is left.
+		return l.refuse(ctx, password)
+	}
 	if !verifyHarbor(u.PasswordHash, password) || u.Disabled {
 		// PBKDF2 at 4,096 rounds takes a millisecond: a refusal costs one
 		// bcrypt like every other refusal.
-		l.dummy.Compare(password)
-		return Identity{}, false
+		return l.refuse(ctx, password)
 	}
 	verified := u.PasswordHash
 	if h, ok := l.rehash(ctx, u, password); ok {
@@ -132,7 +176,7 @@ func (l *Local) loginHarbor(ctx context.Context, u store.User, password string, 
 	if l.cache != nil {
 		l.cache.put(key, verified)
 	}
-	return Identity{UserID: u.ID, Name: u.Name, Admin: u.Admin, Method: MethodPassword}, true
+	return Identity{UserID: u.ID, Name: u.Name, Admin: u.Admin, Method: MethodPassword}, true, nil
 }
 
 // errStaleHash stops a rehash whose user no longer has the hash verified.

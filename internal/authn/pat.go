@@ -51,7 +51,7 @@ func (p *PATs) Login(ctx context.Context, username, password string) (Identity, 
 	t, err := p.store.GetPersonalToken(ctx, HashSecret(password))
 	if errors.Is(err, store.ErrNotFound) {
 		p.log.Info("personal access token refused", "user", username, "reason", "unknown or revoked")
-		return p.refuse(password)
+		return p.refuse(ctx, password)
 	}
 	if err != nil {
 		return Identity{}, false, fmt.Errorf("personal token login: %w: %w", ErrUnavailable, err)
@@ -84,5 +84,5 @@ func (p *PATs) Login(ctx context.Context, username, password string) (Identity, 
 		}
 	}
 	log.Info("personal access token refused", "reason", reason)
-	return p.refuse(password)
+	return p.refuse(ctx, password)
 }

@@ -53,12 +53,12 @@ func (r *Robots) Login(ctx context.Context, username, password string) (Identity
 		return Identity{}, false, nil
 	}
 	if bare == "" {
-		return r.refuse(password)
+		return r.refuse(ctx, password)
 	}
 	rb, err := r.store.GetRobot(ctx, bare)
 	if errors.Is(err, store.ErrNotFound) {
 		r.log.Info("robot refused", "robot", username, "reason", "no such robot")
-		return r.refuse(password)
+		return r.refuse(ctx, password)
 	}
 	if err != nil {
 		return Identity{}, false, fmt.Errorf("robot login: %w: %w", ErrUnavailable, err)
@@ -66,16 +66,21 @@ func (r *Robots) Login(ctx context.Context, username, password string) (Identity
 	if rb.Trust != nil {
 		return r.loginFederated(ctx, username, password, rb)
 	}
-	reason, slow := "wrong secret", SlowSecretHash(rb.SecretHash)
-	if VerifySecret(rb.SecretHash, password) { // slow check when slow: a chosen secret, bcrypt at passwords.bcrypt_cost
+	if SlowSecretHash(rb.SecretHash) {
+		if err := slowCheck(ctx); err != nil {
+			return Identity{}, false, err
+		}
+	}
+	reason := "wrong secret"
+	if VerifySecret(rb.SecretHash, password) { // slow check when SlowSecretHash: Harbor's PBKDF2, or bcrypt (a chosen secret)
 		reason = r.refusal(rb)
 	}
 	if reason != "" {
 		r.log.Info("robot refused", "robot", username, "reason", reason)
-		if slow {
+		if HashKind(rb.SecretHash) == "bcrypt" {
 			return Identity{}, false, nil // the bcrypt just run stands for the dummy's
 		}
-		return r.refuse(password)
+		return r.refuse(ctx, password)
 	}
 	return Identity{
 		Name:   username,

@@ -2,11 +2,11 @@ package authn
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 
+	"github.com/authserver/authserver/internal/config"
 	"github.com/authserver/authserver/internal/store"
 )
 
@@ -49,16 +49,16 @@ func (r *Robots) loginFederated(ctx context.Context, username, password string, 
 	issuer := rb.Trust.Issuer
 	var c *FederatedClaims
 	var err error
+	reason := ""
 	if r.fed == nil {
-		err = refuse("federation is not configured")
-	} else {
-		c, err = r.fed.Verify(ctx, issuer, password)
-	}
-	if err == nil {
+		reason = "federation is not configured"
+	} else if perr := r.fed.CheckPolicy(*rb.Trust); perr != nil {
+		reason = perr.Error() // before the JWT is read: no JWT may pass
+	} else if c, err = r.fed.Verify(ctx, issuer, password); err == nil {
 		err = MatchConditions(rb.Trust.Conditions, c.Claims)
 	}
-	reason := ""
 	switch {
+	case reason != "":
 	case err != nil && !IsRefusal(err):
 		r.countFederated(issuer, FederatedUnavailable)
 		return Identity{}, false, fmt.Errorf("robot login: %w", err)
@@ -70,7 +70,7 @@ func (r *Robots) loginFederated(ctx context.Context, username, password string, 
 	if reason != "" {
 		r.countFederated(issuer, FederatedRefused)
 		r.log.Info("robot refused", "robot", username, "issuer", issuer, "reason", reason)
-		return r.refuse(password)
+		return r.refuse(ctx, password)
 	}
 	r.countFederated(issuer, FederatedOK)
 	return Identity{
@@ -80,6 +80,22 @@ func (r *Robots) loginFederated(ctx context.Context, username, password string, 
 		NotAfter:  c.Expiry,
 		Federated: c.identity,
 	}, true, nil
+}
+
+// CheckPolicy refuses a stored trust policy that no JWT may pass: its
+// issuer is not configured (any more), or it does not pin the workload's
+// identity (PinsIdentity; a policy stored before that rule, or before
+// identity_claims changed). Such a robot fails closed at every login, with
+// this reason in the log line, until its policy is fixed.
+func (f *Federation) CheckPolicy(p store.TrustPolicy) error {
+	is, ok := f.issuers[p.Issuer]
+	if !ok {
+		return fmt.Errorf("trust policy refused: issuer %q is not configured", p.Issuer)
+	}
+	if err := PinsIdentity(p.Conditions, is.identity); err != nil {
+		return fmt.Errorf("trust policy refused: %w", err)
+	}
+	return nil
 }
 
 func (r *Robots) countFederated(issuer, result string) {
@@ -169,17 +185,65 @@ func GlobMatch(pattern, s string) bool {
 	}
 }
 
-// ValidCondition checks one condition as an administrator writes it.
+// ValidCondition checks one condition as an administrator writes it (a
+// whole policy must also pass PinsIdentity).
 func ValidCondition(c store.ClaimCondition) error {
-	switch {
-	case c.Claim == "" || c.Claim == "/":
-		return errors.New("condition: the claim name must not be empty")
-	case strings.ContainsFunc(c.Claim, func(r rune) bool { return r < ' ' || r == 0x7f }):
-		return fmt.Errorf("condition %q: control characters in the claim name", c.Claim)
-	case c.Pattern == "" || strings.Trim(c.Pattern, "*") == "":
+	if err := config.CheckClaimKey(c.Claim); err != nil {
+		return fmt.Errorf("condition: %w", err)
+	}
+	if c.Pattern == "" || strings.Trim(c.Pattern, "*") == "" {
 		return fmt.Errorf("condition %s: the pattern must say something (not empty, not only '*')", c.Claim)
 	}
 	return nil
+}
+
+// PinsIdentity checks that a trust policy's conditions pin the workload:
+// at least one of them is on a claim of identity (the issuer's: sub and
+// its identity claims, config.FederationIssuer.Identity) with a pattern
+// that starts with a literal ("org/app", "repo:org/app:*"; not "*app").
+// Without one, any job of a shared issuer (every GitHub repository)
+// whose JWT meets the rest would log in. The error says what is missing.
+func PinsIdentity(conds []store.ClaimCondition, identity []string) error {
+	for _, c := range conds {
+		if c.Pattern == "" || c.Pattern[0] == '*' {
+			continue
+		}
+		for _, id := range identity {
+			if sameClaim(c.Claim, id) {
+				return nil
+			}
+		}
+	}
+	example := "sub=..."
+	if len(identity) > 1 {
+		example = identity[1] + "=..."
+	}
+	return fmt.Errorf("no condition pins the workload's identity: the policy needs one on %s whose pattern starts with "+
+		"a literal (not '*'), e.g. %s; conditions on other claims only narrow it", orList(identity), example)
+}
+
+// sameClaim reports whether two condition keys name the same claim: a JSON
+// pointer to a top-level claim ("/repository") is that claim.
+func sameClaim(a, b string) bool { return topLevel(a) == topLevel(b) }
+
+// topLevel is the claim name a one-token JSON pointer refers to, else key.
+func topLevel(key string) string {
+	name, ok := strings.CutPrefix(key, "/")
+	if !ok || strings.IndexByte(name, '/') >= 0 {
+		return key
+	}
+	if strings.IndexByte(name, '~') >= 0 {
+		name = strings.ReplaceAll(strings.ReplaceAll(name, "~1", "/"), "~0", "~")
+	}
+	return name
+}
+
+// orList is words as "a, b or c".
+func orList(words []string) string {
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
 }
 
 func clip(s string) string {

@@ -34,7 +34,7 @@ import (
 // generated secret; a Harbor PBKDF2 hash (an imported robot); or, for a
 // secret the caller chose instead of a generated one (Harbor's API allows
 // it), bcrypt at passwords.bcrypt_cost, like a password, since a person
-// picked it. Only that last form is a slow check (SlowSecretHash).
+// picked it. The last two forms are slow checks (SlowSecretHash).
 
 // SecretBytes is the entropy of every generated secret.
 const SecretBytes = 32
@@ -118,19 +118,22 @@ func hashEqual(a, b string) bool {
 
 // VerifySecret checks a robot secret against its stored form: the hex
 // SHA-256 of HashSecret (a generated secret), a Harbor robot hash (an
-// imported robot), or bcrypt (a secret the caller chose). Only bcrypt is
-// slow (see SlowSecretHash); a stored form it does not know never matches.
+// imported robot), or bcrypt (a secret the caller chose). The last two are
+// slow checks (SlowSecretHash); a stored form it does not know never matches.
 func VerifySecret(stored, secret string) bool {
 	switch {
 	case strings.HasPrefix(stored, HarborPrefix):
 		return verifyHarbor(stored, secret)
-	case SlowSecretHash(stored):
+	case HashKind(stored) == "bcrypt":
 		return bcrypt.CompareHashAndPassword([]byte(stored), []byte(secret)) == nil
 	}
 	return hashEqual(stored, HashSecret(secret))
 }
 
-// SlowSecretHash reports whether checking a secret against stored costs a
-// bcrypt: a robot secret the caller chose (admin stores those with bcrypt).
-// Such a check belongs under the same limits as a password check.
-func SlowSecretHash(stored string) bool { return HashKind(stored) == "bcrypt" }
+// SlowSecretHash reports whether checking a secret against stored is a slow
+// check (slowCheck): bcrypt (a robot secret the caller chose, which admin
+// stores like a password) or a Harbor robot's PBKDF2, not the SHA-256 of a
+// generated secret.
+func SlowSecretHash(stored string) bool {
+	return strings.HasPrefix(stored, HarborPrefix) || HashKind(stored) == "bcrypt"
+}

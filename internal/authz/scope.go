@@ -108,7 +108,10 @@ func ParseScopes(values []string) ([]Scope, error) {
 
 // ParseScope parses one scope, type[(class)]:name:action[,action...]. The type
 // runs to the first colon and the actions follow the last one, so the name
-// may itself hold a host:port prefix. The name may be empty only for a
+// may itself hold a host:port prefix. A repository name must follow
+// distribution's reference grammar (validRepositoryName), so "team/../x" or
+// "Team/x" is refused rather than granted as written; the names of other
+// types only need to be printable UTF-8. The name may be empty only for a
 // repository: zot asks repository::pull for /v2/_catalog.
 func ParseScope(s string) (Scope, error) {
 	first := strings.IndexByte(s, ':')
@@ -133,6 +136,9 @@ func ParseScope(s string) (Scope, error) {
 	// each bad byte into U+FFFD), granting another name than the one asked.
 	if (name == "" && typ != TypeRepository) || strings.ContainsFunc(name, isControlOrSpace) || !utf8.ValidString(name) {
 		return Scope{}, fmt.Errorf("%w %s: bad resource name", ErrMalformedScope, clip(s))
+	}
+	if typ == TypeRepository && name != "" && !validRepositoryName(name) {
+		return Scope{}, fmt.Errorf("%w %s: bad repository name: %s", ErrMalformedScope, clip(s), repositoryGrammar)
 	}
 	var acts []string
 	seen := map[string]struct{}{}

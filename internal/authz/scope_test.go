@@ -152,10 +152,16 @@ func FuzzParseScopes(f *testing.F) {
 		"registry:catalog:*",
 		"repository(plugin):x/y:pull",
 		"::", "a:b:", ":::", "repository:a:b:c:d",
+		"repository:team/../secret/app:pull", "repository:Team/app:pull", "repository:team//app:pull",
+		"repository:[::1]:5000/a__b/c---d.e:push", "repository::pull",
 	} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
+		// The scanner and the grammar's regexp agree on every string.
+		if got, want := validRepositoryName(in), ourName.MatchString(in); got != want {
+			t.Fatalf("validRepositoryName(%q) = %v, the grammar says %v", in, got, want)
+		}
 		scopes, err := ParseScopes([]string{in})
 		if err != nil {
 			return
@@ -176,6 +182,11 @@ func FuzzParseScopes(f *testing.F) {
 					t.Fatalf("action %q twice in %#v", a, s)
 				}
 				seen[a] = true
+			}
+			// Every repository name granted on is one distribution's
+			// reference grammar accepts (the empty one is zot's catalog).
+			if s.Type == TypeRepository && s.Name != "" && (!ourName.MatchString(s.Name) || !distributionName.MatchString(s.Name)) {
+				t.Fatalf("repository name %q from %q is outside the reference grammar", s.Name, in)
 			}
 			if strings.ContainsAny(s.Type, ":() ") {
 				t.Fatalf("type %q from %q", s.Type, in)

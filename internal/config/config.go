@@ -30,6 +30,8 @@ type Config struct {
 	Federation Federation `yaml:"federation"`
 	// API configures the admin REST API (api.go).
 	API API `yaml:"api"`
+	// Import configures what `authserver import harbor` brought (login.go).
+	Import Import `yaml:"import"`
 }
 
 // Server is the HTTP listener.
@@ -37,7 +39,9 @@ type Server struct {
 	// Addr is host:port to listen on.
 	Addr string `yaml:"addr"`
 	// PublicURL is the URL clients and the registry use to reach authserver,
-	// used to build the realm printed by registry-config. Empty means
+	// used to build the realm printed by registry-config; its origin is the
+	// only Origin the admin API accepts on a change (internal/server/api,
+	// browser.go). Empty means
 	// "http://" + Addr with a loopback IP replaced by localhost (clients
 	// refuse realms at loopback IP literals).
 	PublicURL string `yaml:"public_url"`
@@ -56,6 +60,18 @@ type Server struct {
 	ReadTimeout  Duration `yaml:"read_timeout"`
 	WriteTimeout Duration `yaml:"write_timeout"`
 	IdleTimeout  Duration `yaml:"idle_timeout"`
+	// MaxPasswordChecksSet is server.max_password_checks: the most slow
+	// credential checks (bcrypt, Harbor's PBKDF2, an LDAP bind) that run
+	// at once; 0 means two per CPU (MaxPasswordChecks). Credential-cache
+	// hits and the fast hashes of robot secrets, personal access tokens and
+	// refresh tokens take no slot.
+	MaxPasswordChecksSet int `yaml:"max_password_checks"`
+	// PasswordChecksPerNetwork is how many of them one client network
+	// (throttle.ipv4_prefix / ipv6_prefix) may hold at once. Default 2.
+	PasswordChecksPerNetwork int `yaml:"password_checks_per_network"`
+	// PasswordCheckWait is how long a login waits for a free slot before
+	// it is answered 503 with Retry-After. Default 2s.
+	PasswordCheckWait Duration `yaml:"password_check_wait"`
 }
 
 // ServerTLS is the HTTPS key pair, re-read on SIGHUP.
@@ -135,7 +151,8 @@ type Log struct {
 func Defaults() Config {
 	return Config{
 		Server: Server{Addr: "127.0.0.1:5001", ShutdownTimeout: Duration(25 * time.Second),
-			ReadTimeout: Duration(30 * time.Second), WriteTimeout: Duration(30 * time.Second), IdleTimeout: Duration(2 * time.Minute)},
+			ReadTimeout: Duration(30 * time.Second), WriteTimeout: Duration(30 * time.Second), IdleTimeout: Duration(2 * time.Minute),
+			PasswordChecksPerNetwork: DefaultPasswordChecksPerNetwork, PasswordCheckWait: Duration(DefaultPasswordCheckWait)},
 		Token: Token{
 			Issuer:      "harbor-token-issuer",
 			Service:     "harbor-registry",

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -35,13 +36,82 @@ type FederationIssuer struct {
 	// not hold (at most once per 30 s), so a rewritten file needs no restart;
 	// SIGHUP re-reads it at once (a bad file: the old keys stay).
 	JWKSFile string `yaml:"jwks_file"`
-	// AllowHTTP permits an http:// URL (private or test issuers only).
+	// AllowHTTP permits http:// (private or test issuers only): for URL,
+	// for the discovery document's jwks_uri and for redirects of a key
+	// fetch. Without it all three must be https://. Redirects are followed
+	// on the same host (and port) only, whatever AllowHTTP says.
 	AllowHTTP bool `yaml:"allow_http"`
 	// Algorithms are the accepted signature algorithms. Default RS256 and
 	// ES256; none and HS* are never accepted.
 	Algorithms []string `yaml:"algorithms"`
 	// MaxTokenAge refuses JWTs issued (iat) longer ago. Default 1h.
 	MaxTokenAge Duration `yaml:"max_token_age"`
+	// IdentityClaims name the claims, besides sub, that say which workload
+	// a JWT of this issuer stands for (a repository, a project): a robot's
+	// trust policy must pin one of them, or sub, with a pattern that starts
+	// with a literal. Each is a top-level claim name or a JSON pointer, as
+	// in a condition. Absent, a known issuer's defaults apply
+	// (DefaultIdentityClaims); [] leaves sub alone.
+	IdentityClaims []string `yaml:"identity_claims"`
+}
+
+// Issuer URLs whose identity claims authserver knows.
+const (
+	// GitHubActionsURL is GitHub Actions' issuer; an enterprise that
+	// customised its issuer has GitHubActionsURL + "/" + its slug.
+	GitHubActionsURL = "https://token.actions.githubusercontent.com"
+	// GitLabURL is GitLab.com's issuer (a self-managed GitLab's URL is its
+	// own: set identity_claims for it).
+	GitLabURL = "https://gitlab.com"
+)
+
+// DefaultIdentityClaims are the identity claims of a known issuer, by its
+// URL: the repository or project a job runs for and its owner (names and
+// the immutable ids); nil for any other issuer, whose JWTs are pinned by
+// sub alone unless identity_claims says more.
+func DefaultIdentityClaims(issuerURL string) []string {
+	switch {
+	case issuerURL == GitHubActionsURL || strings.HasPrefix(issuerURL, GitHubActionsURL+"/"):
+		return []string{"repository", "repository_owner", "repository_id", "repository_owner_id"}
+	case issuerURL == GitLabURL:
+		return []string{"project_path", "namespace_path", "project_id", "namespace_id"}
+	}
+	return nil
+}
+
+// Identity lists the claims a trust policy of this issuer may pin a
+// workload with: sub, then identity_claims (absent: the defaults of a
+// known issuer).
+func (f FederationIssuer) Identity() []string {
+	claims := f.IdentityClaims
+	if claims == nil {
+		claims = DefaultIdentityClaims(f.URL)
+	}
+	return append([]string{"sub"}, claims...)
+}
+
+// VerifierClaims are the claims the verifier checks itself: iss exactly,
+// aud against the issuer's audiences, exp, iat and nbf against the clock.
+// A condition on one of them says nothing about which workload logs in (aud
+// is the same for every job that asks for the registry's audience), so no
+// trust policy may have one, and no issuer may call one an identity claim.
+var VerifierClaims = []string{"iss", "aud", "exp", "iat", "nbf"}
+
+// CheckClaimKey checks a claim's key as a trust policy's condition or an
+// issuer's identity_claims names it: a top-level claim name or a JSON
+// pointer ("/kubernetes.io/namespace"), without control characters, and
+// not one of VerifierClaims (nor a pointer to one, "/aud").
+func CheckClaimKey(key string) error {
+	switch {
+	case key == "" || key == "/":
+		return errors.New("the claim name must not be empty")
+	case strings.ContainsFunc(key, func(r rune) bool { return r < ' ' || r == 0x7f }):
+		return fmt.Errorf("%q: control characters in the claim name", key)
+	case slices.Contains(VerifierClaims, strings.TrimPrefix(key, "/")):
+		return fmt.Errorf("%s is checked by the verifier (iss exactly, aud against the issuer's audiences, exp, iat and nbf "+
+			"against the clock) and says nothing about which workload logs in", key)
+	}
+	return nil
 }
 
 // Federation defaults.
@@ -125,6 +195,11 @@ func (f Federation) validate() []error {
 		}
 		if is.MaxTokenAge.D() <= 0 {
 			bad("max_token_age: must be positive")
+		}
+		for _, c := range is.IdentityClaims {
+			if err := CheckClaimKey(c); err != nil {
+				bad("identity_claims: %v", err)
+			}
 		}
 	}
 	return errs

@@ -49,6 +49,43 @@ federation:
 			wantErr: []string{`name "bad name"`, "issuers[1].url", "allow_http", "issuers[1].audiences", `name "dup": used twice`,
 				"issuers[2].url", `"HS256" is not accepted`, `"none" is not accepted`, "max_token_age: must be positive",
 				"issuers[3].jwks_file", "field audience not found"}},
+		{name: "identity claims: defaults by issuer, replaced when set", yaml: `
+federation:
+  issuers:
+    - {name: github, url: "https://token.actions.githubusercontent.com", audiences: [x]}
+    - {name: ghe, url: "https://token.actions.githubusercontent.com/acme", audiences: [x]}
+    - {name: gitlab, url: "https://gitlab.com", audiences: [x]}
+    - {name: gitlab-own, url: "https://gitlab.example.org", audiences: [x], identity_claims: [project_path, namespace_path]}
+    - {name: cluster, url: "https://kubernetes.default.svc", audiences: [x]}
+    - {name: cluster-ns, url: "https://k8s.example.org", audiences: [x], identity_claims: [/kubernetes.io/namespace]}
+    - {name: github-sub-only, url: "https://token.actions.githubusercontent.com", audiences: [x], identity_claims: []}
+    - {name: lookalike, url: "https://token.actions.githubusercontent.com.example.org", audiences: [x]}
+`,
+			check: func(t *testing.T, f Federation) {
+				want := map[string][]string{
+					"github":          {"sub", "repository", "repository_owner", "repository_id", "repository_owner_id"},
+					"ghe":             {"sub", "repository", "repository_owner", "repository_id", "repository_owner_id"},
+					"gitlab":          {"sub", "project_path", "namespace_path", "project_id", "namespace_id"},
+					"gitlab-own":      {"sub", "project_path", "namespace_path"},
+					"cluster":         {"sub"},
+					"cluster-ns":      {"sub", "/kubernetes.io/namespace"},
+					"github-sub-only": {"sub"},
+					"lookalike":       {"sub"},
+				}
+				for name, claims := range want {
+					is, _ := f.Issuer(name)
+					if got := is.Identity(); !slices.Equal(got, claims) {
+						t.Errorf("issuer %s: Identity() = %v, want %v", name, got, claims)
+					}
+				}
+			}},
+		{name: "identity claims the verifier checks, or empty", yaml: `
+federation:
+  issuers:
+    - {name: a, url: "https://a.example", audiences: [x], identity_claims: [aud, /iss, exp, "", "a\tb"]}
+`,
+			wantErr: []string{"issuers[0].identity_claims: aud is checked by the verifier", "identity_claims: /iss is checked",
+				"identity_claims: exp is checked", "identity_claims: the claim name must not be empty", `"a\tb": control characters`}},
 		{name: "http allowed", yaml: `
 federation:
   issuers: [{name: test, url: "http://localhost:8080", audiences: [x], allow_http: true}]

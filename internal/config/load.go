@@ -170,6 +170,7 @@ func (c *Config) Validate() error {
 		bad("log.level %q: want debug, info, warn or error", c.Log.Level)
 	}
 	errs = append(errs, c.validateOps()...)
+	errs = append(errs, c.validateLogin()...)
 	errs = append(errs, c.validateCredentials()...)
 	errs = append(errs, c.Federation.validate()...)
 	errs = append(errs, c.validateAPI()...)

@@ -39,7 +39,11 @@ type Metrics struct {
 	LDAPDuration *prometheus.HistogramVec
 	// StoreErrors counts store failures (reported to clients as 503).
 	StoreErrors prometheus.Counter
-	// Throttled counts requests refused with 429.
+	// Logins counts login attempts at every endpoint (internal/login) by
+	// endpoint (token, api), result (ok, unauthorized, throttled, busy,
+	// unavailable, bad_request, error) and auth method.
+	Logins *prometheus.CounterVec
+	// Throttled counts requests refused with 429, at every endpoint.
 	Throttled prometheus.Counter
 	// AuditDropped counts audit records lost because the buffer was full
 	// or the store failed.
@@ -77,8 +81,11 @@ func New(version string) *Metrics {
 			[]float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5}, "op"),
 		StoreErrors: counter("authserver_store_errors_total",
 			"Store operations that failed (answered 503)."),
+		Logins: counterVec("authserver_logins_total",
+			"Login attempts at every endpoint by endpoint (token, api), result (ok, unauthorized, throttled, busy, unavailable, bad_request, error) and auth method.",
+			"endpoint", "result", "method"),
 		Throttled: counter("authserver_throttled_requests_total",
-			"Requests refused with 429 because of failed logins."),
+			"Requests refused with 429 because of failed logins, at every endpoint."),
 		AuditDropped: counter("authserver_audit_records_dropped_total",
 			"Audit records lost because the buffer was full or the store failed."),
 		FederatedLogins: counterVec("authserver_federated_logins_total",
@@ -91,7 +98,7 @@ func New(version string) *Metrics {
 	}, []string{"version", "goversion"})
 	buildInfo.WithLabelValues(version, runtime.Version()).Set(1)
 	reg.MustRegister(m.TokenRequests, m.TokenDuration, m.CacheHits, m.CacheMisses, m.TokenReuses,
-		m.LDAPOps, m.LDAPDuration, m.StoreErrors, m.Throttled, m.AuditDropped, m.FederatedLogins, buildInfo,
+		m.LDAPOps, m.LDAPDuration, m.StoreErrors, m.Logins, m.Throttled, m.AuditDropped, m.FederatedLogins, buildInfo,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -123,9 +130,34 @@ func (m *Metrics) Token(result, method string, seconds float64) {
 	}
 	m.TokenRequests.WithLabelValues(result, method).Inc()
 	m.TokenDuration.WithLabelValues(result).Observe(seconds)
+}
+
+// Login records one login attempt (internal/login); a throttled one also
+// counts in authserver_throttled_requests_total.
+func (m *Metrics) Login(endpoint, result, method string) {
+	if m == nil {
+		return
+	}
+	m.Logins.WithLabelValues(endpoint, result, method).Inc()
 	if result == ResultThrottled {
 		m.Throttled.Inc()
 	}
+}
+
+// WatchPasswordChecks publishes the slow credential checks running now
+// (authserver_password_checks_in_flight) and the bound on them
+// (authserver_password_checks_max), read from inUse and max when scraped.
+func (m *Metrics) WatchPasswordChecks(inUse func() int, max int) {
+	if m == nil {
+		return
+	}
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "authserver_password_checks_in_flight",
+			Help: "Slow credential checks (bcrypt, PBKDF2, LDAP bind) running now."},
+			func() float64 { return float64(inUse()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "authserver_password_checks_max",
+			Help: "The most slow credential checks that may run at once (server.max_password_checks)."},
+			func() float64 { return float64(max) }))
 }
 
 // Cache records a credential-cache lookup.

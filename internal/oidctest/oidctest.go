@@ -1,6 +1,7 @@
 // Package oidctest runs a real OIDC issuer on loopback for tests: a
-// discovery document and a JWKS over HTTP, keys generated on the spot, and
-// JWTs shaped like those of GitHub Actions, GitLab CI and Kubernetes.
+// discovery document and a JWKS over HTTP (or HTTPS), keys generated on
+// the spot, and JWTs shaped like those of GitHub Actions, GitLab CI and
+// Kubernetes.
 package oidctest
 
 import (
@@ -10,10 +11,15 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"maps"
+	"math/big"
 	"net"
 	"net/http"
 	"strconv"
@@ -34,26 +40,135 @@ type Issuer struct {
 	addr string
 	// URL is the issuer URL, the iss of minted JWTs.
 	URL string
+	tls *tls.Config // nil: plain http
 
 	mu        sync.Mutex
 	keys      []jose.JSONWebKey // private, current first
 	srv       *http.Server
-	JWKSFetch atomic.Int64 // JWKS requests answered
+	discovery map[string]any    // fields replacing the discovery document's
+	redirects map[string]string // request URI → Location of a 302
+	JWKSFetch atomic.Int64      // JWKS requests answered
 }
 
-// New starts an issuer with one RSA key; it stops with the test.
+// Options say where an issuer listens; the zero value is New's.
+type Options struct {
+	// Host is the loopback address to listen on (default 127.0.0.1; any
+	// of 127.0.0.0/8 works without configuration: another host).
+	Host string
+	// TLS serves https with a certificate of the issuer's own for Host;
+	// Client trusts it.
+	TLS bool
+	// Like, with TLS, shares the certificate of another TLS issuer (made
+	// for its host, 127.0.0.2 and localhost): either's Client trusts both.
+	Like *Issuer
+}
+
+// New starts an issuer with one RSA key on http://127.0.0.1:PORT; it
+// stops with the test.
 func New(t testing.TB) *Issuer {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	return NewWith(t, Options{})
+}
+
+// NewWith starts an issuer as o says.
+func NewWith(t testing.TB, o Options) *Issuer {
+	t.Helper()
+	if o.Host == "" {
+		o.Host = "127.0.0.1"
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(o.Host, "0"))
 	if err != nil {
 		t.Fatalf("oidctest: %v", err)
 	}
 	is := &Issuer{t: t, addr: ln.Addr().String()}
 	is.URL = "http://" + is.addr
+	if o.TLS {
+		is.tls = o.Like.sharedTLS(t, o.Host)
+		is.URL = "https://" + is.addr
+	}
 	is.Rotate("RS256")
 	is.serve(ln)
 	t.Cleanup(is.Stop)
 	return is
+}
+
+// Client is an HTTP client that trusts the issuer's certificate (any
+// client does for a plain http issuer).
+func (is *Issuer) Client() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if is.tls != nil {
+		pool := x509.NewCertPool()
+		pool.AddCert(is.tls.Certificates[0].Leaf)
+		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
+	return &http.Client{Transport: tr, Timeout: 10 * time.Second}
+}
+
+// CertPEM is the issuer's certificate (nil for a plain http issuer), for a
+// process that trusts the file SSL_CERT_FILE names.
+func (is *Issuer) CertPEM() []byte {
+	if is.tls == nil {
+		return nil
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: is.tls.Certificates[0].Leaf.Raw})
+}
+
+// SetDiscovery replaces fields of the discovery document it serves, e.g.
+// {"jwks_uri": "http://..."} or another "issuer"; nil serves its own again.
+func (is *Issuer) SetDiscovery(fields map[string]any) {
+	is.mu.Lock()
+	defer is.mu.Unlock()
+	is.discovery = fields
+}
+
+// Redirect answers GET requestURI ("/jwks") with a 302 to location; an
+// empty location serves it again.
+func (is *Issuer) Redirect(requestURI, location string) {
+	is.mu.Lock()
+	defer is.mu.Unlock()
+	if is.redirects == nil {
+		is.redirects = map[string]string{}
+	}
+	if location == "" {
+		delete(is.redirects, requestURI)
+	} else {
+		is.redirects[requestURI] = location
+	}
+}
+
+// sharedTLS is the TLS configuration of an issuer on host: like's when
+// like is set, else a new one.
+func (like *Issuer) sharedTLS(t testing.TB, host string) *tls.Config {
+	if like == nil {
+		return selfSigned(t, host)
+	}
+	if like.tls == nil || like.tls.Certificates[0].Leaf.VerifyHostname(host) != nil {
+		t.Fatalf("oidctest: Like: that issuer has no certificate for %s", host)
+	}
+	return like.tls
+}
+
+// selfSigned is a TLS configuration with a new self-signed certificate for
+// host (an IP address), 127.0.0.2 (another host, for Like) and localhost.
+func selfSigned(t testing.TB, host string) *tls.Config {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatalf("oidctest: %v", err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "oidctest"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IPAddresses: []net.IP{net.ParseIP(host), net.ParseIP("127.0.0.2")}, DNSNames: []string{"localhost"},
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true, IsCA: true}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatalf("oidctest: certificate: %v", err)
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatalf("oidctest: %v", err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}}, MinVersion: tls.VersionTLS12}
 }
 
 // Rotate adds a new current key for alg (RS256 or ES256) and returns its
@@ -109,19 +224,36 @@ func (is *Issuer) PublicKey() crypto.PublicKey {
 func (is *Issuer) serve(ln net.Listener) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]any{
+		doc := map[string]any{
 			"issuer": is.URL, "jwks_uri": is.URL + "/jwks",
 			"response_types_supported": []string{"id_token"}, "subject_types_supported": []string{"public"},
 			"id_token_signing_alg_values_supported": []string{"RS256", "ES256"},
-		})
+		}
+		is.mu.Lock()
+		maps.Copy(doc, is.discovery)
+		is.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(doc)
 	})
 	mux.HandleFunc("GET /jwks", func(w http.ResponseWriter, _ *http.Request) {
 		is.JWKSFetch.Add(1)
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(is.JWKS())
 	})
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	redirecting := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		is.mu.Lock()
+		to, ok := is.redirects[r.RequestURI]
+		is.mu.Unlock()
+		if ok {
+			http.Redirect(w, r, to, http.StatusFound)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+	srv := &http.Server{Handler: redirecting, ReadHeaderTimeout: 5 * time.Second}
+	if is.tls != nil {
+		ln = tls.NewListener(ln, is.tls)
+	}
 	is.mu.Lock()
 	is.srv = srv
 	is.mu.Unlock()

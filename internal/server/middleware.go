@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/authserver/authserver/internal/audit"
 )
 
 type ctxKey int
@@ -57,13 +59,16 @@ func (w *statusRecorder) Write(b []byte) (int, error) {
 
 // accessLog writes one line per request. The query string is left out: it
 // carries no secret today, but account names and scopes are logged by the
-// token handler where they are meaningful.
+// token handler where they are meaningful. The method and path are the
+// client's text, written before anything checks them (a request line may
+// be nearly as long as the 64 KiB header limit), so they are clipped like
+// every other client field.
 func (s *Server) accessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
-		s.logFor(r).Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+		s.logFor(r).Info("request", "method", audit.Clip(r.Method), "path", audit.Clip(r.URL.Path), "status", rec.status,
 			"duration_ms", float64(time.Since(start).Microseconds())/1000, "remote", r.RemoteAddr)
 	})
 }

@@ -184,3 +184,10 @@ func ParseTrustedProxies(cidrs []string) ([]netip.Prefix, error) {
 	}
 	return out, nil
 }
+
+// RequestID returns the id of a request served by New's handler (from
+// X-Request-Id, or made up), for handlers mounted on it.
+func RequestID(r *http.Request) string {
+	id, _ := r.Context().Value(requestIDKey).(string)
+	return id
+}

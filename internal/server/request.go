@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/authserver/authserver/internal/authz"
+	"github.com/authserver/authserver/internal/login"
+	"github.com/authserver/authserver/internal/server/errcode"
 )
 
 // MaxFormBytes bounds a POST body: a token request is a few hundred bytes,
@@ -23,10 +25,10 @@ const MaxFieldBytes = 256
 
 // How the caller proves who it is.
 const (
-	grantAnonymous = "anonymous"     // GET without Authorization
-	grantBasic     = "basic"         // GET with Authorization: Basic
-	grantPassword  = "password"      // POST grant_type=password
-	grantRefresh   = "refresh_token" // POST grant_type=refresh_token
+	grantAnonymous = "anonymous"         // GET without Authorization
+	grantBasic     = login.GrantBasic    // GET with Authorization: Basic
+	grantPassword  = login.GrantPassword // POST grant_type=password
+	grantRefresh   = login.GrantRefresh  // POST grant_type=refresh_token
 )
 
 // tokenRequest is one token request, GET or POST, after parsing: the rest of
@@ -48,22 +50,13 @@ type tokenRequest struct {
 	refreshToken string
 }
 
-// requestError is a malformed request: 400 (or another status) with code.
-type requestError struct {
-	status  int
-	code    string
-	message string
-}
-
-func (e *requestError) Error() string { return e.message }
-
-func badRequest(msg string) *requestError {
-	return &requestError{status: http.StatusBadRequest, code: "INVALID_REQUEST", message: msg}
+func badRequest(msg string) *errcode.Error {
+	return &errcode.Error{Status: http.StatusBadRequest, Code: "INVALID_REQUEST", Message: msg}
 }
 
 // parseGet reads GET /service/token?service=&scope=&offline_token=&client_id=&account=
 // with optional Basic credentials.
-func (s *Server) parseGet(r *http.Request) (tokenRequest, *requestError) {
+func (s *Server) parseGet(r *http.Request) (tokenRequest, *errcode.Error) {
 	q := r.URL.Query()
 	req := tokenRequest{
 		clientID: q.Get("client_id"),
@@ -96,7 +89,7 @@ func (s *Server) parseGet(r *http.Request) (tokenRequest, *requestError) {
 // field and/or repeated fields), and username+password or refresh_token.
 // Only the body counts: query parameters of a POST are ignored, so secrets
 // in URLs are never used.
-func (s *Server) parsePost(w http.ResponseWriter, r *http.Request) (tokenRequest, *requestError) {
+func (s *Server) parsePost(w http.ResponseWriter, r *http.Request) (tokenRequest, *errcode.Error) {
 	req := tokenRequest{post: true}
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/x-www-form-urlencoded" {
@@ -106,7 +99,7 @@ func (s *Server) parsePost(w http.ResponseWriter, r *http.Request) (tokenRequest
 	if err := r.ParseForm(); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return req, &requestError{status: http.StatusRequestEntityTooLarge, code: "INVALID_REQUEST", message: "request body too large"}
+			return req, &errcode.Error{Status: http.StatusRequestEntityTooLarge, Code: "INVALID_REQUEST", Message: "request body too large"}
 		}
 		return req, badRequest("malformed form body")
 	}
@@ -131,19 +124,19 @@ func (s *Server) parsePost(w http.ResponseWriter, r *http.Request) (tokenRequest
 			return req, badRequest("grant_type=refresh_token needs refresh_token")
 		}
 		if s.opts.Refresh == nil {
-			return req, &requestError{status: http.StatusBadRequest, code: "UNSUPPORTED", message: "refresh tokens are not enabled"}
+			return req, &errcode.Error{Status: http.StatusBadRequest, Code: "UNSUPPORTED", Message: "refresh tokens are not enabled"}
 		}
 	case "":
 		return req, badRequest("missing grant_type: want password or refresh_token")
 	default:
-		return req, &requestError{status: http.StatusBadRequest, code: "UNSUPPORTED",
-			message: "unsupported grant_type " + strconv.Quote(gt) + ": want password or refresh_token"}
+		return req, &errcode.Error{Status: http.StatusBadRequest, Code: "UNSUPPORTED",
+			Message: "unsupported grant_type " + strconv.Quote(gt) + ": want password or refresh_token"}
 	}
 	return req, nil
 }
 
 // parseCommon checks the service and parses the scopes.
-func (s *Server) parseCommon(req *tokenRequest, service string, scopes []string) *requestError {
+func (s *Server) parseCommon(req *tokenRequest, service string, scopes []string) *errcode.Error {
 	if rerr := checkLengths("service", service); rerr != nil {
 		return rerr
 	}
@@ -160,7 +153,7 @@ func (s *Server) parseCommon(req *tokenRequest, service string, scopes []string)
 
 // checkLengths takes pairs of field name and value and refuses the first
 // value over MaxFieldBytes.
-func checkLengths(pairs ...string) *requestError {
+func checkLengths(pairs ...string) *errcode.Error {
 	for i := 0; i+1 < len(pairs); i += 2 {
 		if n := len(pairs[i+1]); n > MaxFieldBytes {
 			return badRequest(pairs[i] + " too long: " + strconv.Itoa(n) + " bytes, at most " + strconv.Itoa(MaxFieldBytes))

@@ -9,11 +9,12 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/authserver/authserver/internal/audit"
 	"github.com/authserver/authserver/internal/authn"
 	"github.com/authserver/authserver/internal/authz"
+	"github.com/authserver/authserver/internal/login"
 	"github.com/authserver/authserver/internal/metrics"
 	"github.com/authserver/authserver/internal/store"
-	"github.com/authserver/authserver/internal/throttle"
 	"github.com/authserver/authserver/internal/token"
 )
 
@@ -21,13 +22,14 @@ import (
 type Options struct {
 	// Logger receives one line per request and the details of failures.
 	Logger *slog.Logger
-	// Passwords checks Basic credentials and the POST password grant:
-	// internal/app puts robots and personal access tokens in front of the
-	// password backends, so their secrets never reach them.
-	Passwords authn.PasswordAuthenticator
-	// Refresh issues refresh tokens when offline access is asked and
-	// redeems them (POST grant_type=refresh_token). nil disables both:
-	// offline requests get no refresh token, refresh grants get 400.
+	// Gate authenticates every request that carries credentials (Basic,
+	// the POST password and refresh grants): limits, throttle, bounded
+	// password checks, audit and metrics of refusals (internal/login). The
+	// REST API mounted at /api shares it.
+	Gate *login.Gate
+	// Refresh issues refresh tokens when offline access is asked (the
+	// gate redeems them). nil disables both: offline requests get no
+	// refresh token, refresh grants get 400.
 	Refresh *authn.Refresher
 	// Authorizer decides which requested actions are granted.
 	Authorizer *authz.Authorizer
@@ -47,12 +49,9 @@ type Options struct {
 	// ServeMetrics mounts /metrics on this handler (else it is served on
 	// a separate listener, server.metrics_addr).
 	ServeMetrics bool
-	// Audit receives a record for every token issued and every failed
-	// login; nil records nothing.
+	// Audit receives a record for every token issued (the gate records
+	// failed logins); nil records nothing.
 	Audit AuditRecorder
-	// Throttle refuses logins with 429 after repeated failures; nil never
-	// throttles.
-	Throttle *throttle.Throttle
 	// TrustedProxies are the peers whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
 	// Ready answers /readyz: nil means always ready.
@@ -108,7 +107,7 @@ func (s *Server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
 		allow = "GET, POST"
 	}
 	w.Header().Set("Allow", allow)
-	writeError(w, http.StatusMethodNotAllowed, "UNSUPPORTED", "method "+r.Method+" is not supported here; use "+allow)
+	writeError(w, http.StatusMethodNotAllowed, "UNSUPPORTED", "method "+audit.Clip(r.Method)+" is not supported here; use "+allow)
 }
 
 func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {

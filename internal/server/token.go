@@ -1,16 +1,18 @@
 package server
 
 import (
-	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/authserver/authserver/internal/audit"
 	"github.com/authserver/authserver/internal/authn"
 	"github.com/authserver/authserver/internal/authz"
+	"github.com/authserver/authserver/internal/login"
 	"github.com/authserver/authserver/internal/metrics"
+	"github.com/authserver/authserver/internal/server/errcode"
 	"github.com/authserver/authserver/internal/store"
 	"github.com/authserver/authserver/internal/token"
 )
@@ -56,8 +58,8 @@ func (s *Server) handleTokenPost(w http.ResponseWriter, r *http.Request) {
 	s.serveToken(w, r, req, start)
 }
 
-func (s *Server) badRequest(w http.ResponseWriter, rerr *requestError, start time.Time) {
-	writeError(w, rerr.status, rerr.code, rerr.message)
+func (s *Server) badRequest(w http.ResponseWriter, rerr *errcode.Error, start time.Time) {
+	writeError(w, rerr.Status, rerr.Code, rerr.Message)
 	s.opts.Metrics.Token(metrics.ResultBadRequest, "", time.Since(start).Seconds())
 }
 
@@ -79,11 +81,12 @@ type outcome struct {
 // issued tokens and failed logins, audited.
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, req tokenRequest, start time.Time) {
 	oc := &outcome{result: metrics.ResultUnavailable, method: methodOf(req), subject: req.username,
-		requested: clipScopes(scopeStrings(req.scopes))}
+		requested: audit.ClipScopes(scopeStrings(req.scopes))}
 	defer s.finish(r, req, oc, start)
 	log := s.logFor(r)
-	id, ok := s.authenticate(w, r, req, oc)
-	if !ok {
+	id, err := s.authenticate(r, req, oc)
+	if err != nil {
+		s.fail(w, r, oc, err)
 		return
 	}
 	oc.method, oc.subject, oc.federated = id.Method, id.Name, id.Federated
@@ -91,7 +94,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, req tokenReq
 	subj.Anonymous = req.grant == grantAnonymous
 	decisions, err := s.opts.Authorizer.Authorize(r.Context(), subj, req.scopes)
 	if err != nil {
-		s.failed(w, r, "permission store unavailable, try again later", "authorization backend failed", err)
+		s.fail(w, r, oc, fmt.Errorf("authorize: %w", err))
 		return
 	}
 	access := make([]token.ResourceActions, len(decisions))
@@ -127,20 +130,20 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, req tokenReq
 	case req.offline && s.opts.Refresh != nil && authn.Refreshable(id):
 		rt, err := s.opts.Refresh.Issue(r.Context(), id, req.service, req.clientID)
 		if err != nil {
-			s.failed(w, r, "cannot store refresh token, try again later", "cannot issue refresh token", err)
+			s.fail(w, r, oc, err)
 			return
 		}
 		resp.RefreshToken = rt
 	}
-	oc.result, oc.granted = metrics.ResultIssued, clipScopes(grantedStrings(decisions))
+	oc.result, oc.granted = metrics.ResultIssued, audit.ClipScopes(grantedStrings(decisions))
 	if log.Enabled(r.Context(), slog.LevelInfo) {
-		attrs := []any{"user", clipText(id.Name), "method", id.Method, "grant", req.grant, "client_id", clipText(req.clientID),
+		attrs := []any{"user", audit.Clip(id.Name), "method", id.Method, "grant", req.grant, "client_id", audit.Clip(req.clientID),
 			"client_ip", ipOf(r), "requested", oc.requested, "granted", oc.granted, "reused", reused,
 			"refresh_token", resp.RefreshToken != "" && req.grant != grantRefresh}
 		if why := refusedReasons(decisions); len(why) > 0 {
 			// The registry will answer only "authentication required": say
 			// here why (no such project, not a member, role too weak).
-			attrs = append(attrs, "refused", clipScopes(why))
+			attrs = append(attrs, "refused", audit.ClipScopes(why))
 		}
 		log.Info("token issued", attrs...)
 	}
@@ -157,33 +160,23 @@ func (s *Server) issue(subject string, access []token.ResourceActions, notAfter 
 	return tok, false, err
 }
 
-// finish records the outcome in metrics and the audit trail.
+// finish records the outcome in metrics and, for an issued token, in the
+// audit trail (the login gate records refused and throttled logins).
 func (s *Server) finish(r *http.Request, req tokenRequest, oc *outcome, start time.Time) {
 	s.opts.Metrics.Token(oc.result, oc.method, time.Since(start).Seconds())
-	if s.opts.Audit == nil {
-		return
-	}
-	var result string
-	switch oc.result {
-	case metrics.ResultIssued:
-		result = store.AuditIssued
-	case metrics.ResultUnauthorized:
-		result = store.AuditUnauthorized
-	case metrics.ResultThrottled:
-		result = store.AuditThrottled
-	default:
+	if s.opts.Audit == nil || oc.result != metrics.ResultIssued {
 		return
 	}
 	// Every free-text field is cut to a fixed size, with a marker saying
 	// how much was left out (oc's scopes were cut when they were made).
 	rid, _ := r.Context().Value(requestIDKey).(string)
 	rec := store.AuditRecord{
-		Time: start, Subject: clipText(oc.subject), Method: oc.method, ClientIP: ipOf(r), UserAgent: clipText(r.UserAgent()),
-		Service: clipText(req.service), Requested: oc.requested, Granted: oc.granted,
-		Result: result, ClientID: clipText(req.clientID), RequestID: rid,
+		Time: start, Subject: audit.Clip(oc.subject), Method: oc.method, ClientIP: ipOf(r), UserAgent: audit.Clip(r.UserAgent()),
+		Service: audit.Clip(req.service), Requested: oc.requested, Granted: oc.granted,
+		Result: store.AuditIssued, ClientID: audit.Clip(req.clientID), RequestID: rid, Endpoint: login.EndpointToken,
 	}
 	if f := oc.federated; f != nil {
-		rec.FederatedIssuer, rec.FederatedSubject = clipText(f.URL), clipText(f.Subject)
+		rec.FederatedIssuer, rec.FederatedSubject = audit.Clip(f.URL), audit.Clip(f.Subject)
 	}
 	s.opts.Audit.Record(rec)
 }
@@ -199,89 +192,45 @@ func methodOf(req tokenRequest) string {
 	return authn.MethodPassword
 }
 
-// unavailable answers 503 for a backend failure. A request whose client
-// went away is not a backend failure: it is logged quietly.
-func (s *Server) unavailable(w http.ResponseWriter, r *http.Request, msg, logMsg string, err error) {
-	if r.Context().Err() != nil {
-		s.logFor(r).Debug("client went away", "err", err)
-	} else {
-		s.logFor(r).Error(logMsg, "err", err)
-		s.opts.Metrics.StoreError()
-	}
-	writeError(w, http.StatusServiceUnavailable, "UNAVAILABLE", msg)
-}
-
-// failed answers a backend error: 503 (see unavailable) when it wraps
-// authn.ErrUnavailable or authz.ErrUnavailable, the backend could not be
-// asked; anything else is a bug, answered 500 with a log line, so that it
-// never looks like an outage.
-func (s *Server) failed(w http.ResponseWriter, r *http.Request, msg, logMsg string, err error) {
-	if errors.Is(err, authn.ErrUnavailable) || errors.Is(err, authz.ErrUnavailable) {
-		s.unavailable(w, r, msg, logMsg, err)
-		return
-	}
-	s.logFor(r).Error(logMsg+": internal error", "err", err)
-	writeError(w, http.StatusInternalServerError, "UNKNOWN", "internal error")
-}
-
-// authenticate establishes the caller's identity. On failure it has
-// answered (401; 429 when throttled; 503 when a backend could not be
-// asked) and ok is false.
-func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, req tokenRequest, oc *outcome) (authn.Identity, bool) {
-	log := s.logFor(r)
-	if req.grant == grantAnonymous {
-		return authn.Identity{Method: authn.MethodAnonymous}, true
-	}
-	ip := ipOf(r)
-	if wait, ok := s.opts.Throttle.Check(req.username, ip); !ok {
-		secs := int((wait + time.Second - 1) / time.Second)
-		log.Warn("login throttled", "user", clipText(req.username), "client_ip", ip, "retry_after_s", secs)
-		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		writeError(w, http.StatusTooManyRequests, "TOOMANYREQUESTS", "too many failed logins; retry after "+strconv.Itoa(secs)+"s")
-		oc.result = metrics.ResultThrottled
-		return authn.Identity{}, false
-	}
-	var (
-		id  authn.Identity
-		ok  bool
-		err error
-	)
-	if req.grant == grantRefresh {
-		id, ok, err = s.opts.Refresh.Redeem(r.Context(), req.refreshToken, req.service, req.clientID)
-	} else { // grantBasic, grantPassword
-		id, ok, err = s.opts.Passwords.Login(r.Context(), req.username, req.password)
-	}
-	if err != nil {
-		s.failed(w, r, "authentication backend unavailable, try again later", "authentication backend failed", err)
-		return id, false
-	}
-	if !ok {
-		s.opts.Throttle.Failure(req.username, ip)
+// fail answers err with the one error-to-status mapping (errcode.Fail)
+// and notes the result for the metrics.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, oc *outcome, err error) {
+	rep := errcode.Fail(w, r, s.logFor(r), s.opts.Metrics, err)
+	switch rep.Status {
+	case http.StatusUnauthorized:
 		oc.result = metrics.ResultUnauthorized
-		log.Info("authentication failed", "user", clipText(req.username), "grant", req.grant, "client_id", clipText(req.clientID), "client_ip", ip)
-		if req.grant == grantRefresh {
-			s.unauthorizedMsg(w, "authentication required: invalid, expired or revoked refresh token")
-		} else {
-			s.unauthorized(w)
-		}
-		return id, false
+	case http.StatusTooManyRequests:
+		oc.result = metrics.ResultThrottled
+	case http.StatusBadRequest, http.StatusRequestEntityTooLarge:
+		oc.result = metrics.ResultBadRequest
+	default:
+		oc.result = metrics.ResultUnavailable
 	}
-	s.opts.Throttle.Success(req.username, ip)
+}
+
+// authenticate establishes the caller's identity through the login gate
+// (anonymous requests carry no credential and skip it).
+func (s *Server) authenticate(r *http.Request, req tokenRequest, oc *outcome) (authn.Identity, error) {
+	if req.grant == grantAnonymous {
+		return authn.Identity{Method: authn.MethodAnonymous}, nil
+	}
+	rid, _ := r.Context().Value(requestIDKey).(string)
+	secret := req.password
+	if req.grant == grantRefresh {
+		secret = req.refreshToken
+	}
+	id, err := s.opts.Gate.Login(r.Context(), login.Attempt{
+		Endpoint: login.EndpointToken, Grant: req.grant, Username: req.username, Secret: secret,
+		Service: req.service, ClientID: req.clientID, ClientIP: ipOf(r), UserAgent: r.UserAgent(),
+		RequestID: rid, Requested: oc.requested,
+	})
+	if err != nil {
+		return id, err
+	}
 	if req.account != "" && req.account != id.Name {
-		log.Info("account hint differs from authenticated user; ignored", "account", clipText(req.account), "user", clipText(id.Name))
+		s.logFor(r).Info("account hint differs from authenticated user; ignored", "account", audit.Clip(req.account), "user", audit.Clip(id.Name))
 	}
-	return id, true
-}
-
-// unauthorized answers 401 with a Basic challenge, so clients know to send
-// (different) credentials.
-func (s *Server) unauthorized(w http.ResponseWriter) {
-	s.unauthorizedMsg(w, "authentication required: bad username or password")
-}
-
-func (s *Server) unauthorizedMsg(w http.ResponseWriter, msg string) {
-	w.Header().Set("WWW-Authenticate", `Basic realm="`+s.opts.Realm+`"`)
-	writeError(w, http.StatusUnauthorized, "UNAUTHORIZED", msg)
+	return id, nil
 }
 
 func scopeStrings(scopes []authz.Scope) []string {

@@ -46,6 +46,9 @@ type AuditRecord struct {
 	// login, the verified JWT's iss and sub (never the JWT itself).
 	FederatedIssuer  string
 	FederatedSubject string
+	// Endpoint is where a login came: "token" (/service/token) or "api"
+	// (the REST API); "" for records written before it was kept.
+	Endpoint string
 }
 
 // AuditFilter selects records for `authserver audit list`. Zero values

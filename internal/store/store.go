@@ -9,9 +9,11 @@ import (
 
 // Sentinel errors. Every backend returns these (possibly wrapped with %w) so
 // callers can use errors.Is. Any other error from a Store method means the
-// backend itself failed (unreachable, timed out, corrupt) and is reported to
-// clients as 503, never as 401.
+// backend itself failed (unreachable, timed out, corrupt), wraps
+// ErrUnavailable, and is reported to clients as 503, never as 401.
 var (
+	// ErrUnavailable marks a failure of the database itself.
+	ErrUnavailable = errors.New("store unavailable")
 	// ErrNotFound means the named user, project, group or member does not exist.
 	ErrNotFound = errors.New("not found")
 	// ErrAlreadyExists means a unique name (user, project, group, membership) is taken.

@@ -58,6 +58,7 @@ type Throttle struct {
 type entry struct {
 	key      string
 	failures int
+	inflight int // attempts admitted and not yet settled
 	last     time.Time
 	until    time.Time // blocked until
 }
@@ -90,6 +91,9 @@ func CanonicalUser(name string) string { return strings.ToLower(strings.TrimSpac
 // not an address (the server's "invalid:..." for an unparsable
 // X-Forwarded-For entry) is its own network, cut to a fixed size.
 func (t *Throttle) Network(ip string) string {
+	if t == nil {
+		return ip
+	}
 	a, err := netip.ParseAddr(ip)
 	if err != nil {
 		if len(ip) > maxKeyBytes {
@@ -110,53 +114,145 @@ func (t *Throttle) userKey(user, ip string) string {
 }
 func (t *Throttle) ipKey(ip string) string { return "i\x00" + t.Network(ip) }
 
-// Check reports whether a login for user from ip may be tried now. Here
-// and in Failure and Success, user is counted as CanonicalUser(user) and
-// ip as Network(ip); ip is the full client address. When it
-// may not, retryAfter says how long to wait. A blocked pair or address
-// does not affect the same user from another address.
-func (t *Throttle) Check(user, ip string) (retryAfter time.Duration, ok bool) {
+// Reserve admits one login attempt for user from ip, or refuses it. Here
+// and below, user is counted as CanonicalUser(user) and ip as Network(ip);
+// ip is the full client address. An admitted attempt holds a reservation
+// on both counters until it is settled (Succeeded, Failed or Released), and
+// counts against both limits meanwhile, as a failure would: failures plus
+// attempts in flight stay within UserIPLimit and IPLimit, so a burst of
+// simultaneous guesses gets no more checks than the same guesses one after
+// another. Once a counter is past its limit and its block has run out, one
+// attempt at a time is admitted, and its failure blocks again for twice as
+// long. When an attempt is refused, retryAfter says how long to wait: the
+// block, or a second when only attempts in flight fill the limit. A blocked
+// pair or address does not affect the same user from another address.
+//
+// Each call to Reserve that is admitted must be settled exactly once.
+func (t *Throttle) Reserve(user, ip string) (r Reservation, retryAfter time.Duration, ok bool) {
 	if t == nil {
-		return 0, true
+		return Reservation{}, 0, true
 	}
+	r = Reservation{t: t, user: t.userKey(user, ip), ip: t.ipKey(ip)}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := t.now()
-	for _, k := range []string{t.userKey(user, ip), t.ipKey(ip)} {
-		if el, found := t.entries[k]; found {
-			e := el.Value.(*entry)
-			if wait := e.until.Sub(now); wait > retryAfter {
-				retryAfter = wait
-			}
+	for _, k := range []struct {
+		key   string
+		limit int
+	}{{r.user, t.cfg.UserIPLimit}, {r.ip, t.cfg.IPLimit}} {
+		if wait := t.refusal(k.key, k.limit, now); wait > retryAfter {
+			retryAfter = wait
 		}
 	}
-	return retryAfter, retryAfter <= 0
+	if retryAfter > 0 {
+		return Reservation{}, retryAfter, false
+	}
+	t.hold(r.user, t.cfg.UserIPLimit)
+	t.hold(r.ip, t.cfg.IPLimit)
+	return r, 0, true
 }
 
-// Failure records a failed login for user from ip.
-func (t *Throttle) Failure(user, ip string) {
-	if t == nil {
-		return
+// busyRetry is the wait a refusal names when only attempts in flight, not
+// failures, fill a limit: they settle within about a password check.
+const busyRetry = time.Second
+
+// refusal is how long an attempt on key must wait, 0 when it may go ahead.
+func (t *Throttle) refusal(key string, limit int, now time.Time) time.Duration {
+	el, found := t.entries[key]
+	if limit <= 0 || !found {
+		return 0
 	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	now := t.now()
-	t.bump(t.userKey(user, ip), t.cfg.UserIPLimit, now)
-	t.bump(t.ipKey(ip), t.cfg.IPLimit, now)
+	e := el.Value.(*entry)
+	if wait := e.until.Sub(now); wait > 0 {
+		return wait
+	}
+	if t.cfg.Forget > 0 && now.Sub(e.last) > t.cfg.Forget {
+		e.failures = 0
+	}
+	switch {
+	case e.failures+e.inflight < limit:
+		return 0
+	case e.failures >= limit && e.inflight == 0:
+		return 0 // past the limit and the block is over: one attempt
+	}
+	return busyRetry
 }
 
-// Success clears the counter of user from ip. The address's own counter
-// stays: one good login must not hide a password spray from that address.
-func (t *Throttle) Success(user, ip string) {
-	if t == nil {
+// hold counts one attempt in flight on key.
+func (t *Throttle) hold(key string, limit int) {
+	if limit <= 0 {
 		return
 	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	k := t.userKey(user, ip)
-	if el, ok := t.entries[k]; ok {
+	if el, ok := t.entries[key]; ok {
+		el.Value.(*entry).inflight++
+		return
+	}
+	t.evict()
+	t.entries[key] = t.lru.PushFront(&entry{key: key, inflight: 1})
+}
+
+// Reservation is an admitted attempt (Throttle.Reserve), settled by exactly
+// one of its methods. The zero Reservation (of a nil Throttle) does nothing.
+type Reservation struct {
+	t        *Throttle
+	user, ip string
+}
+
+// Failed settles a failed login: one failure on both counters.
+func (r Reservation) Failed() {
+	if r.t == nil {
+		return
+	}
+	r.t.mu.Lock()
+	defer r.t.mu.Unlock()
+	now := r.t.now()
+	r.t.bump(r.user, r.t.cfg.UserIPLimit, now)
+	r.t.bump(r.ip, r.t.cfg.IPLimit, now)
+}
+
+// Succeeded settles a successful login: it clears the (user, network)
+// counter. The network's own counter keeps its failures: one good login
+// must not hide a password spray from that network.
+func (r Reservation) Succeeded() {
+	if r.t == nil {
+		return
+	}
+	r.t.mu.Lock()
+	defer r.t.mu.Unlock()
+	if el, ok := r.t.entries[r.user]; ok {
+		e := el.Value.(*entry)
+		e.failures, e.until = 0, time.Time{}
+	}
+	r.t.release(r.user)
+	r.t.release(r.ip)
+}
+
+// Released settles an attempt that came to no verdict (a backend could not
+// be asked): nothing is counted.
+func (r Reservation) Released() {
+	if r.t == nil {
+		return
+	}
+	r.t.mu.Lock()
+	defer r.t.mu.Unlock()
+	r.t.release(r.user)
+	r.t.release(r.ip)
+}
+
+// release ends one attempt in flight on key, dropping the counter when
+// nothing is left in it.
+func (t *Throttle) release(key string) {
+	el, ok := t.entries[key]
+	if !ok {
+		return
+	}
+	e := el.Value.(*entry)
+	if e.inflight > 0 {
+		e.inflight--
+	}
+	if e.inflight == 0 && e.failures == 0 && e.until.IsZero() {
 		t.lru.Remove(el)
-		delete(t.entries, k)
+		delete(t.entries, key)
 	}
 }
 
@@ -177,6 +273,9 @@ func (t *Throttle) bump(key string, limit int, now time.Time) {
 		e = el.Value.(*entry)
 		if t.cfg.Forget > 0 && now.Sub(e.last) > t.cfg.Forget && !now.Before(e.until) {
 			e.failures = 0
+		}
+		if e.inflight > 0 {
+			e.inflight--
 		}
 		t.lru.MoveToFront(el)
 	} else {
@@ -203,16 +302,16 @@ func (t *Throttle) delay(over int) time.Duration {
 	return d
 }
 
-// evict makes room for one entry: forgotten counters go first, then the
-// least recently failed.
+// evict makes room for one entry: the least recently failed go first.
+// Counters with attempts in flight stay (their reservations are settled
+// soon), so memory may pass MaxEntries by the attempts in flight.
 func (t *Throttle) evict() {
-	for len(t.entries) >= t.cfg.MaxEntries {
-		el := t.lru.Back()
-		if el == nil {
-			return
+	for el := t.lru.Back(); el != nil && len(t.entries) >= t.cfg.MaxEntries; {
+		prev := el.Prev()
+		if e := el.Value.(*entry); e.inflight == 0 {
+			t.lru.Remove(el)
+			delete(t.entries, e.key)
 		}
-		e := el.Value.(*entry)
-		t.lru.Remove(el)
-		delete(t.entries, e.key)
+		el = prev
 	}
 }

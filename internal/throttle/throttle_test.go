@@ -15,13 +15,36 @@ func newClock() *clock               { return &clock{t: time.Date(2026, 1, 1, 0,
 func cfg() Config {
 	return Config{UserIPLimit: 3, IPLimit: 10, BaseDelay: time.Second, MaxDelay: 8 * time.Second, Forget: time.Hour, MaxEntries: 100}
 }
-func blocked(th *Throttle, u, ip string) bool { _, ok := th.Check(u, ip); return !ok }
+
+// check is whether an attempt may go ahead now, without leaving it in flight.
+func check(th *Throttle, u, ip string) (time.Duration, bool) {
+	r, wait, ok := th.Reserve(u, ip)
+	if ok {
+		r.Released()
+	}
+	return wait, ok
+}
+func blocked(th *Throttle, u, ip string) bool { _, ok := check(th, u, ip); return !ok }
+
+// fail is one failed attempt, when it is admitted.
+func fail(th *Throttle, u, ip string) {
+	if r, _, ok := th.Reserve(u, ip); ok {
+		r.Failed()
+	}
+}
+
+// succeed is one successful attempt, when it is admitted.
+func succeed(th *Throttle, u, ip string) {
+	if r, _, ok := th.Reserve(u, ip); ok {
+		r.Succeeded()
+	}
+}
 
 func TestBackoff(t *testing.T) {
 	c := newClock()
 	th := New(cfg(), c.now)
 	for i := 0; i < 2; i++ {
-		th.Failure("alice", "10.0.0.1")
+		fail(th, "alice", "10.0.0.1")
 		if blocked(th, "alice", "10.0.0.1") {
 			t.Fatalf("blocked after %d failures", i+1)
 		}
@@ -38,8 +61,8 @@ func TestBackoff(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			th.Failure("alice", "10.0.0.1")
-			wait, ok := th.Check("alice", "10.0.0.1")
+			fail(th, "alice", "10.0.0.1")
+			wait, ok := check(th, "alice", "10.0.0.1")
 			if ok || wait != tt.want {
 				t.Fatalf("wait %v ok %v, want %v", wait, ok, tt.want)
 			}
@@ -54,7 +77,8 @@ func TestBackoff(t *testing.T) {
 func TestOtherAddressUnaffected(t *testing.T) {
 	th := New(cfg(), newClock().now)
 	for i := 0; i < 20; i++ {
-		th.Failure("alice", "203.0.113.9") // the attacker
+		fail(th, "alice", "203.0.113.9") // the attacker
+		fail(th, fmt.Sprintf("user%d", i), "203.0.113.9")
 	}
 	if !blocked(th, "alice", "203.0.113.9") {
 		t.Fatal("attacker not blocked")
@@ -70,7 +94,7 @@ func TestOtherAddressUnaffected(t *testing.T) {
 func TestSprayBlockedPerIP(t *testing.T) {
 	th := New(cfg(), newClock().now)
 	for i := 0; i < 10; i++ {
-		th.Failure(fmt.Sprintf("user%d", i), "198.51.100.1")
+		fail(th, fmt.Sprintf("user%d", i), "198.51.100.1")
 	}
 	if !blocked(th, "someone-new", "198.51.100.1") {
 		t.Fatal("password spray from one address not blocked")
@@ -79,11 +103,11 @@ func TestSprayBlockedPerIP(t *testing.T) {
 
 func TestSuccessResetsPair(t *testing.T) {
 	th := New(cfg(), newClock().now)
-	th.Failure("alice", "10.0.0.1")
-	th.Failure("alice", "10.0.0.1")
-	th.Success("alice", "10.0.0.1")
-	th.Failure("alice", "10.0.0.1")
-	th.Failure("alice", "10.0.0.1")
+	fail(th, "alice", "10.0.0.1")
+	fail(th, "alice", "10.0.0.1")
+	succeed(th, "alice", "10.0.0.1")
+	fail(th, "alice", "10.0.0.1")
+	fail(th, "alice", "10.0.0.1")
 	if blocked(th, "alice", "10.0.0.1") {
 		t.Fatal("success did not reset the counter")
 	}
@@ -92,10 +116,10 @@ func TestSuccessResetsPair(t *testing.T) {
 func TestForget(t *testing.T) {
 	c := newClock()
 	th := New(cfg(), c.now)
-	th.Failure("alice", "10.0.0.1")
-	th.Failure("alice", "10.0.0.1")
+	fail(th, "alice", "10.0.0.1")
+	fail(th, "alice", "10.0.0.1")
 	c.add(2 * time.Hour)
-	th.Failure("alice", "10.0.0.1")
+	fail(th, "alice", "10.0.0.1")
 	if blocked(th, "alice", "10.0.0.1") {
 		t.Fatal("old failures still counted")
 	}
@@ -104,7 +128,7 @@ func TestForget(t *testing.T) {
 func TestBounded(t *testing.T) {
 	th := New(cfg(), newClock().now)
 	for i := 0; i < 1000; i++ {
-		th.Failure("u", fmt.Sprintf("10.0.%d.%d", i/256, i%256))
+		fail(th, "u", fmt.Sprintf("10.0.%d.%d", i/256, i%256))
 	}
 	if n := th.Len(); n > 100 {
 		t.Fatalf("%d entries, limit 100", n)
@@ -113,8 +137,8 @@ func TestBounded(t *testing.T) {
 
 func TestNilThrottleAllows(t *testing.T) {
 	var th *Throttle
-	th.Failure("a", "b")
-	if _, ok := th.Check("a", "b"); !ok {
+	fail(th, "a", "b")
+	if _, _, ok := th.Reserve("a", "b"); !ok {
 		t.Fatal("nil throttle blocked")
 	}
 }
@@ -151,7 +175,8 @@ func TestNetwork(t *testing.T) {
 func TestRotatingIPv6(t *testing.T) {
 	th := New(cfg(), newClock().now)
 	for i := range 20 {
-		th.Failure("alice", fmt.Sprintf("2001:db8:bad:1::%x", i+1))
+		fail(th, "alice", fmt.Sprintf("2001:db8:bad:1::%x", i+1))
+		fail(th, fmt.Sprintf("user%d", i), fmt.Sprintf("2001:db8:bad:1::%x", i+1))
 	}
 	if !blocked(th, "alice", "2001:db8:bad:1::ffff") {
 		t.Fatal("a fresh address in the guesser's /64 is not blocked")
@@ -168,13 +193,85 @@ func TestRotatingIPv6(t *testing.T) {
 func TestCanonicalUser(t *testing.T) {
 	th := New(cfg(), newClock().now)
 	for _, u := range []string{"Admin", " admin", "ADMIN\t"} {
-		th.Failure(u, "10.0.0.1")
+		fail(th, u, "10.0.0.1")
 	}
 	if !blocked(th, "admin", "10.0.0.1") {
 		t.Fatal("spellings of admin counted apart")
 	}
-	th.Success("aDmIn ", "10.0.0.1")
+	th = New(cfg(), newClock().now)
+	fail(th, "Admin", "10.0.0.1")
+	fail(th, " admin", "10.0.0.1")
+	succeed(th, "aDmIn ", "10.0.0.1")
+	fail(th, "admin", "10.0.0.1")
+	fail(th, "ADMIN", "10.0.0.1")
 	if blocked(th, "admin", "10.0.0.1") {
 		t.Fatal("success under another spelling did not reset the counter")
+	}
+}
+
+// TestReservations: attempts in flight count against the limits, so a
+// burst of simultaneous guesses is admitted only up to the limit; settling
+// frees the place, and identical outcomes settle as before.
+func TestReservations(t *testing.T) {
+	c := newClock()
+	th := New(cfg(), c.now) // 3 per (user, network), 10 per network
+	var held []Reservation
+	for i := range 10 {
+		r, wait, ok := th.Reserve("alice", "10.0.0.1")
+		if i < 3 != ok {
+			t.Fatalf("attempt %d in a burst: admitted %v", i+1, ok)
+		}
+		if ok {
+			held = append(held, r)
+		} else if wait != busyRetry {
+			t.Fatalf("attempt %d refused with wait %v, want %v", i+1, wait, busyRetry)
+		}
+	}
+	if blocked(th, "alice", "10.0.0.2") {
+		t.Fatal("another address is refused")
+	}
+	held[0].Released() // a backend outage counts nothing
+	r, _, ok := th.Reserve("alice", "10.0.0.1")
+	if !ok {
+		t.Fatal("a released place is not free again")
+	}
+	held[0] = r
+	for _, r := range held {
+		r.Failed()
+	}
+	wait, ok := check(th, "alice", "10.0.0.1")
+	if ok || wait != time.Second {
+		t.Fatalf("after 3 failures: wait %v ok %v, want blocked for 1s", wait, ok)
+	}
+	// Past the limit, once the block is over, one attempt at a time.
+	c.add(time.Second)
+	first, _, ok := th.Reserve("alice", "10.0.0.1")
+	if !ok {
+		t.Fatal("no attempt admitted after the block")
+	}
+	if _, _, ok := th.Reserve("alice", "10.0.0.1"); ok {
+		t.Fatal("a second attempt admitted while the first is in flight, past the limit")
+	}
+	first.Succeeded()
+	if blocked(th, "alice", "10.0.0.1") {
+		t.Fatal("a success did not clear the pair")
+	}
+	if n := th.Len(); n != 1 {
+		t.Fatalf("%d counters held, want 1 (the network's failures)", n)
+	}
+}
+
+// TestNetworkReservations: the network's limit counts attempts in flight
+// over every name.
+func TestNetworkReservations(t *testing.T) {
+	th := New(cfg(), newClock().now)
+	admitted := 0
+	for i := range 30 {
+		if _, _, ok := th.Reserve(fmt.Sprintf("user%d", i), "198.51.100.1"); ok {
+			admitted++
+		}
+	}
+	if admitted != 10 {
+		t.Fatalf("%d simultaneous attempts admitted from one network, want 10", admitted)
 	}
 }

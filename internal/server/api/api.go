@@ -14,9 +14,9 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/authserver/authserver/internal/admin"
-	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/login"
+	"github.com/authserver/authserver/internal/metrics"
 	"github.com/authserver/authserver/internal/server/errcode"
-	"github.com/authserver/authserver/internal/throttle"
 )
 
 // Limits enforced before any credential is checked.
@@ -33,16 +33,19 @@ const (
 type Options struct {
 	// Admin performs every operation, with the caller as its Actor.
 	Admin *admin.Service
-	// Passwords checks Basic credentials: the same authenticator as the
-	// token endpoint's (server.Options.Passwords), so passwords and
-	// personal access tokens work; robots are refused with 403.
-	Passwords authn.PasswordAuthenticator
-	// Throttle counts failed logins together with the token endpoint's;
-	// nil never throttles.
-	Throttle *throttle.Throttle
+	// Gate checks Basic credentials: the token endpoint's login gate
+	// (server.Options.Gate), so passwords and personal access tokens work,
+	// failures count against the same throttle and are audited with
+	// endpoint "api"; robots are refused with 403.
+	Gate *login.Gate
+	// Metrics counts backend failures; nil counts nothing.
+	Metrics *metrics.Metrics
 	// ClientIP resolves the caller's address (server.ClientIP, which
 	// honours trusted proxies); nil uses the TCP peer.
 	ClientIP func(*http.Request) string
+	// RequestID is the request's id (server.RequestID), for the audit
+	// record of a failed login; nil: none.
+	RequestID func(*http.Request) string
 	// Realm is named in WWW-Authenticate: Basic on a 401.
 	Realm string
 	// Version is authserver's version, reported as harbor_version.
@@ -58,6 +61,11 @@ type Options struct {
 	// enforces it; the API only reports it).
 	AdminOnlyProjects bool
 	Logger            *slog.Logger
+	// PublicURL is the server's own URL (server.public_url, or the default
+	// config.RealmBase derives from server.addr). A POST, PUT, PATCH or
+	// DELETE whose Origin header names another origin is refused with 403
+	// (browser.go); empty refuses every request that carries an Origin.
+	PublicURL string
 }
 
 // API serves the REST API.
@@ -79,7 +87,7 @@ func New(opt Options) http.Handler {
 // document is built from too.
 func (a *API) router() chi.Router {
 	r := chi.NewRouter()
-	r.Use(a.limits)
+	r.Use(a.browserSafe, a.limits)
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "NOT_FOUND", "not found: authserver serves only the access-related part of Harbor's API")
 	})
@@ -139,13 +147,13 @@ type call struct {
 func (a *API) handle(rt route) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		c := &call{w: w, r: r, a: a}
-		who, ok := a.authenticate(w, r, rt.anonymous)
-		if !ok {
-			return
+		who, err := a.authenticate(r, rt.anonymous)
+		if err == nil {
+			c.who = who
+			err = rt.fn(c)
 		}
-		c.who = who
-		if err := rt.fn(c); err != nil {
-			a.fail(w, r, err)
+		if err != nil {
+			errcode.Fail(w, r, a.log, a.opt.Metrics, err)
 		}
 	}
 }
@@ -161,102 +169,46 @@ func (a *API) clientIP(r *http.Request) string {
 	return strings.Trim(host, "[]")
 }
 
-// authenticate turns Basic credentials into the actor. Without
-// credentials the actor is anonymous, which only anonymous routes serve.
-// A failed login counts against the throttle, as at the token endpoint.
-func (a *API) authenticate(w http.ResponseWriter, r *http.Request, anonymous bool) (admin.Actor, bool) {
+// authenticate turns Basic credentials into the actor, through the login
+// gate. Without credentials the actor is anonymous, which only anonymous
+// routes serve.
+func (a *API) authenticate(r *http.Request, anonymous bool) (admin.Actor, error) {
 	ip := a.clientIP(r)
-	h := r.Header.Get("Authorization")
-	if h == "" {
+	if r.Header.Get("Authorization") == "" {
 		if !anonymous {
-			a.unauthorized(w, "authentication required")
-			return admin.Actor{}, false
+			return admin.Actor{}, a.unauthorized("authentication required")
 		}
-		return admin.Actor{ClientIP: ip}, true
+		return admin.Actor{ClientIP: ip}, nil
 	}
 	user, pass, ok := r.BasicAuth()
 	if !ok || user == "" || pass == "" {
-		a.unauthorized(w, "authentication required: Basic credentials expected")
-		return admin.Actor{}, false
+		return admin.Actor{}, a.unauthorized("authentication required: Basic credentials expected")
 	}
-	if len(user) > MaxFieldBytes || len(pass) > 4096 {
-		writeError(w, http.StatusBadRequest, "BAD_REQUEST", fmt.Sprintf("user name too long: at most %d bytes", MaxFieldBytes))
-		return admin.Actor{}, false
+	var rid string
+	if a.opt.RequestID != nil {
+		rid = a.opt.RequestID(r)
 	}
-	if wait, ok := a.opt.Throttle.Check(user, ip); !ok {
-		secs := int((wait + time.Second - 1) / time.Second)
-		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		writeError(w, http.StatusTooManyRequests, "TOO_MANY_REQUESTS", "too many failed logins; retry after "+strconv.Itoa(secs)+"s")
-		return admin.Actor{}, false
-	}
-	id, ok, err := a.opt.Passwords.Login(r.Context(), user, pass)
+	id, err := a.opt.Gate.Login(r.Context(), login.Attempt{Endpoint: login.EndpointAPI, Grant: login.GrantBasic,
+		Username: user, Secret: pass, ClientIP: ip, UserAgent: r.UserAgent(), RequestID: rid})
 	if err != nil {
-		a.log.Error("api authentication backend failed", "err", err)
-		writeError(w, http.StatusServiceUnavailable, "UNAVAILABLE", "authentication backend unavailable, try again later")
-		return admin.Actor{}, false
+		return admin.Actor{}, err
 	}
-	if !ok {
-		a.opt.Throttle.Failure(user, ip)
-		a.log.Info("api authentication failed", "user", user, "client_ip", ip)
-		a.unauthorized(w, "authentication required: bad username or password")
-		return admin.Actor{}, false
-	}
-	a.opt.Throttle.Success(user, ip)
 	if id.Robot != nil {
-		writeError(w, http.StatusForbidden, "FORBIDDEN", "robot accounts may not use the API")
-		return admin.Actor{}, false
+		return admin.Actor{}, &errcode.Error{Status: http.StatusForbidden, Code: "FORBIDDEN", Message: "robot accounts may not use the API"}
 	}
-	return admin.Actor{Name: id.Name, Admin: id.Admin, UserID: id.UserID, GroupDNs: id.GroupDNs, ClientIP: ip, Method: id.Method}, true
+	return admin.Actor{Name: id.Name, Admin: id.Admin, UserID: id.UserID, GroupDNs: id.GroupDNs, ClientIP: ip, Method: id.Method}, nil
 }
 
-func (a *API) unauthorized(w http.ResponseWriter, msg string) {
-	w.Header().Set("WWW-Authenticate", `Basic realm="`+a.opt.Realm+`"`)
-	writeError(w, http.StatusUnauthorized, "UNAUTHORIZED", msg)
+// unauthorized is a request that needs credentials it did not bring.
+func (a *API) unauthorized(msg string) error {
+	return &login.Error{Kind: login.KindUnauthorized, Msg: msg, Challenge: `Basic realm="` + a.opt.Realm + `"`}
 }
 
-// badRequest is a malformed request found by the API itself.
-type badRequest struct{ msg string }
-
-func (e *badRequest) Error() string { return e.msg }
-
-func badf(format string, args ...any) error { return &badRequest{fmt.Sprintf(format, args...)} }
+func badf(format string, args ...any) error { return errcode.BadRequest(fmt.Sprintf(format, args...)) }
 
 // errUnsupportedMedia is a body that is not JSON: 415, as Harbor answers.
-var errUnsupportedMedia = errors.New("Content-Type must be application/json")
-
-// fail answers err: admin's kinds map to Harbor's statuses, anything else
-// is a backend failure (503) and is logged.
-func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var ae *admin.Error
-	var br *badRequest
-	var mb *http.MaxBytesError
-	switch {
-	case errors.Is(err, errUnsupportedMedia):
-		writeError(w, http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", err.Error())
-	case errors.As(err, &br):
-		writeError(w, http.StatusBadRequest, "BAD_REQUEST", br.msg)
-	case errors.As(err, &mb):
-		writeError(w, http.StatusRequestEntityTooLarge, "BAD_REQUEST", fmt.Sprintf("body larger than %d bytes", MaxBodyBytes))
-	case errors.As(err, &ae):
-		switch ae.Kind {
-		case admin.KindNotFound:
-			writeError(w, http.StatusNotFound, "NOT_FOUND", ae.Msg)
-		case admin.KindExists:
-			writeError(w, http.StatusConflict, "CONFLICT", ae.Msg)
-		case admin.KindInvalid:
-			writeError(w, http.StatusBadRequest, "BAD_REQUEST", ae.Msg)
-		case admin.KindForbidden:
-			writeError(w, http.StatusForbidden, "FORBIDDEN", ae.Msg)
-		default:
-			writeError(w, http.StatusInternalServerError, "UNKNOWN", "internal error")
-		}
-	default:
-		if r.Context().Err() == nil {
-			a.log.Error("api backend failed", "method", r.Method, "path", r.URL.Path, "err", err)
-		}
-		writeError(w, http.StatusServiceUnavailable, "UNAVAILABLE", "backend unavailable, try again later")
-	}
-}
+var errUnsupportedMedia = &errcode.Error{Status: http.StatusUnsupportedMediaType, Code: "UNSUPPORTED_MEDIA_TYPE",
+	Message: "Content-Type must be application/json"}
 
 // writeError answers with status and Harbor's error body (the registry's
 // errcode shape).
@@ -303,7 +255,7 @@ func (c *call) created(collection string, id int64, name string) error {
 // decode reads a JSON body into v strictly: unknown fields, wrong types
 // and trailing data are 400.
 func (c *call) decode(v any) error {
-	if ct := c.r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+	if !isJSON(c.r) {
 		return errUnsupportedMedia
 	}
 	dec := json.NewDecoder(c.r.Body)

@@ -4,12 +4,16 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/authserver/authserver/internal/store"
 )
 
 // TestOpenAPIRobotSchemas: the robot schemas of /api/openapi.json name
-// exactly the fields the API sends for a federated robot, and the robot
-// routes refer to them.
+// exactly the fields the API sends for a federated robot (refused too, for
+// a stored policy that pins no workload), and the robot routes refer to
+// them.
 func TestOpenAPIRobotSchemas(t *testing.T) {
 	f := newFixture(t, sqliteStore(t))
 	var doc struct {
@@ -36,7 +40,26 @@ func TestOpenAPIRobotSchemas(t *testing.T) {
 	f.do("root", "GET", fmt.Sprintf("/api/v2.0/robots/%v", created["id"]), nil).json(t, &got)
 	keys := func(m map[string]any) []string { return slices.Sorted(maps.Keys(m)) }
 	perm := got["permissions"].([]any)[0].(map[string]any)
-	fed := got["authserver_federation"].(map[string]any)
+	// A robot stored before trust policies had to pin the workload (aud
+	// alone) is shown with the reason every login of it is refused.
+	if err := f.st.CreateRobot(t.Context(), &store.Robot{Name: "team+old", Project: "team", Permissions: store.OneProject("team", "pull"),
+		Trust: &store.TrustPolicy{Issuer: "github", Conditions: []store.ClaimCondition{{Claim: "aud", Pattern: "harbor-registry"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	var list []map[string]any
+	f.do("root", "GET", "/api/v2.0/projects/team/robots", nil).json(t, &list)
+	var fed map[string]any
+	for _, r := range list {
+		if r["name"] == "robot$team+old" {
+			fed = r["authserver_federation"].(map[string]any)
+		}
+	}
+	if refused, _ := fed["refused"].(string); !strings.Contains(refused, "no condition pins the workload's identity") {
+		t.Fatalf("a stored policy that pins nothing shows %v, want the reason it is refused", fed)
+	}
+	if _, ok := got["authserver_federation"].(map[string]any)["refused"]; ok {
+		t.Fatalf("a policy that pins shows refused: %v", got)
+	}
 	for _, tt := range []struct {
 		name   string
 		schema string

@@ -15,6 +15,7 @@ import (
 	"github.com/authserver/authserver/internal/admin"
 	"github.com/authserver/authserver/internal/authn"
 	"github.com/authserver/authserver/internal/authz"
+	"github.com/authserver/authserver/internal/login"
 	"github.com/authserver/authserver/internal/server"
 	"github.com/authserver/authserver/internal/server/api"
 	"github.com/authserver/authserver/internal/store"
@@ -65,9 +66,10 @@ func newFixture(t *testing.T, st store.Store) *fixture {
 		Forget: time.Hour, MaxEntries: 1000, IPv4Prefix: 32, IPv6Prefix: 64}, nil)
 	adm := admin.New(st, admin.Options{RobotPrefix: "robot$", BcryptCost: 4, Issuers: []string{"github"}})
 	f := &fixture{t: t, st: st, adm: adm, pw: map[string]string{}}
-	f.api = api.New(api.Options{Admin: adm, Passwords: passwords, Throttle: thr, ClientIP: server.ClientIP,
+	gate := login.New(login.Options{Passwords: passwords, Throttle: thr, Realm: "harbor"})
+	f.api = api.New(api.Options{Admin: adm, Gate: gate, ClientIP: server.ClientIP,
 		Realm: "harbor", Version: "test", AuthMode: "db_auth", RegistryURL: "http://registry.test", RobotPrefix: "robot$"})
-	f.srv = httptest.NewServer(server.New(server.Options{Passwords: passwords, Authorizer: authz.New(st), Throttle: thr,
+	f.srv = httptest.NewServer(server.New(server.Options{Gate: gate, Authorizer: authz.New(st),
 		Issuer: token.NewIssuer(testenv.Signer(t), "test-issuer", "test-registry", 30*time.Minute), Realm: "harbor", API: f.api}))
 	t.Cleanup(f.srv.Close)
 	f.user("root", true)

@@ -86,7 +86,7 @@ func toRobot(r admin.Robot) robotResp {
 	}
 	out := robotResp{ID: r.ID, Name: r.Login, Description: r.Description, Level: level, Editable: true,
 		Disable: r.Disabled, Duration: -1, ExpiresAt: -1, Permissions: perms,
-		CreationTime: harborTime(r.CreatedAt), UpdateTime: harborTime(r.UpdatedAt), Federation: admin.TrustOf(r.Trust)}
+		CreationTime: harborTime(r.CreatedAt), UpdateTime: harborTime(r.UpdatedAt), Federation: admin.TrustOf(r)}
 	if !r.ExpiresAt.IsZero() {
 		out.ExpiresAt = r.ExpiresAt.Unix()
 		out.Duration = int64((r.ExpiresAt.Sub(r.CreatedAt) + 24*time.Hour - time.Second) / (24 * time.Hour))

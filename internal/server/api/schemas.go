@@ -19,15 +19,20 @@ func schemas() map[string]any {
 	permissions := arrayOf(ref("RobotPermission"))
 	return map[string]any{
 		"ClaimCondition": obj(map[string]any{
-			"claim":   map[string]any{"type": "string", "description": "a top-level claim name, or a JSON pointer (/kubernetes.io/namespace)"},
+			"claim": map[string]any{"type": "string", "description": "a top-level claim name, or a JSON pointer (/kubernetes.io/namespace); " +
+				"never iss, aud, exp, iat or nbf (the verifier checks them)"},
 			"pattern": map[string]any{"type": "string", "description": "the exact value, or a glob where * matches any run of characters"},
 		}, "claim", "pattern"),
 		"RobotFederation": map[string]any{
-			"type":        "object",
-			"description": "authserver extension: a federated robot's trust policy (docs/FEDERATION.md); such a robot has no secret",
+			"type": "object",
+			"description": "authserver extension: a federated robot's trust policy (docs/FEDERATION.md); such a robot has no secret. " +
+				"A condition on sub or on one of the issuer's identity claims, with a pattern that starts with a literal, must pin the workload",
 			"properties": map[string]any{
 				"issuer":     map[string]any{"type": "string", "description": "the name of an issuer in federation.issuers"},
 				"conditions": arrayOf(ref("ClaimCondition")),
+				"refused": map[string]any{"type": "string", "readOnly": true, "description": "why every login of the robot is refused " +
+					"whatever the JWT: its policy does not pin the workload's identity (stored before that rule), or its issuer is no " +
+					"longer configured; absent when a JWT may pass"},
 			},
 			"required": []string{"issuer", "conditions"},
 		},

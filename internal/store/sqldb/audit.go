@@ -10,11 +10,11 @@ import (
 )
 
 var auditCols = []string{"time", "subject", "method", "client_ip", "user_agent", "service", "requested", "granted",
-	"result", "client_id", "request_id", "kind", "action", "target", "federated_issuer", "federated_subject"}
+	"result", "client_id", "request_id", "kind", "action", "target", "federated_issuer", "federated_subject", "endpoint"}
 
 var (
 	insertAuditQ = q(`INSERT INTO audit_log (` + strings.Join(auditCols, ", ") + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	// listAuditQ holds one statement per combination of filters: bit 0
 	// subject, bit 1 since, bit 2 result, bit 3 kind.
 	listAuditQ = func() (qs [16]query) {
@@ -41,7 +41,7 @@ func (s *Store) AppendAudit(ctx context.Context, records []store.AuditRecord) er
 	for i, r := range records {
 		rows[i] = []any{s.time(r.Time), r.Subject, r.Method, r.ClientIP, r.UserAgent, r.Service,
 			s.list(r.Requested, wordsList), s.list(r.Granted, wordsList), r.Result, r.ClientID, r.RequestID,
-			cmp.Or(r.Kind, store.AuditKindToken), r.Action, r.Target, r.FederatedIssuer, r.FederatedSubject}
+			cmp.Or(r.Kind, store.AuditKindToken), r.Action, r.Target, r.FederatedIssuer, r.FederatedSubject, r.Endpoint}
 	}
 	if s.d.CopyFrom != nil && s.tx == nil {
 		conn, err := s.db.Conn(ctx)
@@ -75,7 +75,7 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]store.Aud
 	out, err := collect(ctx, s, func(row scanner) (r store.AuditRecord, err error) {
 		err = row.Scan(&r.ID, timeCol(&r.Time), &r.Subject, &r.Method, &r.ClientIP, &r.UserAgent, &r.Service,
 			s.listCol(&r.Requested, wordsList), s.listCol(&r.Granted, wordsList), &r.Result, &r.ClientID, &r.RequestID,
-			&r.Kind, &r.Action, &r.Target, &r.FederatedIssuer, &r.FederatedSubject)
+			&r.Kind, &r.Action, &r.Target, &r.FederatedIssuer, &r.FederatedSubject, &r.Endpoint)
 		return
 	}, listAuditQ[variant], append(args, limit)...)
 	return out, s.wrap("list audit", err)

@@ -114,10 +114,13 @@ func (s *Store) wrap(op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	if errors.Is(err, sql.ErrNoRows) {
+	switch sentinel := s.d.Sentinel(err); {
+	case errors.Is(err, sql.ErrNoRows):
 		err = store.ErrNotFound
-	} else if sentinel := s.d.Sentinel(err); sentinel != nil {
+	case sentinel != nil:
 		err = fmt.Errorf("%w: %v", sentinel, err)
+	case !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrAlreadyExists) && !errors.Is(err, store.ErrUnavailable):
+		err = fmt.Errorf("%w: %w", store.ErrUnavailable, err)
 	}
 	return fmt.Errorf("%s: %w", op, err)
 }

@@ -27,6 +27,7 @@ func testAudit(t *testing.T, s store.Store) {
 	}
 	batch[4].Result, batch[4].Granted = store.AuditUnauthorized, nil
 	batch[2].Method, batch[2].FederatedIssuer, batch[2].FederatedSubject = "federated", "https://issuer.example", "repo:org/app:ref:refs/heads/main"
+	batch[2].Endpoint = "token"
 	if err := s.AppendAudit(ctx, batch); err != nil {
 		t.Fatal(err)
 	}

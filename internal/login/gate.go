@@ -1,0 +1,314 @@
+package login
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/authserver/authserver/internal/audit"
+	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/flight"
+	"github.com/authserver/authserver/internal/metrics"
+	"github.com/authserver/authserver/internal/store"
+	"github.com/authserver/authserver/internal/throttle"
+)
+
+// Limits checked before anything else: a longer name or secret is 400 and
+// reaches no throttle counter, no check, no log line.
+const (
+	// MaxNameBytes bounds the user name.
+	MaxNameBytes = 256
+	// MaxSecretBytes bounds a password, token or secret (a federated JWT
+	// is a few KiB at most).
+	MaxSecretBytes = 8 << 10
+)
+
+// Endpoints, as the audit trail and the metrics name them.
+const (
+	EndpointToken = "token" // GET and POST /service/token
+	EndpointAPI   = "api"   // the REST API under /api
+)
+
+// Grants: how an attempt presents its credential.
+const (
+	GrantBasic    = "basic"         // Authorization: Basic
+	GrantPassword = "password"      // POST grant_type=password
+	GrantRefresh  = "refresh_token" // POST grant_type=refresh_token
+)
+
+// Attempt is one request's credential and what is known of its sender.
+type Attempt struct {
+	// Endpoint is EndpointToken, EndpointAPI, ….
+	Endpoint string
+	// Grant is GrantBasic, GrantPassword or GrantRefresh.
+	Grant string
+	// Username is the name tried ("" for a refresh token).
+	Username string
+	// Secret is the password, personal access token, robot secret,
+	// federated JWT or refresh token.
+	Secret string
+	// Service and ClientID bind a refresh token; both are recorded.
+	Service, ClientID string
+	// ClientIP is the client's address after trusted-proxy resolution.
+	ClientIP  string
+	UserAgent string
+	RequestID string
+	// Requested are the scopes asked for, for the audit record of a
+	// refusal (already clipped, audit.ClipScopes).
+	Requested []string
+}
+
+// Recorder takes audit records without blocking (*audit.Writer).
+type Recorder interface {
+	Record(store.AuditRecord)
+}
+
+// Options are what the gate checks with. Nil Throttle, Slots, Audit and
+// Metrics do nothing; Refresh nil refuses refresh grants.
+type Options struct {
+	// Passwords checks a name and a password, personal access token,
+	// robot secret or federated JWT (internal/app's authn stack).
+	Passwords authn.PasswordAuthenticator
+	// Refresh redeems refresh tokens.
+	Refresh *authn.Refresher
+	// Throttle admits attempts within the failed-login limits.
+	Throttle *throttle.Throttle
+	// Slots bounds the slow checks running at once.
+	Slots   *throttle.Slots
+	Audit   Recorder
+	Metrics *metrics.Metrics
+	Logger  *slog.Logger
+	// Realm is named in the Basic challenge of a 401.
+	Realm string
+}
+
+// busyRetry is the Retry-After of an attempt that found no slot.
+const busyRetry = time.Second
+
+// Gate authenticates every request that carries credentials, in this
+// order: the limits (400), the throttle (429; the attempt is reserved
+// until it is settled), the check itself under a bounded number of slow
+// checks (503 with Retry-After when none is free), then, whatever came of
+// it, the metrics, the log line and, for a refusal, the audit record.
+// Identical attempts in flight at once (same credential, same network)
+// share one check and one reservation: a thousand CI jobs starting with
+// one robot secret cost one check, and count as one attempt.
+type Gate struct {
+	opt       Options
+	log       *slog.Logger
+	challenge string
+	salt      [32]byte
+	flights   flight.Group[[32]byte, result]
+}
+
+// result is what one check came to; identical attempts share it (read it,
+// never change it).
+type result struct {
+	id  authn.Identity
+	err error // nil, *Error, or a bug
+}
+
+// New returns a gate.
+func New(opt Options) *Gate {
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	g := &Gate{opt: opt, log: opt.Logger, challenge: `Basic realm="` + opt.Realm + `"`}
+	_, _ = rand.Read(g.salt[:])
+	return g
+}
+
+// Login authenticates a. Its error is an *Error (bad input, refused,
+// throttled, busy, unavailable) or, for a bug, any other error; either way
+// the attempt has been counted, logged and, when refused, audited.
+func (g *Gate) Login(ctx context.Context, a Attempt) (authn.Identity, error) {
+	start := time.Now()
+	res := result{err: bounds(a)}
+	if res.err == nil {
+		network := g.opt.Throttle.Network(a.ClientIP)
+		var err error
+		res, _, err = g.flights.Do(ctx, g.key(a, network), func(ctx context.Context) (result, error) {
+			return g.check(ctx, a, network), nil
+		})
+		if err != nil { // the caller went away while the check ran
+			res = result{err: &Error{Kind: KindUnavailable, Msg: "request cancelled", Err: err}}
+		}
+	}
+	g.settle(ctx, a, res, start)
+	return res.id, res.err
+}
+
+// bounds refuses an attempt over the limits before it is counted.
+func bounds(a Attempt) error {
+	switch {
+	case len(a.Username) > MaxNameBytes:
+		return &Error{Kind: KindBadInput, Msg: "user name too long: " + strconv.Itoa(len(a.Username)) +
+			" bytes, at most " + strconv.Itoa(MaxNameBytes)}
+	case len(a.Secret) > MaxSecretBytes:
+		return &Error{Kind: KindBadInput, Msg: "password or token too long: " + strconv.Itoa(len(a.Secret)) +
+			" bytes, at most " + strconv.Itoa(MaxSecretBytes)}
+	}
+	return nil
+}
+
+// key identifies identical attempts: same grant, network, name, binding
+// and secret. It is a salted hash, so no secret is held as a map key.
+func (g *Gate) key(a Attempt, network string) [32]byte {
+	h := sha256.New()
+	h.Write(g.salt[:])
+	for _, f := range []string{a.Grant, network, a.Username, a.Service, a.ClientID, a.Secret} {
+		var n [4]byte
+		binary.BigEndian.PutUint32(n[:], uint32(len(f)))
+		h.Write(n[:])
+		h.Write([]byte(f))
+	}
+	var k [32]byte
+	h.Sum(k[:0])
+	return k
+}
+
+// check runs one attempt: throttle reservation, the credential check under
+// the slot ticket, and the settlement of the reservation.
+func (g *Gate) check(ctx context.Context, a Attempt, network string) result {
+	rsv, wait, ok := g.opt.Throttle.Reserve(a.Username, a.ClientIP)
+	if !ok {
+		secs := seconds(wait)
+		return result{err: &Error{Kind: KindThrottled, RetryAfter: wait,
+			Msg: "too many failed logins; retry after " + strconv.Itoa(secs) + "s"}}
+	}
+	ctx, done := authn.WithSlowChecks(ctx, func(ctx context.Context) (func(), error) {
+		return g.opt.Slots.Acquire(ctx, network)
+	})
+	defer done()
+	var (
+		id  authn.Identity
+		err error
+	)
+	if a.Grant == GrantRefresh {
+		if g.opt.Refresh == nil {
+			rsv.Released()
+			return result{err: &Error{Kind: KindBadInput, Msg: "refresh tokens are not enabled"}}
+		}
+		id, ok, err = g.opt.Refresh.Redeem(ctx, a.Secret, a.Service, a.ClientID)
+	} else {
+		id, ok, err = g.opt.Passwords.Login(ctx, a.Username, a.Secret)
+	}
+	switch {
+	case errors.Is(err, authn.ErrBusy):
+		rsv.Released()
+		return result{err: &Error{Kind: KindBusy, RetryAfter: busyRetry, Err: err,
+			Msg: "too many password checks at once; retry after " + strconv.Itoa(seconds(busyRetry)) + "s"}}
+	case errors.Is(err, authn.ErrUnavailable):
+		rsv.Released()
+		return result{err: &Error{Kind: KindUnavailable, Msg: "authentication backend unavailable, try again later", Err: err}}
+	case err != nil:
+		rsv.Released()
+		return result{err: fmt.Errorf("login: %w", err)}
+	case !ok:
+		rsv.Failed()
+		msg := "authentication required: bad username or password"
+		if a.Grant == GrantRefresh {
+			msg = "authentication required: invalid, expired or revoked refresh token"
+		}
+		return result{err: &Error{Kind: KindUnauthorized, Msg: msg, Challenge: g.challenge}}
+	}
+	rsv.Succeeded()
+	return result{id: id}
+}
+
+// seconds is d rounded up to whole seconds, at least 1.
+func seconds(d time.Duration) int { return max(int((d+time.Second-1)/time.Second), 1) }
+
+// Results of an attempt, as the authserver_logins_total metric labels them.
+const (
+	ResultOK           = "ok"
+	ResultUnauthorized = "unauthorized"
+	ResultThrottled    = "throttled"
+	ResultBusy         = "busy"
+	ResultUnavailable  = "unavailable"
+	ResultBadRequest   = "bad_request"
+	ResultError        = "error"
+)
+
+// Result names what err, as Login returned it, came to.
+func Result(err error) string {
+	var e *Error
+	switch {
+	case err == nil:
+		return ResultOK
+	case !errors.As(err, &e):
+		return ResultError
+	}
+	switch e.Kind {
+	case KindBadInput:
+		return ResultBadRequest
+	case KindUnauthorized:
+		return ResultUnauthorized
+	case KindThrottled:
+		return ResultThrottled
+	case KindBusy:
+		return ResultBusy
+	}
+	return ResultUnavailable
+}
+
+// settle counts, logs and audits one attempt's outcome.
+func (g *Gate) settle(ctx context.Context, a Attempt, res result, start time.Time) {
+	outcome := Result(res.err)
+	method := res.id.Method
+	if method == "" {
+		method = claimed(a)
+	}
+	g.opt.Metrics.Login(a.Endpoint, outcome, method)
+	if outcome == ResultOK {
+		return
+	}
+	log := g.log.With("endpoint", a.Endpoint, "request_id", a.RequestID)
+	user, client := audit.Clip(a.Username), audit.Clip(a.ClientID)
+	var rec string
+	switch outcome {
+	case ResultUnauthorized:
+		rec = store.AuditUnauthorized
+		log.Info("authentication failed", "user", user, "grant", a.Grant, "client_id", client, "client_ip", a.ClientIP)
+	case ResultThrottled:
+		rec = store.AuditThrottled
+		var e *Error
+		errors.As(res.err, &e)
+		log.Warn("login throttled", "user", user, "client_ip", a.ClientIP, "retry_after_s", seconds(e.RetryAfter))
+	case ResultBusy:
+		log.Warn("no free password-check slot", "user", user, "client_ip", a.ClientIP)
+	case ResultBadRequest:
+		log.Info("login refused before any check", "err", res.err, "client_ip", a.ClientIP)
+	case ResultError:
+		// A bug: errcode.Fail logs it where it is answered.
+	default:
+		if ctx.Err() != nil {
+			log.Debug("client went away", "err", res.err)
+		} else {
+			log.Error("authentication backend failed", "err", res.err)
+			g.opt.Metrics.StoreError()
+		}
+	}
+	if rec == "" || g.opt.Audit == nil {
+		return
+	}
+	g.opt.Audit.Record(store.AuditRecord{
+		Time: start, Subject: user, Method: method, ClientIP: a.ClientIP, UserAgent: audit.Clip(a.UserAgent),
+		Service: audit.Clip(a.Service), Requested: a.Requested, Result: rec, ClientID: client,
+		RequestID: a.RequestID, Endpoint: a.Endpoint,
+	})
+}
+
+// claimed is the method an attempt claims before it is checked.
+func claimed(a Attempt) string {
+	if a.Grant == GrantRefresh {
+		return authn.MethodRefresh
+	}
+	return authn.MethodPassword
+}
