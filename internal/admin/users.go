@@ -238,16 +238,20 @@ func (s *Service) ChangePassword(ctx context.Context, who Actor, name, old, pass
 			return err
 		}
 	}
-	hash, err := s.hashPassword(password)
-	if err != nil {
+	if err := s.validPassword("password", password); err != nil {
 		return err
 	}
 	rev, verified := revokeAll, ""
 	if own {
 		rev = revokeRefresh
+		var err error
 		if verified, err = s.checkOldPassword(ctx, who, name, old); err != nil {
 			return err
 		}
+	}
+	hash, err := s.hashPassword(password) // after the old one is checked: a wrong one costs one bcrypt, not two
+	if err != nil {
+		return err
 	}
 	return s.change(ctx, who, "user.password", "user "+name, func(st store.Store) error {
 		_, err := st.ModifyUser(ctx, name, func(u store.User) (store.User, error) {

@@ -184,10 +184,10 @@ type Robots interface {
 	// CreateRobot inserts r (ID, CreatedAt and UpdatedAt written back).
 	// ErrNotFound when r.Project or a project of r.Permissions is neither
 	// SystemRobotProject nor an existing project, ErrAlreadyExists when
-	// the name is taken (never for a secret hash another robot has). r must have exactly one of
-	// SecretHash and Trust, and permissions as Robot.Permissions says
-	// (else an error that is neither sentinel: validating is the caller's
-	// job).
+	// the name is taken (never for a secret hash another robot has). r
+	// must have exactly one of SecretHash and Trust, and permissions as
+	// Robot.Permissions says (else an error that is neither sentinel:
+	// validating is the caller's job).
 	CreateRobot(ctx context.Context, r *Robot) error
 	// GetRobot finds a robot by Name (without prefix). ErrNotFound when missing.
 	GetRobot(ctx context.Context, name string) (Robot, error)
