@@ -9,9 +9,9 @@ summ() { jq -c '{ok_per_second, p50: .latency_ms.p50, statuses}' ; }
 for round in 1 2; do
   run_server small-noreuse.yaml
   echo "anon r$round: $(lg --scenario anonymous --project proj00000 | summ)"
-  echo "basic r$round: $(lg --scenario basic --user user000001 --password bench-pw --project proj00000 | summ)"
+  echo "basic r$round: $(lg --scenario basic --user user000001 --password Bench-pw-1 --project proj00000 | summ)"
   stop_server
   run_server small-reuse.yaml
-  echo "reuse r$round: $(lg --scenario basic --user user000001 --password bench-pw --project proj00000 --scope-mode repeated | summ)"
+  echo "reuse r$round: $(lg --scenario basic --user user000001 --password Bench-pw-1 --project proj00000 --scope-mode repeated | summ)"
   stop_server
 done

@@ -33,7 +33,7 @@ func TestCredentials(t *testing.T) {
 	for _, f := range flavours {
 		t.Run(f.name, func(t *testing.T) {
 			t.Parallel()
-			w := &credWorld{bind: f.bin == "registry", devPass: "dev-pass-1"}
+			w := &credWorld{bind: f.bin == "registry", devPass: "Dev-pass-1"}
 			extra := ""
 			if w.bind {
 				extra = "refresh_tokens:\n  bind_client_id: true\n"
@@ -334,7 +334,7 @@ func (w *credWorld) testRevocation(t *testing.T) {
 		}
 	}
 	rt = w.dockerLogin(t, "dev", w.devPass, false)
-	w.devPass = "dev-pass-2"
+	w.devPass = "Dev-pass-2"
 	mustOK(t, w.auth.tryCLI(w.devPass+"\n", "user", "passwd", "dev", "--password-stdin"))
 	if status, _ := w.dockerPull(t, rt, "team/app", "1"); status != http.StatusUnauthorized {
 		t.Fatalf("pull after a password change: %d, want 401", status)

@@ -89,7 +89,7 @@ func (w *world) testBadCredentials(t *testing.T) {
 			{"wrong password with a scope", "dev", "wrong", q("repository:team/app:pull")},
 			{"wrong password with a public scope", "dev", "wrong", q("repository:pub/x:pull")},
 			{"empty password", "dev", "", q("repository:team/app:pull")},
-			{"unknown user", "nobody", "dev-pass-1", q("repository:team/app:pull")},
+			{"unknown user", "nobody", "Dev-pass-1", q("repository:team/app:pull")},
 			{"wrong admin password, harbor style", "admin", "wrong", "account=admin&" + q("repository:library/busybox:pull")},
 			{"another user's password", "guest", w.pass["dev"], q("repository:team/app:pull,push")},
 		}
@@ -209,9 +209,9 @@ func (w *world) testLiveChanges(t *testing.T) {
 		wantToken(t, w.auth.getToken(t, "guest", w.pass["guest"], "service=harbor-registry&scope=repository:pub/x:pull"))
 	})
 	t.Run("changed password", func(t *testing.T) {
-		r := w.auth.tryCLI("new-outsider-pass\n", "user", "passwd", "outsider", "--password-stdin")
+		r := w.auth.tryCLI("New-outsider-pass-1\n", "user", "passwd", "outsider", "--password-stdin")
 		mustOK(t, r)
 		wantUnauthorized(t, w.auth.getToken(t, "outsider", w.pass["outsider"], "service=harbor-registry"))
-		wantToken(t, w.auth.getToken(t, "outsider", "new-outsider-pass", "service=harbor-registry"))
+		wantToken(t, w.auth.getToken(t, "outsider", "New-outsider-pass-1", "service=harbor-registry"))
 	})
 }

@@ -281,7 +281,7 @@ func startAuthServer(t testing.TB, opts authOptions) *authServer {
 		dir:       dir,
 		config:    filepath.Join(dir, "config.yaml"),
 		url:       "http://localhost:" + strconv.Itoa(port),
-		adminPass: "admin-secret-" + strconv.Itoa(port),
+		adminPass: "Admin-secret-" + strconv.Itoa(port),
 	}
 	// 127.0.0.1 on purpose: the realm must come out as localhost.
 	cfg := authConfig("127.0.0.1:"+strconv.Itoa(port), filepath.Join(dir, "keys"), dir, opts)

@@ -31,14 +31,14 @@ func TestRegistryJWKS(t *testing.T) {
 		t.Fatalf("registry-config --jwks lists kids %v, keygen's jwks.json %v", got, want)
 	}
 	reg := startRegistryWithAuth(t, flavours[0], a, block)
-	a.addUser(t, "dev", "dev-pass-1")
+	a.addUser(t, "dev", "Dev-pass-1")
 	a.cli(t, "project", "create", "team")
 	a.cli(t, "member", "add", "team", "--user", "dev", "--role", "developer")
 
-	dev := newSession(t, reg, "dev", "dev-pass-1")
+	dev := newSession(t, reg, "dev", "Dev-pass-1")
 	mustOK(t, dev.cranePush(t, "team/app:1", "pushed to a JWKS-only registry"))
 	mustOK(t, dev.cranePull("team/app:1"))
-	mustOK(t, dev.skopeo("inspect", "--tls-verify=false", "--creds", "dev:dev-pass-1", "docker://"+reg.ref("team/app:1")))
+	mustOK(t, dev.skopeo("inspect", "--tls-verify=false", "--creds", "dev:Dev-pass-1", "docker://"+reg.ref("team/app:1")))
 
 	// The same key, but x5c in the header: the same registry refuses.
 	withX5C := startAuthServer(t, authOptions{keysFrom: filepath.Join(a.dir, "keys")})

@@ -56,7 +56,7 @@ func newOpsServer(t *testing.T, opts opsOptions) *opsServer {
 			dir:       dir,
 			config:    filepath.Join(dir, "config.yaml"),
 			url:       "http://localhost:" + strconv.Itoa(port),
-			adminPass: "admin-secret-" + strconv.Itoa(port),
+			adminPass: "Admin-secret-" + strconv.Itoa(port),
 		},
 		opts:    opts,
 		addr:    "127.0.0.1:" + strconv.Itoa(port),

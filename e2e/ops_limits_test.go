@@ -45,7 +45,7 @@ func TestOpsThrottle(t *testing.T) {
 	var throttled int
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			pass := tc.user + "-right-pass"
+			pass := "Pw-" + tc.user + "-right-1"
 			o.addUser(t, tc.user, pass)
 			try := func(from, xff, pass string) reply {
 				req := newRequest(t, http.MethodGet, "http://"+o.addr+"/service/token?service=harbor-registry", nil)

@@ -29,7 +29,7 @@ func TestOpsPostgresOutage(t *testing.T) {
 	pg := testenv.NewPGServer(t)
 	o := newOpsServer(t, opsOptions{postgresDSN: pg.CreateDatabase(t)})
 	o.start(t)
-	o.addUser(t, "dev", "dev-pass-pg")
+	o.addUser(t, "dev", "Dev-pass-pg1")
 	o.cli(t, "project", "create", "team")
 	o.cli(t, "member", "add", "team", "--user", "dev", "--role", "developer")
 
@@ -54,11 +54,11 @@ func TestOpsPostgresOutage(t *testing.T) {
 		do   func() (int, []byte)
 		want int // status while PostgreSQL runs
 	}{
-		{"basic login (cached once served)", get("dev", "dev-pass-pg"), http.StatusOK},
+		{"basic login (cached once served)", get("dev", "Dev-pass-pg1"), http.StatusOK},
 		{"basic wrong password", get("dev", "wrong"), http.StatusUnauthorized},
 		{"basic unknown user", get("nobody", "whatever"), http.StatusUnauthorized},
 		{"anonymous with repository scope", get("", ""), http.StatusOK},
-		{"POST password grant", post("dev", "dev-pass-pg"), http.StatusOK},
+		{"POST password grant", post("dev", "Dev-pass-pg1"), http.StatusOK},
 	}
 	for _, rq := range requests {
 		if status, body := rq.do(); status != rq.want {
@@ -116,7 +116,7 @@ func TestOpsGracefulShutdown(t *testing.T) {
 	o := newOpsServer(t, opsOptions{server: "  shutdown_timeout: 5s\n",
 		extra: "audit:\n  buffer: 200000\nthrottle:\n  enabled: false\n"})
 	o.start(t)
-	o.addUser(t, "dev", "dev-pass-burst")
+	o.addUser(t, "dev", "Dev-pass-burst1")
 	o.cli(t, "project", "create", "pub", "--public")
 
 	const agent = "ops-burst-test/1"
@@ -132,11 +132,11 @@ func TestOpsGracefulShutdown(t *testing.T) {
 		}},
 		{"basic", http.StatusOK, func() *http.Request {
 			req, _ := http.NewRequest(http.MethodGet, tokenURL, nil)
-			req.SetBasicAuth("dev", "dev-pass-burst")
+			req.SetBasicAuth("dev", "Dev-pass-burst1")
 			return req
 		}},
 		{"post", http.StatusOK, func() *http.Request {
-			form := url.Values{"grant_type": {"password"}, "username": {"dev"}, "password": {"dev-pass-burst"},
+			form := url.Values{"grant_type": {"password"}, "username": {"dev"}, "password": {"Dev-pass-burst1"},
 				"scope": {"repository:pub/app:pull"}}
 			req, _ := http.NewRequest(http.MethodPost, o.url+"/service/token", strings.NewReader(form.Encode()))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -151,7 +151,7 @@ func TestOpsGracefulShutdown(t *testing.T) {
 		}},
 	}
 	// One good login first, so the burst's logins hit the credential cache.
-	wantToken(t, o.getToken(t, "dev", "dev-pass-burst", "service=harbor-registry"))
+	wantToken(t, o.getToken(t, "dev", "Dev-pass-burst1", "service=harbor-registry"))
 
 	var (
 		signalled atomic.Int64 // UnixNano of SIGTERM; 0 before

@@ -17,7 +17,7 @@ func TestPostgres(t *testing.T) {
 	a := startAuthServer(t, authOptions{postgresDSN: dsn})
 	reg := startRegistry(t, flavours[0], a)
 
-	pass := map[string]string{"dev": "pg-dev-pass", "outsider": "pg-outsider-pass"}
+	pass := map[string]string{"dev": "Pg-dev-pass-1", "outsider": "Pg-outsider-pass-1"}
 	for _, name := range []string{"dev", "outsider"} {
 		a.addUser(t, name, pass[name])
 	}

@@ -24,10 +24,10 @@ type world struct {
 var users = []struct {
 	name, pass string
 }{
-	{"dev", "dev-pass-1"},
-	{"guest", "guest-pass-1"},
-	{"outsider", "outsider-pass-1"},
-	{"grouped", "grouped-pass-1"},
+	{"dev", "Dev-pass-1"},
+	{"guest", "Guest-pass-1"},
+	{"outsider", "Outsider-pass-1"},
+	{"grouped", "Grouped-pass-1"},
 }
 
 // TestRegistries runs the whole scenario against registry v3.1.2 and

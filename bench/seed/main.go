@@ -45,7 +45,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.projects, "projects", 100, "projects proj00000… to create")
 	fs.IntVar(&o.members, "members", 10000, "user memberships, spread evenly: each user gets members/users distinct projects")
 	fs.IntVar(&o.groups, "groups", 0, "local groups grp00000…: user u joins group u%groups, group k gets a role in project k%projects")
-	fs.StringVar(&o.password, "password", "bench-password", "password of every seeded user (hashed once with the config's bcrypt cost)")
+	fs.StringVar(&o.password, "password", "Bench-password-1", "password of every seeded user (the password policy holds; hashed once with the config's bcrypt cost)")
 	fs.IntVar(&o.publicEvery, "public-every", 0, "make every K-th project public (proj00000, projK…); 0 for none")
 	fs.IntVar(&o.batch, "batch", 5000, "rows per transaction (one COPY on PostgreSQL, multi-row INSERTs on SQLite)")
 	fs.BoolVar(&o.append, "append", false, "add only the missing rows when some seeded names exist (default: refuse)")

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authserver/authserver/internal/admin"
 	"github.com/authserver/authserver/internal/authn"
 	"github.com/authserver/authserver/internal/config"
 	"github.com/authserver/authserver/internal/store"
@@ -37,6 +38,11 @@ func run(ctx context.Context, o options, w io.Writer) error {
 	}
 	cfg, err := config.Load(o.configPath)
 	if err != nil {
+		return err
+	}
+	// Seeded users are local users: their password meets the policy the
+	// server holds passwords to.
+	if err := admin.ValidPassword("--password", o.password, cfg.Passwords.MinLength); err != nil {
 		return err
 	}
 	b, closeStore, err := openBulk(ctx, cfg)

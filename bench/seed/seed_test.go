@@ -22,7 +22,7 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-const seedPassword = "pw-seed"
+const seedPassword = "Pw-seed-1"
 
 // seedArgs: 50 users × 4 memberships over 10 projects, 3 groups, proj00000
 // and proj00005 public; batch 17 leaves partial batches at every table.

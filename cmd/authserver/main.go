@@ -89,8 +89,9 @@ func (a *app) withStore(cmd *cobra.Command, fn func(ctx context.Context, cfg con
 }
 
 // cli is the actor of every command: whoever can run them reads the
-// configuration and the database, so is a superuser.
-var cli = admin.Actor{Name: "cli", Admin: true}
+// configuration and the database, so is a superuser. The admin audit trail
+// records it as subject "cli", method "cli", client "local".
+var cli = admin.Actor{Name: "cli", Admin: true, Method: admin.MethodCLI}
 
 // withAdmin loads the config, opens the store and runs fn on the admin
 // operations.

@@ -83,14 +83,14 @@ func (a *app) userCmd() *cobra.Command {
 
 	passwd := &cobra.Command{
 		Use:   "passwd NAME",
-		Short: "Set a local user's password",
+		Short: "Reset a local user's password (revokes its refresh and personal access tokens)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			pw, err := a.readPassword(pwStdin)
 			if err != nil {
 				return err
 			}
-			return a.updateUser(cmd, args[0], "password changed (refresh tokens revoked)", admin.UserChange{Password: &pw})
+			return a.updateUser(cmd, args[0], "password changed (refresh tokens and personal access tokens revoked)", admin.UserChange{Password: &pw})
 		},
 	}
 	passwd.Flags().BoolVar(&pwStdin, "password-stdin", false, "read the password from the first line of stdin")
@@ -118,7 +118,8 @@ func (a *app) userCmd() *cobra.Command {
 	})
 
 	cmd.AddCommand(add, passwd, list,
-		toggleCmd("disable", "Disable a user (its logins fail with 401; its refresh tokens are revoked)", "disabled (refresh tokens revoked)", true, setDisabled),
+		toggleCmd("disable", "Disable a user (its logins fail with 401; its refresh and personal access tokens are revoked)",
+			"disabled (refresh tokens and personal access tokens revoked)", true, setDisabled),
 		toggleCmd("enable", "Enable a disabled user", "enabled", false, setDisabled),
 		del, set)
 	return cmd

@@ -27,7 +27,24 @@ type Actor struct {
 	// ClientIP is where the request came from, for the audit trail; the
 	// CLI leaves it empty and is recorded as "local".
 	ClientIP string
+	// Method is how the actor proved who they are, recorded in the admin
+	// audit trail: the authn.Method* value of the REST API's login
+	// ("password", "ldap", "pat"), MethodCLI for the CLI, MethodServer for
+	// the server's own work at start-up. A caller authenticated by a token
+	// standing in for the password (authn.MethodPAT, authn.MethodRefresh)
+	// may not manage credentials: create or revoke tokens, change a
+	// password (see byPassword).
+	Method string
 }
+
+// Actor.Method of the callers that do not log in.
+const (
+	// MethodCLI is the CLI's: whoever runs it reads the configuration and
+	// the database.
+	MethodCLI = "cli"
+	// MethodServer is the server's own, for the bootstrap admin.
+	MethodServer = "server"
+)
 
 // Directory is the LDAP directory, used to onboard users and groups named
 // before their first login (authn.LDAP implements it).
@@ -48,6 +65,10 @@ type Options struct {
 	RobotPrefix string
 	// BcryptCost is passwords.bcrypt_cost.
 	BcryptCost int
+	// MinPasswordLength is passwords.min_length: the fewest characters a
+	// chosen password or robot secret may have (ValidPassword); 0 means
+	// DefaultMinPasswordLength.
+	MinPasswordLength int
 	// Directory, when set, onboards users and groups that member add names
 	// before they ever logged in. GroupBaseDN and GroupFilter say where it
 	// looks for groups, for the message when it finds none.
@@ -70,6 +91,23 @@ type Options struct {
 	// Logger receives audit-trail write failures (which fail the change);
 	// nil discards them.
 	Logger *slog.Logger
+	// CheckPassword, when set, checks the current password a user gives
+	// to change their own (ChangePassword's old password): it is the hook
+	// through which the server routes that check through its login gate
+	// (throttle, audit of a failure). It returns nil when the password is
+	// right, an *Error of KindForbidden when it is wrong (or the gate
+	// refuses to check it, e.g. throttled), and any other error when it
+	// could not be checked (the API answers 503). It must take the
+	// password only: a credential the login gate also accepts in its place
+	// (a personal access token) is not the old password. It records a
+	// wrong password itself: admin then writes no record of the refusal. admin
+	// calls it outside any transaction, after reading the user (a local
+	// user, old not empty), and refuses the change if the stored hash
+	// changes before it is written. When nil, admin compares old with the
+	// stored hash itself (authn.VerifyPassword, also outside any
+	// transaction) and records a wrong one as an admin audit record with
+	// result unauthorized.
+	CheckPassword func(ctx context.Context, who Actor, user, password string) error
 }
 
 // Service performs administrative operations on a store.
@@ -102,6 +140,38 @@ func ValidName(name string) error {
 	}
 	if strings.ContainsFunc(name, func(r rune) bool { return r <= ' ' || r == ':' || r == 0x7f }) {
 		return invalidf(fmt.Sprintf("name %q: spaces, colons and control characters are not allowed", name))
+	}
+	return nil
+}
+
+// Bounds of the free text people type, in bytes: Harbor's own columns
+// (harbor_user.email and realname varchar(255), robot.description
+// varchar(1024)), so an import always fits.
+const (
+	MaxEmailBytes       = 255
+	MaxRealNameBytes    = 255
+	MaxDescriptionBytes = 1024
+)
+
+// ValidText checks free text against its bound in bytes; field names it in
+// the message ("email", "real name", "description"). It is the one home
+// of the text bounds: the CLI and the API get them through the operations.
+func ValidText(field, text string, max int) error {
+	if len(text) > max {
+		return invalidf(fmt.Sprintf("%s: at most %d bytes, this one has %d", field, max, len(text)))
+	}
+	return nil
+}
+
+// validProfile checks a user's email and real name (nil: unchanged).
+func validProfile(email, realName *string) error {
+	if email != nil {
+		if err := ValidText("email", *email, MaxEmailBytes); err != nil {
+			return err
+		}
+	}
+	if realName != nil {
+		return ValidText("real name", *realName, MaxRealNameBytes)
 	}
 	return nil
 }

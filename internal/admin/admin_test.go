@@ -55,7 +55,7 @@ func (f *fixture) must(t *testing.T, err error) {
 func (f *fixture) seed(t *testing.T) {
 	t.Helper()
 	ctx := t.Context()
-	_, err := f.adm.CreateUser(ctx, root, admin.NewUser{Name: "bob", Password: "pw"})
+	_, err := f.adm.CreateUser(ctx, root, admin.NewUser{Name: "bob", Password: "Pass-word-1"})
 	f.must(t, err)
 	_, err = f.adm.CreateProject(ctx, root, "team", false)
 	f.must(t, err)
@@ -89,25 +89,25 @@ func TestValidation(t *testing.T) {
 	}{
 		{name: "empty user name", msg: `name "": want 1 to 255 characters`,
 			call: func() error {
-				_, err := f.adm.CreateUser(ctx, root, admin.NewUser{Name: "", Password: "pw"})
+				_, err := f.adm.CreateUser(ctx, root, admin.NewUser{Name: "", Password: "Pass-word-1"})
 				return err
 			}},
 		{name: "long user name", call: func() error {
-			_, err := f.adm.CreateUser(ctx, root, admin.NewUser{Name: strings.Repeat("a", 256), Password: "pw"})
+			_, err := f.adm.CreateUser(ctx, root, admin.NewUser{Name: strings.Repeat("a", 256), Password: "Pass-word-1"})
 			return err
 		}},
 		{name: "user name with space", msg: `name "a b": spaces, colons and control characters are not allowed`,
 			call: func() error {
-				_, err := f.adm.CreateUser(ctx, root, admin.NewUser{Name: "a b", Password: "pw"})
+				_, err := f.adm.CreateUser(ctx, root, admin.NewUser{Name: "a b", Password: "Pass-word-1"})
 				return err
 			}},
 		{name: "user name with colon", call: func() error {
-			_, err := f.adm.CreateUser(ctx, root, admin.NewUser{Name: "a:b", Password: "pw"})
+			_, err := f.adm.CreateUser(ctx, root, admin.NewUser{Name: "a:b", Password: "Pass-word-1"})
 			return err
 		}},
 		{name: "user name with robot prefix", msg: `name "robot$x" starts with the robot prefix "robot$": such logins are robots`,
 			call: func() error {
-				_, err := f.adm.CreateUser(ctx, root, admin.NewUser{Name: "robot$x", Password: "pw"})
+				_, err := f.adm.CreateUser(ctx, root, admin.NewUser{Name: "robot$x", Password: "Pass-word-1"})
 				return err
 			}},
 		{name: "empty password", call: func() error { _, err := f.adm.CreateUser(ctx, root, admin.NewUser{Name: "carol"}); return err }},
@@ -181,7 +181,7 @@ func TestStoreErrors(t *testing.T) {
 	}{
 		{name: "user exists", kind: admin.ErrExists, store: store.ErrAlreadyExists, msg: "user bob already exists",
 			call: func() error {
-				_, err := f.adm.CreateUser(ctx, root, admin.NewUser{Name: "bob", Password: "pw"})
+				_, err := f.adm.CreateUser(ctx, root, admin.NewUser{Name: "bob", Password: "Pass-word-1"})
 				return err
 			}},
 		{name: "project exists", kind: admin.ErrExists, msg: "project team already exists",
@@ -259,7 +259,7 @@ func TestPermissions(t *testing.T) {
 	f := newFixture(t, nil)
 	f.seed(t)
 	ctx := t.Context()
-	_, err := f.adm.CreateUser(ctx, root, admin.NewUser{Name: "alice", Password: "pw"})
+	_, err := f.adm.CreateUser(ctx, root, admin.NewUser{Name: "alice", Password: "Pass-word-1"})
 	f.must(t, err)
 	forbidden := []struct {
 		name string
@@ -267,7 +267,7 @@ func TestPermissions(t *testing.T) {
 		kind error // nil: ErrForbidden
 	}{
 		{name: "create user", call: func() error {
-			_, err := f.adm.CreateUser(ctx, alice, admin.NewUser{Name: "x", Password: "pw"})
+			_, err := f.adm.CreateUser(ctx, alice, admin.NewUser{Name: "x", Password: "Pass-word-1"})
 			return err
 		}},
 		{name: "make herself admin", call: func() error {
@@ -394,7 +394,7 @@ func TestUpdateUser(t *testing.T) {
 	ctx := t.Context()
 	_, err := f.st.SyncLDAPUser(ctx, store.LDAPUser{Name: "dora", DN: "uid=dora,dc=x"})
 	f.must(t, err)
-	_, err = f.adm.UpdateUser(ctx, root, "dora", admin.UserChange{Password: ptr("pw"), Email: ptr("d@x")})
+	_, err = f.adm.UpdateUser(ctx, root, "dora", admin.UserChange{Password: ptr("Pass-word-1"), Email: ptr("d@x")})
 	wantErr(t, err, admin.ErrInvalid, "user dora comes from ldap: its password is kept there")
 	if u, _ := f.st.GetUser(ctx, "dora"); u.Email != "" || u.PasswordHash != "" {
 		t.Errorf("a refused change was written: %+v", u)
@@ -415,7 +415,7 @@ func TestUpdateUser(t *testing.T) {
 		t.Errorf("after concurrent changes: %+v (one was lost)", u)
 	}
 	before := u.PasswordHash
-	u, err = f.adm.UpdateUser(ctx, root, "bob", admin.UserChange{Password: ptr("new")})
+	u, err = f.adm.UpdateUser(ctx, root, "bob", admin.UserChange{Password: ptr("New-pass-1")})
 	f.must(t, err)
 	if stored, _ := f.st.GetUser(ctx, "bob"); stored.PasswordHash == before || stored.PasswordHash != u.PasswordHash {
 		t.Error("password not changed")
@@ -433,7 +433,7 @@ func TestBootstrap(t *testing.T) {
 	if err != nil || !u.Admin || u.Source != store.SourceLocal {
 		t.Fatalf("admin = %+v, %v", u, err)
 	}
-	if created, _, err := f.adm.Bootstrap(ctx, "other", nil); created || err != nil {
+	if created, _, err := f.adm.Bootstrap(ctx, "Other-pass-1", nil); created || err != nil {
 		t.Errorf("second Bootstrap = %v, %v", created, err)
 	}
 	for _, name := range []string{"admin", "ADMIN", "Admin"} {

@@ -7,8 +7,9 @@ import (
 	"github.com/authserver/authserver/internal/store"
 )
 
-// change makes a change with do and writes its admin audit record (who
-// did action, "project.create", to target, "project team") in one
+// change makes a change with do and writes its admin audit record (who,
+// authenticated by who.Method, did action, "project.create", to target,
+// "project team") in one
 // transaction: both or neither. Every change admin makes, through the CLI
 // or the REST API, goes through it. do writes through st, the store of
 // that transaction, and maps the store's errors itself (fromStore): its
@@ -16,6 +17,33 @@ import (
 // cannot be written fails the change with an infrastructure error (not an
 // *Error: the API answers 503, the CLI exits 1), and is logged.
 func (s *Service) change(ctx context.Context, who Actor, action, target string, do func(st store.Store) error) error {
+	rec := s.record(who, action, target, store.AuditDone)
+	return s.st.Atomically(ctx, func(st store.Store) error {
+		if err := do(st); err != nil {
+			return err
+		}
+		if err := st.AppendAudit(ctx, []store.AuditRecord{rec}); err != nil {
+			s.opt.Logger.Error("cannot write admin audit record: the change is not made", "action", action,
+				"target", target, "actor", rec.Subject, "err", err)
+			return fmt.Errorf("%s: write admin audit record: %w", action, err)
+		}
+		return nil
+	})
+}
+
+// refused records a change refused for a reason worth auditing (a wrong
+// old password: store.AuditUnauthorized), with no change to go with it. A
+// record that cannot be written is logged; the refusal stands.
+func (s *Service) refused(ctx context.Context, who Actor, action, target, result string) {
+	rec := s.record(who, action, target, result)
+	if err := s.st.AppendAudit(ctx, []store.AuditRecord{rec}); err != nil {
+		s.opt.Logger.Error("cannot write admin audit record of a refusal", "action", action, "target", target,
+			"actor", rec.Subject, "result", result, "err", err)
+	}
+}
+
+// record is the admin audit record of who doing action to target.
+func (s *Service) record(who Actor, action, target, result string) store.AuditRecord {
 	ip := who.ClientIP
 	if ip == "" {
 		ip = "local"
@@ -24,19 +52,8 @@ func (s *Service) change(ctx context.Context, who Actor, action, target string, 
 	if subject == "" {
 		subject = "anonymous"
 	}
-	rec := store.AuditRecord{Time: s.opt.Now().UTC(), Subject: subject, ClientIP: ip, Kind: store.AuditKindAdmin,
-		Action: action, Target: target, Result: store.AuditDone}
-	return s.st.Atomically(ctx, func(st store.Store) error {
-		if err := do(st); err != nil {
-			return err
-		}
-		if err := st.AppendAudit(ctx, []store.AuditRecord{rec}); err != nil {
-			s.opt.Logger.Error("cannot write admin audit record: the change is not made", "action", action,
-				"target", target, "actor", subject, "err", err)
-			return fmt.Errorf("%s: write admin audit record: %w", action, err)
-		}
-		return nil
-	})
+	return store.AuditRecord{Time: s.opt.Now().UTC(), Subject: subject, Method: who.Method, ClientIP: ip,
+		Kind: store.AuditKindAdmin, Action: action, Target: target, Result: result}
 }
 
 // ListAudit reads the audit trail (sysadmins only).

@@ -40,7 +40,7 @@ func TestEveryChangeIsAudited(t *testing.T) {
 		call           func() error
 	}{
 		{"user.create", "user carol", func() error {
-			u, err := f.adm.CreateUser(ctx, who, admin.NewUser{Name: "carol", Password: "pw"})
+			u, err := f.adm.CreateUser(ctx, who, admin.NewUser{Name: "carol", Password: "Pass-word-1"})
 			rt.UserID = u.ID
 			return err
 		}},
@@ -48,7 +48,7 @@ func TestEveryChangeIsAudited(t *testing.T) {
 			_, err := f.adm.UpdateUser(ctx, who, "carol", admin.UserChange{Email: ptr("c@x")})
 			return err
 		}},
-		{"user.password", "user carol", func() error { return f.adm.ChangePassword(ctx, who, "carol", "", "pw2") }},
+		{"user.password", "user carol", func() error { return f.adm.ChangePassword(ctx, who, "carol", "", "Pass-word-2") }},
 		{"project.create", "project apps", func() error { _, err := f.adm.CreateProject(ctx, who, "apps", false); return err }},
 		{"project.public=true", "project apps", func() error { return f.adm.SetProjectPublic(ctx, who, "apps", true) }},
 		{"group.create", "group devs", func() error { _, err := f.adm.CreateGroup(ctx, who, "devs", ""); return err }},
@@ -116,18 +116,19 @@ func TestEveryChangeIsAudited(t *testing.T) {
 	before := len(f.adminRecords(t))
 	refused := []error{
 		func() error {
-			_, err := f.adm.CreateUser(ctx, alice, admin.NewUser{Name: "x", Password: "pw"})
+			_, err := f.adm.CreateUser(ctx, alice, admin.NewUser{Name: "x", Password: "Pass-word-1"})
 			return err
 		}(),
 		func() error {
-			_, err := f.adm.CreateUser(ctx, who, admin.NewUser{Name: "bob", Password: "pw"})
+			_, err := f.adm.CreateUser(ctx, who, admin.NewUser{Name: "bob", Password: "Pass-word-1"})
 			return err
 		}(),
 		func() error { _, err := f.adm.CreateProject(ctx, who, "Bad Name", false); return err }(),
 		f.adm.DeleteProject(ctx, who, "ghost"),
 		f.adm.RevokePAT(ctx, who, "bob", "none"),
 		f.adm.RevokeRefreshToken(ctx, who, "bob", 99),
-		f.adm.ChangePassword(ctx, admin.Actor{Name: "bob"}, "bob", "wrong", "new"),
+		f.adm.ChangePassword(ctx, admin.Actor{Name: "bob"}, "bob", "Wrong-pass-1", "weak"),
+		// A wrong old password is recorded (TestOldPassword), as unauthorized.
 	}
 	for i, err := range refused {
 		if !errors.As(err, new(*admin.Error)) {
@@ -152,7 +153,7 @@ func TestAuditFailsClosed(t *testing.T) {
 		landed func() bool
 	}{
 		{name: "create user", change: func() error {
-			_, err := f.adm.CreateUser(ctx, root, admin.NewUser{Name: "dave", Password: "pw"})
+			_, err := f.adm.CreateUser(ctx, root, admin.NewUser{Name: "dave", Password: "Pass-word-1"})
 			return err
 		}, landed: func() bool { _, err := f.st.GetUser(ctx, "dave"); return err == nil }},
 		{name: "update user", change: func() error {
@@ -189,7 +190,7 @@ func TestAuditFailsClosed(t *testing.T) {
 	// The bootstrap admin is not created either.
 	g := newFixture(t, nil)
 	g.breakAudit(t)
-	if created, _, err := g.adm.Bootstrap(ctx, "pw", nil); created || err == nil {
+	if created, _, err := g.adm.Bootstrap(ctx, "Admin-pass-1", nil); created || err == nil {
 		t.Fatalf("Bootstrap with no audit trail = %v, %v", created, err)
 	}
 	if _, err := g.st.GetUser(ctx, "admin"); !errors.Is(err, store.ErrNotFound) {

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/authserver/authserver/internal/authn"
 	"github.com/authserver/authserver/internal/store"
@@ -67,8 +66,9 @@ type NewRobot struct {
 	// Harbor robot's, authn.HarborSecretHash), and no secret is returned.
 	ExpiresAt  time.Time
 	SecretHash string
-	// Secret, when set, is the robot's secret (see ValidRobotSecret);
-	// empty: a random one is generated.
+	// Secret, when set, is the robot's secret, which must meet the password
+	// policy (ValidPassword) and is stored with bcrypt, like a password;
+	// empty: a random one is generated (256 bits, stored as its SHA-256).
 	Secret string
 	// Disabled creates it disabled.
 	Disabled bool
@@ -78,24 +78,23 @@ type NewRobot struct {
 	Trust *store.TrustPolicy
 }
 
-// ValidRobotSecret checks a secret chosen by the caller, with Harbor's
-// rule: 8 to 128 characters with an upper-case letter, a lower-case
-// letter and a digit.
-func ValidRobotSecret(secret string) error {
-	if len(secret) < 8 || len(secret) > 128 ||
-		!strings.ContainsFunc(secret, unicode.IsUpper) || !strings.ContainsFunc(secret, unicode.IsLower) ||
-		!strings.ContainsFunc(secret, unicode.IsDigit) {
-		return invalidf("robot secret: want 8 to 128 characters with an upper-case letter, a lower-case letter and a digit")
+// robotSecret returns a robot's secret and its stored form: the chosen
+// secret, when set, checked against the password policy and hashed with
+// bcrypt at passwords.bcrypt_cost (a person picked it: it may be
+// guessable); else a new random one (256 bits) and its SHA-256
+// (authn.HashSecret). bcrypt is slow: call it before any transaction.
+func (s *Service) robotSecret(chosen string) (secret, hash string, err error) {
+	if chosen != "" {
+		if err := s.validPassword("robot secret", chosen); err != nil {
+			return "", "", err
+		}
+		hash, err := authn.HashPassword(chosen, s.opt.BcryptCost)
+		return chosen, hash, err
 	}
-	return nil
-}
-
-// robotSecret is secret when set and valid, else a new random one.
-func robotSecret(secret string) (string, error) {
-	if secret != "" {
-		return secret, ValidRobotSecret(secret)
+	if secret, err = authn.NewSecret("", false); err != nil {
+		return "", "", err
 	}
-	return authn.NewSecret("", false)
+	return secret, authn.HashSecret(secret), nil
 }
 
 // CreateRobot creates a robot and returns it with its secret, which is
@@ -103,6 +102,9 @@ func robotSecret(secret string) (string, error) {
 // no secret: the secret returned is "".
 func (s *Service) CreateRobot(ctx context.Context, who Actor, nr NewRobot) (Robot, string, error) {
 	if err := s.allowRobots(ctx, who, nr.Project); err != nil {
+		return Robot{}, "", err
+	}
+	if err := ValidText("description", nr.Description, MaxDescriptionBytes); err != nil {
 		return Robot{}, "", err
 	}
 	perms := nr.Permissions
@@ -143,10 +145,9 @@ func (s *Service) CreateRobot(ctx context.Context, who Actor, nr NewRobot) (Robo
 		}
 		r.SecretHash = nr.SecretHash
 	default:
-		if secret, err = robotSecret(nr.Secret); err != nil {
+		if secret, r.SecretHash, err = s.robotSecret(nr.Secret); err != nil {
 			return Robot{}, "", err
 		}
-		r.SecretHash = authn.HashSecret(secret)
 	}
 	if err := s.change(ctx, who, "robot.create", "robot "+s.opt.RobotPrefix+bare, func(st store.Store) error {
 		return storeErr(st.CreateRobot(ctx, &r), "robot "+s.opt.RobotPrefix+bare, "project "+nr.Project+" not found", "")
@@ -271,6 +272,11 @@ func (s *Service) UpdateRobot(ctx context.Context, who Actor, name string, ch Ro
 	if ch.SecretHash != nil && !authn.IsHarborHash(*ch.SecretHash) {
 		return Robot{}, invalidf("robot secret hash: want a harbor-pbkdf2-sha256 hash")
 	}
+	if ch.Description != nil {
+		if err := ValidText("description", *ch.Description, MaxDescriptionBytes); err != nil {
+			return Robot{}, err
+		}
+	}
 	return s.modifyRobot(ctx, who, name, "robot.update", func(r *store.Robot) error {
 		var err error
 		if ch.Lifetime != nil {
@@ -316,11 +322,17 @@ func (s *Service) RefreshRobotSecret(ctx context.Context, who Actor, name string
 	return s.SetRobotSecret(ctx, who, name, "")
 }
 
-// SetRobotSecret gives a robot secret (checked by ValidRobotSecret), or a
-// new random one when secret is empty, and returns it; the old one stops
-// working at once.
+// SetRobotSecret gives a robot secret (checked by ValidPassword, stored
+// with bcrypt), or a new random one when secret is empty, and returns it;
+// the old one stops working at once. Another robot may have the same
+// secret: robots are found by name, and nothing tells the caller.
 func (s *Service) SetRobotSecret(ctx context.Context, who Actor, name, secret string) (Robot, string, error) {
-	secret, err := robotSecret(secret)
+	// The actor's right first (modifyRobot checks it again in the
+	// transaction): hashing a chosen secret is slow.
+	if _, err := s.GetRobot(ctx, who, name); err != nil {
+		return Robot{}, "", err
+	}
+	secret, hash, err := s.robotSecret(secret)
 	if err != nil {
 		return Robot{}, "", err
 	}
@@ -328,7 +340,7 @@ func (s *Service) SetRobotSecret(ctx context.Context, who Actor, name, secret st
 		if r.Trust != nil {
 			return invalidf("robot " + s.opt.RobotPrefix + r.Name + " is federated: it has no secret to refresh")
 		}
-		r.SecretHash = authn.HashSecret(secret)
+		r.SecretHash = hash
 		return nil
 	})
 	if err != nil {
@@ -383,6 +395,9 @@ type NewPAT struct {
 // CreatePAT creates a personal access token for an enabled user and
 // returns it with its secret, which is stored only as a hash.
 func (s *Service) CreatePAT(ctx context.Context, who Actor, np NewPAT) (store.PersonalToken, string, error) {
+	if err := s.byPassword(who, "create tokens for "+np.User); err != nil {
+		return store.PersonalToken{}, "", err
+	}
 	if err := s.allow(ctx, who, rightOwnCredentials, np.User, "create tokens for "+np.User); err != nil {
 		return store.PersonalToken{}, "", err
 	}
@@ -425,6 +440,9 @@ func (s *Service) ListPATs(ctx context.Context, who Actor, user string) ([]store
 
 // RevokePAT deletes a user's personal access token by name.
 func (s *Service) RevokePAT(ctx context.Context, who Actor, user, name string) error {
+	if err := s.byPassword(who, "revoke the tokens of "+user); err != nil {
+		return err
+	}
 	if err := s.allow(ctx, who, rightOwnCredentials, user, "revoke the tokens of "+user); err != nil {
 		return err
 	}
@@ -444,6 +462,9 @@ func (s *Service) ListRefreshTokens(ctx context.Context, who Actor, user string)
 
 // RevokeRefreshToken deletes one of a user's refresh tokens.
 func (s *Service) RevokeRefreshToken(ctx context.Context, who Actor, user string, id int64) error {
+	if err := s.byPassword(who, "revoke the tokens of "+user); err != nil {
+		return err
+	}
 	if err := s.allow(ctx, who, rightOwnCredentials, user, "revoke the tokens of "+user); err != nil {
 		return err
 	}
@@ -455,6 +476,9 @@ func (s *Service) RevokeRefreshToken(ctx context.Context, who Actor, user string
 // RevokeRefreshTokens deletes all of a user's refresh tokens and returns
 // how many there were.
 func (s *Service) RevokeRefreshTokens(ctx context.Context, who Actor, user string) (int, error) {
+	if err := s.byPassword(who, "revoke the tokens of "+user); err != nil {
+		return 0, err
+	}
 	if err := s.allow(ctx, who, rightOwnCredentials, user, "revoke the tokens of "+user); err != nil {
 		return 0, err
 	}

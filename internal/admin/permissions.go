@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/authserver/authserver/internal/authn"
 	"github.com/authserver/authserver/internal/authz"
 	"github.com/authserver/authserver/internal/store"
 )
@@ -74,6 +75,21 @@ func (s *Service) allow(ctx context.Context, who Actor, r right, target, what st
 		return s.forbidden(who, what, "it takes the project's projectAdmin or a sysadmin")
 	}
 	return s.forbidden(who, what, "it takes a sysadmin")
+}
+
+// byPassword refuses an actor authenticated by a token that stands in for
+// the password (a personal access token; a refresh token, which the API
+// never takes, alike) the management of credentials: creating or revoking
+// personal access tokens, revoking refresh tokens, changing a password. A
+// leaked token could otherwise mint more tokens that outlive its own
+// revocation, or take the account from its owner. what is described as for
+// allow.
+func (s *Service) byPassword(who Actor, what string) error {
+	token := map[string]string{authn.MethodPAT: "a personal access token", authn.MethodRefresh: "a refresh token"}[who.Method]
+	if token != "" {
+		return s.forbidden(who, what, "not when authenticated by "+token+"; log in with the password")
+	}
+	return nil
 }
 
 func (s *Service) forbidden(who Actor, what, why string) error {

@@ -30,7 +30,7 @@ func newRoleFixture(t *testing.T, opt func(*admin.Options)) *roleFixture {
 	f.must(t, err)
 	rf := &roleFixture{fixture: f, actors: map[string]admin.Actor{"anonymous": {}}}
 	for _, who := range []string{"padmin", "maintainer", "developer", "guest", "outsider", "creator"} {
-		u, err := f.adm.CreateUser(ctx, root, admin.NewUser{Name: who, Password: "pw"})
+		u, err := f.adm.CreateUser(ctx, root, admin.NewUser{Name: who, Password: "Pass-word-1"})
 		f.must(t, err)
 		rf.actors[who] = admin.Actor{Name: who, UserID: u.ID}
 	}
@@ -158,7 +158,7 @@ func TestAdminAuditTrail(t *testing.T) {
 	_, _, err := f.adm.AddMember(ctx, who, "team", admin.MemberRef{User: "outsider"}, "guest")
 	f.must(t, err)
 	// A refused change is not recorded.
-	_, _ = f.adm.CreateUser(ctx, who, admin.NewUser{Name: "x", Password: "pw"})
+	_, _ = f.adm.CreateUser(ctx, who, admin.NewUser{Name: "x", Password: "Pass-word-1"})
 	recs, err := f.st.ListAudit(ctx, store.AuditFilter{Kind: store.AuditKindAdmin, Limit: 1000})
 	f.must(t, err)
 	if len(recs) == 0 {

@@ -12,7 +12,6 @@ import (
 
 	"github.com/authserver/authserver/internal/authn"
 	"github.com/authserver/authserver/internal/store"
-	"golang.org/x/crypto/bcrypt"
 )
 
 // NewUser is a user to create: a local user with a password, or, for an
@@ -43,6 +42,9 @@ func (s *Service) CreateUser(ctx context.Context, who Actor, nu NewUser) (store.
 	}
 	if p := s.opt.RobotPrefix; p != "" && strings.HasPrefix(nu.Name, p) {
 		return store.User{}, invalidf(fmt.Sprintf("name %q starts with the robot prefix %q: such logins are robots", nu.Name, p))
+	}
+	if err := validProfile(&nu.Email, &nu.DisplayName); err != nil {
+		return store.User{}, err
 	}
 	hash, err := s.newUserHash(nu)
 	if err != nil {
@@ -87,13 +89,6 @@ func storedHash(h string) error {
 		return invalid(err)
 	}
 	return nil
-}
-
-func (s *Service) hashPassword(pw string) (string, error) {
-	if pw == "" {
-		return "", invalidf("password must not be empty")
-	}
-	return authn.HashPassword(pw, s.opt.BcryptCost)
 }
 
 // GetUser returns one user.
@@ -142,14 +137,16 @@ func (s *Service) ListUsers(ctx context.Context, who Actor) ([]store.User, error
 type UserChange struct {
 	Email       *string
 	DisplayName *string
-	// Password is set for local users only; the store then revokes the
-	// user's refresh tokens.
+	// Password is set for local users only: a reset by an administrator,
+	// which revokes the user's refresh and personal access tokens (see
+	// revocation).
 	Password *string
 	// PasswordHash, instead of Password, sets a stored hash as it is (see
-	// NewUser.PasswordHash); the store then revokes refresh tokens too.
+	// NewUser.PasswordHash); a reset too.
 	PasswordHash *string
 	Admin        *bool
-	// Disabled users cannot log in; disabling revokes their refresh tokens.
+	// Disabled users cannot log in; disabling revokes their refresh and
+	// personal access tokens.
 	Disabled *bool
 }
 
@@ -160,11 +157,19 @@ func (s *Service) UpdateUser(ctx context.Context, who Actor, name string, ch Use
 	if ch.Password != nil || ch.Admin != nil || ch.Disabled != nil {
 		r = rightSystem
 	}
+	if ch.Password != nil || ch.PasswordHash != nil {
+		if err := s.byPassword(who, "change the password of "+name); err != nil {
+			return store.User{}, err
+		}
+	}
 	if err := s.allow(ctx, who, r, name, "change users"); err != nil {
 		return store.User{}, err
 	}
 	if ch == (UserChange{}) {
 		return store.User{}, invalidf("nothing to change")
+	}
+	if err := validProfile(ch.Email, ch.DisplayName); err != nil {
+		return store.User{}, err
 	}
 	var hash string
 	if ch.Password != nil && ch.PasswordHash != nil {
@@ -183,6 +188,10 @@ func (s *Service) UpdateUser(ctx context.Context, who Actor, name string, ch Use
 			return store.User{}, err
 		}
 	}
+	rev := revokeNone
+	if ch.Password != nil || ch.PasswordHash != nil || ch.Disabled != nil && *ch.Disabled {
+		rev = revokeAll
+	}
 	var u store.User
 	err := s.change(ctx, who, "user.update", "user "+name, func(st store.Store) (err error) {
 		u, err = st.ModifyUser(ctx, name, func(u store.User) (store.User, error) {
@@ -198,7 +207,10 @@ func (s *Service) UpdateUser(ctx context.Context, who Actor, name string, ch Use
 			set(&u.Disabled, ch.Disabled)
 			return u, nil
 		})
-		return fromStore(err, "user "+name)
+		if err != nil {
+			return fromStore(err, "user "+name)
+		}
+		return revoke(ctx, st, name, rev)
 	})
 	if err != nil {
 		return store.User{}, err
@@ -207,16 +219,37 @@ func (s *Service) UpdateUser(ctx context.Context, who Actor, name string, ch Use
 }
 
 // ChangePassword sets a local user's password. A user changing their own
-// must give the old one (a sysadmin too); a sysadmin may reset anyone
-// else's without it.
+// must give the old one (a sysadmin too), and loses their refresh tokens; a
+// sysadmin may reset anyone else's without it, which revokes the user's
+// refresh and personal access tokens (see revocation).
+//
+// Both slow steps, hashing the new password and checking the old one, run
+// before the change's transaction: bcrypt inside it held the database's
+// write lock for its whole duration (SQLite: every other writer waited).
+// The old password is checked against the hash read before; the change
+// then refuses (KindExists, 409) if the stored hash changed meanwhile.
 func (s *Service) ChangePassword(ctx context.Context, who Actor, name, old, password string) error {
+	if err := s.byPassword(who, "change the password of "+name); err != nil {
+		return err
+	}
 	own := who.Name != "" && who.Name == name
 	if !own {
 		if err := s.allow(ctx, who, rightSystem, name, "change the password of "+name); err != nil {
 			return err
 		}
 	}
-	hash, err := s.hashPassword(password)
+	if err := s.validPassword("password", password); err != nil {
+		return err
+	}
+	rev, verified := revokeAll, ""
+	if own {
+		rev = revokeRefresh
+		var err error
+		if verified, err = s.checkOldPassword(ctx, who, name, old); err != nil {
+			return err
+		}
+	}
+	hash, err := s.hashPassword(password) // after the old one is checked: a wrong one costs one bcrypt, not two
 	if err != nil {
 		return err
 	}
@@ -225,14 +258,76 @@ func (s *Service) ChangePassword(ctx context.Context, who Actor, name, old, pass
 			if u.Source != store.SourceLocal {
 				return u, invalidf(fmt.Sprintf("user %s comes from %s: its password is kept there", u.Name, u.Source))
 			}
-			if own && bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(old)) != nil {
-				return u, &Error{Kind: KindForbidden, Msg: "the old password is wrong"}
+			if own && u.PasswordHash != verified {
+				return u, &Error{Kind: KindExists, Msg: fmt.Sprintf("the password of %s changed meanwhile: give the current one", u.Name)}
 			}
 			u.PasswordHash = hash
 			return u, nil
 		})
-		return fromStore(err, "user "+name)
+		if err != nil {
+			return fromStore(err, "user "+name)
+		}
+		return revoke(ctx, st, name, rev)
 	})
+}
+
+// checkOldPassword checks old, the current password that user name gives
+// to change their own, outside any transaction, and returns the stored hash
+// it was checked against. With Options.CheckPassword, that hook decides
+// (and records a wrong password); otherwise admin compares itself and
+// records a wrong one as an admin audit record with result unauthorized.
+func (s *Service) checkOldPassword(ctx context.Context, who Actor, name, old string) (string, error) {
+	u, err := s.st.GetUser(ctx, name)
+	switch {
+	case err != nil:
+		return "", fromStore(err, "user "+name)
+	case u.Source != store.SourceLocal:
+		return "", invalidf(fmt.Sprintf("user %s comes from %s: its password is kept there", u.Name, u.Source))
+	case old == "":
+		return "", invalidf("old password: give the current password to change it")
+	case s.opt.CheckPassword != nil:
+		return u.PasswordHash, s.opt.CheckPassword(ctx, who, name, old)
+	case authn.VerifyPassword(u.PasswordHash, old): // slow check: bcrypt, no transaction open
+		return u.PasswordHash, nil
+	}
+	s.refused(ctx, who, "user.password", "user "+name, store.AuditUnauthorized)
+	return "", &Error{Kind: KindForbidden, Msg: "the old password is wrong"}
+}
+
+// revocation is what a change to a user revokes. This is the one home of
+// the rule (the schema revokes nothing by itself, store.RefreshTokens),
+// applied in the change's own transaction, whoever makes it (CLI, API,
+// importer):
+//   - revokeAll: a password someone else set (a sysadmin's reset through
+//     the API, `user passwd`, an import's hash) or a disable (`user
+//     disable`): every refresh token and personal access token of the
+//     user. A reset says the old password, and whatever was made with it,
+//     can no longer be trusted.
+//   - revokeRefresh: a user changing their own password: their refresh
+//     tokens (docker logins made with the old password); their personal
+//     access tokens stay, made on purpose (for CI and the like) and
+//     revoked one by one.
+type revocation int
+
+const (
+	revokeNone revocation = iota
+	revokeRefresh
+	revokeAll
+)
+
+// revoke applies r to user's tokens through st, the change's transaction.
+func revoke(ctx context.Context, st store.Store, user string, r revocation) error {
+	if r >= revokeRefresh {
+		if _, err := st.DeleteRefreshTokens(ctx, user); err != nil {
+			return fromStore(err, "user "+user)
+		}
+	}
+	if r >= revokeAll {
+		if _, err := st.DeletePersonalTokens(ctx, user); err != nil {
+			return fromStore(err, "user "+user)
+		}
+	}
+	return nil
 }
 
 // set stores *v in dst when v is not nil.
@@ -265,7 +360,12 @@ func (s *Service) Bootstrap(ctx context.Context, password string, save func(gene
 	if err != nil || n > 0 {
 		return false, "", err
 	}
-	if password == "" {
+	if password != "" {
+		// Chosen by a person ($AUTHSERVER_ADMIN_PASSWORD): the policy holds.
+		if err := s.validPassword("password", password); err != nil {
+			return false, "", err
+		}
+	} else {
 		var b [18]byte
 		if _, err := rand.Read(b[:]); err != nil {
 			return false, "", err
@@ -283,7 +383,7 @@ func (s *Service) Bootstrap(ctx context.Context, password string, save func(gene
 		return false, "", fmt.Errorf("admin password: %w", err)
 	}
 	u := store.User{Name: authn.AdminUser, PasswordHash: hash, Admin: true, Source: store.SourceLocal}
-	err = s.change(ctx, Actor{Name: "authserver"}, "user.create", "user "+u.Name+" (bootstrap)", func(st store.Store) error {
+	err = s.change(ctx, Actor{Name: "authserver", Method: MethodServer}, "user.create", "user "+u.Name+" (bootstrap)", func(st store.Store) error {
 		return st.CreateUser(ctx, &u)
 	})
 	if errors.Is(err, store.ErrAlreadyExists) {

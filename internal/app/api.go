@@ -15,7 +15,8 @@ import (
 // without ldap:) onboards directory users and groups. The CLI and the REST
 // API both go through it.
 func NewAdmin(cfg config.Config, st store.Store, dir admin.Directory) *admin.Service {
-	opt := admin.Options{RobotPrefix: cfg.Robots.Prefix, BcryptCost: cfg.Passwords.BcryptCost, Directory: dir,
+	opt := admin.Options{RobotPrefix: cfg.Robots.Prefix, BcryptCost: cfg.Passwords.BcryptCost,
+		MinPasswordLength: cfg.Passwords.MinLength, Directory: dir,
 		AdminOnlyProjects: cfg.API.ProjectCreation == config.ProjectCreationAdminOnly,
 		Issuers:           cfg.Federation.IssuerNames(), Identity: map[string][]string{}}
 	for _, is := range cfg.Federation.Issuers {

@@ -20,7 +20,8 @@ import (
 )
 
 // apiServer is the whole stack of cfg with sysadmin "root" and user "dev"
-// created through app.NewAdmin, as the CLI does.
+// created through app.NewAdmin, as the CLI does, each with the password
+// apiPassword(name).
 type apiServer struct {
 	t   *testing.T
 	app *app.App
@@ -35,13 +36,16 @@ func newAPIServer(t *testing.T, mod func(*config.Config)) *apiServer {
 	a := apptest.New(t, cfg, app.Options{Version: "v9.9.9"})
 	adm := app.NewAdmin(cfg, a.Store, nil)
 	cli := admin.Actor{Name: "cli", Admin: true}
-	for _, u := range []admin.NewUser{{Name: "root", Password: "root-secret", Admin: true}, {Name: "dev", Password: "dev-secret"}} {
+	for _, u := range []admin.NewUser{{Name: "root", Password: apiPassword("root"), Admin: true}, {Name: "dev", Password: apiPassword("dev")}} {
 		if _, err := adm.CreateUser(t.Context(), cli, u); err != nil {
 			t.Fatal(err)
 		}
 	}
 	return &apiServer{t: t, app: a}
 }
+
+// apiPassword is the password of an apiServer user.
+func apiPassword(user string) string { return "Pw-" + user + "-secret-1" }
 
 // call serves method path (with a JSON body when not empty) as user/pass
 // ("": anonymous) from 192.0.2.1 and returns the status and the body.
@@ -114,10 +118,10 @@ func TestAPIProjectCreation(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newAPIServer(t, func(c *config.Config) { c.API.ProjectCreation = tt.setting })
-			if status, body := s.call("POST", "/api/v2.0/projects", "dev", "dev-secret", `{"project_name":"devs"}`); status != tt.dev {
+			if status, body := s.call("POST", "/api/v2.0/projects", "dev", apiPassword("dev"), `{"project_name":"devs"}`); status != tt.dev {
 				t.Fatalf("dev creates a project: status %d, want %d: %s", status, tt.dev, body)
 			}
-			if status, body := s.call("POST", "/api/v2.0/projects", "root", "root-secret", `{"project_name":"roots"}`); status != http.StatusCreated {
+			if status, body := s.call("POST", "/api/v2.0/projects", "root", apiPassword("root"), `{"project_name":"roots"}`); status != http.StatusCreated {
 				t.Fatalf("root creates a project: status %d: %s", status, body)
 			}
 			recs, err := s.app.Store.ListAudit(t.Context(), store.AuditFilter{Kind: store.AuditKindAdmin, Subject: "root", Limit: 10})
@@ -139,7 +143,7 @@ func TestAPISharesTokenEndpointCredentials(t *testing.T) {
 		c.Throttle = config.Throttle{Enabled: true, UserIPFailures: 3, IPFailures: 100, BaseDelay: config.Duration(time.Minute),
 			MaxDelay: config.Duration(time.Hour), Forget: config.Duration(time.Hour), MaxEntries: 1000, IPv4Prefix: 32, IPv6Prefix: 64}
 	})
-	if status, body := s.call("GET", "/api/v2.0/users/current", "dev", "dev-secret", ""); status != http.StatusOK {
+	if status, body := s.call("GET", "/api/v2.0/users/current", "dev", apiPassword("dev"), ""); status != http.StatusOK {
 		t.Fatalf("dev with the right password: status %d: %s", status, body)
 	}
 	for i := range 3 {
@@ -147,7 +151,7 @@ func TestAPISharesTokenEndpointCredentials(t *testing.T) {
 			t.Fatalf("guess %d: status %d, want 401", i, status)
 		}
 	}
-	if status, body := s.call("GET", "/service/token?service="+s.app.Config.Token.Service, "dev", "dev-secret", ""); status != http.StatusTooManyRequests {
+	if status, body := s.call("GET", "/service/token?service="+s.app.Config.Token.Service, "dev", apiPassword("dev"), ""); status != http.StatusTooManyRequests {
 		t.Fatalf("token endpoint after 3 failures through /api: status %d, want 429: %s", status, body)
 	}
 }

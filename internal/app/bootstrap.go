@@ -2,11 +2,13 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 
+	"github.com/authserver/authserver/internal/admin"
 	"github.com/authserver/authserver/internal/config"
 	"github.com/authserver/authserver/internal/store"
 )
@@ -40,6 +42,8 @@ func BootstrapAdmin(ctx context.Context, cfg config.Config, st store.Store, log 
 		}
 	}
 	switch {
+	case errors.Is(err, admin.ErrInvalid):
+		return fmt.Errorf("$AUTHSERVER_ADMIN_PASSWORD: %w", err)
 	case err != nil || !created:
 		return err
 	case saved != "":

@@ -102,3 +102,50 @@ func TestBootstrapPasswordFileUnwritable(t *testing.T) {
 		t.Fatalf("%d users (%v) after the failed bootstrap", n, err)
 	}
 }
+
+// TestBootstrapPasswordPolicy: a $AUTHSERVER_ADMIN_PASSWORD the password
+// policy refuses (passwords.min_length included) fails start-up with a
+// message naming the variable and the reason, and creates no admin; one
+// that meets it makes the admin.
+func TestBootstrapPasswordPolicy(t *testing.T) {
+	ctx := context.Background()
+	for _, tt := range []struct {
+		name, pw, why string
+		min           int
+	}{
+		{name: "the walkthrough's old example", pw: "admin-pass", why: "no upper-case letter"},
+		{name: "longer than bcrypt reads", pw: "Admin-1" + strings.Repeat("x", 70), why: "77 bytes"},
+		{name: "under a raised min_length", pw: "Admin-pass-1", min: 14, why: "at least 14 characters"},
+		{name: "meets it", pw: "Admin-pass-1"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := bootstrapConfig(t, t.TempDir())
+			if tt.min != 0 {
+				cfg.Passwords.MinLength = tt.min
+			}
+			t.Setenv("AUTHSERVER_ADMIN_PASSWORD", tt.pw)
+			st, err := app.OpenStore(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			err = app.BootstrapAdmin(ctx, cfg, st, slog.New(slog.DiscardHandler))
+			n, cerr := st.CountUsers(ctx)
+			if cerr != nil {
+				t.Fatal(cerr)
+			}
+			if tt.why == "" {
+				if err != nil || n != 1 {
+					t.Fatalf("BootstrapAdmin = %v, %d users; want the admin", err, n)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), "$AUTHSERVER_ADMIN_PASSWORD") || !strings.Contains(err.Error(), tt.why) {
+				t.Errorf("BootstrapAdmin = %v; want an error naming $AUTHSERVER_ADMIN_PASSWORD and saying %q", err, tt.why)
+			}
+			if n != 0 {
+				t.Errorf("%d users after a refused password", n)
+			}
+		})
+	}
+}

@@ -31,7 +31,7 @@ func TestAPIOriginIsPublicURL(t *testing.T) {
 				req := httptest.NewRequest(http.MethodPost, "/api/v2.0/projects", strings.NewReader(`{"project_name":"`+name+`"}`))
 				req.Header.Set("Content-Type", "application/json")
 				req.Header.Set("Origin", origin)
-				req.SetBasicAuth("root", "root-secret")
+				req.SetBasicAuth("root", apiPassword("root"))
 				rec := httptest.NewRecorder()
 				s.app.Handler.ServeHTTP(rec, req)
 				return rec

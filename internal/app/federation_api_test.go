@@ -55,7 +55,7 @@ func (s *apiServer) do(user, method, path string, body any) apiReply {
 		}
 		text = string(data)
 	}
-	status, data := s.call(method, path, user, user+"-secret", text)
+	status, data := s.call(method, path, user, apiPassword(user), text)
 	return apiReply{status: status, body: data}
 }
 

@@ -7,30 +7,27 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authserver/authserver/internal/admin"
 	"github.com/authserver/authserver/internal/authn"
 	"github.com/authserver/authserver/internal/store"
 )
 
 // TestRefreshRevoked: a refresh token stops working after each of these,
-// done through the store as the CLI does.
+// done as the CLI does (through internal/admin, or the store).
 func TestRefreshRevoked(t *testing.T) {
 	ctx := context.Background()
+	cli := admin.Actor{Name: "cli", Admin: true, Method: admin.MethodCLI}
 	tests := []struct {
 		name   string
 		revoke func(f *fixture, rt string)
 	}{
-		{name: "password change", revoke: func(f *fixture, _ string) {
-			u, err := f.st.GetUser(ctx, "dev")
+		{name: "user passwd", revoke: func(f *fixture, _ string) {
+			_, err := admin.New(f.st, admin.Options{BcryptCost: 4}).UpdateUser(ctx, cli, "dev", admin.UserChange{Password: ptr("New-secret-1")})
 			f.must(err)
-			u.PasswordHash, err = authn.HashPassword("new-secret", 4)
-			f.must(err)
-			f.must(f.st.UpdateUser(ctx, u))
 		}},
-		{name: "disable", revoke: func(f *fixture, _ string) {
-			u, err := f.st.GetUser(ctx, "dev")
+		{name: "user disable", revoke: func(f *fixture, _ string) {
+			_, err := admin.New(f.st, admin.Options{BcryptCost: 4}).UpdateUser(ctx, cli, "dev", admin.UserChange{Disabled: ptr(true)})
 			f.must(err)
-			u.Disabled = true
-			f.must(f.st.UpdateUser(ctx, u))
 		}},
 		{name: "revoke all", revoke: func(f *fixture, _ string) {
 			_, err := f.st.DeleteRefreshTokens(ctx, "dev")

@@ -11,6 +11,8 @@ import (
 	"hash"
 	"strconv"
 	"strings"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 // Harbor's password and robot-secret hashes, kept as Harbor wrote them so
@@ -166,16 +168,12 @@ func ValidStoredHash(stored string) error {
 	return nil
 }
 
-// slowSecret reports whether checking a secret against stored is a slow
-// check (slowCheck): a Harbor robot's PBKDF2, not the SHA-256 of a
-// generated secret.
-func slowSecret(stored string) bool { return strings.HasPrefix(stored, HarborPrefix) }
-
-// VerifySecret checks a robot secret against its stored form: the hex
-// SHA-256 of HashSecret, or a Harbor robot hash (an imported robot).
-func VerifySecret(stored, secret string) bool {
-	if strings.HasPrefix(stored, HarborPrefix) {
-		return verifyHarbor(stored, secret)
+// VerifyPassword checks a password against a local user's stored hash:
+// bcrypt, or an imported Harbor hash. A slow check (bcrypt at
+// passwords.bcrypt_cost): never run it while a database write lock is held.
+func VerifyPassword(stored, password string) bool {
+	if IsHarborHash(stored) {
+		return verifyHarbor(stored, password)
 	}
-	return hashEqual(stored, HashSecret(secret))
+	return HashKind(stored) == "bcrypt" && bcrypt.CompareHashAndPassword([]byte(stored), []byte(password)) == nil
 }

@@ -9,6 +9,8 @@ import (
 	"hash/crc32"
 	"math/big"
 	"strings"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 // Secrets that stand in for a password (refresh tokens, robot secrets,
@@ -23,8 +25,16 @@ import (
 // reveal usable secrets. No server key (pepper) is mixed in: it would have to
 // be shared by every process that creates or checks secrets (the CLI and
 // each server), and with 256-bit secrets it would add nothing. Being
-// deterministic, the hash is also the index the store looks secrets up by:
-// one indexed query, never a scan or a per-row compare.
+// deterministic, the hash of a refresh token or personal access token is
+// also the index the store looks it up by: one indexed query, never a scan
+// or a per-row compare.
+//
+// A robot is looked up by its name, and its secret checked against that one
+// row (VerifySecret), in whichever form it is stored: the SHA-256 of a
+// generated secret; a Harbor PBKDF2 hash (an imported robot); or, for a
+// secret the caller chose instead of a generated one (Harbor's API allows
+// it), bcrypt at passwords.bcrypt_cost, like a password, since a person
+// picked it. The last two forms are slow checks (SlowSecretHash).
 
 // SecretBytes is the entropy of every generated secret.
 const SecretBytes = 32
@@ -104,4 +114,26 @@ func HashSecret(secret string) string {
 // hashEqual compares two stored hashes in constant time.
 func hashEqual(a, b string) bool {
 	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
+
+// VerifySecret checks a robot secret against its stored form: the hex
+// SHA-256 of HashSecret (a generated secret), a Harbor robot hash (an
+// imported robot), or bcrypt (a secret the caller chose). The last two are
+// slow checks (SlowSecretHash); a stored form it does not know never matches.
+func VerifySecret(stored, secret string) bool {
+	switch {
+	case strings.HasPrefix(stored, HarborPrefix):
+		return verifyHarbor(stored, secret)
+	case HashKind(stored) == "bcrypt":
+		return bcrypt.CompareHashAndPassword([]byte(stored), []byte(secret)) == nil
+	}
+	return hashEqual(stored, HashSecret(secret))
+}
+
+// SlowSecretHash reports whether checking a secret against stored is a slow
+// check (slowCheck): bcrypt (a robot secret the caller chose, which admin
+// stores like a password) or a Harbor robot's PBKDF2, not the SHA-256 of a
+// generated secret.
+func SlowSecretHash(stored string) bool {
+	return strings.HasPrefix(stored, HarborPrefix) || HashKind(stored) == "bcrypt"
 }

@@ -53,6 +53,14 @@ func TestSlowChecksTakeSlots(t *testing.T) {
 		SecretHash: harborSecret}); err != nil {
 		t.Fatal(err)
 	}
+	chosen, err := authn.HashPassword("Chosen-secret-1", 4) // a robot secret the caller chose
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateRobot(ctx, &store.Robot{Name: "team+chosen", Project: "team", Permissions: store.OneProject("team", "pull"),
+		SecretHash: chosen}); err != nil {
+		t.Fatal(err)
+	}
 	local, err := authn.NewLocal(st, 4)
 	if err != nil {
 		t.Fatal(err)
@@ -78,6 +86,8 @@ func TestSlowChecksTakeSlots(t *testing.T) {
 		{name: "robot secret (SHA-256)", user: "robot$team+ci", pass: "ci-secret", ok: true, slots: 0},
 		{name: "wrong robot secret (dummy bcrypt)", user: "robot$team+ci", pass: "nope", slots: 1, busy: true},
 		{name: "Harbor robot secret (PBKDF2)", user: "robot$team+old", pass: "content", ok: true, slots: 1, busy: true},
+		{name: "chosen robot secret (bcrypt)", user: "robot$team+chosen", pass: "Chosen-secret-1", ok: true, slots: 1, busy: true},
+		{name: "wrong chosen robot secret", user: "robot$team+chosen", pass: "nope", slots: 1, busy: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -127,10 +127,15 @@ type Storage struct {
 	DSN string `yaml:"dsn"`
 }
 
-// Passwords configures local password hashing.
+// Passwords configures local passwords: their policy and their hashing.
 type Passwords struct {
 	// BcryptCost is the bcrypt work factor for new hashes (4–31, default 10).
 	BcryptCost int `yaml:"bcrypt_cost"`
+	// MinLength is the fewest characters a chosen password (or robot
+	// secret) may have: 8 (Harbor's, the default) to 72. The rest of the
+	// policy is fixed: an upper-case letter, a lower-case letter, a digit,
+	// and at most 72 bytes (all bcrypt reads).
+	MinLength int `yaml:"min_length"`
 }
 
 // Log configures the process logger.
@@ -160,7 +165,7 @@ func Defaults() Config {
 			ReuseWindow: Duration(30 * time.Second),
 		},
 		Storage:   Storage{Driver: "sqlite", DSN: "./data/authserver.db"},
-		Passwords: Passwords{BcryptCost: 10},
+		Passwords: Passwords{BcryptCost: 10, MinLength: 8},
 		Cache:     Cache{CredentialsTTL: Duration(5 * time.Minute), CredentialsMax: 100000},
 		Audit:     Audit{Enabled: true, Retention: Duration(30 * 24 * time.Hour), Buffer: 10000},
 		Throttle: Throttle{Enabled: true, UserIPFailures: 5, IPFailures: 50, BaseDelay: Duration(time.Second),

@@ -103,6 +103,21 @@ log: {format: xml}
 		{name: "x5c needs a certificate, with the other problems", yaml: "token: {certificate: \"\", kid: jwk}\nlog: {format: xml}\n",
 			wantErr: []string{"token.x5c", "token.certificate", "token.kid", "log.format"}},
 		{name: "x5c must be a bool", yaml: "token: {x5c: sometimes}", wantErr: []string{"sometimes"}},
+		{name: "password minimum length defaults to Harbor's 8", yaml: "passwords: {bcrypt_cost: 12}",
+			check: func(t *testing.T, c Config) {
+				if c.Passwords.MinLength != 8 {
+					t.Fatal(c.Passwords.MinLength)
+				}
+			}},
+		{name: "password minimum length raised", yaml: "passwords: {min_length: 14}",
+			check: func(t *testing.T, c Config) {
+				if c.Passwords.MinLength != 14 {
+					t.Fatal(c.Passwords.MinLength)
+				}
+			}},
+		{name: "password minimum length below Harbor's, with the other problems", yaml: "passwords: {min_length: 6}\nlog: {format: xml}\n",
+			wantErr: []string{"passwords.min_length 6", "log.format"}},
+		{name: "password minimum length beyond bcrypt", yaml: "passwords: {min_length: 73}", wantErr: []string{"passwords.min_length 73: want 8 to 72"}},
 		{name: "dollar without braces kept", yaml: "token: {issuer: robot$x}",
 			check: func(t *testing.T, c Config) {
 				if c.Token.Issuer != "robot$x" {

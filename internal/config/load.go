@@ -156,6 +156,9 @@ func (c *Config) Validate() error {
 	if c.Passwords.BcryptCost < 4 || c.Passwords.BcryptCost > 31 {
 		bad("passwords.bcrypt_cost %d: want 4 to 31", c.Passwords.BcryptCost)
 	}
+	if c.Passwords.MinLength < 8 || c.Passwords.MinLength > 72 {
+		bad("passwords.min_length %d: want 8 to 72 (Harbor's policy needs at least 8; bcrypt reads at most 72 bytes)", c.Passwords.MinLength)
+	}
 	switch c.Log.Format {
 	case "text", "json":
 	default:

@@ -50,7 +50,7 @@ func TestImport(t *testing.T) {
 			st := b.open(t)
 			adm := admin.New(st, admin.Options{RobotPrefix: "robot$", BcryptCost: 4})
 			if b.bootstraped {
-				if _, _, err := adm.Bootstrap(t.Context(), "authserver-admin-pw", nil); err != nil {
+				if _, _, err := adm.Bootstrap(t.Context(), "Authserver-admin-pw1", nil); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -7,8 +7,11 @@ import (
 
 // Credentials that stand in for a password: refresh tokens (docker login's
 // identity token), robot accounts and personal access tokens. Their secrets
-// are never stored: only a hash (see authn.HashSecret), kept in a unique,
-// indexed column so a secret is found with ONE lookup, never a scan.
+// are never stored, only a hash. A refresh token or a personal access
+// token is found by its hash (authn.HashSecret, in a unique, indexed
+// column: ONE lookup, never a scan). A robot is found by its name, never by
+// its secret: its hash is checked against that one row, and two robots may
+// have the same one.
 
 // MaxRefreshTokensPerUser bounds the refresh tokens one user keeps: every
 // `docker login` makes one, and nothing else would ever remove them. When a
@@ -67,8 +70,9 @@ type Robot struct {
 	Permissions []RobotPermission
 	// Description is free text for operators.
 	Description string
-	// SecretHash identifies the current secret (hex SHA-256); unique. It is
-	// "" for a federated robot (Trust set), which has no secret.
+	// SecretHash is the stored form of the current secret (authn.VerifySecret
+	// checks it), not unique. It is "" for a federated robot (Trust set),
+	// which has no secret.
 	SecretHash string
 	// Trust, when set, makes this a federated robot: it logs in with a JWT
 	// from Trust.Issuer whose claims meet Trust.Conditions, never with a
@@ -146,10 +150,13 @@ func (t PersonalToken) Expired(now time.Time) bool { return expired(t.ExpiresAt,
 
 func expired(expiresAt, now time.Time) bool { return !expiresAt.IsZero() && !now.Before(expiresAt) }
 
-// RefreshTokens stores refresh tokens. The schema revokes (deletes) all of a
-// user's refresh tokens when the user's PasswordHash changes, when the user
-// is disabled, and when the user is deleted, so every writer (the server,
-// the admin CLI, another process) gets the revocation without doing anything.
+// RefreshTokens stores refresh tokens. Deleting a user deletes its tokens,
+// and SyncLDAPUser deletes those of an account it retires. Nothing else
+// revokes them by itself: which change of a user revokes which credentials
+// is one rule, internal/admin's (a password reset or a disable revokes
+// refresh and personal tokens, one's own password change refresh tokens),
+// applied in the change's transaction with DeleteRefreshTokens and
+// DeletePersonalTokens.
 type RefreshTokens interface {
 	// CreateRefreshToken inserts t for user t.UserID (ID written back; a zero
 	// CreatedAt means now, a zero LastUsedAt means CreatedAt, both written
@@ -177,10 +184,10 @@ type Robots interface {
 	// CreateRobot inserts r (ID, CreatedAt and UpdatedAt written back).
 	// ErrNotFound when r.Project or a project of r.Permissions is neither
 	// SystemRobotProject nor an existing project, ErrAlreadyExists when
-	// the name or secret hash is taken. r must have exactly one of
-	// SecretHash and Trust, and permissions as Robot.Permissions says
-	// (else an error that is neither sentinel: validating is the caller's
-	// job).
+	// the name is taken (never for a secret hash another robot has). r
+	// must have exactly one of SecretHash and Trust, and permissions as
+	// Robot.Permissions says (else an error that is neither sentinel:
+	// validating is the caller's job).
 	CreateRobot(ctx context.Context, r *Robot) error
 	// GetRobot finds a robot by Name (without prefix). ErrNotFound when missing.
 	GetRobot(ctx context.Context, name string) (Robot, error)
@@ -206,7 +213,8 @@ type Robots interface {
 }
 
 // PersonalTokens stores personal access tokens. Deleting a user deletes its
-// tokens; a disabled user's tokens stay but authentication refuses them.
+// tokens; nothing else revokes them by itself (see RefreshTokens), and
+// authentication refuses those of a disabled user.
 type PersonalTokens interface {
 	// CreatePersonalToken inserts t for the user named t.User (ID, UserID
 	// and CreatedAt written back; a zero CreatedAt means now). ErrNotFound
@@ -223,6 +231,9 @@ type PersonalTokens interface {
 	// DeletePersonalToken removes a user's token by name. ErrNotFound when
 	// the user has no such token.
 	DeletePersonalToken(ctx context.Context, user, name string) error
+	// DeletePersonalTokens removes all of a user's tokens and returns how
+	// many there were. ErrNotFound when the user is missing.
+	DeletePersonalTokens(ctx context.Context, user string) (int, error)
 }
 
 // Credentials is every credential store.

@@ -100,3 +100,8 @@ func TestOutage(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+func TestCredentialMigration(t *testing.T) {
+	dsn := testenv.Postgres(t)
+	storetest.RunCredentialMigration(t, "postgres", func(t *testing.T) storetest.MigratingStore { return open(t, dsn) })
+}

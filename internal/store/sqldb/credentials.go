@@ -35,7 +35,8 @@ var (
 		})
 	createPATQ = q(`INSERT INTO personal_tokens (user_id, name, token_hash, expires_at, created_at)
 		VALUES (?, ?, ?, ?, ?) RETURNING id, user_id, expires_at`)
-	deletePATQ = q(`DELETE FROM personal_tokens WHERE name = ? AND user_id = (SELECT id FROM users WHERE name = ?)`)
+	deletePATQ     = q(`DELETE FROM personal_tokens WHERE name = ? AND user_id = (SELECT id FROM users WHERE name = ?)`)
+	deleteUserPATQ = q(`DELETE FROM personal_tokens WHERE user_id = ?`)
 )
 
 // tokens is the table of a kind of token: its rows (t) with the user's
@@ -91,12 +92,22 @@ func (s *Store) DeleteRefreshToken(ctx context.Context, user string, id int64) e
 }
 
 func (s *Store) DeleteRefreshTokens(ctx context.Context, user string) (int, error) {
+	return s.deleteUserTokens(ctx, "delete refresh tokens of "+quote(user), deleteUserRefreshQ, user)
+}
+
+func (s *Store) DeletePersonalTokens(ctx context.Context, user string) (int, error) {
+	return s.deleteUserTokens(ctx, "delete personal tokens of "+quote(user), deleteUserPATQ, user)
+}
+
+// deleteUserTokens runs del (a delete by user id) for user and says how
+// many rows went.
+func (s *Store) deleteUserTokens(ctx context.Context, op string, del query, user string) (int, error) {
 	var n int64
 	uid, err := users.idOf(ctx, s, user)
 	if err == nil {
-		n, err = affected(s.exec(ctx, deleteUserRefreshQ, uid))
+		n, err = affected(s.exec(ctx, del, uid))
 	}
-	return int(n), s.wrap("delete refresh tokens of "+quote(user), err)
+	return int(n), s.wrap(op, err)
 }
 
 func (s *Store) CreatePersonalToken(ctx context.Context, t *store.PersonalToken) error {
@@ -169,8 +180,8 @@ func scanRobot(row scanner) (store.Robot, error) {
 
 // robotColumns are what robots.secret_hash, trust_issuer and
 // trust_conditions hold for r: its secret's hash, or for a federated robot
-// a marker no secret hashes to (hex SHA-256 never contains ':'), unique
-// because the name is, and the policy. It also checks r's permissions.
+// a marker no stored secret form equals (hex SHA-256, bcrypt and Harbor's
+// hashes never start with "trust:"), and the policy. It also checks r's permissions.
 func robotColumns(r *store.Robot) (secret string, issuer, conds any, err error) {
 	switch {
 	case r.Project != store.SystemRobotProject && (len(r.Permissions) != 1 || r.Permissions[0].Project != r.Project):

@@ -38,8 +38,12 @@ func (s *Store) SyncLDAPUser(ctx context.Context, lu store.LDAPUser) (store.User
 		switch {
 		case err == nil && u.Source == store.SourceLDAP && store.EntryReplaced(was, lu.EntryID):
 			// Another person's entry now has this name: retire the old
-			// account, then onboard the newcomer as on a first login.
+			// account (disabled, its refresh tokens revoked), then onboard
+			// the newcomer as on a first login.
 			if _, err := tx.exec(ctx, retireUserQ, store.RetiredName(u.Name, u.ID), s.time(t), u.ID); err != nil {
+				return err
+			}
+			if _, err := tx.exec(ctx, deleteUserRefreshQ, u.ID); err != nil {
 				return err
 			}
 			fallthrough

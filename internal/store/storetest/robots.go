@@ -42,8 +42,28 @@ func testRobots(t *testing.T, s store.Store) {
 	wantErrs(t, []errCase{
 		{name: "missing project", call: createRobot(store.Robot{Name: "nope+ci", Project: "nope", Permissions: store.OneProject("nope", "pull"), SecretHash: "x1"}), want: store.ErrNotFound},
 		{name: "duplicate name", call: createRobot(store.Robot{Name: "team+ci", Project: "team", Permissions: store.OneProject("team", "pull"), SecretHash: "x2"}), want: store.ErrAlreadyExists},
-		{name: "duplicate secret", call: createRobot(store.Robot{Name: "team+cd", Project: "team", Permissions: store.OneProject("team", "pull"), SecretHash: "r1"}), want: store.ErrAlreadyExists},
 	})
+	// Robots are found by name, never by secret: two robots may have the
+	// same secret hash (a unique one told a robot's manager whether ANY
+	// robot had a candidate secret).
+	twin := store.Robot{Name: "team+cd", Project: "team", Permissions: store.OneProject("team", "pull"), SecretHash: "r1"}
+	if err := s.CreateRobot(ctx, &twin); err != nil {
+		t.Errorf("CreateRobot(a secret hash another robot has): %v", err)
+	}
+	if _, err := s.ModifyRobot(ctx, "other+ci", func(r store.Robot) (store.Robot, error) { r.SecretHash = "r1"; return r, nil }); err != nil {
+		t.Errorf("ModifyRobot(a secret hash another robot has): %v", err)
+	}
+	for _, name := range []string{"team+ci", "team+cd", "other+ci"} {
+		if got, err := s.GetRobot(ctx, name); err != nil || got.SecretHash != "r1" {
+			t.Errorf("GetRobot(%s) = %+v, %v; want secret hash r1", name, got, err)
+		}
+	}
+	if err := s.DeleteRobot(ctx, "team+cd"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ModifyRobot(ctx, "other+ci", func(r store.Robot) (store.Robot, error) { r.SecretHash = "r3"; return r, nil }); err != nil {
+		t.Fatal(err)
+	}
 
 	got, err := s.GetRobot(ctx, "team+ci")
 	if err != nil || !robotEqual(got, ci) {
@@ -186,7 +206,7 @@ func testTrustedRobots(t *testing.T, s store.Store) {
 	if err := s.CreateRobot(ctx, &gh); err != nil {
 		t.Fatalf("CreateRobot(trust): %v", err)
 	}
-	// A second federated robot: the secret_hash marker must stay unique.
+	// A second federated robot (each has its own secret_hash marker).
 	k8s := store.Robot{Name: "k8s", Project: store.SystemRobotProject, Permissions: store.OneProject(store.SystemRobotProject, "pull"),
 		Trust: &store.TrustPolicy{Issuer: "cluster", Conditions: []store.ClaimCondition{{Claim: "sub", Pattern: "system:serviceaccount:ci:builder"}}}}
 	if err := s.CreateRobot(ctx, &k8s); err != nil {
