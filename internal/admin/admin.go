@@ -95,9 +95,10 @@ type Options struct {
 	// to change their own (ChangePassword's old password): it is the hook
 	// through which the server routes that check through its login gate
 	// (throttle, audit of a failure). It returns nil when the password is
-	// right, an *Error of KindForbidden when it is wrong (or the gate
-	// refuses to check it, e.g. throttled), and any other error when it
-	// could not be checked (the API answers 503). It must take the
+	// right, an *Error of KindForbidden when it is wrong, and any other
+	// error as it is: the caller answers it with the one error mapping
+	// (errcode.Of: the gate's throttled check 429, no free slot 503, a
+	// backend that could not be asked 503). It must take the
 	// password only: a credential the login gate also accepts in its place
 	// (a personal access token) is not the old password. It records a
 	// wrong password itself: admin then writes no record of the refusal. admin

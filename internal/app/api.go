@@ -1,10 +1,13 @@
 package app
 
 import (
+	"context"
+	"errors"
 	"net/http"
 
 	"github.com/authserver/authserver/internal/admin"
 	"github.com/authserver/authserver/internal/config"
+	"github.com/authserver/authserver/internal/login"
 	"github.com/authserver/authserver/internal/server"
 	"github.com/authserver/authserver/internal/server/api"
 	"github.com/authserver/authserver/internal/store"
@@ -15,6 +18,11 @@ import (
 // without ldap:) onboards directory users and groups. The CLI and the REST
 // API both go through it.
 func NewAdmin(cfg config.Config, st store.Store, dir admin.Directory) *admin.Service {
+	return admin.New(st, adminOptions(cfg, dir))
+}
+
+// adminOptions is the admin policy of cfg.
+func adminOptions(cfg config.Config, dir admin.Directory) admin.Options {
 	opt := admin.Options{RobotPrefix: cfg.Robots.Prefix, BcryptCost: cfg.Passwords.BcryptCost,
 		MinPasswordLength: cfg.Passwords.MinLength, Directory: dir,
 		AdminOnlyProjects: cfg.API.ProjectCreation == config.ProjectCreationAdminOnly,
@@ -25,7 +33,7 @@ func NewAdmin(cfg config.Config, st store.Store, dir admin.Directory) *admin.Ser
 	if cfg.LDAP != nil {
 		opt.GroupBaseDN, opt.GroupFilter = cfg.LDAP.GroupSearch.BaseDN, cfg.LDAP.GroupSearch.Filter
 	}
-	return admin.New(st, opt)
+	return opt
 }
 
 // buildAPI is the admin REST API behind the token endpoint's login gate,
@@ -40,8 +48,10 @@ func (a *App) buildAPI(version string) http.Handler {
 	if a.Directory != nil { // a nil *authn.LDAP in the interface would not be nil
 		dir, mode = a.Directory, "ldap_auth"
 	}
+	opt := adminOptions(cfg, dir)
+	opt.CheckPassword = a.checkOldPassword
 	return api.New(api.Options{
-		Admin:             NewAdmin(cfg, a.Store, dir),
+		Admin:             admin.New(a.Store, opt),
 		Gate:              a.Gate,
 		Metrics:           a.Metrics,
 		ClientIP:          server.ClientIP,
@@ -55,4 +65,20 @@ func (a *App) buildAPI(version string) http.Handler {
 		AdminOnlyProjects: cfg.API.ProjectCreation == config.ProjectCreationAdminOnly,
 		Logger:            a.Log.With("component", "api"),
 	})
+}
+
+// checkOldPassword is the REST API's admin.Options.CheckPassword: the
+// password a user gives again to change their own goes through the login
+// gate like a login (the throttle counts a wrong one, the audit trail
+// records it with action user.password), and only the password itself
+// counts, not a personal access token. A throttled or busy check is
+// answered as the gate answers it (429, 503).
+func (a *App) checkOldPassword(ctx context.Context, who admin.Actor, user, password string) error {
+	_, err := a.Gate.Login(ctx, login.Attempt{Endpoint: login.EndpointAPI, Grant: login.GrantOldPassword,
+		Username: user, Secret: password, ClientIP: who.ClientIP, Action: "user.password"})
+	var le *login.Error
+	if errors.As(err, &le) && le.Kind == login.KindUnauthorized {
+		return &admin.Error{Kind: admin.KindForbidden, Msg: "the old password is wrong"}
+	}
+	return err
 }

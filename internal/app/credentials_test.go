@@ -11,7 +11,10 @@ import (
 	"time"
 
 	"github.com/authserver/authserver/internal/admin"
+	"github.com/authserver/authserver/internal/app"
+	"github.com/authserver/authserver/internal/authn"
 	"github.com/authserver/authserver/internal/config"
+	"github.com/authserver/authserver/internal/store"
 )
 
 // api sends a JSON body (nil: none) to the REST API as user/pass and
@@ -99,5 +102,49 @@ func TestPasswordMinLength(t *testing.T) {
 		if status != tt.status {
 			t.Errorf("user with %q under min_length 14: %d %s, want %d", tt.pw, status, body, tt.status)
 		}
+	}
+}
+
+// TestOldPasswordThroughGate, the whole stack: the old password of a
+// password change goes through the login gate. A wrong one is 403, counts
+// against the throttle (the sixth try is 429 with Retry-After, the right
+// password included) and is one audit record (endpoint api, action
+// user.password); a personal access token given as the old password is
+// not the password.
+func TestOldPasswordThroughGate(t *testing.T) {
+	f, a := newFixtureWith(t, func(c *config.Config, _ *app.Options) {
+		c.Throttle = config.Defaults().Throttle
+		c.Audit.Enabled = true
+	})
+	pat := f.addPAT("dev", "ci", time.Time{})
+	path := "/api/v2.0/users/" + f.userID("dev") + "/password"
+	change := func(old string) reply {
+		return f.api("PUT", path, "dev", f.users["dev"], map[string]string{"old_password": old, "new_password": "Dev-secret-9"})
+	}
+	if r := change(pat); r.status != 403 {
+		t.Fatalf("a PAT as the old password: %d %v, want 403", r.status, r.body)
+	}
+	for i := range 4 {
+		if r := change(fmt.Sprintf("Wrong-pass-%d", i)); r.status != 403 {
+			t.Fatalf("wrong old password %d: %d %v, want 403", i, r.status, r.body)
+		}
+	}
+	r := change(f.users["dev"])
+	if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" {
+		t.Fatalf("after 5 wrong old passwords: %d %v, want 429 with Retry-After", r.status, r.body)
+	}
+	ctx := t.Context()
+	a.Audit.Flush(ctx)
+	recs, err := a.Store.ListAudit(ctx, store.AuditFilter{Subject: "dev", Limit: 100})
+	f.must(err)
+	got := map[string]int{}
+	for _, rec := range recs {
+		got[rec.Endpoint+" "+rec.Action+" "+rec.Result]++
+	}
+	if got["api user.password unauthorized"] != 5 || got["api user.password throttled"] != 1 {
+		t.Fatalf("audit records %v, want 5 refused and 1 throttled user.password at the api", got)
+	}
+	if u, _ := a.Store.GetUser(ctx, "dev"); !authn.VerifyPassword(u.PasswordHash, f.users["dev"]) {
+		t.Fatal("the password changed")
 	}
 }

@@ -185,14 +185,12 @@ var errStaleHash = errors.New("password hash changed meanwhile")
 // rehash writes the bcrypt hash of a password just verified against u's
 // Harbor hash, only if the user still has that hash: a concurrent login
 // that rehashed first, or a password change, wins and nothing is written.
-// So exactly one write replaces the Harbor hash. It happens before the
-// login's refresh token (if any) is issued, and a user still on a Harbor
-// hash holds none (the import creates none, and every earlier successful
-// login rehashed), so the revocation trigger on password_hash finds
-// nothing to revoke. A failure (a password bcrypt cannot take, a store
-// error) keeps the Harbor hash: the login stands, the next one tries
-// again, and a refresh token issued meanwhile is revoked by that later
-// rehash, which errs on the safe side.
+// So exactly one write replaces the Harbor hash. The same password in
+// another form revokes nothing (revocation is admin's, for a password
+// someone set). The new hash is made before the write, so no bcrypt runs
+// while the row is locked. A failure (a password bcrypt cannot take, a
+// store error) keeps the Harbor hash: the login stands and the next one
+// tries again.
 func (l *Local) rehash(ctx context.Context, u store.User, password string) (string, bool) {
 	h, err := HashPassword(password, l.cost)
 	if err != nil {

@@ -40,6 +40,9 @@ const (
 	GrantBasic    = "basic"         // Authorization: Basic
 	GrantPassword = "password"      // POST grant_type=password
 	GrantRefresh  = "refresh_token" // POST grant_type=refresh_token
+	// GrantOldPassword is a password given again to change it: only the
+	// password itself counts, not a personal access token in its place.
+	GrantOldPassword = "old_password"
 )
 
 // Attempt is one request's credential and what is known of its sender.
@@ -62,6 +65,9 @@ type Attempt struct {
 	// Requested are the scopes asked for, for the audit record of a
 	// refusal (already clipped, audit.ClipScopes).
 	Requested []string
+	// Action, when the credential is checked for something other than a
+	// login, names it in the audit record of a refusal ("user.password").
+	Action string
 }
 
 // Recorder takes audit records without blocking (*audit.Writer).
@@ -176,7 +182,7 @@ func (g *Gate) key(a Attempt, network string) [32]byte {
 // check runs one attempt: throttle reservation, the credential check under
 // the slot ticket, and the settlement of the reservation.
 func (g *Gate) check(ctx context.Context, a Attempt, network string) result {
-	rsv, wait, ok := g.opt.Throttle.Reserve(a.Username, a.ClientIP)
+	rsv, wait, ok := g.opt.Throttle.Reserve(throttleName(a), a.ClientIP)
 	if !ok {
 		secs := seconds(wait)
 		return result{err: &Error{Kind: KindThrottled, RetryAfter: wait,
@@ -190,13 +196,17 @@ func (g *Gate) check(ctx context.Context, a Attempt, network string) result {
 		id  authn.Identity
 		err error
 	)
-	if a.Grant == GrantRefresh {
+	switch a.Grant {
+	case GrantRefresh:
 		if g.opt.Refresh == nil {
 			rsv.Released()
 			return result{err: &Error{Kind: KindBadInput, Msg: "refresh tokens are not enabled"}}
 		}
 		id, ok, err = g.opt.Refresh.Redeem(ctx, a.Secret, a.Service, a.ClientID)
-	} else {
+	case GrantOldPassword:
+		id, ok, err = g.opt.Passwords.Login(ctx, a.Username, a.Secret)
+		ok = ok && (id.Method == authn.MethodPassword || id.Method == authn.MethodLDAP)
+	default:
 		id, ok, err = g.opt.Passwords.Login(ctx, a.Username, a.Secret)
 	}
 	switch {
@@ -220,6 +230,17 @@ func (g *Gate) check(ctx context.Context, a Attempt, network string) result {
 	}
 	rsv.Succeeded()
 	return result{id: id}
+}
+
+// throttleName is the name an attempt is counted under. A password given
+// again for an action (Attempt.Action) is counted apart from the user's
+// logins: every API request of theirs logs in with the right password,
+// which would otherwise clear the count of wrong old passwords each time.
+func throttleName(a Attempt) string {
+	if a.Action != "" {
+		return a.Action + "\x00" + a.Username
+	}
+	return a.Username
 }
 
 // seconds is d rounded up to whole seconds, at least 1.
@@ -301,7 +322,7 @@ func (g *Gate) settle(ctx context.Context, a Attempt, res result, start time.Tim
 	g.opt.Audit.Record(store.AuditRecord{
 		Time: start, Subject: user, Method: method, ClientIP: a.ClientIP, UserAgent: audit.Clip(a.UserAgent),
 		Service: audit.Clip(a.Service), Requested: a.Requested, Result: rec, ClientID: client,
-		RequestID: a.RequestID, Endpoint: a.Endpoint,
+		RequestID: a.RequestID, Endpoint: a.Endpoint, Action: a.Action,
 	})
 }
 
