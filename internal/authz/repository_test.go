@@ -24,7 +24,8 @@ var (
 	distributionName = regexp.MustCompile(`^(?:(?:` + grammarDomainName + `|` + grammarIPv6 + `)(?::[0-9]+)?/)?` + grammarPath + `$`)
 	// ourName is the part of it validRepositoryName accepts: a domain only
 	// when its component holds a ':' (as ProjectOf reads names).
-	ourName = regexp.MustCompile(`^(?:(?:` + grammarDomainName + `:[0-9]+|\[[a-fA-F0-9:]*:[a-fA-F0-9:]*\](?::[0-9]+)?)/)?` + grammarPath + `$`)
+	// An IPv6 literal holds a ':' itself or is followed by a port ("[0]:0").
+	ourName = regexp.MustCompile(`^(?:(?:` + grammarDomainName + `:[0-9]+|\[[a-fA-F0-9:]*:[a-fA-F0-9:]*\](?::[0-9]+)?|\[[a-fA-F0-9:]+\]:[0-9]+)/)?` + grammarPath + `$`)
 )
 
 // TestRepositoryNames: the names real clients push (nested ones included)
