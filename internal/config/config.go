@@ -170,7 +170,7 @@ func Defaults() Config {
 		Audit:     Audit{Enabled: true, Retention: Duration(30 * 24 * time.Hour), Buffer: 10000},
 		Throttle: Throttle{Enabled: true, UserIPFailures: 5, IPFailures: 50, BaseDelay: Duration(time.Second),
 			MaxDelay: Duration(15 * time.Minute), Forget: Duration(time.Hour), MaxEntries: 100000,
-			IPv6Prefix: 64, IPv4Prefix: 32},
+			IPv6Prefix: 64, IPv4Prefix: 32, ReservationTTL: Duration(time.Minute)},
 		Log:           Log{Format: "text", Level: "info"},
 		RefreshTokens: defaultRefreshTokens(),
 		Robots:        defaultRobots(),

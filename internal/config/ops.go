@@ -28,10 +28,21 @@ type Audit struct {
 }
 
 // Throttle configures brute-force throttling. Counters live in memory, per
-// instance: behind a load balancer with N replicas an attacker gets at most
-// N times the limits.
+// instance, or in the database, shared by every replica (Store).
 type Throttle struct {
 	Enabled bool `yaml:"enabled"`
+	// Store is where the counters and the attempts in flight live:
+	// "memory" (this process: behind a balancer with N replicas an
+	// attacker gets N times the limits, and a restart forgets them) or
+	// "database" (every replica on the database counts together, and a
+	// restart keeps them). Empty: database on PostgreSQL, memory on SQLite
+	// (Config.EffectiveThrottleStore).
+	Store string `yaml:"store"`
+	// ReservationTTL bounds how long an attempt in flight counts in the
+	// database (store: database) when its replica dies before settling it.
+	// Default (and 0) 1m; it must outlast the slowest check (the wait for a slot,
+	// a bcrypt, an LDAP bind).
+	ReservationTTL Duration `yaml:"reservation_ttl"`
 	// UserIPFailures is how many failed logins one username may have from
 	// one client IP before further tries from there are refused with 429.
 	UserIPFailures int `yaml:"user_ip_failures"`
@@ -43,7 +54,8 @@ type Throttle struct {
 	MaxDelay  Duration `yaml:"max_delay"`
 	// Forget drops a counter this long after its last failure.
 	Forget Duration `yaml:"forget"`
-	// MaxEntries bounds the memory used by counters.
+	// MaxEntries bounds the memory used by counters (store: memory; the
+	// database drops counters Forget after their last failure).
 	MaxEntries int `yaml:"max_entries"`
 	// IPv6Prefix and IPv4Prefix are the prefix lengths a client address is
 	// aggregated to before it is counted (default 64 and 32): one host
@@ -97,6 +109,14 @@ func (c *Config) validateOps() []error {
 		if t.MaxEntries <= 0 {
 			bad("throttle.max_entries: must be positive")
 		}
+		switch t.Store {
+		case "", ThrottleMemory, ThrottleDatabase:
+		default:
+			bad("throttle.store %q: want memory or database", t.Store)
+		}
+		if d := t.ReservationTTL.D(); d != 0 && (d < 10*time.Second || d > time.Hour) {
+			bad("throttle.reservation_ttl %s: want 10s to 1h (0: the default, 1m)", t.ReservationTTL)
+		}
 	}
 	if v := c.Throttle.IPv6Prefix; v <= 0 || v > 128 {
 		bad("throttle.ipv6_prefix %d: want 1 to 128", v)
@@ -105,6 +125,25 @@ func (c *Config) validateOps() []error {
 		bad("throttle.ipv4_prefix %d: want 1 to 32", v)
 	}
 	return errs
+}
+
+// Throttle stores (throttle.store).
+const (
+	ThrottleMemory   = "memory"
+	ThrottleDatabase = "database"
+)
+
+// EffectiveThrottleStore is where the throttle counts: throttle.store, or when it
+// is empty the database on PostgreSQL (replicas share it) and memory on
+// SQLite (one process).
+func (c Config) EffectiveThrottleStore() string {
+	switch {
+	case c.Throttle.Store != "":
+		return c.Throttle.Store
+	case c.Storage.Driver == "postgres":
+		return ThrottleDatabase
+	}
+	return ThrottleMemory
 }
 
 // EffectiveReuseWindow is token.reuse_window capped below the token

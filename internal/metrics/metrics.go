@@ -160,6 +160,18 @@ func (m *Metrics) WatchPasswordChecks(inUse func() int, max int) {
 			func() float64 { return float64(max) }))
 }
 
+// WatchThrottleWrites exports the shared throttle's writes to the database
+// (throttle.store: database): holds, settlements and prunes. A login the
+// credential cache answers adds none.
+func (m *Metrics) WatchThrottleWrites(writes func() int64) {
+	if m == nil {
+		return
+	}
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "authserver_throttle_writes_total",
+		Help: "Writes of the shared login throttle to the database (holds, settlements, prunes)."},
+		func() float64 { return float64(writes()) }))
+}
+
 // Cache records a credential-cache lookup.
 func (m *Metrics) Cache(cache string, hit bool) {
 	if m == nil {

@@ -253,6 +253,7 @@ type Store interface {
 	Audit
 	Credentials
 	Directory
+	Throttles
 	// Atomically runs fn in one transaction: what fn writes through tx,
 	// a Store on that transaction, is all kept when fn returns nil and all
 	// discarded when it returns an error (returned unchanged) or the
