@@ -74,6 +74,8 @@ type outcome struct {
 	granted   []string
 	// federated is the JWT's issuer and subject for a federated robot.
 	federated *authn.FederatedIdentity
+	// jti is the issued token's.
+	jti string
 }
 
 // serveToken is the one pipeline behind both methods: authenticate →
@@ -135,7 +137,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, req tokenReq
 		}
 		resp.RefreshToken = rt
 	}
-	oc.result, oc.granted = metrics.ResultIssued, audit.ClipScopes(grantedStrings(decisions))
+	oc.result, oc.granted, oc.jti = metrics.ResultIssued, audit.ClipScopes(grantedStrings(decisions)), tok.ID
 	if log.Enabled(r.Context(), slog.LevelInfo) {
 		attrs := []any{"user", audit.Clip(id.Name), "method", id.Method, "grant", req.grant, "client_id", audit.Clip(req.clientID),
 			"client_ip", ipOf(r), "requested", oc.requested, "granted", oc.granted, "reused", reused,
@@ -174,6 +176,7 @@ func (s *Server) finish(r *http.Request, req tokenRequest, oc *outcome, start ti
 		Time: start, Subject: audit.Clip(oc.subject), Method: oc.method, ClientIP: ipOf(r), UserAgent: audit.Clip(r.UserAgent()),
 		Service: audit.Clip(req.service), Requested: oc.requested, Granted: oc.granted,
 		Result: store.AuditIssued, ClientID: audit.Clip(req.clientID), RequestID: rid, Endpoint: login.EndpointToken,
+		JTI: oc.jti,
 	}
 	if f := oc.federated; f != nil {
 		rec.FederatedIssuer, rec.FederatedSubject = audit.Clip(f.URL), audit.Clip(f.Subject)
