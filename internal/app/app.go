@@ -127,7 +127,8 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		return nil, err
 	}
 	if cfg.Audit.Enabled {
-		a.Audit = audit.New(a.Store, audit.Config{Buffer: cfg.Audit.Buffer, Retention: cfg.Audit.Retention.D()}, log.With("component", "audit"), a.Metrics)
+		a.Audit = audit.New(a.Store, audit.Config{Buffer: cfg.Audit.Buffer, Retention: cfg.Audit.Retention.D(),
+			Sync: cfg.Audit.Mode == config.AuditSync, SyncWait: cfg.Audit.SyncWait.D()}, log.With("component", "audit"), a.Metrics)
 	}
 	if cfg.Throttle.Enabled {
 		a.Throttle = a.buildThrottle(bg)

@@ -96,6 +96,14 @@ log: {format: xml}
 			}},
 		{name: "bad throttle store and reservation ttl", yaml: "throttle: {store: redis, reservation_ttl: 1s}",
 			wantErr: []string{"throttle.store \"redis\"", "throttle.reservation_ttl 1s"}},
+		{name: "audit sync by default", yaml: "",
+			check: func(t *testing.T, c Config) {
+				if c.Audit.Mode != AuditSync || c.Audit.SyncWait.D() != 5*time.Second {
+					t.Fatalf("%+v", c.Audit)
+				}
+			}},
+		{name: "bad audit mode and wait", yaml: "audit: {mode: later, sync_wait: 2h}",
+			wantErr: []string{"audit.mode \"later\"", "audit.sync_wait 2h"}},
 		{name: "x5c defaults to true", yaml: "token: {kid: thumbprint}",
 			check: func(t *testing.T, c Config) {
 				if !c.Token.X5C {

@@ -23,9 +23,29 @@ type Audit struct {
 	// Retention is how long records are kept; 0 keeps them forever.
 	Retention Duration `yaml:"retention"`
 	// Buffer is how many records may wait to be written; past it records
-	// are dropped (and counted) rather than holding up tokens.
+	// of refusals are dropped (and counted) rather than holding up
+	// anything, and issued tokens wait (sync) or their records are dropped
+	// (async).
 	Buffer int `yaml:"buffer"`
+	// Mode is when an issued token's answer is sent: "sync" (the default)
+	// only once its record is committed — requests waiting at the same
+	// time share one transaction (group commit), a failed write is
+	// retried, and a record that cannot be written within SyncWait makes
+	// the request fail with 503 rather than hand out an unrecorded token;
+	// "async" at once, the record written in the background within about a
+	// second (Buffer, a batch interval): a crash or a database outage then
+	// loses the records still waiting.
+	Mode string `yaml:"mode"`
+	// SyncWait bounds how long an issued token waits for its record (mode
+	// sync), retries included. Default 5s.
+	SyncWait Duration `yaml:"sync_wait"`
 }
+
+// Audit modes (audit.mode).
+const (
+	AuditSync  = "sync"
+	AuditAsync = "async"
+)
 
 // Throttle configures brute-force throttling. Counters live in memory, per
 // instance, or in the database, shared by every replica (Store).
@@ -98,6 +118,14 @@ func (c *Config) validateOps() []error {
 	}
 	if c.Audit.Buffer < 0 {
 		bad("audit.buffer: must not be negative")
+	}
+	switch c.Audit.Mode {
+	case AuditSync, AuditAsync:
+	default:
+		bad("audit.mode %q: want sync or async", c.Audit.Mode)
+	}
+	if d := c.Audit.SyncWait.D(); d < 100*time.Millisecond || d > time.Minute {
+		bad("audit.sync_wait %s: want 100ms to 1m", c.Audit.SyncWait)
 	}
 	if t := c.Throttle; t.Enabled {
 		if t.UserIPFailures < 0 || t.IPFailures < 0 {

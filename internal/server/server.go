@@ -50,7 +50,7 @@ type Options struct {
 	// a separate listener, server.metrics_addr).
 	ServeMetrics bool
 	// Audit receives a record for every token issued (the gate records
-	// failed logins); nil records nothing.
+	// failed logins), before the token is sent; nil records nothing.
 	Audit AuditRecorder
 	// TrustedProxies are the peers whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
@@ -61,9 +61,12 @@ type Options struct {
 	API http.Handler
 }
 
-// AuditRecorder takes audit records without blocking (*audit.Writer).
+// AuditRecorder takes audit records (*audit.Writer).
 type AuditRecorder interface {
-	Record(store.AuditRecord)
+	// Commit records an issued token's record; with audit.mode sync it
+	// returns once the record is written. An error (it wraps
+	// store.ErrUnavailable) means the token must not be sent: 503.
+	Commit(ctx context.Context, rec store.AuditRecord) error
 }
 
 // Server serves the token endpoint and the JWKS.

@@ -84,7 +84,7 @@ type outcome struct {
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, req tokenRequest, start time.Time) {
 	oc := &outcome{result: metrics.ResultUnavailable, method: methodOf(req), subject: req.username,
 		requested: audit.ClipScopes(scopeStrings(req.scopes))}
-	defer s.finish(r, req, oc, start)
+	defer s.finish(oc, start)
 	log := s.logFor(r)
 	id, err := s.authenticate(r, req, oc)
 	if err != nil {
@@ -137,7 +137,13 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, req tokenReq
 		}
 		resp.RefreshToken = rt
 	}
-	oc.result, oc.granted, oc.jti = metrics.ResultIssued, audit.ClipScopes(grantedStrings(decisions)), tok.ID
+	oc.granted, oc.jti = audit.ClipScopes(grantedStrings(decisions)), tok.ID
+	// No token leaves without its record (audit.mode sync: committed).
+	if err := s.record(r, req, oc, start); err != nil {
+		s.fail(w, r, oc, fmt.Errorf("token issued but not sent: %w", err))
+		return
+	}
+	oc.result = metrics.ResultIssued
 	if log.Enabled(r.Context(), slog.LevelInfo) {
 		attrs := []any{"user", audit.Clip(id.Name), "method", id.Method, "grant", req.grant, "client_id", audit.Clip(req.clientID),
 			"client_ip", ipOf(r), "requested", oc.requested, "granted", oc.granted, "reused", reused,
@@ -162,12 +168,17 @@ func (s *Server) issue(subject string, access []token.ResourceActions, notAfter 
 	return tok, false, err
 }
 
-// finish records the outcome in metrics and, for an issued token, in the
-// audit trail (the login gate records refused and throttled logins).
-func (s *Server) finish(r *http.Request, req tokenRequest, oc *outcome, start time.Time) {
+// finish records the outcome in metrics (the token's audit record is
+// written before it is sent, record; the login gate records refused and
+// throttled logins).
+func (s *Server) finish(oc *outcome, start time.Time) {
 	s.opts.Metrics.Token(oc.result, oc.method, time.Since(start).Seconds())
-	if s.opts.Audit == nil || oc.result != metrics.ResultIssued {
-		return
+}
+
+// record writes the audit record of an issued token (Options.Audit).
+func (s *Server) record(r *http.Request, req tokenRequest, oc *outcome, start time.Time) error {
+	if s.opts.Audit == nil {
+		return nil
 	}
 	// Every free-text field is cut to a fixed size, with a marker saying
 	// how much was left out (oc's scopes were cut when they were made).
@@ -181,7 +192,7 @@ func (s *Server) finish(r *http.Request, req tokenRequest, oc *outcome, start ti
 	if f := oc.federated; f != nil {
 		rec.FederatedIssuer, rec.FederatedSubject = audit.Clip(f.URL), audit.Clip(f.Subject)
 	}
-	s.opts.Audit.Record(rec)
+	return s.opts.Audit.Commit(r.Context(), rec)
 }
 
 // methodOf is the auth method a request claims before it is checked.
