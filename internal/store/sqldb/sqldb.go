@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -186,6 +187,22 @@ func affected(res sql.Result, err error) (int64, error) {
 
 func (s *Store) Atomically(ctx context.Context, fn func(tx store.Store) error) error {
 	return s.inTx(ctx, func(tx *Store) error { return fn(tx) })
+}
+
+func (s *Store) Exclusively(ctx context.Context, name string, fn func(tx store.Store) error) error {
+	if s.tx != nil {
+		return fmt.Errorf("exclusively %s: already in a transaction", name)
+	}
+	return s.inTx(ctx, func(tx *Store) error {
+		if s.d.Lock != "" {
+			h := fnv.New64a()
+			h.Write([]byte("authserver lock " + name))
+			if _, err := tx.run.ExecContext(ctx, s.d.Lock, int64(h.Sum64())); err != nil {
+				return s.wrap("lock "+name, err)
+			}
+		}
+		return fn(tx)
+	})
 }
 
 // inTx runs fn in a transaction committed when fn returns nil, or in s's own.

@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -125,5 +127,49 @@ func testThrottles(t *testing.T, s store.Store) {
 
 	if _, err := s.ThrottleCounters(ctx, []string{"a", "b", "c"}, now); err == nil || !strings.HasPrefix(err.Error(), "read throttle") {
 		t.Errorf("three keys: %v, want an error prefixed with the operation", err)
+	}
+}
+
+// testExclusively: work done under one lock name runs one at a time (no
+// two read the same count and create the same name), and its writes are
+// one transaction.
+func testExclusively(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	var wg sync.WaitGroup
+	errs := make(chan error, 5)
+	for range 5 {
+		wg.Go(func() {
+			errs <- s.Exclusively(ctx, "test-lock", func(tx store.Store) error {
+				n, err := tx.CountUsers(ctx)
+				if err != nil {
+					return err
+				}
+				time.Sleep(20 * time.Millisecond) // a slow step: others must wait
+				return tx.CreateUser(ctx, &store.User{Name: "u" + strconv.Itoa(n)})
+			})
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("Exclusively: %v", err)
+		}
+	}
+	if n, err := s.CountUsers(ctx); err != nil || n != 5 {
+		t.Fatalf("%d users, %v; want 5", n, err)
+	}
+	boom := errors.New("boom")
+	err := s.Exclusively(ctx, "test-lock", func(tx store.Store) error {
+		if err := tx.CreateUser(ctx, &store.User{Name: "rolled-back"}); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("Exclusively returned %v, want fn's error", err)
+	}
+	if _, err := s.GetUser(ctx, "rolled-back"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a failed Exclusively kept its write: %v", err)
 	}
 }
