@@ -113,6 +113,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	if a.Keys, err = NewKeyring(cfg, log); err != nil {
 		return nil, err
 	}
+	a.Metrics.SigningKey(a.Keys.Issuer().Signer().KID())
 	creds, err := buildAuthn(cfg, a.Store, a.Metrics, opts, log)
 	if err != nil {
 		return nil, err
@@ -151,6 +152,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		Realm:          realm,
 		Reuser:         token.NewReuser(a.Keys.Issuer(), cfg.EffectiveReuseWindow(), 10000),
 		JWKS:           a.Keys.JWKS,
+		JWKSMaxAge:     cfg.Token.JWKSMaxAge.D(),
 		Metrics:        a.Metrics,
 		ServeMetrics:   cfg.Server.MetricsAddr == "",
 		TrustedProxies: proxies,

@@ -96,6 +96,13 @@ log: {format: xml}
 			}},
 		{name: "bad throttle store and reservation ttl", yaml: "throttle: {store: redis, reservation_ttl: 1s}",
 			wantErr: []string{"throttle.store \"redis\"", "throttle.reservation_ttl 1s"}},
+		{name: "jwks max-age", yaml: "token: {jwks_max_age: 0s}",
+			check: func(t *testing.T, c Config) {
+				if c.Token.JWKSMaxAge.D() != 0 || Defaults().Token.JWKSMaxAge.D() != time.Minute {
+					t.Fatalf("%+v", c.Token)
+				}
+			}},
+		{name: "jwks max-age too long", yaml: "token: {jwks_max_age: 5m}", wantErr: []string{"token.jwks_max_age 5m"}},
 		{name: "audit sync by default", yaml: "",
 			check: func(t *testing.T, c Config) {
 				if c.Audit.Mode != AuditSync || c.Audit.SyncWait.D() != 5*time.Second {
