@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs that Go's own test runner cannot
 # fetch: Debian packages (slapd, ldap-utils, skopeo, docker-registry, podman,
-# buildah, containerd, curl, jq) and the Go-built registry v3 and clients (crane, oras,
+# buildah, containerd, curl, jq, nginx) and the Go-built registry v3 and clients (crane, oras,
 # regctl, helm). Binaries are cached in $AUTHSERVER_TOOLS (default
 # ~/.cache/authserver-tools/bin) between runs. The docker CLI and kubectl come
 # with the machine image; their absence fails the run. Idempotent: a second run with
@@ -29,6 +29,9 @@ command -v buildah >/dev/null 2>&1 || need_apt+=(buildah)
 # curl and jq: the GitHub Actions snippet of docs/FEDERATION.md runs them.
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 command -v jq >/dev/null 2>&1 || need_apt+=(jq)
+# nginx: the load balancer in front of three replicas (e2e/ha_test.go runs its
+# own instance with its own config, prefix and pid file; never the service).
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_apt+=(nginx)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "apt-get install ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -45,7 +48,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
   # If a daemon was started anyway (an existing policy that allows it),
   # stop it through its own service command; never by process name.
-  for svc in slapd docker-registry containerd; do
+  for svc in slapd docker-registry containerd nginx; do
     (service "$svc" stop >/dev/null 2>&1 || true)
     (systemctl disable --now "$svc" >/dev/null 2>&1 || true)
   done
@@ -71,6 +74,7 @@ done
 for b in skopeo docker-registry podman buildah containerd ctr curl jq; do
   command -v "$b" >/dev/null || { log "$b missing after apt-get install"; exit 1; }
 done
+{ command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; } || { log "nginx missing after apt-get install"; exit 1; }
 # The docker CLI is part of the machine image (no daemon is needed or used).
 command -v docker >/dev/null || { log "docker CLI missing: expected at /usr/local/bin/docker on this machine image"; exit 1; }
 # kubectl too: e2e runs the kubectl commands of docs/FEDERATION.md (against a loopback API server stand-in).
