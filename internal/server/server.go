@@ -71,10 +71,13 @@ type Options struct {
 
 // AuditRecorder takes audit records (*audit.Writer).
 type AuditRecorder interface {
-	// Commit records an issued token's record; with audit.mode sync it
-	// returns once the record is written. An error (it wraps
+	// Commit records a newly signed token's record; with audit.mode sync
+	// it returns once the record is written. An error (it wraps
 	// store.ErrUnavailable) means the token must not be sent: 503.
 	Commit(ctx context.Context, rec store.AuditRecord) error
+	// Record queues a record without waiting: the answer of a reused
+	// token, whose record was committed when it was first sent.
+	Record(rec store.AuditRecord)
 }
 
 // Server serves the token endpoint and the JWKS.

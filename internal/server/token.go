@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -103,10 +104,15 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, req tokenReq
 	for i, d := range decisions {
 		access[i] = token.ResourceActions{Type: d.Scope.Type, Name: d.Scope.Name, Actions: d.Granted}
 	}
-	tok, reused, err := s.issue(id.Name, access, id.NotAfter)
-	if err != nil {
+	oc.granted = audit.ClipScopes(grantedStrings(decisions))
+	tok, reused, err := s.issue(r, req, oc, access, id.NotAfter, start)
+	switch {
+	case errors.Is(err, errSign):
 		log.Error("signing failed", "err", err)
 		writeError(w, http.StatusInternalServerError, "UNKNOWN", "cannot sign token")
+		return
+	case err != nil: // no token leaves without its record (audit.mode sync)
+		s.fail(w, r, oc, fmt.Errorf("token signed but not sent: %w", err))
 		return
 	}
 	now := time.Now()
@@ -137,12 +143,6 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, req tokenReq
 		}
 		resp.RefreshToken = rt
 	}
-	oc.granted, oc.jti = audit.ClipScopes(grantedStrings(decisions)), tok.ID
-	// No token leaves without its record (audit.mode sync: committed).
-	if err := s.record(r, req, oc, start); err != nil {
-		s.fail(w, r, oc, fmt.Errorf("token issued but not sent: %w", err))
-		return
-	}
 	oc.result = metrics.ResultIssued
 	if log.Enabled(r.Context(), slog.LevelInfo) {
 		attrs := []any{"user", audit.Clip(id.Name), "method", id.Method, "grant", req.grant, "client_id", audit.Clip(req.clientID),
@@ -158,14 +158,53 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, req tokenReq
 	writeJSON(w, resp)
 }
 
-// issue signs a token, or reuses one when a Reuser is configured; it
-// expires by notAfter when that is set (see authn.Identity.NotAfter).
-func (s *Server) issue(subject string, access []token.ResourceActions, notAfter time.Time) (token.Token, bool, error) {
+// errSign is a token that could not be signed (a bug or a bad key: 500).
+var errSign = errors.New("sign token")
+
+// issue answers the grant with a token and writes its audit record. A
+// token reused from the Reuser (token.reuse_window) had its record written
+// when it was first sent: this answer's record is queued (Record). A new
+// token is signed while its record is written (Commit: with audit.mode
+// sync it returns once the record is committed), so the record costs the
+// answer no wait beyond the signature; a record that cannot be written is
+// an error wrapping store.ErrUnavailable, and the token is not sent, nor
+// remembered for reuse. Expiry is capped by notAfter (see
+// authn.Identity.NotAfter).
+func (s *Server) issue(r *http.Request, req tokenRequest, oc *outcome, access []token.ResourceActions,
+	notAfter, start time.Time) (token.Token, bool, error) {
 	if s.opts.Reuser != nil {
-		return s.opts.Reuser.IssueUntil(subject, access, notAfter)
+		if tok, ok := s.opts.Reuser.Reused(oc.subject, access, notAfter); ok {
+			oc.jti = tok.ID
+			if s.opts.Audit != nil {
+				s.opts.Audit.Record(s.auditRecord(r, req, oc, start))
+			}
+			return tok, true, nil
+		}
 	}
-	tok, err := s.opts.Issuer.IssueUntil(subject, access, notAfter)
-	return tok, false, err
+	jti, err := token.NewJTI()
+	if err != nil {
+		return token.Token{}, false, fmt.Errorf("%w: %w", errSign, err)
+	}
+	oc.jti = jti
+	committed := make(chan error, 1)
+	if s.opts.Audit != nil {
+		rec := s.auditRecord(r, req, oc, start)
+		go func() { committed <- s.opts.Audit.Commit(r.Context(), rec) }()
+	} else {
+		committed <- nil
+	}
+	tok, err := s.opts.Issuer.IssueID(jti, oc.subject, access, notAfter)
+	cerr := <-committed
+	switch {
+	case err != nil:
+		return token.Token{}, false, fmt.Errorf("%w: %w", errSign, err)
+	case cerr != nil:
+		return token.Token{}, false, cerr
+	}
+	if s.opts.Reuser != nil {
+		s.opts.Reuser.Remember(oc.subject, access, tok)
+	}
+	return tok, false, nil
 }
 
 // finish records the outcome in metrics (the token's audit record is
@@ -175,11 +214,8 @@ func (s *Server) finish(oc *outcome, start time.Time) {
 	s.opts.Metrics.Token(oc.result, oc.method, time.Since(start).Seconds())
 }
 
-// record writes the audit record of an issued token (Options.Audit).
-func (s *Server) record(r *http.Request, req tokenRequest, oc *outcome, start time.Time) error {
-	if s.opts.Audit == nil {
-		return nil
-	}
+// auditRecord is the audit record of the token issued for oc.
+func (s *Server) auditRecord(r *http.Request, req tokenRequest, oc *outcome, start time.Time) store.AuditRecord {
 	// Every free-text field is cut to a fixed size, with a marker saying
 	// how much was left out (oc's scopes were cut when they were made).
 	rid, _ := r.Context().Value(requestIDKey).(string)
@@ -192,7 +228,7 @@ func (s *Server) record(r *http.Request, req tokenRequest, oc *outcome, start ti
 	if f := oc.federated; f != nil {
 		rec.FederatedIssuer, rec.FederatedSubject = audit.Clip(f.URL), audit.Clip(f.Subject)
 	}
-	return s.opts.Audit.Commit(r.Context(), rec)
+	return rec
 }
 
 // methodOf is the auth method a request claims before it is checked.
