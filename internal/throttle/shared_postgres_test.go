@@ -28,3 +28,8 @@ func TestSharedPostgres(t *testing.T) {
 		succeed(t, th, "alice", "10.0.0.2")
 	})
 }
+
+// BenchmarkLoginPostgres is BenchmarkLogin on PostgreSQL.
+func BenchmarkLoginPostgres(b *testing.B) {
+	benchLogins(b, NewShared(pgtest.Open(b), cfg(), nil))
+}

@@ -175,3 +175,37 @@ func testPrune(t *testing.T, st store.Throttles) {
 		t.Fatal("pruning dropped a live block")
 	}
 }
+
+// benchLogins measures the throttle's part of a successful login: Admit
+// and Succeeded for a credential-cache hit (no hold), and Admit, Hold and
+// Succeeded for a cache miss (the hold is written before bcrypt).
+func benchLogins(b *testing.B, th Limiter) {
+	for _, tt := range []struct {
+		name string
+		hold bool
+	}{{"cache-hit", false}, {"cache-miss", true}} {
+		b.Run(tt.name, func(b *testing.B) {
+			for b.Loop() {
+				r, wait, err := th.Admit(ctx, "ci", "10.0.0.1")
+				if err != nil || wait > 0 {
+					b.Fatal(wait, err)
+				}
+				if tt.hold {
+					if wait, err := r.Hold(ctx); err != nil || wait > 0 {
+						b.Fatal(wait, err)
+					}
+				}
+				if err := r.Succeeded(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkLogin: the throttle's cost of a login in memory and shared on
+// SQLite (PostgreSQL: BenchmarkLoginPostgres, tagged integration).
+func BenchmarkLogin(b *testing.B) {
+	b.Run("memory", func(b *testing.B) { benchLogins(b, New(cfg(), nil)) })
+	b.Run("shared-sqlite", func(b *testing.B) { benchLogins(b, NewShared(sqlitetest.Open(b), cfg(), nil)) })
+}

@@ -38,6 +38,7 @@ var dialect = sqldb.Dialect{
 		CREATE TABLE IF NOT EXISTS schema_migrations
 		(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
 	Lock:        `SELECT pg_advisory_xact_lock($1)`,
+	Relaxed:     `SET LOCAL synchronous_commit TO OFF`,
 	AccessQuery: accessQuery,
 	Sentinel: sqldb.Sentinels(func(e *pgconn.PgError) string { return e.Code }, map[string]error{
 		"23505": store.ErrAlreadyExists, "23503": store.ErrNotFound, // unique_violation, foreign_key_violation
