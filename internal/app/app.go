@@ -129,7 +129,8 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	}
 	if cfg.Audit.Enabled {
 		a.Audit = audit.New(a.Store, audit.Config{Buffer: cfg.Audit.Buffer, Retention: cfg.Audit.Retention.D(),
-			Sync: cfg.Audit.Mode == config.AuditSync, SyncWait: cfg.Audit.SyncWait.D()}, log.With("component", "audit"), a.Metrics)
+			Sync: cfg.Audit.Mode == config.AuditSync, SyncWait: cfg.Audit.SyncWait.D(), Committers: auditCommitters(cfg)},
+			log.With("component", "audit"), a.Metrics)
 	}
 	if cfg.Throttle.Enabled {
 		a.Throttle = a.buildThrottle(bg)
@@ -169,6 +170,17 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	}
 	a.Handler = server.New(a.Server)
 	return a, nil
+}
+
+// auditCommitters is how many batches of issued tokens' records are
+// written at once: PostgreSQL flushes concurrent commits together, so a
+// record need not wait for the batch before it; SQLite writes one
+// transaction at a time.
+func auditCommitters(cfg config.Config) int {
+	if cfg.Storage.Driver == "postgres" {
+		return 4
+	}
+	return 1
 }
 
 // buildThrottle is the failed-login throttle of throttle.store: in this

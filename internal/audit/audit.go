@@ -27,6 +27,11 @@ type Config struct {
 	Sync bool
 	// SyncWait bounds that wait, retries included (default 5s).
 	SyncWait time.Duration
+	// Committers is how many batches of Commit may be written at once
+	// (default 1). A database that flushes concurrent commits together
+	// (PostgreSQL) takes several, so a record arriving while a batch is
+	// written need not wait for it; SQLite writes one at a time anyway.
+	Committers int
 }
 
 // Writer buffers records and writes them in the background: Record queues
@@ -63,6 +68,7 @@ func New(st store.Audit, cfg Config, log *slog.Logger, m *metrics.Metrics) *Writ
 	if cfg.SyncWait <= 0 {
 		cfg.SyncWait = 5 * time.Second
 	}
+	cfg.Committers = max(cfg.Committers, 1)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -71,7 +77,9 @@ func New(st store.Audit, cfg Config, log *slog.Logger, m *metrics.Metrics) *Writ
 		commits: make(chan commit, cfg.Buffer), stopped: make(chan struct{})}
 	var loops sync.WaitGroup
 	loops.Go(w.run)
-	loops.Go(w.runCommits)
+	for range w.cfg.Committers {
+		loops.Go(w.runCommits)
+	}
 	go func() { loops.Wait(); close(w.stopped) }()
 	return w
 }

@@ -43,6 +43,10 @@ func (s *Store) AppendAudit(ctx context.Context, records []store.AuditRecord) er
 			s.list(r.Requested, wordsList), s.list(r.Granted, wordsList), r.Result, r.ClientID, r.RequestID,
 			cmp.Or(r.Kind, store.AuditKindToken), r.Action, r.Target, r.FederatedIssuer, r.FederatedSubject, r.Endpoint, r.JTI}
 	}
+	if len(rows) == 1 && s.tx == nil { // one statement is one transaction: no COPY, no BEGIN
+		_, err := s.exec(ctx, insertAuditQ, rows[0]...)
+		return s.wrap("append audit", err)
+	}
 	if s.d.CopyFrom != nil && s.tx == nil {
 		conn, err := s.db.Conn(ctx)
 		if err == nil {
