@@ -55,7 +55,7 @@ measure() { # config concurrency
 }
 
 uptime
-for round in 1 2; do
+for round in ${ROUNDS:-1 2 3}; do
   for c in 1 4; do
     for cfg in pg-mem-miss pg-db-miss; do measure $cfg $c; done
   done
