@@ -22,8 +22,12 @@ import (
 	"github.com/authserver/authserver/internal/store"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// version and commit are set at build time (make build, make release):
+// -ldflags "-X main.version=$(cat VERSION) -X main.commit=$(git rev-parse HEAD)".
+var (
+	version = "dev"
+	commit  = ""
+)
 
 // app holds what every command shares: the flags of the root command.
 type app struct {
@@ -144,7 +148,7 @@ func (a *app) printJSON(v any) error {
 
 func (a *app) versionCmd() *cobra.Command {
 	return leaf("version", "Print the version", func(cmd *cobra.Command) error {
-		fmt.Fprintf(a.stdout, "authserver %s (%s)\n", buildVersion(), goVersion())
+		fmt.Fprintf(a.stdout, "authserver %s (commit %s, %s)\n", buildVersion(), buildCommit(), goVersion())
 		return nil
 	})
 }
@@ -157,6 +161,35 @@ func buildVersion() string {
 		return bi.Main.Version
 	}
 	return version
+}
+
+// buildCommit is the commit the binary was built from: -X main.commit, or
+// what the Go toolchain recorded (a build in a git checkout), with
+// "-dirty" when the tree had changes; "unknown" otherwise.
+func buildCommit() string {
+	if commit != "" {
+		return commit
+	}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	rev, dirty := "", false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	switch {
+	case rev == "":
+		return "unknown"
+	case dirty:
+		return rev + "-dirty"
+	}
+	return rev
 }
 
 func goVersion() string {
