@@ -21,7 +21,7 @@ VERSION   ?= $(shell cat VERSION)
 COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: all build release test test-deps unit test-all test-harborclient fuzz vet fmt-check run clean
+.PHONY: all build release image image-context test test-deps unit test-all test-harborclient fuzz vet fmt-check run clean
 
 all: build
 
@@ -32,6 +32,24 @@ build:
 ## dist/ (reproducible: scripts/release.sh).
 release:
 	bash scripts/release.sh dist
+
+## image: the OCI image localhost/authserver:$(VERSION) (FROM scratch, built
+## with buildah from the Dockerfile, nothing pulled), also written to
+## dist/authserver-$(VERSION).oci.tar. IMAGE names it otherwise.
+IMAGE     ?= localhost/authserver:$(VERSION)
+ARCH      ?= $(shell $(GO) env GOARCH)
+BUILDAH   ?= buildah --storage-driver vfs
+image-context:
+	rm -rf dist/image && mkdir -p dist/image/state/data
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(ARCH) $(GO) build -trimpath -buildvcs=false \
+	  -ldflags '-s -w -buildid= -X main.version=$(VERSION) -X main.commit=$(COMMIT)' -o dist/image/authserver ./cmd/authserver
+	cp Dockerfile dist/image/Dockerfile
+
+image: image-context
+	$(BUILDAH) bud --pull=never --layers=false --format docker --arch $(ARCH) --build-arg VERSION=$(VERSION) \
+	  -t $(IMAGE) -f dist/image/Dockerfile dist/image
+	rm -f dist/authserver-$(VERSION).oci.tar
+	$(BUILDAH) push $(IMAGE) oci-archive:dist/authserver-$(VERSION).oci.tar
 
 ## run: start authserver on its embedded default (SQLite + generated key in ./data).
 run:

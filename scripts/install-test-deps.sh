@@ -23,6 +23,8 @@ command -v docker-registry >/dev/null 2>&1 || need_apt+=(docker-registry)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 command -v podman >/dev/null 2>&1 || need_apt+=(podman)
 command -v buildah >/dev/null 2>&1 || need_apt+=(buildah)
+# podman on this kind of machine runs containers with runc (crun fails: ../shared TESTING.md).
+command -v runc >/dev/null 2>&1 || [ -x /usr/sbin/runc ] || need_apt+=(runc)
 { command -v containerd >/dev/null 2>&1 && command -v ctr >/dev/null 2>&1; } || need_apt+=(containerd)
 # PostgreSQL 15's initdb and postgres (internal/testenv starts a throwaway one).
 [ -x "${AUTHSERVER_TEST_PG_BIN:-/usr/lib/postgresql/15/bin}/initdb" ] || need_apt+=(postgresql-15)

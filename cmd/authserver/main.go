@@ -2,6 +2,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -32,10 +33,12 @@ var (
 // app holds what every command shares: the flags of the root command.
 type app struct {
 	configPath string
-	output     string
-	stdin      io.Reader
-	stdout     io.Writer
-	stderr     io.Writer
+	// addr is serve's --addr: it replaces server.addr (and $AUTHSERVER_ADDR).
+	addr   string
+	output string
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
 }
 
 func main() {
@@ -75,7 +78,17 @@ func (a *app) loadConfig() (config.Config, error) {
 	if path == "" {
 		path = os.Getenv(config.EnvFile)
 	}
-	return config.Load(path)
+	cfg, err := config.Load(path)
+	if err != nil {
+		return cfg, err
+	}
+	if addr := cmp.Or(a.addr, os.Getenv(config.EnvAddr)); addr != "" {
+		cfg.Server.Addr = addr
+		if err := cfg.Validate(); err != nil {
+			return config.Config{}, fmt.Errorf("--addr / $%s: %w", config.EnvAddr, err)
+		}
+	}
+	return cfg, nil
 }
 
 // withStore loads the config, opens the store and runs fn.

@@ -13,9 +13,11 @@ import (
 )
 
 func (a *app) serveCmd() *cobra.Command {
-	return a.configCmd("serve", "Run the token server", func(cmd *cobra.Command, cfg config.Config) error {
+	cmd := a.configCmd("serve", "Run the token server", func(cmd *cobra.Command, cfg config.Config) error {
 		return a.serve(cmd.Context(), cfg)
 	})
+	cmd.Flags().StringVar(&a.addr, "addr", "", "host:port to listen on, replacing server.addr and $"+config.EnvAddr)
+	return cmd
 }
 
 func (a *app) serve(ctx context.Context, cfg config.Config) error {
