@@ -21,7 +21,7 @@ VERSION   ?= $(shell cat VERSION)
 COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: all build release image image-context test test-deps unit test-all test-harborclient fuzz vet fmt-check run clean
+.PHONY: all build release image image-context test test-deps unit test-all test-harborclient test-k8s fuzz vet fmt-check run clean
 
 all: build
 
@@ -40,7 +40,7 @@ IMAGE     ?= localhost/authserver:$(VERSION)
 ARCH      ?= $(shell $(GO) env GOARCH)
 BUILDAH   ?= buildah --storage-driver vfs
 image-context:
-	rm -rf dist/image && mkdir -p dist/image/state/data
+	rm -rf dist/image && mkdir -p dist/image/state/data dist/image/state/public
 	CGO_ENABLED=0 GOOS=linux GOARCH=$(ARCH) $(GO) build -trimpath -buildvcs=false \
 	  -ldflags '-s -w -buildid= -X main.version=$(VERSION) -X main.commit=$(COMMIT)' -o dist/image/authserver ./cmd/authserver
 	cp Dockerfile dist/image/Dockerfile
@@ -55,7 +55,7 @@ image: image-context
 run:
 	$(GO) run ./cmd/authserver serve
 
-test: test-deps fmt-check vet test-all test-harborclient fuzz
+test: test-deps fmt-check vet test-all test-harborclient test-k8s fuzz
 
 test-deps:
 	bash scripts/install-test-deps.sh
@@ -76,6 +76,11 @@ test-all:
 # authserver process), so ./... above does not reach it.
 test-harborclient:
 	cd e2e/harborclient && $(GO) vet -tags integration ./... && $(GO) test -count=1 -tags integration ./...
+
+# deploy/k8stest is a nested module (k8s.io/api decodes the manifests and
+# the Helm chart's output strictly), so k8s.io stays out of authserver's.
+test-k8s:
+	cd deploy/k8stest && $(GO) vet -tags integration ./... && $(GO) test -count=1 -tags integration ./...
 
 # The tests that need no outside service (no PostgreSQL, slapd, registry
 # or client): well under a minute.
