@@ -31,6 +31,11 @@ command -v runc >/dev/null 2>&1 || [ -x /usr/sbin/runc ] || need_apt+=(runc)
 # curl and jq: the GitHub Actions snippet of docs/FEDERATION.md runs them.
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 command -v jq >/dev/null 2>&1 || need_apt+=(jq)
+# promtool checks and unit-tests deploy/monitoring's alert rules (Debian's
+# prometheus package ships it; its service is never started, see below).
+command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
+# systemd-analyze verifies deploy/systemd's unit.
+command -v systemd-analyze >/dev/null 2>&1 || need_apt+=(systemd)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "apt-get install ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -47,7 +52,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
   # If a daemon was started anyway (an existing policy that allows it),
   # stop it through its own service command; never by process name.
-  for svc in slapd docker-registry containerd; do
+  for svc in slapd docker-registry containerd prometheus prometheus-node-exporter; do
     (service "$svc" stop >/dev/null 2>&1 || true)
     (systemctl disable --now "$svc" >/dev/null 2>&1 || true)
   done
@@ -70,7 +75,7 @@ go_tool helm helm.sh/helm/v3/cmd/helm@v3.22.0
 for b in registry crane oras regctl helm; do
   [ -x "$BIN/$b" ] || { log "missing $BIN/$b"; exit 1; }
 done
-for b in skopeo docker-registry podman buildah containerd ctr curl jq; do
+for b in skopeo docker-registry podman buildah containerd ctr curl jq promtool systemd-analyze; do
   command -v "$b" >/dev/null || { log "$b missing after apt-get install"; exit 1; }
 done
 # The docker CLI is part of the machine image (no daemon is needed or used).

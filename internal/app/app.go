@@ -130,6 +130,12 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	}
 	a.Slots = throttle.NewSlots(cfg.Server.MaxPasswordChecks(), cfg.Server.PasswordChecksPerNetwork, cfg.Server.PasswordCheckWait.D())
 	a.Metrics.WatchPasswordChecks(a.Slots.InUse, a.Slots.Max())
+	a.Metrics.WatchSigningCertificate(func() (time.Time, bool) {
+		if certs := a.Keys.Issuer().Signer().Certificates(); len(certs) > 0 {
+			return certs[0].NotAfter, true
+		}
+		return time.Time{}, false
+	})
 	realm := cfg.RealmBase() + "/service/token"
 	gate := login.Options{Passwords: a.Passwords, Refresh: a.Refresher, Throttle: a.Throttle, Slots: a.Slots,
 		Metrics: a.Metrics, Logger: log, Realm: realm}
