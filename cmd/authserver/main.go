@@ -67,7 +67,7 @@ func (a *app) root() *cobra.Command {
 		a.userCmd(), a.groupCmd(), a.projectCmd(), a.memberCmd(), a.explainCmd(),
 		a.robotCmd(), a.patCmd(), a.tokenCmd(), a.ldapCmd(), a.auditCmd(), a.healthcheckCmd(),
 		a.importCmd(),
-		a.versionCmd(), a.credentialProviderCmd(),
+		a.versionCmd(), a.credentialProviderCmd(), a.backupCmd(),
 	)
 	return root
 }
