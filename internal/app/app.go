@@ -166,7 +166,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	if opts.Configure != nil {
 		opts.Configure(&a.Server)
 	}
-	a.Handler = server.New(a.Server)
+	a.Handler = withPathPrefix(pathPrefix(cfg.Server.PublicURL), server.New(a.Server))
 	return a, nil
 }
 
