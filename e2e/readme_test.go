@@ -1,0 +1,72 @@
+//go:build integration
+
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// walkthrough is README's "From clone to an allowed and a refused push"
+// block: the first ```sh fence after that heading.
+var walkthrough = regexp.MustCompile("(?s)## From clone to an allowed and a refused push\n.*?```sh\n(.*?)```")
+
+// TestReadmeWalkthrough runs README's walkthrough exactly as written, from
+// the repository, with bash -e (every command must succeed; the refused
+// push is written `! crane …`), and checks what it says happens: the
+// developer's image is in the registry, the guest's push was refused, and
+// explain says why.
+func TestReadmeWalkthrough(t *testing.T) {
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := walkthrough.FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("README has no walkthrough block")
+	}
+	// On any failure the servers it started in the background are stopped
+	// by their process ids.
+	script := "set -euo pipefail\nset -m\ntrap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n" + string(m[1])
+	out := filepath.Join(t.TempDir(), "walkthrough.log")
+	cmd := exec.Command("bash", "-c", script)
+	cmd.Dir = root
+	// TMPDIR: the scratch directory (mktemp -d) lands in the test's own.
+	cmd.Env = append(os.Environ(), "TMPDIR="+t.TempDir(),
+		"PATH="+filepath.Dir(bin["registry"])+":"+filepath.Dir(bin["crane"])+":"+os.Getenv("PATH"))
+	f, err := os.Create(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = f, f
+	done := make(chan error, 1)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err = <-done:
+	case <-time.After(3 * time.Minute):
+		_ = cmd.Process.Kill()
+		err = <-done
+	}
+	f.Close()
+	log, _ := os.ReadFile(out)
+	if err != nil {
+		t.Fatalf("the walkthrough failed: %v\n%s", err, log)
+	}
+	for _, want := range []string{"UNAUTHORIZED", "guest"} {
+		if !strings.Contains(string(log), want) {
+			t.Fatalf("the walkthrough's output lacks %q:\n%s", want, log)
+		}
+	}
+}
