@@ -13,8 +13,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/authserver/authserver/internal/admin"
-	"github.com/authserver/authserver/internal/authn"
-	"github.com/authserver/authserver/internal/store"
 )
 
 // readPassword takes the password from the first line of stdin when
@@ -97,8 +95,8 @@ func (a *app) userCmd() *cobra.Command {
 
 	list := a.adminCmd("list", "List users", func(ctx context.Context, adm *admin.Service) error {
 		users, err := adm.ListUsers(ctx, cli)
-		return printEach(a, err, []string{"NAME", "EMAIL", "ADMIN", "DISABLED", "SOURCE", "CREATED", "PASSWORD"}, users, func(u store.User) ([]string, userJSON) {
-			kind := authn.HashKind(u.PasswordHash)
+		return printEach(a, err, []string{"NAME", "EMAIL", "ADMIN", "DISABLED", "SOURCE", "CREATED", "PASSWORD"}, users, func(u admin.User) ([]string, userJSON) {
+			kind := admin.PasswordKind(u)
 			return []string{u.Name, u.Email, strconv.FormatBool(u.Admin), strconv.FormatBool(u.Disabled), u.Source, u.CreatedAt.UTC().Format(time.RFC3339), kind},
 				userJSON{u.Name, u.Email, u.DisplayName, u.Admin, u.Disabled, u.Source, u.CreatedAt.UTC(), kind}
 		})
@@ -110,7 +108,11 @@ func (a *app) userCmd() *cobra.Command {
 	}
 
 	del := a.adminArgsCmd("delete NAME", "Delete a user and its memberships", 1, func(ctx context.Context, adm *admin.Service, args []string) error {
-		return a.say(adm.DeleteUser(ctx, cli, args[0]), "user %s deleted\n", args[0])
+		u, err := adm.FindUser(ctx, cli, args[0])
+		if err == nil {
+			u, err = adm.DeleteUser(ctx, cli, u.ID)
+		}
+		return a.say(err, "user %s deleted\n", u.Name)
 	})
 
 	set := boolSetCmd("Change a user's sysadmin flag", "admin", "sysadmin flag", func(cmd *cobra.Command, name string, v bool) error {
@@ -128,8 +130,11 @@ func (a *app) userCmd() *cobra.Command {
 // updateUser applies ch and says "user NAME <done>".
 func (a *app) updateUser(cmd *cobra.Command, name, done string, ch admin.UserChange) error {
 	return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
-		_, err := adm.UpdateUser(ctx, cli, name, ch)
-		return a.say(err, "user %s %s\n", name, done)
+		u, err := adm.FindUser(ctx, cli, name)
+		if err == nil {
+			u, err = adm.UpdateUser(ctx, cli, u.ID, ch)
+		}
+		return a.say(err, "user %s %s\n", u.Name, done)
 	})
 }
 

@@ -199,21 +199,9 @@ func (s *Service) robotPermissions(ctx context.Context, who Actor, project strin
 	return out, nil
 }
 
-// GetRobot returns a robot named with or without the prefix.
-func (s *Service) GetRobot(ctx context.Context, who Actor, name string) (Robot, error) {
-	r, err := s.st.GetRobot(ctx, s.bare(name))
-	if err != nil {
-		return Robot{}, fromStore(err, "robot "+s.opt.RobotPrefix+s.bare(name))
-	}
-	if err := s.allowRobots(ctx, who, r.Project); err != nil {
-		return Robot{}, err
-	}
-	return s.robot(r), nil
-}
-
-// GetRobotByID returns a robot by ID; one of a private project the actor
+// GetRobot returns the robot with id; one of a private project the actor
 // is no member of is not found.
-func (s *Service) GetRobotByID(ctx context.Context, who Actor, id int64) (Robot, error) {
+func (s *Service) GetRobot(ctx context.Context, who Actor, id int64) (Robot, error) {
 	r, err := s.st.GetRobotByID(ctx, id)
 	if err != nil {
 		return Robot{}, fromStore(err, fmt.Sprintf("robot %d", id))
@@ -222,6 +210,24 @@ func (s *Service) GetRobotByID(ctx context.Context, who Actor, id int64) (Robot,
 		if errors.Is(err, ErrNotFound) {
 			return Robot{}, &Error{Kind: KindNotFound, Msg: fmt.Sprintf("robot %d not found", id), Err: store.ErrNotFound}
 		}
+		return Robot{}, err
+	}
+	return s.robot(r), nil
+}
+
+// FindRobot returns the robot named name, with or without the prefix: how
+// the CLI turns a name it was given into the robot, once. A name that
+// starts with the prefix is the login name; the stored name is tried as
+// given when no robot has that login.
+func (s *Service) FindRobot(ctx context.Context, who Actor, name string) (Robot, error) {
+	r, err := s.st.GetRobot(ctx, s.bare(name))
+	if errors.Is(err, store.ErrNotFound) && s.bare(name) != name {
+		r, err = s.st.GetRobot(ctx, name)
+	}
+	if err != nil {
+		return Robot{}, fromStore(err, "robot "+s.opt.RobotPrefix+s.bare(name))
+	}
+	if err := s.allowRobots(ctx, who, r.Project); err != nil {
 		return Robot{}, err
 	}
 	return s.robot(r), nil
@@ -262,9 +268,9 @@ type RobotChange struct {
 	Trust *store.TrustPolicy
 }
 
-// UpdateRobot applies ch to a robot (named with or without the prefix) in
-// one transaction; its secret stays.
-func (s *Service) UpdateRobot(ctx context.Context, who Actor, name string, ch RobotChange) (Robot, error) {
+// UpdateRobot applies ch to the robot with id in one transaction; its
+// secret stays.
+func (s *Service) UpdateRobot(ctx context.Context, who Actor, id int64, ch RobotChange) (Robot, error) {
 	if ch.Lifetime == nil && ch.Actions == nil && ch.Permissions == nil && ch.Description == nil && ch.Disabled == nil &&
 		ch.ExpiresAt == nil && ch.SecretHash == nil && ch.Trust == nil {
 		return Robot{}, invalidf("nothing to change")
@@ -277,7 +283,7 @@ func (s *Service) UpdateRobot(ctx context.Context, who Actor, name string, ch Ro
 			return Robot{}, err
 		}
 	}
-	return s.modifyRobot(ctx, who, name, "robot.update", func(r *store.Robot) error {
+	return s.modifyRobot(ctx, who, id, "robot.update", func(r *store.Robot) error {
 		var err error
 		if ch.Lifetime != nil {
 			if r.ExpiresAt, err = s.expiry(*ch.Lifetime); err != nil {
@@ -318,25 +324,25 @@ func (s *Service) UpdateRobot(ctx context.Context, who Actor, name string, ch Ro
 
 // RefreshRobotSecret gives a robot a new secret, returned to be shown
 // once; the old one stops working at once.
-func (s *Service) RefreshRobotSecret(ctx context.Context, who Actor, name string) (Robot, string, error) {
-	return s.SetRobotSecret(ctx, who, name, "")
+func (s *Service) RefreshRobotSecret(ctx context.Context, who Actor, id int64) (Robot, string, error) {
+	return s.SetRobotSecret(ctx, who, id, "")
 }
 
 // SetRobotSecret gives a robot secret (checked by ValidPassword, stored
 // with bcrypt), or a new random one when secret is empty, and returns it;
 // the old one stops working at once. Another robot may have the same
 // secret: robots are found by name, and nothing tells the caller.
-func (s *Service) SetRobotSecret(ctx context.Context, who Actor, name, secret string) (Robot, string, error) {
+func (s *Service) SetRobotSecret(ctx context.Context, who Actor, id int64, secret string) (Robot, string, error) {
 	// The actor's right first (modifyRobot checks it again in the
 	// transaction): hashing a chosen secret is slow.
-	if _, err := s.GetRobot(ctx, who, name); err != nil {
+	if _, err := s.GetRobot(ctx, who, id); err != nil {
 		return Robot{}, "", err
 	}
 	secret, hash, err := s.robotSecret(secret)
 	if err != nil {
 		return Robot{}, "", err
 	}
-	r, err := s.modifyRobot(ctx, who, name, "robot.secret", func(r *store.Robot) error {
+	r, err := s.modifyRobot(ctx, who, id, "robot.secret", func(r *store.Robot) error {
 		if r.Trust != nil {
 			return invalidf("robot " + s.opt.RobotPrefix + r.Name + " is federated: it has no secret to refresh")
 		}
@@ -349,18 +355,25 @@ func (s *Service) SetRobotSecret(ctx context.Context, who Actor, name, secret st
 	return r, secret, nil
 }
 
-// modifyRobot checks the actor and applies change in one transaction.
-func (s *Service) modifyRobot(ctx context.Context, who Actor, name, action string, change func(*store.Robot) error) (Robot, error) {
-	bare := s.bare(name)
+// modifyRobot checks the actor and applies change to the robot with id in
+// one transaction.
+func (s *Service) modifyRobot(ctx context.Context, who Actor, id int64, action string, change func(*store.Robot) error) (Robot, error) {
+	cur, err := s.GetRobot(ctx, who, id)
+	if err != nil {
+		return Robot{}, err
+	}
 	var r store.Robot
-	err := s.change(ctx, who, action, "robot "+s.opt.RobotPrefix+bare, func(st store.Store) (err error) {
-		r, err = st.ModifyRobot(ctx, bare, func(r store.Robot) (store.Robot, error) {
+	err = s.change(ctx, who, action, "robot "+cur.Login, func(st store.Store) (err error) {
+		r, err = st.ModifyRobot(ctx, cur.Name, func(r store.Robot) (store.Robot, error) {
+			if r.ID != id {
+				return r, &Error{Kind: KindNotFound, Msg: fmt.Sprintf("robot %d not found", id), Err: store.ErrNotFound}
+			}
 			if err := s.allowRobots(ctx, who, r.Project); err != nil {
 				return r, err
 			}
 			return r, change(&r)
 		})
-		return fromStore(err, "robot "+s.opt.RobotPrefix+bare)
+		return fromStore(err, "robot "+cur.Login)
 	})
 	if err != nil {
 		return Robot{}, err
@@ -368,19 +381,21 @@ func (s *Service) modifyRobot(ctx context.Context, who Actor, name, action strin
 	return s.robot(r), nil
 }
 
-// DeleteRobot deletes a robot (named with or without the prefix) and
-// returns its login name.
-func (s *Service) DeleteRobot(ctx context.Context, who Actor, name string) (string, error) {
-	r, err := s.GetRobot(ctx, who, name)
+// DeleteRobot deletes the robot with id and returns it as it was.
+func (s *Service) DeleteRobot(ctx context.Context, who Actor, id int64) (Robot, error) {
+	r, err := s.GetRobot(ctx, who, id)
 	if err != nil {
-		return "", err
+		return Robot{}, err
 	}
 	if err := s.change(ctx, who, "robot.delete", "robot "+r.Login, func(st store.Store) error {
+		if cur, err := st.GetRobotByID(ctx, id); err != nil || cur.Name != r.Name {
+			return fromStore(cmpErr(err, store.ErrNotFound), fmt.Sprintf("robot %d", id))
+		}
 		return fromStore(st.DeleteRobot(ctx, r.Name), "robot "+r.Login)
 	}); err != nil {
-		return "", err
+		return Robot{}, err
 	}
-	return r.Login, nil
+	return r, nil
 }
 
 // NewPAT is a personal access token to create.

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/authserver/authserver/internal/store"
 )
@@ -72,3 +73,7 @@ func storeErr(err error, what, notFound, exists string) error {
 	}
 	return fromStore(err, what)
 }
+
+// Invalidf is a refusal of malformed input (KindInvalid), for a transport
+// that checks its own flags.
+func Invalidf(format string, args ...any) error { return invalidf(fmt.Sprintf(format, args...)) }

@@ -145,7 +145,7 @@ func (im *importer) importRobots(ctx context.Context) error {
 }
 
 func (im *importer) importRobot(ctx context.Context, b Robot, p robotPlan, login, detail string) error {
-	cur, err := im.adm.GetRobot(ctx, im.who, login)
+	cur, err := im.adm.FindRobot(ctx, im.who, login)
 	if isNotFound(err) {
 		_, err := im.write("robots", login, Created, detail, func() error {
 			// Without a Harbor secret, admin makes a random one that is
@@ -198,7 +198,7 @@ func (im *importer) importRobot(ctx context.Context, b Robot, p robotPlan, login
 		return nil
 	}
 	_, err = im.write("robots", login, Updated, d.String(), func() error {
-		_, err := im.adm.UpdateRobot(ctx, im.who, login, ch)
+		_, err := im.adm.UpdateRobot(ctx, im.who, cur.ID, ch)
 		return err
 	})
 	return err

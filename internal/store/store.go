@@ -224,6 +224,14 @@ type Members interface {
 	// project, user or group is missing; a plain error when m.Kind or m.Role
 	// is not one of the defined values.
 	SetMember(ctx context.Context, m Member) error
+	// AddMember gives m.Name (a user or group, per m.Kind) role m.Role in
+	// m.Project, which it must not hold yet: ErrAlreadyExists when it does.
+	// The membership's ID and EntityID are written back. ErrNotFound when
+	// the project, user or group is missing.
+	AddMember(ctx context.Context, m *Member) error
+	// GetMember finds a membership by its ID (the REST API's member id).
+	// ErrNotFound when missing.
+	GetMember(ctx context.Context, id int64) (Member, error)
 	// RemoveMember removes the membership. ErrNotFound when there is none.
 	RemoveMember(ctx context.Context, project string, kind MemberKind, name string) error
 	// ListMembers lists a project's members, users first then groups, each

@@ -51,6 +51,10 @@ func (c *call) projectJSON(ps []store.Project) ([]projectResp, error) {
 	if err != nil {
 		return nil, err
 	}
+	owners, err := c.a.opt.Admin.ProjectOwners(c.r.Context(), c.who, ps)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]projectResp, len(ps))
 	for i, p := range ps {
 		pr := projectResp{ProjectID: p.ID, Name: p.Name, CreationTime: harborTime(p.CreatedAt), UpdateTime: harborTime(p.CreatedAt),
@@ -59,13 +63,8 @@ func (c *call) projectJSON(ps []store.Project) ([]projectResp, error) {
 			pr.CurrentUserRoleID = roleIDs[r]
 			pr.CurrentUserRoleIDs = []int{roleIDs[r]}
 		}
-		if ms, err := c.a.opt.Admin.ListMembers(c.r.Context(), admin.Actor{Admin: true}, p.Name); err == nil {
-			best := int64(0)
-			for _, m := range ms {
-				if m.Kind == store.MemberUser && m.Role == store.RoleProjectAdmin && (best == 0 || m.ID < best) {
-					best, pr.OwnerID, pr.OwnerName = m.ID, m.EntityID, m.Name
-				}
-			}
+		if o, ok := owners[p.ID]; ok {
+			pr.OwnerID, pr.OwnerName = o.ID, o.Name
 		}
 		out[i] = pr
 	}
@@ -119,7 +118,7 @@ func (c *call) headProject() error {
 	if name == "" {
 		return badf("project_name: required")
 	}
-	if _, err := c.a.opt.Admin.GetProject(c.r.Context(), c.who, name); err != nil {
+	if _, err := c.a.opt.Admin.FindProject(c.r.Context(), c.who, name); err != nil {
 		if errors.Is(err, admin.ErrNotFound) {
 			return c.empty(http.StatusNotFound)
 		}
@@ -168,10 +167,10 @@ func (c *call) project() (store.Project, error) {
 	v := chi.URLParam(c.r, "project_name_or_id")
 	if !strings.EqualFold(c.r.Header.Get("X-Is-Resource-Name"), "true") {
 		if id, err := strconv.ParseInt(v, 10, 64); err == nil {
-			return c.a.opt.Admin.GetProjectByID(c.r.Context(), c.who, id)
+			return c.a.opt.Admin.GetProject(c.r.Context(), c.who, id)
 		}
 	}
-	return c.a.opt.Admin.GetProject(c.r.Context(), c.who, v)
+	return c.a.opt.Admin.FindProject(c.r.Context(), c.who, v)
 }
 
 func (c *call) getProject() error {
@@ -202,11 +201,15 @@ func (c *call) updateProject() error {
 	if pub == nil {
 		return c.empty(http.StatusOK)
 	}
-	return c.done(c.a.opt.Admin.SetProjectPublic(c.r.Context(), c.who, p.Name, *pub))
+	_, err = c.a.opt.Admin.SetProjectPublic(c.r.Context(), c.who, p.ID, *pub)
+	return c.done(err)
 }
 
 func (c *call) deleteProject() error {
-	return act(c, c.project, func(p store.Project) error { return c.a.opt.Admin.DeleteProject(c.r.Context(), c.who, p.Name) })
+	return act(c, c.project, func(p store.Project) error {
+		_, err := c.a.opt.Admin.DeleteProject(c.r.Context(), c.who, p.ID)
+		return err
+	})
 }
 
 type memberResp struct {
@@ -244,7 +247,7 @@ func (c *call) listMembers() error {
 	if err != nil {
 		return err
 	}
-	ms, err := c.a.opt.Admin.ListMembers(c.r.Context(), c.who, p.Name)
+	ms, err := c.a.opt.Admin.ListMembers(c.r.Context(), c.who, p.ID)
 	if err != nil {
 		return err
 	}
@@ -284,19 +287,11 @@ func (c *call) addMember() error {
 	case req.MemberUser != nil && req.MemberUser.Username != "":
 		ref.User = req.MemberUser.Username
 	case req.MemberUser != nil && req.MemberUser.UserID > 0:
-		u, err := c.a.opt.Admin.GetUserByID(c.r.Context(), admin.Actor{Admin: true}, req.MemberUser.UserID)
-		if err != nil {
-			return err
-		}
-		ref.User = u.Name
+		ref.UserID = req.MemberUser.UserID
 	case req.MemberUser != nil:
 		return badf("member_user: want username or user_id")
 	case req.MemberGroup.ID > 0:
-		g, err := c.a.opt.Admin.GetGroupByID(c.r.Context(), admin.Actor{Admin: true}, req.MemberGroup.ID)
-		if err != nil {
-			return err
-		}
-		ref.Group = g.Name
+		ref.GroupID = req.MemberGroup.ID
 	case req.MemberGroup.GroupType == 1 && req.MemberGroup.LdapGroupDN != "":
 		ref.Group, ref.GroupName = req.MemberGroup.LdapGroupDN, req.MemberGroup.GroupName
 	case req.MemberGroup.GroupName != "" && req.MemberGroup.GroupType == 0:
@@ -304,20 +299,11 @@ func (c *call) addMember() error {
 	default:
 		return badf("member_group: want id, or group_type 1 with ldap_group_dn (and group_name), or a local group_name")
 	}
-	m, _, err := c.a.opt.Admin.AddMember(c.r.Context(), c.who, p.Name, ref, string(role))
+	m, _, err := c.a.opt.Admin.AddMember(c.r.Context(), c.who, p.ID, ref, string(role))
 	if err != nil {
 		return err
 	}
-	ms, err := c.a.opt.Admin.ListMembers(c.r.Context(), c.who, p.Name)
-	if err != nil {
-		return err
-	}
-	for _, x := range ms {
-		if x.Kind == m.Kind && x.Name == m.Name {
-			return c.created("/projects/"+strconv.FormatInt(p.ID, 10)+"/members", x.ID, "")
-		}
-	}
-	return c.empty(http.StatusCreated)
+	return c.created("/projects/"+strconv.FormatInt(p.ID, 10)+"/members", m.ID, "")
 }
 
 // member finds the path's {mid} in the path's project.
@@ -330,23 +316,8 @@ func (c *call) member() (store.Project, store.Member, error) {
 	if err != nil {
 		return p, store.Member{}, err
 	}
-	ms, err := c.a.opt.Admin.ListMembers(c.r.Context(), c.who, p.Name)
-	if err != nil {
-		return p, store.Member{}, err
-	}
-	for _, m := range ms {
-		if m.ID == mid {
-			return p, m, nil
-		}
-	}
-	return p, store.Member{}, &admin.Error{Kind: admin.KindNotFound, Msg: "member " + strconv.FormatInt(mid, 10) + " not found in project " + p.Name}
-}
-
-func ref(m store.Member) admin.MemberRef {
-	if m.Kind == store.MemberGroup {
-		return admin.MemberRef{Group: m.Name}
-	}
-	return admin.MemberRef{User: m.Name}
+	m, err := c.a.opt.Admin.GetMember(c.r.Context(), c.who, p.ID, mid)
+	return p, m, err
 }
 
 func (c *call) getMember() error {
@@ -372,7 +343,7 @@ func (c *call) updateMember() error {
 	if err != nil {
 		return err
 	}
-	_, _, err = c.a.opt.Admin.AddMember(c.r.Context(), c.who, p.Name, ref(m), string(role))
+	_, err = c.a.opt.Admin.SetMemberRole(c.r.Context(), c.who, p.ID, m.ID, string(role))
 	return c.done(err)
 }
 
@@ -381,6 +352,6 @@ func (c *call) deleteMember() error {
 	if err != nil {
 		return err
 	}
-	_, err = c.a.opt.Admin.RemoveMember(c.r.Context(), c.who, p.Name, ref(m))
+	_, err = c.a.opt.Admin.RemoveMember(c.r.Context(), c.who, p.ID, m.ID)
 	return c.done(err)
 }

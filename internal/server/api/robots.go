@@ -203,7 +203,7 @@ func (c *call) listRobots() error {
 		if err != nil {
 			return badf("q: ProjectID %q: want a number", cd.value)
 		}
-		pr, err := c.a.opt.Admin.GetProjectByID(c.r.Context(), c.who, id)
+		pr, err := c.a.opt.Admin.GetProject(c.r.Context(), c.who, id)
 		if err != nil {
 			return err
 		}
@@ -238,7 +238,7 @@ func (c *call) projectRobots() error {
 }
 
 func (c *call) robot() (admin.Robot, error) {
-	return byID(c, "robot_id", c.a.opt.Admin.GetRobotByID)
+	return byID(c, "robot_id", c.a.opt.Admin.GetRobot)
 }
 
 func (c *call) getRobot() error { return show(c, c.robot, toRobot) }
@@ -271,7 +271,7 @@ func (c *call) updateRobot() error {
 		}
 		ch.Lifetime = &life
 	}
-	_, err = c.a.opt.Admin.UpdateRobot(c.r.Context(), c.who, r.Name, ch)
+	_, err = c.a.opt.Admin.UpdateRobot(c.r.Context(), c.who, r.ID, ch)
 	return c.done(err)
 }
 
@@ -283,7 +283,7 @@ func (c *call) refreshRobot() error {
 	if err != nil {
 		return err
 	}
-	_, secret, err := c.a.opt.Admin.SetRobotSecret(c.r.Context(), c.who, r.Name, req.Secret)
+	_, secret, err := c.a.opt.Admin.SetRobotSecret(c.r.Context(), c.who, r.ID, req.Secret)
 	if err != nil {
 		return err
 	}
@@ -292,7 +292,7 @@ func (c *call) refreshRobot() error {
 
 func (c *call) deleteRobot() error {
 	return act(c, c.robot, func(r admin.Robot) error {
-		_, err := c.a.opt.Admin.DeleteRobot(c.r.Context(), c.who, r.Name)
+		_, err := c.a.opt.Admin.DeleteRobot(c.r.Context(), c.who, r.ID)
 		return err
 	})
 }

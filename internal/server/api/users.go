@@ -81,7 +81,7 @@ func (c *call) searchUsers() error {
 }
 
 func (c *call) currentUser() error {
-	u, err := c.a.opt.Admin.GetUser(c.r.Context(), c.who, c.who.Name)
+	u, err := c.a.opt.Admin.GetUser(c.r.Context(), c.who, c.who.UserID)
 	if err != nil {
 		return err
 	}
@@ -90,7 +90,7 @@ func (c *call) currentUser() error {
 
 // user finds the path's {user_id} with the actor's right to read it.
 func (c *call) user() (store.User, error) {
-	return byID(c, "user_id", c.a.opt.Admin.GetUserByID)
+	return byID(c, "user_id", c.a.opt.Admin.GetUser)
 }
 
 func (c *call) getUser() error { return show(c, c.user, toUser) }
@@ -108,7 +108,7 @@ func (c *call) updateUser() error {
 	if req.Email == nil && req.Realname == nil {
 		return c.empty(http.StatusOK)
 	}
-	_, err = c.a.opt.Admin.UpdateUser(c.r.Context(), c.who, u.Name, admin.UserChange{Email: req.Email, DisplayName: req.Realname})
+	_, err = c.a.opt.Admin.UpdateUser(c.r.Context(), c.who, u.ID, admin.UserChange{Email: req.Email, DisplayName: req.Realname})
 	return c.done(err)
 }
 
@@ -123,7 +123,7 @@ func (c *call) setSysadmin() error {
 	if req.SysadminFlag == nil {
 		return badf("sysadmin_flag: required")
 	}
-	_, err = c.a.opt.Admin.UpdateUser(c.r.Context(), c.who, u.Name, admin.UserChange{Admin: req.SysadminFlag})
+	_, err = c.a.opt.Admin.UpdateUser(c.r.Context(), c.who, u.ID, admin.UserChange{Admin: req.SysadminFlag})
 	return c.done(err)
 }
 
@@ -136,11 +136,14 @@ func (c *call) setPassword() error {
 	if err != nil {
 		return err
 	}
-	return c.done(c.a.opt.Admin.ChangePassword(c.r.Context(), c.who, u.Name, req.OldPassword, req.NewPassword))
+	return c.done(c.a.opt.Admin.ChangePassword(c.r.Context(), c.who, u.ID, req.OldPassword, req.NewPassword))
 }
 
 func (c *call) deleteUser() error {
-	return act(c, c.user, func(u store.User) error { return c.a.opt.Admin.DeleteUser(c.r.Context(), c.who, u.Name) })
+	return act(c, c.user, func(u store.User) error {
+		_, err := c.a.opt.Admin.DeleteUser(c.r.Context(), c.who, u.ID)
+		return err
+	})
 }
 
 // Groups: group_type 1 is an LDAP group (ldap_group_dn set); authserver's
@@ -204,7 +207,7 @@ func (c *call) listGroups() error {
 }
 
 func (c *call) group() (admin.Group, error) {
-	return byID(c, "group_id", c.a.opt.Admin.GetGroupByID)
+	return byID(c, "group_id", c.a.opt.Admin.GetGroup)
 }
 
 func (c *call) getGroup() error { return show(c, c.group, toGroup) }
@@ -222,5 +225,8 @@ func (c *call) updateGroup() error {
 }
 
 func (c *call) deleteGroup() error {
-	return act(c, c.group, func(g admin.Group) error { return c.a.opt.Admin.DeleteGroup(c.r.Context(), c.who, g.Name) })
+	return act(c, c.group, func(g admin.Group) error {
+		_, err := c.a.opt.Admin.DeleteGroup(c.r.Context(), c.who, g.ID)
+		return err
+	})
 }

@@ -50,6 +50,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{name: "AdminAudit", fn: testAdminAudit},
 		{name: "Atomically", fn: testAtomically},
 		{name: "ByID", fn: testByID},
+		{name: "AddMember", fn: testAddMember},
 		{name: "ModifyUser", fn: testModifyUser},
 		{name: "ModifyRobot", fn: testModifyRobot},
 		{name: "ModifyConcurrent", fn: testModifyConcurrent},
