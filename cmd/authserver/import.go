@@ -37,6 +37,7 @@ func (a *app) importCmd() *cobra.Command {
 	harbor.Flags().BoolVar(&opt.DryRun, "dry-run", false, "report what would be done and write nothing")
 	harbor.Flags().StringVar(&opt.Only, "only", "", "comma list of kinds to import: "+strings.Join(authapp.ImportKinds, ","))
 	harbor.Flags().BoolVar(&opt.ReplaceAdmin, "replace-admin", false, "let Harbor's admin replace an existing authserver admin")
+	harbor.Flags().BoolVar(&opt.Merge, "merge-existing", false, "import a Harbor project into an authserver project of the same name that no import made (its members stay)")
 	harbor.Flags().StringVar(&opt.KeyDir, "key-dir", "", "a directory with Harbor's private_key.pem and root.crt to copy to token.key and token.certificate")
 	a.addOutputFlag(harbor)
 	cmd.AddCommand(harbor)

@@ -19,7 +19,7 @@ func (a *app) projectCmd() *cobra.Command {
 
 	var public bool
 	create := a.adminArgsCmd("create NAME", "Create a project", 1, func(ctx context.Context, adm *admin.Service, args []string) error {
-		p, err := adm.CreateProject(ctx, cli, args[0], public)
+		p, err := adm.CreateProject(ctx, cli, admin.NewProject{Name: args[0], Public: public})
 		return a.say(err, "project %s created (public=%t)\n", p.Name, p.Public)
 	})
 	create.Flags().BoolVar(&public, "public", false, "anyone, anonymous included, may pull")

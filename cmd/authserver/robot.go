@@ -176,7 +176,7 @@ the prefix (robots.prefix, default "robot$", which shells eat unless quoted).`,
 	create.Flags().StringArrayVar(&claims, "claim", nil, "with --federate: a condition CLAIM=PATTERN on the JWT (repeatable, all must hold)")
 	create.Flags().StringVar(&project, "project", "", "project the robot acts on, or '*' for every project (system robot)")
 	create.Flags().StringVar(&actions, "actions", "", "comma-separated: pull, push, delete (push implies pull)")
-	create.Flags().StringVar(&expires, "expires", "30d", "lifetime (s, m, h, d units) or never")
+	create.Flags().StringVar(&expires, "expires", "", "lifetime (s, m, h, d units) or never; default robots.default_duration (30d)")
 	create.Flags().StringVar(&description, "description", "", "free text")
 	create.Flags().StringArrayVar(&permissions, "permission", nil, "a system robot's actions on one project, PROJECT:ACTIONS ('*': every project; repeatable)")
 	a.addOutputFlag(create)

@@ -103,27 +103,34 @@ func (a *app) userCmd() *cobra.Command {
 	})
 	a.addOutputFlag(list)
 
+	// --force lets the last sysadmin go (whoever runs the CLI can make
+	// another one); without it the CLI refuses as the API does.
+	var force bool
+	forceFlag := func(c *cobra.Command) *cobra.Command {
+		c.Flags().BoolVar(&force, "force", false, "even when this is the last sysadmin (a single-admin install)")
+		return c
+	}
 	setDisabled := func(cmd *cobra.Command, name, done string, disabled bool) error {
-		return a.updateUser(cmd, name, done, admin.UserChange{Disabled: &disabled})
+		return a.updateUser(cmd, name, done, admin.UserChange{Disabled: &disabled, Force: force && disabled})
 	}
 
 	del := a.adminArgsCmd("delete NAME", "Delete a user and its memberships", 1, func(ctx context.Context, adm *admin.Service, args []string) error {
 		u, err := adm.FindUser(ctx, cli, args[0])
 		if err == nil {
-			u, err = adm.DeleteUser(ctx, cli, u.ID)
+			u, err = adm.DeleteUser(ctx, cli, u.ID, force)
 		}
 		return a.say(err, "user %s deleted\n", u.Name)
 	})
 
 	set := boolSetCmd("Change a user's sysadmin flag", "admin", "sysadmin flag", func(cmd *cobra.Command, name string, v bool) error {
-		return a.updateUser(cmd, name, "updated", admin.UserChange{Admin: &v})
+		return a.updateUser(cmd, name, "updated", admin.UserChange{Admin: &v, Force: force && !v})
 	})
 
 	cmd.AddCommand(add, passwd, list,
-		toggleCmd("disable", "Disable a user (its logins fail with 401; its refresh and personal access tokens are revoked)",
-			"disabled (refresh tokens and personal access tokens revoked)", true, setDisabled),
+		forceFlag(toggleCmd("disable", "Disable a user (its logins fail with 401; its refresh and personal access tokens are revoked)",
+			"disabled (refresh tokens and personal access tokens revoked)", true, setDisabled)),
 		toggleCmd("enable", "Enable a disabled user", "enabled", false, setDisabled),
-		del, set)
+		forceFlag(del), forceFlag(set))
 	return cmd
 }
 

@@ -58,7 +58,7 @@ func (f *fixture) seed(t *testing.T) {
 	ctx := t.Context()
 	_, err := f.adm.CreateUser(ctx, root, admin.NewUser{Name: "bob", Password: "Pass-word-1"})
 	f.must(t, err)
-	_, err = f.adm.CreateProject(ctx, root, "team", false)
+	_, err = f.adm.CreateProject(ctx, root, admin.NewProject{Name: "team", Public: false})
 	f.must(t, err)
 	_, _, err = f.adm.CreateRobot(ctx, root, admin.NewRobot{Name: "ci", Project: "team", Actions: []string{"pull"}, Lifetime: time.Hour})
 	f.must(t, err)
@@ -113,8 +113,14 @@ func TestValidation(t *testing.T) {
 			}},
 		{name: "empty password", call: func() error { _, err := f.adm.CreateUser(ctx, root, admin.NewUser{Name: "carol"}); return err }},
 		{name: "upper-case project", msg: `project name "Team": want lower-case letters and digits, separated by '.', '_', '__' or '-'`,
-			call: func() error { _, err := f.adm.CreateProject(ctx, root, "Team", false); return err }},
-		{name: "project with double dot", call: func() error { _, err := f.adm.CreateProject(ctx, root, "a..b", false); return err }},
+			call: func() error {
+				_, err := f.adm.CreateProject(ctx, root, admin.NewProject{Name: "Team", Public: false})
+				return err
+			}},
+		{name: "project with double dot", call: func() error {
+			_, err := f.adm.CreateProject(ctx, root, admin.NewProject{Name: "a..b", Public: false})
+			return err
+		}},
 		{name: "group name", call: func() error { _, err := f.adm.CreateGroup(ctx, root, "a b", ""); return err }},
 		{name: "robot actions", call: func() error {
 			_, _, err := f.adm.CreateRobot(ctx, root, admin.NewRobot{Name: "x", Project: "team", Actions: []string{"fly"}})
@@ -189,7 +195,10 @@ func TestStoreErrors(t *testing.T) {
 				return err
 			}},
 		{name: "project exists", kind: admin.ErrExists, msg: "project team already exists",
-			call: func() error { _, err := f.adm.CreateProject(ctx, root, "team", true); return err }},
+			call: func() error {
+				_, err := f.adm.CreateProject(ctx, root, admin.NewProject{Name: "team", Public: true})
+				return err
+			}},
 		{name: "token name taken", kind: admin.ErrExists, store: store.ErrAlreadyExists, msg: "user bob already has a token named laptop",
 			call: func() error {
 				_, _, err := f.adm.CreatePAT(ctx, root, admin.NewPAT{User: "bob", Name: "laptop"})
@@ -407,6 +416,9 @@ func TestUpdateUser(t *testing.T) {
 		t.Errorf("a refused change was written: %+v", u)
 	}
 
+	// Another sysadmin: bob, made one, is not the last when disabled.
+	_, err = f.adm.CreateUser(ctx, root, admin.NewUser{Name: "boss", Password: "Pass-word-1", Admin: true})
+	f.must(t, err)
 	changes := []admin.UserChange{{Admin: ptr(true)}, {Disabled: ptr(true)}, {Email: ptr("bob@x")}, {DisplayName: ptr("Bob")}}
 	var wg sync.WaitGroup
 	for _, ch := range changes {

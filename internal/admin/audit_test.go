@@ -49,7 +49,10 @@ func TestEveryChangeIsAudited(t *testing.T) {
 			return err
 		}},
 		{"user.password", "user carol", func() error { return f.adm.ChangePassword(ctx, who, f.userID("carol"), "", "Pass-word-2") }},
-		{"project.create", "project apps", func() error { _, err := f.adm.CreateProject(ctx, who, "apps", false); return err }},
+		{"project.create", "project apps", func() error {
+			_, err := f.adm.CreateProject(ctx, who, admin.NewProject{Name: "apps", Public: false})
+			return err
+		}},
 		{"project.public=true", "project apps", func() error { _, err := f.adm.SetProjectPublic(ctx, who, f.projectID("apps"), true); return err }},
 		{"group.create", "group devs", func() error { _, err := f.adm.CreateGroup(ctx, who, "devs", ""); return err }},
 		{"group.add_user", "group devs: user carol", func() error { return f.adm.AddGroupUser(ctx, who, f.groupID("devs"), f.userID("carol")) }},
@@ -99,7 +102,7 @@ func TestEveryChangeIsAudited(t *testing.T) {
 		}},
 		{"group.delete", "group devs", func() error { _, err := f.adm.DeleteGroup(ctx, who, f.groupID("devs")); return err }},
 		{"project.delete", "project apps", func() error { _, err := f.adm.DeleteProject(ctx, who, f.projectID("apps")); return err }},
-		{"user.delete", "user carol", func() error { _, err := f.adm.DeleteUser(ctx, who, f.userID("carol")); return err }},
+		{"user.delete", "user carol", func() error { _, err := f.adm.DeleteUser(ctx, who, f.userID("carol"), false); return err }},
 	}
 	for _, c := range changes {
 		before := len(f.adminRecords(t))
@@ -127,7 +130,10 @@ func TestEveryChangeIsAudited(t *testing.T) {
 			_, err := f.adm.CreateUser(ctx, who, admin.NewUser{Name: "bob", Password: "Pass-word-1"})
 			return err
 		}(),
-		func() error { _, err := f.adm.CreateProject(ctx, who, "Bad Name", false); return err }(),
+		func() error {
+			_, err := f.adm.CreateProject(ctx, who, admin.NewProject{Name: "Bad Name", Public: false})
+			return err
+		}(),
 		func() error { _, err := f.adm.DeleteProject(ctx, who, f.projectID("ghost")); return err }(),
 		f.adm.RevokePAT(ctx, who, "bob", "none"),
 		f.adm.RevokeRefreshToken(ctx, who, "bob", 99),
@@ -167,7 +173,7 @@ func TestAuditFailsClosed(t *testing.T) {
 		{name: "create project with its admin", change: func() error {
 			bob, err := f.st.GetUser(ctx, "bob")
 			f.must(t, err)
-			_, err = f.adm.CreateProject(ctx, admin.Actor{Name: "bob", UserID: bob.ID}, "mine", false)
+			_, err = f.adm.CreateProject(ctx, admin.Actor{Name: "bob", UserID: bob.ID}, admin.NewProject{Name: "mine", Public: false})
 			return err
 		}, landed: func() bool { _, err := f.st.GetProject(ctx, "mine"); return err == nil }},
 		{name: "delete robot", change: func() error { _, err := f.adm.DeleteRobot(ctx, root, f.robotID("team+ci")); return err },
@@ -176,7 +182,7 @@ func TestAuditFailsClosed(t *testing.T) {
 			_, _, err := f.adm.AddMember(ctx, root, f.projectID("team"), admin.MemberRef{User: "bob"}, "guest")
 			return err
 		}, landed: func() bool { ms, _ := f.st.ListMembers(ctx, "team"); return len(ms) > 0 }},
-		{name: "delete user", change: func() error { _, err := f.adm.DeleteUser(ctx, root, f.userID("bob")); return err },
+		{name: "delete user", change: func() error { _, err := f.adm.DeleteUser(ctx, root, f.userID("bob"), false); return err },
 			landed: func() bool { _, err := f.st.GetUser(ctx, "bob"); return err != nil }},
 	}
 	for _, tt := range tests {

@@ -59,7 +59,8 @@ type NewRobot struct {
 	// for every project (Harbor's system robots).
 	Permissions []store.RobotPermission
 	Description string
-	// Lifetime is how long it works from now; 0 means forever.
+	// Lifetime is how long it works from now: 0 is
+	// Options.DefaultRobotLifetime, Never never.
 	Lifetime time.Duration
 	// For an import: ExpiresAt, when set, is the expiry instead of
 	// Lifetime; SecretHash, when set, is the stored secret as it is (a
@@ -118,7 +119,7 @@ func (s *Service) CreateRobot(ctx context.Context, who Actor, nr NewRobot) (Robo
 	if err != nil {
 		return Robot{}, "", err
 	}
-	exp, err := s.expiry(nr.Lifetime)
+	exp, err := s.expiry(nr.Lifetime, s.opt.DefaultRobotLifetime)
 	if err != nil {
 		return Robot{}, "", err
 	}
@@ -150,6 +151,15 @@ func (s *Service) CreateRobot(ctx context.Context, who Actor, nr NewRobot) (Robo
 		}
 	}
 	if err := s.change(ctx, who, "robot.create", "robot "+s.opt.RobotPrefix+bare, func(st store.Store) error {
+		if max := s.opt.MaxRobotsPerProject; max > 0 && nr.Project != store.SystemRobotProject {
+			rs, err := st.ListRobots(ctx, nr.Project)
+			if err != nil {
+				return err
+			}
+			if len(rs) >= max {
+				return &Error{Kind: KindExists, Msg: fmt.Sprintf("project %s has %d robots, robots.max_per_project: delete one first", nr.Project, len(rs))}
+			}
+		}
 		return storeErr(st.CreateRobot(ctx, &r), "robot "+s.opt.RobotPrefix+bare, "project "+nr.Project+" not found", "")
 	}); err != nil {
 		return Robot{}, "", err
@@ -252,7 +262,8 @@ func (s *Service) ListRobots(ctx context.Context, who Actor, project string) ([]
 
 // RobotChange is a change to a robot; nil fields stay as they are.
 type RobotChange struct {
-	// Lifetime renews the expiry from now; a pointer to 0 means never.
+	// Lifetime renews the expiry from now: a pointer to 0 is
+	// Options.DefaultRobotLifetime, to Never never.
 	Lifetime *time.Duration
 	// Actions replace the actions of a robot with one permission (every
 	// project robot); Permissions replace a system robot's permissions.
@@ -286,7 +297,7 @@ func (s *Service) UpdateRobot(ctx context.Context, who Actor, id int64, ch Robot
 	return s.modifyRobot(ctx, who, id, "robot.update", func(r *store.Robot) error {
 		var err error
 		if ch.Lifetime != nil {
-			if r.ExpiresAt, err = s.expiry(*ch.Lifetime); err != nil {
+			if r.ExpiresAt, err = s.expiry(*ch.Lifetime, s.opt.DefaultRobotLifetime); err != nil {
 				return err
 			}
 		}
@@ -403,7 +414,7 @@ type NewPAT struct {
 	User string
 	// Name labels it, unique per user.
 	Name string
-	// Lifetime is how long it works from now; 0 means forever.
+	// Lifetime is how long it works from now; 0 or Never means forever.
 	Lifetime time.Duration
 }
 
@@ -419,7 +430,7 @@ func (s *Service) CreatePAT(ctx context.Context, who Actor, np NewPAT) (store.Pe
 	if err := ValidName(np.Name); err != nil {
 		return store.PersonalToken{}, "", err
 	}
-	exp, err := s.expiry(np.Lifetime)
+	exp, err := s.expiry(np.Lifetime, 0)
 	if err != nil {
 		return store.PersonalToken{}, "", err
 	}

@@ -190,7 +190,7 @@ func TestAuditRecordsMethod(t *testing.T) {
 	cli := admin.Actor{Name: "cli", Admin: true, Method: admin.MethodCLI}
 	_, err = f.adm.CreateUser(ctx, cli, admin.NewUser{Name: "erin", Password: "Erin-pass-1"})
 	f.must(t, err)
-	_, err = f.adm.CreateProject(ctx, admin.Actor{Name: "erin", UserID: 2, Method: authn.MethodPAT, ClientIP: "192.0.2.7"}, "apps", false)
+	_, err = f.adm.CreateProject(ctx, admin.Actor{Name: "erin", UserID: 2, Method: authn.MethodPAT, ClientIP: "192.0.2.7"}, admin.NewProject{Name: "apps", Public: false})
 	f.must(t, err)
 	_, _, err = f.adm.CreatePAT(ctx, admin.Actor{Name: "erin", UserID: 2, Method: authn.MethodLDAP}, admin.NewPAT{User: "erin", Name: "ci"})
 	f.must(t, err)
@@ -246,7 +246,7 @@ func TestPasswordPolicy(t *testing.T) {
 	ctx := t.Context()
 	_, err := f.adm.CreateUser(ctx, root, admin.NewUser{Name: "bob", Password: "Bob-pass-1"})
 	f.must(t, err)
-	_, err = f.adm.CreateProject(ctx, root, "team", false)
+	_, err = f.adm.CreateProject(ctx, root, admin.NewProject{Name: "team", Public: false})
 	f.must(t, err)
 	_, _, err = f.adm.CreateRobot(ctx, root, admin.NewRobot{Name: "ci", Project: "team", Actions: []string{"pull"}})
 	f.must(t, err)
@@ -422,7 +422,7 @@ func TestOldPassword(t *testing.T) {
 			recs[0].Target != "user bob" || recs[0].Subject != "bob" || recs[0].Method != authn.MethodPassword || recs[0].ClientIP != "192.0.2.5" {
 			t.Errorf("admin records %+v; want the creation and one unauthorized user.password by bob", recs)
 		}
-		wantErr(t, f.adm.ChangePassword(ctx, bob, f.userID("bob"), "", "Bob-pass-2"), admin.ErrInvalid, "old password: give the current password to change it")
+		wantErr(t, f.adm.ChangePassword(ctx, bob, f.userID("bob"), "", "Bob-pass-2"), admin.ErrInvalid, "old_password is required: the current password, to change one's own")
 		if u, _ := f.st.GetUser(ctx, "bob"); !authn.VerifyPassword(u.PasswordHash, pw) {
 			t.Error("password changed")
 		}
@@ -436,7 +436,7 @@ func TestOldPassword(t *testing.T) {
 func TestChosenRobotSecret(t *testing.T) {
 	f := newFixture(t, nil)
 	ctx := t.Context()
-	_, err := f.adm.CreateProject(ctx, root, "team", false)
+	_, err := f.adm.CreateProject(ctx, root, admin.NewProject{Name: "team", Public: false})
 	f.must(t, err)
 	const chosen = "Chosen-secret-1"
 	_, got, err := f.adm.CreateRobot(ctx, root, admin.NewRobot{Name: "ci", Project: "team", Actions: []string{"pull"}, Secret: chosen})
@@ -466,7 +466,7 @@ func TestChosenRobotSecret(t *testing.T) {
 func TestTextBounds(t *testing.T) {
 	f := newFixture(t, nil)
 	ctx := t.Context()
-	_, err := f.adm.CreateProject(ctx, root, "team", false)
+	_, err := f.adm.CreateProject(ctx, root, admin.NewProject{Name: "team", Public: false})
 	f.must(t, err)
 	_, err = f.adm.CreateUser(ctx, root, admin.NewUser{Name: "bob", Password: "Bob-pass-1"})
 	f.must(t, err)

@@ -26,7 +26,7 @@ func newRoleFixture(t *testing.T, opt func(*admin.Options)) *roleFixture {
 	}
 	f.seed(t)
 	ctx := t.Context()
-	_, err := f.adm.CreateProject(ctx, root, "open", true)
+	_, err := f.adm.CreateProject(ctx, root, admin.NewProject{Name: "open", Public: true})
 	f.must(t, err)
 	rf := &roleFixture{fixture: f, actors: map[string]admin.Actor{"anonymous": {}}}
 	for _, who := range []string{"padmin", "maintainer", "developer", "guest", "outsider", "creator"} {
@@ -73,7 +73,7 @@ func TestDelegatedPermissions(t *testing.T) {
 			return err
 		}},
 		{name: "create project", call: func(who admin.Actor) error {
-			_, err := f.adm.CreateProject(ctx, who, "new-"+who.Name, false)
+			_, err := f.adm.CreateProject(ctx, who, admin.NewProject{Name: "new-" + who.Name})
 			return err
 		}},
 		{name: "list users", call: func(who admin.Actor) error { _, err := f.adm.ListUsers(ctx, who); return err }},
@@ -133,9 +133,9 @@ func TestDelegatedPermissions(t *testing.T) {
 
 func TestProjectCreationAdminOnly(t *testing.T) {
 	f := newRoleFixture(t, func(o *admin.Options) { o.AdminOnlyProjects = true })
-	_, err := f.adm.CreateProject(t.Context(), f.actors["padmin"], "mine", false)
+	_, err := f.adm.CreateProject(t.Context(), f.actors["padmin"], admin.NewProject{Name: "mine", Public: false})
 	wantErr(t, err, admin.ErrForbidden, "padmin may not create projects: api.project_creation is adminonly: it takes a sysadmin")
-	_, err = f.adm.CreateProject(t.Context(), root, "mine", false)
+	_, err = f.adm.CreateProject(t.Context(), root, admin.NewProject{Name: "mine", Public: false})
 	wantErr(t, err, nil, "")
 }
 

@@ -9,19 +9,42 @@ import (
 	"github.com/authserver/authserver/internal/store"
 )
 
+// NewProject is a project to create.
+type NewProject struct {
+	Name   string
+	Public bool
+	// Imported marks a project an import of a Harbor database creates
+	// (store.ProjectSourceHarbor): a later import may merge into it.
+	Imported bool
+}
+
 // CreateProject creates a project with a name the registry accepts. A
-// user who creates one (not the CLI) becomes its projectAdmin, as in
-// Harbor; project and membership are one transaction, so nothing is
-// half-made.
-func (s *Service) CreateProject(ctx context.Context, who Actor, name string, public bool) (store.Project, error) {
+// user who creates one (not the CLI) owns it and becomes its
+// projectAdmin, as in Harbor; project and membership are one transaction,
+// so nothing is half-made. A user who is no sysadmin owns at most
+// Options.MaxProjectsPerUser projects (KindExists past it).
+func (s *Service) CreateProject(ctx context.Context, who Actor, np NewProject) (store.Project, error) {
+	name := np.Name
 	if err := s.allow(ctx, who, rightCreateProject, name, "create projects"); err != nil {
 		return store.Project{}, err
 	}
 	if err := ValidProjectName(name); err != nil {
 		return store.Project{}, err
 	}
-	p := store.Project{Name: name, Public: public}
+	p := store.Project{Name: name, Public: np.Public, OwnerID: who.UserID}
+	if np.Imported {
+		p.Source = store.ProjectSourceHarbor
+	}
 	if err := s.change(ctx, who, "project.create", "project "+name, func(st store.Store) error {
+		if max := s.opt.MaxProjectsPerUser; max > 0 && who.UserID != 0 && !who.Admin {
+			n, err := st.CountOwnedProjects(ctx, who.UserID)
+			if err != nil {
+				return err
+			}
+			if n >= max {
+				return &Error{Kind: KindExists, Msg: fmt.Sprintf("%s owns %d projects, api.max_projects_per_user: delete one first", who.Name, n)}
+			}
+		}
 		if err := st.CreateProject(ctx, &p); err != nil {
 			return fromStore(err, "project "+name)
 		}
@@ -263,28 +286,4 @@ func (s *Service) groupUser(ctx context.Context, who Actor, groupID, userID int6
 		}
 		return fromStore(op(st, ctx, g.Name, u.Name), missing)
 	})
-}
-
-// ProjectOwners returns the owner of each of ps that has one, by project
-// ID: its first user projectAdmin (authserver records no creator). A
-// project's owner is shown to whoever may read the project.
-func (s *Service) ProjectOwners(ctx context.Context, who Actor, ps []store.Project) (map[int64]store.User, error) {
-	out := map[int64]store.User{}
-	for _, p := range ps {
-		ms, err := s.st.ListMembers(ctx, p.Name)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		best := int64(0)
-		for _, m := range ms {
-			if m.Kind == store.MemberUser && m.Role == store.RoleProjectAdmin && (best == 0 || m.ID < best) {
-				best = m.ID
-				out[p.ID] = store.User{ID: m.EntityID, Name: m.Name}
-			}
-		}
-	}
-	return out, nil
 }

@@ -173,6 +173,8 @@ type UserChange struct {
 	// Disabled users cannot log in; disabling revokes their refresh and
 	// personal access tokens.
 	Disabled *bool
+	// Force lets the CLI demote or disable the last sysadmin (see guard).
+	Force bool
 }
 
 // UpdateUser applies ch to the user with id in one transaction and
@@ -195,7 +197,7 @@ func (s *Service) UpdateUser(ctx context.Context, who Actor, id int64, ch UserCh
 	if err := s.allow(ctx, who, r, name, "change users"); err != nil {
 		return store.User{}, err
 	}
-	if ch == (UserChange{}) {
+	if ch == (UserChange{}) || ch == (UserChange{Force: true}) {
 		return store.User{}, invalidf("nothing to change")
 	}
 	if err := validProfile(ch.Email, ch.DisplayName); err != nil {
@@ -230,6 +232,16 @@ func (s *Service) UpdateUser(ctx context.Context, who Actor, id int64, ch UserCh
 					return u, invalidf(fmt.Sprintf("user %s comes from %s: its password is kept there", u.Name, u.Source))
 				}
 				u.PasswordHash = hash
+			}
+			var refused error
+			switch {
+			case ch.Admin != nil && !*ch.Admin && u.Admin:
+				refused = s.guard(ctx, st, who, u, "demote", ch.Force)
+			case ch.Disabled != nil && *ch.Disabled && !u.Disabled:
+				refused = s.guard(ctx, st, who, u, "disable", ch.Force)
+			}
+			if refused != nil {
+				return u, refused
 			}
 			set(&u.Email, ch.Email)
 			set(&u.DisplayName, ch.DisplayName)
@@ -319,7 +331,7 @@ func (s *Service) checkOldPassword(ctx context.Context, who Actor, name, old str
 	case u.Source != store.SourceLocal:
 		return "", invalidf(fmt.Sprintf("user %s comes from %s: its password is kept there", u.Name, u.Source))
 	case old == "":
-		return "", invalidf("old password: give the current password to change it")
+		return "", invalidf("old_password is required: the current password, to change one's own")
 	case s.opt.CheckPassword != nil:
 		return u.PasswordHash, s.opt.CheckPassword(ctx, who, name, old)
 	case authn.VerifyPassword(u.PasswordHash, old): // slow check: bcrypt, no transaction open
@@ -372,9 +384,41 @@ func set[T any](dst *T, v *T) {
 	}
 }
 
+// guard refuses, as Harbor does, a change that would leave nobody to
+// administer authserver or lock the actor out: what (delete, demote,
+// disable) user u, as it is now, when u is the actor (KindForbidden), or
+// the last enabled sysadmin (KindExists) unless force, which only the CLI
+// may give (whoever runs it can make a sysadmin again). st is the
+// change's transaction. The one home of the rule: the CLI and the API
+// both come here.
+func (s *Service) guard(ctx context.Context, st store.Store, who Actor, u store.User, what string, force bool) error {
+	if force && who.Method != MethodCLI {
+		return invalidf("--force is the CLI's")
+	}
+	if who.Method != MethodCLI && (who.UserID != 0 && who.UserID == u.ID || who.UserID == 0 && who.Name == u.Name) {
+		return &Error{Kind: KindForbidden, Msg: fmt.Sprintf("%s may not %s themselves: ask another sysadmin", who.Name, what)}
+	}
+	if !u.Admin || u.Disabled || force {
+		return nil
+	}
+	n, err := st.CountAdmins(ctx)
+	if err != nil {
+		return err
+	}
+	if n <= 1 {
+		msg := fmt.Sprintf("user %s is the last sysadmin: make another user sysadmin first", u.Name)
+		if who.Method == MethodCLI {
+			msg += " (or give --force)"
+		}
+		return &Error{Kind: KindExists, Msg: msg}
+	}
+	return nil
+}
+
 // DeleteUser deletes the user with id, with its memberships and tokens,
-// and returns it as it was.
-func (s *Service) DeleteUser(ctx context.Context, who Actor, id int64) (store.User, error) {
+// and returns it as it was. Neither the actor nor the last sysadmin may
+// be deleted (guard; force is the CLI's).
+func (s *Service) DeleteUser(ctx context.Context, who Actor, id int64, force bool) (store.User, error) {
 	u, err := s.st.GetUserByID(ctx, id)
 	if err != nil {
 		return store.User{}, fromStore(err, fmt.Sprintf("user %d", id))
@@ -384,6 +428,9 @@ func (s *Service) DeleteUser(ctx context.Context, who Actor, id int64) (store.Us
 	}
 	err = s.change(ctx, who, "user.delete", "user "+u.Name, func(st store.Store) (err error) {
 		if u, err = lockUser(ctx, st, id); err != nil {
+			return err
+		}
+		if err := s.guard(ctx, st, who, u, "delete", force); err != nil {
 			return err
 		}
 		return fromStore(st.DeleteUser(ctx, u.Name), "user "+u.Name)

@@ -143,7 +143,7 @@ func ImportHarbor(ctx context.Context, cfg Config, who admin.Actor, opt ImportOp
 		}
 	}
 	rep, err := harborimport.Run(ctx, adm.Service, who, snap, harborimport.Options{
-		Only: kinds, DryRun: opt.DryRun, ReplaceAdmin: opt.ReplaceAdmin, RobotPrefix: cfg.Robots.Prefix})
+		Only: kinds, DryRun: opt.DryRun, ReplaceAdmin: opt.ReplaceAdmin, RobotPrefix: cfg.Robots.Prefix, MergeExisting: opt.Merge})
 	return rep, keys, err
 }
 

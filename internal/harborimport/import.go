@@ -58,6 +58,9 @@ type Options struct {
 	ReplaceAdmin bool
 	// RobotPrefix is authserver's robots.prefix, for login names.
 	RobotPrefix string
+	// MergeExisting imports a Harbor project into an authserver project of
+	// the same name that no earlier import made; otherwise it is skipped.
+	MergeExisting bool
 }
 
 // Item is what the import did (or, dry, would do) with one Harbor object.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/authserver/authserver/internal/admin"
 	"github.com/authserver/authserver/internal/store"
@@ -36,6 +37,22 @@ func (im *importer) importProjects(ctx context.Context) error {
 			detail += "; a proxy-cache project in Harbor, imported as an ordinary project"
 		}
 		cur, ok := have[p.Name]
+		if ok && cur.Source != store.ProjectSourceHarbor {
+			// Someone made this name in authserver: merging would hand
+			// them (its projectAdmins) Harbor's project and its robots.
+			others, err := im.memberNames(ctx, cur.ID)
+			if err != nil {
+				return err
+			}
+			if !im.opt.MergeExisting {
+				if report {
+					im.add("projects", p.Name, Skipped, fmt.Sprintf("exists in authserver (projectAdmins: %s); "+
+						"--merge-existing imports into it, its members staying", others))
+				}
+				continue
+			}
+			detail += fmt.Sprintf("; merged into the project that existed in authserver (projectAdmins: %s)", others)
+		}
 		switch {
 		case ok && cur.Public == p.Public:
 			im.projects[p.ID] = p.Name
@@ -57,7 +74,7 @@ func (im *importer) importProjects(ctx context.Context) error {
 			}
 		case report:
 			done, err := im.write("projects", p.Name, Created, detail, func() error {
-				np, err := im.adm.CreateProject(ctx, im.who, p.Name, p.Public)
+				np, err := im.adm.CreateProject(ctx, im.who, admin.NewProject{Name: p.Name, Public: p.Public, Imported: true})
 				have[p.Name] = np
 				return err
 			})
@@ -71,6 +88,25 @@ func (im *importer) importProjects(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// memberNames lists the projectAdmins of the authserver project with id,
+// "none" when it has none.
+func (im *importer) memberNames(ctx context.Context, id int64) (string, error) {
+	ms, err := im.adm.ListMembers(ctx, im.who, id)
+	if err != nil {
+		return "", err
+	}
+	var names []string
+	for _, m := range ms {
+		if m.Role == store.RoleProjectAdmin {
+			names = append(names, string(m.Kind)+" "+m.Name)
+		}
+	}
+	if len(names) == 0 {
+		return "none", nil
+	}
+	return strings.Join(names, ", "), nil
 }
 
 func visibility(public bool) string {

@@ -150,8 +150,9 @@ func (im *importer) importRobot(ctx context.Context, b Robot, p robotPlan, login
 		_, err := im.write("robots", login, Created, detail, func() error {
 			// Without a Harbor secret, admin makes a random one that is
 			// never shown: the robot stays unusable until refreshed.
+			// Harbor's expiry as it is: never stays never (no default).
 			_, _, err := im.adm.CreateRobot(ctx, im.who, admin.NewRobot{Name: p.name, Project: p.project,
-				Permissions: p.perms, Description: b.Description, ExpiresAt: p.expires, SecretHash: p.hash,
+				Permissions: p.perms, Description: b.Description, Lifetime: admin.Never, ExpiresAt: p.expires, SecretHash: p.hash,
 				Disabled: b.Disabled || p.hash == ""})
 			return err
 		})

@@ -74,11 +74,25 @@ type User struct {
 
 // Project is Harbor's project: the first path component of repository names.
 type Project struct {
-	ID        int64
-	Name      string
-	Public    bool // public projects give pull to everyone, anonymous included
+	ID     int64
+	Name   string
+	Public bool // public projects give pull to everyone, anonymous included
+	// OwnerID is the user who created it (Harbor's owner_id), 0 for none
+	// (made by the CLI or an import, or its creator is gone); OwnerName is
+	// that user's name, filled in by reads.
+	OwnerID   int64
+	OwnerName string
+	// Source is ProjectSourceLocal (empty) or ProjectSourceHarbor: made by
+	// an import of a Harbor database.
+	Source    string
 	CreatedAt time.Time
 }
+
+// Project sources.
+const (
+	ProjectSourceLocal  = "local"
+	ProjectSourceHarbor = "harbor"
+)
 
 // Group is a set of users that can hold project roles. Local groups list their
 // users in the store; LDAP groups (DN set) get their members from the
@@ -167,13 +181,21 @@ type Users interface {
 	DeleteUser(ctx context.Context, name string) error
 	// CountUsers returns the number of users (used to bootstrap the admin).
 	CountUsers(ctx context.Context) (int, error)
+	// CountAdmins returns the number of enabled sysadmins (Admin and not
+	// Disabled): the last one is never removed.
+	CountAdmins(ctx context.Context) (int, error)
 }
 
 // Projects manages projects.
 type Projects interface {
 	// CreateProject inserts p (ID and CreatedAt are set by the store and
-	// written back). ErrAlreadyExists when the name is taken.
+	// written back; an empty Source is stored, and written back, as
+	// ProjectSourceLocal; OwnerName is written back). ErrAlreadyExists when
+	// the name is taken, ErrNotFound when OwnerID is set and no such user
+	// exists.
 	CreateProject(ctx context.Context, p *Project) error
+	// CountOwnedProjects returns the number of projects userID owns.
+	CountOwnedProjects(ctx context.Context, userID int64) (int, error)
 	// GetProject finds a project by exact name. ErrNotFound when missing.
 	GetProject(ctx context.Context, name string) (Project, error)
 	// GetProjectByID finds a project by ID (the REST API's project_id).

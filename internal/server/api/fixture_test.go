@@ -59,8 +59,9 @@ func newFixture(t *testing.T, st store.Store) *fixture {
 	return newFixturePrefix(t, st, "robot$")
 }
 
-// newFixturePrefix is newFixture with robots.prefix prefix.
-func newFixturePrefix(t *testing.T, st store.Store, prefix string) *fixture {
+// newFixturePrefix is newFixture with robots.prefix prefix; opts change
+// the admin policy.
+func newFixturePrefix(t *testing.T, st store.Store, prefix string, opts ...func(*admin.Options)) *fixture {
 	t.Helper()
 	local, err := authn.NewLocal(st, 4)
 	if err != nil {
@@ -70,7 +71,11 @@ func newFixturePrefix(t *testing.T, st store.Store, prefix string) *fixture {
 	passwords := authn.NewRobots(st, prefix, authn.NewPATs(st, accounts, local, time.Now, nil), time.Now, nil)
 	thr := throttle.New(throttle.Config{UserIPLimit: 5, IPLimit: 1000, BaseDelay: time.Minute, MaxDelay: time.Hour,
 		Forget: time.Hour, MaxEntries: 1000, IPv4Prefix: 32, IPv6Prefix: 64}, nil)
-	adm := admin.New(st, admin.Options{RobotPrefix: prefix, BcryptCost: 4, Issuers: []string{"github"}})
+	ao := admin.Options{RobotPrefix: prefix, BcryptCost: 4, Issuers: []string{"github"}, DefaultRobotLifetime: 30 * 24 * time.Hour}
+	for _, o := range opts {
+		o(&ao)
+	}
+	adm := admin.New(st, ao)
 	f := &fixture{t: t, st: st, adm: adm, pw: map[string]string{}}
 	gate := login.New(login.Options{Passwords: passwords, Throttle: thr, Realm: "harbor"})
 	f.api = api.New(api.Options{Admin: adm, Gate: gate, ClientIP: server.ClientIP,

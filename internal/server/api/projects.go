@@ -51,10 +51,6 @@ func (c *call) projectJSON(ps []store.Project) ([]projectResp, error) {
 	if err != nil {
 		return nil, err
 	}
-	owners, err := c.a.opt.Admin.ProjectOwners(c.r.Context(), c.who, ps)
-	if err != nil {
-		return nil, err
-	}
 	out := make([]projectResp, len(ps))
 	for i, p := range ps {
 		pr := projectResp{ProjectID: p.ID, Name: p.Name, CreationTime: harborTime(p.CreatedAt), UpdateTime: harborTime(p.CreatedAt),
@@ -63,9 +59,7 @@ func (c *call) projectJSON(ps []store.Project) ([]projectResp, error) {
 			pr.CurrentUserRoleID = roleIDs[r]
 			pr.CurrentUserRoleIDs = []int{roleIDs[r]}
 		}
-		if o, ok := owners[p.ID]; ok {
-			pr.OwnerID, pr.OwnerName = o.ID, o.Name
-		}
+		pr.OwnerID, pr.OwnerName = p.OwnerID, p.OwnerName
 		out[i] = pr
 	}
 	return out, nil
@@ -106,7 +100,7 @@ func (c *call) createProject() error {
 	if err != nil {
 		return err
 	}
-	p, err := c.a.opt.Admin.CreateProject(c.r.Context(), c.who, req.ProjectName, pub != nil && *pub)
+	p, err := c.a.opt.Admin.CreateProject(c.r.Context(), c.who, admin.NewProject{Name: req.ProjectName, Public: pub != nil && *pub})
 	if err != nil {
 		return err
 	}

@@ -150,10 +150,13 @@ func robotTarget(req robotReq) (string, []store.RobotPermission, error) {
 	return project, out, nil
 }
 
-// lifetime maps Harbor's duration in days (-1 or 0: never) to one.
+// lifetime maps Harbor's duration in days to one: -1 never, 0 the
+// default (robots.default_duration; a token's: never).
 func lifetime(days int64) (time.Duration, error) {
 	switch {
-	case days == -1 || days == 0:
+	case days == -1:
+		return admin.Never, nil
+	case days == 0:
 		return 0, nil
 	case days < -1 || days > 365*1000:
 		return 0, badf("duration %d: want days, or -1 for never", days)

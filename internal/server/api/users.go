@@ -141,7 +141,7 @@ func (c *call) setPassword() error {
 
 func (c *call) deleteUser() error {
 	return act(c, c.user, func(u store.User) error {
-		_, err := c.a.opt.Admin.DeleteUser(c.r.Context(), c.who, u.ID)
+		_, err := c.a.opt.Admin.DeleteUser(c.r.Context(), c.who, u.ID, false)
 		return err
 	})
 }

@@ -51,6 +51,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{name: "Atomically", fn: testAtomically},
 		{name: "ByID", fn: testByID},
 		{name: "AddMember", fn: testAddMember},
+		{name: "Owners", fn: testOwners},
 		{name: "ModifyUser", fn: testModifyUser},
 		{name: "ModifyRobot", fn: testModifyRobot},
 		{name: "ModifyConcurrent", fn: testModifyConcurrent},
