@@ -97,6 +97,11 @@ type Options struct {
 	// DefaultRobotLifetime is robots.default_duration: the lifetime of a
 	// robot created (or renewed) without one; 0 is never.
 	DefaultRobotLifetime time.Duration
+	// Registry, when set (registry.url), is asked whether a project to
+	// delete still holds repositories (412 while it does), lists and
+	// deletes them; without it a deleted project's name is reserved: only
+	// a sysadmin may create it again.
+	Registry Registry
 	// Logger receives audit-trail write failures (which fail the change);
 	// nil discards them.
 	Logger *slog.Logger

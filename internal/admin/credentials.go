@@ -186,9 +186,15 @@ func (s *Service) robotPermissions(ctx context.Context, who Actor, project strin
 	}
 	out := make([]store.RobotPermission, len(perms))
 	for i, p := range perms {
-		acts, err := authn.RobotActions(p.Actions)
-		if err != nil {
-			return nil, invalid(fmt.Errorf("project %s: %w", p.Project, err))
+		var acts []string
+		var err error
+		if len(p.Actions) > 0 || len(p.Other) == 0 {
+			if acts, err = authn.RobotActions(p.Actions); err != nil {
+				return nil, invalid(fmt.Errorf("project %s: %w", p.Project, err))
+			}
+		}
+		if err := validAccess(p.Project, p.Other); err != nil {
+			return nil, err
 		}
 		if slices.ContainsFunc(perms[:i], func(q store.RobotPermission) bool { return q.Project == p.Project }) {
 			return nil, invalidf("project " + p.Project + " is named twice")
@@ -203,10 +209,35 @@ func (s *Service) robotPermissions(ctx context.Context, who Actor, project strin
 		if err != nil {
 			return nil, err
 		}
-		out[i] = store.RobotPermission{Project: p.Project, Actions: acts}
+		out[i] = store.RobotPermission{Project: p.Project, Actions: acts, Other: slices.Clone(p.Other)}
 	}
 	slices.SortFunc(out, func(a, b store.RobotPermission) int { return strings.Compare(a.Project, b.Project) })
 	return out, nil
+}
+
+// maxOtherAccess bounds a permission's other access entries.
+const maxOtherAccess = 64
+
+// validAccess checks a permission's other access entries (Harbor's
+// resources other than repository pull, push and delete): kept as given,
+// each a resource and an action of at most 64 printable bytes, an effect
+// "", "allow" or "deny"; at most maxOtherAccess.
+func validAccess(project string, as []store.RobotAccess) error {
+	if len(as) > maxOtherAccess {
+		return invalidf(fmt.Sprintf("project %s: at most %d access entries besides pull, push and delete", project, maxOtherAccess))
+	}
+	word := func(s string) bool {
+		return s != "" && len(s) <= 64 && !strings.ContainsFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f })
+	}
+	for _, a := range as {
+		switch {
+		case !word(a.Resource) || !word(a.Action):
+			return invalidf(fmt.Sprintf("project %s: access %q %q: want a resource and an action of 1 to 64 printable bytes", project, a.Resource, a.Action))
+		case a.Effect != "" && a.Effect != "allow" && a.Effect != "deny":
+			return invalidf(fmt.Sprintf("project %s: access effect %q: want allow or deny", project, a.Effect))
+		}
+	}
+	return nil
 }
 
 // GetRobot returns the robot with id; one of a private project the actor

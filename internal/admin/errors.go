@@ -12,10 +12,11 @@ type Kind int
 
 // The kinds of Error.
 const (
-	KindNotFound  Kind = iota + 1 // 404: the named thing does not exist
-	KindExists                    // 409: the name is taken, or the thing changed meanwhile
-	KindInvalid                   // 400: the request itself is wrong
-	KindForbidden                 // 403: the actor may not do this
+	KindNotFound     Kind = iota + 1 // 404: the named thing does not exist
+	KindExists                       // 409: the name is taken, or the thing changed meanwhile
+	KindInvalid                      // 400: the request itself is wrong
+	KindForbidden                    // 403: the actor may not do this
+	KindPrecondition                 // 412: not while something else holds (a project's repositories)
 )
 
 // Error is an operation's refusal, with a message fit for the operator.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/authserver/authserver/internal/store"
 )
@@ -16,6 +17,36 @@ type NewProject struct {
 	// Imported marks a project an import of a Harbor database creates
 	// (store.ProjectSourceHarbor): a later import may merge into it.
 	Imported bool
+	// Metadata are Harbor's project metadata (ValidMetadata), kept as given
+	// and read back; "public" is Public.
+	Metadata map[string]string
+}
+
+// MetadataKeys are the keys of Harbor's ProjectMetadata: the project
+// metadata the API keeps (strings, as given; only "public" means anything
+// to authserver, the others are read back and otherwise ignored).
+var MetadataKeys = []string{"public", "enable_content_trust", "enable_content_trust_cosign", "prevent_vul", "severity",
+	"auto_scan", "auto_sbom_generation", "reuse_sys_cve_allowlist", "retention_id", "proxy_speed_kb", "max_upstream_conn",
+	"proxy_cache_local_on_not_found", "proxy_referrer_api", "proxy_cache_filter_pattern", "proxy_cache_filter_kind"}
+
+// MaxMetadataBytes bounds a metadata value (Harbor's column is varchar(255)).
+const MaxMetadataBytes = 255
+
+// ValidMetadata checks project metadata: Harbor's keys only, values of at
+// most MaxMetadataBytes, "public" (when given) "true" or "false".
+func ValidMetadata(md map[string]string) error {
+	for k, v := range md {
+		if !slices.Contains(MetadataKeys, k) {
+			return invalidf(fmt.Sprintf("metadata.%.64s: not one of Harbor's project metadata (%s)", k, strings.Join(MetadataKeys, ", ")))
+		}
+		if err := ValidText("metadata."+k, v, MaxMetadataBytes); err != nil {
+			return err
+		}
+		if k == "public" && v != "true" && v != "false" {
+			return invalidf(fmt.Sprintf("metadata.public %q: want \"true\" or \"false\"", v))
+		}
+	}
+	return nil
 }
 
 // CreateProject creates a project with a name the registry accepts. A
@@ -29,6 +60,9 @@ func (s *Service) CreateProject(ctx context.Context, who Actor, np NewProject) (
 		return store.Project{}, err
 	}
 	if err := ValidProjectName(name); err != nil {
+		return store.Project{}, err
+	}
+	if err := ValidMetadata(np.Metadata); err != nil {
 		return store.Project{}, err
 	}
 	p := store.Project{Name: name, Public: np.Public, OwnerID: who.UserID}
@@ -45,8 +79,26 @@ func (s *Service) CreateProject(ctx context.Context, who Actor, np NewProject) (
 				return &Error{Kind: KindExists, Msg: fmt.Sprintf("%s owns %d projects, api.max_projects_per_user: delete one first", who.Name, n)}
 			}
 		}
+		reserved, err := st.ProjectNameReserved(ctx, name)
+		if err != nil {
+			return err
+		}
+		if reserved && !who.Admin {
+			return &Error{Kind: KindExists, Msg: fmt.Sprintf("project name %s belonged to a deleted project whose images may "+
+				"still be in the registry: only a sysadmin may create it again", name)}
+		}
 		if err := st.CreateProject(ctx, &p); err != nil {
 			return fromStore(err, "project "+name)
+		}
+		if reserved {
+			if err := st.ReleaseProjectName(ctx, name); err != nil {
+				return err
+			}
+		}
+		if len(np.Metadata) > 0 {
+			if err := st.SetProjectMetadata(ctx, p.ID, np.Metadata); err != nil {
+				return err
+			}
 		}
 		if who.UserID == 0 { // the CLI
 			return nil
@@ -141,16 +193,87 @@ func (s *Service) SetProjectPublic(ctx context.Context, who Actor, id int64, pub
 	return p, nil
 }
 
+// ProjectMetadata returns the metadata of the project with id (as
+// GetProject may read it), "public" among them.
+func (s *Service) ProjectMetadata(ctx context.Context, who Actor, id int64) (map[string]string, error) {
+	p, err := s.GetProject(ctx, who, id)
+	if err != nil {
+		return nil, err
+	}
+	md, err := s.st.ProjectMetadata(ctx, id)
+	if err != nil {
+		return nil, fromStore(err, "project "+p.Name)
+	}
+	md["public"] = fmt.Sprint(p.Public)
+	return md, nil
+}
+
+// ProjectChange is a change to a project; nil fields stay as they are.
+type ProjectChange struct {
+	Public *bool
+	// Metadata replaces the project's metadata (ValidMetadata); its
+	// "public", when given, is Public's.
+	Metadata map[string]string
+}
+
+// UpdateProject applies ch to the project with id in one transaction and
+// returns the project as written.
+func (s *Service) UpdateProject(ctx context.Context, who Actor, id int64, ch ProjectChange) (store.Project, error) {
+	p, err := s.project(ctx, who, id, rightManageProject, "change project")
+	if err != nil {
+		return p, err
+	}
+	if err := ValidMetadata(ch.Metadata); err != nil {
+		return store.Project{}, err
+	}
+	public := ch.Public
+	if v, ok := ch.Metadata["public"]; ok {
+		b := v == "true"
+		public = &b
+	}
+	err = s.change(ctx, who, "project.update", "project "+p.Name, func(st store.Store) error {
+		if _, err := projectInTx(ctx, st, id); err != nil {
+			return err
+		}
+		if public != nil {
+			if err := st.SetProjectPublic(ctx, p.Name, *public); err != nil {
+				return fromStore(err, "project "+p.Name)
+			}
+			p.Public = *public
+		}
+		if ch.Metadata != nil {
+			return fromStore(st.SetProjectMetadata(ctx, id, ch.Metadata), "project "+p.Name)
+		}
+		return nil
+	})
+	if err != nil {
+		return store.Project{}, err
+	}
+	return p, nil
+}
+
 // DeleteProject deletes the project with id, with its memberships and
-// robots, and returns it as it was.
+// robots, and returns it as it was. With a Registry it refuses
+// (KindPrecondition, Harbor's 412) while the registry holds repositories
+// under the project; without one it cannot tell, so it reserves the name:
+// only a sysadmin may create the project again (whoever did would get
+// push and delete on the images left behind).
 func (s *Service) DeleteProject(ctx context.Context, who Actor, id int64) (store.Project, error) {
 	p, err := s.project(ctx, who, id, rightManageProject, "delete project")
 	if err != nil {
 		return p, err
 	}
+	if err := s.projectEmpty(ctx, p.Name); err != nil {
+		return store.Project{}, err
+	}
 	err = s.change(ctx, who, "project.delete", "project "+p.Name, func(st store.Store) error {
 		if _, err := projectInTx(ctx, st, id); err != nil {
 			return err
+		}
+		if s.opt.Registry == nil {
+			if err := st.ReserveProjectName(ctx, p.Name); err != nil {
+				return err
+			}
 		}
 		return fromStore(st.DeleteProject(ctx, p.Name), "project "+p.Name)
 	})

@@ -196,6 +196,21 @@ type Projects interface {
 	CreateProject(ctx context.Context, p *Project) error
 	// CountOwnedProjects returns the number of projects userID owns.
 	CountOwnedProjects(ctx context.Context, userID int64) (int, error)
+	// ProjectMetadata returns the metadata of the project with id (Harbor's
+	// string values by key; never "public", which is Project.Public), an
+	// empty map when it has none. ErrNotFound when the project is missing.
+	ProjectMetadata(ctx context.Context, id int64) (map[string]string, error)
+	// ReserveProjectName keeps the name of a project being deleted, so that
+	// ProjectNameReserved reports it until ReleaseProjectName; reserving a
+	// reserved name again is no error.
+	ReserveProjectName(ctx context.Context, name string) error
+	// ProjectNameReserved reports whether name is reserved.
+	ProjectNameReserved(ctx context.Context, name string) (bool, error)
+	// ReleaseProjectName forgets a reservation; none is no error.
+	ReleaseProjectName(ctx context.Context, name string) error
+	// SetProjectMetadata replaces the metadata of the project with id by md.
+	// ErrNotFound when the project is missing.
+	SetProjectMetadata(ctx context.Context, id int64, md map[string]string) error
 	// GetProject finds a project by exact name. ErrNotFound when missing.
 	GetProject(ctx context.Context, name string) (Project, error)
 	// GetProjectByID finds a project by ID (the REST API's project_id).

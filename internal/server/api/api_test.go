@@ -344,9 +344,10 @@ func TestBadInput(t *testing.T) {
 			{"metadata.public not a bool", "POST", "/api/v2.0/projects", map[string]any{"project_name": "x3", "metadata": map[string]string{"public": "yes"}}, 400, ""},
 			{"huge body", "POST", "/api/v2.0/projects", huge, 413, ""},
 			{"unknown role id", "POST", "/api/v2.0/projects/team/members", map[string]any{"role_id": 9, "member_user": map[string]any{"username": "root"}}, 400, ""},
-			{"robot action", "POST", "/api/v2.0/robots", robot("fly"), 400, ""},
-			{"robot resource", "POST", "/api/v2.0/robots", map[string]any{"name": "x", "level": "project", "permissions": []any{map[string]any{"kind": "project",
-				"namespace": "team", "access": []any{map[string]string{"resource": "helm-chart", "action": "read"}}}}}, 400, ""},
+			{"robot access without a resource", "POST", "/api/v2.0/robots", robot(""), 400, ""},
+			{"robot access effect", "POST", "/api/v2.0/robots", map[string]any{"name": "x", "level": "project", "permissions": []any{map[string]any{"kind": "project",
+				"namespace": "team", "access": []any{map[string]string{"resource": "helm-chart", "action": "read", "effect": "maybe"}}}}}, 400, ""},
+			{"project metadata Harbor lacks", "POST", "/api/v2.0/projects", map[string]any{"project_name": "x4", "metadata": map[string]string{"colour": "red"}}, 400, ""},
 			{"system robot naming a project twice", "POST", "/api/v2.0/robots", map[string]any{"name": "s", "level": "system", "permissions": []any{
 				map[string]any{"kind": "project", "namespace": "team", "access": []any{map[string]string{"resource": "repository", "action": "pull"}}},
 				map[string]any{"kind": "project", "namespace": "team", "access": []any{map[string]string{"resource": "repository", "action": "push"}}}}}, 400, ""},
@@ -360,7 +361,7 @@ func TestBadInput(t *testing.T) {
 			{"long query", "GET", "/api/v2.0/projects?name=" + strings.Repeat("a", 300), nil, 400, ""},
 			{"weak robot secret", "POST", "/api/v2.0/robots", map[string]any{"name": "y", "level": "project", "secret": "short",
 				"permissions": []any{map[string]any{"kind": "project", "namespace": "team", "access": []any{map[string]string{"resource": "repository", "action": "pull"}}}}}, 400, ""},
-			{"not Harbor's access API", "GET", "/api/v2.0/projects/team/repositories", nil, 404, ""},
+			{"not Harbor's access API", "GET", "/api/v2.0/projects/team/webhook/policies", nil, 404, ""},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {

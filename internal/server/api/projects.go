@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -53,8 +54,12 @@ func (c *call) projectJSON(ps []store.Project) ([]projectResp, error) {
 	}
 	out := make([]projectResp, len(ps))
 	for i, p := range ps {
+		md, err := c.a.opt.Admin.ProjectMetadata(c.r.Context(), c.who, p.ID)
+		if err != nil {
+			return nil, err
+		}
 		pr := projectResp{ProjectID: p.ID, Name: p.Name, CreationTime: harborTime(p.CreatedAt), UpdateTime: harborTime(p.CreatedAt),
-			CurrentUserRoleIDs: []int{}, Metadata: map[string]string{"public": strconv.FormatBool(p.Public)}}
+			CurrentUserRoleIDs: []int{}, Metadata: md}
 		if r, ok := roles[p.Name]; ok {
 			pr.CurrentUserRoleID = roleIDs[r]
 			pr.CurrentUserRoleIDs = []int{roleIDs[r]}
@@ -65,15 +70,30 @@ func (c *call) projectJSON(ps []store.Project) ([]projectResp, error) {
 	return out, nil
 }
 
-// projectReq is Harbor's ProjectReq; metadata values are strings, and
-// only "public" means anything to authserver.
+// projectReq is Harbor's ProjectReq. Metadata values are strings, kept
+// as given (Harbor's keys only); only "public" means anything to
+// authserver. storage_limit and cve_allowlist are accepted and ignored
+// (authserver stores no images and scans none); registry_id (a proxy
+// cache) must be absent or 0.
 type projectReq struct {
 	ProjectName  string            `json:"project_name"`
 	Public       *bool             `json:"public"`
 	Metadata     map[string]string `json:"metadata"`
 	StorageLimit *int64            `json:"storage_limit"`
 	RegistryID   *int64            `json:"registry_id"`
-	CVEAllowlist any               `json:"cve_allowlist"`
+	CVEAllowlist *cveAllowlist     `json:"cve_allowlist"`
+}
+
+// cveAllowlist is Harbor's CVEAllowlist, accepted and ignored.
+type cveAllowlist struct {
+	ID        int64  `json:"id"`
+	ProjectID int64  `json:"project_id"`
+	ExpiresAt *int64 `json:"expires_at"`
+	Items     []struct {
+		CVEID string `json:"cve_id"`
+	} `json:"items"`
+	CreationTime string `json:"creation_time"`
+	UpdateTime   string `json:"update_time"`
 }
 
 // public is the visibility the request asks for, nil for no change.
@@ -100,7 +120,9 @@ func (c *call) createProject() error {
 	if err != nil {
 		return err
 	}
-	p, err := c.a.opt.Admin.CreateProject(c.r.Context(), c.who, admin.NewProject{Name: req.ProjectName, Public: pub != nil && *pub})
+	md := maps.Clone(req.Metadata)
+	delete(md, "public")
+	p, err := c.a.opt.Admin.CreateProject(c.r.Context(), c.who, admin.NewProject{Name: req.ProjectName, Public: pub != nil && *pub, Metadata: md})
 	if err != nil {
 		return err
 	}
@@ -192,10 +214,15 @@ func (c *call) updateProject() error {
 	if err != nil {
 		return err
 	}
-	if pub == nil {
+	if pub == nil && req.Metadata == nil {
 		return c.empty(http.StatusOK)
 	}
-	_, err = c.a.opt.Admin.SetProjectPublic(c.r.Context(), c.who, p.ID, *pub)
+	var md map[string]string
+	if req.Metadata != nil {
+		md = maps.Clone(req.Metadata)
+		delete(md, "public")
+	}
+	_, err = c.a.opt.Admin.UpdateProject(c.r.Context(), c.who, p.ID, admin.ProjectChange{Public: pub, Metadata: md})
 	return c.done(err)
 }
 
@@ -250,24 +277,49 @@ func (c *call) listMembers() error {
 	return paged(c, pg, each(ms, func(m store.Member) memberResp { return toMember(p, m) }))
 }
 
+// memberReq is Harbor's ProjectMember (POST) and RoleRequest (PUT, where
+// clients send the whole ProjectMember again). An empty member_user or
+// member_group object means absent: terraform's provider always sends
+// "member_group":{} beside member_user.
 type memberReq struct {
-	RoleID     int `json:"role_id"`
-	MemberUser *struct {
-		UserID   int64  `json:"user_id"`
-		Username string `json:"username"`
-	} `json:"member_user"`
-	MemberGroup *struct {
-		ID          int64  `json:"id"`
-		GroupName   string `json:"group_name"`
-		GroupType   int    `json:"group_type"`
-		LdapGroupDN string `json:"ldap_group_dn"`
-	} `json:"member_group"`
+	RoleID      int          `json:"role_id"`
+	MemberUser  *userEntity  `json:"member_user"`
+	MemberGroup *groupEntity `json:"member_group"`
+}
+
+type userEntity struct {
+	UserID   int64  `json:"user_id"`
+	Username string `json:"username"`
+}
+
+type groupEntity struct {
+	ID          int64  `json:"id"`
+	GroupName   string `json:"group_name"`
+	GroupType   int    `json:"group_type"`
+	LdapGroupDN string `json:"ldap_group_dn"`
+}
+
+// decodeMember reads a memberReq, empty member objects dropped.
+func (c *call) decodeMember(req *memberReq) error {
+	if err := c.decode(req); err != nil {
+		return err
+	}
+	if req.MemberUser != nil && *req.MemberUser == (userEntity{}) {
+		req.MemberUser = nil
+	}
+	if req.MemberGroup != nil && *req.MemberGroup == (groupEntity{}) {
+		req.MemberGroup = nil
+	}
+	return nil
 }
 
 func (c *call) addMember() error {
 	var req memberReq
-	p, err := change(c, c.project, &req)
+	p, err := c.project()
 	if err != nil {
+		return err
+	}
+	if err := c.decodeMember(&req); err != nil {
 		return err
 	}
 	role, err := roleOf(req.RoleID)
@@ -327,11 +379,14 @@ func (c *call) updateMember() error {
 	if err != nil {
 		return err
 	}
-	var req struct {
-		RoleID int `json:"role_id"`
-	}
-	if err := c.decode(&req); err != nil {
+	var req memberReq
+	if err := c.decodeMember(&req); err != nil {
 		return err
+	}
+	u, g := req.MemberUser, req.MemberGroup
+	if u != nil && (m.Kind != store.MemberUser || u.Username != "" && u.Username != m.Name || u.UserID != 0 && u.UserID != m.EntityID) ||
+		g != nil && (m.Kind != store.MemberGroup || g.GroupName != "" && g.GroupName != m.Name || g.ID != 0 && g.ID != m.EntityID) {
+		return badf("member_user, member_group: a membership's member cannot change (only its role_id)")
 	}
 	role, err := roleOf(req.RoleID)
 	if err != nil {

@@ -78,9 +78,12 @@ func toRobot(r admin.Robot) robotResp {
 	}
 	perms := make([]robotPermission, len(r.Permissions))
 	for i, p := range r.Permissions {
-		acc := make([]robotAccess, len(p.Actions))
-		for j, a := range p.Actions {
-			acc[j] = robotAccess{Resource: "repository", Action: a}
+		acc := make([]robotAccess, 0, len(p.Actions)+len(p.Other))
+		for _, a := range p.Actions {
+			acc = append(acc, robotAccess{Resource: "repository", Action: a})
+		}
+		for _, a := range p.Other {
+			acc = append(acc, robotAccess{Resource: a.Resource, Action: a.Action, Effect: a.Effect})
 		}
 		perms[i] = robotPermission{Kind: "project", Namespace: p.Project, Access: acc}
 	}
@@ -125,27 +128,26 @@ func robotTarget(req robotReq) (string, []store.RobotPermission, error) {
 		if p.Namespace == "" {
 			return "", nil, badf("permissions[%d].namespace: want a project name or \"*\"", i)
 		}
+		// pull, push and delete allowed on repositories are what the
+		// token endpoint grants; every other entry (Harbor's artifact,
+		// tag, scan, ... resources) is kept as given and grants nothing.
 		var actions []string
+		var other []store.RobotAccess
 		for _, a := range p.Access {
-			if a.Resource != "repository" {
-				return "", nil, badf("permissions[%d].access: resource %q: only \"repository\" is supported", i, a.Resource)
-			}
-			if a.Effect != "" && a.Effect != "allow" {
-				return "", nil, badf("permissions[%d].access: effect %q: only \"allow\" is supported", i, a.Effect)
-			}
-			switch a.Action {
-			case "pull", "push", "delete":
+			switch {
+			case a.Resource == "repository" && (a.Effect == "" || a.Effect == "allow") &&
+				(a.Action == "pull" || a.Action == "push" || a.Action == "delete"):
 				if !slices.Contains(actions, a.Action) {
 					actions = append(actions, a.Action)
 				}
 			default:
-				return "", nil, badf("permissions[%d].access: action %q: want pull, push or delete", i, a.Action)
+				other = append(other, store.RobotAccess{Resource: a.Resource, Action: a.Action, Effect: a.Effect})
 			}
 		}
-		if len(actions) == 0 {
-			return "", nil, badf("permissions[%d].access: want at least one action", i)
+		if len(actions) == 0 && len(other) == 0 {
+			return "", nil, badf("permissions[%d].access: want at least one entry", i)
 		}
-		out[i] = store.RobotPermission{Project: p.Namespace, Actions: actions}
+		out[i] = store.RobotPermission{Project: p.Namespace, Actions: actions, Other: other}
 	}
 	return project, out, nil
 }

@@ -52,6 +52,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{name: "ByID", fn: testByID},
 		{name: "AddMember", fn: testAddMember},
 		{name: "Owners", fn: testOwners},
+		{name: "Metadata", fn: testMetadata},
 		{name: "ModifyUser", fn: testModifyUser},
 		{name: "ModifyRobot", fn: testModifyRobot},
 		{name: "ModifyConcurrent", fn: testModifyConcurrent},
