@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -86,7 +87,7 @@ func (a *app) memberCmd() *cobra.Command {
 	}
 
 	add := &cobra.Command{
-		Use: "add PROJECT (--user NAME | --group NAME) --role ROLE", Short: "Give a user or group a role in a project it is no member of yet", Args: cobra.ExactArgs(1),
+		Use: "add PROJECT (--user NAME | --group NAME) --role ROLE", Short: "Give a user or group a role in a project (replaces its role there, as member set)", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if _, err := admin.ParseRole(role); err != nil {
 				return err // before opening anything
@@ -94,7 +95,13 @@ func (a *app) memberCmd() *cobra.Command {
 			// With an ldap: section, a user or group authserver does not
 			// know yet is looked up in the directory and created.
 			return inProject(cmd, args, true, func(ctx context.Context, adm *admin.Service, p admin.Project) error {
-				m, onb, err := adm.AddMember(ctx, cli, p.ID, admin.MemberRef{User: user, Group: group}, role)
+				ref := admin.MemberRef{User: user, Group: group}
+				m, onb, err := adm.AddMember(ctx, cli, p.ID, ref, role)
+				if errors.Is(err, admin.ErrExists) { // a member already: its role changes, as the CLI always did
+					if m, err = adm.FindMember(ctx, cli, p.ID, ref); err == nil {
+						m, err = adm.SetMemberRole(ctx, cli, p.ID, m.ID, role)
+					}
+				}
 				switch {
 				case onb != nil && onb.Kind == admin.MemberUser:
 					fmt.Fprintf(a.stdout, "user %s added from the directory (%s)\n", onb.Name, onb.DN)
