@@ -9,20 +9,19 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/authserver/authserver/internal/admin"
-	"github.com/authserver/authserver/internal/config"
-	"github.com/authserver/authserver/internal/store"
+	authapp "github.com/authserver/authserver/internal/app"
 )
 
 func (a *app) auditCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "audit", Short: "Read the audit trail of token requests and administrative changes"}
-	var f store.AuditFilter
+	var f admin.AuditFilter
 	var since string
 	list := leaf("list [--kind token|admin] [--user U] [--since 1h] [--result issued|unauthorized|throttled|done] [--limit N]", "List audit records, newest first", func(cmd *cobra.Command) error {
 		if err := admin.ValidAuditFilter(f); err != nil {
 			return fmt.Errorf("--%w", err) // before opening anything; names the flag
 		}
 		if since != "" {
-			d, err := config.ParseDuration(since)
+			d, err := authapp.ParseDuration(since)
 			if err != nil {
 				return err
 			}
@@ -47,13 +46,13 @@ func (a *app) auditCmd() *cobra.Command {
 				Target    string    `json:"target,omitempty"`
 			}
 			header := []string{"TIME", "SUBJECT", "METHOD", "RESULT", "CLIENT_IP", "CLIENT_ID", "REQUESTED", "GRANTED"}
-			if f.Kind == store.AuditKindAdmin {
+			if f.Kind == admin.AuditKindAdmin {
 				header = []string{"TIME", "ACTOR", "CLIENT_IP", "ACTION", "TARGET"}
 			}
-			return printEach(a, err, header, recs, func(r store.AuditRecord) ([]string, item) {
+			return printEach(a, err, header, recs, func(r admin.AuditRecord) ([]string, item) {
 				row := []string{r.Time.UTC().Format(time.RFC3339), r.Subject, r.Method, r.Result, r.ClientIP,
 					r.ClientID, strings.Join(r.Requested, " "), strings.Join(r.Granted, " ")}
-				if f.Kind == store.AuditKindAdmin {
+				if f.Kind == admin.AuditKindAdmin {
 					row = []string{r.Time.UTC().Format(time.RFC3339), r.Subject, r.ClientIP, r.Action, r.Target}
 				}
 				return row, item{r.Time.UTC(), r.Subject, r.Method, r.Result, r.ClientIP, r.UserAgent, r.Service,

@@ -7,13 +7,12 @@ import (
 	"github.com/spf13/cobra"
 
 	authapp "github.com/authserver/authserver/internal/app"
-	"github.com/authserver/authserver/internal/config"
 )
 
 // backupCmd copies the SQLite database while serve runs.
 func (a *app) backupCmd() *cobra.Command {
 	var to string
-	cmd := a.configCmd("backup --to FILE", "Copy the SQLite database to a new file while the server runs (PostgreSQL: pg_dump)", func(cmd *cobra.Command, cfg config.Config) error {
+	cmd := a.configCmd("backup --to FILE", "Copy the SQLite database to a new file while the server runs (PostgreSQL: pg_dump)", func(cmd *cobra.Command, cfg authapp.Config) error {
 		if to == "" {
 			return fmt.Errorf("backup: --to FILE is required")
 		}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/authserver/authserver/internal/config"
+	authapp "github.com/authserver/authserver/internal/app"
 )
 
 // healthcheckCmd probes a running server, for container HEALTHCHECKs on
@@ -45,7 +45,7 @@ func (a *app) healthcheckCmd() *cobra.Command {
 
 // probeURL is /readyz at the address the server listens on: an unspecified
 // host (0.0.0.0, ::, none) is reached on loopback; https when it serves TLS.
-func probeURL(cfg config.Config) string {
+func probeURL(cfg authapp.Config) string {
 	host, port, err := net.SplitHostPort(cfg.Server.Addr)
 	if err != nil {
 		host, port = "127.0.0.1", cfg.Server.Addr

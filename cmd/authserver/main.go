@@ -19,8 +19,6 @@ import (
 
 	"github.com/authserver/authserver/internal/admin"
 	authapp "github.com/authserver/authserver/internal/app"
-	"github.com/authserver/authserver/internal/config"
-	"github.com/authserver/authserver/internal/store"
 )
 
 // version and commit are set at build time (make build, make release):
@@ -58,7 +56,7 @@ func (a *app) root() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.PersistentFlags().StringVar(&a.configPath, "config", "", "config file (default $"+config.EnvFile+", else the embedded default)")
+	root.PersistentFlags().StringVar(&a.configPath, "config", "", "config file (default $"+authapp.ConfigEnv+", else the embedded default)")
 	root.SetIn(a.stdin)
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
@@ -73,36 +71,32 @@ func (a *app) root() *cobra.Command {
 }
 
 // loadConfig reads --config, else $AUTHSERVER_CONFIG, else the defaults.
-func (a *app) loadConfig() (config.Config, error) {
+func (a *app) loadConfig() (authapp.Config, error) {
 	path := a.configPath
 	if path == "" {
-		path = os.Getenv(config.EnvFile)
+		path = os.Getenv(authapp.ConfigEnv)
 	}
-	cfg, err := config.Load(path)
+	cfg, err := authapp.LoadConfig(path)
 	if err != nil {
 		return cfg, err
 	}
-	if addr := cmp.Or(a.addr, os.Getenv(config.EnvAddr)); addr != "" {
+	if addr := cmp.Or(a.addr, os.Getenv(authapp.AddrEnv)); addr != "" {
 		cfg.Server.Addr = addr
 		if err := cfg.Validate(); err != nil {
-			return config.Config{}, fmt.Errorf("--addr / $%s: %w", config.EnvAddr, err)
+			return authapp.Config{}, fmt.Errorf("--addr / $%s: %w", authapp.AddrEnv, err)
 		}
 	}
 	return cfg, nil
 }
 
-// withStore loads the config, opens the store and runs fn.
-func (a *app) withStore(cmd *cobra.Command, fn func(ctx context.Context, cfg config.Config, st store.Store) error) error {
+// openAdmin loads the config and opens the admin operations on its store
+// (with directory: and its LDAP directory, when configured).
+func (a *app) openAdmin(cmd *cobra.Command, directory bool) (*authapp.Admin, error) {
 	cfg, err := a.loadConfig()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	st, err := authapp.OpenStore(cmd.Context(), cfg)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	return fn(cmd.Context(), cfg, st)
+	return authapp.OpenAdmin(cmd.Context(), cfg, directory)
 }
 
 // cli is the actor of every command: whoever can run them reads the
@@ -113,9 +107,12 @@ var cli = admin.Actor{Name: "cli", Admin: true, Method: admin.MethodCLI}
 // withAdmin loads the config, opens the store and runs fn on the admin
 // operations.
 func (a *app) withAdmin(cmd *cobra.Command, fn func(ctx context.Context, adm *admin.Service) error) error {
-	return a.withStore(cmd, func(ctx context.Context, cfg config.Config, st store.Store) error {
-		return fn(ctx, authapp.NewAdmin(cfg, st, nil))
-	})
+	adm, err := a.openAdmin(cmd, false)
+	if err != nil {
+		return err
+	}
+	defer adm.Close()
+	return fn(cmd.Context(), adm.Service)
 }
 
 // addOutputFlag adds --output table|json to a listing command.
@@ -291,7 +288,7 @@ func boolSetCmd(short, flag, usage string, set func(cmd *cobra.Command, name str
 
 // configCmd is a command without arguments that runs fn with the loaded
 // configuration.
-func (a *app) configCmd(use, short string, fn func(cmd *cobra.Command, cfg config.Config) error) *cobra.Command {
+func (a *app) configCmd(use, short string, fn func(cmd *cobra.Command, cfg authapp.Config) error) *cobra.Command {
 	return leaf(use, short, func(cmd *cobra.Command) error {
 		cfg, err := a.loadConfig()
 		if err != nil {

@@ -98,6 +98,17 @@ type RobotPermission struct {
 	// Actions are the repository actions (pull, push, delete), in that
 	// order, push always with pull.
 	Actions []string
+	// Other are the access entries given beside Actions that are not an
+	// allowed pull, push or delete on repositories (Harbor's artifact, tag,
+	// scan, ... resources), kept as given so they read back, in order. They
+	// grant nothing at the token endpoint. An entry has Actions, Other or
+	// both.
+	Other []RobotAccess
+}
+
+// RobotAccess is one of Harbor's access entries of a robot permission.
+type RobotAccess struct {
+	Resource, Action, Effect string
 }
 
 // OneProject is the permissions of a robot holding actions on one project

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -265,12 +267,43 @@ func (c *call) decode(v any) error {
 		if errors.As(err, &mb) {
 			return err
 		}
-		return badf("malformed JSON body: %v", err)
+		return badf("malformed JSON body: %s", jsonProblem(err))
 	}
 	if dec.More() {
 		return badf("malformed JSON body: data after the object")
 	}
 	return nil
+}
+
+// jsonProblem says what is wrong with a JSON body in the client's terms:
+// the field and the JSON type it wants, never Go's type names.
+func jsonProblem(err error) string {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &te):
+		want := map[reflect.Kind]string{reflect.String: "a string", reflect.Bool: "true or false", reflect.Slice: "an array",
+			reflect.Map: "an object", reflect.Struct: "an object", reflect.Pointer: "an object"}[te.Type.Kind()]
+		if want == "" {
+			want = "a number"
+			if te.Type.Kind() >= reflect.Int && te.Type.Kind() <= reflect.Uint64 {
+				want = "an integer"
+			}
+		}
+		field := te.Field
+		if field == "" {
+			field = "the body"
+		}
+		return fmt.Sprintf("%s: want %s, got %s", field, want, te.Value)
+	case errors.As(err, &se):
+		return fmt.Sprintf("syntax error at byte %d", se.Offset)
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return "the body ends too early"
+	}
+	if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return "unknown field " + f
+	}
+	return "not the JSON this operation takes"
 }
 
 func chiParam(c *call, name string) string { return chi.URLParam(c.r, name) }

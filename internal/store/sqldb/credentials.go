@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -131,7 +132,7 @@ func (s *Store) DeletePersonalToken(ctx context.Context, user, name string) erro
 // secret_hash (a marker) reads as "".
 const (
 	robotSelect = `SELECT r.id, r.name, CASE WHEN r.system THEN '*' ELSE COALESCE(p.name, '') END,
-	(SELECT string_agg(COALESCE(pp.name, '*') || ':' || rp.actions, ' ') FROM robot_permissions rp
+	(SELECT string_agg(COALESCE(pp.name, '*') || ':' || rp.actions || ':' || rp.extra, ' ') FROM robot_permissions rp
 		LEFT JOIN projects pp ON pp.id = rp.project_id WHERE rp.robot_id = r.id),
 	r.description, CASE WHEN r.trust_issuer IS NULL THEN r.secret_hash ELSE '' END, r.disabled, r.expires_at,
 	r.created_at, r.updated_at, r.trust_issuer, r.trust_conditions FROM `
@@ -153,8 +154,13 @@ var (
 	deleteRobotPermsQ = q(`DELETE FROM robot_permissions WHERE robot_id = ?`)
 	// insertRobotPermQ inserts the '*' entry (every project) as NULL, and
 	// nothing for a missing project (never NULL).
+	// insertRobotExtraQ is it with access entries other than pull, push
+	// and delete (robot_permissions.extra, which stays '' otherwise).
 	insertRobotPermQ = q(`INSERT INTO robot_permissions (robot_id, project_id, actions)
 		SELECT ?, p.id, ? FROM (SELECT CAST(? AS TEXT) AS name) x LEFT JOIN projects p ON p.name = x.name AND x.name <> '*'
+		WHERE p.id IS NOT NULL OR x.name = '*'`)
+	insertRobotExtraQ = q(`INSERT INTO robot_permissions (robot_id, project_id, actions, extra)
+		SELECT ?, p.id, ?, ? FROM (SELECT CAST(? AS TEXT) AS name) x LEFT JOIN projects p ON p.name = x.name AND x.name <> '*'
 		WHERE p.id IS NOT NULL OR x.name = '*'`)
 )
 
@@ -165,8 +171,15 @@ func scanRobot(row scanner) (store.Robot, error) {
 		timeCol(&r.ExpiresAt), timeCol(&r.CreatedAt), timeCol(&r.UpdatedAt), &issuer, &conds)
 	r.Permissions = []store.RobotPermission{}
 	for _, w := range strings.Fields(perms.String) {
-		project, actions, _ := strings.Cut(w, ":")
-		r.Permissions = append(r.Permissions, store.RobotPermission{Project: project, Actions: strings.Split(actions, ",")})
+		parts := strings.SplitN(w, ":", 3)
+		p := store.RobotPermission{Project: parts[0]}
+		if len(parts) > 1 && parts[1] != "" {
+			p.Actions = strings.Split(parts[1], ",")
+		}
+		if len(parts) > 2 {
+			p.Other = decodeAccess(parts[2])
+		}
+		r.Permissions = append(r.Permissions, p)
 	}
 	slices.SortFunc(r.Permissions, func(a, b store.RobotPermission) int { return strings.Compare(a.Project, b.Project) })
 	if err == nil && issuer.Valid {
@@ -201,6 +214,35 @@ func robotColumns(r *store.Robot) (secret string, issuer, conds any, err error) 
 	return r.SecretHash, nil, nil, err
 }
 
+// encodeAccess is the stored form of access entries (robot_permissions.
+// extra): "resource/action/effect" joined by ';', each part query-escaped,
+// so the form holds no space, ':' or separator of its own (it travels in
+// robotSelect's space-separated words).
+func encodeAccess(as []store.RobotAccess) string {
+	words := make([]string, len(as))
+	for i, a := range as {
+		words[i] = url.QueryEscape(a.Resource) + "/" + url.QueryEscape(a.Action) + "/" + url.QueryEscape(a.Effect)
+	}
+	return strings.Join(words, ";")
+}
+
+// decodeAccess reads encodeAccess's form; nil for "".
+func decodeAccess(text string) []store.RobotAccess {
+	var out []store.RobotAccess
+	for _, w := range strings.Split(text, ";") {
+		parts := strings.Split(w, "/")
+		if len(parts) != 3 {
+			continue
+		}
+		var a store.RobotAccess
+		a.Resource, _ = url.QueryUnescape(parts[0])
+		a.Action, _ = url.QueryUnescape(parts[1])
+		a.Effect, _ = url.QueryUnescape(parts[2])
+		out = append(out, a)
+	}
+	return out
+}
+
 // putRobotPermissions replaces the permissions of robot r.ID with
 // r.Permissions; a missing project is ErrNotFound, naming it.
 func putRobotPermissions(ctx context.Context, tx *Store, r *store.Robot) error {
@@ -208,7 +250,12 @@ func putRobotPermissions(ctx context.Context, tx *Store, r *store.Robot) error {
 		return err
 	}
 	for _, p := range r.Permissions {
-		n, err := affected(tx.exec(ctx, insertRobotPermQ, r.ID, strings.Join(p.Actions, ","), p.Project))
+		args := []any{r.ID, strings.Join(p.Actions, ","), p.Project}
+		q := insertRobotPermQ
+		if len(p.Other) > 0 {
+			args, q = []any{r.ID, strings.Join(p.Actions, ","), encodeAccess(p.Other), p.Project}, insertRobotExtraQ
+		}
+		n, err := affected(tx.exec(ctx, q, args...))
 		if err == nil && n == 0 {
 			err = fmt.Errorf("project %q: %w", p.Project, store.ErrNotFound)
 		}
