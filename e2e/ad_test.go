@@ -110,6 +110,12 @@ func (w *adWorld) testAdminGroup(t *testing.T) {
 	if out := w.a.cli(t, "user", "list"); !strings.Contains(out, "objectGUID:"+guid) {
 		t.Errorf("user list lacks ada's objectGUID %s:\n%s", guid, out)
 	}
+	// A directory group whose name has spaces is mapped by its name.
+	out := w.a.cli(t, "member", "add", "adteam", "--group", "Platform Team", "--role", "developer")
+	if !strings.Contains(out, "group Platform-Team created from directory group CN=Platform Team,"+w.ou) {
+		t.Errorf("member add --group \"Platform Team\":\n%s", out)
+	}
+	w.a.cli(t, "member", "add", "adteam", "--group", "Platform Team", "--role", "maintainer")
 }
 
 // A disabled account (userAccountControl ACCOUNTDISABLE, which the filter
