@@ -27,9 +27,9 @@ const adCacheTTL = 2 * time.Second
 
 // adSection is an ldap: section for the test domain: users and groups
 // under ou, Active Directory's filter and attributes, nested groups, the
-// admin group, bind_dn as given, and the keys in more (two-space indented
-// lines).
-func adSection(s *testenv.SambaServer, ou, url, bindDN, more string) string {
+// admin group, bind_dn and cache_ttl as given, and the keys in more
+// (two-space indented lines).
+func adSection(s *testenv.SambaServer, ou, url, bindDN string, ttl time.Duration, more string) string {
 	return fmt.Sprintf(`ldap:
   url: %s
   ca_file: %s
@@ -46,7 +46,7 @@ func adSection(s *testenv.SambaServer, ou, url, bindDN, more string) string {
     filter: "(objectClass=group)"
     nested: true
   admin_group_dn: "CN=Registry Admins,%s"
-`, url, s.CAFile, bindDN, testenv.SambaAdminPassword, adCacheTTL, more, ou, ou, ou)
+`, url, s.CAFile, bindDN, testenv.SambaAdminPassword, ttl, more, ou, ou, ou)
 }
 
 // adWorld is the authserver of the AD tests and the domain it uses.
