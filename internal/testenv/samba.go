@@ -239,9 +239,31 @@ func (s *SambaServer) dialAdmin() (*ldap.Conn, error) {
 	return c, nil
 }
 
-// Stop shuts Samba down (SIGTERM to its pid) and waits for it to exit.
+// Stop shuts Samba down (SIGTERM to its pid) and waits until it and the
+// worker processes it forked (its process group, which Start made) have
+// exited, so that the ports are free and nothing writes into Dir any more.
 // Stopping a stopped server does nothing.
-func (s *SambaServer) Stop() { s.proc.stop() }
+func (s *SambaServer) Stop() {
+	s.proc.mu.Lock()
+	pgid := 0
+	if s.proc.proc != nil {
+		pgid = s.proc.proc.cmd.Process.Pid
+	}
+	s.proc.mu.Unlock()
+	s.proc.stop()
+	if pgid == 0 {
+		return
+	}
+	start := time.Now()
+	killed := false
+	for syscall.Kill(-pgid, 0) == nil && time.Since(start) < 15*time.Second {
+		if !killed && time.Since(start) > 10*time.Second {
+			_ = syscall.Kill(-pgid, syscall.SIGKILL)
+			killed = true
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
 
 // Remove stops Samba, deletes its directory and lets go of the lock.
 func (s *SambaServer) Remove() {
