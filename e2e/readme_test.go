@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,6 +34,15 @@ func TestReadmeWalkthrough(t *testing.T) {
 	m := walkthrough.FindSubmatch(readme)
 	if m == nil {
 		t.Fatal("README has no walkthrough block")
+	}
+	// The walkthrough listens on the README's fixed ports: say so plainly
+	// when something else holds them.
+	for _, port := range []string{"5000", "5001"} {
+		if l, err := net.Listen("tcp", "127.0.0.1:"+port); err != nil {
+			t.Fatalf("port %s is taken (%v): the README walkthrough needs 5000 and 5001 free", port, err)
+		} else {
+			l.Close()
+		}
 	}
 	// On any failure the servers it started in the background are stopped
 	// by their process ids.

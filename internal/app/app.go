@@ -261,7 +261,11 @@ func readiness(st store.Store, dir *authn.LDAP) func(context.Context) error {
 		}
 		if ldapProbe != nil {
 			if err := ldapProbe(ctx); err != nil {
-				return &server.CheckError{Check: "ldap", Err: err}
+				ce := &server.CheckError{Check: "ldap", Err: err}
+				if errors.Is(err, authn.ErrTLSRequired) {
+					ce.Hint = authn.ErrTLSRequired.Error()
+				}
+				return ce
 			}
 		}
 		return nil
