@@ -203,6 +203,13 @@ func (s *Service) resolve(ctx context.Context, who Actor, ref MemberRef, onboard
 		return store.MemberUser, ref.User, nil, fromStore(err, "user "+ref.User)
 	}
 	g, err := s.st.GetGroup(ctx, ref.Group)
+	if dashed := dashedName(ref.Group); errors.Is(err, store.ErrNotFound) && dashed != ref.Group {
+		// A directory group whose name has spaces was created under its
+		// dashed name (groupFromDirectory): naming it again finds it.
+		if dg, derr := s.st.GetGroup(ctx, dashed); derr == nil {
+			g, err = dg, nil
+		}
+	}
 	if errors.Is(err, store.ErrNotFound) && onboard && s.opt.Directory != nil {
 		var created bool
 		if g, created, err = s.groupFromDirectory(ctx, who, ref.Group); err != nil {
@@ -293,7 +300,7 @@ func (s *Service) groupFromDirectory(ctx context.Context, who Actor, nameOrDN st
 		return store.Group{}, false, err
 	}
 	name := dg.Name
-	if dashed := strings.Join(strings.Fields(name), "-"); ValidName(name) != nil && ValidName(dashed) == nil {
+	if dashed := dashedName(name); ValidName(name) != nil && ValidName(dashed) == nil {
 		name = dashed
 	}
 	if err := ValidName(name); err != nil {
@@ -316,3 +323,8 @@ func (s *Service) groupFromDirectory(ctx context.Context, who Actor, nameOrDN st
 	}
 	return g, true, nil
 }
+
+// dashedName is the authserver name of a directory group whose name has
+// spaces: each run of spaces replaced by "-" ("Domain Admins" →
+// "Domain-Admins").
+func dashedName(name string) string { return strings.Join(strings.Fields(name), "-") }
