@@ -9,20 +9,19 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/authserver/authserver/internal/admin"
-	"github.com/authserver/authserver/internal/config"
-	"github.com/authserver/authserver/internal/store"
+	authapp "github.com/authserver/authserver/internal/app"
 )
 
 func (a *app) auditCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "audit", Short: "Read the audit trail of token requests and administrative changes"}
-	var f store.AuditFilter
+	var f admin.AuditFilter
 	var since string
 	list := leaf("list [--kind token|admin] [--user U] [--since 1h] [--result issued|unauthorized|throttled|done] [--jti JTI] [--limit N]", "List audit records, newest first", func(cmd *cobra.Command) error {
 		if err := admin.ValidAuditFilter(f); err != nil {
 			return fmt.Errorf("--%w", err) // before opening anything; names the flag
 		}
 		if since != "" {
-			d, err := config.ParseDuration(since)
+			d, err := authapp.ParseDuration(since)
 			if err != nil {
 				return err
 			}
@@ -54,15 +53,15 @@ func (a *app) auditCmd() *cobra.Command {
 			}
 			header := []string{"TIME", "SUBJECT", "METHOD", "RESULT", "ENDPOINT", "CLIENT_IP", "CLIENT_ID", "SERVICE",
 				"REQUESTED", "GRANTED", "JTI", "FEDERATED_ISSUER", "FEDERATED_SUBJECT", "ACTION", "USER_AGENT", "REQUEST_ID"}
-			if f.Kind == store.AuditKindAdmin {
+			if f.Kind == admin.AuditKindAdmin {
 				header = []string{"TIME", "ACTOR", "METHOD", "RESULT", "CLIENT_IP", "ACTION", "TARGET", "REQUEST_ID"}
 			}
-			return printEach(a, err, header, recs, func(r store.AuditRecord) ([]string, item) {
+			return printEach(a, err, header, recs, func(r admin.AuditRecord) ([]string, item) {
 				at := r.Time.UTC().Format(time.RFC3339)
 				row := []string{at, r.Subject, r.Method, r.Result, r.Endpoint, r.ClientIP, r.ClientID, r.Service,
 					strings.Join(r.Requested, " "), strings.Join(r.Granted, " "), r.JTI, r.FederatedIssuer, r.FederatedSubject,
 					r.Action, r.UserAgent, r.RequestID}
-				if f.Kind == store.AuditKindAdmin {
+				if f.Kind == admin.AuditKindAdmin {
 					row = []string{at, r.Subject, r.Method, r.Result, r.ClientIP, r.Action, r.Target, r.RequestID}
 				}
 				return row, item{r.ID, r.Time.UTC(), r.Kind, r.Subject, r.Method, r.Result, r.Endpoint, r.ClientIP, r.UserAgent,

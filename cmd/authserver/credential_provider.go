@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/authserver/authserver/internal/credprovider"
+	authapp "github.com/authserver/authserver/internal/app"
 )
 
 func (a *app) credentialProviderCmd() *cobra.Command {
@@ -17,12 +17,12 @@ func (a *app) credentialProviderCmd() *cobra.Command {
 		Short: "Kubelet image credential provider: pull as a federated robot with the pod's service-account token",
 		Long: `Reads a CredentialProviderRequest (credentialprovider.kubelet.k8s.io/v1) on stdin and
 answers a CredentialProviderResponse on stdout: username the robot (--robot, or the service
-account's ` + credprovider.RobotAnnotation + ` annotation), password the service-account token the kubelet
+account's ` + authapp.CredentialProviderAnnotation + ` annotation), password the service-account token the kubelet
 passed. The robot must be federated with a trust policy the token meets. Needs no config,
 no network and no secret. See docs/FEDERATION.md for the kubelet configuration.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			resp, err := credprovider.Answer(cmd.InOrStdin(), robot, time.Now())
+			resp, err := authapp.CredentialProvider(cmd.InOrStdin(), robot, time.Now())
 			if err != nil {
 				return fmt.Errorf("credential-provider: %w", err)
 			}

@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/authserver/authserver/internal/admin"
-	"github.com/authserver/authserver/internal/authz"
 )
 
 func (a *app) explainCmd() *cobra.Command {
@@ -23,7 +22,7 @@ func (a *app) explainCmd() *cobra.Command {
   authserver explain --anonymous repository:library/busybox:pull`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := authz.ParseScopes(args); err != nil {
+			if err := admin.ValidScopes(args); err != nil {
 				return err // before opening anything
 			}
 			return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
@@ -31,7 +30,7 @@ func (a *app) explainCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return a.printExplain(e.Subject, e.Decisions, e.Notes)
+				return a.printExplain(e)
 			})
 		},
 	}
@@ -44,9 +43,10 @@ func (a *app) explainCmd() *cobra.Command {
 	return cmd
 }
 
-func (a *app) printExplain(subj authz.Subject, ds []authz.Decision, notes []string) error {
-	who := subj.Name
-	if subj.Anonymous {
+func (a *app) printExplain(e admin.Explanation) error {
+	ds, notes := e.Decisions, e.Notes
+	who := e.Subject.Name
+	if e.Subject.Anonymous {
 		who = "anonymous"
 	}
 	if a.output == "json" {
@@ -58,9 +58,10 @@ func (a *app) printExplain(subj authz.Subject, ds []authz.Decision, notes []stri
 		}
 		out := struct {
 			Subject string   `json:"subject"`
+			Refused string   `json:"refused,omitempty"`
 			Notes   []string `json:"notes,omitempty"`
 			Scopes  []item   `json:"scopes"`
-		}{Subject: who, Notes: notes}
+		}{Subject: who, Refused: e.Refused, Notes: notes}
 		for _, d := range ds {
 			out.Scopes = append(out.Scopes, item{d.Scope.Type + ":" + d.Scope.Name, d.Scope.Actions, d.Granted, d.Reasons})
 		}
@@ -68,6 +69,9 @@ func (a *app) printExplain(subj authz.Subject, ds []authz.Decision, notes []stri
 	}
 	if a.output != "table" && a.output != "" {
 		return errors.New("--output: want table or json")
+	}
+	if e.Refused != "" {
+		fmt.Fprintln(a.stdout, "refused:", e.Refused, "(a real login gets 401)")
 	}
 	for _, n := range notes {
 		fmt.Fprintln(a.stdout, "note:", n)

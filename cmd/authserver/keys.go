@@ -6,8 +6,6 @@ import (
 	"github.com/spf13/cobra"
 
 	authapp "github.com/authserver/authserver/internal/app"
-	"github.com/authserver/authserver/internal/config"
-	"github.com/authserver/authserver/internal/token"
 )
 
 func (a *app) keygenCmd() *cobra.Command {
@@ -15,10 +13,10 @@ func (a *app) keygenCmd() *cobra.Command {
 	var bits int
 	var force bool
 	cmd := leaf("keygen --dir DIR [--alg RS256|ES256] [--bits 2048]", "Generate a signing key, its certificate (for the registry's rootcertbundle) and a JWKS", func(cmd *cobra.Command) error {
-		if alg != token.RS256 && cmd.Flags().Changed("bits") {
+		if alg != authapp.RS256 && cmd.Flags().Changed("bits") {
 			return fmt.Errorf("--bits applies to RS256 only; %s keys have a fixed size", alg)
 		}
-		key, cert, jwks, err := token.GenerateKeyPair(dir, alg, bits, force)
+		key, cert, jwks, err := authapp.GenerateKeyPair(dir, alg, bits, force)
 		if err != nil {
 			return err
 		}
@@ -35,7 +33,7 @@ func (a *app) keygenCmd() *cobra.Command {
 
 func (a *app) registryConfigCmd() *cobra.Command {
 	var bundle, jwks bool
-	cmd := a.configCmd("registry-config [--bundle | --jwks]", "Print the auth: block for the registry's config.yml (or, with --bundle, its rootcertbundle; with --jwks, its jwks file)", func(cmd *cobra.Command, cfg config.Config) error {
+	cmd := a.configCmd("registry-config [--bundle | --jwks]", "Print the auth: block for the registry's config.yml (or, with --bundle, its rootcertbundle; with --jwks, its jwks file)", func(cmd *cobra.Command, cfg authapp.Config) error {
 		if bundle && jwks {
 			return fmt.Errorf("--bundle and --jwks print different files: choose one")
 		}
@@ -69,13 +67,13 @@ func (a *app) write(b []byte, err error) error {
 }
 
 func (a *app) migrateCmd() *cobra.Command {
-	return a.configCmd("migrate", "Apply pending database migrations", func(cmd *cobra.Command, cfg config.Config) error {
-		st, err := authapp.OpenStore(cmd.Context(), cfg)
+	return a.configCmd("migrate", "Apply pending database migrations", func(cmd *cobra.Command, cfg authapp.Config) error {
+		adm, err := authapp.CreateAdmin(cmd.Context(), cfg)
 		if err != nil {
 			return err
 		}
-		defer st.Close()
-		fmt.Fprintf(a.stdout, "%s database is up to date\n", cfg.Storage.Driver)
+		defer adm.Close()
+		fmt.Fprintf(a.stdout, "%s database %s is up to date\n", cfg.Storage.Driver, authapp.DatabaseName(cfg))
 		return nil
 	})
 }

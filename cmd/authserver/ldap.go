@@ -11,19 +11,7 @@ import (
 
 	"github.com/authserver/authserver/internal/admin"
 	authapp "github.com/authserver/authserver/internal/app"
-	"github.com/authserver/authserver/internal/authn"
-	"github.com/authserver/authserver/internal/config"
-	"github.com/authserver/authserver/internal/store"
 )
-
-// newDirectory builds the LDAP client for a CLI command, or explains that
-// the config has no ldap: section.
-func newDirectory(cfg config.Config) (*authn.LDAP, error) {
-	if cfg.LDAP == nil {
-		return nil, errors.New("no ldap: section in the configuration")
-	}
-	return authapp.NewDirectory(cfg)
-}
 
 func (a *app) ldapCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "ldap", Short: "Check the LDAP / Active Directory configuration"}
@@ -61,8 +49,8 @@ read with the search account.`,
 	return cmd
 }
 
-func (a *app) ldapTest(ctx context.Context, cfg config.Config, user, pw string) error {
-	dir, err := newDirectory(cfg)
+func (a *app) ldapTest(ctx context.Context, cfg authapp.Config, user, pw string) error {
+	dir, err := authapp.Directory(cfg)
 	if err != nil {
 		return err
 	}
@@ -71,13 +59,13 @@ func (a *app) ldapTest(ctx context.Context, cfg config.Config, user, pw string) 
 	fmt.Fprintf(w, "ldap %s, users under %s, groups under %s\n", cfg.LDAP.URL, cfg.LDAP.UserSearch.BaseDN, cfg.LDAP.GroupSearch.BaseDN)
 	if admin.IsBootstrapAdmin(user) {
 		fmt.Fprintf(w, "note: %q is always a local account; authserver never sends it to the directory\n", user)
-	} else if st, err := authapp.OpenStore(ctx, cfg); err == nil {
-		if u, err := st.GetUser(ctx, user); err == nil && u.Source != store.SourceLDAP {
+	} else if adm, err := authapp.OpenAdmin(ctx, cfg, false); err == nil {
+		if u, err := adm.FindUser(ctx, cli, user); err == nil && u.Source != admin.SourceLDAP {
 			fmt.Fprintf(w, "note: %s is a %s user in authserver: its logins are checked locally, not in the directory\n", user, u.Source)
 		} else if err == nil && u.Disabled {
 			fmt.Fprintf(w, "note: %s is disabled in authserver: its logins get 401 whatever the directory says\n", user)
 		}
-		st.Close()
+		adm.Close()
 	}
 	d, err := dir.Diagnose(ctx, user, pw)
 	var total time.Duration
@@ -98,7 +86,7 @@ func (a *app) ldapTest(ctx context.Context, cfg config.Config, user, pw string) 
 	}
 	fmt.Fprintf(w, "user:     %s\n", d.User.Name)
 	fmt.Fprintf(w, "dn:       %s\n", d.User.DN)
-	fmt.Fprintf(w, "entry id: %s\n", d.User.EntryID)
+	fmt.Fprintf(w, "entry id: %s\n", admin.DirectoryIDText(d.User.EntryID))
 	if !d.User.PasswordChangedAt.IsZero() {
 		fmt.Fprintf(w, "password changed: %s\n", d.User.PasswordChangedAt.UTC().Format(time.RFC3339))
 	}
@@ -116,14 +104,30 @@ func (a *app) ldapTest(ctx context.Context, cfg config.Config, user, pw string) 
 		admin = "no (ldap.admin_group_dn is not set)"
 	}
 	fmt.Fprintf(w, "sysadmin: %s\n", admin)
+	if d.User.State.Checked {
+		state := "ok"
+		if r := d.User.State.Refusal(time.Now()); r != "" {
+			state = "refused: " + r + ": logins, refresh tokens and personal access tokens get 401"
+		}
+		fmt.Fprintf(w, "account:  %s\n", state)
+	}
 	switch {
 	case !d.PasswordChecked:
 		fmt.Fprintln(w, "password: not checked (no password given)")
-	case d.PasswordOK:
+	case d.PasswordOK && d.Refusal == "":
 		fmt.Fprintln(w, "password: accepted: this login would succeed")
+	case d.PasswordOK:
+		fmt.Fprintf(w, "password: accepted, but the account may not log in (%s): this login would get 401\n", d.Refusal)
+		return errors.New("ldap test: account refused: " + d.Refusal)
+	case d.Refusal != "":
+		fmt.Fprintf(w, "password: refused by the directory: %s: this login would get 401\n", d.Refusal)
+		return errors.New("ldap test: password refused: " + d.Refusal)
 	default:
 		fmt.Fprintln(w, "password: refused by the directory: this login would get 401")
 		return errors.New("ldap test: password refused")
+	}
+	if d.Refusal != "" {
+		return errors.New("ldap test: account refused: " + d.Refusal)
 	}
 	return nil
 }

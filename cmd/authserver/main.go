@@ -2,6 +2,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -18,20 +19,24 @@ import (
 
 	"github.com/authserver/authserver/internal/admin"
 	authapp "github.com/authserver/authserver/internal/app"
-	"github.com/authserver/authserver/internal/config"
-	"github.com/authserver/authserver/internal/store"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// version and commit are set at build time (make build, make release):
+// -ldflags "-X main.version=$(cat VERSION) -X main.commit=$(git rev-parse HEAD)".
+var (
+	version = "dev"
+	commit  = ""
+)
 
 // app holds what every command shares: the flags of the root command.
 type app struct {
 	configPath string
-	output     string
-	stdin      io.Reader
-	stdout     io.Writer
-	stderr     io.Writer
+	// addr is serve's --addr: it replaces server.addr (and $AUTHSERVER_ADDR).
+	addr   string
+	output string
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
 }
 
 func main() {
@@ -51,7 +56,7 @@ func (a *app) root() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.PersistentFlags().StringVar(&a.configPath, "config", "", "config file (default $"+config.EnvFile+", else the embedded default)")
+	root.PersistentFlags().StringVar(&a.configPath, "config", "", "config file (default $"+authapp.ConfigEnv+", else the embedded default)")
 	root.SetIn(a.stdin)
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
@@ -60,32 +65,44 @@ func (a *app) root() *cobra.Command {
 		a.userCmd(), a.groupCmd(), a.projectCmd(), a.memberCmd(), a.explainCmd(),
 		a.robotCmd(), a.patCmd(), a.tokenCmd(), a.ldapCmd(), a.auditCmd(), a.healthcheckCmd(),
 		a.importCmd(),
-		a.versionCmd(), a.credentialProviderCmd(),
+		a.versionCmd(), a.credentialProviderCmd(), a.backupCmd(),
 	)
 	return root
 }
 
 // loadConfig reads --config, else $AUTHSERVER_CONFIG, else the defaults.
-func (a *app) loadConfig() (config.Config, error) {
+func (a *app) loadConfig() (authapp.Config, error) {
 	path := a.configPath
 	if path == "" {
-		path = os.Getenv(config.EnvFile)
+		path = os.Getenv(authapp.ConfigEnv)
 	}
-	return config.Load(path)
+	cfg, err := authapp.LoadConfig(path)
+	if err != nil {
+		return cfg, err
+	}
+	if addr := cmp.Or(a.addr, os.Getenv(authapp.AddrEnv)); addr != "" {
+		cfg.Server.Addr = addr
+		if err := cfg.Validate(); err != nil {
+			return authapp.Config{}, fmt.Errorf("--addr / $%s: %w", authapp.AddrEnv, err)
+		}
+	}
+	return cfg, nil
 }
 
-// withStore loads the config, opens the store and runs fn.
-func (a *app) withStore(cmd *cobra.Command, fn func(ctx context.Context, cfg config.Config, st store.Store) error) error {
+// openAdmin loads the config and opens the admin operations on its store
+// (with directory: and its LDAP directory, when configured).
+func (a *app) openAdmin(cmd *cobra.Command, directory bool) (*authapp.Admin, error) {
 	cfg, err := a.loadConfig()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	st, err := authapp.OpenStore(cmd.Context(), cfg)
-	if err != nil {
-		return err
+	adm, err := authapp.OpenAdmin(cmd.Context(), cfg, directory)
+	if err == nil && isTerminal(a.stderr) {
+		// Interactive use: say which database answers (a script's output
+		// stays as it is).
+		fmt.Fprintf(a.stderr, "authserver: database %s\n", authapp.DatabaseName(cfg))
 	}
-	defer st.Close()
-	return fn(cmd.Context(), cfg, st)
+	return adm, err
 }
 
 // cli is the actor of every command: whoever can run them reads the
@@ -96,9 +113,12 @@ var cli = admin.Actor{Name: "cli", Admin: true, Method: admin.MethodCLI}
 // withAdmin loads the config, opens the store and runs fn on the admin
 // operations.
 func (a *app) withAdmin(cmd *cobra.Command, fn func(ctx context.Context, adm *admin.Service) error) error {
-	return a.withStore(cmd, func(ctx context.Context, cfg config.Config, st store.Store) error {
-		return fn(ctx, authapp.NewAdmin(cfg, st, nil))
-	})
+	adm, err := a.openAdmin(cmd, false)
+	if err != nil {
+		return err
+	}
+	defer adm.Close()
+	return fn(cmd.Context(), adm.Service)
 }
 
 // addOutputFlag adds --output table|json to a listing command.
@@ -144,7 +164,7 @@ func (a *app) printJSON(v any) error {
 
 func (a *app) versionCmd() *cobra.Command {
 	return leaf("version", "Print the version", func(cmd *cobra.Command) error {
-		fmt.Fprintf(a.stdout, "authserver %s (%s)\n", buildVersion(), goVersion())
+		fmt.Fprintf(a.stdout, "authserver %s (commit %s, %s)\n", buildVersion(), buildCommit(), goVersion())
 		return nil
 	})
 }
@@ -157,6 +177,35 @@ func buildVersion() string {
 		return bi.Main.Version
 	}
 	return version
+}
+
+// buildCommit is the commit the binary was built from: -X main.commit, or
+// what the Go toolchain recorded (a build in a git checkout), with
+// "-dirty" when the tree had changes; "unknown" otherwise.
+func buildCommit() string {
+	if commit != "" {
+		return commit
+	}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	rev, dirty := "", false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	switch {
+	case rev == "":
+		return "unknown"
+	case dirty:
+		return rev + "-dirty"
+	}
+	return rev
 }
 
 func goVersion() string {
@@ -245,7 +294,7 @@ func boolSetCmd(short, flag, usage string, set func(cmd *cobra.Command, name str
 
 // configCmd is a command without arguments that runs fn with the loaded
 // configuration.
-func (a *app) configCmd(use, short string, fn func(cmd *cobra.Command, cfg config.Config) error) *cobra.Command {
+func (a *app) configCmd(use, short string, fn func(cmd *cobra.Command, cfg authapp.Config) error) *cobra.Command {
 	return leaf(use, short, func(cmd *cobra.Command) error {
 		cfg, err := a.loadConfig()
 		if err != nil {
@@ -274,4 +323,14 @@ func printEach[T, J any](a *app, err error, header []string, xs []T, each func(T
 		rows[i], items[i] = each(x)
 	}
 	return a.printList(header, rows, items)
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

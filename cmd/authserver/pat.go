@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/authserver/authserver/internal/admin"
-	"github.com/authserver/authserver/internal/store"
 )
 
 // patJSON is a personal access token in `pat list --output json`; never
@@ -58,7 +57,7 @@ user is disabled or deleted. The fixed prefix and checksum let secret scanners f
 	var listUser string
 	list := a.adminCmd("list --user U", "List a user's personal access tokens (never the secrets)", func(ctx context.Context, adm *admin.Service) error {
 		ts, err := adm.ListPATs(ctx, cli, listUser)
-		return printEach(a, err, []string{"NAME", "CREATED", "LAST USED", "EXPIRES"}, ts, func(t store.PersonalToken) ([]string, patJSON) {
+		return printEach(a, err, []string{"NAME", "CREATED", "LAST USED", "EXPIRES"}, ts, func(t admin.PersonalToken) ([]string, patJSON) {
 			return []string{t.Name, t.CreatedAt.UTC().Format(time.RFC3339), fmtOptTime(t.LastUsedAt, "never"), fmtOptTime(t.ExpiresAt, "never")}, patJSON{t.Name, t.CreatedAt.UTC(), optTime(t.LastUsedAt), optTime(t.ExpiresAt)}
 		})
 	})

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -9,17 +10,17 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/authserver/authserver/internal/admin"
-	authapp "github.com/authserver/authserver/internal/app"
-	"github.com/authserver/authserver/internal/config"
-	"github.com/authserver/authserver/internal/store"
 )
+
+// Each command turns the names it is given into ids once (admin's Find*),
+// then acts by id.
 
 func (a *app) projectCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "project", Short: "Manage projects (the first path component of repository names)"}
 
 	var public bool
 	create := a.adminArgsCmd("create NAME", "Create a project", 1, func(ctx context.Context, adm *admin.Service, args []string) error {
-		p, err := adm.CreateProject(ctx, cli, args[0], public)
+		p, err := adm.CreateProject(ctx, cli, admin.NewProject{Name: args[0], Public: public})
 		return a.say(err, "project %s created (public=%t)\n", p.Name, p.Public)
 	})
 	create.Flags().BoolVar(&public, "public", false, "anyone, anonymous included, may pull")
@@ -31,7 +32,7 @@ func (a *app) projectCmd() *cobra.Command {
 			Public    bool      `json:"public"`
 			CreatedAt time.Time `json:"created_at"`
 		}
-		return printEach(a, err, []string{"NAME", "PUBLIC", "CREATED"}, ps, func(p store.Project) ([]string, item) {
+		return printEach(a, err, []string{"NAME", "PUBLIC", "CREATED"}, ps, func(p admin.Project) ([]string, item) {
 			return []string{p.Name, strconv.FormatBool(p.Public), p.CreatedAt.UTC().Format(time.RFC3339)}, item{p.Name, p.Public, p.CreatedAt.UTC()}
 		})
 	})
@@ -39,12 +40,20 @@ func (a *app) projectCmd() *cobra.Command {
 
 	set := boolSetCmd("Change a project's visibility", "public", "anyone may pull", func(cmd *cobra.Command, name string, public bool) error {
 		return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
-			return a.say(adm.SetProjectPublic(ctx, cli, name, public), "project %s public=%t\n", name, public)
+			p, err := adm.FindProject(ctx, cli, name)
+			if err == nil {
+				p, err = adm.SetProjectPublic(ctx, cli, p.ID, public)
+			}
+			return a.say(err, "project %s public=%t\n", p.Name, public)
 		})
 	})
 
 	del := a.adminArgsCmd("delete NAME", "Delete a project and its memberships (images stay in the registry)", 1, func(ctx context.Context, adm *admin.Service, args []string) error {
-		return a.say(adm.DeleteProject(ctx, cli, args[0]), "project %s deleted\n", args[0])
+		p, err := adm.FindProject(ctx, cli, args[0])
+		if err == nil {
+			p, err = adm.DeleteProject(ctx, cli, p.ID)
+		}
+		return a.say(err, "project %s deleted\n", p.Name)
 	})
 	cmd.AddCommand(create, list, set, del)
 	return cmd
@@ -59,59 +68,103 @@ func (a *app) memberCmd() *cobra.Command {
 		c.MarkFlagsMutuallyExclusive("user", "group")
 		c.MarkFlagsOneRequired("user", "group")
 	}
+	roleFlag := func(c *cobra.Command) {
+		c.Flags().StringVar(&role, "role", "", "projectAdmin, maintainer, developer, guest or limitedGuest")
+		_ = c.MarkFlagRequired("role")
+	}
+	// inProject runs fn on the project named by the first argument.
+	inProject := func(cmd *cobra.Command, args []string, directory bool, fn func(ctx context.Context, adm *admin.Service, p admin.Project) error) error {
+		adm, err := a.openAdmin(cmd, directory)
+		if err != nil {
+			return err
+		}
+		defer adm.Close()
+		p, err := adm.FindProject(cmd.Context(), cli, args[0])
+		if err != nil {
+			return err
+		}
+		return fn(cmd.Context(), adm.Service, p)
+	}
 
 	add := &cobra.Command{
-		Use: "add PROJECT (--user NAME | --group NAME) --role ROLE", Short: "Give a user or group a role in a project (replaces its role there)", Args: cobra.ExactArgs(1),
+		Use: "add PROJECT (--user NAME | --group NAME) --role ROLE", Short: "Give a user or group a role in a project (replaces its role there, as member set)", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := store.ParseRole(role); err != nil {
+			if _, err := admin.ParseRole(role); err != nil {
 				return err // before opening anything
 			}
-			return a.withStore(cmd, func(ctx context.Context, cfg config.Config, st store.Store) error {
-				// With an ldap: section, a user or group authserver does
-				// not know yet is looked up in the directory and created.
-				var dir admin.Directory
-				if cfg.LDAP != nil {
-					d, err := newDirectory(cfg)
-					if err != nil {
-						return err
+			// With an ldap: section, a user or group authserver does not
+			// know yet is looked up in the directory and created.
+			return inProject(cmd, args, true, func(ctx context.Context, adm *admin.Service, p admin.Project) error {
+				ref := admin.MemberRef{User: user, Group: group}
+				m, onb, err := adm.AddMember(ctx, cli, p.ID, ref, role)
+				if errors.Is(err, admin.ErrExists) { // a member already: its role changes, as the CLI always did
+					if m, err = adm.FindMember(ctx, cli, p.ID, ref); err == nil {
+						m, err = adm.SetMemberRole(ctx, cli, p.ID, m.ID, role)
 					}
-					defer d.Close()
-					dir = d
 				}
-				m, onb, err := authapp.NewAdmin(cfg, st, dir).AddMember(ctx, cli, args[0], admin.MemberRef{User: user, Group: group}, role)
 				switch {
-				case onb != nil && onb.Kind == store.MemberUser:
+				case onb != nil && onb.Kind == admin.MemberUser:
 					fmt.Fprintf(a.stdout, "user %s added from the directory (%s)\n", onb.Name, onb.DN)
 				case onb != nil:
 					fmt.Fprintf(a.stdout, "group %s created from directory group %s\n", onb.Name, onb.DN)
 				}
-				return a.say(err, "%s %s is %s in project %s\n", m.Kind, m.Name, m.Role, args[0])
+				return a.say(err, "%s %s is %s in project %s\n", m.Kind, m.Name, m.Role, p.Name)
 			})
 		},
 	}
 	who(add)
-	add.Flags().StringVar(&role, "role", "", "projectAdmin, maintainer, developer, guest or limitedGuest")
-	_ = add.MarkFlagRequired("role")
+	roleFlag(add)
 
-	remove := a.adminArgsCmd("remove PROJECT (--user NAME | --group NAME)", "Take a user or group out of a project", 1, func(ctx context.Context, adm *admin.Service, args []string) error {
-		m, err := adm.RemoveMember(ctx, cli, args[0], admin.MemberRef{User: user, Group: group})
-		return a.say(err, "%s %s removed from project %s\n", m.Kind, m.Name, args[0])
-	})
+	set := &cobra.Command{
+		Use: "set PROJECT (--user NAME | --group NAME) --role ROLE", Short: "Change the role of a member of a project", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := admin.ParseRole(role); err != nil {
+				return err
+			}
+			return inProject(cmd, args, false, func(ctx context.Context, adm *admin.Service, p admin.Project) error {
+				m, err := adm.FindMember(ctx, cli, p.ID, admin.MemberRef{User: user, Group: group})
+				if err == nil {
+					m, err = adm.SetMemberRole(ctx, cli, p.ID, m.ID, role)
+				}
+				return a.say(err, "%s %s is %s in project %s\n", m.Kind, m.Name, m.Role, p.Name)
+			})
+		},
+	}
+	who(set)
+	roleFlag(set)
+
+	remove := &cobra.Command{
+		Use: "remove PROJECT (--user NAME | --group NAME)", Short: "Take a user or group out of a project", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return inProject(cmd, args, false, func(ctx context.Context, adm *admin.Service, p admin.Project) error {
+				m, err := adm.FindMember(ctx, cli, p.ID, admin.MemberRef{User: user, Group: group})
+				if err == nil {
+					m, err = adm.RemoveMember(ctx, cli, p.ID, m.ID)
+				}
+				return a.say(err, "%s %s removed from project %s\n", m.Kind, m.Name, p.Name)
+			})
+		},
+	}
 	who(remove)
 
-	list := a.adminArgsCmd("list PROJECT", "List a project's members", 1, func(ctx context.Context, adm *admin.Service, args []string) error {
-		ms, err := adm.ListMembers(ctx, cli, args[0])
-		type item struct {
-			Kind string `json:"kind"`
-			Name string `json:"name"`
-			Role string `json:"role"`
-		}
-		return printEach(a, err, []string{"KIND", "NAME", "ROLE"}, ms, func(m store.Member) ([]string, item) {
-			return []string{string(m.Kind), m.Name, string(m.Role)}, item{string(m.Kind), m.Name, string(m.Role)}
-		})
-	})
+	list := &cobra.Command{
+		Use: "list PROJECT", Short: "List a project's members", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return inProject(cmd, args, false, func(ctx context.Context, adm *admin.Service, p admin.Project) error {
+				ms, err := adm.ListMembers(ctx, cli, p.ID)
+				type item struct {
+					Kind string `json:"kind"`
+					Name string `json:"name"`
+					Role string `json:"role"`
+				}
+				return printEach(a, err, []string{"KIND", "NAME", "ROLE"}, ms, func(m admin.Member) ([]string, item) {
+					return []string{string(m.Kind), m.Name, string(m.Role)}, item{string(m.Kind), m.Name, string(m.Role)}
+				})
+			})
+		},
+	}
 	a.addOutputFlag(list)
-	cmd.AddCommand(add, remove, list)
+	cmd.AddCommand(add, set, remove, list)
 	return cmd
 }
 
@@ -138,13 +191,31 @@ func (a *app) groupCmd() *cobra.Command {
 	a.addOutputFlag(list)
 
 	del := a.adminArgsCmd("delete NAME", "Delete a group and its memberships", 1, func(ctx context.Context, adm *admin.Service, args []string) error {
-		return a.say(adm.DeleteGroup(ctx, cli, args[0]), "group %s deleted\n", args[0])
+		g, err := adm.FindGroup(ctx, cli, args[0])
+		if err == nil {
+			_, err = adm.DeleteGroup(ctx, cli, g.ID)
+		}
+		return a.say(err, "group %s deleted\n", g.Name)
 	})
+	// groupUser runs fn with the ids of the group and user named by args.
+	groupUser := func(fn func(adm *admin.Service, ctx context.Context, who admin.Actor, group, user int64) error) func(ctx context.Context, adm *admin.Service, args []string) error {
+		return func(ctx context.Context, adm *admin.Service, args []string) error {
+			g, err := adm.FindGroup(ctx, cli, args[0])
+			if err != nil {
+				return err
+			}
+			u, err := adm.FindUser(ctx, cli, args[1])
+			if err != nil {
+				return err
+			}
+			return fn(adm, ctx, cli, g.ID, u.ID)
+		}
+	}
 	addUser := a.adminArgsCmd("add-user GROUP USER", "Put a user in a local group", 2, func(ctx context.Context, adm *admin.Service, args []string) error {
-		return a.say(adm.AddGroupUser(ctx, cli, args[0], args[1]), "user %s added to group %s\n", args[1], args[0])
+		return a.say(groupUser((*admin.Service).AddGroupUser)(ctx, adm, args), "user %s added to group %s\n", args[1], args[0])
 	})
 	removeUser := a.adminArgsCmd("remove-user GROUP USER", "Take a user out of a local group", 2, func(ctx context.Context, adm *admin.Service, args []string) error {
-		return a.say(adm.RemoveGroupUser(ctx, cli, args[0], args[1]), "user %s removed from group %s\n", args[1], args[0])
+		return a.say(groupUser((*admin.Service).RemoveGroupUser)(ctx, adm, args), "user %s removed from group %s\n", args[1], args[0])
 	})
 	cmd.AddCommand(create, list, del, addUser, removeUser)
 	return cmd

@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/authserver/authserver/internal/admin"
-	"github.com/authserver/authserver/internal/store"
 )
 
 // robotJSON is a robot in `robot list --output json`; never the secret.
@@ -50,7 +49,7 @@ func toRobotJSON(r admin.Robot) robotJSON {
 }
 
 // parsePermissions reads repeated --permission PROJECT:ACTIONS flags.
-func parsePermissions(flags []string) ([]store.RobotPermission, error) {
+func parsePermissions(flags []string) ([]admin.RobotPermission, error) {
 	return parseEach(flags, admin.ParsePermission, func(f string) string { return fmt.Sprintf("--permission %q", f) })
 }
 
@@ -149,10 +148,10 @@ the prefix (robots.prefix, default "robot$", which shells eat unless quoted).`,
 			nr := admin.NewRobot{Name: args[0], Project: project, Description: description, Lifetime: life}
 			switch f := cmd.Flags(); {
 			case f.Changed("permission"):
-				if f.Changed("actions") || (project != "" && project != store.SystemRobotProject) {
+				if f.Changed("actions") || (project != "" && project != admin.SystemRobotProject) {
 					return errors.New("--permission makes a system robot: give it without --actions, and --project only as '*'")
 				}
-				nr.Project = store.SystemRobotProject
+				nr.Project = admin.SystemRobotProject
 				if nr.Permissions, err = parsePermissions(permissions); err != nil {
 					return err
 				}
@@ -177,7 +176,7 @@ the prefix (robots.prefix, default "robot$", which shells eat unless quoted).`,
 	create.Flags().StringArrayVar(&claims, "claim", nil, "with --federate: a condition CLAIM=PATTERN on the JWT (repeatable, all must hold)")
 	create.Flags().StringVar(&project, "project", "", "project the robot acts on, or '*' for every project (system robot)")
 	create.Flags().StringVar(&actions, "actions", "", "comma-separated: pull, push, delete (push implies pull)")
-	create.Flags().StringVar(&expires, "expires", "30d", "lifetime (s, m, h, d units) or never")
+	create.Flags().StringVar(&expires, "expires", "", "lifetime (s, m, h, d units) or never; default robots.default_duration (30d)")
 	create.Flags().StringVar(&description, "description", "", "free text")
 	create.Flags().StringArrayVar(&permissions, "permission", nil, "a system robot's actions on one project, PROJECT:ACTIONS ('*': every project; repeatable)")
 	a.addOutputFlag(create)
@@ -245,12 +244,19 @@ the prefix (robots.prefix, default "robot$", which shells eat unless quoted).`,
 	}
 
 	del := a.adminArgsCmd("delete NAME", "Delete a robot", 1, func(ctx context.Context, adm *admin.Service, args []string) error {
-		login, err := adm.DeleteRobot(ctx, cli, args[0])
-		return a.say(err, "robot %s deleted\n", login)
+		r, err := adm.FindRobot(ctx, cli, args[0])
+		if err == nil {
+			r, err = adm.DeleteRobot(ctx, cli, r.ID)
+		}
+		return a.say(err, "robot %s deleted\n", r.Login)
 	})
 
 	refresh := a.adminArgsCmd("refresh-secret NAME", "Give a robot a new secret (printed once); the old one stops working at once", 1, func(ctx context.Context, adm *admin.Service, args []string) error {
-		r, secret, err := adm.RefreshRobotSecret(ctx, cli, args[0])
+		r, err := adm.FindRobot(ctx, cli, args[0])
+		if err != nil {
+			return err
+		}
+		r, secret, err := adm.RefreshRobotSecret(ctx, cli, r.ID)
 		if err != nil {
 			return err
 		}
@@ -268,7 +274,10 @@ the prefix (robots.prefix, default "robot$", which shells eat unless quoted).`,
 // updateRobot applies ch to a robot and says "robot NAME <done>".
 func (a *app) updateRobot(cmd *cobra.Command, name, done string, ch admin.RobotChange) error {
 	return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
-		r, err := adm.UpdateRobot(ctx, cli, name, ch)
+		r, err := adm.FindRobot(ctx, cli, name)
+		if err == nil {
+			r, err = adm.UpdateRobot(ctx, cli, r.ID, ch)
+		}
 		return a.say(err, "robot %s %s\n", r.Login, done)
 	})
 }

@@ -8,17 +8,16 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/authserver/authserver/internal/admin"
-	"github.com/authserver/authserver/internal/store"
 )
 
 // parseClaims reads --claim values.
-func parseClaims(claims []string) ([]store.ClaimCondition, error) {
+func parseClaims(claims []string) ([]admin.ClaimCondition, error) {
 	return parseEach(claims, admin.ParseCondition, func(string) string { return "--claim" })
 }
 
 // trustFlags is the trust policy of `robot create --federate --claim`, nil
 // without --federate.
-func trustFlags(cmd *cobra.Command, federate string, claims []string) (*store.TrustPolicy, error) {
+func trustFlags(cmd *cobra.Command, federate string, claims []string) (*admin.TrustPolicy, error) {
 	if federate == "" {
 		if cmd.Flags().Changed("claim") {
 			return nil, errors.New("--claim needs --federate ISSUER")
@@ -32,7 +31,7 @@ func trustFlags(cmd *cobra.Command, federate string, claims []string) (*store.Tr
 	if len(conds) == 0 {
 		return nil, errors.New("--federate needs at least one --claim CLAIM=PATTERN")
 	}
-	return &store.TrustPolicy{Issuer: federate, Conditions: conds}, nil
+	return &admin.TrustPolicy{Issuer: federate, Conditions: conds}, nil
 }
 
 // printFederated reports a created federated robot: no secret to show.
@@ -55,7 +54,10 @@ func (a *app) setTrust(cmd *cobra.Command, name string, claims []string) error {
 		return err
 	}
 	return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
-		r, err := adm.SetRobotTrust(ctx, cli, name, store.TrustPolicy{Conditions: conds})
+		r, err := adm.FindRobot(ctx, cli, name)
+		if err == nil {
+			r, err = adm.SetRobotTrust(ctx, cli, r.ID, admin.TrustPolicy{Conditions: conds})
+		}
 		if err != nil {
 			return err
 		}

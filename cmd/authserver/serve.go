@@ -3,22 +3,21 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 
 	"github.com/spf13/cobra"
 
 	authapp "github.com/authserver/authserver/internal/app"
-	"github.com/authserver/authserver/internal/config"
-	"github.com/authserver/authserver/internal/store"
 )
 
 func (a *app) serveCmd() *cobra.Command {
-	return a.configCmd("serve", "Run the token server", func(cmd *cobra.Command, cfg config.Config) error {
+	cmd := a.configCmd("serve", "Run the token server", func(cmd *cobra.Command, cfg authapp.Config) error {
 		return a.serve(cmd.Context(), cfg)
 	})
+	cmd.Flags().StringVar(&a.addr, "addr", "", "host:port to listen on, replacing server.addr and $"+authapp.AddrEnv)
+	return cmd
 }
 
-func (a *app) serve(ctx context.Context, cfg config.Config) error {
+func (a *app) serve(ctx context.Context, cfg authapp.Config) error {
 	log := authapp.NewLogger(cfg, a.stderr)
 	for _, w := range cfg.Warnings() {
 		log.Warn("insecure configuration", "problem", w)
@@ -26,9 +25,7 @@ func (a *app) serve(ctx context.Context, cfg config.Config) error {
 	if cfg.Server.MetricsAddr == "" {
 		log.Info("/metrics is served on the main listener; set server.metrics_addr to keep it off the clients' network")
 	}
-	srvApp, err := authapp.New(ctx, cfg, authapp.Options{Logger: log, Version: buildVersion(), Bootstrap: func(ctx context.Context, st store.Store, log *slog.Logger) error {
-		return authapp.BootstrapAdmin(ctx, cfg, st, log)
-	}})
+	srvApp, err := authapp.New(ctx, cfg, authapp.Options{Logger: log, Version: buildVersion(), Bootstrap: authapp.ServeBootstrap(cfg)})
 	if err != nil {
 		return err
 	}
@@ -40,7 +37,7 @@ func (a *app) serve(ctx context.Context, cfg config.Config) error {
 	}
 	log.Info("authserver listening", "addr", cfg.Server.Addr, "tls", srv.TLSConfig != nil, "realm", srvApp.Server.Realm,
 		"service", cfg.Token.Service, "issuer", cfg.Token.Issuer, "kid", srvApp.Keys.Issuer().Signer().KID(),
-		"storage", cfg.Storage.Driver, "metrics_addr", cfg.Server.MetricsAddr, "version", buildVersion())
+		"storage", cfg.Storage.Driver, "database", authapp.DatabaseName(cfg), "metrics_addr", cfg.Server.MetricsAddr, "version", buildVersion())
 	if cfg.Log.Format == "json" {
 		log.Info("registry auth block", "config_yml", block)
 	} else {

@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/authserver/authserver/internal/admin"
-	"github.com/authserver/authserver/internal/store"
 )
 
 // refreshJSON is a refresh token in `token list --output json`; never the
@@ -33,7 +32,7 @@ the user revokes all of the user's refresh tokens; these commands list and revok
 	var user string
 	list := a.adminCmd("list --user U", "List a user's refresh tokens (never the secrets)", func(ctx context.Context, adm *admin.Service) error {
 		ts, err := adm.ListRefreshTokens(ctx, cli, user)
-		return printEach(a, err, []string{"ID", "CLIENT_ID", "SERVICE", "CREATED", "LAST USED"}, ts, func(t store.RefreshToken) ([]string, refreshJSON) {
+		return printEach(a, err, []string{"ID", "CLIENT_ID", "SERVICE", "CREATED", "LAST USED"}, ts, func(t admin.RefreshToken) ([]string, refreshJSON) {
 			return []string{strconv.FormatInt(t.ID, 10), t.ClientID, t.Service,
 				t.CreatedAt.UTC().Format(time.RFC3339), t.LastUsedAt.UTC().Format(time.RFC3339)}, refreshJSON{t.ID, t.ClientID, t.Service, t.CreatedAt.UTC(), t.LastUsedAt.UTC()}
 		})

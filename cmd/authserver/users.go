@@ -13,8 +13,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/authserver/authserver/internal/admin"
-	"github.com/authserver/authserver/internal/authn"
-	"github.com/authserver/authserver/internal/store"
 )
 
 // readPassword takes the password from the first line of stdin when
@@ -49,6 +47,9 @@ type userJSON struct {
 	// Password is the kind of stored hash: bcrypt, an imported Harbor
 	// hash until its first login, or none.
 	Password string `json:"password"`
+	// DirectoryID is an LDAP user's directory entry identifier, in the
+	// server's own form (authn.EntryIDText).
+	DirectoryID string `json:"directory_id,omitempty"`
 }
 
 func (a *app) userCmd() *cobra.Command {
@@ -97,39 +98,61 @@ func (a *app) userCmd() *cobra.Command {
 
 	list := a.adminCmd("list", "List users", func(ctx context.Context, adm *admin.Service) error {
 		users, err := adm.ListUsers(ctx, cli)
-		return printEach(a, err, []string{"NAME", "EMAIL", "ADMIN", "DISABLED", "SOURCE", "CREATED", "PASSWORD"}, users, func(u store.User) ([]string, userJSON) {
-			kind := authn.HashKind(u.PasswordHash)
-			return []string{u.Name, u.Email, strconv.FormatBool(u.Admin), strconv.FormatBool(u.Disabled), u.Source, u.CreatedAt.UTC().Format(time.RFC3339), kind},
-				userJSON{u.Name, u.Email, u.DisplayName, u.Admin, u.Disabled, u.Source, u.CreatedAt.UTC(), kind}
+		ids := map[string]string{}
+		for _, u := range users {
+			if u.Source == admin.SourceLDAP {
+				if id, err := adm.DirectoryID(ctx, cli, u.Name); err == nil {
+					ids[u.Name] = id
+				}
+			}
+		}
+		return printEach(a, err, []string{"NAME", "EMAIL", "ADMIN", "DISABLED", "SOURCE", "CREATED", "PASSWORD", "DIRECTORY ID"}, users, func(u admin.User) ([]string, userJSON) {
+			kind := admin.PasswordKind(u)
+			return []string{u.Name, u.Email, strconv.FormatBool(u.Admin), strconv.FormatBool(u.Disabled), u.Source, u.CreatedAt.UTC().Format(time.RFC3339), kind, ids[u.Name]},
+				userJSON{u.Name, u.Email, u.DisplayName, u.Admin, u.Disabled, u.Source, u.CreatedAt.UTC(), kind, ids[u.Name]}
 		})
 	})
 	a.addOutputFlag(list)
 
+	// --force lets the last sysadmin go (whoever runs the CLI can make
+	// another one); without it the CLI refuses as the API does.
+	var force bool
+	forceFlag := func(c *cobra.Command) *cobra.Command {
+		c.Flags().BoolVar(&force, "force", false, "even when this is the last sysadmin (a single-admin install)")
+		return c
+	}
 	setDisabled := func(cmd *cobra.Command, name, done string, disabled bool) error {
-		return a.updateUser(cmd, name, done, admin.UserChange{Disabled: &disabled})
+		return a.updateUser(cmd, name, done, admin.UserChange{Disabled: &disabled, Force: force && disabled})
 	}
 
 	del := a.adminArgsCmd("delete NAME", "Delete a user and its memberships", 1, func(ctx context.Context, adm *admin.Service, args []string) error {
-		return a.say(adm.DeleteUser(ctx, cli, args[0]), "user %s deleted\n", args[0])
+		u, err := adm.FindUser(ctx, cli, args[0])
+		if err == nil {
+			u, err = adm.DeleteUser(ctx, cli, u.ID, force)
+		}
+		return a.say(err, "user %s deleted\n", u.Name)
 	})
 
 	set := boolSetCmd("Change a user's sysadmin flag", "admin", "sysadmin flag", func(cmd *cobra.Command, name string, v bool) error {
-		return a.updateUser(cmd, name, "updated", admin.UserChange{Admin: &v})
+		return a.updateUser(cmd, name, "updated", admin.UserChange{Admin: &v, Force: force && !v})
 	})
 
 	cmd.AddCommand(add, passwd, list,
-		toggleCmd("disable", "Disable a user (its logins fail with 401; its refresh and personal access tokens are revoked)",
-			"disabled (refresh tokens and personal access tokens revoked)", true, setDisabled),
+		forceFlag(toggleCmd("disable", "Disable a user (its logins fail with 401; its refresh and personal access tokens are revoked)",
+			"disabled (refresh tokens and personal access tokens revoked)", true, setDisabled)),
 		toggleCmd("enable", "Enable a disabled user", "enabled", false, setDisabled),
-		del, set)
+		forceFlag(del), forceFlag(set))
 	return cmd
 }
 
 // updateUser applies ch and says "user NAME <done>".
 func (a *app) updateUser(cmd *cobra.Command, name, done string, ch admin.UserChange) error {
 	return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
-		_, err := adm.UpdateUser(ctx, cli, name, ch)
-		return a.say(err, "user %s %s\n", name, done)
+		u, err := adm.FindUser(ctx, cli, name)
+		if err == nil {
+			u, err = adm.UpdateUser(ctx, cli, u.ID, ch)
+		}
+		return a.say(err, "user %s %s\n", u.Name, done)
 	})
 }
 

@@ -164,6 +164,30 @@ func TestGoClient(t *testing.T) {
 	if strings.Join(names, ",") != "admin,alice,bob,carol" {
 		t.Errorf("paged users %v", names)
 	}
+	// The Link header works when followed (its path is the API's own),
+	// and q filters.
+	first := must[*user.ListUsersOK](t, "list users")(adm.User.ListUsers(ctx, &user.ListUsersParams{Page: ptr(int64(1)), PageSize: ptr(int64(3))}))
+	next := ""
+	for _, l := range strings.Split(first.Link, ",") {
+		if strings.Contains(l, `rel="next"`) {
+			next = strings.Trim(strings.TrimSpace(strings.Split(l, ";")[0]), "<>")
+		}
+	}
+	linkReq, _ := http.NewRequest("GET", s.url+next, nil)
+	linkReq.SetBasicAuth("admin", s.adminPass)
+	if res, err := http.DefaultClient.Do(linkReq); err != nil || res.StatusCode != 200 || !strings.HasPrefix(next, "/api/v2.0/users?") {
+		t.Errorf("following Link %q (%q): %v %v", next, first.Link, res, err)
+	} else {
+		var rest []struct{ Username string }
+		if err := json.NewDecoder(res.Body).Decode(&rest); err != nil || len(rest) != 1 || rest[0].Username != "carol" {
+			t.Errorf("the next page: %+v, %v", rest, err)
+		}
+		res.Body.Close()
+	}
+	bobOnly := must[*user.ListUsersOK](t, "q")(adm.User.ListUsers(ctx, &user.ListUsersParams{Q: ptr("username=bob")}))
+	if len(bobOnly.Payload) != 1 || bobOnly.Payload[0].Username != "bob" || bobOnly.XTotalCount != 1 {
+		t.Errorf("q=username=bob: %+v", bobOnly.Payload)
+	}
 
 	// Alice creates a project (she becomes its projectAdmin) and reads it
 	// by name and by id.
@@ -179,11 +203,13 @@ func TestGoClient(t *testing.T) {
 		t.Errorf("project by name %+v, by id %+v", byName.Payload, byID.Payload)
 	}
 
-	// Members: a user, and an LDAP group by DN (created on the way).
+	// Members: a user, and an LDAP group by DN.
 	must[*member.CreateProjectMemberCreated](t, "member bob")(alice.Member.CreateProjectMember(ctx, &member.CreateProjectMemberParams{
 		ProjectNameOrID: "team", XIsResourceName: ptr(true),
 		ProjectMember: &models.ProjectMember{RoleID: 2, MemberUser: &models.UserEntity{Username: "bob"}}}))
-	must[*member.CreateProjectMemberCreated](t, "member group")(alice.Member.CreateProjectMember(ctx, &member.CreateProjectMemberParams{
+	// A group authserver does not know yet (and no directory to ask): a
+	// sysadmin makes it up on the way; a projectAdmin names existing ones.
+	must[*member.CreateProjectMemberCreated](t, "member group")(adm.Member.CreateProjectMember(ctx, &member.CreateProjectMemberParams{
 		ProjectNameOrID: "team", XIsResourceName: ptr(true),
 		ProjectMember: &models.ProjectMember{RoleID: 3, MemberGroup: &models.UserGroup{GroupName: "devs", GroupType: 1, LdapGroupDn: "cn=devs,ou=groups,dc=example,dc=org"}}}))
 	ms := must[*member.ListProjectMembersOK](t, "members")(alice.Member.ListProjectMembers(ctx, &member.ListProjectMembersParams{
@@ -225,8 +251,21 @@ func TestGoClient(t *testing.T) {
 	if err := json.Unmarshal(payload, &cl); err != nil || len(cl.Access) != 1 || strings.Join(cl.Access[0].Actions, ",") != "pull,push" {
 		t.Errorf("robot token access %s (%v)", payload, err)
 	}
+	// A robot with access entries beside pull: they read back, and grant
+	// nothing at the token endpoint.
+	scan := must[*robot.CreateRobotCreated](t, "robot with other access")(alice.Robot.CreateRobot(ctx, &robot.CreateRobotParams{Robot: &models.RobotCreate{
+		Name: "scan", Level: "project", Duration: -1, Permissions: []*models.RobotPermission{{Kind: "project", Namespace: "team",
+			Access: []*models.Access{{Resource: "repository", Action: "pull"}, {Resource: "artifact", Action: "read"}, {Resource: "scan", Action: "create"}}}}}}))
+	scanRead := must[*robot.GetRobotByIDOK](t, "read robot")(alice.Robot.GetRobotByID(ctx, &robot.GetRobotByIDParams{RobotID: scan.Payload.ID}))
+	var entries []string
+	for _, a := range scanRead.Payload.Permissions[0].Access {
+		entries = append(entries, a.Resource+":"+a.Action)
+	}
+	if strings.Join(entries, " ") != "repository:pull artifact:read scan:create" {
+		t.Errorf("robot access read back: %v", entries)
+	}
 	robots := must[*robot.ListRobotOK](t, "list robots")(alice.Robot.ListRobot(ctx, &robot.ListRobotParams{Q: ptr("Level=project,ProjectID=" + id)}))
-	if len(robots.Payload) != 1 || robots.Payload[0].Permissions[0].Namespace != "team" {
+	if len(robots.Payload) != 2 || robots.Payload[0].Permissions[0].Namespace != "team" {
 		t.Errorf("robots %+v", robots.Payload)
 	}
 

@@ -35,6 +35,11 @@ type Actor struct {
 	// may not manage credentials: create or revoke tokens, change a
 	// password (see byPassword).
 	Method string
+	// PasswordVerifiedAt is authn.Identity's: for a caller who proved
+	// themselves with a directory password, when the directory last
+	// verified it. A personal access token they create for themselves
+	// records it, so a password change after it revokes the token.
+	PasswordVerifiedAt time.Time
 }
 
 // Actor.Method of the callers that do not log in.
@@ -88,6 +93,20 @@ type Options struct {
 	// create projects. By default (Harbor's "everyone") any authenticated
 	// user may, and becomes the project's projectAdmin.
 	AdminOnlyProjects bool
+	// MaxProjectsPerUser is api.max_projects_per_user: the most projects a
+	// user who is no sysadmin owns (creates); 0 is no limit.
+	MaxProjectsPerUser int
+	// MaxRobotsPerProject is robots.max_per_project: the most robots one
+	// project has; 0 is no limit.
+	MaxRobotsPerProject int
+	// DefaultRobotLifetime is robots.default_duration: the lifetime of a
+	// robot created (or renewed) without one; 0 is never.
+	DefaultRobotLifetime time.Duration
+	// Registry, when set (registry.url), is asked whether a project to
+	// delete still holds repositories (412 while it does), lists and
+	// deletes them; without it a deleted project's name is reserved: only
+	// a sysadmin may create it again.
+	Registry Registry
 	// Logger receives audit-trail write failures (which fail the change);
 	// nil discards them.
 	Logger *slog.Logger
@@ -189,14 +208,22 @@ func ValidProjectName(name string) error {
 	return nil
 }
 
+// Never is the lifetime of a credential that never expires.
+const Never time.Duration = -1
+
 // expiry is the expiry time of a credential created or renewed now with
-// lifetime d: zero (never) when d is 0, else now+d to the second.
-func (s *Service) expiry(d time.Duration) (time.Time, error) {
-	if d < 0 {
-		return time.Time{}, invalidf("lifetime must be positive (or never)")
-	}
-	if d == 0 {
+// lifetime d: zero (never) for Never, def for 0 (zero: never), else now+d
+// to the second.
+func (s *Service) expiry(d, def time.Duration) (time.Time, error) {
+	switch {
+	case d == Never:
 		return time.Time{}, nil
+	case d < 0:
+		return time.Time{}, invalidf("lifetime must be positive (or never)")
+	case d == 0 && def == 0:
+		return time.Time{}, nil
+	case d == 0:
+		d = def
 	}
 	return s.opt.Now().Add(d).UTC().Truncate(time.Second), nil
 }

@@ -45,21 +45,28 @@ func TestEveryChangeIsAudited(t *testing.T) {
 			return err
 		}},
 		{"user.update", "user carol", func() error {
-			_, err := f.adm.UpdateUser(ctx, who, "carol", admin.UserChange{Email: ptr("c@x")})
+			_, err := f.adm.UpdateUser(ctx, who, f.userID("carol"), admin.UserChange{Email: ptr("c@x")})
 			return err
 		}},
-		{"user.password", "user carol", func() error { return f.adm.ChangePassword(ctx, who, "carol", "", "Pass-word-2") }},
-		{"project.create", "project apps", func() error { _, err := f.adm.CreateProject(ctx, who, "apps", false); return err }},
-		{"project.public=true", "project apps", func() error { return f.adm.SetProjectPublic(ctx, who, "apps", true) }},
+		{"user.password", "user carol", func() error { return f.adm.ChangePassword(ctx, who, f.userID("carol"), "", "Pass-word-2") }},
+		{"project.create", "project apps", func() error {
+			_, err := f.adm.CreateProject(ctx, who, admin.NewProject{Name: "apps", Public: false})
+			return err
+		}},
+		{"project.public=true", "project apps", func() error { _, err := f.adm.SetProjectPublic(ctx, who, f.projectID("apps"), true); return err }},
 		{"group.create", "group devs", func() error { _, err := f.adm.CreateGroup(ctx, who, "devs", ""); return err }},
-		{"group.add_user", "group devs: user carol", func() error { return f.adm.AddGroupUser(ctx, who, "devs", "carol") }},
-		{"group.remove_user", "group devs: user carol", func() error { return f.adm.RemoveGroupUser(ctx, who, "devs", "carol") }},
-		{"member.set", "project apps: user carol as developer", func() error {
-			_, _, err := f.adm.AddMember(ctx, who, "apps", admin.MemberRef{User: "carol"}, "developer")
+		{"group.add_user", "group devs: user carol", func() error { return f.adm.AddGroupUser(ctx, who, f.groupID("devs"), f.userID("carol")) }},
+		{"group.remove_user", "group devs: user carol", func() error { return f.adm.RemoveGroupUser(ctx, who, f.groupID("devs"), f.userID("carol")) }},
+		{"member.add", "project apps: user carol as developer", func() error {
+			_, _, err := f.adm.AddMember(ctx, who, f.projectID("apps"), admin.MemberRef{User: "carol"}, "developer")
+			return err
+		}},
+		{"member.set", "project apps: user carol as guest", func() error {
+			_, err := f.adm.SetMemberRole(ctx, who, f.projectID("apps"), f.memberID("apps", admin.MemberRef{User: "carol"}), "guest")
 			return err
 		}},
 		{"member.remove", "project apps: user carol", func() error {
-			_, err := f.adm.RemoveMember(ctx, who, "apps", admin.MemberRef{User: "carol"})
+			_, err := f.adm.RemoveMember(ctx, who, f.projectID("apps"), f.memberID("apps", admin.MemberRef{User: "carol"}))
 			return err
 		}},
 		{"robot.create", "robot robot$apps+ci", func() error {
@@ -67,19 +74,19 @@ func TestEveryChangeIsAudited(t *testing.T) {
 			return err
 		}},
 		{"robot.update", "robot robot$apps+ci", func() error {
-			_, err := f.adm.UpdateRobot(ctx, who, "robot$apps+ci", admin.RobotChange{Description: ptr("CI")})
+			_, err := f.adm.UpdateRobot(ctx, who, f.robotID("robot$apps+ci"), admin.RobotChange{Description: ptr("CI")})
 			return err
 		}},
 		{"robot.secret", "robot robot$apps+ci", func() error {
-			_, _, err := f.adm.RefreshRobotSecret(ctx, who, "apps+ci")
+			_, _, err := f.adm.RefreshRobotSecret(ctx, who, f.robotID("apps+ci"))
 			return err
 		}},
-		{"robot.delete", "robot robot$apps+ci", func() error { _, err := f.adm.DeleteRobot(ctx, who, "apps+ci"); return err }},
+		{"robot.delete", "robot robot$apps+ci", func() error { _, err := f.adm.DeleteRobot(ctx, who, f.robotID("apps+ci")); return err }},
 		{"robot.create", "robot robot$apps+gh", func() error {
 			_, _, err := f.adm.CreateRobot(ctx, who, admin.NewRobot{Name: "gh", Project: "apps", Actions: []string{"pull"}, Trust: &trust})
 			return err
 		}},
-		{"robot.trust", "robot robot$apps+gh", func() error { _, err := f.adm.SetRobotTrust(ctx, who, "apps+gh", trust); return err }},
+		{"robot.trust", "robot robot$apps+gh", func() error { _, err := f.adm.SetRobotTrust(ctx, who, f.robotID("apps+gh"), trust); return err }},
 		{"pat.create", "token laptop of user carol", func() error {
 			_, _, err := f.adm.CreatePAT(ctx, who, admin.NewPAT{User: "carol", Name: "laptop", Lifetime: time.Hour})
 			return err
@@ -93,9 +100,9 @@ func TestEveryChangeIsAudited(t *testing.T) {
 			_, err := f.adm.RevokeRefreshTokens(ctx, who, "carol")
 			return err
 		}},
-		{"group.delete", "group devs", func() error { return f.adm.DeleteGroup(ctx, who, "devs") }},
-		{"project.delete", "project apps", func() error { return f.adm.DeleteProject(ctx, who, "apps") }},
-		{"user.delete", "user carol", func() error { return f.adm.DeleteUser(ctx, who, "carol") }},
+		{"group.delete", "group devs", func() error { _, err := f.adm.DeleteGroup(ctx, who, f.groupID("devs")); return err }},
+		{"project.delete", "project apps", func() error { _, err := f.adm.DeleteProject(ctx, who, f.projectID("apps")); return err }},
+		{"user.delete", "user carol", func() error { _, err := f.adm.DeleteUser(ctx, who, f.userID("carol"), false); return err }},
 	}
 	for _, c := range changes {
 		before := len(f.adminRecords(t))
@@ -123,11 +130,14 @@ func TestEveryChangeIsAudited(t *testing.T) {
 			_, err := f.adm.CreateUser(ctx, who, admin.NewUser{Name: "bob", Password: "Pass-word-1"})
 			return err
 		}(),
-		func() error { _, err := f.adm.CreateProject(ctx, who, "Bad Name", false); return err }(),
-		f.adm.DeleteProject(ctx, who, "ghost"),
+		func() error {
+			_, err := f.adm.CreateProject(ctx, who, admin.NewProject{Name: "Bad Name", Public: false})
+			return err
+		}(),
+		func() error { _, err := f.adm.DeleteProject(ctx, who, f.projectID("ghost")); return err }(),
 		f.adm.RevokePAT(ctx, who, "bob", "none"),
 		f.adm.RevokeRefreshToken(ctx, who, "bob", 99),
-		f.adm.ChangePassword(ctx, admin.Actor{Name: "bob"}, "bob", "Wrong-pass-1", "weak"),
+		f.adm.ChangePassword(ctx, admin.Actor{Name: "bob"}, f.userID("bob"), "Wrong-pass-1", "weak"),
 		// A wrong old password is recorded (TestOldPassword), as unauthorized.
 	}
 	for i, err := range refused {
@@ -157,22 +167,22 @@ func TestAuditFailsClosed(t *testing.T) {
 			return err
 		}, landed: func() bool { _, err := f.st.GetUser(ctx, "dave"); return err == nil }},
 		{name: "update user", change: func() error {
-			_, err := f.adm.UpdateUser(ctx, root, "bob", admin.UserChange{Admin: ptr(true)})
+			_, err := f.adm.UpdateUser(ctx, root, f.userID("bob"), admin.UserChange{Admin: ptr(true)})
 			return err
 		}, landed: func() bool { u, _ := f.st.GetUser(ctx, "bob"); return u.Admin }},
 		{name: "create project with its admin", change: func() error {
 			bob, err := f.st.GetUser(ctx, "bob")
 			f.must(t, err)
-			_, err = f.adm.CreateProject(ctx, admin.Actor{Name: "bob", UserID: bob.ID}, "mine", false)
+			_, err = f.adm.CreateProject(ctx, admin.Actor{Name: "bob", UserID: bob.ID}, admin.NewProject{Name: "mine", Public: false})
 			return err
 		}, landed: func() bool { _, err := f.st.GetProject(ctx, "mine"); return err == nil }},
-		{name: "delete robot", change: func() error { _, err := f.adm.DeleteRobot(ctx, root, "team+ci"); return err },
+		{name: "delete robot", change: func() error { _, err := f.adm.DeleteRobot(ctx, root, f.robotID("team+ci")); return err },
 			landed: func() bool { _, err := f.st.GetRobot(ctx, "team+ci"); return err != nil }},
 		{name: "add member", change: func() error {
-			_, _, err := f.adm.AddMember(ctx, root, "team", admin.MemberRef{User: "bob"}, "guest")
+			_, _, err := f.adm.AddMember(ctx, root, f.projectID("team"), admin.MemberRef{User: "bob"}, "guest")
 			return err
 		}, landed: func() bool { ms, _ := f.st.ListMembers(ctx, "team"); return len(ms) > 0 }},
-		{name: "delete user", change: func() error { return f.adm.DeleteUser(ctx, root, "bob") },
+		{name: "delete user", change: func() error { _, err := f.adm.DeleteUser(ctx, root, f.userID("bob"), false); return err },
 			landed: func() bool { _, err := f.st.GetUser(ctx, "bob"); return err != nil }},
 	}
 	for _, tt := range tests {

@@ -59,7 +59,8 @@ type NewRobot struct {
 	// for every project (Harbor's system robots).
 	Permissions []store.RobotPermission
 	Description string
-	// Lifetime is how long it works from now; 0 means forever.
+	// Lifetime is how long it works from now: 0 is
+	// Options.DefaultRobotLifetime, Never never.
 	Lifetime time.Duration
 	// For an import: ExpiresAt, when set, is the expiry instead of
 	// Lifetime; SecretHash, when set, is the stored secret as it is (a
@@ -118,7 +119,7 @@ func (s *Service) CreateRobot(ctx context.Context, who Actor, nr NewRobot) (Robo
 	if err != nil {
 		return Robot{}, "", err
 	}
-	exp, err := s.expiry(nr.Lifetime)
+	exp, err := s.expiry(nr.Lifetime, s.opt.DefaultRobotLifetime)
 	if err != nil {
 		return Robot{}, "", err
 	}
@@ -150,6 +151,15 @@ func (s *Service) CreateRobot(ctx context.Context, who Actor, nr NewRobot) (Robo
 		}
 	}
 	if err := s.change(ctx, who, "robot.create", "robot "+s.opt.RobotPrefix+bare, func(st store.Store) error {
+		if max := s.opt.MaxRobotsPerProject; max > 0 && nr.Project != store.SystemRobotProject {
+			rs, err := st.ListRobots(ctx, nr.Project)
+			if err != nil {
+				return err
+			}
+			if len(rs) >= max {
+				return &Error{Kind: KindExists, Msg: fmt.Sprintf("project %s has %d robots, robots.max_per_project: delete one first", nr.Project, len(rs))}
+			}
+		}
 		return storeErr(st.CreateRobot(ctx, &r), "robot "+s.opt.RobotPrefix+bare, "project "+nr.Project+" not found", "")
 	}); err != nil {
 		return Robot{}, "", err
@@ -176,9 +186,15 @@ func (s *Service) robotPermissions(ctx context.Context, who Actor, project strin
 	}
 	out := make([]store.RobotPermission, len(perms))
 	for i, p := range perms {
-		acts, err := authn.RobotActions(p.Actions)
-		if err != nil {
-			return nil, invalid(fmt.Errorf("project %s: %w", p.Project, err))
+		var acts []string
+		var err error
+		if len(p.Actions) > 0 || len(p.Other) == 0 {
+			if acts, err = authn.RobotActions(p.Actions); err != nil {
+				return nil, invalid(fmt.Errorf("project %s: %w", p.Project, err))
+			}
+		}
+		if err := validAccess(p.Project, p.Other); err != nil {
+			return nil, err
 		}
 		if slices.ContainsFunc(perms[:i], func(q store.RobotPermission) bool { return q.Project == p.Project }) {
 			return nil, invalidf("project " + p.Project + " is named twice")
@@ -193,27 +209,40 @@ func (s *Service) robotPermissions(ctx context.Context, who Actor, project strin
 		if err != nil {
 			return nil, err
 		}
-		out[i] = store.RobotPermission{Project: p.Project, Actions: acts}
+		out[i] = store.RobotPermission{Project: p.Project, Actions: acts, Other: slices.Clone(p.Other)}
 	}
 	slices.SortFunc(out, func(a, b store.RobotPermission) int { return strings.Compare(a.Project, b.Project) })
 	return out, nil
 }
 
-// GetRobot returns a robot named with or without the prefix.
-func (s *Service) GetRobot(ctx context.Context, who Actor, name string) (Robot, error) {
-	r, err := s.st.GetRobot(ctx, s.bare(name))
-	if err != nil {
-		return Robot{}, fromStore(err, "robot "+s.opt.RobotPrefix+s.bare(name))
+// maxOtherAccess bounds a permission's other access entries.
+const maxOtherAccess = 64
+
+// validAccess checks a permission's other access entries (Harbor's
+// resources other than repository pull, push and delete): kept as given,
+// each a resource and an action of at most 64 printable bytes, an effect
+// "", "allow" or "deny"; at most maxOtherAccess.
+func validAccess(project string, as []store.RobotAccess) error {
+	if len(as) > maxOtherAccess {
+		return invalidf(fmt.Sprintf("project %s: at most %d access entries besides pull, push and delete", project, maxOtherAccess))
 	}
-	if err := s.allowRobots(ctx, who, r.Project); err != nil {
-		return Robot{}, err
+	word := func(s string) bool {
+		return s != "" && len(s) <= 64 && !strings.ContainsFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f })
 	}
-	return s.robot(r), nil
+	for _, a := range as {
+		switch {
+		case !word(a.Resource) || !word(a.Action):
+			return invalidf(fmt.Sprintf("project %s: access %q %q: want a resource and an action of 1 to 64 printable bytes", project, a.Resource, a.Action))
+		case a.Effect != "" && a.Effect != "allow" && a.Effect != "deny":
+			return invalidf(fmt.Sprintf("project %s: access effect %q: want allow or deny", project, a.Effect))
+		}
+	}
+	return nil
 }
 
-// GetRobotByID returns a robot by ID; one of a private project the actor
+// GetRobot returns the robot with id; one of a private project the actor
 // is no member of is not found.
-func (s *Service) GetRobotByID(ctx context.Context, who Actor, id int64) (Robot, error) {
+func (s *Service) GetRobot(ctx context.Context, who Actor, id int64) (Robot, error) {
 	r, err := s.st.GetRobotByID(ctx, id)
 	if err != nil {
 		return Robot{}, fromStore(err, fmt.Sprintf("robot %d", id))
@@ -222,6 +251,24 @@ func (s *Service) GetRobotByID(ctx context.Context, who Actor, id int64) (Robot,
 		if errors.Is(err, ErrNotFound) {
 			return Robot{}, &Error{Kind: KindNotFound, Msg: fmt.Sprintf("robot %d not found", id), Err: store.ErrNotFound}
 		}
+		return Robot{}, err
+	}
+	return s.robot(r), nil
+}
+
+// FindRobot returns the robot named name, with or without the prefix: how
+// the CLI turns a name it was given into the robot, once. A name that
+// starts with the prefix is the login name; the stored name is tried as
+// given when no robot has that login.
+func (s *Service) FindRobot(ctx context.Context, who Actor, name string) (Robot, error) {
+	r, err := s.st.GetRobot(ctx, s.bare(name))
+	if errors.Is(err, store.ErrNotFound) && s.bare(name) != name {
+		r, err = s.st.GetRobot(ctx, name)
+	}
+	if err != nil {
+		return Robot{}, fromStore(err, "robot "+s.opt.RobotPrefix+s.bare(name))
+	}
+	if err := s.allowRobots(ctx, who, r.Project); err != nil {
 		return Robot{}, err
 	}
 	return s.robot(r), nil
@@ -246,7 +293,8 @@ func (s *Service) ListRobots(ctx context.Context, who Actor, project string) ([]
 
 // RobotChange is a change to a robot; nil fields stay as they are.
 type RobotChange struct {
-	// Lifetime renews the expiry from now; a pointer to 0 means never.
+	// Lifetime renews the expiry from now: a pointer to 0 is
+	// Options.DefaultRobotLifetime, to Never never.
 	Lifetime *time.Duration
 	// Actions replace the actions of a robot with one permission (every
 	// project robot); Permissions replace a system robot's permissions.
@@ -262,9 +310,9 @@ type RobotChange struct {
 	Trust *store.TrustPolicy
 }
 
-// UpdateRobot applies ch to a robot (named with or without the prefix) in
-// one transaction; its secret stays.
-func (s *Service) UpdateRobot(ctx context.Context, who Actor, name string, ch RobotChange) (Robot, error) {
+// UpdateRobot applies ch to the robot with id in one transaction; its
+// secret stays.
+func (s *Service) UpdateRobot(ctx context.Context, who Actor, id int64, ch RobotChange) (Robot, error) {
 	if ch.Lifetime == nil && ch.Actions == nil && ch.Permissions == nil && ch.Description == nil && ch.Disabled == nil &&
 		ch.ExpiresAt == nil && ch.SecretHash == nil && ch.Trust == nil {
 		return Robot{}, invalidf("nothing to change")
@@ -277,10 +325,10 @@ func (s *Service) UpdateRobot(ctx context.Context, who Actor, name string, ch Ro
 			return Robot{}, err
 		}
 	}
-	return s.modifyRobot(ctx, who, name, "robot.update", func(r *store.Robot) error {
+	return s.modifyRobot(ctx, who, id, "robot.update", func(r *store.Robot) error {
 		var err error
 		if ch.Lifetime != nil {
-			if r.ExpiresAt, err = s.expiry(*ch.Lifetime); err != nil {
+			if r.ExpiresAt, err = s.expiry(*ch.Lifetime, s.opt.DefaultRobotLifetime); err != nil {
 				return err
 			}
 		}
@@ -318,25 +366,25 @@ func (s *Service) UpdateRobot(ctx context.Context, who Actor, name string, ch Ro
 
 // RefreshRobotSecret gives a robot a new secret, returned to be shown
 // once; the old one stops working at once.
-func (s *Service) RefreshRobotSecret(ctx context.Context, who Actor, name string) (Robot, string, error) {
-	return s.SetRobotSecret(ctx, who, name, "")
+func (s *Service) RefreshRobotSecret(ctx context.Context, who Actor, id int64) (Robot, string, error) {
+	return s.SetRobotSecret(ctx, who, id, "")
 }
 
 // SetRobotSecret gives a robot secret (checked by ValidPassword, stored
 // with bcrypt), or a new random one when secret is empty, and returns it;
 // the old one stops working at once. Another robot may have the same
 // secret: robots are found by name, and nothing tells the caller.
-func (s *Service) SetRobotSecret(ctx context.Context, who Actor, name, secret string) (Robot, string, error) {
+func (s *Service) SetRobotSecret(ctx context.Context, who Actor, id int64, secret string) (Robot, string, error) {
 	// The actor's right first (modifyRobot checks it again in the
 	// transaction): hashing a chosen secret is slow.
-	if _, err := s.GetRobot(ctx, who, name); err != nil {
+	if _, err := s.GetRobot(ctx, who, id); err != nil {
 		return Robot{}, "", err
 	}
 	secret, hash, err := s.robotSecret(secret)
 	if err != nil {
 		return Robot{}, "", err
 	}
-	r, err := s.modifyRobot(ctx, who, name, "robot.secret", func(r *store.Robot) error {
+	r, err := s.modifyRobot(ctx, who, id, "robot.secret", func(r *store.Robot) error {
 		if r.Trust != nil {
 			return invalidf("robot " + s.opt.RobotPrefix + r.Name + " is federated: it has no secret to refresh")
 		}
@@ -349,18 +397,25 @@ func (s *Service) SetRobotSecret(ctx context.Context, who Actor, name, secret st
 	return r, secret, nil
 }
 
-// modifyRobot checks the actor and applies change in one transaction.
-func (s *Service) modifyRobot(ctx context.Context, who Actor, name, action string, change func(*store.Robot) error) (Robot, error) {
-	bare := s.bare(name)
+// modifyRobot checks the actor and applies change to the robot with id in
+// one transaction.
+func (s *Service) modifyRobot(ctx context.Context, who Actor, id int64, action string, change func(*store.Robot) error) (Robot, error) {
+	cur, err := s.GetRobot(ctx, who, id)
+	if err != nil {
+		return Robot{}, err
+	}
 	var r store.Robot
-	err := s.change(ctx, who, action, "robot "+s.opt.RobotPrefix+bare, func(st store.Store) (err error) {
-		r, err = st.ModifyRobot(ctx, bare, func(r store.Robot) (store.Robot, error) {
+	err = s.change(ctx, who, action, "robot "+cur.Login, func(st store.Store) (err error) {
+		r, err = st.ModifyRobot(ctx, cur.Name, func(r store.Robot) (store.Robot, error) {
+			if r.ID != id {
+				return r, &Error{Kind: KindNotFound, Msg: fmt.Sprintf("robot %d not found", id), Err: store.ErrNotFound}
+			}
 			if err := s.allowRobots(ctx, who, r.Project); err != nil {
 				return r, err
 			}
 			return r, change(&r)
 		})
-		return fromStore(err, "robot "+s.opt.RobotPrefix+bare)
+		return fromStore(err, "robot "+cur.Login)
 	})
 	if err != nil {
 		return Robot{}, err
@@ -368,19 +423,21 @@ func (s *Service) modifyRobot(ctx context.Context, who Actor, name, action strin
 	return s.robot(r), nil
 }
 
-// DeleteRobot deletes a robot (named with or without the prefix) and
-// returns its login name.
-func (s *Service) DeleteRobot(ctx context.Context, who Actor, name string) (string, error) {
-	r, err := s.GetRobot(ctx, who, name)
+// DeleteRobot deletes the robot with id and returns it as it was.
+func (s *Service) DeleteRobot(ctx context.Context, who Actor, id int64) (Robot, error) {
+	r, err := s.GetRobot(ctx, who, id)
 	if err != nil {
-		return "", err
+		return Robot{}, err
 	}
 	if err := s.change(ctx, who, "robot.delete", "robot "+r.Login, func(st store.Store) error {
+		if cur, err := st.GetRobotByID(ctx, id); err != nil || cur.Name != r.Name {
+			return fromStore(cmpErr(err, store.ErrNotFound), fmt.Sprintf("robot %d", id))
+		}
 		return fromStore(st.DeleteRobot(ctx, r.Name), "robot "+r.Login)
 	}); err != nil {
-		return "", err
+		return Robot{}, err
 	}
-	return r.Login, nil
+	return r, nil
 }
 
 // NewPAT is a personal access token to create.
@@ -388,7 +445,7 @@ type NewPAT struct {
 	User string
 	// Name labels it, unique per user.
 	Name string
-	// Lifetime is how long it works from now; 0 means forever.
+	// Lifetime is how long it works from now; 0 or Never means forever.
 	Lifetime time.Duration
 }
 
@@ -404,7 +461,7 @@ func (s *Service) CreatePAT(ctx context.Context, who Actor, np NewPAT) (store.Pe
 	if err := ValidName(np.Name); err != nil {
 		return store.PersonalToken{}, "", err
 	}
-	exp, err := s.expiry(np.Lifetime)
+	exp, err := s.expiry(np.Lifetime, 0)
 	if err != nil {
 		return store.PersonalToken{}, "", err
 	}
@@ -420,6 +477,9 @@ func (s *Service) CreatePAT(ctx context.Context, who Actor, np NewPAT) (store.Pe
 		return store.PersonalToken{}, "", invalidf(fmt.Sprintf("user %s is disabled: its tokens would not work", np.User))
 	}
 	t := store.PersonalToken{User: np.User, Name: np.Name, Hash: authn.HashSecret(secret), ExpiresAt: exp}
+	if who.Name == np.User {
+		t.PasswordVerifiedAt = who.PasswordVerifiedAt
+	}
 	if err := s.change(ctx, who, "pat.create", fmt.Sprintf("token %s of user %s", np.Name, np.User), func(st store.Store) error {
 		return storeErr(st.CreatePersonalToken(ctx, &t), "user "+np.User, "",
 			fmt.Sprintf("user %s already has a token named %s", np.User, np.Name))

@@ -52,34 +52,34 @@ func TestRevocation(t *testing.T) {
 		refresh, personal int // left afterwards, of 2 each
 	}{
 		{name: "sysadmin resets the password (API)", call: func(f *fixture) error {
-			return f.adm.ChangePassword(t.Context(), root, "bob", "", "Reset-pass-2")
+			return f.adm.ChangePassword(t.Context(), root, f.userID("bob"), "", "Reset-pass-2")
 		}},
 		{name: "user passwd (CLI)", call: func(f *fixture) error {
-			_, err := f.adm.UpdateUser(t.Context(), root, "bob", admin.UserChange{Password: ptr("Reset-pass-2")})
+			_, err := f.adm.UpdateUser(t.Context(), root, f.userID("bob"), admin.UserChange{Password: ptr("Reset-pass-2")})
 			return err
 		}},
 		{name: "an import sets a hash", call: func(f *fixture) error {
 			h := "harbor-pbkdf2-sha256$4096$salt$0123456789abcdef0123456789abcdef"
-			_, err := f.adm.UpdateUser(t.Context(), root, "bob", admin.UserChange{PasswordHash: &h})
+			_, err := f.adm.UpdateUser(t.Context(), root, f.userID("bob"), admin.UserChange{PasswordHash: &h})
 			return err
 		}},
 		{name: "user disable", call: func(f *fixture) error {
-			_, err := f.adm.UpdateUser(t.Context(), root, "bob", admin.UserChange{Disabled: ptr(true)})
+			_, err := f.adm.UpdateUser(t.Context(), root, f.userID("bob"), admin.UserChange{Disabled: ptr(true)})
 			return err
 		}},
 		{name: "own password change", personal: 2, call: func(f *fixture) error {
-			return f.adm.ChangePassword(t.Context(), bob, "bob", pw, "Bob-pass-2")
+			return f.adm.ChangePassword(t.Context(), bob, f.userID("bob"), pw, "Bob-pass-2")
 		}},
 		{name: "email change", refresh: 2, personal: 2, call: func(f *fixture) error {
-			_, err := f.adm.UpdateUser(t.Context(), root, "bob", admin.UserChange{Email: ptr("bob@example.org")})
+			_, err := f.adm.UpdateUser(t.Context(), root, f.userID("bob"), admin.UserChange{Email: ptr("bob@example.org")})
 			return err
 		}},
 		{name: "user enable", refresh: 2, personal: 2, call: func(f *fixture) error {
-			_, err := f.adm.UpdateUser(t.Context(), root, "bob", admin.UserChange{Disabled: ptr(false)})
+			_, err := f.adm.UpdateUser(t.Context(), root, f.userID("bob"), admin.UserChange{Disabled: ptr(false)})
 			return err
 		}},
 		{name: "refused change revokes nothing", refresh: 2, personal: 2, call: func(f *fixture) error {
-			err := f.adm.ChangePassword(t.Context(), bob, "bob", "Wrong-pass-1", "Bob-pass-2")
+			err := f.adm.ChangePassword(t.Context(), bob, f.userID("bob"), "Wrong-pass-1", "Bob-pass-2")
 			if err == nil {
 				return fmt.Errorf("a wrong old password was accepted")
 			}
@@ -137,13 +137,13 @@ func TestTokenCallerMayNotManageCredentials(t *testing.T) {
 			return err
 		}},
 		{name: "change one's password", call: func(who admin.Actor, user string) error {
-			return f.adm.ChangePassword(ctx, who, user, pw, pw+"x")
+			return f.adm.ChangePassword(ctx, who, f.userID(user), pw, pw+"x")
 		}},
 		{name: "reset a password", call: func(who admin.Actor, user string) error {
-			return f.adm.ChangePassword(ctx, who, "carol", "", "Carol-pass-2")
+			return f.adm.ChangePassword(ctx, who, f.userID("carol"), "", "Carol-pass-2")
 		}},
 		{name: "set a password", call: func(who admin.Actor, user string) error {
-			_, err := f.adm.UpdateUser(ctx, who, "carol", admin.UserChange{Password: ptr("Carol-pass-2")})
+			_, err := f.adm.UpdateUser(ctx, who, f.userID("carol"), admin.UserChange{Password: ptr("Carol-pass-2")})
 			return err
 		}},
 	}
@@ -190,7 +190,7 @@ func TestAuditRecordsMethod(t *testing.T) {
 	cli := admin.Actor{Name: "cli", Admin: true, Method: admin.MethodCLI}
 	_, err = f.adm.CreateUser(ctx, cli, admin.NewUser{Name: "erin", Password: "Erin-pass-1"})
 	f.must(t, err)
-	_, err = f.adm.CreateProject(ctx, admin.Actor{Name: "erin", UserID: 2, Method: authn.MethodPAT, ClientIP: "192.0.2.7"}, "apps", false)
+	_, err = f.adm.CreateProject(ctx, admin.Actor{Name: "erin", UserID: 2, Method: authn.MethodPAT, ClientIP: "192.0.2.7"}, admin.NewProject{Name: "apps", Public: false})
 	f.must(t, err)
 	_, _, err = f.adm.CreatePAT(ctx, admin.Actor{Name: "erin", UserID: 2, Method: authn.MethodLDAP}, admin.NewPAT{User: "erin", Name: "ci"})
 	f.must(t, err)
@@ -246,7 +246,7 @@ func TestPasswordPolicy(t *testing.T) {
 	ctx := t.Context()
 	_, err := f.adm.CreateUser(ctx, root, admin.NewUser{Name: "bob", Password: "Bob-pass-1"})
 	f.must(t, err)
-	_, err = f.adm.CreateProject(ctx, root, "team", false)
+	_, err = f.adm.CreateProject(ctx, root, admin.NewProject{Name: "team", Public: false})
 	f.must(t, err)
 	_, _, err = f.adm.CreateRobot(ctx, root, admin.NewRobot{Name: "ci", Project: "team", Actions: []string{"pull"}})
 	f.must(t, err)
@@ -260,17 +260,17 @@ func TestPasswordPolicy(t *testing.T) {
 			return err
 		}},
 		{name: "user passwd", call: func(pw string) error {
-			_, err := f.adm.UpdateUser(ctx, root, "bob", admin.UserChange{Password: &pw})
+			_, err := f.adm.UpdateUser(ctx, root, f.userID("bob"), admin.UserChange{Password: &pw})
 			return err
 		}},
-		{name: "password reset", call: func(pw string) error { return f.adm.ChangePassword(ctx, root, "bob", "", pw) }},
-		{name: "own password", call: func(pw string) error { return f.adm.ChangePassword(ctx, bob, "bob", "Bob-pass-1", pw) }},
+		{name: "password reset", call: func(pw string) error { return f.adm.ChangePassword(ctx, root, f.userID("bob"), "", pw) }},
+		{name: "own password", call: func(pw string) error { return f.adm.ChangePassword(ctx, bob, f.userID("bob"), "Bob-pass-1", pw) }},
 		{name: "robot create", call: func(pw string) error {
 			_, _, err := f.adm.CreateRobot(ctx, root, admin.NewRobot{Name: "cd", Project: "team", Actions: []string{"pull"}, Secret: pw})
 			return err
 		}},
 		{name: "robot secret", call: func(pw string) error {
-			_, _, err := f.adm.SetRobotSecret(ctx, root, "team+ci", pw)
+			_, _, err := f.adm.SetRobotSecret(ctx, root, f.robotID("team+ci"), pw)
 			return err
 		}},
 		{name: "bootstrap", call: func(pw string) error {
@@ -351,7 +351,7 @@ func TestOldPassword(t *testing.T) {
 		began := time.Now()
 		authn.VerifyPassword(u.PasswordHash, pw)
 		verify := time.Since(began)
-		f.must(t, f.adm.ChangePassword(ctx, bob, "bob", pw, "Bob-pass-2"))
+		f.must(t, f.adm.ChangePassword(ctx, bob, f.userID("bob"), pw, "Bob-pass-2"))
 		if ts.longest > verify/2 {
 			t.Errorf("the change's transaction took %v, one bcrypt check %v: bcrypt ran inside it", ts.longest, verify)
 		}
@@ -376,8 +376,8 @@ func TestOldPassword(t *testing.T) {
 			}
 			return nil
 		})
-		f.must(t, f.adm.ChangePassword(ctx, bob, "bob", pw, "Bob-pass-2"))
-		err := f.adm.ChangePassword(ctx, bob, "bob", "Wrong-pass-1", "Bob-pass-3")
+		f.must(t, f.adm.ChangePassword(ctx, bob, f.userID("bob"), pw, "Bob-pass-2"))
+		err := f.adm.ChangePassword(ctx, bob, f.userID("bob"), "Wrong-pass-1", "Bob-pass-3")
 		wantErr(t, err, admin.ErrForbidden, "the old password is wrong")
 		if want := []string{"bob/192.0.2.5/bob/" + pw, "bob/192.0.2.5/bob/Wrong-pass-1"}; !reflect.DeepEqual(calls, want) {
 			t.Errorf("hook calls %q, want %q", calls, want)
@@ -393,7 +393,7 @@ func TestOldPassword(t *testing.T) {
 	t.Run("the hook cannot check", func(t *testing.T) {
 		down := errors.New("login gate: store down")
 		f, _ := setup(t, 4, func(context.Context, admin.Actor, string, string) error { return down })
-		err := f.adm.ChangePassword(ctx, bob, "bob", pw, "Bob-pass-2")
+		err := f.adm.ChangePassword(ctx, bob, f.userID("bob"), pw, "Bob-pass-2")
 		if !errors.Is(err, down) || errors.As(err, new(*admin.Error)) {
 			t.Errorf("error %v, want the hook's infrastructure error (503)", err)
 		}
@@ -403,10 +403,10 @@ func TestOldPassword(t *testing.T) {
 		var f *fixture
 		f, _ = setup(t, 4, func(ctx context.Context, _ admin.Actor, _, _ string) error {
 			// A sysadmin's reset commits between the read and the write.
-			_, err := f.adm.UpdateUser(ctx, root, "bob", admin.UserChange{Password: ptr("Reset-pass-9")})
+			_, err := f.adm.UpdateUser(ctx, root, f.userID("bob"), admin.UserChange{Password: ptr("Reset-pass-9")})
 			return err
 		})
-		err := f.adm.ChangePassword(ctx, bob, "bob", pw, "Bob-pass-2")
+		err := f.adm.ChangePassword(ctx, bob, f.userID("bob"), pw, "Bob-pass-2")
 		wantErr(t, err, admin.ErrExists, "the password of bob changed meanwhile: give the current one")
 		if u, _ := f.st.GetUser(ctx, "bob"); !authn.VerifyPassword(u.PasswordHash, "Reset-pass-9") {
 			t.Error("the change overwrote the concurrent reset")
@@ -415,14 +415,14 @@ func TestOldPassword(t *testing.T) {
 
 	t.Run("a wrong one is recorded once", func(t *testing.T) {
 		f, _ := setup(t, 4, nil)
-		err := f.adm.ChangePassword(ctx, bob, "bob", "Wrong-pass-1", "Bob-pass-2")
+		err := f.adm.ChangePassword(ctx, bob, f.userID("bob"), "Wrong-pass-1", "Bob-pass-2")
 		wantErr(t, err, admin.ErrForbidden, "the old password is wrong")
 		recs := f.adminRecords(t)
 		if len(recs) != 2 || recs[0].Result != store.AuditUnauthorized || recs[0].Action != "user.password" ||
 			recs[0].Target != "user bob" || recs[0].Subject != "bob" || recs[0].Method != authn.MethodPassword || recs[0].ClientIP != "192.0.2.5" {
 			t.Errorf("admin records %+v; want the creation and one unauthorized user.password by bob", recs)
 		}
-		wantErr(t, f.adm.ChangePassword(ctx, bob, "bob", "", "Bob-pass-2"), admin.ErrInvalid, "old password: give the current password to change it")
+		wantErr(t, f.adm.ChangePassword(ctx, bob, f.userID("bob"), "", "Bob-pass-2"), admin.ErrInvalid, "old_password is required: the current password, to change one's own")
 		if u, _ := f.st.GetUser(ctx, "bob"); !authn.VerifyPassword(u.PasswordHash, pw) {
 			t.Error("password changed")
 		}
@@ -436,14 +436,14 @@ func TestOldPassword(t *testing.T) {
 func TestChosenRobotSecret(t *testing.T) {
 	f := newFixture(t, nil)
 	ctx := t.Context()
-	_, err := f.adm.CreateProject(ctx, root, "team", false)
+	_, err := f.adm.CreateProject(ctx, root, admin.NewProject{Name: "team", Public: false})
 	f.must(t, err)
 	const chosen = "Chosen-secret-1"
 	_, got, err := f.adm.CreateRobot(ctx, root, admin.NewRobot{Name: "ci", Project: "team", Actions: []string{"pull"}, Secret: chosen})
 	f.must(t, err)
 	_, generated, err := f.adm.CreateRobot(ctx, root, admin.NewRobot{Name: "gen", Project: "team", Actions: []string{"pull"}})
 	f.must(t, err)
-	_, again, err := f.adm.SetRobotSecret(ctx, root, "robot$team+gen", chosen) // ci's secret: no conflict
+	_, again, err := f.adm.SetRobotSecret(ctx, root, f.robotID("robot$team+gen"), chosen) // ci's secret: no conflict
 	f.must(t, err)
 	for _, c := range []struct{ robot, secret, returned string }{{"team+ci", chosen, got}, {"team+gen", chosen, again}} {
 		r, err := f.st.GetRobot(ctx, c.robot)
@@ -453,7 +453,7 @@ func TestChosenRobotSecret(t *testing.T) {
 			t.Errorf("%s: stored %q (bcrypt cost %d, %v), returned %q; want bcrypt at cost 4 of %q", c.robot, r.SecretHash, cost, err, c.returned, c.secret)
 		}
 	}
-	_, fresh, err := f.adm.RefreshRobotSecret(ctx, root, "team+gen")
+	_, fresh, err := f.adm.RefreshRobotSecret(ctx, root, f.robotID("team+gen"))
 	f.must(t, err)
 	if r, _ := f.st.GetRobot(ctx, "team+gen"); r.SecretHash != authn.HashSecret(fresh) || authn.SlowSecretHash(r.SecretHash) || generated == fresh {
 		t.Errorf("a generated secret is stored as %q; want its SHA-256", r.SecretHash)
@@ -466,7 +466,7 @@ func TestChosenRobotSecret(t *testing.T) {
 func TestTextBounds(t *testing.T) {
 	f := newFixture(t, nil)
 	ctx := t.Context()
-	_, err := f.adm.CreateProject(ctx, root, "team", false)
+	_, err := f.adm.CreateProject(ctx, root, admin.NewProject{Name: "team", Public: false})
 	f.must(t, err)
 	_, err = f.adm.CreateUser(ctx, root, admin.NewUser{Name: "bob", Password: "Bob-pass-1"})
 	f.must(t, err)
@@ -490,11 +490,11 @@ func TestTextBounds(t *testing.T) {
 			return err
 		}},
 		{"own profile", "email", 255, func(s string) error {
-			_, err := f.adm.UpdateUser(ctx, bob, "bob", admin.UserChange{Email: &s})
+			_, err := f.adm.UpdateUser(ctx, bob, f.userID("bob"), admin.UserChange{Email: &s})
 			return err
 		}},
 		{"own profile", "real name", 255, func(s string) error {
-			_, err := f.adm.UpdateUser(ctx, bob, "bob", admin.UserChange{DisplayName: &s})
+			_, err := f.adm.UpdateUser(ctx, bob, f.userID("bob"), admin.UserChange{DisplayName: &s})
 			return err
 		}},
 		{"robot create", "description", 1024, func(s string) error {
@@ -503,7 +503,7 @@ func TestTextBounds(t *testing.T) {
 			return err
 		}},
 		{"robot change", "description", 1024, func(s string) error {
-			_, err := f.adm.UpdateRobot(ctx, root, "team+ci", admin.RobotChange{Description: &s})
+			_, err := f.adm.UpdateRobot(ctx, root, f.robotID("team+ci"), admin.RobotChange{Description: &s})
 			return err
 		}},
 	}

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/authserver/authserver/internal/store"
 )
@@ -11,10 +12,11 @@ type Kind int
 
 // The kinds of Error.
 const (
-	KindNotFound  Kind = iota + 1 // 404: the named thing does not exist
-	KindExists                    // 409: the name is taken, or the thing changed meanwhile
-	KindInvalid                   // 400: the request itself is wrong
-	KindForbidden                 // 403: the actor may not do this
+	KindNotFound     Kind = iota + 1 // 404: the named thing does not exist
+	KindExists                       // 409: the name is taken, or the thing changed meanwhile
+	KindInvalid                      // 400: the request itself is wrong
+	KindForbidden                    // 403: the actor may not do this
+	KindPrecondition                 // 412: not while something else holds (a project's repositories)
 )
 
 // Error is an operation's refusal, with a message fit for the operator.
@@ -72,3 +74,7 @@ func storeErr(err error, what, notFound, exists string) error {
 	}
 	return fromStore(err, what)
 }
+
+// Invalidf is a refusal of malformed input (KindInvalid), for a transport
+// that checks its own flags.
+func Invalidf(format string, args ...any) error { return invalidf(fmt.Sprintf(format, args...)) }

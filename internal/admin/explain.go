@@ -27,8 +27,12 @@ type ExplainRequest struct {
 type Explanation struct {
 	// Subject is who the decisions are for, as authz judged them.
 	Subject authz.Subject
-	// Notes say why a real login would differ (disabled, expired) and
-	// which directory groups an LDAP user is judged with.
+	// Refused, when set, is why a real login of the subject is refused
+	// (401), as the login itself decides it (authn.RobotRefusal,
+	// authn.UserRefusal): every decision then grants nothing.
+	Refused string
+	// Notes say which directory groups an LDAP user is judged with, and
+	// what a federated robot's trust policy lets in.
 	Notes     []string
 	Decisions []authz.Decision
 }
@@ -58,25 +62,30 @@ func (s *Service) Explain(ctx context.Context, who Actor, req ExplainRequest) (E
 	if e.Decisions, err = authz.New(s.st).Authorize(ctx, e.Subject, scopes); err != nil {
 		return Explanation{}, err
 	}
+	if e.Refused != "" {
+		for i, d := range e.Decisions {
+			e.Decisions[i].Granted = []string{}
+			e.Decisions[i].Reasons = append([]string{"a real login is refused (401): " + e.Refused}, d.Reasons...)
+		}
+	}
 	return e, nil
 }
 
 func (s *Service) explainRobot(ctx context.Context, name string) (Explanation, error) {
 	rb, err := s.st.GetRobot(ctx, s.bare(name))
+	if errors.Is(err, store.ErrNotFound) && s.bare(name) != name {
+		rb, err = s.st.GetRobot(ctx, name)
+	}
 	if err != nil {
 		return Explanation{}, fromStore(err, "robot "+name)
 	}
 	r := s.robot(rb)
-	login := r.Login
-	e := Explanation{Subject: authn.Identity{Name: login, Robot: &authz.RobotPermissions{Permissions: rb.Permissions}}.Subject()}
+	e := Explanation{Subject: authn.Identity{Name: r.Login, Robot: authn.PermissionsOf(rb)}.Subject()}
+	if why := authn.RobotRefusal(rb, s.opt.Now()); why != "" {
+		e.Refused = "robot " + r.Login + ": " + why
+	}
 	if rb.Trust != nil {
 		e.Notes = append(e.Notes, trustNotes(r)...)
-	}
-	if rb.Disabled {
-		e.Notes = append(e.Notes, "robot "+login+" is disabled: a real login would get 401")
-	}
-	if rb.Expired(s.opt.Now()) {
-		e.Notes = append(e.Notes, "robot "+login+" expired at "+rb.ExpiresAt.UTC().Format(time.RFC3339)+": a real login would get 401")
 	}
 	return e, nil
 }
@@ -87,30 +96,44 @@ func (s *Service) explainUser(ctx context.Context, name string) (Explanation, er
 		return Explanation{}, fromStore(err, "user "+name)
 	}
 	id := authn.Identity{Name: u.Name, UserID: u.ID, Admin: u.Admin}
-	var notes []string
-	if u.Disabled {
-		notes = append(notes, "user "+u.Name+" is disabled: a real login would get 401")
+	var e Explanation
+	if why := authn.UserRefusal(u); why != "" {
+		e.Refused = "user " + u.Name + ": " + why
 	}
 	if u.Source == store.SourceLDAP {
-		// Judged with the groups of the last directory login.
 		lu, err := s.st.GetLDAPUser(ctx, u.Name)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return Explanation{}, err
-		}
-		if err == nil {
+		switch {
+		case err == nil: // the groups of the last directory login
 			id.GroupDNs, id.Admin = lu.GroupDNs, id.Admin || lu.Admin
+			e.Notes = append(e.Notes, ldapUserNote(lu))
+		case !errors.Is(err, store.ErrNotFound):
+			return Explanation{}, err
+		case s.opt.Directory != nil: // never logged in: the directory says
+			du, found, err := s.opt.Directory.Lookup(ctx, u.Name)
+			if err != nil {
+				return Explanation{}, err
+			}
+			if !found {
+				e.Notes = append(e.Notes, "LDAP user with no recorded login, and no single directory entry: a login would get 401")
+				if e.Refused == "" {
+					e.Refused = "user " + u.Name + ": not found in the directory"
+				}
+				break
+			}
+			id.GroupDNs, id.Admin = du.GroupDNs(), id.Admin || du.Admin
+			e.Notes = append(e.Notes, ldapUserNote(store.LDAPUser{GroupDNs: du.GroupDNs(), Admin: du.Admin, SyncedAt: s.opt.Now()})+
+				" (asked the directory now: no login recorded yet)")
+		default:
+			e.Notes = append(e.Notes, "LDAP user with no recorded login and no directory configured: their directory groups are unknown")
 		}
-		notes = append(notes, ldapUserNote(lu, err))
 	}
-	return Explanation{Subject: id.Subject(), Notes: notes}, nil
+	e.Subject = id.Subject()
+	return e, nil
 }
 
 // ldapUserNote describes the groups an LDAP user is judged with: those
 // recorded at their last directory login.
-func ldapUserNote(lu store.LDAPUser, err error) string {
-	if err != nil {
-		return "LDAP user with no recorded login: their directory groups are unknown until they log in"
-	}
+func ldapUserNote(lu store.LDAPUser) string {
 	names := "no groups"
 	if len(lu.GroupDNs) > 0 {
 		names = strings.Join(lu.GroupDNs, "; ")

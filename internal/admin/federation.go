@@ -113,8 +113,8 @@ func (s *Service) pinsIdentity(p store.TrustPolicy) error {
 // SetRobotTrust replaces a federated robot's trust policy (the issuer
 // stays when p.Issuer is ""). A robot with a secret cannot take a policy
 // this way: create a federated robot instead, so no secret lingers.
-func (s *Service) SetRobotTrust(ctx context.Context, who Actor, name string, p store.TrustPolicy) (Robot, error) {
-	return s.modifyRobot(ctx, who, name, "robot.trust", func(r *store.Robot) error { return s.replaceTrust(r, p) })
+func (s *Service) SetRobotTrust(ctx context.Context, who Actor, id int64, p store.TrustPolicy) (Robot, error) {
+	return s.modifyRobot(ctx, who, id, "robot.trust", func(r *store.Robot) error { return s.replaceTrust(r, p) })
 }
 
 // replaceTrust validates p and puts it on r, which must be federated.

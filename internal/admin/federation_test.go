@@ -48,16 +48,16 @@ func TestFederatedRobots(t *testing.T) {
 		{name: "condition without =", kind: admin.ErrInvalid, do: func() error { _, err := admin.ParseCondition("repository"); return err }},
 		{name: "pattern only *", kind: admin.ErrInvalid, do: func() error { _, err := admin.ParseCondition("sub=*"); return err }},
 		{name: "refresh-secret of a federated robot", kind: admin.ErrInvalid, do: func() error {
-			_, _, err := f.adm.RefreshRobotSecret(ctx, root, "robot$team+gh")
+			_, _, err := f.adm.RefreshRobotSecret(ctx, root, f.robotID("robot$team+gh"))
 			return err
 		}},
 		{name: "trust on a secret robot", kind: admin.ErrInvalid, do: func() error {
-			_, err := f.adm.SetRobotTrust(ctx, root, "team+ci", store.TrustPolicy{Conditions: conds("sub=x")})
+			_, err := f.adm.SetRobotTrust(ctx, root, f.robotID("team+ci"), store.TrustPolicy{Conditions: conds("sub=x")})
 			return err
 		}},
 		// A non-member is told the robot does not exist (permissions.go).
 		{name: "not the project admin", kind: admin.ErrNotFound, do: func() error {
-			_, err := f.adm.SetRobotTrust(ctx, admin.Actor{Name: "bob"}, "team+gh", store.TrustPolicy{Conditions: conds("sub=x")})
+			_, err := f.adm.SetRobotTrust(ctx, admin.Actor{Name: "bob"}, f.robotID("team+gh"), store.TrustPolicy{Conditions: conds("sub=x")})
 			return err
 		}},
 	}
@@ -66,14 +66,14 @@ func TestFederatedRobots(t *testing.T) {
 	}
 
 	// robot set --claim replaces the conditions, keeping the issuer.
-	upd, err := f.adm.SetRobotTrust(ctx, root, "team+gh", store.TrustPolicy{Conditions: conds("sub=repo:org/app:ref:refs/heads/main")})
+	upd, err := f.adm.SetRobotTrust(ctx, root, f.robotID("team+gh"), store.TrustPolicy{Conditions: conds("sub=repo:org/app:ref:refs/heads/main")})
 	f.must(t, err)
 	if upd.Trust.Issuer != "github" || !reflect.DeepEqual(upd.Trust.Conditions, conds("sub=repo:org/app:ref:refs/heads/main")) {
 		t.Fatalf("after SetRobotTrust: %+v", upd.Trust)
 	}
 	// Other changes keep the policy.
 	desc := "pushes app"
-	upd, err = f.adm.UpdateRobot(ctx, root, "team+gh", admin.RobotChange{Description: &desc})
+	upd, err = f.adm.UpdateRobot(ctx, root, f.robotID("team+gh"), admin.RobotChange{Description: &desc})
 	f.must(t, err)
 	if upd.Trust == nil || upd.SecretHash != "" {
 		t.Fatalf("UpdateRobot lost the policy: %+v", upd)
@@ -146,14 +146,14 @@ func TestTrustPolicyPinsIdentity(t *testing.T) {
 			return create("ok4", policy("cluster", "sub", "system:serviceaccount:ci:*"))
 		}},
 		{name: "then set --claim to conditions that do not pin", kind: admin.ErrInvalid, msg: githubPins, do: func() error {
-			_, err := f.adm.SetRobotTrust(ctx, root, "team+ok1", *policy("", "ref", "refs/heads/main"))
+			_, err := f.adm.SetRobotTrust(ctx, root, f.robotID("team+ok1"), *policy("", "ref", "refs/heads/main"))
 			return err
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { wantErr(t, tt.do(), tt.kind, tt.msg) })
 	}
-	if rb, err := f.adm.GetRobot(ctx, root, "team+ok1"); err != nil || !reflect.DeepEqual(rb.Trust, policy("github", "repository", "org/app")) {
+	if rb, err := f.adm.GetRobot(ctx, root, f.robotID("team+ok1")); err != nil || !reflect.DeepEqual(rb.Trust, policy("github", "repository", "org/app")) {
 		t.Fatalf("a refused set --claim changed the policy: %+v %v", rb.Trust, err)
 	}
 
@@ -185,12 +185,12 @@ func TestTrustPolicyPinsIdentity(t *testing.T) {
 		t.Errorf("explain notes %q", e.Notes)
 	}
 	desc := "kept"
-	upd, err := f.adm.UpdateRobot(ctx, root, "team+old", admin.RobotChange{Description: &desc})
+	upd, err := f.adm.UpdateRobot(ctx, root, f.robotID("team+old"), admin.RobotChange{Description: &desc})
 	f.must(t, err)
 	if upd.TrustRefused == "" || upd.Description != "kept" {
 		t.Errorf("UpdateRobot of a refused policy: %+v", upd)
 	}
-	upd, err = f.adm.SetRobotTrust(ctx, root, "team+old", *policy("", "repository", "org/app"))
+	upd, err = f.adm.SetRobotTrust(ctx, root, f.robotID("team+old"), *policy("", "repository", "org/app"))
 	f.must(t, err)
 	if upd.TrustRefused != "" || upd.State(f.clock.t) != "enabled" {
 		t.Errorf("after set --claim: state %q, refused %q", upd.State(f.clock.t), upd.TrustRefused)

@@ -36,8 +36,9 @@ func (d *directory) FindGroup(_ context.Context, nameOrDN string) (authn.Directo
 
 func TestMemberOnboarding(t *testing.T) {
 	dir := &directory{
-		users:  map[string]authn.DirectoryUser{"erin": {Name: "erin", DN: "uid=erin,dc=x", EntryID: "entryUUID:e1", Groups: []authn.DirectoryGroup{{DN: "cn=devs,dc=x"}}}},
-		groups: map[string]authn.DirectoryGroup{"devs": {Name: "devs", DN: "cn=devs,dc=x"}},
+		users: map[string]authn.DirectoryUser{"erin": {Name: "erin", DN: "uid=erin,dc=x", EntryID: "entryUUID:e1", Groups: []authn.DirectoryGroup{{DN: "cn=devs,dc=x"}}}},
+		groups: map[string]authn.DirectoryGroup{"devs": {Name: "devs", DN: "cn=devs,dc=x"},
+			"Platform Team": {Name: "Platform Team", DN: "CN=Platform Team,dc=x"}},
 	}
 	f := newFixture(t, dir)
 	f.seed(t)
@@ -54,7 +55,13 @@ func TestMemberOnboarding(t *testing.T) {
 			onboard: &admin.Onboarded{Kind: store.MemberUser, Name: "erin", DN: "uid=erin,dc=x"}},
 		{name: "directory group", ref: admin.MemberRef{Group: "devs"},
 			onboard: &admin.Onboarded{Kind: store.MemberGroup, Name: "devs", DN: "cn=devs,dc=x"}},
-		{name: "known group by DN", ref: admin.MemberRef{Group: "CN=devs,dc=x"}},
+		{name: "known group by DN, a member already", ref: admin.MemberRef{Group: "CN=devs,dc=x"}, kind: admin.ErrExists,
+			msg: "group devs is already a member of project team: change its role instead"},
+		// Active Directory's names have spaces; an authserver name has none.
+		{name: "directory group with spaces", ref: admin.MemberRef{Group: "Platform Team"},
+			onboard: &admin.Onboarded{Kind: store.MemberGroup, Name: "Platform-Team", DN: "CN=Platform Team,dc=x"}},
+		{name: "the same again finds the same group, a member already", ref: admin.MemberRef{Group: "Platform Team"}, kind: admin.ErrExists,
+			msg: "group Platform-Team is already a member of project team: change its role instead"},
 		{name: "spelled otherwise", ref: admin.MemberRef{User: "ERIN"}, kind: admin.ErrInvalid,
 			msg: `user ERIN is spelled "erin" in the directory: use that name`},
 		{name: "nowhere", ref: admin.MemberRef{User: "zed"}, kind: admin.ErrNotFound,
@@ -66,7 +73,7 @@ func TestMemberOnboarding(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m, onb, err := f.adm.AddMember(ctx, root, "team", tt.ref, "Developer")
+			m, onb, err := f.adm.AddMember(ctx, root, f.projectID("team"), tt.ref, "Developer")
 			wantErr(t, err, tt.kind, tt.msg)
 			if (onb == nil) != (tt.onboard == nil) || onb != nil && *onb != *tt.onboard {
 				t.Errorf("onboarded %+v, want %+v", onb, tt.onboard)
@@ -85,11 +92,11 @@ func TestMemberOnboarding(t *testing.T) {
 	if lu, err := f.st.GetLDAPUser(ctx, "erin"); err != nil || lu.EntryID != "entryUUID:e1" {
 		t.Errorf("onboarded erin's record = %+v, %v; want entry id entryUUID:e1", lu, err)
 	}
-	ms, err := f.adm.ListMembers(ctx, root, "team")
-	if err != nil || len(ms) != 3 {
+	ms, err := f.adm.ListMembers(ctx, root, f.projectID("team"))
+	if err != nil || len(ms) != 4 {
 		t.Errorf("members %+v, %v", ms, err)
 	}
-	m, err := f.adm.RemoveMember(ctx, root, "team", admin.MemberRef{Group: "cn=devs,dc=x"})
+	m, err := f.adm.RemoveMember(ctx, root, f.projectID("team"), f.memberID("team", admin.MemberRef{Group: "cn=devs,dc=x"}))
 	if err != nil || m.Name != "devs" || m.Kind != store.MemberGroup {
 		t.Errorf("RemoveMember by DN = %+v, %v", m, err)
 	}

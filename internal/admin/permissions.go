@@ -38,8 +38,11 @@ const (
 // right r on target (a project or user name, "" for none), with Harbor's
 // delegated permissions: sysadmins pass everything; project rights depend
 // on who's role in the target project. A private project the actor is no
-// member of is reported as not found, never forbidden, so names do not
-// leak.
+// member of is reported as not found, never forbidden, when it is read or
+// changed. Its name still shows when someone tries to create it: project
+// names are one namespace (the registry's), so CreateProject answers that
+// the name is taken (409), as Harbor does; that is inherent, not a leak
+// this check could close.
 func (s *Service) allow(ctx context.Context, who Actor, r right, target, what string) error {
 	if who.Admin {
 		return nil

@@ -26,7 +26,7 @@ func newRoleFixture(t *testing.T, opt func(*admin.Options)) *roleFixture {
 	}
 	f.seed(t)
 	ctx := t.Context()
-	_, err := f.adm.CreateProject(ctx, root, "open", true)
+	_, err := f.adm.CreateProject(ctx, root, admin.NewProject{Name: "open", Public: true})
 	f.must(t, err)
 	rf := &roleFixture{fixture: f, actors: map[string]admin.Actor{"anonymous": {}}}
 	for _, who := range []string{"padmin", "maintainer", "developer", "guest", "outsider", "creator"} {
@@ -35,7 +35,7 @@ func newRoleFixture(t *testing.T, opt func(*admin.Options)) *roleFixture {
 		rf.actors[who] = admin.Actor{Name: who, UserID: u.ID}
 	}
 	for who, role := range map[string]string{"padmin": "projectAdmin", "maintainer": "maintainer", "developer": "developer", "guest": "guest"} {
-		_, _, err := f.adm.AddMember(ctx, root, "team", admin.MemberRef{User: who}, role)
+		_, _, err := f.adm.AddMember(ctx, root, f.projectID("team"), admin.MemberRef{User: who}, role)
 		f.must(t, err)
 	}
 	return rf
@@ -49,11 +49,11 @@ func TestDelegatedPermissions(t *testing.T) {
 		call func(who admin.Actor) error
 	}
 	ops := []op{
-		{name: "read team", call: func(who admin.Actor) error { _, err := f.adm.GetProject(ctx, who, "team"); return err }},
-		{name: "read open", call: func(who admin.Actor) error { _, err := f.adm.GetProject(ctx, who, "open"); return err }},
-		{name: "members of team", call: func(who admin.Actor) error { _, err := f.adm.ListMembers(ctx, who, "team"); return err }},
+		{name: "read team", call: func(who admin.Actor) error { _, err := f.adm.GetProject(ctx, who, f.projectID("team")); return err }},
+		{name: "read open", call: func(who admin.Actor) error { _, err := f.adm.GetProject(ctx, who, f.projectID("open")); return err }},
+		{name: "members of team", call: func(who admin.Actor) error { _, err := f.adm.ListMembers(ctx, who, f.projectID("team")); return err }},
 		{name: "add member", call: func(who admin.Actor) error {
-			_, _, err := f.adm.AddMember(ctx, who, "team", admin.MemberRef{User: "creator"}, "guest")
+			_, _, err := f.adm.AddMember(ctx, who, f.projectID("team"), admin.MemberRef{User: "creator"}, "guest")
 			return err
 		}},
 		{name: "team robot", call: func(who admin.Actor) error {
@@ -68,15 +68,18 @@ func TestDelegatedPermissions(t *testing.T) {
 			_, _, err := f.adm.CreateRobot(ctx, who, admin.NewRobot{Name: "s" + who.Name, Project: "*", Actions: []string{"pull"}})
 			return err
 		}},
-		{name: "team visibility", call: func(who admin.Actor) error { return f.adm.SetProjectPublic(ctx, who, "team", false) }},
+		{name: "team visibility", call: func(who admin.Actor) error {
+			_, err := f.adm.SetProjectPublic(ctx, who, f.projectID("team"), false)
+			return err
+		}},
 		{name: "create project", call: func(who admin.Actor) error {
-			_, err := f.adm.CreateProject(ctx, who, "new-"+who.Name, false)
+			_, err := f.adm.CreateProject(ctx, who, admin.NewProject{Name: "new-" + who.Name})
 			return err
 		}},
 		{name: "list users", call: func(who admin.Actor) error { _, err := f.adm.ListUsers(ctx, who); return err }},
 		{name: "create group", call: func(who admin.Actor) error { _, err := f.adm.CreateGroup(ctx, who, "g"+who.Name, ""); return err }},
-		{name: "own profile", call: func(who admin.Actor) error { _, err := f.adm.GetUser(ctx, who, who.Name); return err }},
-		{name: "other profile", call: func(who admin.Actor) error { _, err := f.adm.GetUser(ctx, who, "guest"); return err }},
+		{name: "own profile", call: func(who admin.Actor) error { _, err := f.adm.GetUser(ctx, who, f.userID(who.Name)); return err }},
+		{name: "other profile", call: func(who admin.Actor) error { _, err := f.adm.GetUser(ctx, who, f.userID("guest")); return err }},
 	}
 	const (
 		ok   = "ok"
@@ -90,7 +93,7 @@ func TestDelegatedPermissions(t *testing.T) {
 		"developer":  {ok, ok, ok, forb, forb, forb, forb, forb, ok, forb, forb, ok, forb},
 		"guest":      {ok, ok, ok, forb, forb, forb, forb, forb, ok, forb, forb, ok, ok},
 		"outsider":   {nf, ok, nf, nf, nf, forb, forb, nf, ok, forb, forb, ok, forb},
-		"anonymous":  {nf, ok, nf, nf, nf, forb, forb, nf, forb, forb, forb, forb, forb},
+		"anonymous":  {nf, ok, nf, nf, nf, forb, forb, nf, forb, forb, forb, nf, forb}, // no own profile: no such user
 	}
 	for who, row := range want {
 		for i, o := range ops {
@@ -113,7 +116,7 @@ func TestDelegatedPermissions(t *testing.T) {
 		}
 	}
 	// A creator becomes the new project's projectAdmin.
-	ms, err := f.adm.ListMembers(ctx, f.actors["outsider"], "new-outsider")
+	ms, err := f.adm.ListMembers(ctx, f.actors["outsider"], f.projectID("new-outsider"))
 	if err != nil || len(ms) != 1 || ms[0].Name != "outsider" || ms[0].Role != store.RoleProjectAdmin {
 		t.Errorf("members of a user's new project = %+v, %v", ms, err)
 	}
@@ -130,9 +133,9 @@ func TestDelegatedPermissions(t *testing.T) {
 
 func TestProjectCreationAdminOnly(t *testing.T) {
 	f := newRoleFixture(t, func(o *admin.Options) { o.AdminOnlyProjects = true })
-	_, err := f.adm.CreateProject(t.Context(), f.actors["padmin"], "mine", false)
+	_, err := f.adm.CreateProject(t.Context(), f.actors["padmin"], admin.NewProject{Name: "mine", Public: false})
 	wantErr(t, err, admin.ErrForbidden, "padmin may not create projects: api.project_creation is adminonly: it takes a sysadmin")
-	_, err = f.adm.CreateProject(t.Context(), root, "mine", false)
+	_, err = f.adm.CreateProject(t.Context(), root, admin.NewProject{Name: "mine", Public: false})
 	wantErr(t, err, nil, "")
 }
 
@@ -142,11 +145,11 @@ func TestProjectCreationAdminOnly(t *testing.T) {
 func TestRoleCaps(t *testing.T) {
 	f := newRoleFixture(t, nil)
 	ctx := t.Context()
-	_, _, err := f.adm.AddMember(ctx, f.actors["padmin"], "team", admin.MemberRef{User: "outsider"}, "projectAdmin")
+	_, _, err := f.adm.AddMember(ctx, f.actors["padmin"], f.projectID("team"), admin.MemberRef{User: "outsider"}, "projectAdmin")
 	wantErr(t, err, nil, "")
 	_, _, err = f.adm.CreateRobot(ctx, f.actors["padmin"], admin.NewRobot{Name: "del", Project: "team", Actions: []string{"delete"}})
 	wantErr(t, err, nil, "")
-	_, err = f.adm.UpdateRobot(ctx, f.actors["guest"], "team+ci", admin.RobotChange{Actions: []string{"push"}})
+	_, err = f.adm.UpdateRobot(ctx, f.actors["guest"], f.robotID("team+ci"), admin.RobotChange{Actions: []string{"push"}})
 	wantErr(t, err, admin.ErrForbidden, "")
 }
 
@@ -155,7 +158,7 @@ func TestAdminAuditTrail(t *testing.T) {
 	ctx := t.Context()
 	who := f.actors["padmin"]
 	who.ClientIP = "192.0.2.7"
-	_, _, err := f.adm.AddMember(ctx, who, "team", admin.MemberRef{User: "outsider"}, "guest")
+	_, _, err := f.adm.AddMember(ctx, who, f.projectID("team"), admin.MemberRef{User: "outsider"}, "guest")
 	f.must(t, err)
 	// A refused change is not recorded.
 	_, _ = f.adm.CreateUser(ctx, who, admin.NewUser{Name: "x", Password: "Pass-word-1"})
@@ -165,7 +168,7 @@ func TestAdminAuditTrail(t *testing.T) {
 		t.Fatal("no admin records")
 	}
 	got := recs[0]
-	if got.Subject != "padmin" || got.ClientIP != "192.0.2.7" || got.Action != "member.set" ||
+	if got.Subject != "padmin" || got.ClientIP != "192.0.2.7" || got.Action != "member.add" ||
 		got.Target != "project team: user outsider as guest" || got.Time.IsZero() {
 		t.Errorf("newest admin record = %+v", got)
 	}

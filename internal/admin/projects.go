@@ -5,25 +5,100 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/authserver/authserver/internal/store"
 )
 
+// NewProject is a project to create.
+type NewProject struct {
+	Name   string
+	Public bool
+	// Imported marks a project an import of a Harbor database creates
+	// (store.ProjectSourceHarbor): a later import may merge into it.
+	Imported bool
+	// Metadata are Harbor's project metadata (ValidMetadata), kept as given
+	// and read back; "public" is Public.
+	Metadata map[string]string
+}
+
+// MetadataKeys are the keys of Harbor's ProjectMetadata: the project
+// metadata the API keeps (strings, as given; only "public" means anything
+// to authserver, the others are read back and otherwise ignored).
+var MetadataKeys = []string{"public", "enable_content_trust", "enable_content_trust_cosign", "prevent_vul", "severity",
+	"auto_scan", "auto_sbom_generation", "reuse_sys_cve_allowlist", "retention_id", "proxy_speed_kb", "max_upstream_conn",
+	"proxy_cache_local_on_not_found", "proxy_referrer_api", "proxy_cache_filter_pattern", "proxy_cache_filter_kind"}
+
+// MaxMetadataBytes bounds a metadata value (Harbor's column is varchar(255)).
+const MaxMetadataBytes = 255
+
+// ValidMetadata checks project metadata: Harbor's keys only, values of at
+// most MaxMetadataBytes, "public" (when given) "true" or "false".
+func ValidMetadata(md map[string]string) error {
+	for k, v := range md {
+		if !slices.Contains(MetadataKeys, k) {
+			return invalidf(fmt.Sprintf("metadata.%.64s: not one of Harbor's project metadata (%s)", k, strings.Join(MetadataKeys, ", ")))
+		}
+		if err := ValidText("metadata."+k, v, MaxMetadataBytes); err != nil {
+			return err
+		}
+		if k == "public" && v != "true" && v != "false" {
+			return invalidf(fmt.Sprintf("metadata.public %q: want \"true\" or \"false\"", v))
+		}
+	}
+	return nil
+}
+
 // CreateProject creates a project with a name the registry accepts. A
-// user who creates one (not the CLI) becomes its projectAdmin, as in
-// Harbor; project and membership are one transaction, so nothing is
-// half-made.
-func (s *Service) CreateProject(ctx context.Context, who Actor, name string, public bool) (store.Project, error) {
+// user who creates one (not the CLI) owns it and becomes its
+// projectAdmin, as in Harbor; project and membership are one transaction,
+// so nothing is half-made. A user who is no sysadmin owns at most
+// Options.MaxProjectsPerUser projects (KindExists past it).
+func (s *Service) CreateProject(ctx context.Context, who Actor, np NewProject) (store.Project, error) {
+	name := np.Name
 	if err := s.allow(ctx, who, rightCreateProject, name, "create projects"); err != nil {
 		return store.Project{}, err
 	}
 	if err := ValidProjectName(name); err != nil {
 		return store.Project{}, err
 	}
-	p := store.Project{Name: name, Public: public}
+	if err := ValidMetadata(np.Metadata); err != nil {
+		return store.Project{}, err
+	}
+	p := store.Project{Name: name, Public: np.Public, OwnerID: who.UserID}
+	if np.Imported {
+		p.Source = store.ProjectSourceHarbor
+	}
 	if err := s.change(ctx, who, "project.create", "project "+name, func(st store.Store) error {
+		if max := s.opt.MaxProjectsPerUser; max > 0 && who.UserID != 0 && !who.Admin {
+			n, err := st.CountOwnedProjects(ctx, who.UserID)
+			if err != nil {
+				return err
+			}
+			if n >= max {
+				return &Error{Kind: KindExists, Msg: fmt.Sprintf("%s owns %d projects, api.max_projects_per_user: delete one first", who.Name, n)}
+			}
+		}
+		reserved, err := st.ProjectNameReserved(ctx, name)
+		if err != nil {
+			return err
+		}
+		if reserved && !who.Admin {
+			return &Error{Kind: KindExists, Msg: fmt.Sprintf("project name %s belonged to a deleted project whose images may "+
+				"still be in the registry: only a sysadmin may create it again", name)}
+		}
 		if err := st.CreateProject(ctx, &p); err != nil {
 			return fromStore(err, "project "+name)
+		}
+		if reserved {
+			if err := st.ReleaseProjectName(ctx, name); err != nil {
+				return err
+			}
+		}
+		if len(np.Metadata) > 0 {
+			if err := st.SetProjectMetadata(ctx, p.ID, np.Metadata); err != nil {
+				return err
+			}
 		}
 		if who.UserID == 0 { // the CLI
 			return nil
@@ -36,9 +111,9 @@ func (s *Service) CreateProject(ctx context.Context, who Actor, name string, pub
 	return p, nil
 }
 
-// GetProjectByID returns one project by ID; a private project the actor
+// GetProject returns the project with id; a private project the actor
 // is no member of is not found.
-func (s *Service) GetProjectByID(ctx context.Context, who Actor, id int64) (store.Project, error) {
+func (s *Service) GetProject(ctx context.Context, who Actor, id int64) (store.Project, error) {
 	p, err := s.st.GetProjectByID(ctx, id)
 	if err != nil {
 		return store.Project{}, fromStore(err, fmt.Sprintf("project %d", id))
@@ -52,8 +127,9 @@ func (s *Service) GetProjectByID(ctx context.Context, who Actor, id int64) (stor
 	return p, nil
 }
 
-// GetProject returns one project.
-func (s *Service) GetProject(ctx context.Context, who Actor, name string) (store.Project, error) {
+// FindProject returns the project named name, as GetProject: how a
+// transport turns a name it was given into the project, once.
+func (s *Service) FindProject(ctx context.Context, who Actor, name string) (store.Project, error) {
 	if err := s.allow(ctx, who, rightReadProject, name, "read project "+name); err != nil {
 		return store.Project{}, err
 	}
@@ -80,24 +156,131 @@ func (s *Service) ListProjects(ctx context.Context, who Actor) ([]store.Project,
 	return slices.DeleteFunc(ps, func(p store.Project) bool { return !p.Public && roles[p.Name] == "" }), nil
 }
 
-// SetProjectPublic changes a project's visibility.
-func (s *Service) SetProjectPublic(ctx context.Context, who Actor, name string, public bool) error {
-	if err := s.allow(ctx, who, rightManageProject, name, "change project "+name); err != nil {
-		return err
+// project reads the project with id for a change who makes with right r
+// (what describes it for the message).
+func (s *Service) project(ctx context.Context, who Actor, id int64, r right, what string) (store.Project, error) {
+	p, err := s.GetProject(ctx, who, id)
+	if err != nil {
+		return p, err
 	}
-	return s.change(ctx, who, fmt.Sprintf("project.public=%t", public), "project "+name, func(st store.Store) error {
-		return fromStore(st.SetProjectPublic(ctx, name, public), "project "+name)
-	})
+	return p, s.allow(ctx, who, r, p.Name, what+" "+p.Name)
 }
 
-// DeleteProject deletes a project with its memberships and robots.
-func (s *Service) DeleteProject(ctx context.Context, who Actor, name string) error {
-	if err := s.allow(ctx, who, rightManageProject, name, "delete project "+name); err != nil {
-		return err
+// inTx reads the project with id again through st, the change's
+// transaction: a project deleted meanwhile is not found.
+func projectInTx(ctx context.Context, st store.Store, id int64) (store.Project, error) {
+	p, err := st.GetProjectByID(ctx, id)
+	return p, fromStore(err, fmt.Sprintf("project %d", id))
+}
+
+// SetProjectPublic changes the visibility of the project with id and
+// returns it as written.
+func (s *Service) SetProjectPublic(ctx context.Context, who Actor, id int64, public bool) (store.Project, error) {
+	p, err := s.project(ctx, who, id, rightManageProject, "change project")
+	if err != nil {
+		return p, err
 	}
-	return s.change(ctx, who, "project.delete", "project "+name, func(st store.Store) error {
-		return fromStore(st.DeleteProject(ctx, name), "project "+name)
+	err = s.change(ctx, who, fmt.Sprintf("project.public=%t", public), "project "+p.Name, func(st store.Store) error {
+		if _, err := projectInTx(ctx, st, id); err != nil {
+			return err
+		}
+		return fromStore(st.SetProjectPublic(ctx, p.Name, public), "project "+p.Name)
 	})
+	if err != nil {
+		return store.Project{}, err
+	}
+	p.Public = public
+	return p, nil
+}
+
+// ProjectMetadata returns the metadata of the project with id (as
+// GetProject may read it), "public" among them.
+func (s *Service) ProjectMetadata(ctx context.Context, who Actor, id int64) (map[string]string, error) {
+	p, err := s.GetProject(ctx, who, id)
+	if err != nil {
+		return nil, err
+	}
+	md, err := s.st.ProjectMetadata(ctx, id)
+	if err != nil {
+		return nil, fromStore(err, "project "+p.Name)
+	}
+	md["public"] = fmt.Sprint(p.Public)
+	return md, nil
+}
+
+// ProjectChange is a change to a project; nil fields stay as they are.
+type ProjectChange struct {
+	Public *bool
+	// Metadata replaces the project's metadata (ValidMetadata); its
+	// "public", when given, is Public's.
+	Metadata map[string]string
+}
+
+// UpdateProject applies ch to the project with id in one transaction and
+// returns the project as written.
+func (s *Service) UpdateProject(ctx context.Context, who Actor, id int64, ch ProjectChange) (store.Project, error) {
+	p, err := s.project(ctx, who, id, rightManageProject, "change project")
+	if err != nil {
+		return p, err
+	}
+	if err := ValidMetadata(ch.Metadata); err != nil {
+		return store.Project{}, err
+	}
+	public := ch.Public
+	if v, ok := ch.Metadata["public"]; ok {
+		b := v == "true"
+		public = &b
+	}
+	err = s.change(ctx, who, "project.update", "project "+p.Name, func(st store.Store) error {
+		if _, err := projectInTx(ctx, st, id); err != nil {
+			return err
+		}
+		if public != nil {
+			if err := st.SetProjectPublic(ctx, p.Name, *public); err != nil {
+				return fromStore(err, "project "+p.Name)
+			}
+			p.Public = *public
+		}
+		if ch.Metadata != nil {
+			return fromStore(st.SetProjectMetadata(ctx, id, ch.Metadata), "project "+p.Name)
+		}
+		return nil
+	})
+	if err != nil {
+		return store.Project{}, err
+	}
+	return p, nil
+}
+
+// DeleteProject deletes the project with id, with its memberships and
+// robots, and returns it as it was. With a Registry it refuses
+// (KindPrecondition, Harbor's 412) while the registry holds repositories
+// under the project; without one it cannot tell, so it reserves the name:
+// only a sysadmin may create the project again (whoever did would get
+// push and delete on the images left behind).
+func (s *Service) DeleteProject(ctx context.Context, who Actor, id int64) (store.Project, error) {
+	p, err := s.project(ctx, who, id, rightManageProject, "delete project")
+	if err != nil {
+		return p, err
+	}
+	if err := s.projectEmpty(ctx, p.Name); err != nil {
+		return store.Project{}, err
+	}
+	err = s.change(ctx, who, "project.delete", "project "+p.Name, func(st store.Store) error {
+		if _, err := projectInTx(ctx, st, id); err != nil {
+			return err
+		}
+		if s.opt.Registry == nil {
+			if err := st.ReserveProjectName(ctx, p.Name); err != nil {
+				return err
+			}
+		}
+		return fromStore(st.DeleteProject(ctx, p.Name), "project "+p.Name)
+	})
+	if err != nil {
+		return store.Project{}, err
+	}
+	return p, nil
 }
 
 // Group is a group with the users of a local group.
@@ -123,8 +306,8 @@ func (s *Service) CreateGroup(ctx context.Context, who Actor, name, dn string) (
 	return g, nil
 }
 
-// GetGroupByID returns one group by ID with its local users.
-func (s *Service) GetGroupByID(ctx context.Context, who Actor, id int64) (Group, error) {
+// GetGroup returns the group with id with its local users (sysadmins).
+func (s *Service) GetGroup(ctx context.Context, who Actor, id int64) (Group, error) {
 	if err := s.allow(ctx, who, rightSystem, "", "read groups"); err != nil {
 		return Group{}, err
 	}
@@ -137,6 +320,19 @@ func (s *Service) GetGroupByID(ctx context.Context, who Actor, id int64) (Group,
 		return Group{}, fromStore(err, "group "+g.Name)
 	}
 	return Group{g, append([]string{}, users...)}, nil
+}
+
+// FindGroup returns the group named name (or with that DN) with its local
+// users (sysadmins): how a transport turns a name into the group, once.
+func (s *Service) FindGroup(ctx context.Context, who Actor, nameOrDN string) (Group, error) {
+	if err := s.allow(ctx, who, rightSystem, "", "read groups"); err != nil {
+		return Group{}, err
+	}
+	g, err := s.st.GetGroup(ctx, nameOrDN)
+	if err != nil {
+		return Group{}, fromStore(err, "group "+nameOrDN)
+	}
+	return s.GetGroup(ctx, who, g.ID)
 }
 
 // ListGroups returns every group with its local users, ordered by name.
@@ -159,34 +355,58 @@ func (s *Service) ListGroups(ctx context.Context, who Actor) ([]Group, error) {
 	return out, nil
 }
 
-// DeleteGroup deletes a group with its users and memberships.
-func (s *Service) DeleteGroup(ctx context.Context, who Actor, name string) error {
-	if err := s.allow(ctx, who, rightSystem, "", "delete groups"); err != nil {
-		return err
+// DeleteGroup deletes the group with id, with its users and memberships,
+// and returns it as it was.
+func (s *Service) DeleteGroup(ctx context.Context, who Actor, id int64) (store.Group, error) {
+	g, err := s.GetGroup(ctx, who, id)
+	if err != nil {
+		return store.Group{}, err
 	}
-	return s.change(ctx, who, "group.delete", "group "+name, func(st store.Store) error {
-		return fromStore(st.DeleteGroup(ctx, name), "group "+name)
+	err = s.change(ctx, who, "group.delete", "group "+g.Name, func(st store.Store) error {
+		if _, err := st.GetGroupByID(ctx, id); err != nil {
+			return fromStore(err, fmt.Sprintf("group %d", id))
+		}
+		return fromStore(st.DeleteGroup(ctx, g.Name), "group "+g.Name)
 	})
+	if err != nil {
+		return store.Group{}, err
+	}
+	return g.Group, nil
 }
 
-// AddGroupUser puts a user in a local group.
-func (s *Service) AddGroupUser(ctx context.Context, who Actor, group, user string) error {
-	return s.groupUser(ctx, who, group, user, "group.add_user", store.Store.AddGroupUser, fmt.Sprintf("group %s or user %s", group, user))
+// AddGroupUser puts the user with userID in the local group with groupID.
+func (s *Service) AddGroupUser(ctx context.Context, who Actor, groupID, userID int64) error {
+	return s.groupUser(ctx, who, groupID, userID, "group.add_user", store.Store.AddGroupUser, "")
 }
 
-// RemoveGroupUser takes a user out of a local group.
-func (s *Service) RemoveGroupUser(ctx context.Context, who Actor, group, user string) error {
-	return s.groupUser(ctx, who, group, user, "group.remove_user", store.Store.RemoveGroupUser, fmt.Sprintf("user %s in group %s", user, group))
+// RemoveGroupUser takes the user with userID out of the group with groupID.
+func (s *Service) RemoveGroupUser(ctx context.Context, who Actor, groupID, userID int64) error {
+	return s.groupUser(ctx, who, groupID, userID, "group.remove_user", store.Store.RemoveGroupUser, "in")
 }
 
-// groupUser changes a group's users with op and records action; missing
-// names what was not found.
-func (s *Service) groupUser(ctx context.Context, who Actor, group, user, action string,
-	op func(st store.Store, ctx context.Context, group, user string) error, missing string) error {
+// groupUser changes a group's users with op and records action; in, when
+// set, says the user was missing from the group when op finds nothing.
+func (s *Service) groupUser(ctx context.Context, who Actor, groupID, userID int64, action string,
+	op func(st store.Store, ctx context.Context, group, user string) error, in string) error {
 	if err := s.allow(ctx, who, rightSystem, "", "change groups"); err != nil {
 		return err
 	}
-	return s.change(ctx, who, action, fmt.Sprintf("group %s: user %s", group, user), func(st store.Store) error {
-		return fromStore(op(st, ctx, group, user), missing)
+	g, err := s.st.GetGroupByID(ctx, groupID)
+	if err != nil {
+		return fromStore(err, fmt.Sprintf("group %d", groupID))
+	}
+	u, err := s.st.GetUserByID(ctx, userID)
+	if err != nil {
+		return fromStore(err, fmt.Sprintf("user %d", userID))
+	}
+	missing := fmt.Sprintf("group %s or user %s", g.Name, u.Name)
+	if in != "" {
+		missing = fmt.Sprintf("user %s in group %s", u.Name, g.Name)
+	}
+	return s.change(ctx, who, action, fmt.Sprintf("group %s: user %s", g.Name, u.Name), func(st store.Store) error {
+		if _, err := lockUser(ctx, st, userID); err != nil {
+			return err
+		}
+		return fromStore(op(st, ctx, g.Name, u.Name), missing)
 	})
 }

@@ -59,17 +59,17 @@ func TestSystemRobotPermissions(t *testing.T) {
 		t.Fatalf("created %s %+v, want %+v", r.Login, r.Permissions, want)
 	}
 	// --actions is for a robot with one permission; permissions replace.
-	_, err = f.adm.UpdateRobot(ctx, root, "deployer", admin.RobotChange{Actions: []string{"pull"}})
+	_, err = f.adm.UpdateRobot(ctx, root, f.robotID("deployer"), admin.RobotChange{Actions: []string{"pull"}})
 	wantErr(t, err, admin.ErrInvalid, "robot robot$deployer names several projects: give its permissions")
-	r, err = f.adm.UpdateRobot(ctx, root, "deployer", admin.RobotChange{Permissions: []store.RobotPermission{perm("*", "pull")}})
+	r, err = f.adm.UpdateRobot(ctx, root, f.robotID("deployer"), admin.RobotChange{Permissions: []store.RobotPermission{perm("*", "pull")}})
 	f.must(t, err)
 	if !reflect.DeepEqual(r.Permissions, []store.RobotPermission{perm("*", "pull")}) {
 		t.Errorf("after UpdateRobot %+v", r.Permissions)
 	}
-	_, err = f.adm.UpdateRobot(ctx, padmin, "deployer", admin.RobotChange{Permissions: []store.RobotPermission{perm("team", "pull")}})
+	_, err = f.adm.UpdateRobot(ctx, padmin, f.robotID("deployer"), admin.RobotChange{Permissions: []store.RobotPermission{perm("team", "pull")}})
 	wantErr(t, err, admin.ErrForbidden, "")
 	// A project robot's --actions keep working, capped by the caller's role.
-	_, err = f.adm.UpdateRobot(ctx, padmin, "robot$team+ci", admin.RobotChange{Actions: []string{"push"}})
+	_, err = f.adm.UpdateRobot(ctx, padmin, f.robotID("robot$team+ci"), admin.RobotChange{Actions: []string{"push"}})
 	f.must(t, err)
 	if rb, _ := f.st.GetRobot(ctx, "team+ci"); !reflect.DeepEqual(rb.Permissions, store.OneProject("team", "pull", "push")) {
 		t.Errorf("project robot after UpdateRobot: %+v", rb.Permissions)

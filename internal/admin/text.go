@@ -14,9 +14,13 @@ import (
 // caller says which one it parsed.
 
 // ParseLifetime reads a lifetime ("30d", "12h", "never"); "never" (or
-// "0") is 0, which CreateRobot, UpdateRobot and CreatePAT take as never.
+// "0") is Never, which CreateRobot, UpdateRobot and CreatePAT take as
+// never; "" is 0, the default (robots.default_duration for a robot).
 func ParseLifetime(s string) (time.Duration, error) {
-	if s == "never" || s == "0" {
+	switch s {
+	case "never", "0":
+		return Never, nil
+	case "":
 		return 0, nil
 	}
 	d, err := config.ParseDuration(s)

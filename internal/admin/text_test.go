@@ -9,10 +9,11 @@ import (
 	"github.com/authserver/authserver/internal/store"
 )
 
-// TestParseLifetime: never and 0 are forever, units s m h d, a wrong or
-// non-positive value is ErrInvalid with the duration's own message.
+// TestParseLifetime: never and 0 are Never, "" the default (0), units s m
+// h d, a wrong or non-positive value is ErrInvalid with the duration's own
+// message.
 func TestParseLifetime(t *testing.T) {
-	good := map[string]time.Duration{"never": 0, "0": 0, "30d": 30 * 24 * time.Hour, "12h": 12 * time.Hour}
+	good := map[string]time.Duration{"never": admin.Never, "0": admin.Never, "": 0, "30d": 30 * 24 * time.Hour, "12h": 12 * time.Hour}
 	for in, want := range good {
 		if got, err := admin.ParseLifetime(in); err != nil || got != want {
 			t.Errorf("ParseLifetime(%q) = %v, %v; want %v", in, got, err, want)

@@ -91,17 +91,8 @@ func storedHash(h string) error {
 	return nil
 }
 
-// GetUser returns one user.
-func (s *Service) GetUser(ctx context.Context, who Actor, name string) (store.User, error) {
-	if err := s.allow(ctx, who, rightSelf, name, "read users"); err != nil {
-		return store.User{}, err
-	}
-	u, err := s.st.GetUser(ctx, name)
-	return u, fromStore(err, "user "+name)
-}
-
-// GetUserByID returns one user by ID (a user may read their own).
-func (s *Service) GetUserByID(ctx context.Context, who Actor, id int64) (store.User, error) {
+// GetUser returns the user with id (a user may read their own).
+func (s *Service) GetUser(ctx context.Context, who Actor, id int64) (store.User, error) {
 	u, err := s.st.GetUserByID(ctx, id)
 	if err != nil {
 		return store.User{}, fromStore(err, fmt.Sprintf("user %d", id))
@@ -110,6 +101,40 @@ func (s *Service) GetUserByID(ctx context.Context, who Actor, id int64) (store.U
 		return store.User{}, err
 	}
 	return u, nil
+}
+
+// FindUser returns the user named name (a user may read their own): how a
+// transport turns a name it was given (a CLI argument, Harbor's
+// member_user.username) into the user, once.
+func (s *Service) FindUser(ctx context.Context, who Actor, name string) (store.User, error) {
+	if err := s.allow(ctx, who, rightSelf, name, "read users"); err != nil {
+		return store.User{}, err
+	}
+	u, err := s.st.GetUser(ctx, name)
+	return u, fromStore(err, "user "+name)
+}
+
+// lockUser reads the user with id through st, the change's transaction,
+// and locks its row until the transaction ends: the change then acts on
+// that row, whatever happens to its name meanwhile (a directory user's
+// retirement renames it).
+func lockUser(ctx context.Context, st store.Store, id int64) (store.User, error) {
+	u, err := st.GetUserByID(ctx, id)
+	if err != nil {
+		return u, fromStore(err, fmt.Sprintf("user %d", id))
+	}
+	return modifyUser(ctx, st, u, func(u store.User) (store.User, error) { return u, nil })
+}
+
+// modifyUser applies fn to the user u names (by id) through st.
+func modifyUser(ctx context.Context, st store.Store, u store.User, fn func(store.User) (store.User, error)) (store.User, error) {
+	out, err := st.ModifyUser(ctx, u.Name, func(cur store.User) (store.User, error) {
+		if cur.ID != u.ID {
+			return cur, &Error{Kind: KindNotFound, Msg: fmt.Sprintf("user %d not found", u.ID), Err: store.ErrNotFound}
+		}
+		return fn(cur)
+	})
+	return out, fromStore(err, "user "+u.Name)
 }
 
 // SearchUsers returns the users whose name contains part, ordered by name:
@@ -148,11 +173,18 @@ type UserChange struct {
 	// Disabled users cannot log in; disabling revokes their refresh and
 	// personal access tokens.
 	Disabled *bool
+	// Force lets the CLI demote or disable the last sysadmin (see guard).
+	Force bool
 }
 
-// UpdateUser applies ch to the user in one transaction and returns the
-// user as written.
-func (s *Service) UpdateUser(ctx context.Context, who Actor, name string, ch UserChange) (store.User, error) {
+// UpdateUser applies ch to the user with id in one transaction and
+// returns the user as written.
+func (s *Service) UpdateUser(ctx context.Context, who Actor, id int64, ch UserChange) (store.User, error) {
+	cur, err := s.st.GetUserByID(ctx, id)
+	if err != nil {
+		return store.User{}, fromStore(err, fmt.Sprintf("user %d", id))
+	}
+	name := cur.Name
 	r := rightSelf // a user may change their own email and name
 	if ch.Password != nil || ch.Admin != nil || ch.Disabled != nil {
 		r = rightSystem
@@ -165,7 +197,7 @@ func (s *Service) UpdateUser(ctx context.Context, who Actor, name string, ch Use
 	if err := s.allow(ctx, who, r, name, "change users"); err != nil {
 		return store.User{}, err
 	}
-	if ch == (UserChange{}) {
+	if ch == (UserChange{}) || ch == (UserChange{Force: true}) {
 		return store.User{}, invalidf("nothing to change")
 	}
 	if err := validProfile(ch.Email, ch.DisplayName); err != nil {
@@ -193,13 +225,23 @@ func (s *Service) UpdateUser(ctx context.Context, who Actor, name string, ch Use
 		rev = revokeAll
 	}
 	var u store.User
-	err := s.change(ctx, who, "user.update", "user "+name, func(st store.Store) (err error) {
-		u, err = st.ModifyUser(ctx, name, func(u store.User) (store.User, error) {
+	err = s.change(ctx, who, "user.update", "user "+name, func(st store.Store) (err error) {
+		u, err = modifyUser(ctx, st, cur, func(u store.User) (store.User, error) {
 			if ch.Password != nil || ch.PasswordHash != nil {
 				if u.Source != store.SourceLocal {
 					return u, invalidf(fmt.Sprintf("user %s comes from %s: its password is kept there", u.Name, u.Source))
 				}
 				u.PasswordHash = hash
+			}
+			var refused error
+			switch {
+			case ch.Admin != nil && !*ch.Admin && u.Admin:
+				refused = s.guard(ctx, st, who, u, "demote", ch.Force)
+			case ch.Disabled != nil && *ch.Disabled && !u.Disabled:
+				refused = s.guard(ctx, st, who, u, "disable", ch.Force)
+			}
+			if refused != nil {
+				return u, refused
 			}
 			set(&u.Email, ch.Email)
 			set(&u.DisplayName, ch.DisplayName)
@@ -208,7 +250,7 @@ func (s *Service) UpdateUser(ctx context.Context, who Actor, name string, ch Use
 			return u, nil
 		})
 		if err != nil {
-			return fromStore(err, "user "+name)
+			return err
 		}
 		return revoke(ctx, st, name, rev)
 	})
@@ -228,7 +270,12 @@ func (s *Service) UpdateUser(ctx context.Context, who Actor, name string, ch Use
 // write lock for its whole duration (SQLite: every other writer waited).
 // The old password is checked against the hash read before; the change
 // then refuses (KindExists, 409) if the stored hash changed meanwhile.
-func (s *Service) ChangePassword(ctx context.Context, who Actor, name, old, password string) error {
+func (s *Service) ChangePassword(ctx context.Context, who Actor, id int64, old, password string) error {
+	cur, err := s.st.GetUserByID(ctx, id)
+	if err != nil {
+		return fromStore(err, fmt.Sprintf("user %d", id))
+	}
+	name := cur.Name
 	if err := s.byPassword(who, "change the password of "+name); err != nil {
 		return err
 	}
@@ -254,7 +301,7 @@ func (s *Service) ChangePassword(ctx context.Context, who Actor, name, old, pass
 		return err
 	}
 	return s.change(ctx, who, "user.password", "user "+name, func(st store.Store) error {
-		_, err := st.ModifyUser(ctx, name, func(u store.User) (store.User, error) {
+		_, err := modifyUser(ctx, st, cur, func(u store.User) (store.User, error) {
 			if u.Source != store.SourceLocal {
 				return u, invalidf(fmt.Sprintf("user %s comes from %s: its password is kept there", u.Name, u.Source))
 			}
@@ -265,7 +312,7 @@ func (s *Service) ChangePassword(ctx context.Context, who Actor, name, old, pass
 			return u, nil
 		})
 		if err != nil {
-			return fromStore(err, "user "+name)
+			return err
 		}
 		return revoke(ctx, st, name, rev)
 	})
@@ -284,7 +331,7 @@ func (s *Service) checkOldPassword(ctx context.Context, who Actor, name, old str
 	case u.Source != store.SourceLocal:
 		return "", invalidf(fmt.Sprintf("user %s comes from %s: its password is kept there", u.Name, u.Source))
 	case old == "":
-		return "", invalidf("old password: give the current password to change it")
+		return "", invalidf("old_password is required: the current password, to change one's own")
 	case s.opt.CheckPassword != nil:
 		return u.PasswordHash, s.opt.CheckPassword(ctx, who, name, old)
 	case authn.VerifyPassword(u.PasswordHash, old): // slow check: bcrypt, no transaction open
@@ -337,14 +384,61 @@ func set[T any](dst *T, v *T) {
 	}
 }
 
-// DeleteUser deletes a user with its memberships and tokens.
-func (s *Service) DeleteUser(ctx context.Context, who Actor, name string) error {
-	if err := s.allow(ctx, who, rightSystem, name, "delete users"); err != nil {
+// guard refuses, as Harbor does, a change that would leave nobody to
+// administer authserver or lock the actor out: what (delete, demote,
+// disable) user u, as it is now, when u is the actor (KindForbidden), or
+// the last enabled sysadmin (KindExists) unless force, which only the CLI
+// may give (whoever runs it can make a sysadmin again). st is the
+// change's transaction. The one home of the rule: the CLI and the API
+// both come here.
+func (s *Service) guard(ctx context.Context, st store.Store, who Actor, u store.User, what string, force bool) error {
+	if force && who.Method != MethodCLI {
+		return invalidf("--force is the CLI's")
+	}
+	if who.Method != MethodCLI && (who.UserID != 0 && who.UserID == u.ID || who.UserID == 0 && who.Name == u.Name) {
+		return &Error{Kind: KindForbidden, Msg: fmt.Sprintf("%s may not %s themselves: ask another sysadmin", who.Name, what)}
+	}
+	if !u.Admin || u.Disabled || force {
+		return nil
+	}
+	n, err := st.CountAdmins(ctx)
+	if err != nil {
 		return err
 	}
-	return s.change(ctx, who, "user.delete", "user "+name, func(st store.Store) error {
-		return fromStore(st.DeleteUser(ctx, name), "user "+name)
+	if n <= 1 {
+		msg := fmt.Sprintf("user %s is the last sysadmin: make another user sysadmin first", u.Name)
+		if who.Method == MethodCLI {
+			msg += " (or give --force)"
+		}
+		return &Error{Kind: KindExists, Msg: msg}
+	}
+	return nil
+}
+
+// DeleteUser deletes the user with id, with its memberships and tokens,
+// and returns it as it was. Neither the actor nor the last sysadmin may
+// be deleted (guard; force is the CLI's).
+func (s *Service) DeleteUser(ctx context.Context, who Actor, id int64, force bool) (store.User, error) {
+	u, err := s.st.GetUserByID(ctx, id)
+	if err != nil {
+		return store.User{}, fromStore(err, fmt.Sprintf("user %d", id))
+	}
+	if err := s.allow(ctx, who, rightSystem, u.Name, "delete users"); err != nil {
+		return store.User{}, err
+	}
+	err = s.change(ctx, who, "user.delete", "user "+u.Name, func(st store.Store) (err error) {
+		if u, err = lockUser(ctx, st, id); err != nil {
+			return err
+		}
+		if err := s.guard(ctx, st, who, u, "delete", force); err != nil {
+			return err
+		}
+		return fromStore(st.DeleteUser(ctx, u.Name), "user "+u.Name)
 	})
+	if err != nil {
+		return store.User{}, err
+	}
+	return u, nil
 }
 
 // Bootstrap creates the sysadmin "admin" when the store has no user yet,

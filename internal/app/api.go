@@ -26,7 +26,9 @@ func adminOptions(cfg config.Config, dir admin.Directory) admin.Options {
 	opt := admin.Options{RobotPrefix: cfg.Robots.Prefix, BcryptCost: cfg.Passwords.BcryptCost,
 		MinPasswordLength: cfg.Passwords.MinLength, Directory: dir,
 		AdminOnlyProjects: cfg.API.ProjectCreation == config.ProjectCreationAdminOnly,
-		Issuers:           cfg.Federation.IssuerNames(), Identity: map[string][]string{}}
+		Issuers:           cfg.Federation.IssuerNames(), Identity: map[string][]string{},
+		MaxProjectsPerUser: cfg.API.MaxProjectsPerUser, MaxRobotsPerProject: cfg.Robots.MaxPerProject,
+		DefaultRobotLifetime: cfg.Robots.DefaultDuration.D()}
 	for _, is := range cfg.Federation.Issuers {
 		opt.Identity[is.Name] = is.Identity()
 	}

@@ -102,6 +102,12 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 			a.Close()
 		}
 	}()
+	// The keys first: a start that cannot sign fails before it writes
+	// anything (a database, a generated admin password).
+	if a.Keys, err = NewKeyring(cfg, log); err != nil {
+		return nil, err
+	}
+	a.Metrics.SigningKey(a.Keys.Issuer().Signer().KID())
 	if a.Store, err = OpenStore(ctx, cfg); err != nil {
 		return nil, err
 	}
@@ -110,10 +116,6 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 			return nil, err
 		}
 	}
-	if a.Keys, err = NewKeyring(cfg, log); err != nil {
-		return nil, err
-	}
-	a.Metrics.SigningKey(a.Keys.Issuer().Signer().KID())
 	creds, err := buildAuthn(cfg, a.Store, a.Metrics, opts, log)
 	if err != nil {
 		return nil, err
@@ -137,6 +139,12 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	}
 	a.Slots = throttle.NewSlots(cfg.Server.MaxPasswordChecks(), cfg.Server.PasswordChecksPerNetwork, cfg.Server.PasswordCheckWait.D())
 	a.Metrics.WatchPasswordChecks(a.Slots.InUse, a.Slots.Max())
+	a.Metrics.WatchSigningCertificate(func() (time.Time, bool) {
+		if certs := a.Keys.Issuer().Signer().Certificates(); len(certs) > 0 {
+			return certs[0].NotAfter, true
+		}
+		return time.Time{}, false
+	})
 	realm := cfg.RealmBase() + "/service/token"
 	gate := login.Options{Passwords: a.Passwords, Refresh: a.Refresher, Throttle: a.Throttle, Slots: a.Slots,
 		Metrics: a.Metrics, Logger: log, Realm: realm}
@@ -168,7 +176,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	if opts.Configure != nil {
 		opts.Configure(&a.Server)
 	}
-	a.Handler = server.New(a.Server)
+	a.Handler = withPathPrefix(pathPrefix(cfg.Server.PublicURL), server.New(a.Server))
 	return a, nil
 }
 
@@ -320,7 +328,11 @@ func readiness(st store.Store, dir *authn.LDAP) func(context.Context) error {
 		}
 		if ldapProbe != nil {
 			if err := ldapProbe(ctx); err != nil {
-				return &server.CheckError{Check: "ldap", Err: err}
+				ce := &server.CheckError{Check: "ldap", Err: err}
+				if errors.Is(err, authn.ErrTLSRequired) {
+					ce.Hint = authn.ErrTLSRequired.Error()
+				}
+				return ce
 			}
 		}
 		return nil

@@ -22,11 +22,15 @@ func TestRefreshRevoked(t *testing.T) {
 		revoke func(f *fixture, rt string)
 	}{
 		{name: "user passwd", revoke: func(f *fixture, _ string) {
-			_, err := admin.New(f.st, admin.Options{BcryptCost: 4}).UpdateUser(ctx, cli, "dev", admin.UserChange{Password: ptr("New-secret-1")})
+			dev, err := f.st.GetUser(ctx, "dev")
+			f.must(err)
+			_, err = admin.New(f.st, admin.Options{BcryptCost: 4}).UpdateUser(ctx, cli, dev.ID, admin.UserChange{Password: ptr("New-secret-1")})
 			f.must(err)
 		}},
 		{name: "user disable", revoke: func(f *fixture, _ string) {
-			_, err := admin.New(f.st, admin.Options{BcryptCost: 4}).UpdateUser(ctx, cli, "dev", admin.UserChange{Disabled: ptr(true)})
+			dev, err := f.st.GetUser(ctx, "dev")
+			f.must(err)
+			_, err = admin.New(f.st, admin.Options{BcryptCost: 4}).UpdateUser(ctx, cli, dev.ID, admin.UserChange{Disabled: ptr(true)})
 			f.must(err)
 		}},
 		{name: "revoke all", revoke: func(f *fixture, _ string) {

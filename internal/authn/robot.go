@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/authserver/authserver/internal/authz"
 	"github.com/authserver/authserver/internal/store"
 )
 
@@ -85,33 +84,13 @@ func (r *Robots) Login(ctx context.Context, username, password string) (Identity
 	return Identity{
 		Name:   username,
 		Method: MethodRobot,
-		Robot:  permissionsOf(rb),
+		Robot:  PermissionsOf(rb),
 	}, true, nil
 }
 
-// refusal says why rb, its credential checked, may not log in, or "":
-// disabled, expired, a project robot whose project is gone, a system robot
-// whose named projects are all gone. Fail closed: losing projects never
-// widens a robot to every project.
-func (r *Robots) refusal(rb store.Robot) string {
-	switch {
-	case rb.Disabled:
-		return "disabled"
-	case rb.Expired(r.now()):
-		return "expired"
-	case rb.Project == "":
-		return "its project no longer exists"
-	case len(rb.Permissions) == 0:
-		return "the projects it held no longer exist"
-	}
-	return ""
-}
-
-// permissionsOf is what rb (just read from the store, so ours to keep)
-// may do, as the authorizer takes it.
-func permissionsOf(rb store.Robot) *authz.RobotPermissions {
-	return &authz.RobotPermissions{Permissions: rb.Permissions}
-}
+// refusal says why rb, its credential checked, may not log in
+// (RobotRefusal), or "".
+func (r *Robots) refusal(rb store.Robot) string { return RobotRefusal(rb, r.now()) }
 
 // RobotActions normalises a robot's actions: only pull, push and delete,
 // push implies pull, each once, in that order. It refuses anything else

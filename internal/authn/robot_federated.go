@@ -76,7 +76,7 @@ func (r *Robots) loginFederated(ctx context.Context, username, password string, 
 	return Identity{
 		Name:      username,
 		Method:    MethodFederated,
-		Robot:     permissionsOf(rb),
+		Robot:     PermissionsOf(rb),
 		NotAfter:  c.Expiry,
 		Federated: c.identity,
 	}, true, nil

@@ -11,6 +11,9 @@ type API struct {
 	// (the default) lets any authenticated user create a project, of which
 	// they become projectAdmin; "adminonly" leaves it to sysadmins.
 	ProjectCreation string `yaml:"project_creation"`
+	// MaxProjectsPerUser is the most projects a user who is no sysadmin
+	// may own (have created): default 100; 0 is no limit.
+	MaxProjectsPerUser int `yaml:"max_projects_per_user"`
 }
 
 // The values of api.project_creation.
@@ -19,12 +22,19 @@ const (
 	ProjectCreationAdminOnly = "adminonly"
 )
 
-func defaultAPI() API { return API{Enabled: true, ProjectCreation: ProjectCreationEveryone} }
+func defaultAPI() API {
+	return API{Enabled: true, ProjectCreation: ProjectCreationEveryone, MaxProjectsPerUser: DefaultMaxProjectsPerUser}
+}
 
 func (c *Config) validateAPI() []error {
+	var errs []error
 	switch c.API.ProjectCreation {
 	case ProjectCreationEveryone, ProjectCreationAdminOnly:
-		return nil
+	default:
+		errs = append(errs, fmt.Errorf("api.project_creation %q: want everyone or adminonly", c.API.ProjectCreation))
 	}
-	return []error{fmt.Errorf("api.project_creation %q: want everyone or adminonly", c.API.ProjectCreation)}
+	if c.API.MaxProjectsPerUser < 0 {
+		errs = append(errs, fmt.Errorf("api.max_projects_per_user %d: want 0 (no limit) or more", c.API.MaxProjectsPerUser))
+	}
+	return errs
 }

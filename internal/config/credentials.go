@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // RefreshTokens configures the refresh tokens (docker's "identity token")
@@ -34,7 +36,44 @@ type Robots struct {
 	// shells; existing robots keep working under the new prefix, since only
 	// the part after it is stored. Default "robot$".
 	Prefix string `yaml:"prefix"`
+	// DefaultDuration is the lifetime of a robot created without one (the
+	// API's duration absent or 0, the CLI's --expires not given), as
+	// Harbor's robot_token_duration: default 30d; "never" for none.
+	DefaultDuration Lifetime `yaml:"default_duration"`
+	// MaxPerProject is the most robots one project may have (system robots
+	// are not counted): default 100; 0 is no limit.
+	MaxPerProject int `yaml:"max_per_project"`
 }
+
+// Lifetime is a Duration that may also be "never" (0).
+type Lifetime Duration
+
+// D returns the lifetime, 0 for never.
+func (l Lifetime) D() time.Duration { return time.Duration(l) }
+
+func (l Lifetime) String() string {
+	if l == 0 {
+		return "never"
+	}
+	return Duration(l).String()
+}
+
+// UnmarshalYAML reads "never" or a duration.
+func (l *Lifetime) UnmarshalYAML(n *yaml.Node) error {
+	if n.Value == "never" {
+		*l = 0
+		return nil
+	}
+	var d Duration
+	if err := d.UnmarshalYAML(n); err != nil {
+		return err
+	}
+	*l = Lifetime(d)
+	return nil
+}
+
+// MarshalYAML writes "never" or the duration.
+func (l Lifetime) MarshalYAML() (any, error) { return l.String(), nil }
 
 // Credential defaults.
 const (
@@ -51,7 +90,16 @@ func defaultRefreshTokens() RefreshTokens {
 	}
 }
 
-func defaultRobots() Robots { return Robots{Prefix: DefaultRobotPrefix} }
+// Robot defaults.
+const (
+	DefaultRobotDuration      = 30 * 24 * time.Hour
+	DefaultRobotsPerProject   = 100
+	DefaultMaxProjectsPerUser = 100
+)
+
+func defaultRobots() Robots {
+	return Robots{Prefix: DefaultRobotPrefix, DefaultDuration: Lifetime(DefaultRobotDuration), MaxPerProject: DefaultRobotsPerProject}
+}
 
 // validateCredentials checks refresh_tokens and robots.
 func (c *Config) validateCredentials() []error {
@@ -71,6 +119,12 @@ func (c *Config) validateCredentials() []error {
 		bad("robots.prefix %q: spaces, colons and control characters are not allowed", p)
 	case strings.Contains(p, "+"):
 		bad("robots.prefix %q: must not contain \"+\" (it separates project and name)", p)
+	}
+	if c.Robots.DefaultDuration < 0 {
+		bad("robots.default_duration %s: want a positive duration or never", c.Robots.DefaultDuration)
+	}
+	if c.Robots.MaxPerProject < 0 {
+		bad("robots.max_per_project %d: want 0 (no limit) or more", c.Robots.MaxPerProject)
 	}
 	return errs
 }

@@ -21,6 +21,11 @@ import (
 // --config is not given.
 const EnvFile = "AUTHSERVER_CONFIG"
 
+// EnvAddr names the environment variable that, when set, replaces
+// server.addr (the container image sets it to 0.0.0.0:5001); `serve --addr`
+// replaces both.
+const EnvAddr = "AUTHSERVER_ADDR"
+
 // Load reads the file at path (strictly: unknown keys are errors), applies
 // defaults for keys it does not set, expands ${VAR} in string values and
 // validates the result. Every problem is reported in one error. An empty

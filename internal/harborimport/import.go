@@ -58,6 +58,9 @@ type Options struct {
 	ReplaceAdmin bool
 	// RobotPrefix is authserver's robots.prefix, for login names.
 	RobotPrefix string
+	// MergeExisting imports a Harbor project into an authserver project of
+	// the same name that no earlier import made; otherwise it is skipped.
+	MergeExisting bool
 }
 
 // Item is what the import did (or, dry, would do) with one Harbor object.
@@ -111,6 +114,8 @@ type importer struct {
 	users    map[int64]string
 	groups   map[int64]string
 	projects map[int64]string
+	// ids are authserver's project IDs by name.
+	ids map[string]int64
 	// created holds the projects a dry run would create (they have no members yet).
 	created map[string]bool
 }
@@ -124,7 +129,7 @@ func Run(ctx context.Context, adm *admin.Service, who admin.Actor, snap *Snapsho
 		opt.Only = allKinds()
 	}
 	im := &importer{adm: adm, who: who, opt: opt, snap: snap, rep: &Report{DryRun: opt.DryRun},
-		users: map[int64]string{}, groups: map[int64]string{}, projects: map[int64]string{}, created: map[string]bool{}}
+		users: map[int64]string{}, groups: map[int64]string{}, projects: map[int64]string{}, ids: map[string]int64{}, created: map[string]bool{}}
 	steps := []struct {
 		kind string
 		run  func(context.Context) error

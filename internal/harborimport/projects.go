@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/authserver/authserver/internal/admin"
 	"github.com/authserver/authserver/internal/store"
@@ -19,6 +20,11 @@ func (im *importer) importProjects(ctx context.Context) error {
 		have[p.Name] = p
 	}
 	report := im.opt.Only["projects"]
+	defer func() {
+		for name, p := range have {
+			im.ids[name] = p.ID
+		}
+	}()
 	for _, p := range im.snap.Projects {
 		if p.Deleted {
 			if report {
@@ -31,6 +37,22 @@ func (im *importer) importProjects(ctx context.Context) error {
 			detail += "; a proxy-cache project in Harbor, imported as an ordinary project"
 		}
 		cur, ok := have[p.Name]
+		if ok && cur.Source != store.ProjectSourceHarbor {
+			// Someone made this name in authserver: merging would hand
+			// them (its projectAdmins) Harbor's project and its robots.
+			others, err := im.memberNames(ctx, cur.ID)
+			if err != nil {
+				return err
+			}
+			if !im.opt.MergeExisting {
+				if report {
+					im.add("projects", p.Name, Skipped, fmt.Sprintf("exists in authserver (projectAdmins: %s); "+
+						"--merge-existing imports into it, its members staying", others))
+				}
+				continue
+			}
+			detail += fmt.Sprintf("; merged into the project that existed in authserver (projectAdmins: %s)", others)
+		}
 		switch {
 		case ok && cur.Public == p.Public:
 			im.projects[p.ID] = p.Name
@@ -41,7 +63,8 @@ func (im *importer) importProjects(ctx context.Context) error {
 			im.projects[p.ID] = p.Name
 		case ok:
 			done, err := im.write("projects", p.Name, Updated, detail, func() error {
-				return im.adm.SetProjectPublic(ctx, im.who, p.Name, p.Public)
+				_, err := im.adm.SetProjectPublic(ctx, im.who, cur.ID, p.Public)
+				return err
 			})
 			if err != nil {
 				return err
@@ -51,7 +74,8 @@ func (im *importer) importProjects(ctx context.Context) error {
 			}
 		case report:
 			done, err := im.write("projects", p.Name, Created, detail, func() error {
-				_, err := im.adm.CreateProject(ctx, im.who, p.Name, p.Public)
+				np, err := im.adm.CreateProject(ctx, im.who, admin.NewProject{Name: p.Name, Public: p.Public, Imported: true})
+				have[p.Name] = np
 				return err
 			})
 			if err != nil {
@@ -64,6 +88,25 @@ func (im *importer) importProjects(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// memberNames lists the projectAdmins of the authserver project with id,
+// "none" when it has none.
+func (im *importer) memberNames(ctx context.Context, id int64) (string, error) {
+	ms, err := im.adm.ListMembers(ctx, im.who, id)
+	if err != nil {
+		return "", err
+	}
+	var names []string
+	for _, m := range ms {
+		if m.Role == store.RoleProjectAdmin {
+			names = append(names, string(m.Kind)+" "+m.Name)
+		}
+	}
+	if len(names) == 0 {
+		return "none", nil
+	}
+	return strings.Join(names, ", "), nil
 }
 
 func visibility(public bool) string {
@@ -86,7 +129,7 @@ func (im *importer) importMembers(ctx context.Context) error {
 	for _, p := range im.snap.Projects {
 		projectName[p.ID] = p.Name
 	}
-	current := map[string]map[string]store.Role{} // project → "user:x"/"group:y" → role
+	current := map[string]map[string]store.Member{} // project → "user:x"/"group:y" → membership
 	for _, m := range im.snap.Members {
 		proj, ok := im.projects[m.ProjectID]
 		var ref admin.MemberRef
@@ -122,44 +165,45 @@ func (im *importer) importMembers(ctx context.Context) error {
 		}
 		prev, had := have[key]
 		switch {
-		case had && prev == role:
+		case had && prev.Role == role:
 			im.add("members", name, Unchanged, string(role))
 			continue
 		case had:
-			_, err = im.write("members", name, Updated, fmt.Sprintf("%s (was %s)", role, prev), func() error {
-				_, _, err := im.adm.AddMember(ctx, im.who, proj, ref, string(role))
+			_, err = im.write("members", name, Updated, fmt.Sprintf("%s (was %s)", role, prev.Role), func() error {
+				prev, err = im.adm.SetMemberRole(ctx, im.who, im.ids[proj], prev.ID, string(role))
 				return err
 			})
 		default:
 			_, err = im.write("members", name, Created, string(role), func() error {
-				_, _, err := im.adm.AddMember(ctx, im.who, proj, ref, string(role))
+				prev, _, err = im.adm.AddMember(ctx, im.who, im.ids[proj], ref, string(role))
 				return err
 			})
 		}
 		if err != nil {
 			return err
 		}
-		have[key] = role
+		prev.Role = role
+		have[key] = prev
 	}
 	return nil
 }
 
 // members returns the memberships of project, read once.
-func (im *importer) members(ctx context.Context, project string, cache map[string]map[string]store.Role) (map[string]store.Role, error) {
+func (im *importer) members(ctx context.Context, project string, cache map[string]map[string]store.Member) (map[string]store.Member, error) {
 	if m, ok := cache[project]; ok {
 		return m, nil
 	}
-	m := map[string]store.Role{}
+	m := map[string]store.Member{}
 	cache[project] = m
 	if im.created[project] && im.opt.DryRun {
 		return m, nil // a dry run did not create it
 	}
-	ms, err := im.adm.ListMembers(ctx, im.who, project)
+	ms, err := im.adm.ListMembers(ctx, im.who, im.ids[project])
 	if err != nil {
 		return nil, err
 	}
 	for _, x := range ms {
-		m[string(x.Kind)+":"+x.Name] = x.Role
+		m[string(x.Kind)+":"+x.Name] = x
 	}
 	return m, nil
 }

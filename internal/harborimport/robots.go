@@ -145,13 +145,14 @@ func (im *importer) importRobots(ctx context.Context) error {
 }
 
 func (im *importer) importRobot(ctx context.Context, b Robot, p robotPlan, login, detail string) error {
-	cur, err := im.adm.GetRobot(ctx, im.who, login)
+	cur, err := im.adm.FindRobot(ctx, im.who, login)
 	if isNotFound(err) {
 		_, err := im.write("robots", login, Created, detail, func() error {
 			// Without a Harbor secret, admin makes a random one that is
 			// never shown: the robot stays unusable until refreshed.
+			// Harbor's expiry as it is: never stays never (no default).
 			_, _, err := im.adm.CreateRobot(ctx, im.who, admin.NewRobot{Name: p.name, Project: p.project,
-				Permissions: p.perms, Description: b.Description, ExpiresAt: p.expires, SecretHash: p.hash,
+				Permissions: p.perms, Description: b.Description, Lifetime: admin.Never, ExpiresAt: p.expires, SecretHash: p.hash,
 				Disabled: b.Disabled || p.hash == ""})
 			return err
 		})
@@ -198,7 +199,7 @@ func (im *importer) importRobot(ctx context.Context, b Robot, p robotPlan, login
 		return nil
 	}
 	_, err = im.write("robots", login, Updated, d.String(), func() error {
-		_, err := im.adm.UpdateRobot(ctx, im.who, login, ch)
+		_, err := im.adm.UpdateRobot(ctx, im.who, cur.ID, ch)
 		return err
 	})
 	return err

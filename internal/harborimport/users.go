@@ -80,7 +80,7 @@ func (im *importer) importUsers(ctx context.Context) error {
 		}
 		if !im.opt.Only["users"] {
 			// Members and robots still need to know who is there.
-			if _, err := im.adm.GetUser(ctx, im.who, p.name); err == nil {
+			if _, err := im.adm.FindUser(ctx, im.who, p.name); err == nil {
 				im.users[u.ID] = p.name
 			} else if !isNotFound(err) {
 				return err
@@ -107,7 +107,7 @@ func (im *importer) importUser(ctx context.Context, u User, p userPlan) (bool, e
 	if isAdmin {
 		detail += ", sysadmin"
 	}
-	cur, err := im.adm.GetUser(ctx, im.who, p.name)
+	cur, err := im.adm.FindUser(ctx, im.who, p.name)
 	if isNotFound(err) {
 		return im.write("users", p.name, Created, detail, func() error {
 			_, err := im.adm.CreateUser(ctx, im.who, admin.NewUser{Name: p.name, Email: u.Email, DisplayName: u.Realname,
@@ -154,7 +154,7 @@ func (im *importer) importUser(ctx context.Context, u User, p userPlan) (bool, e
 		return true, nil
 	}
 	return im.write("users", p.name, Updated, d.String(), func() error {
-		_, err := im.adm.UpdateUser(ctx, im.who, p.name, ch)
+		_, err := im.adm.UpdateUser(ctx, im.who, cur.ID, ch)
 		return err
 	})
 }

@@ -2,7 +2,10 @@ package metrics
 
 import (
 	"net/http"
+	"regexp"
 	"runtime"
+	"slices"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -22,6 +25,8 @@ const (
 // nothing, so packages and tests need not wire one.
 type Metrics struct {
 	reg *prometheus.Registry
+	// ours are authserver's own collectors, for Names.
+	ours []prometheus.Collector
 
 	// TokenRequests counts token requests by result and auth method.
 	TokenRequests *prometheus.CounterVec
@@ -108,11 +113,59 @@ func New(version string) *Metrics {
 		Help: "Always 1; labels say which build is running.",
 	}, []string{"version", "goversion"})
 	buildInfo.WithLabelValues(version, runtime.Version()).Set(1)
-	reg.MustRegister(m.TokenRequests, m.TokenDuration, m.CacheHits, m.CacheMisses, m.TokenReuses,
+	m.register(m.TokenRequests, m.TokenDuration, m.CacheHits, m.CacheMisses, m.TokenReuses,
 		m.LDAPOps, m.LDAPDuration, m.StoreErrors, m.Logins, m.Throttled, m.AuditDropped, m.FederatedLogins, buildInfo,
-		m.SigningKeyInfo, m.UntrustedForwarded,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		m.SigningKeyInfo, m.UntrustedForwarded)
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// register adds authserver's own collectors.
+func (m *Metrics) register(cs ...prometheus.Collector) {
+	m.reg.MustRegister(cs...)
+	m.ours = append(m.ours, cs...)
+}
+
+var fqName = regexp.MustCompile(`fqName: "([^"]+)"`)
+
+// Names lists the names of authserver's own metrics as a scrape shows them
+// (a histogram as name_bucket, name_sum and name_count), whether or not
+// they have samples yet: the dashboards and alert rules in
+// deploy/monitoring may use only these (and Go's and the process's).
+func (m *Metrics) Names() []string {
+	var out []string
+	for _, c := range m.ours {
+		ch := make(chan *prometheus.Desc, 8)
+		go func() { c.Describe(ch); close(ch) }()
+		for d := range ch {
+			name := fqName.FindStringSubmatch(d.String())[1]
+			if _, histogram := c.(*prometheus.HistogramVec); histogram {
+				out = append(out, name+"_bucket", name+"_sum", name+"_count")
+				continue
+			}
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// WatchSigningCertificate publishes when the signing key's certificate
+// expires (authserver_signing_certificate_expiry_timestamp_seconds), read
+// from notAfter when scraped (the key can change on SIGHUP); ok false (no
+// certificate) publishes 0.
+func (m *Metrics) WatchSigningCertificate(notAfter func() (time.Time, bool)) {
+	if m == nil {
+		return
+	}
+	m.register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "authserver_signing_certificate_expiry_timestamp_seconds",
+		Help: "When the signing key's certificate expires (Unix time); 0 without a certificate."},
+		func() float64 {
+			if t, ok := notAfter(); ok {
+				return float64(t.Unix())
+			}
+			return 0
+		}))
 }
 
 func counter(name, help string) prometheus.Counter {
@@ -163,7 +216,7 @@ func (m *Metrics) WatchPasswordChecks(inUse func() int, max int) {
 	if m == nil {
 		return
 	}
-	m.reg.MustRegister(
+	m.register(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "authserver_password_checks_in_flight",
 			Help: "Slow credential checks (bcrypt, PBKDF2, LDAP bind) running now."},
 			func() float64 { return float64(inUse()) }),
@@ -179,7 +232,7 @@ func (m *Metrics) WatchThrottleWrites(writes func() int64) {
 	if m == nil {
 		return
 	}
-	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "authserver_throttle_writes_total",
+	m.register(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "authserver_throttle_writes_total",
 		Help: "Writes of the shared login throttle to the database (holds, settlements, prunes)."},
 		func() float64 { return float64(writes()) }))
 }

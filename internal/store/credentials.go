@@ -42,6 +42,21 @@ type RefreshToken struct {
 	// microsecond precision.
 	CreatedAt  time.Time
 	LastUsedAt time.Time
+	// PasswordVerifiedAt, for a token minted from a directory (LDAP)
+	// password, is when the directory last verified that password with a
+	// bind (earlier than CreatedAt when the login was answered from the
+	// credential cache): a password change after it revokes the token.
+	// Zero otherwise (CreatedAt counts). Microsecond precision.
+	PasswordVerifiedAt time.Time
+}
+
+// PasswordBasis is the time a password change must come after to revoke
+// a token: PasswordVerifiedAt when set, else created.
+func PasswordBasis(verified, created time.Time) time.Time {
+	if !verified.IsZero() {
+		return verified
+	}
+	return created
 }
 
 // Robot is a Harbor-style robot account: a machine credential with explicit
@@ -98,6 +113,17 @@ type RobotPermission struct {
 	// Actions are the repository actions (pull, push, delete), in that
 	// order, push always with pull.
 	Actions []string
+	// Other are the access entries given beside Actions that are not an
+	// allowed pull, push or delete on repositories (Harbor's artifact, tag,
+	// scan, ... resources), kept as given so they read back, in order. They
+	// grant nothing at the token endpoint. An entry has Actions, Other or
+	// both.
+	Other []RobotAccess
+}
+
+// RobotAccess is one of Harbor's access entries of a robot permission.
+type RobotAccess struct {
+	Resource, Action, Effect string
 }
 
 // OneProject is the permissions of a robot holding actions on one project
@@ -143,6 +169,9 @@ type PersonalToken struct {
 	CreatedAt time.Time
 	// LastUsedAt is when it last authenticated a request; zero if never.
 	LastUsedAt time.Time
+	// PasswordVerifiedAt is as RefreshToken's: set when the owner created
+	// it authenticated by their directory password.
+	PasswordVerifiedAt time.Time
 }
 
 // Expired reports whether the token has expired at now, as Robot.Expired.

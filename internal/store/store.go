@@ -74,11 +74,25 @@ type User struct {
 
 // Project is Harbor's project: the first path component of repository names.
 type Project struct {
-	ID        int64
-	Name      string
-	Public    bool // public projects give pull to everyone, anonymous included
+	ID     int64
+	Name   string
+	Public bool // public projects give pull to everyone, anonymous included
+	// OwnerID is the user who created it (Harbor's owner_id), 0 for none
+	// (made by the CLI or an import, or its creator is gone); OwnerName is
+	// that user's name, filled in by reads.
+	OwnerID   int64
+	OwnerName string
+	// Source is ProjectSourceLocal (empty) or ProjectSourceHarbor: made by
+	// an import of a Harbor database.
+	Source    string
 	CreatedAt time.Time
 }
+
+// Project sources.
+const (
+	ProjectSourceLocal  = "local"
+	ProjectSourceHarbor = "harbor"
+)
 
 // Group is a set of users that can hold project roles. Local groups list their
 // users in the store; LDAP groups (DN set) get their members from the
@@ -167,13 +181,36 @@ type Users interface {
 	DeleteUser(ctx context.Context, name string) error
 	// CountUsers returns the number of users (used to bootstrap the admin).
 	CountUsers(ctx context.Context) (int, error)
+	// CountAdmins returns the number of enabled sysadmins (Admin and not
+	// Disabled): the last one is never removed.
+	CountAdmins(ctx context.Context) (int, error)
 }
 
 // Projects manages projects.
 type Projects interface {
 	// CreateProject inserts p (ID and CreatedAt are set by the store and
-	// written back). ErrAlreadyExists when the name is taken.
+	// written back; an empty Source is stored, and written back, as
+	// ProjectSourceLocal; OwnerName is written back). ErrAlreadyExists when
+	// the name is taken, ErrNotFound when OwnerID is set and no such user
+	// exists.
 	CreateProject(ctx context.Context, p *Project) error
+	// CountOwnedProjects returns the number of projects userID owns.
+	CountOwnedProjects(ctx context.Context, userID int64) (int, error)
+	// ProjectMetadata returns the metadata of the project with id (Harbor's
+	// string values by key; never "public", which is Project.Public), an
+	// empty map when it has none. ErrNotFound when the project is missing.
+	ProjectMetadata(ctx context.Context, id int64) (map[string]string, error)
+	// ReserveProjectName keeps the name of a project being deleted, so that
+	// ProjectNameReserved reports it until ReleaseProjectName; reserving a
+	// reserved name again is no error.
+	ReserveProjectName(ctx context.Context, name string) error
+	// ProjectNameReserved reports whether name is reserved.
+	ProjectNameReserved(ctx context.Context, name string) (bool, error)
+	// ReleaseProjectName forgets a reservation; none is no error.
+	ReleaseProjectName(ctx context.Context, name string) error
+	// SetProjectMetadata replaces the metadata of the project with id by md.
+	// ErrNotFound when the project is missing.
+	SetProjectMetadata(ctx context.Context, id int64, md map[string]string) error
 	// GetProject finds a project by exact name. ErrNotFound when missing.
 	GetProject(ctx context.Context, name string) (Project, error)
 	// GetProjectByID finds a project by ID (the REST API's project_id).
@@ -224,6 +261,14 @@ type Members interface {
 	// project, user or group is missing; a plain error when m.Kind or m.Role
 	// is not one of the defined values.
 	SetMember(ctx context.Context, m Member) error
+	// AddMember gives m.Name (a user or group, per m.Kind) role m.Role in
+	// m.Project, which it must not hold yet: ErrAlreadyExists when it does.
+	// The membership's ID and EntityID are written back. ErrNotFound when
+	// the project, user or group is missing.
+	AddMember(ctx context.Context, m *Member) error
+	// GetMember finds a membership by its ID (the REST API's member id).
+	// ErrNotFound when missing.
+	GetMember(ctx context.Context, id int64) (Member, error)
 	// RemoveMember removes the membership. ErrNotFound when there is none.
 	RemoveMember(ctx context.Context, project string, kind MemberKind, name string) error
 	// ListMembers lists a project's members, users first then groups, each

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -196,7 +198,8 @@ func (a *API) authenticate(r *http.Request, anonymous bool) (admin.Actor, error)
 	if id.Robot != nil {
 		return admin.Actor{}, &errcode.Error{Status: http.StatusForbidden, Code: "FORBIDDEN", Message: "robot accounts may not use the API"}
 	}
-	return admin.Actor{Name: id.Name, Admin: id.Admin, UserID: id.UserID, GroupDNs: id.GroupDNs, ClientIP: ip, Method: id.Method}, nil
+	return admin.Actor{Name: id.Name, Admin: id.Admin, UserID: id.UserID, GroupDNs: id.GroupDNs, ClientIP: ip, Method: id.Method,
+		PasswordVerifiedAt: id.PasswordVerifiedAt}, nil
 }
 
 // unauthorized is a request that needs credentials it did not bring.
@@ -265,12 +268,43 @@ func (c *call) decode(v any) error {
 		if errors.As(err, &mb) {
 			return err
 		}
-		return badf("malformed JSON body: %v", err)
+		return badf("malformed JSON body: %s", jsonProblem(err))
 	}
 	if dec.More() {
 		return badf("malformed JSON body: data after the object")
 	}
 	return nil
+}
+
+// jsonProblem says what is wrong with a JSON body in the client's terms:
+// the field and the JSON type it wants, never Go's type names.
+func jsonProblem(err error) string {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &te):
+		want := map[reflect.Kind]string{reflect.String: "a string", reflect.Bool: "true or false", reflect.Slice: "an array",
+			reflect.Map: "an object", reflect.Struct: "an object", reflect.Pointer: "an object"}[te.Type.Kind()]
+		if want == "" {
+			want = "a number"
+			if te.Type.Kind() >= reflect.Int && te.Type.Kind() <= reflect.Uint64 {
+				want = "an integer"
+			}
+		}
+		field := te.Field
+		if field == "" {
+			field = "the body"
+		}
+		return fmt.Sprintf("%s: want %s, got %s", field, want, te.Value)
+	case errors.As(err, &se):
+		return fmt.Sprintf("syntax error at byte %d", se.Offset)
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return "the body ends too early"
+	}
+	if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return "unknown field " + f
+	}
+	return "not the JSON this operation takes"
 }
 
 func chiParam(c *call, name string) string { return chi.URLParam(c.r, name) }

@@ -95,8 +95,12 @@ func TestHarborFlow(t *testing.T) {
 		f.do("alice", "GET", "/api/v2.0/users/search?username=carol", nil).json(t, &hits)
 		want(t, f.do("alice", "POST", "/api/v2.0/projects/"+id+"/members",
 			map[string]any{"role_id": 3, "member_user": map[string]any{"user_id": hits[0]["user_id"]}}), 201, "member carol")
-		want(t, f.do("alice", "POST", "/api/v2.0/projects/"+id+"/members", map[string]any{"role_id": 4,
-			"member_group": map[string]any{"group_name": "devs", "group_type": 1, "ldap_group_dn": "cn=devs,ou=groups,dc=x"}}), 201, "member group")
+		// A group unknown to authserver (and no directory to ask): only a
+		// sysadmin may make it up on the way.
+		devs := map[string]any{"role_id": 4,
+			"member_group": map[string]any{"group_name": "devs", "group_type": 1, "ldap_group_dn": "cn=devs,ou=groups,dc=x"}}
+		want(t, f.do("alice", "POST", "/api/v2.0/projects/"+id+"/members", devs), 403, "member group made up by a projectAdmin")
+		want(t, f.do("root", "POST", "/api/v2.0/projects/"+id+"/members", devs), 201, "member group")
 		var ms []map[string]any
 		f.do("bob", "GET", "/api/v2.0/projects/"+id+"/members", nil).json(t, &ms)
 		got := map[string]string{}
@@ -235,8 +239,11 @@ func TestTerraformPattern(t *testing.T) {
 func TestPermissionMatrix(t *testing.T) {
 	backends(t, func(t *testing.T, f *fixture) {
 		ctx := t.Context()
-		for _, u := range []string{"padmin", "maintainer", "developer", "guest", "outsider", "newbie"} {
+		for _, u := range []string{"padmin", "maintainer", "developer", "guest", "outsider"} {
 			f.user(u, false)
+		}
+		for _, role := range []string{"sysadmin", "projectAdmin", "maintainer", "developer", "guest", "non-member", "anonymous", "robot"} {
+			f.user("new-"+strings.ToLower(role), false)
 		}
 		want(t, f.do("padmin", "POST", "/api/v2.0/projects", map[string]any{"project_name": "team"}), 201, "team")
 		for u, role := range map[string]int{"maintainer": 4, "developer": 2, "guest": 3} {
@@ -265,8 +272,8 @@ func TestPermissionMatrix(t *testing.T) {
 		ops := []op{
 			{"get project", "GET", "/api/v2.0/projects/" + pid, nil},
 			{"list members", "GET", "/api/v2.0/projects/" + pid + "/members", nil},
-			{"add member", "POST", "/api/v2.0/projects/" + pid + "/members", func(string) any {
-				return map[string]any{"role_id": 3, "member_user": map[string]any{"username": "newbie"}}
+			{"add member", "POST", "/api/v2.0/projects/" + pid + "/members", func(role string) any {
+				return map[string]any{"role_id": 3, "member_user": map[string]any{"username": "new-" + strings.ToLower(role)}}
 			}},
 			{"update project", "PUT", "/api/v2.0/projects/" + pid, func(string) any { return map[string]any{"metadata": map[string]string{"public": "false"}} }},
 			{"create robot", "POST", "/api/v2.0/robots", robotBody},
@@ -337,9 +344,10 @@ func TestBadInput(t *testing.T) {
 			{"metadata.public not a bool", "POST", "/api/v2.0/projects", map[string]any{"project_name": "x3", "metadata": map[string]string{"public": "yes"}}, 400, ""},
 			{"huge body", "POST", "/api/v2.0/projects", huge, 413, ""},
 			{"unknown role id", "POST", "/api/v2.0/projects/team/members", map[string]any{"role_id": 9, "member_user": map[string]any{"username": "root"}}, 400, ""},
-			{"robot action", "POST", "/api/v2.0/robots", robot("fly"), 400, ""},
-			{"robot resource", "POST", "/api/v2.0/robots", map[string]any{"name": "x", "level": "project", "permissions": []any{map[string]any{"kind": "project",
-				"namespace": "team", "access": []any{map[string]string{"resource": "helm-chart", "action": "read"}}}}}, 400, ""},
+			{"robot access without a resource", "POST", "/api/v2.0/robots", robot(""), 400, ""},
+			{"robot access effect", "POST", "/api/v2.0/robots", map[string]any{"name": "x", "level": "project", "permissions": []any{map[string]any{"kind": "project",
+				"namespace": "team", "access": []any{map[string]string{"resource": "helm-chart", "action": "read", "effect": "maybe"}}}}}, 400, ""},
+			{"project metadata Harbor lacks", "POST", "/api/v2.0/projects", map[string]any{"project_name": "x4", "metadata": map[string]string{"colour": "red"}}, 400, ""},
 			{"system robot naming a project twice", "POST", "/api/v2.0/robots", map[string]any{"name": "s", "level": "system", "permissions": []any{
 				map[string]any{"kind": "project", "namespace": "team", "access": []any{map[string]string{"resource": "repository", "action": "pull"}}},
 				map[string]any{"kind": "project", "namespace": "team", "access": []any{map[string]string{"resource": "repository", "action": "push"}}}}}, 400, ""},
@@ -353,7 +361,7 @@ func TestBadInput(t *testing.T) {
 			{"long query", "GET", "/api/v2.0/projects?name=" + strings.Repeat("a", 300), nil, 400, ""},
 			{"weak robot secret", "POST", "/api/v2.0/robots", map[string]any{"name": "y", "level": "project", "secret": "short",
 				"permissions": []any{map[string]any{"kind": "project", "namespace": "team", "access": []any{map[string]string{"resource": "repository", "action": "pull"}}}}}, 400, ""},
-			{"not Harbor's access API", "GET", "/api/v2.0/projects/team/repositories", nil, 404, ""},
+			{"not Harbor's access API", "GET", "/api/v2.0/projects/team/webhook/policies", nil, 404, ""},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {

@@ -52,7 +52,7 @@ func newBrowserServer(t *testing.T, publicURL string) *browserServer {
 	if _, err := adm.CreateUser(t.Context(), cli, admin.NewUser{Name: "root", Password: "Pw-root-1", Admin: true}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := adm.CreateProject(t.Context(), cli, "team", false); err != nil {
+	if _, err := adm.CreateProject(t.Context(), cli, admin.NewProject{Name: "team", Public: false}); err != nil {
 		t.Fatal(err)
 	}
 	b := &browserServer{t: t, st: st, logins: &countingPasswords{next: local}}

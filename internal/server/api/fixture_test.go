@@ -56,19 +56,30 @@ type fixture struct {
 
 func newFixture(t *testing.T, st store.Store) *fixture {
 	t.Helper()
+	return newFixturePrefix(t, st, "robot$")
+}
+
+// newFixturePrefix is newFixture with robots.prefix prefix; opts change
+// the admin policy.
+func newFixturePrefix(t *testing.T, st store.Store, prefix string, opts ...func(*admin.Options)) *fixture {
+	t.Helper()
 	local, err := authn.NewLocal(st, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
 	accounts := authn.NewAccounts(st, nil)
-	passwords := authn.NewRobots(st, "robot$", authn.NewPATs(st, accounts, local, time.Now, nil), time.Now, nil)
+	passwords := authn.NewRobots(st, prefix, authn.NewPATs(st, accounts, local, time.Now, nil), time.Now, nil)
 	thr := throttle.New(throttle.Config{UserIPLimit: 5, IPLimit: 1000, BaseDelay: time.Minute, MaxDelay: time.Hour,
 		Forget: time.Hour, MaxEntries: 1000, IPv4Prefix: 32, IPv6Prefix: 64}, nil)
-	adm := admin.New(st, admin.Options{RobotPrefix: "robot$", BcryptCost: 4, Issuers: []string{"github"}})
+	ao := admin.Options{RobotPrefix: prefix, BcryptCost: 4, Issuers: []string{"github"}, DefaultRobotLifetime: 30 * 24 * time.Hour}
+	for _, o := range opts {
+		o(&ao)
+	}
+	adm := admin.New(st, ao)
 	f := &fixture{t: t, st: st, adm: adm, pw: map[string]string{}}
 	gate := login.New(login.Options{Passwords: passwords, Throttle: thr, Realm: "harbor"})
 	f.api = api.New(api.Options{Admin: adm, Gate: gate, ClientIP: server.ClientIP,
-		Realm: "harbor", Version: "test", AuthMode: "db_auth", RegistryURL: "http://registry.test", RobotPrefix: "robot$"})
+		Realm: "harbor", Version: "test", AuthMode: "db_auth", RegistryURL: "http://registry.test", RobotPrefix: prefix})
 	f.srv = httptest.NewServer(server.New(server.Options{Gate: gate, Authorizer: authz.New(st),
 		Issuer: token.NewIssuer(testenv.Signer(t), "test-issuer", "test-registry", 30*time.Minute), Realm: "harbor", API: f.api}))
 	t.Cleanup(f.srv.Close)

@@ -58,7 +58,7 @@ func window[T any](c *call, p page, items []T) []T {
 		q := c.r.URL.Query()
 		q.Set("page", strconv.Itoa(n))
 		q.Set("page_size", strconv.Itoa(p.size))
-		u := url.URL{Path: "/api" + c.r.URL.Path, RawQuery: q.Encode()}
+		u := url.URL{Path: c.r.URL.Path, RawQuery: q.Encode()} // the path as the client sent it, /api included
 		links = append(links, fmt.Sprintf("<%s>; rel=%q", u.String(), rel))
 	}
 	if p.n > 1 && lo > 0 {

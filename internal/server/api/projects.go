@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -53,34 +54,46 @@ func (c *call) projectJSON(ps []store.Project) ([]projectResp, error) {
 	}
 	out := make([]projectResp, len(ps))
 	for i, p := range ps {
+		md, err := c.a.opt.Admin.ProjectMetadata(c.r.Context(), c.who, p.ID)
+		if err != nil {
+			return nil, err
+		}
 		pr := projectResp{ProjectID: p.ID, Name: p.Name, CreationTime: harborTime(p.CreatedAt), UpdateTime: harborTime(p.CreatedAt),
-			CurrentUserRoleIDs: []int{}, Metadata: map[string]string{"public": strconv.FormatBool(p.Public)}}
+			CurrentUserRoleIDs: []int{}, Metadata: md}
 		if r, ok := roles[p.Name]; ok {
 			pr.CurrentUserRoleID = roleIDs[r]
 			pr.CurrentUserRoleIDs = []int{roleIDs[r]}
 		}
-		if ms, err := c.a.opt.Admin.ListMembers(c.r.Context(), admin.Actor{Admin: true}, p.Name); err == nil {
-			best := int64(0)
-			for _, m := range ms {
-				if m.Kind == store.MemberUser && m.Role == store.RoleProjectAdmin && (best == 0 || m.ID < best) {
-					best, pr.OwnerID, pr.OwnerName = m.ID, m.EntityID, m.Name
-				}
-			}
-		}
+		pr.OwnerID, pr.OwnerName = p.OwnerID, p.OwnerName
 		out[i] = pr
 	}
 	return out, nil
 }
 
-// projectReq is Harbor's ProjectReq; metadata values are strings, and
-// only "public" means anything to authserver.
+// projectReq is Harbor's ProjectReq. Metadata values are strings, kept
+// as given (Harbor's keys only); only "public" means anything to
+// authserver. storage_limit and cve_allowlist are accepted and ignored
+// (authserver stores no images and scans none); registry_id (a proxy
+// cache) must be absent or 0.
 type projectReq struct {
 	ProjectName  string            `json:"project_name"`
 	Public       *bool             `json:"public"`
 	Metadata     map[string]string `json:"metadata"`
 	StorageLimit *int64            `json:"storage_limit"`
 	RegistryID   *int64            `json:"registry_id"`
-	CVEAllowlist any               `json:"cve_allowlist"`
+	CVEAllowlist *cveAllowlist     `json:"cve_allowlist"`
+}
+
+// cveAllowlist is Harbor's CVEAllowlist, accepted and ignored.
+type cveAllowlist struct {
+	ID        int64  `json:"id"`
+	ProjectID int64  `json:"project_id"`
+	ExpiresAt *int64 `json:"expires_at"`
+	Items     []struct {
+		CVEID string `json:"cve_id"`
+	} `json:"items"`
+	CreationTime string `json:"creation_time"`
+	UpdateTime   string `json:"update_time"`
 }
 
 // public is the visibility the request asks for, nil for no change.
@@ -107,7 +120,9 @@ func (c *call) createProject() error {
 	if err != nil {
 		return err
 	}
-	p, err := c.a.opt.Admin.CreateProject(c.r.Context(), c.who, req.ProjectName, pub != nil && *pub)
+	md := maps.Clone(req.Metadata)
+	delete(md, "public")
+	p, err := c.a.opt.Admin.CreateProject(c.r.Context(), c.who, admin.NewProject{Name: req.ProjectName, Public: pub != nil && *pub, Metadata: md})
 	if err != nil {
 		return err
 	}
@@ -119,7 +134,7 @@ func (c *call) headProject() error {
 	if name == "" {
 		return badf("project_name: required")
 	}
-	if _, err := c.a.opt.Admin.GetProject(c.r.Context(), c.who, name); err != nil {
+	if _, err := c.a.opt.Admin.FindProject(c.r.Context(), c.who, name); err != nil {
 		if errors.Is(err, admin.ErrNotFound) {
 			return c.empty(http.StatusNotFound)
 		}
@@ -168,10 +183,10 @@ func (c *call) project() (store.Project, error) {
 	v := chi.URLParam(c.r, "project_name_or_id")
 	if !strings.EqualFold(c.r.Header.Get("X-Is-Resource-Name"), "true") {
 		if id, err := strconv.ParseInt(v, 10, 64); err == nil {
-			return c.a.opt.Admin.GetProjectByID(c.r.Context(), c.who, id)
+			return c.a.opt.Admin.GetProject(c.r.Context(), c.who, id)
 		}
 	}
-	return c.a.opt.Admin.GetProject(c.r.Context(), c.who, v)
+	return c.a.opt.Admin.FindProject(c.r.Context(), c.who, v)
 }
 
 func (c *call) getProject() error {
@@ -199,14 +214,23 @@ func (c *call) updateProject() error {
 	if err != nil {
 		return err
 	}
-	if pub == nil {
+	if pub == nil && req.Metadata == nil {
 		return c.empty(http.StatusOK)
 	}
-	return c.done(c.a.opt.Admin.SetProjectPublic(c.r.Context(), c.who, p.Name, *pub))
+	var md map[string]string
+	if req.Metadata != nil {
+		md = maps.Clone(req.Metadata)
+		delete(md, "public")
+	}
+	_, err = c.a.opt.Admin.UpdateProject(c.r.Context(), c.who, p.ID, admin.ProjectChange{Public: pub, Metadata: md})
+	return c.done(err)
 }
 
 func (c *call) deleteProject() error {
-	return act(c, c.project, func(p store.Project) error { return c.a.opt.Admin.DeleteProject(c.r.Context(), c.who, p.Name) })
+	return act(c, c.project, func(p store.Project) error {
+		_, err := c.a.opt.Admin.DeleteProject(c.r.Context(), c.who, p.ID)
+		return err
+	})
 }
 
 type memberResp struct {
@@ -244,7 +268,7 @@ func (c *call) listMembers() error {
 	if err != nil {
 		return err
 	}
-	ms, err := c.a.opt.Admin.ListMembers(c.r.Context(), c.who, p.Name)
+	ms, err := c.a.opt.Admin.ListMembers(c.r.Context(), c.who, p.ID)
 	if err != nil {
 		return err
 	}
@@ -253,24 +277,49 @@ func (c *call) listMembers() error {
 	return paged(c, pg, each(ms, func(m store.Member) memberResp { return toMember(p, m) }))
 }
 
+// memberReq is Harbor's ProjectMember (POST) and RoleRequest (PUT, where
+// clients send the whole ProjectMember again). An empty member_user or
+// member_group object means absent: terraform's provider always sends
+// "member_group":{} beside member_user.
 type memberReq struct {
-	RoleID     int `json:"role_id"`
-	MemberUser *struct {
-		UserID   int64  `json:"user_id"`
-		Username string `json:"username"`
-	} `json:"member_user"`
-	MemberGroup *struct {
-		ID          int64  `json:"id"`
-		GroupName   string `json:"group_name"`
-		GroupType   int    `json:"group_type"`
-		LdapGroupDN string `json:"ldap_group_dn"`
-	} `json:"member_group"`
+	RoleID      int          `json:"role_id"`
+	MemberUser  *userEntity  `json:"member_user"`
+	MemberGroup *groupEntity `json:"member_group"`
+}
+
+type userEntity struct {
+	UserID   int64  `json:"user_id"`
+	Username string `json:"username"`
+}
+
+type groupEntity struct {
+	ID          int64  `json:"id"`
+	GroupName   string `json:"group_name"`
+	GroupType   int    `json:"group_type"`
+	LdapGroupDN string `json:"ldap_group_dn"`
+}
+
+// decodeMember reads a memberReq, empty member objects dropped.
+func (c *call) decodeMember(req *memberReq) error {
+	if err := c.decode(req); err != nil {
+		return err
+	}
+	if req.MemberUser != nil && *req.MemberUser == (userEntity{}) {
+		req.MemberUser = nil
+	}
+	if req.MemberGroup != nil && *req.MemberGroup == (groupEntity{}) {
+		req.MemberGroup = nil
+	}
+	return nil
 }
 
 func (c *call) addMember() error {
 	var req memberReq
-	p, err := change(c, c.project, &req)
+	p, err := c.project()
 	if err != nil {
+		return err
+	}
+	if err := c.decodeMember(&req); err != nil {
 		return err
 	}
 	role, err := roleOf(req.RoleID)
@@ -284,19 +333,11 @@ func (c *call) addMember() error {
 	case req.MemberUser != nil && req.MemberUser.Username != "":
 		ref.User = req.MemberUser.Username
 	case req.MemberUser != nil && req.MemberUser.UserID > 0:
-		u, err := c.a.opt.Admin.GetUserByID(c.r.Context(), admin.Actor{Admin: true}, req.MemberUser.UserID)
-		if err != nil {
-			return err
-		}
-		ref.User = u.Name
+		ref.UserID = req.MemberUser.UserID
 	case req.MemberUser != nil:
 		return badf("member_user: want username or user_id")
 	case req.MemberGroup.ID > 0:
-		g, err := c.a.opt.Admin.GetGroupByID(c.r.Context(), admin.Actor{Admin: true}, req.MemberGroup.ID)
-		if err != nil {
-			return err
-		}
-		ref.Group = g.Name
+		ref.GroupID = req.MemberGroup.ID
 	case req.MemberGroup.GroupType == 1 && req.MemberGroup.LdapGroupDN != "":
 		ref.Group, ref.GroupName = req.MemberGroup.LdapGroupDN, req.MemberGroup.GroupName
 	case req.MemberGroup.GroupName != "" && req.MemberGroup.GroupType == 0:
@@ -304,20 +345,11 @@ func (c *call) addMember() error {
 	default:
 		return badf("member_group: want id, or group_type 1 with ldap_group_dn (and group_name), or a local group_name")
 	}
-	m, _, err := c.a.opt.Admin.AddMember(c.r.Context(), c.who, p.Name, ref, string(role))
+	m, _, err := c.a.opt.Admin.AddMember(c.r.Context(), c.who, p.ID, ref, string(role))
 	if err != nil {
 		return err
 	}
-	ms, err := c.a.opt.Admin.ListMembers(c.r.Context(), c.who, p.Name)
-	if err != nil {
-		return err
-	}
-	for _, x := range ms {
-		if x.Kind == m.Kind && x.Name == m.Name {
-			return c.created("/projects/"+strconv.FormatInt(p.ID, 10)+"/members", x.ID, "")
-		}
-	}
-	return c.empty(http.StatusCreated)
+	return c.created("/projects/"+strconv.FormatInt(p.ID, 10)+"/members", m.ID, "")
 }
 
 // member finds the path's {mid} in the path's project.
@@ -330,23 +362,8 @@ func (c *call) member() (store.Project, store.Member, error) {
 	if err != nil {
 		return p, store.Member{}, err
 	}
-	ms, err := c.a.opt.Admin.ListMembers(c.r.Context(), c.who, p.Name)
-	if err != nil {
-		return p, store.Member{}, err
-	}
-	for _, m := range ms {
-		if m.ID == mid {
-			return p, m, nil
-		}
-	}
-	return p, store.Member{}, &admin.Error{Kind: admin.KindNotFound, Msg: "member " + strconv.FormatInt(mid, 10) + " not found in project " + p.Name}
-}
-
-func ref(m store.Member) admin.MemberRef {
-	if m.Kind == store.MemberGroup {
-		return admin.MemberRef{Group: m.Name}
-	}
-	return admin.MemberRef{User: m.Name}
+	m, err := c.a.opt.Admin.GetMember(c.r.Context(), c.who, p.ID, mid)
+	return p, m, err
 }
 
 func (c *call) getMember() error {
@@ -362,17 +379,20 @@ func (c *call) updateMember() error {
 	if err != nil {
 		return err
 	}
-	var req struct {
-		RoleID int `json:"role_id"`
-	}
-	if err := c.decode(&req); err != nil {
+	var req memberReq
+	if err := c.decodeMember(&req); err != nil {
 		return err
+	}
+	u, g := req.MemberUser, req.MemberGroup
+	if u != nil && (m.Kind != store.MemberUser || u.Username != "" && u.Username != m.Name || u.UserID != 0 && u.UserID != m.EntityID) ||
+		g != nil && (m.Kind != store.MemberGroup || g.GroupName != "" && g.GroupName != m.Name || g.ID != 0 && g.ID != m.EntityID) {
+		return badf("member_user, member_group: a membership's member cannot change (only its role_id)")
 	}
 	role, err := roleOf(req.RoleID)
 	if err != nil {
 		return err
 	}
-	_, _, err = c.a.opt.Admin.AddMember(c.r.Context(), c.who, p.Name, ref(m), string(role))
+	_, err = c.a.opt.Admin.SetMemberRole(c.r.Context(), c.who, p.ID, m.ID, string(role))
 	return c.done(err)
 }
 
@@ -381,6 +401,6 @@ func (c *call) deleteMember() error {
 	if err != nil {
 		return err
 	}
-	_, err = c.a.opt.Admin.RemoveMember(c.r.Context(), c.who, p.Name, ref(m))
+	_, err = c.a.opt.Admin.RemoveMember(c.r.Context(), c.who, p.ID, m.ID)
 	return c.done(err)
 }

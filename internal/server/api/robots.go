@@ -78,9 +78,12 @@ func toRobot(r admin.Robot) robotResp {
 	}
 	perms := make([]robotPermission, len(r.Permissions))
 	for i, p := range r.Permissions {
-		acc := make([]robotAccess, len(p.Actions))
-		for j, a := range p.Actions {
-			acc[j] = robotAccess{Resource: "repository", Action: a}
+		acc := make([]robotAccess, 0, len(p.Actions)+len(p.Other))
+		for _, a := range p.Actions {
+			acc = append(acc, robotAccess{Resource: "repository", Action: a})
+		}
+		for _, a := range p.Other {
+			acc = append(acc, robotAccess{Resource: a.Resource, Action: a.Action, Effect: a.Effect})
 		}
 		perms[i] = robotPermission{Kind: "project", Namespace: p.Project, Access: acc}
 	}
@@ -125,35 +128,37 @@ func robotTarget(req robotReq) (string, []store.RobotPermission, error) {
 		if p.Namespace == "" {
 			return "", nil, badf("permissions[%d].namespace: want a project name or \"*\"", i)
 		}
+		// pull, push and delete allowed on repositories are what the
+		// token endpoint grants; every other entry (Harbor's artifact,
+		// tag, scan, ... resources) is kept as given and grants nothing.
 		var actions []string
+		var other []store.RobotAccess
 		for _, a := range p.Access {
-			if a.Resource != "repository" {
-				return "", nil, badf("permissions[%d].access: resource %q: only \"repository\" is supported", i, a.Resource)
-			}
-			if a.Effect != "" && a.Effect != "allow" {
-				return "", nil, badf("permissions[%d].access: effect %q: only \"allow\" is supported", i, a.Effect)
-			}
-			switch a.Action {
-			case "pull", "push", "delete":
+			switch {
+			case a.Resource == "repository" && (a.Effect == "" || a.Effect == "allow") &&
+				(a.Action == "pull" || a.Action == "push" || a.Action == "delete"):
 				if !slices.Contains(actions, a.Action) {
 					actions = append(actions, a.Action)
 				}
 			default:
-				return "", nil, badf("permissions[%d].access: action %q: want pull, push or delete", i, a.Action)
+				other = append(other, store.RobotAccess{Resource: a.Resource, Action: a.Action, Effect: a.Effect})
 			}
 		}
-		if len(actions) == 0 {
-			return "", nil, badf("permissions[%d].access: want at least one action", i)
+		if len(actions) == 0 && len(other) == 0 {
+			return "", nil, badf("permissions[%d].access: want at least one entry", i)
 		}
-		out[i] = store.RobotPermission{Project: p.Namespace, Actions: actions}
+		out[i] = store.RobotPermission{Project: p.Namespace, Actions: actions, Other: other}
 	}
 	return project, out, nil
 }
 
-// lifetime maps Harbor's duration in days (-1 or 0: never) to one.
+// lifetime maps Harbor's duration in days to one: -1 never, 0 the
+// default (robots.default_duration; a token's: never).
 func lifetime(days int64) (time.Duration, error) {
 	switch {
-	case days == -1 || days == 0:
+	case days == -1:
+		return admin.Never, nil
+	case days == 0:
 		return 0, nil
 	case days < -1 || days > 365*1000:
 		return 0, badf("duration %d: want days, or -1 for never", days)
@@ -203,7 +208,7 @@ func (c *call) listRobots() error {
 		if err != nil {
 			return badf("q: ProjectID %q: want a number", cd.value)
 		}
-		pr, err := c.a.opt.Admin.GetProjectByID(c.r.Context(), c.who, id)
+		pr, err := c.a.opt.Admin.GetProject(c.r.Context(), c.who, id)
 		if err != nil {
 			return err
 		}
@@ -238,7 +243,7 @@ func (c *call) projectRobots() error {
 }
 
 func (c *call) robot() (admin.Robot, error) {
-	return byID(c, "robot_id", c.a.opt.Admin.GetRobotByID)
+	return byID(c, "robot_id", c.a.opt.Admin.GetRobot)
 }
 
 func (c *call) getRobot() error { return show(c, c.robot, toRobot) }
@@ -271,7 +276,7 @@ func (c *call) updateRobot() error {
 		}
 		ch.Lifetime = &life
 	}
-	_, err = c.a.opt.Admin.UpdateRobot(c.r.Context(), c.who, r.Name, ch)
+	_, err = c.a.opt.Admin.UpdateRobot(c.r.Context(), c.who, r.ID, ch)
 	return c.done(err)
 }
 
@@ -283,7 +288,7 @@ func (c *call) refreshRobot() error {
 	if err != nil {
 		return err
 	}
-	_, secret, err := c.a.opt.Admin.SetRobotSecret(c.r.Context(), c.who, r.Name, req.Secret)
+	_, secret, err := c.a.opt.Admin.SetRobotSecret(c.r.Context(), c.who, r.ID, req.Secret)
 	if err != nil {
 		return err
 	}
@@ -292,7 +297,7 @@ func (c *call) refreshRobot() error {
 
 func (c *call) deleteRobot() error {
 	return act(c, c.robot, func(r admin.Robot) error {
-		_, err := c.a.opt.Admin.DeleteRobot(c.r.Context(), c.who, r.Name)
+		_, err := c.a.opt.Admin.DeleteRobot(c.r.Context(), c.who, r.ID)
 		return err
 	})
 }

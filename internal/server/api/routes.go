@@ -53,6 +53,8 @@ func (a *API) routes() []route {
 		r(http.MethodPut, h+pid+"/members/{mid}", "Change a member's role (projectAdmin)", (*call).updateMember),
 		r(http.MethodDelete, h+pid+"/members/{mid}", "Remove a member (projectAdmin)", (*call).deleteMember),
 		schema("", "RobotList", r(http.MethodGet, h+pid+"/robots", "List a project's robots (projectAdmin)", (*call).projectRobots)),
+		r(http.MethodGet, h+"/projects/{project_name}/repositories", "A project's repositories, from the registry's catalog (registry.url; else none)", (*call).listRepositories),
+		r(http.MethodDelete, h+"/projects/{project_name}/repositories/{repository_name}", "Delete a repository's manifests through the registry (registry.url)", (*call).deleteRepository),
 
 		schema("RobotCreate", "RobotCreated", r(http.MethodPost, h+"/robots", "Create a robot (authserver_federation: a federated robot, no secret)", (*call).createRobot)),
 		schema("", "RobotList", r(http.MethodGet, h+"/robots", "List robots (q=Level=project,ProjectID=N)", (*call).listRobots)),

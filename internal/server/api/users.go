@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 
@@ -18,29 +19,60 @@ type userResp struct {
 	AdminRoleInAuth bool   `json:"admin_role_in_auth"`
 	CreationTime    string `json:"creation_time"`
 	UpdateTime      string `json:"update_time"`
+	// DirectoryID is an LDAP user's directory entry identifier (not
+	// Harbor's; set by withDirectory on reads of one user).
+	DirectoryID string `json:"directory_id,omitempty"`
 }
 
 func toUser(u store.User) userResp {
 	return userResp{UserID: u.ID, Username: u.Name, Email: u.Email, Realname: u.DisplayName,
-		SysadminFlag: u.Admin, AdminRoleInAuth: u.Admin && u.Source != store.SourceLocal,
+		SysadminFlag: u.Admin,
 		CreationTime: harborTime(u.CreatedAt), UpdateTime: harborTime(u.UpdatedAt)}
 }
 
-type userCreateReq struct {
-	Username string `json:"username"`
-	Email    string `json:"email"`
-	Realname string `json:"realname"`
-	Password string `json:"password"`
-	Comment  string `json:"comment"`
+// userBody is every field of Harbor's user schemas (UserCreationReq,
+// UserProfile, UserResp, UserSysAdminFlag, PasswordReq): clients send
+// whole user objects to each user endpoint (terraform's provider sends
+// username, password, new_password, realname, email and sysadmin_flag
+// everywhere), and Harbor ignores what an endpoint does not use. So does
+// authserver; only fields none of these schemas has are refused.
+type userBody struct {
+	Username        *string         `json:"username"`
+	Email           *string         `json:"email"`
+	Realname        *string         `json:"realname"`
+	Comment         *string         `json:"comment"`
+	Password        string          `json:"password"`
+	NewPassword     string          `json:"new_password"`
+	OldPassword     string          `json:"old_password"`
+	SysadminFlag    *bool           `json:"sysadmin_flag"`
+	UserID          int64           `json:"user_id"`
+	AdminRoleInAuth bool            `json:"admin_role_in_auth"`
+	OIDCUserMeta    json.RawMessage `json:"oidc_user_meta"`
+	CreationTime    string          `json:"creation_time"`
+	UpdateTime      string          `json:"update_time"`
 }
 
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// createUser takes username, email, realname and password (new_password
+// when password is empty); sysadmin_flag is ignored, as Harbor does
+// (PUT /users/{id}/sysadmin sets it).
 func (c *call) createUser() error {
-	var req userCreateReq
+	var req userBody
 	if err := c.decode(&req); err != nil {
 		return err
 	}
-	u, err := c.a.opt.Admin.CreateUser(c.r.Context(), c.who, admin.NewUser{Name: req.Username, Email: req.Email,
-		DisplayName: req.Realname, Password: req.Password})
+	pw := req.Password
+	if pw == "" {
+		pw = req.NewPassword
+	}
+	u, err := c.a.opt.Admin.CreateUser(c.r.Context(), c.who, admin.NewUser{Name: deref(req.Username), Email: deref(req.Email),
+		DisplayName: deref(req.Realname), Password: pw})
 	if err != nil {
 		return err
 	}
@@ -81,66 +113,83 @@ func (c *call) searchUsers() error {
 }
 
 func (c *call) currentUser() error {
-	u, err := c.a.opt.Admin.GetUser(c.r.Context(), c.who, c.who.Name)
+	u, err := c.a.opt.Admin.GetUser(c.r.Context(), c.who, c.who.UserID)
 	if err != nil {
 		return err
 	}
-	return c.ok(toUser(u))
+	r, err := c.withDirectory(u, &c.who)
+	if err != nil {
+		return err
+	}
+	return c.ok(r)
 }
 
 // user finds the path's {user_id} with the actor's right to read it.
 func (c *call) user() (store.User, error) {
-	return byID(c, "user_id", c.a.opt.Admin.GetUserByID)
+	return byID(c, "user_id", c.a.opt.Admin.GetUser)
 }
 
-func (c *call) getUser() error { return show(c, c.user, toUser) }
-
-func (c *call) updateUser() error {
-	var req struct {
-		Email    *string `json:"email"`
-		Realname *string `json:"realname"`
-		Comment  *string `json:"comment"`
+func (c *call) getUser() error {
+	u, err := c.user()
+	if err != nil {
+		return err
 	}
+	r, err := c.withDirectory(u, nil)
+	if err != nil {
+		return err
+	}
+	return c.ok(r)
+}
+
+// updateUser takes Harbor's whole user body: email and realname change
+// (comment is not kept), username must be the user's own (no renames),
+// the rest is ignored as Harbor ignores it.
+func (c *call) updateUser() error {
+	var req userBody
 	u, err := change(c, c.user, &req)
 	if err != nil {
 		return err
+	}
+	if req.Username != nil && *req.Username != "" && *req.Username != u.Name {
+		return badf("username: users cannot be renamed")
 	}
 	if req.Email == nil && req.Realname == nil {
 		return c.empty(http.StatusOK)
 	}
-	_, err = c.a.opt.Admin.UpdateUser(c.r.Context(), c.who, u.Name, admin.UserChange{Email: req.Email, DisplayName: req.Realname})
+	_, err = c.a.opt.Admin.UpdateUser(c.r.Context(), c.who, u.ID, admin.UserChange{Email: req.Email, DisplayName: req.Realname})
 	return c.done(err)
 }
 
+// setSysadmin sets sysadmin_flag; absent is false, as Harbor reads it
+// (terraform's provider leaves it out for a user who is no sysadmin).
 func (c *call) setSysadmin() error {
-	var req struct {
-		SysadminFlag *bool `json:"sysadmin_flag"`
-	}
+	var req userBody
 	u, err := change(c, c.user, &req)
 	if err != nil {
 		return err
 	}
-	if req.SysadminFlag == nil {
-		return badf("sysadmin_flag: required")
+	flag := req.SysadminFlag != nil && *req.SysadminFlag
+	if flag == u.Admin {
+		return c.empty(http.StatusOK)
 	}
-	_, err = c.a.opt.Admin.UpdateUser(c.r.Context(), c.who, u.Name, admin.UserChange{Admin: req.SysadminFlag})
+	_, err = c.a.opt.Admin.UpdateUser(c.r.Context(), c.who, u.ID, admin.UserChange{Admin: &flag})
 	return c.done(err)
 }
 
 func (c *call) setPassword() error {
-	var req struct {
-		OldPassword string `json:"old_password"`
-		NewPassword string `json:"new_password"`
-	}
+	var req userBody
 	u, err := change(c, c.user, &req)
 	if err != nil {
 		return err
 	}
-	return c.done(c.a.opt.Admin.ChangePassword(c.r.Context(), c.who, u.Name, req.OldPassword, req.NewPassword))
+	return c.done(c.a.opt.Admin.ChangePassword(c.r.Context(), c.who, u.ID, req.OldPassword, req.NewPassword))
 }
 
 func (c *call) deleteUser() error {
-	return act(c, c.user, func(u store.User) error { return c.a.opt.Admin.DeleteUser(c.r.Context(), c.who, u.Name) })
+	return act(c, c.user, func(u store.User) error {
+		_, err := c.a.opt.Admin.DeleteUser(c.r.Context(), c.who, u.ID, false)
+		return err
+	})
 }
 
 // Groups: group_type 1 is an LDAP group (ldap_group_dn set); authserver's
@@ -204,7 +253,7 @@ func (c *call) listGroups() error {
 }
 
 func (c *call) group() (admin.Group, error) {
-	return byID(c, "group_id", c.a.opt.Admin.GetGroupByID)
+	return byID(c, "group_id", c.a.opt.Admin.GetGroup)
 }
 
 func (c *call) getGroup() error { return show(c, c.group, toGroup) }
@@ -222,5 +271,8 @@ func (c *call) updateGroup() error {
 }
 
 func (c *call) deleteGroup() error {
-	return act(c, c.group, func(g admin.Group) error { return c.a.opt.Admin.DeleteGroup(c.r.Context(), c.who, g.Name) })
+	return act(c, c.group, func(g admin.Group) error {
+		_, err := c.a.opt.Admin.DeleteGroup(c.r.Context(), c.who, g.ID)
+		return err
+	})
 }

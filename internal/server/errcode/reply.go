@@ -85,6 +85,8 @@ func Of(err error) Reply {
 			return Reply{Status: http.StatusBadRequest, Code: "BAD_REQUEST", Message: ae.Msg}
 		case admin.KindForbidden:
 			return Reply{Status: http.StatusForbidden, Code: "FORBIDDEN", Message: ae.Msg}
+		case admin.KindPrecondition:
+			return Reply{Status: http.StatusPreconditionFailed, Code: "PRECONDITION", Message: ae.Msg}
 		}
 	case errors.As(err, &mb):
 		return Reply{Status: http.StatusRequestEntityTooLarge, Code: "BAD_REQUEST",

@@ -38,6 +38,7 @@ func TestOf(t *testing.T) {
 		{name: "not found", err: &admin.Error{Kind: admin.KindNotFound, Msg: "no"}, status: 404, code: "NOT_FOUND"},
 		{name: "taken", err: &admin.Error{Kind: admin.KindExists, Msg: "no"}, status: 409, code: "CONFLICT"},
 		{name: "invalid", err: &admin.Error{Kind: admin.KindInvalid, Msg: "no"}, status: 400, code: "BAD_REQUEST"},
+		{name: "precondition", err: &admin.Error{Kind: admin.KindPrecondition, Msg: "no"}, status: 412, code: "PRECONDITION"},
 		{name: "body too large", err: fmt.Errorf("decode: %w", &http.MaxBytesError{Limit: 10}), status: 413, code: "BAD_REQUEST"},
 		{name: "throttled", err: &login.Error{Kind: login.KindThrottled, Msg: "wait", RetryAfter: 1500 * time.Millisecond}, status: 429, code: "TOOMANYREQUESTS", retryAfter: "2"},
 		{name: "no slot", err: &login.Error{Kind: login.KindBusy, Msg: "busy", RetryAfter: time.Second}, status: 503, code: "UNAVAILABLE", retryAfter: "1"},

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -17,24 +18,26 @@ import (
 )
 
 var (
-	refresh = tokens("refresh token", "refresh_tokens", "t.token_hash, t.service, t.client_id, t.created_at, t.last_used_at",
+	refresh = tokens("refresh token", "refresh_tokens", "t.token_hash, t.service, t.client_id, t.created_at, t.last_used_at, t.password_verified_at",
 		"t.last_used_at DESC, t.id DESC", func(t *store.RefreshToken) []any {
-			return []any{&t.ID, &t.UserID, &t.User, &t.Hash, &t.Service, &t.ClientID, timeCol(&t.CreatedAt), timeCol(&t.LastUsedAt)}
+			return []any{&t.ID, &t.UserID, &t.User, &t.Hash, &t.Service, &t.ClientID, timeCol(&t.CreatedAt), timeCol(&t.LastUsedAt),
+				timeCol(&t.PasswordVerifiedAt)}
 		})
 	// createRefreshQ fails on a missing user as a foreign-key violation: ErrNotFound.
-	createRefreshQ = q(`INSERT INTO refresh_tokens (user_id, token_hash, service, client_id, created_at, last_used_at)
-		VALUES (?, ?, ?, ?, ?, ?) RETURNING id, (SELECT name FROM users WHERE id = user_id)`)
+	createRefreshQ = q(`INSERT INTO refresh_tokens (user_id, token_hash, service, client_id, created_at, last_used_at,
+		password_verified_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id, (SELECT name FROM users WHERE id = user_id)`)
 	trimRefreshQ = q(`DELETE FROM refresh_tokens WHERE user_id = ? AND id NOT IN
 		(SELECT id FROM refresh_tokens WHERE user_id = ? ORDER BY last_used_at DESC, id DESC LIMIT ?)`)
 	deleteRefreshQ     = q(`DELETE FROM refresh_tokens WHERE id = ? AND user_id = (SELECT id FROM users WHERE name = ?)`)
 	deleteUserRefreshQ = q(`DELETE FROM refresh_tokens WHERE user_id = ?`)
 
-	pats = tokens("personal token", "personal_tokens", "t.name, t.token_hash, t.expires_at, t.created_at, t.last_used_at",
+	pats = tokens("personal token", "personal_tokens", "t.name, t.token_hash, t.expires_at, t.created_at, t.last_used_at, t.password_verified_at",
 		"t.name{collate}", func(t *store.PersonalToken) []any {
-			return []any{&t.ID, &t.UserID, &t.User, &t.Name, &t.Hash, timeCol(&t.ExpiresAt), timeCol(&t.CreatedAt), timeCol(&t.LastUsedAt)}
+			return []any{&t.ID, &t.UserID, &t.User, &t.Name, &t.Hash, timeCol(&t.ExpiresAt), timeCol(&t.CreatedAt), timeCol(&t.LastUsedAt),
+				timeCol(&t.PasswordVerifiedAt)}
 		})
-	createPATQ = q(`INSERT INTO personal_tokens (user_id, name, token_hash, expires_at, created_at)
-		VALUES (?, ?, ?, ?, ?) RETURNING id, user_id, expires_at`)
+	createPATQ = q(`INSERT INTO personal_tokens (user_id, name, token_hash, expires_at, created_at, password_verified_at)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING id, user_id, expires_at`)
 	deletePATQ     = q(`DELETE FROM personal_tokens WHERE name = ? AND user_id = (SELECT id FROM users WHERE name = ?)`)
 	deleteUserPATQ = q(`DELETE FROM personal_tokens WHERE user_id = ?`)
 )
@@ -78,7 +81,7 @@ func (s *Store) CreateRefreshToken(ctx context.Context, t *store.RefreshToken) e
 	t.LastUsedAt = at(cmp.Or(t.LastUsedAt, t.CreatedAt))
 	err := s.inTx(ctx, func(tx *Store) error {
 		err := tx.queryRow(ctx, createRefreshQ, t.UserID, t.Hash, t.Service, t.ClientID,
-			s.time(t.CreatedAt), s.time(t.LastUsedAt)).Scan(&t.ID, &t.User)
+			s.time(t.CreatedAt), s.time(t.LastUsedAt), s.optTime(t.PasswordVerifiedAt)).Scan(&t.ID, &t.User)
 		if err == nil {
 			_, err = tx.exec(ctx, trimRefreshQ, t.UserID, t.UserID, store.MaxRefreshTokensPerUser)
 		}
@@ -114,7 +117,7 @@ func (s *Store) CreatePersonalToken(ctx context.Context, t *store.PersonalToken)
 	t.CreatedAt = at(t.CreatedAt)
 	uid, err := users.idOf(ctx, s, t.User)
 	if err == nil {
-		err = s.queryRow(ctx, createPATQ, uid, t.Name, t.Hash, s.optTime(t.ExpiresAt), s.time(t.CreatedAt)).
+		err = s.queryRow(ctx, createPATQ, uid, t.Name, t.Hash, s.optTime(t.ExpiresAt), s.time(t.CreatedAt), s.optTime(t.PasswordVerifiedAt)).
 			Scan(&t.ID, &t.UserID, timeCol(&t.ExpiresAt))
 	}
 	return s.wrap("create personal token "+quote(t.Name)+" of "+quote(t.User), err)
@@ -131,7 +134,7 @@ func (s *Store) DeletePersonalToken(ctx context.Context, user, name string) erro
 // secret_hash (a marker) reads as "".
 const (
 	robotSelect = `SELECT r.id, r.name, CASE WHEN r.system THEN '*' ELSE COALESCE(p.name, '') END,
-	(SELECT string_agg(COALESCE(pp.name, '*') || ':' || rp.actions, ' ') FROM robot_permissions rp
+	(SELECT string_agg(COALESCE(pp.name, '*') || ':' || rp.actions || ':' || rp.extra, ' ') FROM robot_permissions rp
 		LEFT JOIN projects pp ON pp.id = rp.project_id WHERE rp.robot_id = r.id),
 	r.description, CASE WHEN r.trust_issuer IS NULL THEN r.secret_hash ELSE '' END, r.disabled, r.expires_at,
 	r.created_at, r.updated_at, r.trust_issuer, r.trust_conditions FROM `
@@ -153,8 +156,13 @@ var (
 	deleteRobotPermsQ = q(`DELETE FROM robot_permissions WHERE robot_id = ?`)
 	// insertRobotPermQ inserts the '*' entry (every project) as NULL, and
 	// nothing for a missing project (never NULL).
+	// insertRobotExtraQ is it with access entries other than pull, push
+	// and delete (robot_permissions.extra, which stays '' otherwise).
 	insertRobotPermQ = q(`INSERT INTO robot_permissions (robot_id, project_id, actions)
 		SELECT ?, p.id, ? FROM (SELECT CAST(? AS TEXT) AS name) x LEFT JOIN projects p ON p.name = x.name AND x.name <> '*'
+		WHERE p.id IS NOT NULL OR x.name = '*'`)
+	insertRobotExtraQ = q(`INSERT INTO robot_permissions (robot_id, project_id, actions, extra)
+		SELECT ?, p.id, ?, ? FROM (SELECT CAST(? AS TEXT) AS name) x LEFT JOIN projects p ON p.name = x.name AND x.name <> '*'
 		WHERE p.id IS NOT NULL OR x.name = '*'`)
 )
 
@@ -165,8 +173,15 @@ func scanRobot(row scanner) (store.Robot, error) {
 		timeCol(&r.ExpiresAt), timeCol(&r.CreatedAt), timeCol(&r.UpdatedAt), &issuer, &conds)
 	r.Permissions = []store.RobotPermission{}
 	for _, w := range strings.Fields(perms.String) {
-		project, actions, _ := strings.Cut(w, ":")
-		r.Permissions = append(r.Permissions, store.RobotPermission{Project: project, Actions: strings.Split(actions, ",")})
+		parts := strings.SplitN(w, ":", 3)
+		p := store.RobotPermission{Project: parts[0]}
+		if len(parts) > 1 && parts[1] != "" {
+			p.Actions = strings.Split(parts[1], ",")
+		}
+		if len(parts) > 2 {
+			p.Other = decodeAccess(parts[2])
+		}
+		r.Permissions = append(r.Permissions, p)
 	}
 	slices.SortFunc(r.Permissions, func(a, b store.RobotPermission) int { return strings.Compare(a.Project, b.Project) })
 	if err == nil && issuer.Valid {
@@ -201,6 +216,35 @@ func robotColumns(r *store.Robot) (secret string, issuer, conds any, err error) 
 	return r.SecretHash, nil, nil, err
 }
 
+// encodeAccess is the stored form of access entries (robot_permissions.
+// extra): "resource/action/effect" joined by ';', each part query-escaped,
+// so the form holds no space, ':' or separator of its own (it travels in
+// robotSelect's space-separated words).
+func encodeAccess(as []store.RobotAccess) string {
+	words := make([]string, len(as))
+	for i, a := range as {
+		words[i] = url.QueryEscape(a.Resource) + "/" + url.QueryEscape(a.Action) + "/" + url.QueryEscape(a.Effect)
+	}
+	return strings.Join(words, ";")
+}
+
+// decodeAccess reads encodeAccess's form; nil for "".
+func decodeAccess(text string) []store.RobotAccess {
+	var out []store.RobotAccess
+	for _, w := range strings.Split(text, ";") {
+		parts := strings.Split(w, "/")
+		if len(parts) != 3 {
+			continue
+		}
+		var a store.RobotAccess
+		a.Resource, _ = url.QueryUnescape(parts[0])
+		a.Action, _ = url.QueryUnescape(parts[1])
+		a.Effect, _ = url.QueryUnescape(parts[2])
+		out = append(out, a)
+	}
+	return out
+}
+
 // putRobotPermissions replaces the permissions of robot r.ID with
 // r.Permissions; a missing project is ErrNotFound, naming it.
 func putRobotPermissions(ctx context.Context, tx *Store, r *store.Robot) error {
@@ -208,7 +252,12 @@ func putRobotPermissions(ctx context.Context, tx *Store, r *store.Robot) error {
 		return err
 	}
 	for _, p := range r.Permissions {
-		n, err := affected(tx.exec(ctx, insertRobotPermQ, r.ID, strings.Join(p.Actions, ","), p.Project))
+		args := []any{r.ID, strings.Join(p.Actions, ","), p.Project}
+		q := insertRobotPermQ
+		if len(p.Other) > 0 {
+			args, q = []any{r.ID, strings.Join(p.Actions, ","), encodeAccess(p.Other), p.Project}, insertRobotExtraQ
+		}
+		n, err := affected(tx.exec(ctx, q, args...))
 		if err == nil && n == 0 {
 			err = fmt.Errorf("project %q: %w", p.Project, store.ErrNotFound)
 		}

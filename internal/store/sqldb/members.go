@@ -24,6 +24,15 @@ var (
 		return `INSERT INTO members (project_id, ` + col + `, role) VALUES (?, ?, ?)
 			ON CONFLICT (project_id, ` + col + `) DO UPDATE SET role = excluded.role`
 	})
+	addMemberQ = perKind(func(col, _ string) string {
+		return `INSERT INTO members (project_id, ` + col + `, role) VALUES (?, ?, ?) RETURNING id`
+	})
+	getMemberQ = q(`SELECT m.id, m.role, CASE WHEN m.group_id IS NULL THEN 'user' ELSE 'group' END,
+		COALESCE(u.id, g.id), COALESCE(u.name, g.name), p.name FROM members m
+		JOIN projects p ON p.id = m.project_id
+		LEFT JOIN users u ON u.id = m.user_id
+		LEFT JOIN groups g ON g.id = m.group_id
+		WHERE m.id = ?`)
 	removeMemberQ = perKind(func(col, table string) string {
 		return `DELETE FROM members
 		WHERE project_id = (SELECT id FROM projects WHERE name = ?)
@@ -43,21 +52,56 @@ var (
 
 func (s *Store) SetMember(ctx context.Context, m store.Member) error {
 	op := fmt.Sprintf("set %s %q role in project %q", m.Kind, m.Name, m.Project)
-	if _, _, err := store.MemberColumns(m.Kind); err != nil {
+	if err := validMember(m); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
-	if !slices.Contains(store.Roles, m.Role) {
-		return fmt.Errorf("%s: unknown role %q", op, m.Role)
-	}
-	pid, err := projects.idOf(ctx, s, m.Project)
-	var id int64
-	if err == nil {
-		id, err = memberID[m.Kind](ctx, s, m.Name)
-	}
+	pid, id, err := s.memberIDs(ctx, m)
 	if err == nil {
 		_, err = s.exec(ctx, setMemberQ[m.Kind], pid, id, string(m.Role))
 	}
 	return s.wrap(op, err)
+}
+
+func (s *Store) AddMember(ctx context.Context, m *store.Member) error {
+	op := fmt.Sprintf("add %s %q to project %q", m.Kind, m.Name, m.Project)
+	if err := validMember(*m); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	pid, id, err := s.memberIDs(ctx, *m)
+	if err == nil {
+		err = s.queryRow(ctx, addMemberQ[m.Kind], pid, id, string(m.Role)).Scan(&m.ID)
+	}
+	if err == nil {
+		m.EntityID = id
+	}
+	return s.wrap(op, err)
+}
+
+// validMember checks m's kind and role (a plain error: the caller's bug).
+func validMember(m store.Member) error {
+	if _, _, err := store.MemberColumns(m.Kind); err != nil {
+		return err
+	}
+	if !slices.Contains(store.Roles, m.Role) {
+		return fmt.Errorf("unknown role %q", m.Role)
+	}
+	return nil
+}
+
+// memberIDs looks m's project and member up.
+func (s *Store) memberIDs(ctx context.Context, m store.Member) (project, member int64, err error) {
+	if project, err = projects.idOf(ctx, s, m.Project); err == nil {
+		member, err = memberID[m.Kind](ctx, s, m.Name)
+	}
+	return project, member, err
+}
+
+func (s *Store) GetMember(ctx context.Context, id int64) (store.Member, error) {
+	var m store.Member
+	var kind, role string
+	err := s.queryRow(ctx, getMemberQ, id).Scan(&m.ID, &role, &kind, &m.EntityID, &m.Name, &m.Project)
+	m.Kind, m.Role = store.MemberKind(kind), store.Role(role)
+	return m, s.wrap(fmt.Sprintf("get member %d", id), err)
 }
 
 func (s *Store) RemoveMember(ctx context.Context, project string, kind store.MemberKind, name string) error {

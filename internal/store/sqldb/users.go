@@ -3,6 +3,8 @@ package sqldb
 import (
 	"cmp"
 	"context"
+	"database/sql"
+	"fmt"
 
 	"github.com/authserver/authserver/internal/store"
 )
@@ -16,13 +18,24 @@ var (
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id, created_at, updated_at`)
 	updateUserQ = q(`UPDATE users SET email = ?, display_name = ?, password_hash = ?,
 		admin = ?, disabled = ?, source = ?, updated_at = ? WHERE id = ?`)
-	countUsersQ = q(`SELECT count(*) FROM users`)
+	countUsersQ  = q(`SELECT count(*) FROM users`)
+	countAdminsQ = q(`SELECT count(*) FROM users WHERE admin AND NOT disabled`)
 
-	projects = named("project", `SELECT id, name, public, created_at FROM projects`, `name = ?`,
-		columns(func(p *store.Project) []any { return []any{&p.ID, &p.Name, &p.Public, timeCol(&p.CreatedAt)} }))
-	createProjectQ    = q(`INSERT INTO projects (name, public, created_at) VALUES (?, ?, ?) RETURNING id, created_at`)
+	projects       = named("project", `SELECT `+projectCols+` FROM projects`, `name = ?`, columns(projectDest))
+	createProjectQ = q(`INSERT INTO projects (name, public, owner_id, source, created_at) VALUES (?, ?, ?, ?, ?)
+		RETURNING id, created_at, COALESCE((SELECT u.name FROM users u WHERE u.id = owner_id), '')`)
+	countOwnedQ       = q(`SELECT count(*) FROM projects WHERE owner_id = ?`)
 	setProjectPublicQ = q(`UPDATE projects SET public = ? WHERE name = ?`)
 )
+
+// projectCols are a project's columns, its owner's name among them.
+const projectCols = `id, name, public, COALESCE(owner_id, 0),
+	COALESCE((SELECT u.name FROM users u WHERE u.id = projects.owner_id), ''), source, created_at`
+
+// projectDest are the scan destinations of projectCols.
+func projectDest(p *store.Project) []any {
+	return []any{&p.ID, &p.Name, &p.Public, &p.OwnerID, &p.OwnerName, &p.Source, timeCol(&p.CreatedAt)}
+}
 
 // userDest are the scan destinations of userCols.
 func userDest(u *store.User) []any {
@@ -71,9 +84,27 @@ func (s *Store) CountUsers(ctx context.Context) (int, error) {
 	return n, s.wrap("count users", err)
 }
 
+func (s *Store) CountAdmins(ctx context.Context) (int, error) {
+	var n int
+	err := s.queryRow(ctx, countAdminsQ).Scan(&n)
+	return n, s.wrap("count admins", err)
+}
+
 func (s *Store) CreateProject(ctx context.Context, p *store.Project) error {
-	err := s.queryRow(ctx, createProjectQ, p.Name, p.Public, s.time(now())).Scan(&p.ID, timeCol(&p.CreatedAt))
+	p.Source = cmp.Or(p.Source, store.ProjectSourceLocal)
+	var owner sql.NullInt64
+	if p.OwnerID != 0 {
+		owner = sql.NullInt64{Int64: p.OwnerID, Valid: true}
+	}
+	err := s.queryRow(ctx, createProjectQ, p.Name, p.Public, owner, p.Source, s.time(now())).
+		Scan(&p.ID, timeCol(&p.CreatedAt), &p.OwnerName)
 	return s.wrap("create project "+quote(p.Name), err)
+}
+
+func (s *Store) CountOwnedProjects(ctx context.Context, userID int64) (int, error) {
+	var n int
+	err := s.queryRow(ctx, countOwnedQ, userID).Scan(&n)
+	return n, s.wrap(fmt.Sprintf("count projects of user %d", userID), err)
 }
 
 func (s *Store) GetProject(ctx context.Context, name string) (store.Project, error) {

@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/authserver/authserver/internal/store"
@@ -62,5 +64,40 @@ func testByID(t *testing.T, s store.Store) {
 	again, err := s.ListMembers(ctx, "team")
 	if err != nil || again[0].ID != ms[0].ID || again[0].Role != store.RoleMaintainer {
 		t.Errorf("after a role change: %+v, %v; want id %d", again, err, ms[0].ID)
+	}
+
+	if got, err := s.GetMember(ctx, ms[1].ID); err != nil || got != (store.Member{ID: ms[1].ID, Project: "team",
+		Kind: store.MemberGroup, Name: "ops", EntityID: g.ID, Role: store.RoleDeveloper}) {
+		t.Errorf("GetMember(%d) = %+v, %v", ms[1].ID, got, err)
+	}
+	_, err = s.GetMember(ctx, missing)
+	wantErr(t, "GetMember(missing)", err, store.ErrNotFound)
+}
+
+// testAddMember checks that AddMember makes a membership only once, and
+// reports its id.
+func testAddMember(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := mustUser(t, s, "alice")
+	mustProject(t, s, "team", false)
+	m := store.Member{Project: "team", Kind: store.MemberUser, Name: "alice", Role: store.RoleGuest}
+	if err := s.AddMember(ctx, &m); err != nil || m.ID == 0 || m.EntityID != u.ID {
+		t.Fatalf("AddMember = %+v, %v", m, err)
+	}
+	again := store.Member{Project: "team", Kind: store.MemberUser, Name: "alice", Role: store.RoleProjectAdmin}
+	wantErr(t, "AddMember twice", s.AddMember(ctx, &again), store.ErrAlreadyExists)
+	if got, err := s.GetMember(ctx, m.ID); err != nil || got.Role != store.RoleGuest {
+		t.Errorf("after a second AddMember: %+v, %v", got, err)
+	}
+	for _, bad := range []store.Member{
+		{Project: "nope", Kind: store.MemberUser, Name: "alice", Role: store.RoleGuest},
+		{Project: "team", Kind: store.MemberUser, Name: "nobody", Role: store.RoleGuest},
+		{Project: "team", Kind: store.MemberGroup, Name: "nobody", Role: store.RoleGuest},
+	} {
+		wantErr(t, fmt.Sprintf("AddMember(%+v)", bad), s.AddMember(ctx, &bad), store.ErrNotFound)
+	}
+	bad := store.Member{Project: "team", Kind: "robot", Name: "alice", Role: store.RoleGuest}
+	if err := s.AddMember(ctx, &bad); err == nil || errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("AddMember of an unknown kind: %v, want a plain error", err)
 	}
 }
