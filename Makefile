@@ -1,7 +1,7 @@
 # authserver — build and test. `make test` is the one command CI runs (via
 # .ci/run): it installs what the tests need (scripts/install-test-deps.sh),
 # then runs every test against real services (PostgreSQL, slapd, registry
-# v3.1.2 and 2.8.2, crane, oras, regctl, skopeo), which the tests start
+# v3.1.2 and 2.8.2, crane, oras, regctl, skopeo, nginx), which the tests start
 # themselves. Nothing skips: a service that cannot start fails the run.
 # `make unit` is the fast tier: every test that needs no outside service.
 # Tests that need PostgreSQL, slapd, a registry or a client live in files

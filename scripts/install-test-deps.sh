@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs that Go's own test runner cannot
 # fetch: Debian packages (slapd, ldap-utils, skopeo, docker-registry, podman,
-# buildah, containerd, curl, jq, Samba's AD DC) and the Go-built registry v3 and clients (crane, oras,
+# buildah, containerd, curl, jq, nginx, Samba's AD DC) and the Go-built registry v3 and clients (crane, oras,
 # regctl, helm). Binaries are cached in $AUTHSERVER_TOOLS (default
 # ~/.cache/authserver-tools/bin) between runs. The docker CLI and kubectl come
 # with the machine image; their absence fails the run. Idempotent: a second run with
@@ -31,6 +31,9 @@ command -v runc >/dev/null 2>&1 || [ -x /usr/sbin/runc ] || need_apt+=(runc)
 # curl and jq: the GitHub Actions snippet of docs/FEDERATION.md runs them.
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 command -v jq >/dev/null 2>&1 || need_apt+=(jq)
+# nginx: the load balancer in front of three replicas (e2e/ha_test.go runs its
+# own instance with its own config, prefix and pid file; never the service).
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_apt+=(nginx)
 # promtool checks and unit-tests deploy/monitoring's alert rules (Debian's
 # prometheus package ships it; its service is never started, see below).
 command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
@@ -44,7 +47,7 @@ command -v systemd-analyze >/dev/null 2>&1 || need_apt+=(systemd)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "apt-get install ${need_apt[*]}"
   # Debian's maintainer scripts start packaged daemons (slapd, docker-registry,
-  # containerd, prometheus, samba) through invoke-rc.d; guarded_apt_install puts a
+  # containerd, nginx, prometheus, samba) through invoke-rc.d; guarded_apt_install puts a
   # policy-rc.d that answers 101 in place for the install, so none starts
   # at all, and puts /etc/nsswitch.conf back as it was (winbind's scripts
   # edit it). The tests run their own instances.
@@ -53,7 +56,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   guarded_apt_install "${need_apt[@]}"
   # If a daemon was started anyway (a policy-rc.d that could not be
   # replaced), stop it through its own service command; never by process name.
-  for svc in slapd docker-registry containerd prometheus prometheus-node-exporter samba-ad-dc smbd nmbd winbind; do
+  for svc in slapd docker-registry containerd nginx prometheus prometheus-node-exporter samba-ad-dc smbd nmbd winbind; do
     (service "$svc" stop >/dev/null 2>&1 || true)
     (systemctl disable --now "$svc" >/dev/null 2>&1 || true)
   done
@@ -79,6 +82,7 @@ done
 for b in skopeo docker-registry podman buildah containerd ctr curl jq promtool systemd-analyze samba-tool; do
   command -v "$b" >/dev/null || { log "$b missing after apt-get install"; exit 1; }
 done
+{ command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; } || { log "nginx missing after apt-get install"; exit 1; }
 # The docker CLI is part of the machine image (no daemon is needed or used).
 command -v docker >/dev/null || { log "docker CLI missing: expected at /usr/local/bin/docker on this machine image"; exit 1; }
 # kubectl too: e2e runs the kubectl commands of docs/FEDERATION.md (against a loopback API server stand-in).

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -63,9 +64,12 @@ type App struct {
 	Keys      *Keyring
 	Passwords authn.PasswordAuthenticator // robots → PATs → passwords
 	Refresher *authn.Refresher
-	Directory *authn.LDAP        // nil without ldap:
-	Audit     *audit.Writer      // nil with audit.enabled: false
-	Throttle  *throttle.Throttle // nil with throttle.enabled: false
+	Directory *authn.LDAP   // nil without ldap:
+	Audit     *audit.Writer // nil with audit.enabled: false
+	// Throttle is the failed-login throttle: *throttle.Throttle (memory)
+	// or *throttle.Shared (database, throttle.store); nil with
+	// throttle.enabled: false.
+	Throttle throttle.Limiter
 	// Slots bounds the slow credential checks running at once
 	// (server.max_password_checks).
 	Slots *throttle.Slots
@@ -78,6 +82,9 @@ type App struct {
 	// Server are the options Handler was built from.
 	Server  server.Options
 	Handler http.Handler
+
+	stop       context.CancelFunc // ends the background work (Close)
+	background sync.WaitGroup
 }
 
 // New opens the store (applying migrations) and builds every part from
@@ -88,6 +95,8 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		log = NewLogger(cfg, os.Stderr)
 	}
 	a := &App{Config: cfg, Log: log, Metrics: metrics.New(opts.Version)}
+	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
+	a.stop = stop
 	defer func() {
 		if err != nil {
 			a.Close()
@@ -98,6 +107,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	if a.Keys, err = NewKeyring(cfg, log); err != nil {
 		return nil, err
 	}
+	a.Metrics.SigningKey(a.Keys.Issuer().Signer().KID())
 	if a.Store, err = OpenStore(ctx, cfg); err != nil {
 		return nil, err
 	}
@@ -120,15 +130,12 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		return nil, err
 	}
 	if cfg.Audit.Enabled {
-		a.Audit = audit.New(a.Store, audit.Config{Buffer: cfg.Audit.Buffer, Retention: cfg.Audit.Retention.D()}, log.With("component", "audit"), a.Metrics)
+		a.Audit = audit.New(a.Store, audit.Config{Buffer: cfg.Audit.Buffer, Retention: cfg.Audit.Retention.D(),
+			Sync: cfg.Audit.Mode == config.AuditSync, SyncWait: cfg.Audit.SyncWait.D(), Committers: auditCommitters(cfg)},
+			log.With("component", "audit"), a.Metrics)
 	}
-	if t := cfg.Throttle; t.Enabled {
-		a.Throttle = throttle.New(throttle.Config{
-			UserIPLimit: t.UserIPFailures, IPLimit: t.IPFailures,
-			BaseDelay: t.BaseDelay.D(), MaxDelay: t.MaxDelay.D(),
-			Forget: t.Forget.D(), MaxEntries: t.MaxEntries,
-			IPv4Prefix: t.IPv4Prefix, IPv6Prefix: t.IPv6Prefix,
-		}, nil)
+	if cfg.Throttle.Enabled {
+		a.Throttle = a.buildThrottle(bg)
 	}
 	a.Slots = throttle.NewSlots(cfg.Server.MaxPasswordChecks(), cfg.Server.PasswordChecksPerNetwork, cfg.Server.PasswordCheckWait.D())
 	a.Metrics.WatchPasswordChecks(a.Slots.InUse, a.Slots.Max())
@@ -154,6 +161,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		Realm:          realm,
 		Reuser:         token.NewReuser(a.Keys.Issuer(), cfg.EffectiveReuseWindow(), 10000),
 		JWKS:           a.Keys.JWKS,
+		JWKSMaxAge:     cfg.Token.JWKSMaxAge.D(),
 		Metrics:        a.Metrics,
 		ServeMetrics:   cfg.Server.MetricsAddr == "",
 		TrustedProxies: proxies,
@@ -172,9 +180,66 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	return a, nil
 }
 
+// auditCommitters is how many batches of issued tokens' records are
+// written at once: PostgreSQL flushes concurrent commits together, so a
+// record need not wait for the batch before it; SQLite writes one
+// transaction at a time.
+func auditCommitters(cfg config.Config) int {
+	if cfg.Storage.Driver == "postgres" {
+		return 4
+	}
+	return 1
+}
+
+// buildThrottle is the failed-login throttle of throttle.store: in this
+// process, or in the database for every replica (pruned once a minute).
+func (a *App) buildThrottle(bg context.Context) throttle.Limiter {
+	t := a.Config.Throttle
+	tc := throttle.Config{
+		UserIPLimit: t.UserIPFailures, IPLimit: t.IPFailures,
+		BaseDelay: t.BaseDelay.D(), MaxDelay: t.MaxDelay.D(),
+		Forget: t.Forget.D(), MaxEntries: t.MaxEntries,
+		IPv4Prefix: t.IPv4Prefix, IPv6Prefix: t.IPv6Prefix,
+		HoldTTL: t.ReservationTTL.D(),
+	}
+	if a.Config.EffectiveThrottleStore() == config.ThrottleMemory {
+		a.Log.Info("login throttle counts in memory: each replica counts on its own", "store", config.ThrottleMemory)
+		return throttle.New(tc, nil)
+	}
+	shared := throttle.NewShared(a.Store, tc, nil)
+	a.Log.Info("login throttle counts in the database, shared by every replica", "store", config.ThrottleDatabase)
+	a.Metrics.WatchThrottleWrites(shared.Writes)
+	a.every(bg, throttle.PruneEvery, func(ctx context.Context) {
+		if _, err := shared.Prune(ctx); err != nil {
+			a.Log.Warn("login throttle: prune failed", "err", err)
+		}
+	})
+	return shared
+}
+
+// every runs fn every period until Close.
+func (a *App) every(ctx context.Context, period time.Duration, fn func(context.Context)) {
+	a.background.Go(func() {
+		tick := time.NewTicker(period)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				fn(ctx)
+			}
+		}
+	})
+}
+
 // Close writes what the audit trail still holds (within 5 s) and releases
 // the directory's connections and the store.
 func (a *App) Close() {
+	if a.stop != nil {
+		a.stop()
+		a.background.Wait()
+	}
 	if a.Audit != nil {
 		fctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		a.Audit.Close(fctx)

@@ -21,20 +21,29 @@ func adminPasswordFile(cfg config.Config) string {
 
 // BootstrapAdmin creates the sysadmin "admin" when there are no users yet
 // (see admin.Bootstrap), with $AUTHSERVER_ADMIN_PASSWORD or a random
-// password: serve runs it as its Options.Bootstrap. A random password is
-// written to adminPasswordFile (mode 0600) before the user is created, so a
-// password that cannot be saved never becomes the admin's; the log names the
-// file, never the password.
+// password: serve runs it as its Options.Bootstrap. It runs under the
+// database lock "bootstrap-admin" (store.Exclusively), so of replicas
+// starting together on an empty database exactly one creates the admin
+// and writes its password; the others wait, find users and say so. A
+// random password is written to adminPasswordFile (mode 0600) before the
+// user is created, so a password that cannot be saved never becomes the
+// admin's; the log names the file, never the password.
 func BootstrapAdmin(ctx context.Context, cfg config.Config, st store.Store, log *slog.Logger) error {
 	file := adminPasswordFile(cfg)
 	saved := "" // the generated password, once in file
-	created, _, err := NewAdmin(cfg, st, nil).Bootstrap(ctx, os.Getenv("AUTHSERVER_ADMIN_PASSWORD"), func(pw string) error {
-		if err := writeSecretFile(file, pw+"\n"); err != nil {
-			return fmt.Errorf("admin password: %w (or set $AUTHSERVER_ADMIN_PASSWORD)", err)
-		}
-		saved = pw
-		return nil
+	created := false
+	err := st.Exclusively(ctx, "bootstrap-admin", func(tx store.Store) error {
+		var err error
+		created, _, err = NewAdmin(cfg, tx, nil).Bootstrap(ctx, os.Getenv("AUTHSERVER_ADMIN_PASSWORD"), func(pw string) error {
+			if err := writeSecretFile(file, pw+"\n"); err != nil {
+				return fmt.Errorf("admin password: %w (or set $AUTHSERVER_ADMIN_PASSWORD)", err)
+			}
+			saved = pw
+			return nil
+		})
+		return err
 	})
+	created = created && err == nil // a failed commit created nothing
 	if saved != "" && !created {
 		// Ours is not the admin's password: do not leave it behind.
 		if got, rerr := os.ReadFile(file); rerr == nil && string(got) == saved+"\n" {
@@ -44,8 +53,10 @@ func BootstrapAdmin(ctx context.Context, cfg config.Config, st store.Store, log 
 	switch {
 	case errors.Is(err, admin.ErrInvalid):
 		return fmt.Errorf("$AUTHSERVER_ADMIN_PASSWORD: %w", err)
-	case err != nil || !created:
+	case err != nil:
 		return err
+	case !created:
+		log.Info("not creating the bootstrap sysadmin: the database has users (created by another replica or an earlier start)")
 	case saved != "":
 		log.Warn("created sysadmin admin with a generated password; read it from the file, then change it with `authserver user passwd admin` and delete the file",
 			"password_file", file)

@@ -7,12 +7,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/authserver/authserver/internal/app"
 	"github.com/authserver/authserver/internal/app/apptest"
 	"github.com/authserver/authserver/internal/authn"
 	"github.com/authserver/authserver/internal/config"
+	"github.com/authserver/authserver/internal/store"
 )
 
 // bootstrapConfig is apptest.Config with the signing key (beside which
@@ -148,4 +150,75 @@ func TestBootstrapPasswordPolicy(t *testing.T) {
 			}
 		})
 	}
+}
+
+// simultaneousBootstrap starts five bootstraps at once on one database,
+// each on its own store handle (five replicas), sharing the key directory:
+// exactly one creates the admin and writes the password file, which holds
+// the admin's password; the others say they did not create it.
+func simultaneousBootstrap(t *testing.T, cfg config.Config, dir string) {
+	ctx := context.Background()
+	const replicas = 5
+	logs := make([]bytes.Buffer, replicas)
+	errs := make(chan error, replicas)
+	stores := make([]store.Store, replicas)
+	for i := range stores {
+		st, err := app.OpenStore(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		stores[i] = st
+	}
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range replicas {
+		wg.Go(func() {
+			<-start
+			errs <- app.BootstrapAdmin(ctx, cfg, stores[i], slog.New(slog.NewTextHandler(&logs[i], nil)))
+		})
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	created, declined := 0, 0
+	for i := range logs {
+		switch out := logs[i].String(); {
+		case strings.Contains(out, "created sysadmin admin"):
+			created++
+		case strings.Contains(out, "not creating the bootstrap sysadmin"):
+			declined++
+		default:
+			t.Errorf("replica %d said neither: %q", i, out)
+		}
+	}
+	if created != 1 || declined != replicas-1 {
+		t.Fatalf("%d replicas created the admin, %d said they did not; want 1 and %d", created, declined, replicas-1)
+	}
+	if n, err := stores[0].CountUsers(ctx); err != nil || n != 1 {
+		t.Fatalf("%d users, %v; want the admin alone", n, err)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "keys", "admin-password"))
+	if err != nil {
+		t.Fatalf("the password file the log names: %v", err)
+	}
+	local, err := authn.NewLocal(stores[0], 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := local.Login(ctx, "admin", strings.TrimSpace(string(raw))); err != nil || !ok {
+		t.Fatalf("admin login with the password from the file: %v %v", ok, err)
+	}
+}
+
+// TestSimultaneousBootstrap: five replicas starting at once on an empty
+// SQLite database (PostgreSQL: postgres_test.go).
+func TestSimultaneousBootstrap(t *testing.T) {
+	dir := t.TempDir()
+	simultaneousBootstrap(t, bootstrapConfig(t, dir), dir)
 }

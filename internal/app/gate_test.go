@@ -35,9 +35,13 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 // TestConcurrentGuessesThrottled: 59 different wrong passwords for one name
 // sent at the same instant from one address reach the password check at
 // most throttle.user_ip_failures (5) times; the others, and the right
-// password sent while they are in flight, get 429 before any check.
+// password sent while they are in flight, get 429 before any check. (The
+// held checks keep their slots: enough are allowed that slots play no part.)
 func TestConcurrentGuessesThrottled(t *testing.T) {
-	hs := newHardServer(t, throttled)
+	hs := newHardServer(t, func(c *config.Config) {
+		throttled(c)
+		c.Server.MaxPasswordChecksSet, c.Server.PasswordChecksPerNetwork = 16, 8
+	})
 	release := hs.logins.holdChecks()
 	q := url.Values{"scope": {"repository:team/app:pull"}}
 	codes := make(chan int, 59)

@@ -177,6 +177,7 @@ func (k *Keyring) Reload() {
 // file is refused.
 func (a *App) Reload(ctx context.Context) {
 	a.Keys.Reload()
+	a.Metrics.SigningKey(a.Keys.Issuer().Signer().KID())
 	if a.Federation == nil {
 		return
 	}

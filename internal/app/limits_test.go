@@ -28,8 +28,10 @@ import (
 	"github.com/authserver/authserver/internal/testenv"
 )
 
-// countingLogins counts the password checks that reach the backend; while
-// hold is set (holdChecks) each check waits until it is closed.
+// countingLogins counts the password checks that reach the backend: each
+// is a slow check (authn.SlowCheck, as bcrypt is), so it is counted only
+// once the gate has held its throttle reservation and given it a slot.
+// While hold is set (holdChecks) each check waits until it is closed.
 type countingLogins struct {
 	next    authn.PasswordAuthenticator
 	calls   atomic.Int64
@@ -38,6 +40,9 @@ type countingLogins struct {
 }
 
 func (c *countingLogins) Login(ctx context.Context, user, pass string) (authn.Identity, bool, error) {
+	if err := authn.SlowCheck(ctx); err != nil {
+		return authn.Identity{}, false, err
+	}
 	c.calls.Add(1)
 	c.running.Add(1)
 	defer c.running.Add(-1)

@@ -15,3 +15,12 @@ var integrationBackends = []apiBackend{{"postgres", func(t *testing.T, cfg *conf
 }}}
 
 func TestMain(m *testing.M) { testenv.Main(m) }
+
+// TestSimultaneousBootstrapPostgres: five replicas starting at once on an
+// empty PostgreSQL database (the advisory lock).
+func TestSimultaneousBootstrapPostgres(t *testing.T) {
+	dir := t.TempDir()
+	cfg := bootstrapConfig(t, dir)
+	cfg.Storage.Driver, cfg.Storage.DSN = "postgres", testenv.Postgres(t)
+	simultaneousBootstrap(t, cfg, dir)
+}

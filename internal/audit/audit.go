@@ -22,9 +22,21 @@ type Config struct {
 	Retention time.Duration
 	// PruneEvery is how often old records are deleted (default 1h).
 	PruneEvery time.Duration
+	// Sync makes Commit wait until the record is written (audit.mode:
+	// sync); without it Commit is Record.
+	Sync bool
+	// SyncWait bounds that wait, retries included (default 5s).
+	SyncWait time.Duration
+	// Committers is how many batches of Commit may be written at once
+	// (default 1). A database that flushes concurrent commits together
+	// (PostgreSQL) takes several, so a record arriving while a batch is
+	// written need not wait for it; SQLite writes one at a time anyway.
+	Committers int
 }
 
-// Writer buffers records and writes them in the background.
+// Writer buffers records and writes them in the background: Record queues
+// without waiting; Commit, in sync mode, waits for the batch that holds
+// its record (sync.go).
 type Writer struct {
 	st      store.Audit
 	cfg     Config
@@ -33,6 +45,8 @@ type Writer struct {
 
 	ch      chan store.AuditRecord
 	flushCh chan chan struct{}
+	commits chan commit   // Commit's records (sync mode)
+	stopped chan struct{} // closed when both loops have returned
 	done    chan struct{}
 	once    sync.Once
 }
@@ -51,12 +65,22 @@ func New(st store.Audit, cfg Config, log *slog.Logger, m *metrics.Metrics) *Writ
 	if cfg.PruneEvery <= 0 {
 		cfg.PruneEvery = time.Hour
 	}
+	if cfg.SyncWait <= 0 {
+		cfg.SyncWait = 5 * time.Second
+	}
+	cfg.Committers = max(cfg.Committers, 1)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	w := &Writer{st: st, cfg: cfg, log: log, metrics: m,
-		ch: make(chan store.AuditRecord, cfg.Buffer), flushCh: make(chan chan struct{}), done: make(chan struct{})}
-	go w.run()
+		ch: make(chan store.AuditRecord, cfg.Buffer), flushCh: make(chan chan struct{}), done: make(chan struct{}),
+		commits: make(chan commit, cfg.Buffer), stopped: make(chan struct{})}
+	var loops sync.WaitGroup
+	loops.Go(w.run)
+	for range w.cfg.Committers {
+		loops.Go(w.runCommits)
+	}
+	go func() { loops.Wait(); close(w.stopped) }()
 	return w
 }
 
@@ -95,13 +119,18 @@ func (w *Writer) Flush(ctx context.Context) {
 	}
 }
 
-// Close flushes and stops the writer. Records sent after Close are dropped.
+// Close flushes and stops the writer, writing what Commit still holds.
+// Records sent after Close are dropped.
 func (w *Writer) Close(ctx context.Context) {
 	if w == nil {
 		return
 	}
 	w.Flush(ctx)
 	w.once.Do(func() { close(w.done) })
+	select {
+	case <-w.stopped:
+	case <-ctx.Done():
+	}
 }
 
 func (w *Writer) run() {

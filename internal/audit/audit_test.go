@@ -22,6 +22,8 @@ type memAudit struct {
 	batches int
 	block   chan struct{}
 	fail    error
+	failN   int // fail this many calls first (with fail)
+	calls   int
 	pruned  time.Time
 }
 
@@ -31,7 +33,8 @@ func (m *memAudit) AppendAudit(_ context.Context, rs []store.AuditRecord) error 
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.fail != nil {
+	m.calls++
+	if m.fail != nil && (m.failN == 0 || m.calls <= m.failN) {
 		return m.fail
 	}
 	m.batches++

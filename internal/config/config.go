@@ -112,6 +112,12 @@ type Token struct {
 	// registry-config as part of the bundle, so tokens they signed stay valid
 	// until they expire.
 	PreviousCertificates []string `yaml:"previous_certificates"`
+	// JWKSMaxAge is the Cache-Control max-age of /.well-known/jwks.json
+	// (0 to 60s, default 60s): how long a verifier may keep the key set
+	// before it asks again. A rotation across replicas waits at least this
+	// long between publishing a key and signing with it
+	// (docs/KEY-ROTATION.md).
+	JWKSMaxAge Duration `yaml:"jwks_max_age"`
 	// ReuseWindow: when the same subject is granted exactly the same access
 	// for the same service within this window of a token already signed for
 	// it, that token is answered again (with what is left of its lifetime)
@@ -163,14 +169,16 @@ func Defaults() Config {
 			X5C:         true,
 			GenerateKey: true,
 			ReuseWindow: Duration(30 * time.Second),
+			JWKSMaxAge:  Duration(time.Minute),
 		},
 		Storage:   Storage{Driver: "sqlite", DSN: "./data/authserver.db"},
 		Passwords: Passwords{BcryptCost: 10, MinLength: 8},
 		Cache:     Cache{CredentialsTTL: Duration(5 * time.Minute), CredentialsMax: 100000},
-		Audit:     Audit{Enabled: true, Retention: Duration(30 * 24 * time.Hour), Buffer: 10000},
+		Audit: Audit{Enabled: true, Retention: Duration(30 * 24 * time.Hour), Buffer: 10000, Mode: AuditSync,
+			SyncWait: Duration(5 * time.Second)},
 		Throttle: Throttle{Enabled: true, UserIPFailures: 5, IPFailures: 50, BaseDelay: Duration(time.Second),
 			MaxDelay: Duration(15 * time.Minute), Forget: Duration(time.Hour), MaxEntries: 100000,
-			IPv6Prefix: 64, IPv4Prefix: 32},
+			IPv6Prefix: 64, IPv4Prefix: 32, ReservationTTL: Duration(time.Minute)},
 		Log:           Log{Format: "text", Level: "info"},
 		RefreshTokens: defaultRefreshTokens(),
 		Robots:        defaultRobots(),

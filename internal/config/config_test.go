@@ -82,6 +82,35 @@ log: {format: xml}
 			wantErr: []string{"throttle.ipv6_prefix 0", "throttle.ipv4_prefix 33", "ipv_prefix"}},
 		{name: "throttle prefix too long", yaml: "throttle: {ipv6_prefix: 129, ipv4_prefix: -1}",
 			wantErr: []string{"throttle.ipv6_prefix 129", "throttle.ipv4_prefix -1"}},
+		{name: "throttle store follows the driver", yaml: "storage: {driver: postgres, dsn: 'postgres://db/auth'}",
+			check: func(t *testing.T, c Config) {
+				if got := c.EffectiveThrottleStore(); got != ThrottleDatabase || Defaults().EffectiveThrottleStore() != ThrottleMemory {
+					t.Fatalf("postgres: %s; sqlite: %s", got, Defaults().EffectiveThrottleStore())
+				}
+			}},
+		{name: "throttle store chosen", yaml: "throttle: {store: database, reservation_ttl: 30s}",
+			check: func(t *testing.T, c Config) {
+				if c.EffectiveThrottleStore() != ThrottleDatabase || c.Throttle.ReservationTTL.D() != 30*time.Second {
+					t.Fatalf("%+v", c.Throttle)
+				}
+			}},
+		{name: "bad throttle store and reservation ttl", yaml: "throttle: {store: redis, reservation_ttl: 1s}",
+			wantErr: []string{"throttle.store \"redis\"", "throttle.reservation_ttl 1s"}},
+		{name: "jwks max-age", yaml: "token: {jwks_max_age: 0s}",
+			check: func(t *testing.T, c Config) {
+				if c.Token.JWKSMaxAge.D() != 0 || Defaults().Token.JWKSMaxAge.D() != time.Minute {
+					t.Fatalf("%+v", c.Token)
+				}
+			}},
+		{name: "jwks max-age too long", yaml: "token: {jwks_max_age: 5m}", wantErr: []string{"token.jwks_max_age 5m"}},
+		{name: "audit sync by default", yaml: "",
+			check: func(t *testing.T, c Config) {
+				if c.Audit.Mode != AuditSync || c.Audit.SyncWait.D() != 5*time.Second {
+					t.Fatalf("%+v", c.Audit)
+				}
+			}},
+		{name: "bad audit mode and wait", yaml: "audit: {mode: later, sync_wait: 2h}",
+			wantErr: []string{"audit.mode \"later\"", "audit.sync_wait 2h"}},
 		{name: "x5c defaults to true", yaml: "token: {kid: thumbprint}",
 			check: func(t *testing.T, c Config) {
 				if !c.Token.X5C {

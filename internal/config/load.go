@@ -138,6 +138,9 @@ func (c *Config) Validate() error {
 	if c.Token.Key == "" {
 		bad("token.key: must name the signing key file")
 	}
+	if d := c.Token.JWKSMaxAge.D(); d < 0 || d > time.Minute {
+		bad("token.jwks_max_age %s: want 0 to 60s (verifiers must see a new key within a rotation step)", c.Token.JWKSMaxAge)
+	}
 	switch c.Token.KID {
 	case "thumbprint", "libtrust":
 	default:

@@ -23,15 +23,46 @@ type Audit struct {
 	// Retention is how long records are kept; 0 keeps them forever.
 	Retention Duration `yaml:"retention"`
 	// Buffer is how many records may wait to be written; past it records
-	// are dropped (and counted) rather than holding up tokens.
+	// of refusals are dropped (and counted) rather than holding up
+	// anything, and issued tokens wait (sync) or their records are dropped
+	// (async).
 	Buffer int `yaml:"buffer"`
+	// Mode is when an issued token's answer is sent: "sync" (the default)
+	// only once its record is committed — requests waiting at the same
+	// time share one transaction (group commit), a failed write is
+	// retried, and a record that cannot be written within SyncWait makes
+	// the request fail with 503 rather than hand out an unrecorded token;
+	// "async" at once, the record written in the background within about a
+	// second (Buffer, a batch interval): a crash or a database outage then
+	// loses the records still waiting.
+	Mode string `yaml:"mode"`
+	// SyncWait bounds how long an issued token waits for its record (mode
+	// sync), retries included. Default 5s.
+	SyncWait Duration `yaml:"sync_wait"`
 }
 
+// Audit modes (audit.mode).
+const (
+	AuditSync  = "sync"
+	AuditAsync = "async"
+)
+
 // Throttle configures brute-force throttling. Counters live in memory, per
-// instance: behind a load balancer with N replicas an attacker gets at most
-// N times the limits.
+// instance, or in the database, shared by every replica (Store).
 type Throttle struct {
 	Enabled bool `yaml:"enabled"`
+	// Store is where the counters and the attempts in flight live:
+	// "memory" (this process: behind a balancer with N replicas an
+	// attacker gets N times the limits, and a restart forgets them) or
+	// "database" (every replica on the database counts together, and a
+	// restart keeps them). Empty: database on PostgreSQL, memory on SQLite
+	// (Config.EffectiveThrottleStore).
+	Store string `yaml:"store"`
+	// ReservationTTL bounds how long an attempt in flight counts in the
+	// database (store: database) when its replica dies before settling it.
+	// Default (and 0) 1m; it must outlast the slowest check (the wait for a slot,
+	// a bcrypt, an LDAP bind).
+	ReservationTTL Duration `yaml:"reservation_ttl"`
 	// UserIPFailures is how many failed logins one username may have from
 	// one client IP before further tries from there are refused with 429.
 	UserIPFailures int `yaml:"user_ip_failures"`
@@ -43,7 +74,8 @@ type Throttle struct {
 	MaxDelay  Duration `yaml:"max_delay"`
 	// Forget drops a counter this long after its last failure.
 	Forget Duration `yaml:"forget"`
-	// MaxEntries bounds the memory used by counters.
+	// MaxEntries bounds the memory used by counters (store: memory; the
+	// database drops counters Forget after their last failure).
 	MaxEntries int `yaml:"max_entries"`
 	// IPv6Prefix and IPv4Prefix are the prefix lengths a client address is
 	// aggregated to before it is counted (default 64 and 32): one host
@@ -87,6 +119,14 @@ func (c *Config) validateOps() []error {
 	if c.Audit.Buffer < 0 {
 		bad("audit.buffer: must not be negative")
 	}
+	switch c.Audit.Mode {
+	case AuditSync, AuditAsync:
+	default:
+		bad("audit.mode %q: want sync or async", c.Audit.Mode)
+	}
+	if d := c.Audit.SyncWait.D(); d < 100*time.Millisecond || d > time.Minute {
+		bad("audit.sync_wait %s: want 100ms to 1m", c.Audit.SyncWait)
+	}
 	if t := c.Throttle; t.Enabled {
 		if t.UserIPFailures < 0 || t.IPFailures < 0 {
 			bad("throttle: failure limits must not be negative")
@@ -97,6 +137,14 @@ func (c *Config) validateOps() []error {
 		if t.MaxEntries <= 0 {
 			bad("throttle.max_entries: must be positive")
 		}
+		switch t.Store {
+		case "", ThrottleMemory, ThrottleDatabase:
+		default:
+			bad("throttle.store %q: want memory or database", t.Store)
+		}
+		if d := t.ReservationTTL.D(); d != 0 && (d < 10*time.Second || d > time.Hour) {
+			bad("throttle.reservation_ttl %s: want 10s to 1h (0: the default, 1m)", t.ReservationTTL)
+		}
 	}
 	if v := c.Throttle.IPv6Prefix; v <= 0 || v > 128 {
 		bad("throttle.ipv6_prefix %d: want 1 to 128", v)
@@ -105,6 +153,25 @@ func (c *Config) validateOps() []error {
 		bad("throttle.ipv4_prefix %d: want 1 to 32", v)
 	}
 	return errs
+}
+
+// Throttle stores (throttle.store).
+const (
+	ThrottleMemory   = "memory"
+	ThrottleDatabase = "database"
+)
+
+// EffectiveThrottleStore is where the throttle counts: throttle.store, or when it
+// is empty the database on PostgreSQL (replicas share it) and memory on
+// SQLite (one process).
+func (c Config) EffectiveThrottleStore() string {
+	switch {
+	case c.Throttle.Store != "":
+		return c.Throttle.Store
+	case c.Storage.Driver == "postgres":
+		return ThrottleDatabase
+	}
+	return ThrottleMemory
 }
 
 // EffectiveReuseWindow is token.reuse_window capped below the token

@@ -83,8 +83,10 @@ type Options struct {
 	Passwords authn.PasswordAuthenticator
 	// Refresh redeems refresh tokens.
 	Refresh *authn.Refresher
-	// Throttle admits attempts within the failed-login limits.
-	Throttle *throttle.Throttle
+	// Throttle admits attempts within the failed-login limits: in this
+	// process (*throttle.Throttle) or, for every replica, in the database
+	// (*throttle.Shared). Nil admits everything.
+	Throttle throttle.Limiter
 	// Slots bounds the slow checks running at once.
 	Slots   *throttle.Slots
 	Audit   Recorder
@@ -107,6 +109,7 @@ const busyRetry = time.Second
 // one robot secret cost one check, and count as one attempt.
 type Gate struct {
 	opt       Options
+	limiter   throttle.Limiter // opt.Throttle, or one that admits everything
 	log       *slog.Logger
 	challenge string
 	salt      [32]byte
@@ -125,7 +128,10 @@ func New(opt Options) *Gate {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
-	g := &Gate{opt: opt, log: opt.Logger, challenge: `Basic realm="` + opt.Realm + `"`}
+	g := &Gate{opt: opt, limiter: opt.Throttle, log: opt.Logger, challenge: `Basic realm="` + opt.Realm + `"`}
+	if g.limiter == nil {
+		g.limiter = (*throttle.Throttle)(nil)
+	}
 	_, _ = rand.Read(g.salt[:])
 	return g
 }
@@ -137,7 +143,7 @@ func (g *Gate) Login(ctx context.Context, a Attempt) (authn.Identity, error) {
 	start := time.Now()
 	res := result{err: bounds(a)}
 	if res.err == nil {
-		network := g.opt.Throttle.Network(a.ClientIP)
+		network := g.limiter.Network(a.ClientIP)
 		var err error
 		res, _, err = g.flights.Do(ctx, g.key(a, network), func(ctx context.Context) (result, error) {
 			return g.check(ctx, a, network), nil
@@ -179,27 +185,39 @@ func (g *Gate) key(a Attempt, network string) [32]byte {
 	return k
 }
 
-// check runs one attempt: throttle reservation, the credential check under
-// the slot ticket, and the settlement of the reservation.
+// check runs one attempt: the throttle's admission (a read), the
+// credential check under the slot ticket, and the settlement of the
+// reservation. The reservation is held (written, for the shared throttle)
+// at the first slow check, before its slot: an attempt the credential
+// cache answers, or a fast check of an unguessable secret (a generated
+// robot secret, a personal access token, a refresh token, a signed JWT),
+// holds nothing; its failure still counts when it is settled.
 func (g *Gate) check(ctx context.Context, a Attempt, network string) result {
-	rsv, wait, ok := g.opt.Throttle.Reserve(throttleName(a), a.ClientIP)
-	if !ok {
-		secs := seconds(wait)
-		return result{err: &Error{Kind: KindThrottled, RetryAfter: wait,
-			Msg: "too many failed logins; retry after " + strconv.Itoa(secs) + "s"}}
+	rsv, wait, err := g.limiter.Admit(ctx, throttleName(a), a.ClientIP)
+	switch {
+	case err != nil:
+		return result{err: unavailable(err)}
+	case wait > 0:
+		return throttled(wait)
 	}
 	ctx, done := authn.WithSlowChecks(ctx, func(ctx context.Context) (func(), error) {
+		switch wait, err := rsv.Hold(ctx); {
+		case err != nil:
+			return nil, &holdError{err: err}
+		case wait > 0:
+			return nil, &holdError{wait: wait}
+		}
 		return g.opt.Slots.Acquire(ctx, network)
 	})
 	defer done()
 	var (
-		id  authn.Identity
-		err error
+		id authn.Identity
+		ok bool
 	)
 	switch a.Grant {
 	case GrantRefresh:
 		if g.opt.Refresh == nil {
-			rsv.Released()
+			g.release(ctx, rsv)
 			return result{err: &Error{Kind: KindBadInput, Msg: "refresh tokens are not enabled"}}
 		}
 		id, ok, err = g.opt.Refresh.Redeem(ctx, a.Secret, a.Service, a.ClientID)
@@ -209,27 +227,78 @@ func (g *Gate) check(ctx context.Context, a Attempt, network string) result {
 	default:
 		id, ok, err = g.opt.Passwords.Login(ctx, a.Username, a.Secret)
 	}
+	var held *holdError
 	switch {
+	case errors.As(err, &held) && held.err == nil: // the hold was refused: nothing was checked
+		g.release(ctx, rsv)
+		return throttled(held.wait)
+	case held != nil:
+		g.release(ctx, rsv)
+		return result{err: unavailable(held.err)}
 	case errors.Is(err, authn.ErrBusy):
-		rsv.Released()
+		g.release(ctx, rsv)
 		return result{err: &Error{Kind: KindBusy, RetryAfter: busyRetry, Err: err,
 			Msg: "too many password checks at once; retry after " + strconv.Itoa(seconds(busyRetry)) + "s"}}
 	case errors.Is(err, authn.ErrUnavailable):
-		rsv.Released()
-		return result{err: &Error{Kind: KindUnavailable, Msg: "authentication backend unavailable, try again later", Err: err}}
+		g.release(ctx, rsv)
+		return result{err: unavailable(err)}
 	case err != nil:
-		rsv.Released()
+		g.release(ctx, rsv)
 		return result{err: fmt.Errorf("login: %w", err)}
 	case !ok:
-		rsv.Failed()
+		if err := rsv.Failed(ctx); err != nil {
+			g.settleError("count a failed login", err)
+		}
 		msg := "authentication required: bad username or password"
 		if a.Grant == GrantRefresh {
 			msg = "authentication required: invalid, expired or revoked refresh token"
 		}
 		return result{err: &Error{Kind: KindUnauthorized, Msg: msg, Challenge: g.challenge}}
 	}
-	rsv.Succeeded()
+	if err := rsv.Succeeded(ctx); err != nil {
+		g.settleError("clear the counter of a successful login", err)
+	}
 	return result{id: id}
+}
+
+// holdError is a reservation that could not be held at the first slow
+// check: refused (wait) or not written (err). The slow check fails with it
+// and the check returns it, wrapped.
+type holdError struct {
+	wait time.Duration
+	err  error
+}
+
+func (e *holdError) Error() string {
+	if e.err != nil {
+		return "throttle reservation: " + e.err.Error()
+	}
+	return "too many failed logins"
+}
+
+func (e *holdError) Unwrap() error { return e.err }
+
+func throttled(wait time.Duration) result {
+	return result{err: &Error{Kind: KindThrottled, RetryAfter: wait,
+		Msg: "too many failed logins; retry after " + strconv.Itoa(seconds(wait)) + "s"}}
+}
+
+func unavailable(err error) *Error {
+	return &Error{Kind: KindUnavailable, Msg: "authentication backend unavailable, try again later", Err: err}
+}
+
+// release settles an attempt that came to no verdict.
+func (g *Gate) release(ctx context.Context, rsv throttle.Reservation) {
+	if err := rsv.Released(ctx); err != nil {
+		g.settleError("release a reservation", err)
+	}
+}
+
+// settleError logs a settlement the throttle could not write: the answer
+// stands (a wrong password is still 401), the count may be short by one.
+func (g *Gate) settleError(what string, err error) {
+	g.log.Error("login throttle: cannot "+what, "err", err)
+	g.opt.Metrics.StoreError()
 }
 
 // throttleName is the name an attempt is counted under. A password given

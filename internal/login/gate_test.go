@@ -16,7 +16,9 @@ import (
 )
 
 // backend is a password check that knows one user, counts its checks and,
-// when hold is set, keeps each check waiting until hold is closed.
+// when hold is set, keeps each check waiting until hold is closed. Every
+// check is slow (authn.SlowCheck, as bcrypt is) except the one its
+// credential cache answers: "dev" with "cached".
 type backend struct {
 	calls   atomic.Int64
 	running atomic.Int64
@@ -25,6 +27,12 @@ type backend struct {
 }
 
 func (b *backend) Login(ctx context.Context, user, pass string) (authn.Identity, bool, error) {
+	if user == "dev" && pass == "cached" {
+		return authn.Identity{Name: "dev", UserID: 1, Method: authn.MethodPassword}, true, nil
+	}
+	if err := authn.SlowCheck(ctx); err != nil {
+		return authn.Identity{}, false, err
+	}
 	b.calls.Add(1)
 	b.running.Add(1)
 	defer b.running.Add(-1)
@@ -254,4 +262,96 @@ func TestRefusalRecord(t *testing.T) {
 	if strings.Contains(fmt.Sprintf("%+v", r), "s3cret") {
 		t.Fatal("the secret reached the audit record")
 	}
+}
+
+// counting is a Limiter that counts the reservations held and settled.
+type counting struct {
+	throttle.Limiter
+	holds, failed, succeeded, released atomic.Int64
+}
+
+func (c *counting) Admit(ctx context.Context, user, ip string) (throttle.Reservation, time.Duration, error) {
+	r, wait, err := c.Limiter.Admit(ctx, user, ip)
+	if r != nil {
+		r = &countingReservation{r, c}
+	}
+	return r, wait, err
+}
+
+type countingReservation struct {
+	throttle.Reservation
+	c *counting
+}
+
+func (r *countingReservation) Hold(ctx context.Context) (time.Duration, error) {
+	r.c.holds.Add(1)
+	return r.Reservation.Hold(ctx)
+}
+func (r *countingReservation) Failed(ctx context.Context) error {
+	r.c.failed.Add(1)
+	return r.Reservation.Failed(ctx)
+}
+func (r *countingReservation) Succeeded(ctx context.Context) error {
+	r.c.succeeded.Add(1)
+	return r.Reservation.Succeeded(ctx)
+}
+func (r *countingReservation) Released(ctx context.Context) error {
+	r.c.released.Add(1)
+	return r.Reservation.Released(ctx)
+}
+
+// TestCacheHitHoldsNothing: a login the credential cache answers is
+// admitted (a read) but never held: no reservation is written for it,
+// while a cache miss holds one before its slow check. A blocked pair is
+// refused before the cache is asked, so a guesser cannot use the cache to
+// test passwords while blocked.
+func TestCacheHitHoldsNothing(t *testing.T) {
+	b := &backend{}
+	th := &counting{Limiter: throttle.New(throttle.Config{UserIPLimit: 3, IPLimit: 50, BaseDelay: time.Minute,
+		MaxDelay: time.Hour, Forget: time.Hour}, nil)}
+	g := New(Options{Passwords: b, Throttle: th})
+	for range 20 {
+		if _, err := g.Login(context.Background(), attempt("dev", "cached", "192.0.2.7")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if th.holds.Load() != 0 || th.succeeded.Load() != 20 || b.calls.Load() != 0 {
+		t.Fatalf("20 cache hits: %d holds, %d successes, %d slow checks; want 0, 20, 0", th.holds.Load(), th.succeeded.Load(), b.calls.Load())
+	}
+	if _, err := g.Login(context.Background(), attempt("dev", "right", "192.0.2.7")); err != nil || th.holds.Load() != 1 {
+		t.Fatalf("a cache miss: %v with %d holds, want success with 1", err, th.holds.Load())
+	}
+	for range 3 {
+		if _, err := g.Login(context.Background(), attempt("dev", "wrong", "192.0.2.7")); kindOf(err) != KindUnauthorized {
+			t.Fatalf("wrong password: %v", err)
+		}
+	}
+	if _, err := g.Login(context.Background(), attempt("dev", "cached", "192.0.2.7")); kindOf(err) != KindThrottled {
+		t.Fatalf("the cached credential from a blocked pair: %v, want throttled", err)
+	}
+}
+
+// TestFastFailuresCount: a failure that ran no slow check (an unguessable
+// secret checked by its hash) holds nothing but is counted when settled,
+// so the sequential budget is the same.
+func TestFastFailuresCount(t *testing.T) {
+	th := &counting{Limiter: throttle.New(throttle.Config{UserIPLimit: 3, IPLimit: 50, BaseDelay: time.Minute,
+		MaxDelay: time.Hour, Forget: time.Hour}, nil)}
+	g := New(Options{Passwords: fastRefusal{}, Throttle: th})
+	for i := range 5 {
+		_, err := g.Login(context.Background(), attempt("robot$ci", fmt.Sprint("guess", i), "192.0.2.7"))
+		if want := map[bool]Kind{true: KindUnauthorized, false: KindThrottled}[i < 3]; kindOf(err) != want {
+			t.Fatalf("attempt %d: %v, want kind %d", i+1, err, want)
+		}
+	}
+	if th.holds.Load() != 0 || th.failed.Load() != 3 {
+		t.Fatalf("%d holds, %d failures; want 0, 3", th.holds.Load(), th.failed.Load())
+	}
+}
+
+// fastRefusal refuses every credential without a slow check.
+type fastRefusal struct{}
+
+func (fastRefusal) Login(context.Context, string, string) (authn.Identity, bool, error) {
+	return authn.Identity{}, false, nil
 }

@@ -56,6 +56,13 @@ type Metrics struct {
 	// FederatedLogins counts federated robot logins by issuer name and
 	// result (ok, refused, unavailable).
 	FederatedLogins *prometheus.CounterVec
+	// SigningKeyInfo is 1 for the kid this process signs with (one
+	// series; SigningKey replaces it on a reload).
+	SigningKeyInfo *prometheus.GaugeVec
+	// UntrustedForwarded counts requests carrying X-Forwarded-For from a
+	// peer outside server.trusted_proxies (the header is ignored): a
+	// balancer missing from the list makes every client look like it.
+	UntrustedForwarded prometheus.Counter
 }
 
 // New registers every collector, plus Go runtime and process metrics and
@@ -96,6 +103,10 @@ func New(version string) *Metrics {
 		FederatedLogins: counterVec("authserver_federated_logins_total",
 			"Federated robot logins (an OIDC JWT as the password) by issuer and result (ok, refused, unavailable).",
 			"issuer", "result"),
+		SigningKeyInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "authserver_signing_key_info",
+			Help: "Always 1; the kid label is the key this replica signs tokens with."}, []string{"kid"}),
+		UntrustedForwarded: counter("authserver_untrusted_forwarded_requests_total",
+			"Requests with X-Forwarded-For from a peer outside server.trusted_proxies (the header was ignored)."),
 	}
 	buildInfo := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "authserver_build_info",
@@ -103,7 +114,8 @@ func New(version string) *Metrics {
 	}, []string{"version", "goversion"})
 	buildInfo.WithLabelValues(version, runtime.Version()).Set(1)
 	m.register(m.TokenRequests, m.TokenDuration, m.CacheHits, m.CacheMisses, m.TokenReuses,
-		m.LDAPOps, m.LDAPDuration, m.StoreErrors, m.Logins, m.Throttled, m.AuditDropped, m.FederatedLogins, buildInfo)
+		m.LDAPOps, m.LDAPDuration, m.StoreErrors, m.Logins, m.Throttled, m.AuditDropped, m.FederatedLogins, buildInfo,
+		m.SigningKeyInfo, m.UntrustedForwarded)
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -211,6 +223,35 @@ func (m *Metrics) WatchPasswordChecks(inUse func() int, max int) {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "authserver_password_checks_max",
 			Help: "The most slow credential checks that may run at once (server.max_password_checks)."},
 			func() float64 { return float64(max) }))
+}
+
+// WatchThrottleWrites exports the shared throttle's writes to the database
+// (throttle.store: database): holds, settlements and prunes. A login the
+// credential cache answers adds none.
+func (m *Metrics) WatchThrottleWrites(writes func() int64) {
+	if m == nil {
+		return
+	}
+	m.register(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "authserver_throttle_writes_total",
+		Help: "Writes of the shared login throttle to the database (holds, settlements, prunes)."},
+		func() float64 { return float64(writes()) }))
+}
+
+// SigningKey says which kid this process signs with now.
+func (m *Metrics) SigningKey(kid string) {
+	if m == nil {
+		return
+	}
+	m.SigningKeyInfo.Reset()
+	m.SigningKeyInfo.WithLabelValues(kid).Set(1)
+}
+
+// UntrustedForward counts a request whose X-Forwarded-For was ignored
+// because its peer is not a trusted proxy.
+func (m *Metrics) UntrustedForward() {
+	if m != nil {
+		m.UntrustedForwarded.Inc()
+	}
 }
 
 // Cache records a credential-cache lookup.

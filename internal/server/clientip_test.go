@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/authserver/authserver/internal/metrics"
 	"github.com/authserver/authserver/internal/testenv"
 )
 
@@ -53,6 +56,48 @@ func TestClientIP(t *testing.T) {
 			}
 			if logged := strings.Contains(logs.String(), "not an address"); logged != strings.HasPrefix(tt.want, invalidHopPrefix) {
 				t.Fatalf("warning logged: %v; log %q", logged, logs.String())
+			}
+		})
+	}
+}
+
+// TestUntrustedForwardedFor: X-Forwarded-For from a peer outside
+// trusted_proxies (none configured: the default) is ignored, counted in
+// authserver_untrusted_forwarded_requests_total and warned of once a
+// minute at most; from a trusted peer, or without the header, nothing.
+func TestUntrustedForwardedFor(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		trusted []netip.Prefix
+	}{
+		{name: "no trusted proxies"},
+		{name: "balancer missing from the list", trusted: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			logs := &testenv.Buffer{}
+			m := metrics.New("test")
+			s := &Server{opts: Options{TrustedProxies: tt.trusted, Metrics: m}, log: slog.New(slog.NewTextHandler(logs, nil))}
+			h := s.clientIP(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+			send := func(remote string, xff bool) {
+				req := httptest.NewRequest(http.MethodGet, "/", nil)
+				req.RemoteAddr = remote
+				if xff {
+					req.Header.Set("X-Forwarded-For", "203.0.113.5")
+				}
+				h.ServeHTTP(httptest.NewRecorder(), req)
+			}
+			for range 5 {
+				send("192.0.2.10:5000", true)
+			}
+			send("192.0.2.10:5000", false)
+			if len(tt.trusted) > 0 {
+				send("10.0.0.1:5000", true)
+			}
+			if got := testutil.ToFloat64(m.UntrustedForwarded); got != 5 {
+				t.Fatalf("counted %v, want 5", got)
+			}
+			if n := strings.Count(logs.String(), "outside server.trusted_proxies"); n != 1 || !strings.Contains(logs.String(), "peer=192.0.2.10") {
+				t.Fatalf("%d warnings, want 1 naming the peer: %s", n, logs)
 			}
 		})
 	}

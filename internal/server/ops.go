@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net"
 	"net/http"
@@ -18,9 +19,10 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleReadyz answers 200 only when every backend answers (the store and,
-// when configured, LDAP), 503 otherwise, naming the failing check ("store",
-// "ldap") and its fixed hint, if any, but never its error, which may hold
-// addresses or DNs: the error goes to the log.
+// when configured, LDAP), with the kid the replica signs with, 503
+// otherwise, naming the failing check ("store", "ldap") and its fixed
+// hint, if any, but never its error, which may hold addresses or DNs: the
+// error goes to the log.
 func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	if s.opts.Ready != nil {
 		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
@@ -40,7 +42,16 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write([]byte(`{"status":"ready"}` + "\n"))
+	ready := struct {
+		Status string `json:"status"`
+		// SigningKID is the kid this replica signs with: during a
+		// rotation, each replica says whether it has switched.
+		SigningKID string `json:"signing_kid,omitempty"`
+	}{Status: "ready"}
+	if s.opts.Issuer != nil {
+		ready.SigningKID = s.opts.Issuer.Signer().KID()
+	}
+	_ = json.NewEncoder(w).Encode(ready)
 }
 
 // CheckError is a failed readiness check: Check names it for /readyz
@@ -91,35 +102,62 @@ const (
 // replaced by the proxy's address (which would lump every such client
 // together with the proxy): it becomes the client's identity itself,
 // "invalid:<first 64 bytes>", for the throttle, the log and the audit
-// trail, and is logged.
+// trail, and is logged. X-Forwarded-For from a peer that is not a trusted
+// proxy is ignored, counted and warned of (untrustedForward).
 func (s *Server) clientIP(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		peer := peerIP(r.RemoteAddr)
 		client := peer.String()
-		if len(s.opts.TrustedProxies) > 0 && s.trusted(peer) {
-			if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
-				hops := strings.Split(strings.Join(xff, ","), ",")
-				for i := len(hops) - 1; i >= 0; i-- {
-					a, ok := parseHop(hops[i])
-					if !ok {
-						hop := strings.ToValidUTF8(strings.TrimSpace(hops[i]), "?")
-						if len(hop) > maxInvalidHop {
-							hop = strings.ToValidUTF8(hop[:maxInvalidHop], "")
-						}
-						client = invalidHopPrefix + hop
-						s.logFor(r).Warn("X-Forwarded-For entry is not an address; it is taken as the client's identity",
-							"entry", hop, "remote", r.RemoteAddr)
-						break
+		xff := r.Header.Values("X-Forwarded-For")
+		switch {
+		case len(xff) == 0:
+		case len(s.opts.TrustedProxies) == 0 || !s.trusted(peer):
+			s.untrustedForward(peer)
+		default:
+			hops := strings.Split(strings.Join(xff, ","), ",")
+			for i := len(hops) - 1; i >= 0; i-- {
+				a, ok := parseHop(hops[i])
+				if !ok {
+					hop := strings.ToValidUTF8(strings.TrimSpace(hops[i]), "?")
+					if len(hop) > maxInvalidHop {
+						hop = strings.ToValidUTF8(hop[:maxInvalidHop], "")
 					}
-					client = a.String()
-					if !s.trusted(a) {
-						break
-					}
+					client = invalidHopPrefix + hop
+					s.logFor(r).Warn("X-Forwarded-For entry is not an address; it is taken as the client's identity",
+						"entry", hop, "remote", r.RemoteAddr)
+					break
+				}
+				client = a.String()
+				if !s.trusted(a) {
+					break
 				}
 			}
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), clientIPKey, client)))
 	})
+}
+
+// untrustedWarnEvery is how often at most a process warns of
+// X-Forwarded-For from untrusted peers (each one is counted).
+const untrustedWarnEvery = time.Minute
+
+// untrustedForward counts a request whose X-Forwarded-For is ignored
+// because peer is not a trusted proxy, and warns (once a minute at most):
+// behind a balancer missing from server.trusted_proxies every client looks
+// like the balancer, so one guesser throttles everyone.
+func (s *Server) untrustedForward(peer netip.Addr) {
+	s.opts.Metrics.UntrustedForward()
+	s.untrusted.mu.Lock()
+	defer s.untrusted.mu.Unlock()
+	now := time.Now()
+	if !s.untrusted.last.IsZero() && now.Sub(s.untrusted.last) < untrustedWarnEvery {
+		s.untrusted.suppressed++
+		return
+	}
+	s.log.Warn("X-Forwarded-For from a peer outside server.trusted_proxies is ignored: if the peer is your load balancer, "+
+		"add it to trusted_proxies, or every client is throttled as one (authserver_untrusted_forwarded_requests_total)",
+		"peer", peer.String(), "since_last_warning", s.untrusted.suppressed)
+	s.untrusted.last, s.untrusted.suppressed = now, 0
 }
 
 // parseHop reads one X-Forwarded-For entry: ip, ip:port, [v6] or [v6]:port.

@@ -2,9 +2,14 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -44,13 +49,16 @@ type Options struct {
 	// JWKS, when set, replaces Issuer.JWKS (to publish previous
 	// certificates after a key rotation).
 	JWKS func() ([]byte, error)
+	// JWKSMaxAge is the JWKS answer's Cache-Control max-age
+	// (token.jwks_max_age); 0 means no-cache (revalidate with the ETag).
+	JWKSMaxAge time.Duration
 	// Metrics records request counts and latencies; nil records nothing.
 	Metrics *metrics.Metrics
 	// ServeMetrics mounts /metrics on this handler (else it is served on
 	// a separate listener, server.metrics_addr).
 	ServeMetrics bool
 	// Audit receives a record for every token issued (the gate records
-	// failed logins); nil records nothing.
+	// failed logins), before the token is sent; nil records nothing.
 	Audit AuditRecorder
 	// TrustedProxies are the peers whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
@@ -61,15 +69,27 @@ type Options struct {
 	API http.Handler
 }
 
-// AuditRecorder takes audit records without blocking (*audit.Writer).
+// AuditRecorder takes audit records (*audit.Writer).
 type AuditRecorder interface {
-	Record(store.AuditRecord)
+	// Commit records a newly signed token's record; with audit.mode sync
+	// it returns once the record is written. An error (it wraps
+	// store.ErrUnavailable) means the token must not be sent: 503.
+	Commit(ctx context.Context, rec store.AuditRecord) error
+	// Record queues a record without waiting: the answer of a reused
+	// token, whose record was committed when it was first sent.
+	Record(rec store.AuditRecord)
 }
 
 // Server serves the token endpoint and the JWKS.
 type Server struct {
 	opts Options
 	log  *slog.Logger
+	// untrusted rate-limits the warning of untrustedForward.
+	untrusted struct {
+		mu         sync.Mutex
+		last       time.Time
+		suppressed int
+	}
 }
 
 // New returns the HTTP handler.
@@ -110,6 +130,9 @@ func (s *Server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
 	writeError(w, http.StatusMethodNotAllowed, "UNSUPPORTED", "method "+audit.Clip(r.Method)+" is not supported here; use "+allow)
 }
 
+// handleJWKS publishes the keys with a max-age of token.jwks_max_age and
+// an ETag, so a verifier can ask again often and cheaply (304) and sees a
+// new key within the max-age.
 func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {
 	jwks := s.opts.JWKS
 	if jwks == nil {
@@ -121,9 +144,34 @@ func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "UNKNOWN", "cannot publish keys")
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "public, max-age=300")
+	sum := sha256.Sum256(body)
+	etag := `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`
+	h := w.Header()
+	h.Set("ETag", etag)
+	if age := int(s.opts.JWKSMaxAge / time.Second); age > 0 {
+		h.Set("Cache-Control", "public, max-age="+strconv.Itoa(age))
+	} else {
+		h.Set("Cache-Control", "no-cache")
+	}
+	if etagMatch(r.Header.Values("If-None-Match"), etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.Set("Content-Type", "application/json")
 	_, _ = w.Write(body)
+}
+
+// etagMatch reports whether If-None-Match values name etag (or are "*").
+func etagMatch(values []string, etag string) bool {
+	for _, v := range values {
+		for _, t := range strings.Split(v, ",") {
+			t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+			if t == etag || t == "*" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Serve runs srv until ctx is cancelled, then shuts down gracefully: it

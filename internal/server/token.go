@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -74,6 +75,8 @@ type outcome struct {
 	granted   []string
 	// federated is the JWT's issuer and subject for a federated robot.
 	federated *authn.FederatedIdentity
+	// jti is the issued token's.
+	jti string
 }
 
 // serveToken is the one pipeline behind both methods: authenticate →
@@ -82,7 +85,7 @@ type outcome struct {
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, req tokenRequest, start time.Time) {
 	oc := &outcome{result: metrics.ResultUnavailable, method: methodOf(req), subject: req.username,
 		requested: audit.ClipScopes(scopeStrings(req.scopes))}
-	defer s.finish(r, req, oc, start)
+	defer s.finish(oc, start)
 	log := s.logFor(r)
 	id, err := s.authenticate(r, req, oc)
 	if err != nil {
@@ -101,10 +104,15 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, req tokenReq
 	for i, d := range decisions {
 		access[i] = token.ResourceActions{Type: d.Scope.Type, Name: d.Scope.Name, Actions: d.Granted}
 	}
-	tok, reused, err := s.issue(id.Name, access, id.NotAfter)
-	if err != nil {
+	oc.granted = audit.ClipScopes(grantedStrings(decisions))
+	tok, reused, err := s.issue(r, req, oc, access, id.NotAfter, start)
+	switch {
+	case errors.Is(err, errSign):
 		log.Error("signing failed", "err", err)
 		writeError(w, http.StatusInternalServerError, "UNKNOWN", "cannot sign token")
+		return
+	case err != nil: // no token leaves without its record (audit.mode sync)
+		s.fail(w, r, oc, fmt.Errorf("token signed but not sent: %w", err))
 		return
 	}
 	now := time.Now()
@@ -135,7 +143,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, req tokenReq
 		}
 		resp.RefreshToken = rt
 	}
-	oc.result, oc.granted = metrics.ResultIssued, audit.ClipScopes(grantedStrings(decisions))
+	oc.result = metrics.ResultIssued
 	if log.Enabled(r.Context(), slog.LevelInfo) {
 		attrs := []any{"user", audit.Clip(id.Name), "method", id.Method, "grant", req.grant, "client_id", audit.Clip(req.clientID),
 			"client_ip", ipOf(r), "requested", oc.requested, "granted", oc.granted, "reused", reused,
@@ -150,23 +158,64 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, req tokenReq
 	writeJSON(w, resp)
 }
 
-// issue signs a token, or reuses one when a Reuser is configured; it
-// expires by notAfter when that is set (see authn.Identity.NotAfter).
-func (s *Server) issue(subject string, access []token.ResourceActions, notAfter time.Time) (token.Token, bool, error) {
+// errSign is a token that could not be signed (a bug or a bad key: 500).
+var errSign = errors.New("sign token")
+
+// issue answers the grant with a token and writes its audit record. A
+// token reused from the Reuser (token.reuse_window) had its record written
+// when it was first sent: this answer's record is queued (Record). A new
+// token is signed while its record is written (Commit: with audit.mode
+// sync it returns once the record is committed), so the record costs the
+// answer no wait beyond the signature; a record that cannot be written is
+// an error wrapping store.ErrUnavailable, and the token is not sent, nor
+// remembered for reuse. Expiry is capped by notAfter (see
+// authn.Identity.NotAfter).
+func (s *Server) issue(r *http.Request, req tokenRequest, oc *outcome, access []token.ResourceActions,
+	notAfter, start time.Time) (token.Token, bool, error) {
 	if s.opts.Reuser != nil {
-		return s.opts.Reuser.IssueUntil(subject, access, notAfter)
+		if tok, ok := s.opts.Reuser.Reused(oc.subject, access, notAfter); ok {
+			oc.jti = tok.ID
+			if s.opts.Audit != nil {
+				s.opts.Audit.Record(s.auditRecord(r, req, oc, start))
+			}
+			return tok, true, nil
+		}
 	}
-	tok, err := s.opts.Issuer.IssueUntil(subject, access, notAfter)
-	return tok, false, err
+	jti, err := token.NewJTI()
+	if err != nil {
+		return token.Token{}, false, fmt.Errorf("%w: %w", errSign, err)
+	}
+	oc.jti = jti
+	committed := make(chan error, 1)
+	if s.opts.Audit != nil {
+		rec := s.auditRecord(r, req, oc, start)
+		go func() { committed <- s.opts.Audit.Commit(r.Context(), rec) }()
+	} else {
+		committed <- nil
+	}
+	tok, err := s.opts.Issuer.IssueID(jti, oc.subject, access, notAfter)
+	cerr := <-committed
+	switch {
+	case err != nil:
+		return token.Token{}, false, fmt.Errorf("%w: %w", errSign, err)
+	case cerr != nil:
+		return token.Token{}, false, cerr
+	}
+	if s.opts.Reuser != nil {
+		s.opts.Reuser.Remember(oc.subject, access, tok)
+	}
+	return tok, false, nil
 }
 
-// finish records the outcome in metrics and, for an issued token, in the
-// audit trail (the login gate records refused and throttled logins).
-func (s *Server) finish(r *http.Request, req tokenRequest, oc *outcome, start time.Time) {
+// finish records the outcome in metrics (the token's audit record is
+// written before it is sent, record; the login gate records refused and
+// throttled logins).
+func (s *Server) finish(oc *outcome, start time.Time) {
 	s.opts.Metrics.Token(oc.result, oc.method, time.Since(start).Seconds())
-	if s.opts.Audit == nil || oc.result != metrics.ResultIssued {
-		return
-	}
+}
+
+// auditRecord is the audit record of the token issued for oc.
+func (s *Server) auditRecord(r *http.Request, req tokenRequest, oc *outcome, start time.Time) store.AuditRecord {
 	// Every free-text field is cut to a fixed size, with a marker saying
 	// how much was left out (oc's scopes were cut when they were made).
 	rid, _ := r.Context().Value(requestIDKey).(string)
@@ -174,11 +223,12 @@ func (s *Server) finish(r *http.Request, req tokenRequest, oc *outcome, start ti
 		Time: start, Subject: audit.Clip(oc.subject), Method: oc.method, ClientIP: ipOf(r), UserAgent: audit.Clip(r.UserAgent()),
 		Service: audit.Clip(req.service), Requested: oc.requested, Granted: oc.granted,
 		Result: store.AuditIssued, ClientID: audit.Clip(req.clientID), RequestID: rid, Endpoint: login.EndpointToken,
+		JTI: oc.jti,
 	}
 	if f := oc.federated; f != nil {
 		rec.FederatedIssuer, rec.FederatedSubject = audit.Clip(f.URL), audit.Clip(f.Subject)
 	}
-	s.opts.Audit.Record(rec)
+	return rec
 }
 
 // methodOf is the auth method a request claims before it is checked.

@@ -49,6 +49,10 @@ type AuditRecord struct {
 	// Endpoint is where a login came: "token" (/service/token) or "api"
 	// (the REST API); "" for records written before it was kept.
 	Endpoint string
+	// JTI is, for an issued token, its jti claim: the token a registry
+	// was shown is found by it. A reused token (token.reuse_window) has
+	// the jti of the token first signed. Empty for other records.
+	JTI string
 }
 
 // AuditFilter selects records for `authserver audit list`. Zero values
@@ -58,6 +62,7 @@ type AuditFilter struct {
 	Since   time.Time
 	Result  string
 	Kind    string // AuditKindToken or AuditKindAdmin; empty: both
+	JTI     string // the records of the token with this jti
 	Limit   int    // newest first; 0 = 100
 }
 

@@ -298,6 +298,7 @@ type Store interface {
 	Audit
 	Credentials
 	Directory
+	Throttles
 	// Atomically runs fn in one transaction: what fn writes through tx,
 	// a Store on that transaction, is all kept when fn returns nil and all
 	// discarded when it returns an error (returned unchanged) or the
@@ -308,6 +309,15 @@ type Store interface {
 	// holds write locks), and neither keep nor Close tx. tx.Atomically runs
 	// in the same transaction; tx.AppendAudit inserts in it (no COPY).
 	Atomically(ctx context.Context, fn func(tx Store) error) error
+	// Exclusively is Atomically under the lock named name: every process
+	// on the same database running Exclusively with that name waits for
+	// the transaction to end first (PostgreSQL: an advisory transaction
+	// lock, released at commit, rollback or when the session dies; SQLite:
+	// the write lock every transaction takes at BEGIN). For rare work that
+	// must happen once across replicas, such as creating the bootstrap
+	// admin; unlike Atomically's, fn may take its time (a bcrypt), since
+	// what it holds is meant to make others wait.
+	Exclusively(ctx context.Context, name string, fn func(tx Store) error) error
 	// Ping checks that the backend answers.
 	Ping(ctx context.Context) error
 	// Close releases connections.

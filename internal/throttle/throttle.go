@@ -2,6 +2,7 @@ package throttle
 
 import (
 	"container/list"
+	"context"
 	"net/netip"
 	"strings"
 	"sync"
@@ -31,7 +32,16 @@ type Config struct {
 	// would let a guesser rotate through 2^64 of them. Zero means the
 	// default, 32 (one address) and 64.
 	IPv4Prefix, IPv6Prefix int
+	// HoldTTL is how long a held reservation counts at most (Shared): the
+	// hold of a replica that died mid-check stops counting after it. Zero
+	// means DefaultHoldTTL. The memory throttle's holds die with it.
+	HoldTTL time.Duration
 }
+
+// DefaultHoldTTL outlasts the slowest check: the wait for a slot
+// (server.password_check_wait), a bcrypt and an LDAP bind within its
+// timeouts.
+const DefaultHoldTTL = time.Minute
 
 // Default prefix lengths for Config.IPv4Prefix and Config.IPv6Prefix.
 const (
@@ -45,7 +55,8 @@ const maxKeyBytes = 80
 
 // Throttle keeps failure counters in memory. It is per process: several
 // replicas each count on their own, so the effective limit behind a load
-// balancer is at most replicas × limit.
+// balancer is at most replicas × limit (Shared counts in the database for
+// all of them). A nil *Throttle admits everything.
 type Throttle struct {
 	cfg Config
 	now func() time.Time
@@ -55,12 +66,11 @@ type Throttle struct {
 	lru     *list.List // front = most recently failed
 }
 
+var _ Limiter = (*Throttle)(nil)
+
 type entry struct {
-	key      string
-	failures int
-	inflight int // attempts admitted and not yet settled
-	last     time.Time
-	until    time.Time // blocked until
+	key string
+	counter
 }
 
 // New returns a Throttle. now may be nil (time.Now).
@@ -71,13 +81,18 @@ func New(cfg Config, now func() time.Time) *Throttle {
 	if cfg.MaxEntries <= 0 {
 		cfg.MaxEntries = 100000
 	}
+	return &Throttle{cfg: cfg.withDefaults(), now: now, entries: map[string]*list.Element{}, lru: list.New()}
+}
+
+// withDefaults fills in the default prefix lengths.
+func (cfg Config) withDefaults() Config {
 	if cfg.IPv4Prefix <= 0 || cfg.IPv4Prefix > 32 {
 		cfg.IPv4Prefix = DefaultIPv4Prefix
 	}
 	if cfg.IPv6Prefix <= 0 || cfg.IPv6Prefix > 128 {
 		cfg.IPv6Prefix = DefaultIPv6Prefix
 	}
-	return &Throttle{cfg: cfg, now: now, entries: map[string]*list.Element{}, lru: list.New()}
+	return cfg
 }
 
 // CanonicalUser is the name a login is counted under: trimmed and
@@ -94,6 +109,10 @@ func (t *Throttle) Network(ip string) string {
 	if t == nil {
 		return ip
 	}
+	return t.cfg.network(ip)
+}
+
+func (cfg *Config) network(ip string) string {
 	a, err := netip.ParseAddr(ip)
 	if err != nil {
 		if len(ip) > maxKeyBytes {
@@ -102,37 +121,89 @@ func (t *Throttle) Network(ip string) string {
 		return ip
 	}
 	a = a.Unmap().WithZone("")
-	bits := t.cfg.IPv6Prefix
+	bits := cfg.IPv6Prefix
 	if a.Is4() {
-		bits = t.cfg.IPv4Prefix
+		bits = cfg.IPv4Prefix
 	}
 	return netip.PrefixFrom(a, bits).Masked().String()
 }
 
-func (t *Throttle) userKey(user, ip string) string {
-	return "u\x00" + t.Network(ip) + "\x00" + CanonicalUser(user)
+// keys are the (user, network) and the network counters' keys.
+func (cfg *Config) keys(user, ip string) (userKey, ipKey string) {
+	network := cfg.network(ip)
+	return "u\x00" + network + "\x00" + CanonicalUser(user), "i\x00" + network
 }
-func (t *Throttle) ipKey(ip string) string { return "i\x00" + t.Network(ip) }
 
-// Reserve admits one login attempt for user from ip, or refuses it. Here
-// and below, user is counted as CanonicalUser(user) and ip as Network(ip);
-// ip is the full client address. An admitted attempt holds a reservation
-// on both counters until it is settled (Succeeded, Failed or Released), and
-// counts against both limits meanwhile, as a failure would: failures plus
-// attempts in flight stay within UserIPLimit and IPLimit, so a burst of
-// simultaneous guesses gets no more checks than the same guesses one after
-// another. Once a counter is past its limit and its block has run out, one
-// attempt at a time is admitted, and its failure blocks again for twice as
-// long. When an attempt is refused, retryAfter says how long to wait: the
-// block, or a second when only attempts in flight fill the limit. A blocked
-// pair or address does not affect the same user from another address.
-//
-// Each call to Reserve that is admitted must be settled exactly once.
-func (t *Throttle) Reserve(user, ip string) (r Reservation, retryAfter time.Duration, ok bool) {
+// Admit implements Limiter.
+func (t *Throttle) Admit(_ context.Context, user, ip string) (Reservation, time.Duration, error) {
 	if t == nil {
-		return Reservation{}, 0, true
+		return Nothing{}, 0, nil
 	}
-	r = Reservation{t: t, user: t.userKey(user, ip), ip: t.ipKey(ip)}
+	r := &reservation{t: t}
+	r.user, r.ip = t.cfg.keys(user, ip)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if wait := t.cfg.refusals(t.counter(r.user), t.counter(r.ip), t.now()); wait > 0 {
+		return nil, wait, nil
+	}
+	return r, 0, nil
+}
+
+// none is the counter of a key with no entry: read, never kept.
+var none counter
+
+// counter is key's counter, or a copy of the zero counter when there is none.
+func (t *Throttle) counter(key string) *counter {
+	if el, ok := t.entries[key]; ok {
+		return &el.Value.(*entry).counter
+	}
+	c := none
+	return &c
+}
+
+// entry is key's entry, created (evicting the least recently failed
+// first) when there is none.
+func (t *Throttle) entry(key string) *entry {
+	if el, ok := t.entries[key]; ok {
+		return el.Value.(*entry)
+	}
+	t.evict()
+	e := &entry{key: key}
+	t.entries[key] = t.lru.PushFront(e)
+	return e
+}
+
+// reservation is an attempt Throttle admitted.
+type reservation struct {
+	t        *Throttle
+	user, ip string
+	held     bool
+}
+
+func (r *reservation) Hold(context.Context) (time.Duration, error) {
+	if r.held {
+		return 0, nil
+	}
+	t := r.t
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if wait := t.cfg.refusals(t.counter(r.user), t.counter(r.ip), t.now()); wait > 0 {
+		return wait, nil
+	}
+	for _, k := range []struct {
+		key   string
+		limit int
+	}{{r.user, t.cfg.UserIPLimit}, {r.ip, t.cfg.IPLimit}} {
+		if k.limit > 0 {
+			t.entry(k.key).inflight++
+		}
+	}
+	r.held = true
+	return 0, nil
+}
+
+func (r *reservation) Failed(context.Context) error {
+	t := r.t
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := t.now()
@@ -140,120 +211,53 @@ func (t *Throttle) Reserve(user, ip string) (r Reservation, retryAfter time.Dura
 		key   string
 		limit int
 	}{{r.user, t.cfg.UserIPLimit}, {r.ip, t.cfg.IPLimit}} {
-		if wait := t.refusal(k.key, k.limit, now); wait > retryAfter {
-			retryAfter = wait
+		if k.limit <= 0 {
+			continue
+		}
+		e := t.entry(k.key)
+		t.cfg.fail(&e.counter, k.limit, now, r.held)
+		t.lru.MoveToFront(t.entries[k.key])
+	}
+	r.held = false
+	return nil
+}
+
+func (r *reservation) Succeeded(context.Context) error {
+	t := r.t
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if el, ok := t.entries[r.user]; ok {
+		clearCounter(&el.Value.(*entry).counter)
+	}
+	r.release()
+	return nil
+}
+
+func (r *reservation) Released(context.Context) error {
+	r.t.mu.Lock()
+	defer r.t.mu.Unlock()
+	r.release()
+	return nil
+}
+
+// release ends the hold, if any, dropping counters with nothing left in
+// them; the caller holds the lock.
+func (r *reservation) release() {
+	for _, key := range []string{r.user, r.ip} {
+		el, ok := r.t.entries[key]
+		if !ok {
+			continue
+		}
+		e := el.Value.(*entry)
+		if r.held && e.inflight > 0 {
+			e.inflight--
+		}
+		if e.inflight == 0 && e.failures == 0 && e.until.IsZero() {
+			r.t.lru.Remove(el)
+			delete(r.t.entries, key)
 		}
 	}
-	if retryAfter > 0 {
-		return Reservation{}, retryAfter, false
-	}
-	t.hold(r.user, t.cfg.UserIPLimit)
-	t.hold(r.ip, t.cfg.IPLimit)
-	return r, 0, true
-}
-
-// busyRetry is the wait a refusal names when only attempts in flight, not
-// failures, fill a limit: they settle within about a password check.
-const busyRetry = time.Second
-
-// refusal is how long an attempt on key must wait, 0 when it may go ahead.
-func (t *Throttle) refusal(key string, limit int, now time.Time) time.Duration {
-	el, found := t.entries[key]
-	if limit <= 0 || !found {
-		return 0
-	}
-	e := el.Value.(*entry)
-	if wait := e.until.Sub(now); wait > 0 {
-		return wait
-	}
-	if t.cfg.Forget > 0 && now.Sub(e.last) > t.cfg.Forget {
-		e.failures = 0
-	}
-	switch {
-	case e.failures+e.inflight < limit:
-		return 0
-	case e.failures >= limit && e.inflight == 0:
-		return 0 // past the limit and the block is over: one attempt
-	}
-	return busyRetry
-}
-
-// hold counts one attempt in flight on key.
-func (t *Throttle) hold(key string, limit int) {
-	if limit <= 0 {
-		return
-	}
-	if el, ok := t.entries[key]; ok {
-		el.Value.(*entry).inflight++
-		return
-	}
-	t.evict()
-	t.entries[key] = t.lru.PushFront(&entry{key: key, inflight: 1})
-}
-
-// Reservation is an admitted attempt (Throttle.Reserve), settled by exactly
-// one of its methods. The zero Reservation (of a nil Throttle) does nothing.
-type Reservation struct {
-	t        *Throttle
-	user, ip string
-}
-
-// Failed settles a failed login: one failure on both counters.
-func (r Reservation) Failed() {
-	if r.t == nil {
-		return
-	}
-	r.t.mu.Lock()
-	defer r.t.mu.Unlock()
-	now := r.t.now()
-	r.t.bump(r.user, r.t.cfg.UserIPLimit, now)
-	r.t.bump(r.ip, r.t.cfg.IPLimit, now)
-}
-
-// Succeeded settles a successful login: it clears the (user, network)
-// counter. The network's own counter keeps its failures: one good login
-// must not hide a password spray from that network.
-func (r Reservation) Succeeded() {
-	if r.t == nil {
-		return
-	}
-	r.t.mu.Lock()
-	defer r.t.mu.Unlock()
-	if el, ok := r.t.entries[r.user]; ok {
-		e := el.Value.(*entry)
-		e.failures, e.until = 0, time.Time{}
-	}
-	r.t.release(r.user)
-	r.t.release(r.ip)
-}
-
-// Released settles an attempt that came to no verdict (a backend could not
-// be asked): nothing is counted.
-func (r Reservation) Released() {
-	if r.t == nil {
-		return
-	}
-	r.t.mu.Lock()
-	defer r.t.mu.Unlock()
-	r.t.release(r.user)
-	r.t.release(r.ip)
-}
-
-// release ends one attempt in flight on key, dropping the counter when
-// nothing is left in it.
-func (t *Throttle) release(key string) {
-	el, ok := t.entries[key]
-	if !ok {
-		return
-	}
-	e := el.Value.(*entry)
-	if e.inflight > 0 {
-		e.inflight--
-	}
-	if e.inflight == 0 && e.failures == 0 && e.until.IsZero() {
-		t.lru.Remove(el)
-		delete(t.entries, key)
-	}
+	r.held = false
 }
 
 // Len is the number of counters held.
@@ -261,45 +265,6 @@ func (t *Throttle) Len() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return len(t.entries)
-}
-
-func (t *Throttle) bump(key string, limit int, now time.Time) {
-	if limit <= 0 {
-		return
-	}
-	el, ok := t.entries[key]
-	var e *entry
-	if ok {
-		e = el.Value.(*entry)
-		if t.cfg.Forget > 0 && now.Sub(e.last) > t.cfg.Forget && !now.Before(e.until) {
-			e.failures = 0
-		}
-		if e.inflight > 0 {
-			e.inflight--
-		}
-		t.lru.MoveToFront(el)
-	} else {
-		t.evict()
-		e = &entry{key: key}
-		t.entries[key] = t.lru.PushFront(e)
-	}
-	e.failures++
-	e.last = now
-	if over := e.failures - limit; over >= 0 {
-		e.until = now.Add(t.delay(over))
-	}
-}
-
-// delay is BaseDelay × 2^over, capped at MaxDelay.
-func (t *Throttle) delay(over int) time.Duration {
-	d := t.cfg.BaseDelay
-	for i := 0; i < over && d < t.cfg.MaxDelay; i++ {
-		d *= 2
-	}
-	if t.cfg.MaxDelay > 0 && d > t.cfg.MaxDelay {
-		d = t.cfg.MaxDelay
-	}
-	return d
 }
 
 // evict makes room for one entry: the least recently failed go first.

@@ -44,6 +44,8 @@ type Token struct {
 	IssuedAt time.Time
 	// ExpiresAt is the exp claim (whole seconds, UTC).
 	ExpiresAt time.Time
+
+	signer *Signer // that signed it (Reuser.Remember)
 }
 
 // ExpiresIn returns the lifetime in whole seconds: the response's
@@ -123,13 +125,19 @@ func (i *Issuer) Issue(subject string, access []ResourceActions) (Token, error) 
 // notAfter (truncated to whole seconds, so never later). A notAfter that
 // is already past is refused.
 func (i *Issuer) IssueUntil(subject string, access []ResourceActions, notAfter time.Time) (Token, error) {
+	jti, err := NewJTI()
+	if err != nil {
+		return Token{}, err
+	}
+	return i.IssueID(jti, subject, access, notAfter)
+}
+
+// IssueID is IssueUntil for a token whose jti the caller chose (NewJTI)
+// before: the server writes the token's audit record while it is signed.
+func (i *Issuer) IssueID(jti, subject string, access []ResourceActions, notAfter time.Time) (Token, error) {
 	s := i.signer.Load()
 	if s == nil {
 		return Token{}, errors.New("token: issue: no signer configured")
-	}
-	jti, err := newJTI()
-	if err != nil {
-		return Token{}, err
 	}
 	iat := time.Now().UTC().Truncate(time.Second)
 	exp := iat.Add(i.lifetime)
@@ -165,11 +173,12 @@ func (i *Issuer) IssueUntil(subject string, access []ResourceActions, notAfter t
 	if err != nil {
 		return Token{}, err
 	}
-	return Token{Raw: raw, ID: jti, IssuedAt: iat, ExpiresAt: exp}, nil
+	return Token{Raw: raw, ID: jti, IssuedAt: iat, ExpiresAt: exp, signer: s}, nil
 }
 
-// newJTI returns 128 random bits, base64url without padding (22 chars).
-func newJTI() (string, error) {
+// NewJTI returns a new jti: 128 random bits, base64url without padding
+// (22 chars).
+func NewJTI() (string, error) {
 	var b [16]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", fmt.Errorf("token: jti: %w", err)

@@ -49,34 +49,54 @@ func (r *Reuser) Issue(subject string, access []ResourceActions) (tok Token, reu
 // IssueUntil is Issue for a token that must expire by notAfter (zero: no
 // cap; see Issuer.IssueUntil): a remembered token is reused only when it
 // expires by then too, so a reused token never outlives the credential
-// that proved the subject this time.
+// that proved the subject this time. It is Reused, or a new token from
+// the issuer, remembered.
 func (r *Reuser) IssueUntil(subject string, access []ResourceActions, notAfter time.Time) (tok Token, reused bool, err error) {
+	if tok, ok := r.Reused(subject, access, notAfter); ok {
+		return tok, true, nil
+	}
+	tok, err = r.issuer.IssueUntil(subject, access, notAfter)
+	if err != nil {
+		return Token{}, false, err
+	}
+	r.Remember(subject, access, tok)
+	return tok, false, nil
+}
+
+// Reused returns the token remembered for subject and access when it may
+// be answered again now: signed within the window by the current signer,
+// valid, and expiring by notAfter (zero: no cap).
+func (r *Reuser) Reused(subject string, access []ResourceActions, notAfter time.Time) (Token, bool) {
 	if r.window <= 0 {
-		tok, err = r.issuer.IssueUntil(subject, access, notAfter)
-		return tok, false, err
+		return Token{}, false
 	}
 	key := reuseKey(subject, access)
 	signer := r.issuer.Signer()
 	now := r.now()
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	if el, ok := r.byKey[key]; ok {
 		e := el.Value.(*reuseEntry)
 		if e.signer == signer && now.Sub(e.tok.IssuedAt) < r.window && now.Before(e.tok.ExpiresAt) &&
 			(notAfter.IsZero() || !e.tok.ExpiresAt.After(notAfter)) {
 			r.lru.MoveToFront(el)
-			r.mu.Unlock()
-			return e.tok, true, nil
+			return e.tok, true
 		}
 	}
-	r.mu.Unlock()
+	return Token{}, false
+}
 
-	tok, err = r.issuer.IssueUntil(subject, access, notAfter)
-	if err != nil {
-		return Token{}, false, err
+// Remember keeps tok, just signed by the issuer for subject and access, to
+// be Reused. The server remembers a token only once its audit record is
+// written, so a reused token is always a recorded one.
+func (r *Reuser) Remember(subject string, access []ResourceActions, tok Token) {
+	if r.window <= 0 {
+		return
 	}
+	key := reuseKey(subject, access)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	e := &reuseEntry{key: key, tok: tok, signer: signer}
+	e := &reuseEntry{key: key, tok: tok, signer: tok.signer}
 	if el, ok := r.byKey[key]; ok {
 		el.Value = e
 		r.lru.MoveToFront(el)
@@ -88,7 +108,6 @@ func (r *Reuser) IssueUntil(subject string, access []ResourceActions, notAfter t
 		r.lru.Remove(last)
 		delete(r.byKey, last.Value.(*reuseEntry).key)
 	}
-	return tok, false, nil
 }
 
 // Len is the number of remembered tokens.

@@ -128,10 +128,10 @@ func (c *call) revokeRefreshToken() error {
 }
 
 // audit takes the CLI's filters: kind, user, since (a duration), result,
-// limit.
+// jti, limit.
 func (c *call) audit() error {
 	q := c.r.URL.Query()
-	f := store.AuditFilter{Kind: q.Get("kind"), Subject: q.Get("user"), Result: q.Get("result")}
+	f := store.AuditFilter{Kind: q.Get("kind"), Subject: q.Get("user"), Result: q.Get("result"), JTI: q.Get("jti")}
 	if v := q.Get("since"); v != "" {
 		d, err := config.ParseDuration(v)
 		if err != nil {
@@ -150,21 +150,32 @@ func (c *call) audit() error {
 	return all(c, recs, err, toAudit)
 }
 
+// auditResp is every field a record stores.
 type auditResp struct {
-	Time      string   `json:"time"`
-	Kind      string   `json:"kind"`
-	Subject   string   `json:"subject"`
-	Method    string   `json:"method,omitempty"`
-	Result    string   `json:"result"`
-	ClientIP  string   `json:"client_ip"`
-	Action    string   `json:"action,omitempty"`
-	Target    string   `json:"target,omitempty"`
-	Requested []string `json:"requested,omitempty"`
-	Granted   []string `json:"granted,omitempty"`
+	ID               int64    `json:"id"`
+	Time             string   `json:"time"`
+	Kind             string   `json:"kind"`
+	Subject          string   `json:"subject"`
+	Method           string   `json:"method,omitempty"`
+	Result           string   `json:"result"`
+	Endpoint         string   `json:"endpoint,omitempty"`
+	ClientIP         string   `json:"client_ip"`
+	UserAgent        string   `json:"user_agent,omitempty"`
+	Service          string   `json:"service,omitempty"`
+	ClientID         string   `json:"client_id,omitempty"`
+	Action           string   `json:"action,omitempty"`
+	Target           string   `json:"target,omitempty"`
+	Requested        []string `json:"requested,omitempty"`
+	Granted          []string `json:"granted,omitempty"`
+	JTI              string   `json:"jti,omitempty"`
+	FederatedIssuer  string   `json:"federated_issuer,omitempty"`
+	FederatedSubject string   `json:"federated_subject,omitempty"`
+	RequestID        string   `json:"request_id,omitempty"`
 }
 
 func toAudit(r store.AuditRecord) auditResp {
-	return auditResp{harborTime(r.Time), r.Kind, r.Subject, r.Method, r.Result, r.ClientIP, r.Action, r.Target, r.Requested, r.Granted}
+	return auditResp{r.ID, harborTime(r.Time), r.Kind, r.Subject, r.Method, r.Result, r.Endpoint, r.ClientIP, r.UserAgent,
+		r.Service, r.ClientID, r.Action, r.Target, r.Requested, r.Granted, r.JTI, r.FederatedIssuer, r.FederatedSubject, r.RequestID}
 }
 
 func (c *call) explain() error {

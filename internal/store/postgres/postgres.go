@@ -26,7 +26,8 @@ type Store struct {
 
 // dialect is PostgreSQL's: $n placeholders, native times, text[] lists (read as JSON),
 // bytewise ("C") order, row locks, an advisory migration lock ("authserver" in
-// ASCII), COPY, and pgx's statement cache instead of database/sql's.
+// ASCII) and advisory locks for Exclusively, COPY, and pgx's statement cache
+// instead of database/sql's.
 var dialect = sqldb.Dialect{
 	Name:        "postgres",
 	Numbered:    true,
@@ -36,6 +37,8 @@ var dialect = sqldb.Dialect{
 	MigrationBegin: `SELECT pg_advisory_xact_lock(27432215569982834); -- 0x61757468736572
 		CREATE TABLE IF NOT EXISTS schema_migrations
 		(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
+	Lock:        `SELECT pg_advisory_xact_lock($1)`,
+	Relaxed:     `SET LOCAL synchronous_commit TO OFF`,
 	AccessQuery: accessQuery,
 	Sentinel: sqldb.Sentinels(func(e *pgconn.PgError) string { return e.Code }, map[string]error{
 		"23505": store.ErrAlreadyExists, "23503": store.ErrNotFound, // unique_violation, foreign_key_violation

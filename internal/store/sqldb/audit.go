@@ -10,18 +10,18 @@ import (
 )
 
 var auditCols = []string{"time", "subject", "method", "client_ip", "user_agent", "service", "requested", "granted",
-	"result", "client_id", "request_id", "kind", "action", "target", "federated_issuer", "federated_subject", "endpoint"}
+	"result", "client_id", "request_id", "kind", "action", "target", "federated_issuer", "federated_subject", "endpoint", "jti"}
 
 var (
 	insertAuditQ = q(`INSERT INTO audit_log (` + strings.Join(auditCols, ", ") + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	// listAuditQ holds one statement per combination of filters: bit 0
-	// subject, bit 1 since, bit 2 result, bit 3 kind.
-	listAuditQ = func() (qs [16]query) {
+	// subject, bit 1 since, bit 2 result, bit 3 kind, bit 4 jti.
+	listAuditQ = func() (qs [32]query) {
 		for i := range qs {
 			cols := strings.Replace(strings.Join(auditCols, ", "), "requested, granted", "{list}(requested), {list}(granted)", 1)
 			text := `SELECT id, ` + cols + ` FROM audit_log WHERE 1=1`
-			for bit, cond := range []string{` AND subject = ?`, ` AND time >= ?`, ` AND result = ?`, ` AND kind = ?`} {
+			for bit, cond := range []string{` AND subject = ?`, ` AND time >= ?`, ` AND result = ?`, ` AND kind = ?`, ` AND jti = ?`} {
 				if i&(1<<bit) != 0 {
 					text += cond
 				}
@@ -41,7 +41,11 @@ func (s *Store) AppendAudit(ctx context.Context, records []store.AuditRecord) er
 	for i, r := range records {
 		rows[i] = []any{s.time(r.Time), r.Subject, r.Method, r.ClientIP, r.UserAgent, r.Service,
 			s.list(r.Requested, wordsList), s.list(r.Granted, wordsList), r.Result, r.ClientID, r.RequestID,
-			cmp.Or(r.Kind, store.AuditKindToken), r.Action, r.Target, r.FederatedIssuer, r.FederatedSubject, r.Endpoint}
+			cmp.Or(r.Kind, store.AuditKindToken), r.Action, r.Target, r.FederatedIssuer, r.FederatedSubject, r.Endpoint, r.JTI}
+	}
+	if len(rows) == 1 && s.tx == nil { // one statement is one transaction: no COPY, no BEGIN
+		_, err := s.exec(ctx, insertAuditQ, rows[0]...)
+		return s.wrap("append audit", err)
 	}
 	if s.d.CopyFrom != nil && s.tx == nil {
 		conn, err := s.db.Conn(ctx)
@@ -65,7 +69,7 @@ func (s *Store) AppendAudit(ctx context.Context, records []store.AuditRecord) er
 func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]store.AuditRecord, error) {
 	var args []any
 	variant := 0
-	for bit, arg := range []any{f.Subject, s.optTime(f.Since), f.Result, f.Kind} { // unset: "" or nil
+	for bit, arg := range []any{f.Subject, s.optTime(f.Since), f.Result, f.Kind, f.JTI} { // unset: "" or nil
 		if arg != "" && arg != nil {
 			variant |= 1 << bit
 			args = append(args, arg)
@@ -75,7 +79,7 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]store.Aud
 	out, err := collect(ctx, s, func(row scanner) (r store.AuditRecord, err error) {
 		err = row.Scan(&r.ID, timeCol(&r.Time), &r.Subject, &r.Method, &r.ClientIP, &r.UserAgent, &r.Service,
 			s.listCol(&r.Requested, wordsList), s.listCol(&r.Granted, wordsList), &r.Result, &r.ClientID, &r.RequestID,
-			&r.Kind, &r.Action, &r.Target, &r.FederatedIssuer, &r.FederatedSubject, &r.Endpoint)
+			&r.Kind, &r.Action, &r.Target, &r.FederatedIssuer, &r.FederatedSubject, &r.Endpoint, &r.JTI)
 		return
 	}, listAuditQ[variant], append(args, limit)...)
 	return out, s.wrap("list audit", err)

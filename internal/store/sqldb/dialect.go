@@ -32,6 +32,18 @@ type Dialect struct {
 	// migrating processes where the dialect must (a lock) and creates
 	// schema_migrations. It may hold several statements.
 	MigrationBegin string
+	// Relaxed, when set, runs first in a transaction whose writes may be
+	// lost in a crash of the database server itself (the throttle's holds
+	// and counts): its commit does not wait for the disk ("SET LOCAL
+	// synchronous_commit TO OFF"; PostgreSQL still writes it within a
+	// fraction of a second). SQLite's commits in WAL mode do not wait for
+	// the disk anyway (synchronous=NORMAL).
+	Relaxed string
+	// Lock, when set, runs first in an Exclusively transaction with the
+	// lock's key (an int64) as its one argument and holds the lock to the
+	// transaction's end (pg_advisory_xact_lock). SQLite needs none: its
+	// transactions hold the write lock from BEGIN IMMEDIATE.
+	Lock string
 	// AccessQuery is the permission query of ProjectAccess, which is tuned
 	// per database. Args: user id, project names (a list), normalized
 	// group DNs (a list). Rows: project name, public, role or NULL, group

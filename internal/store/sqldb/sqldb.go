@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -21,6 +22,7 @@ type Store struct {
 	d     *Dialect
 	text  []string                   // statement texts for d, indexed by query
 	stmts []atomic.Pointer[sql.Stmt] // prepared lazily on run (Dialect.Prepare), never before Migrate
+	outer *Store                     // the Store of the database, in the Store of one transaction
 }
 
 // runner runs statements: a *sql.DB, or a *sql.Tx.
@@ -43,7 +45,7 @@ func Open(db *sql.DB, d *Dialect) *Store {
 
 // in is s in transaction tx: its statements run (and are prepared, closed with it) there.
 func (s *Store) in(tx *sql.Tx) *Store {
-	return &Store{db: s.db, run: tx, tx: tx, d: s.d, text: s.text, stmts: make([]atomic.Pointer[sql.Stmt], len(s.text))}
+	return &Store{db: s.db, run: tx, tx: tx, d: s.d, text: s.text, stmts: make([]atomic.Pointer[sql.Stmt], len(s.text)), outer: s}
 }
 
 // DB returns the database handle, for bulk tools only (bench/seed): the
@@ -131,14 +133,27 @@ func quote(v string) string { return strconv.Quote(v) }
 type scanner interface{ Scan(dest ...any) error }
 
 // stmt returns q prepared, or nil when the dialect does not prepare or
-// preparing failed (running q unprepared then reports why).
+// preparing failed (running q unprepared then reports why). In a
+// transaction, a statement already prepared on the database is used on
+// the transaction's connection (database/sql keeps it prepared per
+// connection), so a transaction does not parse it again.
 func (s *Store) stmt(ctx context.Context, q query) *sql.Stmt {
 	if st := s.stmts[q].Load(); st != nil || !s.d.Prepare {
 		return st
 	}
-	st, err := s.run.PrepareContext(ctx, s.text[q])
-	if err != nil {
-		return nil
+	var st *sql.Stmt
+	var err error
+	if outer := s.outer; outer != nil && outer.tx == nil {
+		// Only one already prepared: preparing it now would need a
+		// second connection while this one holds the write lock.
+		if ps := outer.stmts[q].Load(); ps != nil {
+			st = s.tx.StmtContext(ctx, ps)
+		}
+	}
+	if st == nil {
+		if st, err = s.run.PrepareContext(ctx, s.text[q]); err != nil {
+			return nil
+		}
 	}
 	if !s.stmts[q].CompareAndSwap(nil, st) { // another caller prepared it first
 		st.Close()
@@ -186,6 +201,22 @@ func affected(res sql.Result, err error) (int64, error) {
 
 func (s *Store) Atomically(ctx context.Context, fn func(tx store.Store) error) error {
 	return s.inTx(ctx, func(tx *Store) error { return fn(tx) })
+}
+
+func (s *Store) Exclusively(ctx context.Context, name string, fn func(tx store.Store) error) error {
+	if s.tx != nil {
+		return fmt.Errorf("exclusively %s: already in a transaction", name)
+	}
+	return s.inTx(ctx, func(tx *Store) error {
+		if s.d.Lock != "" {
+			h := fnv.New64a()
+			h.Write([]byte("authserver lock " + name))
+			if _, err := tx.run.ExecContext(ctx, s.d.Lock, int64(h.Sum64())); err != nil {
+				return s.wrap("lock "+name, err)
+			}
+		}
+		return fn(tx)
+	})
 }
 
 // inTx runs fn in a transaction committed when fn returns nil, or in s's own.

@@ -28,6 +28,9 @@ func testAudit(t *testing.T, s store.Store) {
 	batch[4].Result, batch[4].Granted = store.AuditUnauthorized, nil
 	batch[2].Method, batch[2].FederatedIssuer, batch[2].FederatedSubject = "federated", "https://issuer.example", "repo:org/app:ref:refs/heads/main"
 	batch[2].Endpoint = "token"
+	for i := range 4 {
+		batch[i].JTI = fmt.Sprintf("jti-%d", i%3) // req3 has req0's jti: a reused token
+	}
 	if err := s.AppendAudit(ctx, batch); err != nil {
 		t.Fatal(err)
 	}
@@ -45,6 +48,8 @@ func testAudit(t *testing.T, s store.Store) {
 		{name: "subject", f: store.AuditFilter{Subject: "user1"}, want: []string{"req3", "req1"}},
 		{name: "since", f: store.AuditFilter{Since: base.Add(3 * time.Minute)}, want: []string{"req4", "req3"}},
 		{name: "result", f: store.AuditFilter{Result: store.AuditUnauthorized}, want: []string{"req4"}},
+		{name: "jti", f: store.AuditFilter{JTI: "jti-0"}, want: []string{"req3", "req0"}},
+		{name: "jti and subject", f: store.AuditFilter{JTI: "jti-0", Subject: "user0"}, want: []string{"req0"}},
 		{name: "none", f: store.AuditFilter{Subject: "nobody"}, want: nil},
 	}
 	for _, tt := range tests {

@@ -56,6 +56,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{name: "ModifyUser", fn: testModifyUser},
 		{name: "ModifyRobot", fn: testModifyRobot},
 		{name: "ModifyConcurrent", fn: testModifyConcurrent},
+		{name: "Throttles", fn: testThrottles},
+		{name: "Exclusively", fn: testExclusively},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })
