@@ -55,6 +55,10 @@ func BootstrapAdmin(ctx context.Context, cfg config.Config, st store.Store, log 
 		return fmt.Errorf("$AUTHSERVER_ADMIN_PASSWORD: %w", err)
 	case err != nil:
 		return err
+	case !created && os.Getenv("AUTHSERVER_ADMIN_PASSWORD") != "":
+		// Say so: whoever set it may think it is admin's password now.
+		log.Warn("$AUTHSERVER_ADMIN_PASSWORD is set but ignored: the database has users already, so no bootstrap sysadmin is created; " +
+			"change admin's password with `authserver user passwd admin`, and unset the variable")
 	case !created:
 		log.Info("not creating the bootstrap sysadmin: the database has users (created by another replica or an earlier start)")
 	case saved != "":

@@ -222,3 +222,32 @@ func TestSimultaneousBootstrap(t *testing.T) {
 	dir := t.TempDir()
 	simultaneousBootstrap(t, bootstrapConfig(t, dir), dir)
 }
+
+// TestIgnoredAdminPasswordLogged: $AUTHSERVER_ADMIN_PASSWORD set on a
+// database that has users already changes nothing, and the log says so
+// (before, it was silently ignored and people took it for admin's password).
+func TestIgnoredAdminPasswordLogged(t *testing.T) {
+	ctx := context.Background()
+	cfg := bootstrapConfig(t, t.TempDir())
+	st, err := app.OpenStore(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	t.Setenv("AUTHSERVER_ADMIN_PASSWORD", "First-pass-1")
+	if err := app.BootstrapAdmin(ctx, cfg, st, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AUTHSERVER_ADMIN_PASSWORD", "Second-pass-2")
+	var out bytes.Buffer
+	if err := app.BootstrapAdmin(ctx, cfg, st, slog.New(slog.NewTextHandler(&out, nil))); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "AUTHSERVER_ADMIN_PASSWORD is set but ignored") || strings.Contains(out.String(), "Second-pass-2") {
+		t.Fatalf("log %q", out.String())
+	}
+	local, _ := authn.NewLocal(st, 4)
+	if _, ok, _ := local.Login(ctx, "admin", "First-pass-1"); !ok {
+		t.Fatal("the first password no longer works")
+	}
+}
