@@ -59,6 +59,8 @@ type AuditFilter struct {
 	Result  string
 	Kind    string // AuditKindToken or AuditKindAdmin; empty: both
 	Limit   int    // newest first; 0 = 100
+	// Offset skips that many of the newest matching records (paging).
+	Offset int
 }
 
 // Audit keeps the audit trail.
@@ -69,4 +71,11 @@ type Audit interface {
 	ListAudit(ctx context.Context, f AuditFilter) ([]AuditRecord, error)
 	// PruneAudit deletes records older than before and says how many.
 	PruneAudit(ctx context.Context, before time.Time) (int64, error)
+}
+
+// AuditPages counts the audit trail for the pages of a listing.
+type AuditPages interface {
+	// CountAudit returns how many records match f (its Limit and Offset
+	// aside).
+	CountAudit(ctx context.Context, f AuditFilter) (int, error)
 }

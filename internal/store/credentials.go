@@ -208,6 +208,11 @@ type Robots interface {
 	// ListRobots returns robots ordered by name: all of them when project is
 	// "", system robots for SystemRobotProject, else those of that project.
 	ListRobots(ctx context.Context, project string) ([]Robot, error)
+	// PageRobots returns one page of robots (see ListQuery; fields FieldID,
+	// FieldName (without prefix), FieldSystem, FieldProject (a project
+	// robot's project id, 0 for a system robot), FieldCreated and
+	// FieldUpdated; by name without a Sort) and how many meet q's filters.
+	PageRobots(ctx context.Context, q ListQuery) ([]Robot, int, error)
 	// UpdateRobot rewrites Permissions, Description, SecretHash, Trust,
 	// Disabled and ExpiresAt of the robot named r.Name (as for
 	// CreateRobot). ErrNotFound when the robot or a project is missing.

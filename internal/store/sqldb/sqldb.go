@@ -21,6 +21,7 @@ type Store struct {
 	d     *Dialect
 	text  []string                   // statement texts for d, indexed by query
 	stmts []atomic.Pointer[sql.Stmt] // prepared lazily on run (Dialect.Prepare), never before Migrate
+	dyn   *dynamic                   // assembled statements (list.go), shared with transactions
 }
 
 // runner runs statements: a *sql.DB, or a *sql.Tx.
@@ -38,12 +39,12 @@ var _ store.Store = (*Store)(nil)
 func Open(db *sql.DB, d *Dialect) *Store {
 	text := d.build()
 	text[accessQ] = d.AccessQuery
-	return &Store{db: db, run: db, d: d, text: text, stmts: make([]atomic.Pointer[sql.Stmt], len(text))}
+	return &Store{db: db, run: db, d: d, text: text, stmts: make([]atomic.Pointer[sql.Stmt], len(text)), dyn: &dynamic{}}
 }
 
 // in is s in transaction tx: its statements run (and are prepared, closed with it) there.
 func (s *Store) in(tx *sql.Tx) *Store {
-	return &Store{db: s.db, run: tx, tx: tx, d: s.d, text: s.text, stmts: make([]atomic.Pointer[sql.Stmt], len(s.text))}
+	return &Store{db: s.db, run: tx, tx: tx, d: s.d, text: s.text, stmts: make([]atomic.Pointer[sql.Stmt], len(s.text)), dyn: s.dyn}
 }
 
 // DB returns the database handle, for bulk tools only (bench/seed): the
