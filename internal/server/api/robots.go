@@ -197,49 +197,87 @@ func (c *call) createRobot() error {
 	return c.json(http.StatusCreated, out)
 }
 
-func (c *call) listRobots() error {
-	p, q, err := c.listing("level", "projectid", "name")
-	if err != nil {
-		return err
-	}
-	project := ""
-	if cd, ok := q["projectid"]; ok {
-		id, err := strconv.ParseInt(cd.value, 10, 64)
-		if err != nil {
-			return badf("q: ProjectID %q: want a number", cd.value)
-		}
-		pr, err := c.a.opt.Admin.GetProject(c.r.Context(), c.who, id)
-		if err != nil {
-			return err
-		}
-		project = pr.Name
-	} else if cd, ok := q["level"]; ok && cd.value == "system" {
-		project = store.SystemRobotProject
-	}
-	return c.robots(p, project, q)
+// robotKeys are what q and sort name on /robots: Level (project or
+// system) and ProjectID choose which robots (and whose right it takes),
+// name is with or without the prefix.
+func (a *API) robotKeys() listKeys {
+	k := a.projectRobotKeys()
+	k.q["level"] = qKey{typ: "string"}
+	k.q["projectid"] = qKey{typ: "integer"}
+	return k
 }
 
-func (c *call) robots(p page, project string, q query) error {
-	rs, err := c.a.opt.Admin.ListRobots(c.r.Context(), c.who, project)
+// projectRobotKeys are what q and sort name on a project's robots.
+func (a *API) projectRobotKeys() listKeys {
+	bare := func(v string) (string, error) { return strings.TrimPrefix(v, a.opt.RobotPrefix), nil }
+	return listKeys{
+		q: map[string]qKey{"name": {field: store.FieldName, typ: "string", conv: bare}, "id": {field: store.FieldID, typ: "integer"}},
+		sort: map[string]string{"name": store.FieldName, "id": store.FieldID, "creation_time": store.FieldCreated,
+			"update_time": store.FieldUpdated},
+	}
+}
+
+// listRobots lists the robots q's Level and ProjectID choose: a project's
+// (Level=project,ProjectID=N: its projectAdmins), the system robots
+// (Level=system), every project robot (Level=project) or every robot
+// (sysadmins).
+func (c *call) listRobots() error {
+	conds, err := c.parseQ()
 	if err != nil {
 		return err
 	}
-	out := []robotResp{}
-	for _, r := range rs {
-		rr := toRobot(r)
-		if q.match("level", rr.Level) && q.match("name", rr.Name) {
-			out = append(out, rr)
+	var scope admin.RobotScope
+	level := ""
+	for _, cd := range take(&conds, "level") {
+		if cd.match != store.MatchExact || cd.values[0] != "project" && cd.values[0] != "system" {
+			return badf("q: Level: want Level=project or Level=system")
 		}
+		level = cd.values[0]
 	}
-	return paged(c, p, out)
+	for _, cd := range take(&conds, "projectid") {
+		id, err := strconv.ParseInt(cd.values[0], 10, 64)
+		if cd.match != store.MatchExact || err != nil || id <= 0 {
+			return badf("q: ProjectID: want ProjectID=N, a project's id")
+		}
+		scope.ProjectID = id
+	}
+	switch {
+	case scope.ProjectID != 0 && level == "system":
+		return badf("q: a system robot has no ProjectID")
+	case level == "system":
+		scope.System = true
+	case level == "project":
+		scope.ProjectsOnly = true
+	}
+	q, err := c.listQuery(c.a.robotKeys(), conds)
+	if err != nil {
+		return err
+	}
+	rs, total, err := c.a.opt.Admin.PageRobots(c.r.Context(), c.who, scope, q)
+	if err != nil {
+		return err
+	}
+	return paged(c, q, total, each(rs, toRobot))
 }
 
 func (c *call) projectRobots() error {
-	pr, p, err := c.inProject()
+	p, err := c.project()
 	if err != nil {
 		return err
 	}
-	return c.robots(p, pr.Name, query{})
+	conds, err := c.parseQ()
+	if err != nil {
+		return err
+	}
+	q, err := c.listQuery(c.a.projectRobotKeys(), conds)
+	if err != nil {
+		return err
+	}
+	rs, total, err := c.a.opt.Admin.PageRobots(c.r.Context(), c.who, admin.RobotScope{ProjectID: p.ID}, q)
+	if err != nil {
+		return err
+	}
+	return paged(c, q, total, each(rs, toRobot))
 }
 
 func (c *call) robot() (admin.Robot, error) {
