@@ -28,7 +28,7 @@ func adminPasswordFile(cfg config.Config) string {
 func BootstrapAdmin(ctx context.Context, cfg config.Config, st store.Store, log *slog.Logger) error {
 	file := adminPasswordFile(cfg)
 	saved := "" // the generated password, once in file
-	created, _, err := NewAdmin(cfg, st, nil).Bootstrap(ctx, os.Getenv("AUTHSERVER_ADMIN_PASSWORD"), func(pw string) error {
+	created, _, err := admin.New(st, adminOptions(cfg, nil)).Bootstrap(ctx, os.Getenv("AUTHSERVER_ADMIN_PASSWORD"), func(pw string) error {
 		if err := writeSecretFile(file, pw+"\n"); err != nil {
 			return fmt.Errorf("admin password: %w (or set $AUTHSERVER_ADMIN_PASSWORD)", err)
 		}
