@@ -321,9 +321,10 @@ func (s *Service) GetGroup(ctx context.Context, who Actor, id int64) (Group, err
 	return Group{g, append([]string{}, users...)}, nil
 }
 
-// groupVisible reports whether who, no sysadmin, may learn of group g:
-// they are in it (seesGroup), or it holds a role in a project they can
-// read.
+// groupVisible reports whether who may learn of group g by its id (read
+// it, name it as a member): a sysadmin or a user in it (seesGroup), or a
+// user who can read a project in which it holds a role. The one home of
+// the rule.
 func (s *Service) groupVisible(ctx context.Context, who Actor, g store.Group) (bool, error) {
 	if s.seesGroup(ctx, who, g) {
 		return true, nil

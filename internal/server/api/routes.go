@@ -86,7 +86,7 @@ func (a *API) routes() []route {
 		r(http.MethodDelete, x+"/users/current/refresh_tokens/{id}", "Revoke a refresh token", (*call).revokeRefreshToken),
 		takes(auditParams, schema("", "AuditList", r(http.MethodGet, x+"/audit", "The audit trail (sysadmin)", (*call).audit))),
 		schema("ExplainReq", "Explanation", r(http.MethodPost, x+"/explain", "What a user, robot or anonymous would be granted (sysadmin)", (*call).explain)),
-		anon(schema("", "OpenAPI", r(http.MethodGet, "/openapi.json", "This document", (*call).openapi))),
+		anon(r(http.MethodGet, "/openapi.json", "This document", (*call).openapi)),
 	}
 }
 
