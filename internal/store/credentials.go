@@ -68,6 +68,11 @@ type Robot struct {
 	// naming it, so a system robot can read back with none: it then holds
 	// nothing and authentication refuses it (never every project).
 	Permissions []RobotPermission
+	// SystemAccess are a system robot's access entries of Harbor's kind
+	// "system" (namespace "/": Harbor's own audit logs, users, ...), kept
+	// as given so they read back, in order; they grant nothing at the token
+	// endpoint. A project robot has none.
+	SystemAccess []RobotAccess
 	// Description is free text for operators.
 	Description string
 	// SecretHash is the stored form of the current secret (authn.VerifySecret

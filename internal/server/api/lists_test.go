@@ -57,8 +57,22 @@ func TestLists(t *testing.T) {
 			f.user(u, false)
 		}
 		for _, u := range []string{"alice", "bob"} {
-			want(t, f.do("root", "PUT", "/api/v2.0/users/"+f.id(u), map[string]any{"email": u + "@corp.example"}), 200, "email "+u)
+			want(t, f.do("root", "PUT", "/api/v2.0/users/"+f.id(u), map[string]any{"email": u + "@corp.example", "comment": "team " + u}), 200, "email "+u)
 		}
+		// A user's comment is kept and read back (Harbor's UserResp.comment).
+		var alice map[string]any
+		f.do("root", "GET", "/api/v2.0/users/"+f.id("alice"), nil).json(t, &alice)
+		if alice["comment"] != "team alice" || alice["email"] != "alice@corp.example" {
+			t.Errorf("alice = %v", alice)
+		}
+		r := f.do("root", "POST", "/api/v2.0/users", map[string]any{"username": "commented", "password": "Pw-commented-1", "comment": "made with one"})
+		want(t, r, 201, "user with a comment")
+		var made map[string]any
+		f.do("root", "GET", r.header.Get("Location"), nil).json(t, &made)
+		if made["comment"] != "made with one" {
+			t.Errorf("created with a comment: %v", made)
+		}
+		want(t, f.do("root", "DELETE", r.header.Get("Location"), nil), 200, "delete commented")
 		users := func(query string) []string {
 			t.Helper()
 			rows, _ := follow(t, f, "root", "/api/v2.0/users?"+query, "username")
@@ -96,7 +110,7 @@ func TestLists(t *testing.T) {
 		if !slices.Equal(rows, []string{"al_x", "alice", "carol", "dave"}) || !slices.Equal(totals, []string{"4", "4"}) {
 			t.Errorf("followed pages %v, totals %v", rows, totals)
 		}
-		r := f.do("root", "GET", "/api/v2.0/users?page=2&page_size=2&sort=username", nil)
+		r = f.do("root", "GET", "/api/v2.0/users?page=2&page_size=2&sort=username", nil)
 		want(t, r, 200, "page 2")
 		link := r.header.Get("Link")
 		if !strings.Contains(link, `page=1&page_size=2&sort=username>; rel="prev"`) || !strings.Contains(link, `page=3&page_size=2&sort=username>; rel="next"`) ||

@@ -15,7 +15,8 @@ import (
 // "project", each a namespace (a project name, or "*" for every project)
 // with repository actions. A project robot (level project) has exactly one,
 // its own project; a system robot (level system) one or more, each a
-// project or "*", none twice.
+// project or "*", none twice, and entries of kind "system" (namespace "/",
+// Harbor's own resources), kept as given and granting nothing.
 
 type robotAccess struct {
 	Resource string `json:"resource"`
@@ -87,6 +88,13 @@ func toRobot(r admin.Robot) robotResp {
 		}
 		perms[i] = robotPermission{Kind: "project", Namespace: p.Project, Access: acc}
 	}
+	if len(r.SystemAccess) > 0 {
+		acc := make([]robotAccess, len(r.SystemAccess))
+		for i, a := range r.SystemAccess {
+			acc[i] = robotAccess{Resource: a.Resource, Action: a.Action, Effect: a.Effect}
+		}
+		perms = append(perms, robotPermission{Kind: "system", Namespace: "/", Access: acc})
+	}
 	out := robotResp{ID: r.ID, Name: r.Login, Description: r.Description, Level: level, Editable: true,
 		Disable: r.Disabled, Duration: -1, ExpiresAt: -1, Permissions: perms,
 		CreationTime: harborTime(r.CreatedAt), UpdateTime: harborTime(r.UpdatedAt), Federation: admin.TrustOf(r)}
@@ -98,35 +106,43 @@ func toRobot(r admin.Robot) robotResp {
 }
 
 // robotTarget maps the request's level and permissions to a project
-// ("*" for a system robot) and its permissions; admin checks the rest
-// (one entry naming its own project for a project robot, projects exist,
-// none twice, the caller's own role).
-func robotTarget(req robotReq) (string, []store.RobotPermission, error) {
+// ("*" for a system robot), its permissions and its entries of kind
+// system; admin checks the rest (one entry naming its own project for a
+// project robot, projects exist, none twice, the caller's own role).
+func robotTarget(req robotReq) (string, []store.RobotPermission, []store.RobotAccess, error) {
 	if len(req.Permissions) == 0 {
-		return "", nil, badf("permissions: want at least one entry")
+		return "", nil, nil, badf("permissions: want at least one entry")
 	}
 	var project string
 	switch req.Level {
 	case "project":
 		if len(req.Permissions) != 1 {
-			return "", nil, badf("permissions: a project robot has exactly one entry, its project; got %d", len(req.Permissions))
+			return "", nil, nil, badf("permissions: a project robot has exactly one entry, its project; got %d", len(req.Permissions))
 		}
 		project = req.Permissions[0].Namespace
 		if project == "*" || project == "" {
-			return "", nil, badf("permissions[0].namespace: a project robot names its project")
+			return "", nil, nil, badf("permissions[0].namespace: a project robot names its project")
 		}
 	case "system":
 		project = store.SystemRobotProject
 	default:
-		return "", nil, badf("level %q: want project or system", req.Level)
+		return "", nil, nil, badf("level %q: want project or system", req.Level)
 	}
-	out := make([]store.RobotPermission, len(req.Permissions))
+	var out []store.RobotPermission
+	var system []store.RobotAccess
 	for i, p := range req.Permissions {
-		if p.Kind != "project" {
-			return "", nil, badf("permissions[%d].kind %q: want \"project\"", i, p.Kind)
-		}
-		if p.Namespace == "" {
-			return "", nil, badf("permissions[%d].namespace: want a project name or \"*\"", i)
+		switch {
+		case p.Kind == "system" && req.Level == "system" && p.Namespace == "/":
+			for _, a := range p.Access {
+				system = append(system, store.RobotAccess{Resource: a.Resource, Action: a.Action, Effect: a.Effect})
+			}
+			continue
+		case p.Kind == "system":
+			return "", nil, nil, badf("permissions[%d]: kind \"system\" is a system robot's, with namespace \"/\"", i)
+		case p.Kind != "project":
+			return "", nil, nil, badf("permissions[%d].kind %q: want \"project\" or \"system\"", i, p.Kind)
+		case p.Namespace == "":
+			return "", nil, nil, badf("permissions[%d].namespace: want a project name or \"*\"", i)
 		}
 		// pull, push and delete allowed on repositories are what the
 		// token endpoint grants; every other entry (Harbor's artifact,
@@ -145,11 +161,11 @@ func robotTarget(req robotReq) (string, []store.RobotPermission, error) {
 			}
 		}
 		if len(actions) == 0 && len(other) == 0 {
-			return "", nil, badf("permissions[%d].access: want at least one entry", i)
+			return "", nil, nil, badf("permissions[%d].access: want at least one entry", i)
 		}
-		out[i] = store.RobotPermission{Project: p.Namespace, Actions: actions, Other: other}
+		out = append(out, store.RobotPermission{Project: p.Namespace, Actions: actions, Other: other})
 	}
-	return project, out, nil
+	return project, out, system, nil
 }
 
 // lifetime maps Harbor's duration in days to one: -1 never, 0 the
@@ -171,7 +187,7 @@ func (c *call) createRobot() error {
 	if err := c.decode(&req); err != nil {
 		return err
 	}
-	project, perms, err := robotTarget(req)
+	project, perms, system, err := robotTarget(req)
 	if err != nil {
 		return err
 	}
@@ -182,7 +198,7 @@ func (c *call) createRobot() error {
 		}
 	}
 	r, secret, err := c.a.opt.Admin.CreateRobot(c.r.Context(), c.who, admin.NewRobot{Name: req.Name, Project: project,
-		Permissions: perms, Description: req.Description, Lifetime: life, Secret: req.Secret, Disabled: req.Disable,
+		Permissions: perms, SystemAccess: system, Description: req.Description, Lifetime: life, Secret: req.Secret, Disabled: req.Disable,
 		Trust: req.Federation.Policy()})
 	if err != nil {
 		return err
@@ -295,7 +311,7 @@ func (c *call) updateRobot() error {
 	if req.Level == "" {
 		req.Level = toRobot(r).Level
 	}
-	project, perms, err := robotTarget(req)
+	project, perms, system, err := robotTarget(req)
 	if err != nil {
 		return err
 	}
@@ -307,6 +323,9 @@ func (c *call) updateRobot() error {
 	}
 	ch := admin.RobotChange{Permissions: perms, Description: &req.Description, Disabled: &req.Disable,
 		Trust: req.Federation.Policy()}
+	if project == store.SystemRobotProject { // PUT replaces the whole list, its kind system entries too
+		ch.SystemAccess = &system
+	}
 	if req.Duration != nil && *req.Duration != toRobot(r).Duration {
 		life, err := lifetime(*req.Duration)
 		if err != nil {
