@@ -93,6 +93,10 @@ func TestProjectRegistry(t *testing.T) {
 			if r.status != 412 || !strings.Contains(string(r.body), `"PRECONDITION"`) || !strings.Contains(string(r.body), "team/app") {
 				t.Fatalf("delete a project holding repositories: %d %s, want 412 PRECONDITION", r.status, r.body)
 			}
+			// The CLI asks the registry too, signing with the config's key.
+			if out := a.tryCLI("", "project", "delete", "team"); out.err == nil || !strings.Contains(out.stderr, "still has 2 repositories") {
+				t.Errorf("CLI project delete of a project holding repositories:\n%s", out)
+			}
 
 			// terraform's force_destroy: each repository, its name under the
 			// project encoded twice (Harbor's clients do).
