@@ -54,10 +54,19 @@ func TestReleaseReproducible(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// One snapshot of the tree, copied to a second place: the two builds
+	// see the same source even while someone edits the working tree.
+	srcs := [2]string{filepath.Join(t.TempDir(), "checkouta"), filepath.Join(t.TempDir(), "elsewhere", "checkoutb")}
+	copyTree(t, root, srcs[0])
+	if err := os.MkdirAll(filepath.Dir(srcs[1]), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("cp", "-a", srcs[0], srcs[1]).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v\n%s", err, out)
+	}
 	var sums [2][]byte
 	for i := range sums {
-		src := filepath.Join(t.TempDir(), "checkout"+string(rune('a'+i)))
-		copyTree(t, root, src)
+		src := srcs[i]
 		out := filepath.Join(t.TempDir(), "dist")
 		cmd := exec.Command("bash", "scripts/release.sh", out)
 		cmd.Dir = src

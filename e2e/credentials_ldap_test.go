@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-ldap/ldap/v3"
 
@@ -16,8 +17,9 @@ import (
 var credOU = "ou=e2e-credentials," + testenv.LDAPSuffix
 
 // TestLDAPCredentials: an LDAP user's personal access token and refresh
-// token work without their directory password (even after it changes),
-// and stop once the directory no longer knows the user.
+// token work without their directory password, end when it changes (those
+// made after the change work), and stop once the directory no longer knows
+// the user.
 func TestLDAPCredentials(t *testing.T) {
 	t.Parallel()
 	s := testenv.Slapd(t)
@@ -37,19 +39,34 @@ func TestLDAPCredentials(t *testing.T) {
 	_, pat := w.createSecret(t, "pat", "create", "--user", "lena", "--name", "ci")
 	rt := w.dockerLogin(t, "lena", "lena-pw", false)
 
-	// Her directory password changes: the PAT and the refresh token do not
-	// depend on it (the old password stops at once for a new client).
-	mod := ldap.NewModifyRequest(lenaDN, nil)
-	mod.Replace("userPassword", []string{"lena-new-pw"})
-	if err := root.Modify(mod); err != nil {
-		t.Fatalf("change lena's password: %v", err)
-	}
+	// Neither needs the password.
 	withPAT := newSession(t, w.reg, "lena", pat)
 	mustOK(t, withPAT.cranePush(t, "lteam/app:2", "pushed with an LDAP user's PAT"))
 	mustOK(t, withPAT.cranePull("lteam/app:1"))
 	mustRefuse(t, withPAT.cranePush(t, "other/app:1", "not her project"))
 	if status, _ := w.dockerPull(t, rt, "lteam/app", "1"); status == http.StatusUnauthorized {
 		t.Fatalf("refresh token refused while lena is still in the directory")
+	}
+
+	// Her directory password changes (pwdChangedTime, whole seconds): the
+	// refresh token minted from the old password and the PAT made before
+	// end within cache_ttl; those made after the change work.
+	time.Sleep(1100 * time.Millisecond)
+	mod := ldap.NewModifyRequest(lenaDN, nil)
+	mod.Replace("userPassword", []string{"lena-new-pw"})
+	if err := root.Modify(mod); err != nil {
+		t.Fatalf("change lena's password: %v", err)
+	}
+	waitUntilRefused(t, func() result { return withPAT.cranePull("lteam/app:1") })
+	if status, _ := w.dockerPull(t, rt, "lteam/app", "1"); status != http.StatusUnauthorized {
+		t.Fatalf("refresh token minted before the password change: %d, want 401", status)
+	}
+	_, pat = w.createSecret(t, "pat", "create", "--user", "lena", "--name", "ci2")
+	rt = w.dockerLogin(t, "lena", "lena-new-pw", false)
+	withPAT = newSession(t, w.reg, "lena", pat)
+	mustOK(t, withPAT.cranePull("lteam/app:1"))
+	if status, _ := w.dockerPull(t, rt, "lteam/app", "1"); status == http.StatusUnauthorized {
+		t.Fatalf("refresh token made after the password change refused")
 	}
 
 	// She leaves the directory: both stop within the LDAP cache TTL.

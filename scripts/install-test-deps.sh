@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs that Go's own test runner cannot
 # fetch: Debian packages (slapd, ldap-utils, skopeo, docker-registry, podman,
-# buildah, containerd, curl, jq) and the Go-built registry v3 and clients (crane, oras,
+# buildah, containerd, curl, jq, Samba's AD DC) and the Go-built registry v3 and clients (crane, oras,
 # regctl, helm). Binaries are cached in $AUTHSERVER_TOOLS (default
 # ~/.cache/authserver-tools/bin) between runs. The docker CLI and kubectl come
 # with the machine image; their absence fails the run. Idempotent: a second run with
@@ -36,23 +36,24 @@ command -v jq >/dev/null 2>&1 || need_apt+=(jq)
 command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
 # systemd-analyze verifies deploy/systemd's unit.
 command -v systemd-analyze >/dev/null 2>&1 || need_apt+=(systemd)
+# Samba's Active Directory domain controller (internal/testenv.Samba: the
+# e2e tests of Active Directory provision a throw-away domain). ldb-tools
+# for ldbsearch/ldbmodify when debugging a test domain by hand.
+{ [ -x /usr/sbin/samba ] && [ -x /usr/sbin/winbindd ] && command -v samba-tool >/dev/null 2>&1 &&
+  command -v ldbsearch >/dev/null 2>&1 && [ -d /usr/share/samba/setup ]; } || need_apt+=(samba samba-ad-dc samba-ad-provision winbind ldb-tools)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "apt-get install ${need_apt[*]}"
-  export DEBIAN_FRONTEND=noninteractive
   # Debian's maintainer scripts start packaged daemons (slapd, docker-registry,
-  # containerd) through invoke-rc.d; a policy-rc.d that answers 101 stops them
-  # from starting at all, so nothing has to be found and killed afterwards.
-  # The tests run their own instances.
-  policy=/usr/sbin/policy-rc.d ours=0
-  if [ ! -e "$policy" ]; then
-    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 0755 "$policy" && ours=1
-  fi
-  trap '[ "$ours" = 1 ] && rm -f "$policy"' EXIT
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
-  # If a daemon was started anyway (an existing policy that allows it),
-  # stop it through its own service command; never by process name.
-  for svc in slapd docker-registry containerd prometheus prometheus-node-exporter; do
+  # containerd, prometheus, samba) through invoke-rc.d; guarded_apt_install puts a
+  # policy-rc.d that answers 101 in place for the install, so none starts
+  # at all, and puts /etc/nsswitch.conf back as it was (winbind's scripts
+  # edit it). The tests run their own instances.
+  # shellcheck source=scripts/apt-guard.sh
+  source "$(dirname "${BASH_SOURCE[0]}")/apt-guard.sh"
+  guarded_apt_install "${need_apt[@]}"
+  # If a daemon was started anyway (a policy-rc.d that could not be
+  # replaced), stop it through its own service command; never by process name.
+  for svc in slapd docker-registry containerd prometheus prometheus-node-exporter samba-ad-dc smbd nmbd winbind; do
     (service "$svc" stop >/dev/null 2>&1 || true)
     (systemctl disable --now "$svc" >/dev/null 2>&1 || true)
   done
@@ -75,7 +76,7 @@ go_tool helm helm.sh/helm/v3/cmd/helm@v3.22.0
 for b in registry crane oras regctl helm; do
   [ -x "$BIN/$b" ] || { log "missing $BIN/$b"; exit 1; }
 done
-for b in skopeo docker-registry podman buildah containerd ctr curl jq promtool systemd-analyze; do
+for b in skopeo docker-registry podman buildah containerd ctr curl jq promtool systemd-analyze samba-tool; do
   command -v "$b" >/dev/null || { log "$b missing after apt-get install"; exit 1; }
 done
 # The docker CLI is part of the machine image (no daemon is needed or used).

@@ -68,12 +68,12 @@ func (a *app) write(b []byte, err error) error {
 
 func (a *app) migrateCmd() *cobra.Command {
 	return a.configCmd("migrate", "Apply pending database migrations", func(cmd *cobra.Command, cfg authapp.Config) error {
-		adm, err := authapp.OpenAdmin(cmd.Context(), cfg, false)
+		adm, err := authapp.CreateAdmin(cmd.Context(), cfg)
 		if err != nil {
 			return err
 		}
 		defer adm.Close()
-		fmt.Fprintf(a.stdout, "%s database is up to date\n", cfg.Storage.Driver)
+		fmt.Fprintf(a.stdout, "%s database %s is up to date\n", cfg.Storage.Driver, authapp.DatabaseName(cfg))
 		return nil
 	})
 }

@@ -86,7 +86,7 @@ func (a *app) ldapTest(ctx context.Context, cfg authapp.Config, user, pw string)
 	}
 	fmt.Fprintf(w, "user:     %s\n", d.User.Name)
 	fmt.Fprintf(w, "dn:       %s\n", d.User.DN)
-	fmt.Fprintf(w, "entry id: %s\n", d.User.EntryID)
+	fmt.Fprintf(w, "entry id: %s\n", admin.DirectoryIDText(d.User.EntryID))
 	if !d.User.PasswordChangedAt.IsZero() {
 		fmt.Fprintf(w, "password changed: %s\n", d.User.PasswordChangedAt.UTC().Format(time.RFC3339))
 	}
@@ -104,14 +104,30 @@ func (a *app) ldapTest(ctx context.Context, cfg authapp.Config, user, pw string)
 		admin = "no (ldap.admin_group_dn is not set)"
 	}
 	fmt.Fprintf(w, "sysadmin: %s\n", admin)
+	if d.User.State.Checked {
+		state := "ok"
+		if r := d.User.State.Refusal(time.Now()); r != "" {
+			state = "refused: " + r + ": logins, refresh tokens and personal access tokens get 401"
+		}
+		fmt.Fprintf(w, "account:  %s\n", state)
+	}
 	switch {
 	case !d.PasswordChecked:
 		fmt.Fprintln(w, "password: not checked (no password given)")
-	case d.PasswordOK:
+	case d.PasswordOK && d.Refusal == "":
 		fmt.Fprintln(w, "password: accepted: this login would succeed")
+	case d.PasswordOK:
+		fmt.Fprintf(w, "password: accepted, but the account may not log in (%s): this login would get 401\n", d.Refusal)
+		return errors.New("ldap test: account refused: " + d.Refusal)
+	case d.Refusal != "":
+		fmt.Fprintf(w, "password: refused by the directory: %s: this login would get 401\n", d.Refusal)
+		return errors.New("ldap test: password refused: " + d.Refusal)
 	default:
 		fmt.Fprintln(w, "password: refused by the directory: this login would get 401")
 		return errors.New("ldap test: password refused")
+	}
+	if d.Refusal != "" {
+		return errors.New("ldap test: account refused: " + d.Refusal)
 	}
 	return nil
 }

@@ -96,7 +96,13 @@ func (a *app) openAdmin(cmd *cobra.Command, directory bool) (*authapp.Admin, err
 	if err != nil {
 		return nil, err
 	}
-	return authapp.OpenAdmin(cmd.Context(), cfg, directory)
+	adm, err := authapp.OpenAdmin(cmd.Context(), cfg, directory)
+	if err == nil && isTerminal(a.stderr) {
+		// Interactive use: say which database answers (a script's output
+		// stays as it is).
+		fmt.Fprintf(a.stderr, "authserver: database %s\n", authapp.DatabaseName(cfg))
+	}
+	return adm, err
 }
 
 // cli is the actor of every command: whoever can run them reads the
@@ -317,4 +323,14 @@ func printEach[T, J any](a *app, err error, header []string, xs []T, each func(T
 		rows[i], items[i] = each(x)
 	}
 	return a.printList(header, rows, items)
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

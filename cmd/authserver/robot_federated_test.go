@@ -37,6 +37,9 @@ func TestRobotFederateMustPin(t *testing.T) {
 		err := root.ExecuteContext(ctx)
 		return out.String(), err
 	}
+	if out, err := run("migrate"); err != nil {
+		t.Fatalf("migrate: %v\n%s", err, out)
+	}
 	if out, err := run("project", "create", "team"); err != nil {
 		t.Fatalf("project create: %v\n%s", err, out)
 	}

@@ -37,7 +37,7 @@ func (a *app) serve(ctx context.Context, cfg authapp.Config) error {
 	}
 	log.Info("authserver listening", "addr", cfg.Server.Addr, "tls", srv.TLSConfig != nil, "realm", srvApp.Server.Realm,
 		"service", cfg.Token.Service, "issuer", cfg.Token.Issuer, "kid", srvApp.Keys.Issuer().Signer().KID(),
-		"storage", cfg.Storage.Driver, "metrics_addr", cfg.Server.MetricsAddr, "version", buildVersion())
+		"storage", cfg.Storage.Driver, "database", authapp.DatabaseName(cfg), "metrics_addr", cfg.Server.MetricsAddr, "version", buildVersion())
 	if cfg.Log.Format == "json" {
 		log.Info("registry auth block", "config_yml", block)
 	} else {

@@ -47,6 +47,9 @@ type userJSON struct {
 	// Password is the kind of stored hash: bcrypt, an imported Harbor
 	// hash until its first login, or none.
 	Password string `json:"password"`
+	// DirectoryID is an LDAP user's directory entry identifier, in the
+	// server's own form (authn.EntryIDText).
+	DirectoryID string `json:"directory_id,omitempty"`
 }
 
 func (a *app) userCmd() *cobra.Command {
@@ -95,10 +98,18 @@ func (a *app) userCmd() *cobra.Command {
 
 	list := a.adminCmd("list", "List users", func(ctx context.Context, adm *admin.Service) error {
 		users, err := adm.ListUsers(ctx, cli)
-		return printEach(a, err, []string{"NAME", "EMAIL", "ADMIN", "DISABLED", "SOURCE", "CREATED", "PASSWORD"}, users, func(u admin.User) ([]string, userJSON) {
+		ids := map[string]string{}
+		for _, u := range users {
+			if u.Source == admin.SourceLDAP {
+				if id, err := adm.DirectoryID(ctx, cli, u.Name); err == nil {
+					ids[u.Name] = id
+				}
+			}
+		}
+		return printEach(a, err, []string{"NAME", "EMAIL", "ADMIN", "DISABLED", "SOURCE", "CREATED", "PASSWORD", "DIRECTORY ID"}, users, func(u admin.User) ([]string, userJSON) {
 			kind := admin.PasswordKind(u)
-			return []string{u.Name, u.Email, strconv.FormatBool(u.Admin), strconv.FormatBool(u.Disabled), u.Source, u.CreatedAt.UTC().Format(time.RFC3339), kind},
-				userJSON{u.Name, u.Email, u.DisplayName, u.Admin, u.Disabled, u.Source, u.CreatedAt.UTC(), kind}
+			return []string{u.Name, u.Email, strconv.FormatBool(u.Admin), strconv.FormatBool(u.Disabled), u.Source, u.CreatedAt.UTC().Format(time.RFC3339), kind, ids[u.Name]},
+				userJSON{u.Name, u.Email, u.DisplayName, u.Admin, u.Disabled, u.Source, u.CreatedAt.UTC(), kind, ids[u.Name]}
 		})
 	})
 	a.addOutputFlag(list)

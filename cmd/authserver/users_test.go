@@ -20,8 +20,19 @@ func cliRun(t *testing.T, cfgPath, stdin string, args ...string) (string, error)
 	return out.String(), err
 }
 
-// cliConfig writes a config with a SQLite store under a temp dir.
+// cliConfig writes a config with a SQLite store under a temp dir, and
+// creates the database (migrate).
 func cliConfig(t *testing.T) string {
+	t.Helper()
+	cfgPath := cliConfigFile(t)
+	if out, err := cliRun(t, cfgPath, "", "migrate"); err != nil {
+		t.Fatalf("migrate: %v\n%s", err, out)
+	}
+	return cfgPath
+}
+
+// cliConfigFile writes the config of cliConfig, without the database.
+func cliConfigFile(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "config.yaml")
@@ -29,9 +40,6 @@ func cliConfig(t *testing.T) string {
 		filepath.Join(dir, "token.key") + "}\npasswords: {bcrypt_cost: 4}\n"
 	if err := os.WriteFile(cfgPath, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
-	}
-	if out, err := cliRun(t, cfgPath, "", "migrate"); err != nil {
-		t.Fatalf("migrate: %v\n%s", err, out)
 	}
 	return cfgPath
 }
@@ -86,5 +94,28 @@ func TestCLITextBounds(t *testing.T) {
 	}
 	if out, err := cliRun(t, cfg, "", "user", "list"); err != nil || strings.Contains(out, "frank") {
 		t.Errorf("user list after a refused add: %v\n%s", err, out)
+	}
+}
+
+// TestMissingDatabase: an admin command whose config names a SQLite file
+// that does not exist fails, naming the file, and creates nothing (before,
+// it made an empty database and printed an empty table); migrate creates it.
+func TestMissingDatabase(t *testing.T) {
+	cfg := cliConfigFile(t)
+	db := filepath.Join(filepath.Dir(cfg), "authserver.db")
+	for _, args := range [][]string{{"user", "list"}, {"project", "create", "team"}, {"audit", "list"}} {
+		out, err := cliRun(t, cfg, "", args...)
+		if err == nil || !strings.Contains(err.Error(), "no database at "+db) {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+		if _, err := os.Stat(db); !os.IsNotExist(err) {
+			t.Fatalf("%v created the database", args)
+		}
+	}
+	if out, err := cliRun(t, cfg, "", "migrate"); err != nil || !strings.Contains(out, db) {
+		t.Fatalf("migrate: %v\n%s", err, out)
+	}
+	if out, err := cliRun(t, cfg, "", "user", "list"); err != nil {
+		t.Fatalf("user list after migrate: %v\n%s", err, out)
 	}
 }

@@ -35,6 +35,11 @@ type Actor struct {
 	// may not manage credentials: create or revoke tokens, change a
 	// password (see byPassword).
 	Method string
+	// PasswordVerifiedAt is authn.Identity's: for a caller who proved
+	// themselves with a directory password, when the directory last
+	// verified it. A personal access token they create for themselves
+	// records it, so a password change after it revokes the token.
+	PasswordVerifiedAt time.Time
 }
 
 // Actor.Method of the callers that do not log in.

@@ -500,6 +500,9 @@ func (s *Service) CreatePAT(ctx context.Context, who Actor, np NewPAT) (store.Pe
 		return store.PersonalToken{}, "", invalidf(fmt.Sprintf("user %s is disabled: its tokens would not work", np.User))
 	}
 	t := store.PersonalToken{User: np.User, Name: np.Name, Hash: authn.HashSecret(secret), ExpiresAt: exp}
+	if who.Name == np.User {
+		t.PasswordVerifiedAt = who.PasswordVerifiedAt
+	}
 	if err := s.change(ctx, who, "pat.create", fmt.Sprintf("token %s of user %s", np.Name, np.User), func(st store.Store) error {
 		return storeErr(st.CreatePersonalToken(ctx, &t), "user "+np.User, "",
 			fmt.Sprintf("user %s already has a token named %s", np.User, np.Name))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/authserver/authserver/internal/authn"
 	"github.com/authserver/authserver/internal/store"
@@ -205,9 +206,20 @@ func (s *Service) resolve(ctx context.Context, who Actor, ref MemberRef, onboard
 		return store.MemberUser, ref.User, nil, fromStore(err, "user "+ref.User)
 	}
 	g, err := s.st.GetGroup(ctx, ref.Group)
+	if dashed := dashedName(ref.Group); errors.Is(err, store.ErrNotFound) && dashed != ref.Group {
+		// A directory group whose name has spaces was created under its
+		// dashed name (groupFromDirectory): naming it again finds it.
+		if dg, derr := s.st.GetGroup(ctx, dashed); derr == nil {
+			g, err = dg, nil
+		}
+	}
 	if errors.Is(err, store.ErrNotFound) && onboard && s.opt.Directory != nil {
-		if g, err = s.groupFromDirectory(ctx, who, ref.Group); err != nil {
+		var created bool
+		if g, created, err = s.groupFromDirectory(ctx, who, ref.Group); err != nil {
 			return "", "", nil, err
+		}
+		if !created {
+			return store.MemberGroup, g.Name, nil, nil
 		}
 		return store.MemberGroup, g.Name, &Onboarded{Kind: store.MemberGroup, Name: g.Name, DN: g.DN}, nil
 	}
@@ -276,31 +288,46 @@ func (s *Service) userFromDirectory(ctx context.Context, who Actor, name string)
 
 // groupFromDirectory looks a group authserver does not know yet up in the
 // directory (by DN, or by name) and creates it with the directory's name
-// and DN.
-func (s *Service) groupFromDirectory(ctx context.Context, who Actor, nameOrDN string) (store.Group, error) {
+// and DN, an admin change with its own audit record (group.create). A name
+// with spaces (Active Directory's "Domain Admins") becomes the authserver
+// name with each run of spaces replaced by "-"; naming the directory group
+// again finds the group made from it (created false).
+func (s *Service) groupFromDirectory(ctx context.Context, who Actor, nameOrDN string) (_ store.Group, created bool, _ error) {
 	dg, err := s.opt.Directory.FindGroup(ctx, nameOrDN)
 	if errors.Is(err, authn.ErrGroupNotFound) {
-		return store.Group{}, &Error{Kind: KindNotFound, Err: err, Msg: fmt.Sprintf(
+		return store.Group{}, false, &Error{Kind: KindNotFound, Err: err, Msg: fmt.Sprintf(
 			"group %s not found, neither in authserver nor in the directory (under %s, matching %s)",
 			nameOrDN, s.opt.GroupBaseDN, s.opt.GroupFilter)}
 	}
 	if err != nil {
-		return store.Group{}, err
+		return store.Group{}, false, err
 	}
-	if err := ValidName(dg.Name); err != nil {
-		return store.Group{}, invalidf(fmt.Sprintf("directory group %s: %v; create it with `authserver group create NAME --dn %q`", dg.DN, err, dg.DN))
+	name := dg.Name
+	if dashed := dashedName(name); ValidName(name) != nil && ValidName(dashed) == nil {
+		name = dashed
 	}
-	g := store.Group{Name: dg.Name, DN: dg.DN}
+	if err := ValidName(name); err != nil {
+		return store.Group{}, false, invalidf(fmt.Sprintf("directory group %s: %v; create it with `authserver group create NAME --dn %q`", dg.DN, err, dg.DN))
+	}
+	if g, err := s.st.GetGroup(ctx, name); err == nil && strings.EqualFold(g.DN, dg.DN) {
+		return g, false, nil
+	}
+	g := store.Group{Name: name, DN: dg.DN}
 	err = s.change(ctx, who, "group.create", "group "+g.Name+" from the directory", func(st store.Store) error {
 		return st.CreateGroup(ctx, &g)
 	})
 	if err != nil {
 		if errors.Is(err, store.ErrAlreadyExists) {
-			return store.Group{}, &Error{Kind: KindExists, Err: err, Msg: fmt.Sprintf(
+			return store.Group{}, false, &Error{Kind: KindExists, Err: err, Msg: fmt.Sprintf(
 				"directory group %s is named %q, but that name (or DN) is taken in authserver; "+
-					"create it under another name with `authserver group create NAME --dn %q`", dg.DN, dg.Name, dg.DN)}
+					"create it under another name with `authserver group create NAME --dn %q`", dg.DN, name, dg.DN)}
 		}
-		return store.Group{}, err
+		return store.Group{}, false, err
 	}
-	return g, nil
+	return g, true, nil
 }
+
+// dashedName is the authserver name of a directory group whose name has
+// spaces: each run of spaces replaced by "-" ("Domain Admins" →
+// "Domain-Admins").
+func dashedName(name string) string { return strings.Join(strings.Fields(name), "-") }

@@ -36,8 +36,9 @@ func (d *directory) FindGroup(_ context.Context, nameOrDN string) (authn.Directo
 
 func TestMemberOnboarding(t *testing.T) {
 	dir := &directory{
-		users:  map[string]authn.DirectoryUser{"erin": {Name: "erin", DN: "uid=erin,dc=x", EntryID: "entryUUID:e1", Groups: []authn.DirectoryGroup{{DN: "cn=devs,dc=x"}}}},
-		groups: map[string]authn.DirectoryGroup{"devs": {Name: "devs", DN: "cn=devs,dc=x"}},
+		users: map[string]authn.DirectoryUser{"erin": {Name: "erin", DN: "uid=erin,dc=x", EntryID: "entryUUID:e1", Groups: []authn.DirectoryGroup{{DN: "cn=devs,dc=x"}}}},
+		groups: map[string]authn.DirectoryGroup{"devs": {Name: "devs", DN: "cn=devs,dc=x"},
+			"Platform Team": {Name: "Platform Team", DN: "CN=Platform Team,dc=x"}},
 	}
 	f := newFixture(t, dir)
 	f.seed(t)
@@ -56,6 +57,11 @@ func TestMemberOnboarding(t *testing.T) {
 			onboard: &admin.Onboarded{Kind: store.MemberGroup, Name: "devs", DN: "cn=devs,dc=x"}},
 		{name: "known group by DN, a member already", ref: admin.MemberRef{Group: "CN=devs,dc=x"}, kind: admin.ErrExists,
 			msg: "group devs is already a member of project team: change its role instead"},
+		// Active Directory's names have spaces; an authserver name has none.
+		{name: "directory group with spaces", ref: admin.MemberRef{Group: "Platform Team"},
+			onboard: &admin.Onboarded{Kind: store.MemberGroup, Name: "Platform-Team", DN: "CN=Platform Team,dc=x"}},
+		{name: "the same again finds the same group, a member already", ref: admin.MemberRef{Group: "Platform Team"}, kind: admin.ErrExists,
+			msg: "group Platform-Team is already a member of project team: change its role instead"},
 		{name: "spelled otherwise", ref: admin.MemberRef{User: "ERIN"}, kind: admin.ErrInvalid,
 			msg: `user ERIN is spelled "erin" in the directory: use that name`},
 		{name: "nowhere", ref: admin.MemberRef{User: "zed"}, kind: admin.ErrNotFound,
@@ -87,7 +93,7 @@ func TestMemberOnboarding(t *testing.T) {
 		t.Errorf("onboarded erin's record = %+v, %v; want entry id entryUUID:e1", lu, err)
 	}
 	ms, err := f.adm.ListMembers(ctx, root, f.projectID("team"))
-	if err != nil || len(ms) != 3 {
+	if err != nil || len(ms) != 4 {
 		t.Errorf("members %+v, %v", ms, err)
 	}
 	m, err := f.adm.RemoveMember(ctx, root, f.projectID("team"), f.memberID("team", admin.MemberRef{Group: "cn=devs,dc=x"}))

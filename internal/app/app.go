@@ -93,6 +93,11 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 			a.Close()
 		}
 	}()
+	// The keys first: a start that cannot sign fails before it writes
+	// anything (a database, a generated admin password).
+	if a.Keys, err = NewKeyring(cfg, log); err != nil {
+		return nil, err
+	}
 	if a.Store, err = OpenStore(ctx, cfg); err != nil {
 		return nil, err
 	}
@@ -100,9 +105,6 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		if err := opts.Bootstrap(ctx, a.Store, log); err != nil {
 			return nil, err
 		}
-	}
-	if a.Keys, err = NewKeyring(cfg, log); err != nil {
-		return nil, err
 	}
 	creds, err := buildAuthn(cfg, a.Store, a.Metrics, opts, log)
 	if err != nil {
@@ -263,7 +265,11 @@ func readiness(st store.Store, dir *authn.LDAP) func(context.Context) error {
 		}
 		if ldapProbe != nil {
 			if err := ldapProbe(ctx); err != nil {
-				return &server.CheckError{Check: "ldap", Err: err}
+				ce := &server.CheckError{Check: "ldap", Err: err}
+				if errors.Is(err, authn.ErrTLSRequired) {
+					ce.Hint = authn.ErrTLSRequired.Error()
+				}
+				return ce
 			}
 		}
 		return nil

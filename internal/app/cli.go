@@ -2,8 +2,14 @@ package app
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/authserver/authserver/internal/admin"
@@ -57,6 +63,48 @@ func (a *Admin) Close() error {
 // authserver does not know yet are looked up in the directory (member add,
 // explain).
 func OpenAdmin(ctx context.Context, cfg Config, directory bool) (*Admin, error) {
+	if err := databaseExists(cfg); err != nil {
+		return nil, err
+	}
+	return openAdmin(ctx, cfg, directory)
+}
+
+// CreateAdmin is OpenAdmin for the commands that may make the database:
+// `migrate`, and `import harbor` into a new installation.
+func CreateAdmin(ctx context.Context, cfg Config) (*Admin, error) { return openAdmin(ctx, cfg, false) }
+
+// DatabaseName names the database of cfg for people: the SQLite file's
+// absolute path, or the PostgreSQL host and database (never the password).
+func DatabaseName(cfg Config) string {
+	if cfg.Storage.Driver == "sqlite" {
+		if abs, err := filepath.Abs(cfg.Storage.DSN); err == nil {
+			return abs
+		}
+		return cfg.Storage.DSN
+	}
+	if u, err := url.Parse(cfg.Storage.DSN); err == nil {
+		return "postgres://" + u.Host + u.Path
+	}
+	return "postgres"
+}
+
+// databaseExists refuses to work on a SQLite file that does not exist: an
+// admin command run with the wrong config (or from another directory, with
+// the embedded default's relative ./data) would create an empty database
+// and answer from it as if nothing were wrong.
+func databaseExists(cfg Config) error {
+	if cfg.Storage.Driver != "sqlite" {
+		return nil
+	}
+	name := DatabaseName(cfg)
+	if _, err := os.Stat(name); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("no database at %s (storage.dsn): `authserver serve` or `authserver migrate` creates it; "+
+			"run this command with your server's config (--config or $%s)", name, ConfigEnv)
+	}
+	return nil
+}
+
+func openAdmin(ctx context.Context, cfg Config, directory bool) (*Admin, error) {
 	st, err := OpenStore(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -137,7 +185,7 @@ func ImportHarbor(ctx context.Context, cfg Config, who admin.Actor, opt ImportOp
 	if err != nil {
 		return nil, nil, err
 	}
-	adm, err := OpenAdmin(ctx, cfg, false)
+	adm, err := CreateAdmin(ctx, cfg) // a new installation starts with the import
 	if err != nil {
 		return nil, nil, err
 	}

@@ -4,8 +4,11 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"path/filepath"
 	"sync/atomic"
 
 	"github.com/authserver/authserver/internal/config"
@@ -58,6 +61,11 @@ func newIssuer(cfg config.Config, log *slog.Logger) (*token.Issuer, error) {
 		}
 	}
 	signer, err := LoadSigner(cfg.Token)
+	if errors.Is(err, fs.ErrNotExist) {
+		abs, _ := filepath.Abs(cfg.Token.Key)
+		return nil, fmt.Errorf("%w\nthe signing key %s does not exist: make a key pair with `authserver keygen --dir %s` "+
+			"(and give the registry its token.crt), or set token.generate_key: true to make one at the first start", err, abs, filepath.Dir(abs))
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -40,6 +40,12 @@ type Identity struct {
 	// expires (a federated robot's JWT): no token issued for it may
 	// outlive it.
 	NotAfter time.Time
+	// PasswordVerifiedAt, for a directory password (MethodLDAP), is when
+	// the directory last accepted that password with a bind, never when a
+	// cache answered: a refresh token or personal access token minted
+	// from this login records it, and a password change after it revokes
+	// the credential (Chain.StillValid).
+	PasswordVerifiedAt time.Time
 	// Federated is set for a federated robot: who the JWT said it was.
 	// Every login with the same JWT shares it: read it, never change it.
 	Federated *FederatedIdentity

@@ -148,13 +148,17 @@ func (c *Chain) login(ctx context.Context, username, password string) (_ Identit
 		c.log.Info("ldap login refused", "user", u.Name, "reason", "user is disabled")
 		return Identity{}, false, false, nil
 	}
-	return Identity{UserID: u.ID, Name: u.Name, Admin: u.Admin || du.Admin, GroupDNs: du.GroupDNs(), Method: MethodLDAP}, true, false, nil
+	return Identity{UserID: u.ID, Name: u.Name, Admin: u.Admin || du.Admin, GroupDNs: du.GroupDNs(), Method: MethodLDAP,
+		PasswordVerifiedAt: du.VerifiedAt}, true, false, nil
 }
 
 // StillValid implements UserChecker for LDAP users: the directory must
 // still have exactly one entry for the name that matches user_search.filter,
 // with the identifier recorded for the user (not a new entry that took the
-// name), whose password has not changed since issued. When the directory
+// name), whose account state lets it log in (not expired, locked out or due
+// a password change: ldap.account_state) and whose password has not changed
+// since issued (for a credential minted from a directory password, when
+// the directory last verified that password). When the directory
 // was asked (not answered from cache) the user's recorded groups are
 // refreshed.
 func (c *Chain) StillValid(ctx context.Context, user string, issued time.Time) (bool, error) {
@@ -178,6 +182,9 @@ func (c *Chain) StillValid(ctx context.Context, user string, issued time.Time) (
 	}
 	if store.EntryReplaced(rec.EntryID, du.EntryID) {
 		return refuse("the name now belongs to another directory entry")
+	}
+	if reason := du.State.Refusal(time.Now()); reason != "" {
+		return refuse(reason)
 	}
 	if changedSince(du.PasswordChangedAt, issued) {
 		return refuse("the password changed after the credential was issued")

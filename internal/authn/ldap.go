@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -82,6 +83,18 @@ type DirectoryUser struct {
 	Groups []DirectoryGroup
 	// Admin is true when admin_group_dn is among Groups.
 	Admin bool
+	// State is the account's state (ldap.account_state); its Refusal is
+	// checked at every password login and every re-check (StillValid).
+	State AccountState
+	// PrimaryGroupID is Active Directory's primaryGroupID (513, Domain
+	// Users): a group that does not list the user in member, so the group
+	// search does not find it.
+	PrimaryGroupID string
+	// VerifiedAt is when the directory last accepted the password with a
+	// bind (taken just before the bind was sent), also for an answer from
+	// the login cache: a credential minted from this login stands only
+	// while the password has not changed since then. Zero from Lookup.
+	VerifiedAt time.Time
 	// Cached is true when the answer came from the login cache rather than
 	// from the directory.
 	Cached bool
@@ -190,7 +203,7 @@ func (l *LDAP) Login(ctx context.Context, username, password string) (Identity, 
 	if err != nil || !ok {
 		return Identity{}, ok, err
 	}
-	return Identity{Name: u.Name, Admin: u.Admin, GroupDNs: u.GroupDNs(), Method: MethodLDAP}, true, nil
+	return Identity{Name: u.Name, Admin: u.Admin, GroupDNs: u.GroupDNs(), Method: MethodLDAP, PasswordVerifiedAt: u.VerifiedAt}, true, nil
 }
 
 // Authenticate checks username and password against the directory, or
@@ -212,7 +225,7 @@ func (l *LDAP) Authenticate(ctx context.Context, username, password string) (Dir
 		}
 		if ok {
 			u.Cached = true
-			return u, true, nil
+			return l.admit(username, u)
 		}
 	}
 	// Identical logins in flight share one directory check (key is the
@@ -238,7 +251,21 @@ func (l *LDAP) Authenticate(ctx context.Context, username, password string) (Dir
 	// A caller that only waited for another's check did not ask the
 	// directory itself: like a cache hit, it need not be recorded again.
 	r.user.Cached = shared
-	return r.user, r.ok, nil
+	if !r.ok {
+		return DirectoryUser{}, false, nil
+	}
+	return l.admit(username, r.user)
+}
+
+// admit refuses a verified login whose account state forbids it now (an
+// account that expired while its login was cached, or a server that lets
+// such accounts bind).
+func (l *LDAP) admit(username string, u DirectoryUser) (DirectoryUser, bool, error) {
+	if reason := u.State.Refusal(time.Now()); reason != "" {
+		l.log.Info("ldap login refused", "user", username, "reason", reason)
+		return DirectoryUser{}, false, nil
+	}
+	return u, true, nil
 }
 
 // verify asks the directory: find the entry, bind as it, read its groups.
@@ -263,19 +290,25 @@ func (l *LDAP) verify(ctx context.Context, username, password string) (Directory
 		// No (single) entry: bind anyway, to an entry that does not exist,
 		// so an unknown name costs the same round trips as a wrong password.
 		err = l.binds.with(ctx, func(c *ldap.Conn) error {
-			_, err := l.bindUser(c, l.noSuchDN, password)
+			_, _, err := l.bindUser(c, l.noSuchDN, password)
 			return err
 		})
 		return DirectoryUser{}, false, err
 	}
 	var ok bool
+	var refusal string
+	sent := time.Now()
 	err = l.binds.with(ctx, func(c *ldap.Conn) (err error) {
-		ok, err = l.bindUser(c, u.DN, password)
+		ok, refusal, err = l.bindUser(c, u.DN, password)
 		return err
 	})
 	if err != nil || !ok {
+		if refusal != "" && !strings.HasPrefix(refusal, "wrong password") {
+			l.log.Info("ldap login refused", "user", username, "reason", refusal)
+		}
 		return DirectoryUser{}, false, err
 	}
+	u.VerifiedAt = sent
 	if err := l.fillGroups(ctx, &u, nil); err != nil {
 		return DirectoryUser{}, false, err
 	}

@@ -204,6 +204,7 @@ func (l *LDAP) dial(ctx context.Context, asService bool) (*ldap.Conn, error) {
 			if ldap.IsErrorWithCode(err, ldap.LDAPResultInvalidCredentials) {
 				err = fmt.Errorf("search account refused (check ldap.bind_dn and ldap.bind_password): %w", err)
 			}
+			err = tlsRequired(err)
 			return fail(c, "ldap %s: search bind: %w", err)
 		}
 	}

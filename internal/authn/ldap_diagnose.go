@@ -3,6 +3,8 @@ package authn
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-ldap/ldap/v3"
@@ -26,6 +28,10 @@ type LDAPDiagnosis struct {
 	// PasswordChecked is false when no password was given (search-only).
 	PasswordChecked bool
 	PasswordOK      bool
+	// Refusal is why the account may not log in although it was found:
+	// its account state, or Active Directory's reason for refusing the
+	// bind ("account locked out (AD data 775)"); "" when none.
+	Refusal string
 }
 
 // Diagnose walks through a login step by step on fresh connections
@@ -70,7 +76,7 @@ func (l *LDAP) Diagnose(ctx context.Context, username, password string) (LDAPDia
 		case err != nil:
 			return "", err
 		case hits == 0:
-			return "no entry matches", nil
+			return "no entry matches" + l.whyNoEntry(sc, username), nil
 		case hits > 1:
 			return "several entries match: logins are refused", nil
 		}
@@ -79,6 +85,15 @@ func (l *LDAP) Diagnose(ctx context.Context, username, password string) (LDAPDia
 	d.Found = hits == 1
 	if err != nil || !d.Found {
 		return d, err
+	}
+	if d.User.State.Checked {
+		_ = step("account state", func() (string, error) {
+			d.Refusal = d.User.State.Refusal(time.Now())
+			if d.Refusal != "" {
+				return "refused: " + d.Refusal, nil
+			}
+			return "ok (not disabled, expired, locked out, or due a password change)", nil
+		})
 	}
 	if password != "" {
 		d.PasswordChecked = true
@@ -94,11 +109,20 @@ func (l *LDAP) Diagnose(ctx context.Context, username, password string) (LDAPDia
 		defer bc.Close()
 		err = step("bind as user", func() (string, error) {
 			var err error
-			d.PasswordOK, err = l.bindUser(bc, d.User.DN, password)
-			if !d.PasswordOK && err == nil {
-				return "refused: wrong password (or account locked)", nil
+			var refusal string
+			d.PasswordOK, refusal, err = l.bindUser(bc, d.User.DN, password)
+			switch {
+			case err != nil:
+				return "", err
+			case d.PasswordOK:
+				return "password accepted", nil
+			case refusal != "":
+				if !strings.HasPrefix(refusal, "wrong password") {
+					d.Refusal = refusal
+				}
+				return "refused: " + refusal, nil
 			}
-			return "password accepted", err
+			return "refused: wrong password (or an account the server will not let log in)", nil
 		})
 		if err != nil {
 			return d, err
@@ -116,7 +140,33 @@ func (l *LDAP) Diagnose(ctx context.Context, username, password string) (LDAPDia
 	if err != nil {
 		traced = append(traced, LDAPStep{Name: "search groups", Took: time.Since(start), Err: err})
 	}
+	if err == nil && d.User.PrimaryGroupID != "" {
+		traced = append(traced, LDAPStep{Name: "primary group", Detail: "primaryGroupID " + d.User.PrimaryGroupID +
+			" (513 is Domain Users) does not list its members in member: not followed, it grants nothing"})
+	}
 	d.Steps = append(d.Steps, traced...)
 	d.User.Admin = l.isAdmin(d.User.Groups)
 	return d, err
+}
+
+// whyNoEntry explains a user search that found nothing when an entry with
+// the username exists under the base DN but user_search.filter excludes it
+// (on Active Directory typically a disabled account): one more search
+// without the filter, for diagnostics only.
+func (l *LDAP) whyNoEntry(c *ldap.Conn, username string) string {
+	us := l.cfg.UserSearch
+	filter := "(" + us.UsernameAttribute + "=" + ldap.EscapeFilter(username) + ")"
+	res, err := c.Search(ldap.NewSearchRequest(us.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 1, 0, false,
+		filter, l.userAttributes(), nil))
+	if err != nil || len(res.Entries) == 0 {
+		return ""
+	}
+	e := res.Entries[0]
+	why := ""
+	if f := e.GetEqualFoldAttributeValue(l.cfg.AccountState.ControlAttribute); f != "" {
+		if n, err := strconv.ParseInt(f, 10, 64); err == nil && n&ufAccountDisable != 0 {
+			why = ": account disabled (userAccountControl ACCOUNTDISABLE)"
+		}
+	}
+	return "; " + e.DN + " has it but user_search.filter excludes it" + why
 }

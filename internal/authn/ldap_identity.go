@@ -1,6 +1,7 @@
 package authn
 
 import (
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"strconv"
@@ -102,4 +103,26 @@ func parseDirectoryTime(v string) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("generalized time %q: %w", v, err)
 	}
 	return t.UTC(), nil
+}
+
+// EntryIDText is a recorded entry identifier (store.LDAPUser.EntryID) in
+// its server's own text form, for people: an objectGUID, stored as the hex
+// of its 16 bytes, in Active Directory's GUID form (the first three fields
+// little-endian: "objectGUID:044d5ae2-…"); anything else as it is.
+func EntryIDText(id string) string {
+	attr, v, ok := strings.Cut(id, ":")
+	if !ok || !strings.EqualFold(attr, "objectGUID") {
+		return id
+	}
+	b, err := hex.DecodeString(v)
+	if err != nil || len(b) != 16 {
+		return id
+	}
+	return attr + ":" + GUIDString(b)
+}
+
+// GUIDString is a 16-byte GUID as Active Directory writes it.
+func GUIDString(b []byte) string {
+	return fmt.Sprintf("%08x-%04x-%04x-%x-%x", binary.LittleEndian.Uint32(b[0:4]), binary.LittleEndian.Uint16(b[4:6]),
+		binary.LittleEndian.Uint16(b[6:8]), b[8:10], b[10:16])
 }

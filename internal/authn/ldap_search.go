@@ -39,8 +39,7 @@ func (l *LDAP) findUser(c *ldap.Conn, username string) (u DirectoryUser, hits in
 	filter := "(&" + us.Filter + "(" + us.UsernameAttribute + "=" + ldap.EscapeFilter(username) + "))"
 	// SizeLimit 2: enough to tell "exactly one" from "several".
 	req := ldap.NewSearchRequest(us.BaseDN, scope, ldap.NeverDerefAliases, 2, int(l.timeout/time.Second), false,
-		filter, append([]string{us.UsernameAttribute, "mail", "displayName", "cn"},
-			append(l.idAttributes(), l.pwdChangedAttributes()...)...), nil)
+		filter, l.userAttributes(), nil)
 	res, err := l.doSearch(c, req)
 	if err != nil && !ldap.IsErrorWithCode(err, ldap.LDAPResultSizeLimitExceeded) {
 		return DirectoryUser{}, 0, fmt.Errorf("search user: %w", err)
@@ -54,7 +53,15 @@ func (l *LDAP) findUser(c *ldap.Conn, username string) (u DirectoryUser, hits in
 	}
 	e := res.Entries[0]
 	u = DirectoryUser{DN: e.DN, Email: e.GetAttributeValue("mail"), DisplayName: e.GetAttributeValue("displayName"),
-		EntryID: l.entryID(e), PasswordChangedAt: l.passwordChanged(e, time.Now())}
+		EntryID: l.entryID(e), PasswordChangedAt: l.passwordChanged(e, time.Now()),
+		PrimaryGroupID: e.GetEqualFoldAttributeValue("primaryGroupID")}
+	checks, err := l.checksAccounts(c)
+	if err != nil {
+		return DirectoryUser{}, 0, err
+	}
+	if checks {
+		u.State = l.accountState(e)
+	}
 	if u.DisplayName == "" {
 		u.DisplayName = e.GetAttributeValue("cn")
 	}
@@ -79,13 +86,22 @@ func (l *LDAP) findUser(c *ldap.Conn, username string) (u DirectoryUser, hits in
 	return u, 1, nil
 }
 
+// userAttributes are the attributes the user search reads.
+func (l *LDAP) userAttributes() []string {
+	attrs := []string{l.cfg.UserSearch.UsernameAttribute, "mail", "displayName", "cn"}
+	attrs = append(attrs, l.idAttributes()...)
+	attrs = append(attrs, l.pwdChangedAttributes()...)
+	return append(attrs, l.accountAttributes()...)
+}
+
 // bindUser binds as dn with password (never escaped, never logged). A
-// refusal by the directory is false; only connection-level trouble and
-// server failures are errors.
-func (l *LDAP) bindUser(c *ldap.Conn, dn, password string) (bool, error) {
-	err := l.doBind(c, dn, password)
+// refusal by the directory is false, with Active Directory's reason when
+// it gives one (bindRefusal); only connection-level trouble and server
+// failures are errors (a server that wants TLS: ErrTLSRequired).
+func (l *LDAP) bindUser(c *ldap.Conn, dn, password string) (ok bool, refusal string, err error) {
+	err = l.doBind(c, dn, password)
 	if err == nil {
-		return true, nil
+		return true, "", nil
 	}
 	var le *ldap.Error
 	if errors.As(err, &le) {
@@ -93,10 +109,10 @@ func (l *LDAP) bindUser(c *ldap.Conn, dn, password string) (bool, error) {
 		case ldap.LDAPResultInvalidCredentials, ldap.LDAPResultInappropriateAuthentication,
 			ldap.LDAPResultInsufficientAccessRights, ldap.LDAPResultUnwillingToPerform,
 			ldap.LDAPResultConstraintViolation, ldap.LDAPResultNoSuchObject, ldap.ErrorEmptyPassword:
-			return false, nil
+			return false, bindRefusal(err), nil
 		}
 	}
-	return false, fmt.Errorf("bind user: %w", err)
+	return false, "", fmt.Errorf("bind user: %w", tlsRequired(err))
 }
 
 // searchGroups finds u's groups: one search for the direct groups (Active

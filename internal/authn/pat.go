@@ -67,7 +67,7 @@ func (p *PATs) Login(ctx context.Context, username, password string) (Identity, 
 	}
 	if reason == "" {
 		var id Identity
-		id, reason, err = p.accounts.Current(ctx, t.User, MethodPAT, t.CreatedAt)
+		id, reason, err = p.accounts.Current(ctx, t.User, MethodPAT, store.PasswordBasis(t.PasswordVerifiedAt, t.CreatedAt))
 		if err != nil {
 			return Identity{}, false, fmt.Errorf("personal token login: %w", err)
 		}

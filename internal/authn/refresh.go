@@ -72,7 +72,8 @@ func (r *Refresher) Issue(ctx context.Context, id Identity, service, clientID st
 	if err != nil {
 		return "", fmt.Errorf("issue refresh token: %w", err)
 	}
-	t := store.RefreshToken{UserID: id.UserID, Hash: HashSecret(secret), Service: service, ClientID: clientID, CreatedAt: r.opts.Now()}
+	t := store.RefreshToken{UserID: id.UserID, Hash: HashSecret(secret), Service: service, ClientID: clientID, CreatedAt: r.opts.Now(),
+		PasswordVerifiedAt: id.PasswordVerifiedAt}
 	if err := r.store.CreateRefreshToken(ctx, &t); err != nil {
 		return "", fmt.Errorf("issue refresh token: %w: %w", ErrUnavailable, err)
 	}
@@ -121,7 +122,7 @@ func (r *Refresher) Redeem(ctx context.Context, secret, service, clientID string
 		log.Info("refresh token refused", "reason", reason)
 		return Identity{}, false, nil
 	}
-	id, why, err := r.accounts.Current(ctx, t.User, MethodRefresh, t.CreatedAt)
+	id, why, err := r.accounts.Current(ctx, t.User, MethodRefresh, store.PasswordBasis(t.PasswordVerifiedAt, t.CreatedAt))
 	if err != nil {
 		return Identity{}, false, fmt.Errorf("redeem refresh token: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-ldap/ldap/v3"
@@ -31,7 +32,10 @@ type LDAP struct {
 	// InsecureSkipVerify turns off certificate verification (tests only).
 	InsecureSkipVerify bool `yaml:"insecure_skip_verify"`
 	// BindDN and BindPassword are the service account used for searches;
-	// both empty means an anonymous search bind. Never logged.
+	// both empty means an anonymous search bind. The password is never
+	// logged. BindDN is a DN, or one of Active Directory's other names for
+	// an account in a simple bind: a user principal name (svc@CORP.EXAMPLE)
+	// or a down-level logon name (CORP\svc).
 	BindDN       string `yaml:"bind_dn"`
 	BindPassword string `yaml:"bind_password"`
 	// Timeout bounds dialing (TCP and TLS), every LDAP operation and a whole
@@ -47,6 +51,46 @@ type LDAP struct {
 	// AdminGroupDN, when set, makes members of that group sysadmins for as
 	// long as they are in it.
 	AdminGroupDN string `yaml:"admin_group_dn"`
+	// AccountState checks Active Directory's account state (expired,
+	// locked out, password expired or to be changed) at every password
+	// login, refresh grant and personal access token login.
+	AccountState LDAPAccountState `yaml:"account_state"`
+}
+
+// LDAPAccountState is which attributes of a user entry tell that the
+// account may not log in although its entry matches user_search: Active
+// Directory's, by default. An entry that lacks an attribute is not checked
+// for it. The values are read by the user search (from the directory, or
+// from the login cache for up to cache_ttl); the times are compared with
+// the clock at every use.
+type LDAPAccountState struct {
+	// Check is auto (default: on when the server's rootDSE says it is
+	// Active Directory, supportedCapabilities 1.2.840.113556.1.4.800, as
+	// Samba's AD DC does too), on, or off.
+	Check string `yaml:"check"`
+	// ControlAttribute is userAccountControl: ACCOUNTDISABLE (0x2) refuses.
+	ControlAttribute string `yaml:"control_attribute"`
+	// ComputedControlAttribute is msDS-User-Account-Control-Computed, which
+	// the domain controller computes from lockoutTime and the lockout
+	// duration in force for the user (domain policy or password settings
+	// object): LOCKOUT (0x10) and PASSWORD_EXPIRED (0x800000) refuse.
+	ComputedControlAttribute string `yaml:"computed_control_attribute"`
+	// ExpiresAttribute is accountExpires, a Windows FILETIME: an account
+	// expires at that time; 0 and 9223372036854775807 mean never.
+	ExpiresAttribute string `yaml:"expires_attribute"`
+	// LockoutTimeAttribute is lockoutTime, read only when the entry has no
+	// ComputedControlAttribute (a server that does not compute it): any
+	// value but 0 counts as locked out, since the lockout window is then
+	// unknown.
+	LockoutTimeAttribute string `yaml:"lockout_time_attribute"`
+	// PasswordExpiresAttribute is msDS-UserPasswordExpiryTimeComputed, a
+	// FILETIME the domain controller computes from pwdLastSet and the
+	// maximum password age in force (domain policy or password settings
+	// object): the password has expired from then on; 0 means it must be
+	// changed now, 9223372036854775807 never. A pwdLastSet of 0
+	// (user_search.password_changed_attribute; "must change at next
+	// logon") refuses too.
+	PasswordExpiresAttribute string `yaml:"password_expires_attribute"`
 }
 
 // LDAPUserSearch is how a username becomes a directory entry: one search
@@ -126,6 +170,14 @@ func (l *LDAP) UnmarshalYAML(unmarshal func(any) error) error {
 			MemberValue:     "dn",
 			NameAttribute:   "cn",
 		},
+		AccountState: LDAPAccountState{
+			Check:                    "auto",
+			ControlAttribute:         "userAccountControl",
+			ComputedControlAttribute: "msDS-User-Account-Control-Computed",
+			ExpiresAttribute:         "accountExpires",
+			LockoutTimeAttribute:     "lockoutTime",
+			PasswordExpiresAttribute: "msDS-UserPasswordExpiryTimeComputed",
+		},
 	}
 	type plain LDAP // no methods: no recursion
 	return unmarshal((*plain)(l))
@@ -173,7 +225,7 @@ func (l *LDAP) validate() []error {
 	case l.BindDN != "" && l.BindPassword == "":
 		bad("bind_password: must be set with bind_dn (empty bind_dn and password = anonymous search)")
 	}
-	checkDN(&errs, "bind_dn", l.BindDN, false)
+	checkBindName(&errs, l.BindDN)
 	if l.Timeout.D() <= 0 {
 		bad("timeout %s: must be more than 0", l.Timeout)
 	}
@@ -210,7 +262,50 @@ func (l *LDAP) validate() []error {
 		bad("group_search.member_value %q: want dn or username", gs.MemberValue)
 	}
 	checkDN(&errs, "admin_group_dn", l.AdminGroupDN, false)
+
+	as := l.AccountState
+	switch as.Check {
+	case "auto", "on", "off":
+	default:
+		bad("account_state.check %q: want auto, on or off", as.Check)
+	}
+	for key, a := range map[string]string{"control_attribute": as.ControlAttribute,
+		"computed_control_attribute": as.ComputedControlAttribute, "expires_attribute": as.ExpiresAttribute,
+		"lockout_time_attribute": as.LockoutTimeAttribute, "password_expires_attribute": as.PasswordExpiresAttribute} {
+		if a != "" {
+			checkAttr(&errs, "account_state."+key, a)
+		}
+	}
 	return errs
+}
+
+// upnName is user@realm and downLevelName DOMAIN\user: Active Directory's
+// other names for an account in a simple bind.
+var (
+	upnName       = regexp.MustCompile(`^[^\s@\\,=]+@[A-Za-z0-9][A-Za-z0-9.-]*$`)
+	downLevelName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9.-]{0,14}\\[^\\"/\[\]:;|=,+*?<>]+$`)
+)
+
+// BindNameKind says which form a bind_dn is: "dn", "upn" (user@realm) or
+// "down-level" (DOMAIN\user); "" when it is none of them.
+func BindNameKind(name string) string {
+	switch {
+	case upnName.MatchString(name):
+		return "upn"
+	case downLevelName.MatchString(name):
+		return "down-level"
+	}
+	if _, err := ldap.ParseDN(name); err == nil && strings.Contains(name, "=") {
+		return "dn"
+	}
+	return ""
+}
+
+func checkBindName(errs *[]error, name string) {
+	if name != "" && BindNameKind(name) == "" {
+		*errs = append(*errs, fmt.Errorf("ldap.bind_dn %q: want a DN (cn=search,dc=example,dc=org), "+
+			"or on Active Directory user@REALM or DOMAIN\\user", name))
+	}
 }
 
 func checkDN(errs *[]error, key, dn string, required bool) {

@@ -107,7 +107,51 @@ ldap: {url: "ldap://h/dc=x", user_search: {base_dn: "dc=x"}, group_search: {base
 		{name: "bad port", yaml: `
 ldap: {url: "ldap://h:99999", user_search: {base_dn: "dc=x"}, group_search: {base_dn: "dc=x"}}`,
 			wantErr: []string{"bad port"}},
+		{name: "active directory bind names", yaml: `
+ldap: {url: "ldaps://h", bind_dn: 'EXAMPLE\Administrator', bind_password: x, user_search: {base_dn: "dc=x"}, group_search: {base_dn: "dc=x"}}`,
+			check: func(t *testing.T, l *LDAP) {
+				if l.BindDN != `EXAMPLE\Administrator` {
+					t.Fatalf("bind_dn %q", l.BindDN)
+				}
+			}},
+		{name: "account state defaults", yaml: `
+ldap: {url: "ldaps://h", user_search: {base_dn: "dc=x"}, group_search: {base_dn: "dc=x"}}`,
+			check: func(t *testing.T, l *LDAP) {
+				as := l.AccountState
+				if as.Check != "auto" || as.ControlAttribute != "userAccountControl" || as.ExpiresAttribute != "accountExpires" ||
+					as.ComputedControlAttribute != "msDS-User-Account-Control-Computed" || as.LockoutTimeAttribute != "lockoutTime" ||
+					as.PasswordExpiresAttribute != "msDS-UserPasswordExpiryTimeComputed" {
+					t.Fatalf("%+v", as)
+				}
+			}},
+		{name: "bad account state", yaml: `
+ldap: {url: "ldaps://h", bind_dn: "svc@", bind_password: x, user_search: {base_dn: "dc=x"}, group_search: {base_dn: "dc=x"},
+  account_state: {check: always, expires_attribute: "account expires", lockout_time_attribute: ""}}`,
+			wantErr: []string{"ldap.bind_dn", "ldap.account_state.check", "ldap.account_state.expires_attribute"}},
 	})
+}
+
+// bind_dn accepts a DN and Active Directory's two other names for an
+// account in a simple bind.
+func TestBindNameKind(t *testing.T) {
+	for _, tc := range []struct{ name, in, want string }{
+		{name: "dn", in: "cn=search,dc=example,dc=org", want: "dn"},
+		{name: "ad dn with spaces", in: "CN=Search Account,OU=Service Accounts,DC=corp,DC=example", want: "dn"},
+		{name: "dn with an at sign", in: "cn=a@b,dc=x", want: "dn"},
+		{name: "upn", in: "Administrator@EXAMPLE.ORG", want: "upn"},
+		{name: "down-level", in: `EXAMPLE\Administrator`, want: "down-level"},
+		{name: "down-level with a space", in: `CORP\svc registry`, want: "down-level"},
+		{name: "empty realm", in: "svc@", want: ""},
+		{name: "empty domain", in: `\svc`, want: ""},
+		{name: "two backslashes", in: `A\B\c`, want: ""},
+		{name: "plain word", in: "Administrator", want: ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := BindNameKind(tc.in); got != tc.want {
+				t.Errorf("BindNameKind(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
 }
 
 // TestExampleLDAPSection uncomments the documented ldap: section of

@@ -19,8 +19,8 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 
 // handleReadyz answers 200 only when every backend answers (the store and,
 // when configured, LDAP), 503 otherwise, naming the failing check ("store",
-// "ldap") but never its error, which may hold addresses or DNs: the error
-// goes to the log.
+// "ldap") and its fixed hint, if any, but never its error, which may hold
+// addresses or DNs: the error goes to the log.
 func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	if s.opts.Ready != nil {
 		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
@@ -30,6 +30,9 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 			var ce *CheckError
 			if errors.As(err, &ce) {
 				msg += ": " + ce.Check
+				if ce.Hint != "" {
+					msg += ": " + ce.Hint
+				}
 			}
 			s.logFor(r).Warn("not ready", "err", err)
 			writeError(w, http.StatusServiceUnavailable, "UNAVAILABLE", msg)
@@ -44,7 +47,10 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 // ("store", "ldap"); Err is logged, never answered.
 type CheckError struct {
 	Check string
-	Err   error
+	// Hint is a fixed text that tells the operator what to do, safe to
+	// answer ("the server requires TLS: use ldaps:// or start_tls").
+	Hint string
+	Err  error
 }
 
 func (e *CheckError) Error() string { return e.Check + ": " + e.Err.Error() }

@@ -42,6 +42,21 @@ type RefreshToken struct {
 	// microsecond precision.
 	CreatedAt  time.Time
 	LastUsedAt time.Time
+	// PasswordVerifiedAt, for a token minted from a directory (LDAP)
+	// password, is when the directory last verified that password with a
+	// bind (earlier than CreatedAt when the login was answered from the
+	// credential cache): a password change after it revokes the token.
+	// Zero otherwise (CreatedAt counts). Microsecond precision.
+	PasswordVerifiedAt time.Time
+}
+
+// PasswordBasis is the time a password change must come after to revoke
+// a token: PasswordVerifiedAt when set, else created.
+func PasswordBasis(verified, created time.Time) time.Time {
+	if !verified.IsZero() {
+		return verified
+	}
+	return created
 }
 
 // Robot is a Harbor-style robot account: a machine credential with explicit
@@ -159,6 +174,9 @@ type PersonalToken struct {
 	CreatedAt time.Time
 	// LastUsedAt is when it last authenticated a request; zero if never.
 	LastUsedAt time.Time
+	// PasswordVerifiedAt is as RefreshToken's: set when the owner created
+	// it authenticated by their directory password.
+	PasswordVerifiedAt time.Time
 }
 
 // Expired reports whether the token has expired at now, as Robot.Expired.

@@ -30,7 +30,7 @@ var shared struct {
 
 // Main runs the package's tests and then stops the PostgreSQL servers and
 // slapds they started. Use it from TestMain in every package that calls
-// Postgres, NewPGServer, Slapd or NewSlapd:
+// Postgres, NewPGServer, Slapd, NewSlapd or Samba:
 //
 //	func TestMain(m *testing.M) { testenv.Main(m) }
 func Main(m *testing.M) { MainThen(m, nil) }

@@ -225,7 +225,8 @@ func (a *API) authenticate(r *http.Request, anonymous bool) (admin.Actor, error)
 	if id.Robot != nil {
 		return admin.Actor{}, &errcode.Error{Status: http.StatusForbidden, Code: "FORBIDDEN", Message: "robot accounts may not use the API"}
 	}
-	return admin.Actor{Name: id.Name, Admin: id.Admin, UserID: id.UserID, GroupDNs: id.GroupDNs, ClientIP: ip, Method: id.Method}, nil
+	return admin.Actor{Name: id.Name, Admin: id.Admin, UserID: id.UserID, GroupDNs: id.GroupDNs, ClientIP: ip, Method: id.Method,
+		PasswordVerifiedAt: id.PasswordVerifiedAt}, nil
 }
 
 // unauthorized is a request that needs credentials it did not bring.

@@ -62,7 +62,9 @@ func schemas() map[string]any {
 		"UserSysAdminFlag": userBody,
 		"PasswordReq":      userBody,
 		"UserResp": obj(map[string]any{"user_id": integer, "username": str, "email": str, "realname": str, "comment": str,
-			"sysadmin_flag": boolean, "admin_role_in_auth": boolean, "creation_time": when, "update_time": when}),
+			"sysadmin_flag": boolean, "admin_role_in_auth": boolean, "creation_time": when, "update_time": when,
+			"directory_id": desc(str, "authserver extension: an LDAP user's directory entry identifier (objectGUID as Active Directory "+
+				"writes a GUID), on reads of one user")}),
 		"UserList":       arrayOf(ref("UserResp")),
 		"UserSearchList": arrayOf(obj(map[string]any{"user_id": integer, "username": str})),
 		"UserGroup":      group,

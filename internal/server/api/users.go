@@ -19,11 +19,14 @@ type userResp struct {
 	AdminRoleInAuth bool   `json:"admin_role_in_auth"`
 	CreationTime    string `json:"creation_time"`
 	UpdateTime      string `json:"update_time"`
+	// DirectoryID is an LDAP user's directory entry identifier (not
+	// Harbor's; set by withDirectory on reads of one user).
+	DirectoryID string `json:"directory_id,omitempty"`
 }
 
 func toUser(u store.User) userResp {
 	return userResp{UserID: u.ID, Username: u.Name, Email: u.Email, Realname: u.DisplayName, Comment: u.Comment,
-		SysadminFlag: u.Admin, AdminRoleInAuth: u.Admin && u.Source != store.SourceLocal,
+		SysadminFlag: u.Admin,
 		CreationTime: harborTime(u.CreatedAt), UpdateTime: harborTime(u.UpdatedAt)}
 }
 
@@ -131,7 +134,11 @@ func (c *call) currentUser() error {
 	if err != nil {
 		return err
 	}
-	return c.ok(toUser(u))
+	r, err := c.withDirectory(u, &c.who)
+	if err != nil {
+		return err
+	}
+	return c.ok(r)
 }
 
 // user finds the path's {user_id} with the actor's right to read it.
@@ -139,7 +146,17 @@ func (c *call) user() (store.User, error) {
 	return byID(c, "user_id", c.a.opt.Admin.GetUser)
 }
 
-func (c *call) getUser() error { return show(c, c.user, toUser) }
+func (c *call) getUser() error {
+	u, err := c.user()
+	if err != nil {
+		return err
+	}
+	r, err := c.withDirectory(u, nil)
+	if err != nil {
+		return err
+	}
+	return c.ok(r)
+}
 
 // updateUser takes Harbor's whole user body: email, realname and comment
 // change, username must be the user's own (no renames), the rest is

@@ -31,6 +31,18 @@ func testRefreshTokens(t *testing.T, s store.Store) {
 	}
 	a2 := mustRefresh(t, s, alice.ID, "hash-a2", day0.Add(time.Hour))
 	mustRefresh(t, s, bob.ID, "hash-b1", time.Time{})
+	// A token minted from a directory password keeps when it was verified.
+	verified := store.RefreshToken{UserID: bob.ID, Hash: "hash-b2", Service: "registry", CreatedAt: day0,
+		PasswordVerifiedAt: day0.Add(-time.Minute)}
+	if err := s.CreateRefreshToken(ctx, &verified); err != nil {
+		t.Fatalf("CreateRefreshToken(verified): %v", err)
+	}
+	if got, err := s.GetRefreshToken(ctx, "hash-b2"); err != nil || !got.PasswordVerifiedAt.Equal(day0.Add(-time.Minute)) {
+		t.Errorf("GetRefreshToken(verified) = %+v, %v; want PasswordVerifiedAt kept", got, err)
+	}
+	if err := s.DeleteRefreshToken(ctx, "bob", verified.ID); err != nil {
+		t.Fatalf("DeleteRefreshToken(verified): %v", err)
+	}
 
 	got, err := s.GetRefreshToken(ctx, "hash-a1")
 	if err != nil || got != a1 {
@@ -167,7 +179,8 @@ func testPersonalTokens(t *testing.T, s store.Store) {
 	mustUser(t, s, "alice")
 	mustUser(t, s, "bob")
 	expires := day0.Add(90 * 24 * time.Hour)
-	laptop := store.PersonalToken{User: "alice", Name: "laptop", Hash: "p1", CreatedAt: day0, ExpiresAt: expires}
+	laptop := store.PersonalToken{User: "alice", Name: "laptop", Hash: "p1", CreatedAt: day0, ExpiresAt: expires,
+		PasswordVerifiedAt: day0.Add(-time.Minute)}
 	if err := s.CreatePersonalToken(ctx, &laptop); err != nil {
 		t.Fatalf("CreatePersonalToken: %v", err)
 	}
