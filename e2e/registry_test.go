@@ -55,8 +55,14 @@ func startRegistry(t testing.TB, f flavour, a *authServer) *registry {
 // given auth: block.
 func startRegistryWithAuth(t testing.TB, f flavour, a *authServer, authBlock string) *registry {
 	t.Helper()
+	return startRegistryOn(t, f, a, authBlock, testenv.FreePort(t))
+}
+
+// startRegistryOn is startRegistryWithAuth on a chosen port (one an
+// authserver's registry.url already names).
+func startRegistryOn(t testing.TB, f flavour, a *authServer, authBlock string, port int) *registry {
+	t.Helper()
 	dir := t.TempDir()
-	port := testenv.FreePort(t)
 	r := &registry{host: "localhost:" + strconv.Itoa(port)}
 	r.url = "http://" + r.host
 	cfg := fmt.Sprintf(`version: 0.1

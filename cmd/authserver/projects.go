@@ -48,7 +48,7 @@ func (a *app) projectCmd() *cobra.Command {
 		})
 	})
 
-	del := a.adminArgsCmd("delete NAME", "Delete a project and its memberships (images stay in the registry)", 1, func(ctx context.Context, adm *admin.Service, args []string) error {
+	del := a.adminArgsCmd("delete NAME", "Delete a project and its memberships (with registry.url: refused while the registry holds repositories under it; without: its images stay in the registry)", 1, func(ctx context.Context, adm *admin.Service, args []string) error {
 		p, err := adm.FindProject(ctx, cli, args[0])
 		if err == nil {
 			p, err = adm.DeleteProject(ctx, cli, p.ID)

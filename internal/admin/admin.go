@@ -170,6 +170,7 @@ func ValidName(name string) error {
 const (
 	MaxEmailBytes       = 255
 	MaxRealNameBytes    = 255
+	MaxCommentBytes     = 255
 	MaxDescriptionBytes = 1024
 )
 
@@ -183,15 +184,19 @@ func ValidText(field, text string, max int) error {
 	return nil
 }
 
-// validProfile checks a user's email and real name (nil: unchanged).
-func validProfile(email, realName *string) error {
-	if email != nil {
-		if err := ValidText("email", *email, MaxEmailBytes); err != nil {
-			return err
+// validProfile checks a user's email, real name and comment (nil:
+// unchanged).
+func validProfile(email, realName, comment *string) error {
+	for _, f := range []struct {
+		field string
+		text  *string
+		max   int
+	}{{"email", email, MaxEmailBytes}, {"real name", realName, MaxRealNameBytes}, {"comment", comment, MaxCommentBytes}} {
+		if f.text != nil {
+			if err := ValidText(f.field, *f.text, f.max); err != nil {
+				return err
+			}
 		}
-	}
-	if realName != nil {
-		return ValidText("real name", *realName, MaxRealNameBytes)
 	}
 	return nil
 }

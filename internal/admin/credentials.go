@@ -58,7 +58,10 @@ type NewRobot struct {
 	// per project: several projects, each with its own actions, or "*"
 	// for every project (Harbor's system robots).
 	Permissions []store.RobotPermission
-	Description string
+	// SystemAccess are a system robot's access entries of Harbor's kind
+	// "system" (store.Robot.SystemAccess): kept, granting nothing.
+	SystemAccess []store.RobotAccess
+	Description  string
 	// Lifetime is how long it works from now: 0 is
 	// Options.DefaultRobotLifetime, Never never.
 	Lifetime time.Duration
@@ -119,6 +122,9 @@ func (s *Service) CreateRobot(ctx context.Context, who Actor, nr NewRobot) (Robo
 	if err != nil {
 		return Robot{}, "", err
 	}
+	if err := validSystemAccess(nr.Project, nr.SystemAccess); err != nil {
+		return Robot{}, "", err
+	}
 	exp, err := s.expiry(nr.Lifetime, s.opt.DefaultRobotLifetime)
 	if err != nil {
 		return Robot{}, "", err
@@ -131,7 +137,7 @@ func (s *Service) CreateRobot(ctx context.Context, who Actor, nr NewRobot) (Robo
 		return Robot{}, "", invalid(err)
 	}
 	r := store.Robot{Name: bare, Project: nr.Project, Permissions: perms, Description: nr.Description,
-		ExpiresAt: exp, Disabled: nr.Disabled}
+		ExpiresAt: exp, Disabled: nr.Disabled, SystemAccess: slices.Clone(nr.SystemAccess)}
 	secret := ""
 	switch {
 	case nr.Trust != nil && (nr.Secret != "" || nr.SecretHash != ""):
@@ -213,6 +219,15 @@ func (s *Service) robotPermissions(ctx context.Context, who Actor, project strin
 	}
 	slices.SortFunc(out, func(a, b store.RobotPermission) int { return strings.Compare(a.Project, b.Project) })
 	return out, nil
+}
+
+// validSystemAccess checks access entries of kind system: a system
+// robot's only, as validAccess checks others.
+func validSystemAccess(project string, as []store.RobotAccess) error {
+	if len(as) > 0 && project != store.SystemRobotProject {
+		return invalidf("access entries of kind system are a system robot's")
+	}
+	return validAccess("system", as)
 }
 
 // maxOtherAccess bounds a permission's other access entries.
@@ -300,8 +315,10 @@ type RobotChange struct {
 	// project robot); Permissions replace a system robot's permissions.
 	Actions     []string
 	Permissions []store.RobotPermission
-	Description *string
-	Disabled    *bool
+	// SystemAccess replaces a system robot's entries of kind system.
+	SystemAccess *[]store.RobotAccess
+	Description  *string
+	Disabled     *bool
 	// For an import: ExpiresAt sets the expiry as it is (zero: never), and
 	// SecretHash the stored secret (see NewRobot.SecretHash).
 	ExpiresAt  *time.Time
@@ -314,7 +331,7 @@ type RobotChange struct {
 // secret stays.
 func (s *Service) UpdateRobot(ctx context.Context, who Actor, id int64, ch RobotChange) (Robot, error) {
 	if ch.Lifetime == nil && ch.Actions == nil && ch.Permissions == nil && ch.Description == nil && ch.Disabled == nil &&
-		ch.ExpiresAt == nil && ch.SecretHash == nil && ch.Trust == nil {
+		ch.ExpiresAt == nil && ch.SecretHash == nil && ch.Trust == nil && ch.SystemAccess == nil {
 		return Robot{}, invalidf("nothing to change")
 	}
 	if ch.SecretHash != nil && !authn.IsHarborHash(*ch.SecretHash) {
@@ -345,6 +362,12 @@ func (s *Service) UpdateRobot(ctx context.Context, who Actor, id int64, ch Robot
 			if r.Permissions, err = s.robotPermissions(ctx, who, r.Project, perms); err != nil {
 				return err
 			}
+		}
+		if ch.SystemAccess != nil {
+			if err := validSystemAccess(r.Project, *ch.SystemAccess); err != nil {
+				return err
+			}
+			r.SystemAccess = slices.Clone(*ch.SystemAccess)
 		}
 		set(&r.Description, ch.Description)
 		set(&r.Disabled, ch.Disabled)

@@ -187,8 +187,11 @@ func (s *Service) resolve(ctx context.Context, who Actor, ref MemberRef, onboard
 		return store.MemberUser, u.Name, nil, fromStore(err, fmt.Sprintf("user %d", ref.UserID))
 	case ref.GroupID != 0:
 		g, err := s.st.GetGroupByID(ctx, ref.GroupID)
-		if err == nil && !s.seesGroup(ctx, who, g) {
-			err = store.ErrNotFound
+		if err == nil {
+			var seen bool
+			if seen, err = s.groupVisible(ctx, who, g); err == nil && !seen {
+				err = store.ErrNotFound
+			}
 		}
 		return store.MemberGroup, g.Name, nil, fromStore(err, fmt.Sprintf("group %d", ref.GroupID))
 	case ref.User != "":

@@ -141,19 +141,8 @@ func (s *Service) FindProject(ctx context.Context, who Actor, name string) (stor
 // all of them for a sysadmin, else the public ones and those the actor is
 // a member of (anonymous: the public ones).
 func (s *Service) ListProjects(ctx context.Context, who Actor) ([]store.Project, error) {
-	ps, err := s.st.ListProjects(ctx)
-	if err != nil || who.Admin {
-		return ps, err
-	}
-	names := make([]string, len(ps))
-	for i, p := range ps {
-		names[i] = p.Name
-	}
-	roles, err := s.ProjectRoles(ctx, who, names)
-	if err != nil {
-		return nil, err
-	}
-	return slices.DeleteFunc(ps, func(p store.Project) bool { return !p.Public && roles[p.Name] == "" }), nil
+	ps, _, err := s.PageProjects(ctx, who, ListQuery{})
+	return ps, err
 }
 
 // project reads the project with id for a change who makes with right r
@@ -306,20 +295,71 @@ func (s *Service) CreateGroup(ctx context.Context, who Actor, name, dn string) (
 	return g, nil
 }
 
-// GetGroup returns the group with id with its local users (sysadmins).
+// GetGroup returns the group with id: with its local users to a
+// sysadmin; without them to a user who is in the group, or who can read a
+// project in which the group holds a role (the group is named there as a
+// member); to anyone else it is not found.
 func (s *Service) GetGroup(ctx context.Context, who Actor, id int64) (Group, error) {
-	if err := s.allow(ctx, who, rightSystem, "", "read groups"); err != nil {
-		return Group{}, err
-	}
 	g, err := s.st.GetGroupByID(ctx, id)
 	if err != nil {
 		return Group{}, fromStore(err, fmt.Sprintf("group %d", id))
+	}
+	if !who.Admin {
+		seen, err := s.groupVisible(ctx, who, g)
+		if err != nil {
+			return Group{}, err
+		}
+		if !seen {
+			return Group{}, &Error{Kind: KindNotFound, Msg: fmt.Sprintf("group %d not found", id), Err: store.ErrNotFound}
+		}
+		return Group{g, nil}, nil
 	}
 	users, err := s.st.ListGroupUsers(ctx, g.Name)
 	if err != nil {
 		return Group{}, fromStore(err, "group "+g.Name)
 	}
 	return Group{g, append([]string{}, users...)}, nil
+}
+
+// groupVisible reports whether who may learn of group g by its id (read
+// it, name it as a member): a sysadmin or a user in it (seesGroup), or a
+// user who can read a project in which it holds a role. The one home of
+// the rule.
+func (s *Service) groupVisible(ctx context.Context, who Actor, g store.Group) (bool, error) {
+	if s.seesGroup(ctx, who, g) {
+		return true, nil
+	}
+	projects, err := s.st.GroupProjects(ctx, g.ID)
+	if err != nil || len(projects) == 0 {
+		return false, err
+	}
+	access, err := s.st.ProjectAccess(ctx, store.Principal{UserID: who.UserID, GroupDNs: who.GroupDNs}, projects)
+	if err != nil {
+		return false, err
+	}
+	for _, pa := range access {
+		if pa.Public || len(pa.Grants) > 0 {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// UpdateGroup checks a change of the group with id (sysadmins): authserver
+// keeps nothing of a group that could change but its name, and renames
+// none; name "" or the group's own changes nothing.
+func (s *Service) UpdateGroup(ctx context.Context, who Actor, id int64, name string) (store.Group, error) {
+	if err := s.allow(ctx, who, rightSystem, "", "change groups"); err != nil {
+		return store.Group{}, err
+	}
+	g, err := s.GetGroup(ctx, who, id)
+	if err != nil {
+		return store.Group{}, err
+	}
+	if name != "" && name != g.Name {
+		return store.Group{}, invalidf("renaming groups is not supported: delete and create it")
+	}
+	return g.Group, nil
 }
 
 // FindGroup returns the group named name (or with that DN) with its local
@@ -358,6 +398,9 @@ func (s *Service) ListGroups(ctx context.Context, who Actor) ([]Group, error) {
 // DeleteGroup deletes the group with id, with its users and memberships,
 // and returns it as it was.
 func (s *Service) DeleteGroup(ctx context.Context, who Actor, id int64) (store.Group, error) {
+	if err := s.allow(ctx, who, rightSystem, "", "delete groups"); err != nil {
+		return store.Group{}, err
+	}
 	g, err := s.GetGroup(ctx, who, id)
 	if err != nil {
 		return store.Group{}, err

@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/authserver/authserver/internal/authn"
@@ -20,7 +19,9 @@ type NewUser struct {
 	Name        string
 	Email       string
 	DisplayName string
-	Password    string
+	// Comment is free text for operators (Harbor's user comment).
+	Comment  string
+	Password string
 	// PasswordHash, instead of Password, is a stored hash taken as it is:
 	// bcrypt, or a Harbor hash (authn.HarborPasswordHash) that the first
 	// login replaces with bcrypt.
@@ -43,14 +44,14 @@ func (s *Service) CreateUser(ctx context.Context, who Actor, nu NewUser) (store.
 	if p := s.opt.RobotPrefix; p != "" && strings.HasPrefix(nu.Name, p) {
 		return store.User{}, invalidf(fmt.Sprintf("name %q starts with the robot prefix %q: such logins are robots", nu.Name, p))
 	}
-	if err := validProfile(&nu.Email, &nu.DisplayName); err != nil {
+	if err := validProfile(&nu.Email, &nu.DisplayName, &nu.Comment); err != nil {
 		return store.User{}, err
 	}
 	hash, err := s.newUserHash(nu)
 	if err != nil {
 		return store.User{}, err
 	}
-	u := store.User{Name: nu.Name, Email: nu.Email, DisplayName: nu.DisplayName, PasswordHash: hash, Admin: nu.Admin,
+	u := store.User{Name: nu.Name, Email: nu.Email, DisplayName: nu.DisplayName, Comment: nu.Comment, PasswordHash: hash, Admin: nu.Admin,
 		Source: cmp.Or(nu.Source, store.SourceLocal)}
 	if err := s.change(ctx, who, "user.create", "user "+u.Name, func(st store.Store) error {
 		return fromStore(st.CreateUser(ctx, &u), "user "+nu.Name)
@@ -137,19 +138,6 @@ func modifyUser(ctx context.Context, st store.Store, u store.User, fn func(store
 	return out, fromStore(err, "user "+u.Name)
 }
 
-// SearchUsers returns the users whose name contains part, ordered by name:
-// any authenticated user may search (to name members to add).
-func (s *Service) SearchUsers(ctx context.Context, who Actor, part string) ([]store.User, error) {
-	if err := s.allow(ctx, who, rightAuthenticated, "", "search users"); err != nil {
-		return nil, err
-	}
-	us, err := s.st.ListUsers(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return slices.DeleteFunc(us, func(u store.User) bool { return !strings.Contains(u.Name, part) }), nil
-}
-
 // ListUsers returns every user, ordered by name.
 func (s *Service) ListUsers(ctx context.Context, who Actor) ([]store.User, error) {
 	if err := s.allow(ctx, who, rightSystem, "", "list users"); err != nil {
@@ -162,6 +150,7 @@ func (s *Service) ListUsers(ctx context.Context, who Actor) ([]store.User, error
 type UserChange struct {
 	Email       *string
 	DisplayName *string
+	Comment     *string
 	// Password is set for local users only: a reset by an administrator,
 	// which revokes the user's refresh and personal access tokens (see
 	// revocation).
@@ -200,7 +189,7 @@ func (s *Service) UpdateUser(ctx context.Context, who Actor, id int64, ch UserCh
 	if ch == (UserChange{}) || ch == (UserChange{Force: true}) {
 		return store.User{}, invalidf("nothing to change")
 	}
-	if err := validProfile(ch.Email, ch.DisplayName); err != nil {
+	if err := validProfile(ch.Email, ch.DisplayName, ch.Comment); err != nil {
 		return store.User{}, err
 	}
 	var hash string
@@ -245,6 +234,7 @@ func (s *Service) UpdateUser(ctx context.Context, who Actor, id int64, ch UserCh
 			}
 			set(&u.Email, ch.Email)
 			set(&u.DisplayName, ch.DisplayName)
+			set(&u.Comment, ch.Comment)
 			set(&u.Admin, ch.Admin)
 			set(&u.Disabled, ch.Disabled)
 			return u, nil

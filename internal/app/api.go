@@ -14,11 +14,18 @@ import (
 )
 
 // NewAdmin returns the administrator operations on st with the policy of
-// cfg (robot prefix, bcrypt cost, who may create projects); dir (nil
-// without ldap:) onboards directory users and groups. The CLI and the REST
-// API both go through it.
-func NewAdmin(cfg config.Config, st store.Store, dir admin.Directory) *admin.Service {
-	return admin.New(st, adminOptions(cfg, dir))
+// cfg (robot prefix, bcrypt cost, who may create projects, the registry
+// of registry.url, asked with tokens signed with the config's key, read
+// when first needed); dir (nil without ldap:) onboards directory users
+// and groups. The CLI goes through it; the REST API through the same
+// options with the server's issuer (buildAPI).
+func NewAdmin(cfg config.Config, st store.Store, dir admin.Directory) (*admin.Service, error) {
+	opt := adminOptions(cfg, dir)
+	var err error
+	if opt.Registry, err = newRegistry(cfg, &lazyIssuer{cfg: cfg}); err != nil {
+		return nil, err
+	}
+	return admin.New(st, opt), nil
 }
 
 // adminOptions is the admin policy of cfg.
@@ -40,10 +47,10 @@ func adminOptions(cfg config.Config, dir admin.Directory) admin.Options {
 
 // buildAPI is the admin REST API behind the token endpoint's login gate,
 // or nil when api.enabled is false.
-func (a *App) buildAPI(version string) http.Handler {
+func (a *App) buildAPI(version string) (http.Handler, error) {
 	cfg := a.Config
 	if !cfg.API.Enabled {
-		return nil
+		return nil, nil
 	}
 	var dir admin.Directory
 	mode := "db_auth"
@@ -52,6 +59,14 @@ func (a *App) buildAPI(version string) http.Handler {
 	}
 	opt := adminOptions(cfg, dir)
 	opt.CheckPassword = a.checkOldPassword
+	var err error
+	if opt.Registry, err = newRegistry(cfg, a.Keys.Issuer()); err != nil {
+		return nil, err
+	}
+	registryURL := cfg.Registry.URL
+	if registryURL == "" {
+		registryURL = cfg.RealmBase()
+	}
 	return api.New(api.Options{
 		Admin:             admin.New(a.Store, opt),
 		Gate:              a.Gate,
@@ -61,12 +76,12 @@ func (a *App) buildAPI(version string) http.Handler {
 		Realm:             a.Server.Realm,
 		Version:           version,
 		AuthMode:          mode,
-		RegistryURL:       cfg.RealmBase(),
+		RegistryURL:       registryURL,
 		PublicURL:         cfg.RealmBase(),
 		RobotPrefix:       cfg.Robots.Prefix,
 		AdminOnlyProjects: cfg.API.ProjectCreation == config.ProjectCreationAdminOnly,
 		Logger:            a.Log.With("component", "api"),
-	})
+	}), nil
 }
 
 // checkOldPassword is the REST API's admin.Options.CheckPassword: the

@@ -34,7 +34,10 @@ func newAPIServer(t *testing.T, mod func(*config.Config)) *apiServer {
 		mod(&cfg)
 	}
 	a := apptest.New(t, cfg, app.Options{Version: "v9.9.9"})
-	adm := app.NewAdmin(cfg, a.Store, nil)
+	adm, err := app.NewAdmin(cfg, a.Store, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cli := admin.Actor{Name: "cli", Admin: true}
 	for _, u := range []admin.NewUser{{Name: "root", Password: apiPassword("root"), Admin: true}, {Name: "dev", Password: apiPassword("dev")}} {
 		if _, err := adm.CreateUser(t.Context(), cli, u); err != nil {

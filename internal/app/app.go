@@ -172,7 +172,9 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	}
 	// The admin REST API (api.enabled) is mounted at /api, behind the same
 	// login gate as the token endpoint.
-	a.Server.API = a.buildAPI(opts.Version)
+	if a.Server.API, err = a.buildAPI(opts.Version); err != nil {
+		return nil, err
+	}
 	if opts.Configure != nil {
 		opts.Configure(&a.Server)
 	}

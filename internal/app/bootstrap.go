@@ -34,7 +34,7 @@ func BootstrapAdmin(ctx context.Context, cfg config.Config, st store.Store, log 
 	created := false
 	err := st.Exclusively(ctx, "bootstrap-admin", func(tx store.Store) error {
 		var err error
-		created, _, err = NewAdmin(cfg, tx, nil).Bootstrap(ctx, os.Getenv("AUTHSERVER_ADMIN_PASSWORD"), func(pw string) error {
+		created, _, err = admin.New(tx, adminOptions(cfg, nil)).Bootstrap(ctx, os.Getenv("AUTHSERVER_ADMIN_PASSWORD"), func(pw string) error {
 			if err := writeSecretFile(file, pw+"\n"); err != nil {
 				return fmt.Errorf("admin password: %w (or set $AUTHSERVER_ADMIN_PASSWORD)", err)
 			}

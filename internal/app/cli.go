@@ -119,7 +119,10 @@ func openAdmin(ctx context.Context, cfg Config, directory bool) (*Admin, error) 
 		}
 		out.dir, dir = d, d
 	}
-	out.Service = NewAdmin(cfg, st, dir)
+	if out.Service, err = NewAdmin(cfg, st, dir); err != nil {
+		out.Close()
+		return nil, err
+	}
 	return out, nil
 }
 

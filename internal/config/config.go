@@ -32,6 +32,8 @@ type Config struct {
 	API API `yaml:"api"`
 	// Import configures what `authserver import harbor` brought (login.go).
 	Import Import `yaml:"import"`
+	// Registry is the registry as authserver reaches it (registry.go).
+	Registry Registry `yaml:"registry"`
 }
 
 // Server is the HTTP listener.
@@ -183,5 +185,6 @@ func Defaults() Config {
 		RefreshTokens: defaultRefreshTokens(),
 		Robots:        defaultRobots(),
 		API:           defaultAPI(),
+		Registry:      Registry{Timeout: Duration(DefaultRegistryTimeout)},
 	}
 }

@@ -111,6 +111,24 @@ log: {format: xml}
 			}},
 		{name: "bad audit mode and wait", yaml: "audit: {mode: later, sync_wait: 2h}",
 			wantErr: []string{"audit.mode \"later\"", "audit.sync_wait 2h"}},
+		{name: "registry", yaml: "registry: {url: \"http://registry:5000\", timeout: 30s}",
+			check: func(t *testing.T, c Config) {
+				if c.Registry.URL != "http://registry:5000" || c.Registry.Timeout.D() != 30*time.Second {
+					t.Fatalf("%+v", c.Registry)
+				}
+			}},
+		{name: "registry by default", yaml: "",
+			check: func(t *testing.T, c Config) {
+				if c.Registry.URL != "" || c.Registry.Timeout.D() != DefaultRegistryTimeout {
+					t.Fatalf("%+v", c.Registry)
+				}
+			}},
+		{name: "bad registry all reported", yaml: "registry: {url: \"ftp://r\", timeout: 0s, ca_file: /nonexistent.pem}",
+			wantErr: []string{"registry.url \"ftp://r\"", "registry.timeout 0s", "registry.ca_file: open /nonexistent.pem"}},
+		{name: "registry with a path or credentials", yaml: "registry: {url: \"https://u:p@r/v2\"}",
+			wantErr: []string{"registry.url \"https://u:p@r/v2\": want scheme, host and port only"}},
+		{name: "registry ca_file without url", yaml: "registry: {ca_file: /x.pem}",
+			wantErr: []string{"registry.ca_file: set without registry.url"}},
 		{name: "x5c defaults to true", yaml: "token: {kid: thumbprint}",
 			check: func(t *testing.T, c Config) {
 				if !c.Token.X5C {

@@ -200,8 +200,19 @@ func testImport(t *testing.T, st store.Store, adm *admin.Service, snap *harborim
 	if _, ok := login("lena", "12345678AbC"); ok {
 		t.Error("the LDAP placeholder password logged in")
 	}
+	// Entries other than repository pull, push and delete are kept as
+	// given (and grant nothing): team+ci's artifact read, sys's kind
+	// system entry (scope /system).
+	if r, err := st.GetRobot(ctx, "team+ci"); err != nil || !reflect.DeepEqual(r.Permissions[0].Other,
+		[]store.RobotAccess{{Resource: "artifact", Action: "read", Effect: "allow"}}) {
+		t.Errorf("team+ci's other access entries: %+v, %v", r.Permissions, err)
+	}
+	if r, err := st.GetRobot(ctx, "sys"); err != nil || !reflect.DeepEqual(r.SystemAccess,
+		[]store.RobotAccess{{Resource: "project", Action: "create", Effect: "allow"}}) {
+		t.Errorf("sys's access entries of kind system: %+v, %v", r.SystemAccess, err)
+	}
 	for name, want := range map[string][]store.RobotPermission{
-		"team+ci":  store.OneProject("team", "pull", "push"),
+		"team+ci":  {{Project: "team", Actions: []string{"pull", "push"}, Other: []store.RobotAccess{{Resource: "artifact", Action: "read", Effect: "allow"}}}},
 		"sys":      store.OneProject("*", "pull"),
 		"deployer": {{Project: "library", Actions: []string{"pull"}}, {Project: "team", Actions: []string{"pull", "push"}}},
 	} {

@@ -1,6 +1,7 @@
 package harborimport
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -19,8 +20,9 @@ type robotPlan struct {
 	name    string // authserver's own name, without project or prefix
 	project string // a project name, or store.SystemRobotProject
 	perms   []store.RobotPermission
-	dropped []string // scopes of projects that are not imported
-	hash    string   // "" when Harbor has no secret
+	system  []store.RobotAccess // a system robot's entries of scope /system (Harbor's kind system)
+	dropped []string            // scopes of projects that are not imported
+	hash    string              // "" when Harbor has no secret
 	expires time.Time
 	skip    string
 }
@@ -28,16 +30,27 @@ type robotPlan struct {
 // repositoryActions are the permissions that matter to the registry.
 var repositoryActions = map[string]bool{"pull": true, "push": true, "delete": true}
 
-// scopeActions groups a robot's repository actions by scope.
-func scopeActions(perms []Perm) map[string][]string {
-	out := map[string][]string{}
+// access is what a robot holds in one scope: repository actions, and
+// every other entry as given (kept, granting nothing).
+type access struct {
+	actions []string
+	other   []store.RobotAccess
+}
+
+// scopeAccess groups a robot's entries by scope.
+func scopeAccess(perms []Perm) map[string]access {
+	out := map[string]access{}
 	for _, p := range perms {
-		if p.Resource != "repository" || !repositoryActions[p.Action] || (p.Effect != "" && p.Effect != "allow") {
-			continue
+		a := out[p.Scope]
+		switch {
+		case p.Resource == "repository" && repositoryActions[p.Action] && (p.Effect == "" || p.Effect == "allow"):
+			if !slices.Contains(a.actions, p.Action) {
+				a.actions = append(a.actions, p.Action)
+			}
+		default:
+			a.other = append(a.other, store.RobotAccess{Resource: p.Resource, Action: p.Action, Effect: p.Effect})
 		}
-		if !slices.Contains(out[p.Scope], p.Action) {
-			out[p.Scope] = append(out[p.Scope], p.Action)
-		}
+		out[p.Scope] = a
 	}
 	return out
 }
@@ -49,7 +62,7 @@ func (im *importer) planRobot(b Robot) robotPlan {
 		return p
 	}
 	bare := strings.TrimPrefix(b.Name, harborPrefix(im.snap.Props)) // 1.x stored the prefix
-	scopes := scopeActions(b.Perms)
+	scopes := scopeAccess(b.Perms)
 	if b.ProjectID > 0 {
 		proj, ok := im.projects[b.ProjectID]
 		if !ok {
@@ -58,19 +71,22 @@ func (im *importer) planRobot(b Robot) robotPlan {
 		}
 		p.project = proj
 		p.name, _ = strings.CutPrefix(bare, proj+"+")
-		scopes = map[string][]string{proj: scopes["/project/"+strconv.FormatInt(b.ProjectID, 10)]}
+		scopes = map[string]access{proj: scopes["/project/"+strconv.FormatInt(b.ProjectID, 10)]}
 	} else {
 		// A system robot: "/project/*" is every project, "/project/<id>"
-		// one project each, with its own actions.
+		// one project each, with its own actions; "/system" Harbor's own
+		// resources (kind system), kept.
 		p.project, p.name = store.SystemRobotProject, bare
-		named := map[string][]string{}
-		for scope, acts := range scopes {
+		named := map[string]access{}
+		for scope, acc := range scopes {
 			id, err := strconv.ParseInt(strings.TrimPrefix(scope, "/project/"), 10, 64)
 			switch proj, ok := im.projects[id]; {
+			case scope == "/system":
+				p.system = acc.other
 			case scope == "/project/*":
-				named[store.SystemRobotProject] = acts
+				named[store.SystemRobotProject] = acc
 			case err == nil && ok:
-				named[proj] = acts
+				named[proj] = acc
 			default:
 				p.dropped = append(p.dropped, scope)
 			}
@@ -79,14 +95,17 @@ func (im *importer) planRobot(b Robot) robotPlan {
 		scopes = named
 	}
 	for _, project := range slices.Sorted(maps.Keys(scopes)) {
-		acts, err := authn.RobotActions(scopes[project])
-		if err != nil {
-			continue
+		acc := scopes[project]
+		acts, err := authn.RobotActions(acc.actions)
+		if err != nil || len(acc.actions) == 0 {
+			acts = nil
 		}
-		p.perms = append(p.perms, store.RobotPermission{Project: project, Actions: acts})
+		if len(acts) > 0 || len(acc.other) > 0 {
+			p.perms = append(p.perms, store.RobotPermission{Project: project, Actions: acts, Other: acc.other})
+		}
 	}
 	if len(p.perms) == 0 {
-		p.skip = "no pull, push or delete on repositories of imported projects"
+		p.skip = "no access on imported projects"
 		return p
 	}
 	if b.ExpiresAt > 0 {
@@ -122,7 +141,14 @@ func (im *importer) importRobots(ctx context.Context) error {
 		}
 		var on []string
 		for _, perm := range p.perms {
-			on = append(on, strings.Join(perm.Actions, ",")+" on "+perm.Project)
+			what := cmp.Or(strings.Join(perm.Actions, ","), "no actions") + " on " + perm.Project
+			if len(perm.Other) > 0 {
+				what += fmt.Sprintf(" (+%d other access entries, granting nothing)", len(perm.Other))
+			}
+			on = append(on, what)
+		}
+		if len(p.system) > 0 {
+			on = append(on, fmt.Sprintf("%d access entries of kind system (granting nothing)", len(p.system)))
 		}
 		detail := strings.Join(on, "; ")
 		if len(p.dropped) > 0 {
@@ -152,7 +178,7 @@ func (im *importer) importRobot(ctx context.Context, b Robot, p robotPlan, login
 			// never shown: the robot stays unusable until refreshed.
 			// Harbor's expiry as it is: never stays never (no default).
 			_, _, err := im.adm.CreateRobot(ctx, im.who, admin.NewRobot{Name: p.name, Project: p.project,
-				Permissions: p.perms, Description: b.Description, Lifetime: admin.Never, ExpiresAt: p.expires, SecretHash: p.hash,
+				Permissions: p.perms, SystemAccess: p.system, Description: b.Description, Lifetime: admin.Never, ExpiresAt: p.expires, SecretHash: p.hash,
 				Disabled: b.Disabled || p.hash == ""})
 			return err
 		})
@@ -168,10 +194,14 @@ func (im *importer) importRobot(ctx context.Context, b Robot, p robotPlan, login
 	var ch admin.RobotChange
 	var d diff
 	if !slices.EqualFunc(cur.Permissions, p.perms, func(a, b store.RobotPermission) bool {
-		return a.Project == b.Project && slices.Equal(a.Actions, b.Actions)
+		return a.Project == b.Project && slices.Equal(a.Actions, b.Actions) && slices.Equal(a.Other, b.Other)
 	}) {
 		ch.Permissions = p.perms
 		d.check("permissions", true)
+	}
+	if !slices.Equal(cur.SystemAccess, p.system) {
+		ch.SystemAccess = &p.system
+		d.check("system access", true)
 	}
 	if cur.Description != b.Description {
 		ch.Description = &b.Description

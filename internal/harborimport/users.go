@@ -111,7 +111,7 @@ func (im *importer) importUser(ctx context.Context, u User, p userPlan) (bool, e
 	if isNotFound(err) {
 		return im.write("users", p.name, Created, detail, func() error {
 			_, err := im.adm.CreateUser(ctx, im.who, admin.NewUser{Name: p.name, Email: u.Email, DisplayName: u.Realname,
-				PasswordHash: p.hash, Admin: isAdmin, Source: p.source})
+				Comment: u.Comment, PasswordHash: p.hash, Admin: isAdmin, Source: p.source})
 			return err
 		})
 	}
@@ -131,6 +131,10 @@ func (im *importer) importUser(ctx context.Context, u User, p userPlan) (bool, e
 	if cur.DisplayName != u.Realname {
 		ch.DisplayName = &u.Realname
 		d.check("display name", true)
+	}
+	if cur.Comment != u.Comment {
+		ch.Comment = &u.Comment
+		d.check("comment", true)
 	}
 	if cur.Admin != isAdmin {
 		ch.Admin = &isAdmin

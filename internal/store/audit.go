@@ -64,6 +64,8 @@ type AuditFilter struct {
 	Kind    string // AuditKindToken or AuditKindAdmin; empty: both
 	JTI     string // the records of the token with this jti
 	Limit   int    // newest first; 0 = 100
+	// Offset skips that many of the newest matching records (paging).
+	Offset int
 }
 
 // Audit keeps the audit trail.
@@ -74,4 +76,11 @@ type Audit interface {
 	ListAudit(ctx context.Context, f AuditFilter) ([]AuditRecord, error)
 	// PruneAudit deletes records older than before and says how many.
 	PruneAudit(ctx context.Context, before time.Time) (int64, error)
+}
+
+// AuditPages counts the audit trail for the pages of a listing.
+type AuditPages interface {
+	// CountAudit returns how many records match f (its Limit and Offset
+	// aside).
+	CountAudit(ctx context.Context, f AuditFilter) (int, error)
 }

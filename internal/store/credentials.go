@@ -83,6 +83,11 @@ type Robot struct {
 	// naming it, so a system robot can read back with none: it then holds
 	// nothing and authentication refuses it (never every project).
 	Permissions []RobotPermission
+	// SystemAccess are a system robot's access entries of Harbor's kind
+	// "system" (namespace "/": Harbor's own audit logs, users, ...), kept
+	// as given so they read back, in order; they grant nothing at the token
+	// endpoint. A project robot has none.
+	SystemAccess []RobotAccess
 	// Description is free text for operators.
 	Description string
 	// SecretHash is the stored form of the current secret (authn.VerifySecret
@@ -226,6 +231,11 @@ type Robots interface {
 	// ListRobots returns robots ordered by name: all of them when project is
 	// "", system robots for SystemRobotProject, else those of that project.
 	ListRobots(ctx context.Context, project string) ([]Robot, error)
+	// PageRobots returns one page of robots (see ListQuery; fields FieldID,
+	// FieldName (without prefix), FieldSystem, FieldProject (a project
+	// robot's project id, 0 for a system robot), FieldCreated and
+	// FieldUpdated; by name without a Sort) and how many meet q's filters.
+	PageRobots(ctx context.Context, q ListQuery) ([]Robot, int, error)
 	// UpdateRobot rewrites Permissions, Description, SecretHash, Trust,
 	// Disabled and ExpiresAt of the robot named r.Name (as for
 	// CreateRobot). ErrNotFound when the robot or a project is missing.

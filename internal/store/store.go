@@ -60,10 +60,12 @@ const (
 
 // User is a human account.
 type User struct {
-	ID           int64
-	Name         string // unique, case-sensitive login name
-	Email        string
-	DisplayName  string
+	ID          int64
+	Name        string // unique, case-sensitive login name
+	Email       string
+	DisplayName string
+	// Comment is free text for operators (Harbor's user comment).
+	Comment      string
 	PasswordHash string // bcrypt hash; empty for LDAP users
 	Admin        bool   // sysadmin: may do everything
 	Disabled     bool   // a disabled user cannot log in (401)
@@ -167,8 +169,12 @@ type Users interface {
 	GetUserByID(ctx context.Context, id int64) (User, error)
 	// ListUsers returns all users ordered by name.
 	ListUsers(ctx context.Context) ([]User, error)
-	// UpdateUser rewrites Email, DisplayName, PasswordHash, Admin, Disabled and
-	// Source of the user with u.Name. ErrNotFound when missing.
+	// PageUsers returns one page of users (see ListQuery; fields FieldID,
+	// FieldName, FieldEmail, FieldRealName, FieldAdmin, FieldCreated and
+	// FieldUpdated; by name without a Sort) and how many meet q's filters.
+	PageUsers(ctx context.Context, q ListQuery) ([]User, int, error)
+	// UpdateUser rewrites Email, DisplayName, Comment, PasswordHash, Admin,
+	// Disabled and Source of the user with u.Name. ErrNotFound when missing.
 	UpdateUser(ctx context.Context, u User) error
 	// ModifyUser reads the user named name, calls fn with it and writes back
 	// what fn returns (the fields UpdateUser writes; ID, Name and CreatedAt
@@ -218,6 +224,17 @@ type Projects interface {
 	GetProjectByID(ctx context.Context, id int64) (Project, error)
 	// ListProjects returns all projects ordered by name.
 	ListProjects(ctx context.Context) ([]Project, error)
+	// PageProjects returns one page of the projects viewer may see (every
+	// project when viewer is nil; else the public ones and those viewer
+	// holds a role in, as ProjectAccess finds roles) and how many of them
+	// meet q's filters (see ListQuery; fields FieldID, FieldName,
+	// FieldPublic, FieldOwner, FieldOwnerID and FieldCreated; by name
+	// without a Sort).
+	PageProjects(ctx context.Context, viewer *Principal, q ListQuery) ([]Project, int, error)
+	// ProjectsMetadata returns, in one query, the metadata of the projects
+	// with ids (as ProjectMetadata) by id; a project without any, or
+	// missing, is absent.
+	ProjectsMetadata(ctx context.Context, ids []int64) (map[int64]map[string]string, error)
 	// SetProjectPublic changes visibility. ErrNotFound when missing.
 	SetProjectPublic(ctx context.Context, name string, public bool) error
 	// DeleteProject removes the project and its memberships. ErrNotFound when missing.
@@ -238,6 +255,10 @@ type Groups interface {
 	GetGroupByID(ctx context.Context, id int64) (Group, error)
 	// ListGroups returns all groups ordered by name.
 	ListGroups(ctx context.Context) ([]Group, error)
+	// PageGroups returns one page of groups (see ListQuery; fields FieldID,
+	// FieldName, FieldDN and FieldCreated; by name without a Sort) and how
+	// many meet q's filters.
+	PageGroups(ctx context.Context, q ListQuery) ([]Group, int, error)
 	// DeleteGroup removes the group, its users and its memberships.
 	// ErrNotFound when missing.
 	DeleteGroup(ctx context.Context, name string) error
@@ -274,6 +295,14 @@ type Members interface {
 	// ListMembers lists a project's members, users first then groups, each
 	// ordered by name. ErrNotFound when the project is missing.
 	ListMembers(ctx context.Context, project string) ([]Member, error)
+	// PageMembers returns one page of a project's members (see ListQuery;
+	// fields FieldID, the membership's, FieldName, FieldRole and FieldKind;
+	// as ListMembers without a Sort) and how many meet q's filters.
+	// ErrNotFound when the project is missing.
+	PageMembers(ctx context.Context, project string, q ListQuery) ([]Member, int, error)
+	// GroupProjects returns the names of the projects in which the group
+	// with groupID holds a role, ordered (none for a missing group).
+	GroupProjects(ctx context.Context, groupID int64) ([]string, error)
 }
 
 // Access answers the one question on the token hot path.
@@ -296,6 +325,7 @@ type Store interface {
 	Members
 	Access
 	Audit
+	AuditPages
 	Credentials
 	Directory
 	Throttles

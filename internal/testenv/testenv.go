@@ -33,8 +33,16 @@ var shared struct {
 // Postgres, NewPGServer, Slapd, NewSlapd or Samba:
 //
 //	func TestMain(m *testing.M) { testenv.Main(m) }
-func Main(m *testing.M) {
+func Main(m *testing.M) { MainThen(m, nil) }
+
+// MainThen is Main with after, when set, run once the tests passed (before
+// the servers stop): a check of the whole run (every operation of a
+// document exercised) whose non-zero code fails it.
+func MainThen(m *testing.M, after func() int) {
 	code := m.Run()
+	if code == 0 && after != nil {
+		code = after()
+	}
 	removeAll()
 	os.Exit(code)
 }

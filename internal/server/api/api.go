@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -132,10 +133,32 @@ type route struct {
 	// anonymous routes serve callers without credentials too (as the
 	// anonymous actor); others answer 401 first.
 	anonymous bool
+	// query are the query parameters it takes; any other is 400.
+	query []param
 	// body and result name the request and 2XX response schemas in the
-	// OpenAPI document (schemas.go); "" when not described.
+	// OpenAPI document (schemas.go); "" for none.
 	body, result string
 	fn           func(*call) error
+}
+
+// unknownParam refuses, before any credential is checked, a query
+// parameter the route does not take, as an unknown field of a JSON body
+// is refused: a misspelt filter would otherwise list everything.
+func (rt route) unknownParam(r *http.Request) error {
+	for k := range r.URL.Query() {
+		if !slices.ContainsFunc(rt.query, func(p param) bool { return p.name == k }) {
+			names := make([]string, len(rt.query))
+			for i, p := range rt.query {
+				names[i] = p.name
+			}
+			takes := "none"
+			if len(names) > 0 {
+				takes = strings.Join(names, ", ")
+			}
+			return badf("unknown query parameter %.64q (this operation takes: %s)", k, takes)
+		}
+	}
+	return nil
 }
 
 // call is one request being served.
@@ -149,7 +172,11 @@ type call struct {
 func (a *API) handle(rt route) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		c := &call{w: w, r: r, a: a}
-		who, err := a.authenticate(r, rt.anonymous)
+		err := rt.unknownParam(r)
+		var who admin.Actor
+		if err == nil {
+			who, err = a.authenticate(r, rt.anonymous)
+		}
 		if err == nil {
 			c.who = who
 			err = rt.fn(c)

@@ -445,4 +445,46 @@ func TestOpenAPI(t *testing.T) {
 	if !slices.Equal(documented, routed) {
 		t.Errorf("documented %v\nrouted %v", documented, routed)
 	}
+	// What a client generator needs of each operation: an operationId, a
+	// body schema for every change that takes one, a schema of the
+	// success answer of every read, the error schema for the rest.
+	var ops struct {
+		Paths map[string]map[string]struct {
+			OperationID string                    `json:"operationId"`
+			RequestBody map[string]any            `json:"requestBody"`
+			Responses   map[string]map[string]any `json:"responses"`
+			Parameters  []map[string]any          `json:"parameters"`
+		} `json:"paths"`
+	}
+	f.do("", "GET", "/api/openapi.json", nil).json(t, &ops)
+	for p, byMethod := range ops.Paths {
+		for m, op := range byMethod {
+			what := strings.ToUpper(m) + " " + p
+			if op.OperationID == "" || op.Responses["default"]["content"] == nil {
+				t.Errorf("%s: operationId %q, default response %v", what, op.OperationID, op.Responses["default"])
+			}
+			if (m == "post" || m == "put" || m == "patch") && op.RequestBody == nil {
+				t.Errorf("%s: no request body schema", what)
+			}
+			if m == "get" && op.Responses["200"]["content"] == nil {
+				t.Errorf("%s: no schema of its answer", what)
+			}
+			for _, name := range pathParam(p) {
+				if !slices.ContainsFunc(op.Parameters, func(prm map[string]any) bool { return prm["name"] == name && prm["in"] == "path" }) {
+					t.Errorf("%s: path parameter %s undescribed", what, name)
+				}
+			}
+		}
+	}
+}
+
+// pathParam are the {names} of path.
+func pathParam(path string) []string {
+	var out []string
+	for _, part := range strings.Split(path, "/") {
+		if strings.HasPrefix(part, "{") {
+			out = append(out, strings.Trim(part, "{}"))
+		}
+	}
+	return out
 }

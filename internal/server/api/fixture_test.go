@@ -25,7 +25,7 @@ import (
 	"github.com/authserver/authserver/internal/token"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+func TestMain(m *testing.M) { testenv.MainThen(m, everyOperationExercised) }
 
 // backend opens a fresh, migrated store for one run of a test.
 type backend struct {
@@ -80,8 +80,8 @@ func newFixturePrefix(t *testing.T, st store.Store, prefix string, opts ...func(
 	gate := login.New(login.Options{Passwords: passwords, Throttle: thr, Realm: "harbor"})
 	f.api = api.New(api.Options{Admin: adm, Gate: gate, ClientIP: server.ClientIP,
 		Realm: "harbor", Version: "test", AuthMode: "db_auth", RegistryURL: "http://registry.test", RobotPrefix: prefix})
-	f.srv = httptest.NewServer(server.New(server.Options{Gate: gate, Authorizer: authz.New(st),
-		Issuer: token.NewIssuer(testenv.Signer(t), "test-issuer", "test-registry", 30*time.Minute), Realm: "harbor", API: f.api}))
+	f.srv = httptest.NewServer(conforming(t, server.New(server.Options{Gate: gate, Authorizer: authz.New(st),
+		Issuer: token.NewIssuer(testenv.Signer(t), "test-issuer", "test-registry", 30*time.Minute), Realm: "harbor", API: f.api})))
 	t.Cleanup(f.srv.Close)
 	f.user("root", true)
 	return f

@@ -41,7 +41,8 @@ type projectResp struct {
 	Metadata           map[string]string `json:"metadata"`
 }
 
-// projectJSON renders projects with the caller's role in each. The owner
+// projectJSON renders projects with the caller's role in each and their
+// metadata: two queries for a page. The owner
 // is the project's first user projectAdmin (authserver keeps no owner).
 func (c *call) projectJSON(ps []store.Project) ([]projectResp, error) {
 	names := make([]string, len(ps))
@@ -52,14 +53,14 @@ func (c *call) projectJSON(ps []store.Project) ([]projectResp, error) {
 	if err != nil {
 		return nil, err
 	}
+	mds, err := c.a.opt.Admin.ProjectsMetadata(c.r.Context(), c.who, ps)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]projectResp, len(ps))
 	for i, p := range ps {
-		md, err := c.a.opt.Admin.ProjectMetadata(c.r.Context(), c.who, p.ID)
-		if err != nil {
-			return nil, err
-		}
 		pr := projectResp{ProjectID: p.ID, Name: p.Name, CreationTime: harborTime(p.CreatedAt), UpdateTime: harborTime(p.CreatedAt),
-			CurrentUserRoleIDs: []int{}, Metadata: md}
+			CurrentUserRoleIDs: []int{}, Metadata: mds[p.ID]}
 		if r, ok := roles[p.Name]; ok {
 			pr.CurrentUserRoleID = roleIDs[r]
 			pr.CurrentUserRoleIDs = []int{roleIDs[r]}
@@ -143,38 +144,54 @@ func (c *call) headProject() error {
 	return c.empty(http.StatusOK)
 }
 
+// projectKeys are what q and sort name on /projects.
+func projectKeys() listKeys {
+	return listKeys{
+		q: map[string]qKey{"name": {field: store.FieldName, typ: "string"}, "public": {field: store.FieldPublic, typ: "boolean"},
+			"owner": {field: store.FieldOwner, typ: "string"}, "project_id": {field: store.FieldID, typ: "integer"},
+			"owner_id": {field: store.FieldOwnerID, typ: "integer"}},
+		sort: map[string]string{"name": store.FieldName, "project_id": store.FieldID, "creation_time": store.FieldCreated,
+			"update_time": store.FieldCreated},
+	}
+}
+
+// listProjects takes q and sort, name (a substring), public and owner
+// (exact), all in the database; with_detail is ignored (details are
+// always given).
 func (c *call) listProjects() error {
-	p, q, err := c.listing("name", "public", "owner", "project_id")
+	conds, err := c.parseQ()
 	if err != nil {
 		return err
 	}
 	args := c.r.URL.Query()
-	ps, err := c.a.opt.Admin.ListProjects(c.r.Context(), c.who)
-	if err != nil {
-		return err
-	}
-	ps = filter(ps, func(p store.Project) bool {
-		return (args.Get("name") == "" || strings.Contains(p.Name, args.Get("name"))) &&
-			(args.Get("public") == "" || args.Get("public") == strconv.FormatBool(p.Public)) &&
-			q.match("name", p.Name) && q.match("public", strconv.FormatBool(p.Public)) &&
-			q.match("project_id", strconv.FormatInt(p.ID, 10))
-	})
-	owner := args.Get("owner")
-	if cd, ok := q["owner"]; ok {
-		owner = cd.value
-	}
-	if owner == "" {
-		out, err := c.projectJSON(window(c, p, ps))
-		if err != nil {
-			return err
+	extra := c.fuzzyParam("name", store.FieldName)
+	if v := args.Get("public"); v != "" {
+		if err := typed("boolean", v); err != nil {
+			return badf("public %q: %v", v, err)
 		}
-		return c.ok(out)
+		extra = append(extra, store.Filter{Field: store.FieldPublic, Values: []string{v}})
 	}
-	all, err := c.projectJSON(ps)
+	if v := args.Get("owner"); v != "" {
+		extra = append(extra, store.Filter{Field: store.FieldOwner, Values: []string{v}})
+	}
+	if v := args.Get("with_detail"); v != "" {
+		if err := typed("boolean", v); err != nil {
+			return badf("with_detail %q: %v", v, err)
+		}
+	}
+	q, err := c.listQuery(projectKeys(), conds, extra...)
 	if err != nil {
 		return err
 	}
-	return paged(c, p, filter(all, func(pr projectResp) bool { return pr.OwnerName == owner }))
+	ps, total, err := c.a.opt.Admin.PageProjects(c.r.Context(), c.who, q)
+	if err != nil {
+		return err
+	}
+	out, err := c.projectJSON(ps)
+	if err != nil {
+		return err
+	}
+	return paged(c, q, total, out)
 }
 
 // project finds the path's {project_name_or_id}: a name when the request
@@ -252,29 +269,21 @@ func toMember(p store.Project, m store.Member) memberResp {
 		RoleID: roleIDs[m.Role], RoleName: string(m.Role)}
 }
 
-// inProject is a listing within the path's project: the project (404
-// before any complaint about paging), then the paging.
-func (c *call) inProject() (store.Project, page, error) {
+// listMembers takes entityname, a substring of the user's or group's name.
+func (c *call) listMembers() error {
 	p, err := c.project()
 	if err != nil {
-		return p, page{}, err
+		return err
 	}
-	pg, err := c.page()
-	return p, pg, err
-}
-
-func (c *call) listMembers() error {
-	p, pg, err := c.inProject()
+	q, err := c.listQuery(listKeys{}, nil, c.fuzzyParam("entityname", store.FieldName)...)
 	if err != nil {
 		return err
 	}
-	ms, err := c.a.opt.Admin.ListMembers(c.r.Context(), c.who, p.ID)
+	ms, total, err := c.a.opt.Admin.PageMembers(c.r.Context(), c.who, p.ID, q)
 	if err != nil {
 		return err
 	}
-	name := c.r.URL.Query().Get("entityname")
-	ms = filter(ms, func(m store.Member) bool { return name == "" || strings.Contains(m.Name, name) })
-	return paged(c, pg, each(ms, func(m store.Member) memberResp { return toMember(p, m) }))
+	return paged(c, q, total, each(ms, func(m store.Member) memberResp { return toMember(p, m) }))
 }
 
 // memberReq is Harbor's ProjectMember (POST) and RoleRequest (PUT, where

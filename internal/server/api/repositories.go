@@ -31,8 +31,24 @@ func (c *call) repoProject() (store.Project, error) {
 	return c.a.opt.Admin.FindProject(c.r.Context(), c.who, chi.URLParam(c.r, "project_name"))
 }
 
+// repositoryKeys are what q and sort name on a project's repositories.
+func repositoryKeys() listKeys {
+	return listKeys{q: map[string]qKey{"name": {field: store.FieldName, typ: "string"}},
+		sort: map[string]string{"name": store.FieldName}}
+}
+
+// listRepositories pages the registry's catalog of the project (no
+// database rows: filtered and cut here).
 func (c *call) listRepositories() error {
-	p, pg, err := c.inProjectNamed()
+	p, err := c.repoProject()
+	if err != nil {
+		return err
+	}
+	conds, err := c.parseQ()
+	if err != nil {
+		return err
+	}
+	q, err := c.listQuery(repositoryKeys(), conds)
 	if err != nil {
 		return err
 	}
@@ -40,19 +56,10 @@ func (c *call) listRepositories() error {
 	if err != nil {
 		return err
 	}
-	return paged(c, pg, each(names, func(n string) repositoryResp {
+	names, total := inMemory(names, q)
+	return paged(c, q, total, each(names, func(n string) repositoryResp {
 		return repositoryResp{ProjectID: p.ID, Name: n, CreationTime: harborTime(p.CreatedAt), UpdateTime: harborTime(p.CreatedAt)}
 	}))
-}
-
-// inProjectNamed is inProject for a path naming {project_name}.
-func (c *call) inProjectNamed() (store.Project, page, error) {
-	p, err := c.repoProject()
-	if err != nil {
-		return p, page{}, err
-	}
-	pg, err := c.page()
-	return p, pg, err
 }
 
 // deleteRepository deletes {repository_name} (under the project; Harbor's

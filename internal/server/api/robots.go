@@ -15,7 +15,8 @@ import (
 // "project", each a namespace (a project name, or "*" for every project)
 // with repository actions. A project robot (level project) has exactly one,
 // its own project; a system robot (level system) one or more, each a
-// project or "*", none twice.
+// project or "*", none twice, and entries of kind "system" (namespace "/",
+// Harbor's own resources), kept as given and granting nothing.
 
 type robotAccess struct {
 	Resource string `json:"resource"`
@@ -87,6 +88,13 @@ func toRobot(r admin.Robot) robotResp {
 		}
 		perms[i] = robotPermission{Kind: "project", Namespace: p.Project, Access: acc}
 	}
+	if len(r.SystemAccess) > 0 {
+		acc := make([]robotAccess, len(r.SystemAccess))
+		for i, a := range r.SystemAccess {
+			acc[i] = robotAccess{Resource: a.Resource, Action: a.Action, Effect: a.Effect}
+		}
+		perms = append(perms, robotPermission{Kind: "system", Namespace: "/", Access: acc})
+	}
 	out := robotResp{ID: r.ID, Name: r.Login, Description: r.Description, Level: level, Editable: true,
 		Disable: r.Disabled, Duration: -1, ExpiresAt: -1, Permissions: perms,
 		CreationTime: harborTime(r.CreatedAt), UpdateTime: harborTime(r.UpdatedAt), Federation: admin.TrustOf(r)}
@@ -98,35 +106,43 @@ func toRobot(r admin.Robot) robotResp {
 }
 
 // robotTarget maps the request's level and permissions to a project
-// ("*" for a system robot) and its permissions; admin checks the rest
-// (one entry naming its own project for a project robot, projects exist,
-// none twice, the caller's own role).
-func robotTarget(req robotReq) (string, []store.RobotPermission, error) {
+// ("*" for a system robot), its permissions and its entries of kind
+// system; admin checks the rest (one entry naming its own project for a
+// project robot, projects exist, none twice, the caller's own role).
+func robotTarget(req robotReq) (string, []store.RobotPermission, []store.RobotAccess, error) {
 	if len(req.Permissions) == 0 {
-		return "", nil, badf("permissions: want at least one entry")
+		return "", nil, nil, badf("permissions: want at least one entry")
 	}
 	var project string
 	switch req.Level {
 	case "project":
 		if len(req.Permissions) != 1 {
-			return "", nil, badf("permissions: a project robot has exactly one entry, its project; got %d", len(req.Permissions))
+			return "", nil, nil, badf("permissions: a project robot has exactly one entry, its project; got %d", len(req.Permissions))
 		}
 		project = req.Permissions[0].Namespace
 		if project == "*" || project == "" {
-			return "", nil, badf("permissions[0].namespace: a project robot names its project")
+			return "", nil, nil, badf("permissions[0].namespace: a project robot names its project")
 		}
 	case "system":
 		project = store.SystemRobotProject
 	default:
-		return "", nil, badf("level %q: want project or system", req.Level)
+		return "", nil, nil, badf("level %q: want project or system", req.Level)
 	}
-	out := make([]store.RobotPermission, len(req.Permissions))
+	var out []store.RobotPermission
+	var system []store.RobotAccess
 	for i, p := range req.Permissions {
-		if p.Kind != "project" {
-			return "", nil, badf("permissions[%d].kind %q: want \"project\"", i, p.Kind)
-		}
-		if p.Namespace == "" {
-			return "", nil, badf("permissions[%d].namespace: want a project name or \"*\"", i)
+		switch {
+		case p.Kind == "system" && req.Level == "system" && p.Namespace == "/":
+			for _, a := range p.Access {
+				system = append(system, store.RobotAccess{Resource: a.Resource, Action: a.Action, Effect: a.Effect})
+			}
+			continue
+		case p.Kind == "system":
+			return "", nil, nil, badf("permissions[%d]: kind \"system\" is a system robot's, with namespace \"/\"", i)
+		case p.Kind != "project":
+			return "", nil, nil, badf("permissions[%d].kind %q: want \"project\" or \"system\"", i, p.Kind)
+		case p.Namespace == "":
+			return "", nil, nil, badf("permissions[%d].namespace: want a project name or \"*\"", i)
 		}
 		// pull, push and delete allowed on repositories are what the
 		// token endpoint grants; every other entry (Harbor's artifact,
@@ -145,11 +161,11 @@ func robotTarget(req robotReq) (string, []store.RobotPermission, error) {
 			}
 		}
 		if len(actions) == 0 && len(other) == 0 {
-			return "", nil, badf("permissions[%d].access: want at least one entry", i)
+			return "", nil, nil, badf("permissions[%d].access: want at least one entry", i)
 		}
-		out[i] = store.RobotPermission{Project: p.Namespace, Actions: actions, Other: other}
+		out = append(out, store.RobotPermission{Project: p.Namespace, Actions: actions, Other: other})
 	}
-	return project, out, nil
+	return project, out, system, nil
 }
 
 // lifetime maps Harbor's duration in days to one: -1 never, 0 the
@@ -171,7 +187,7 @@ func (c *call) createRobot() error {
 	if err := c.decode(&req); err != nil {
 		return err
 	}
-	project, perms, err := robotTarget(req)
+	project, perms, system, err := robotTarget(req)
 	if err != nil {
 		return err
 	}
@@ -182,7 +198,7 @@ func (c *call) createRobot() error {
 		}
 	}
 	r, secret, err := c.a.opt.Admin.CreateRobot(c.r.Context(), c.who, admin.NewRobot{Name: req.Name, Project: project,
-		Permissions: perms, Description: req.Description, Lifetime: life, Secret: req.Secret, Disabled: req.Disable,
+		Permissions: perms, SystemAccess: system, Description: req.Description, Lifetime: life, Secret: req.Secret, Disabled: req.Disable,
 		Trust: req.Federation.Policy()})
 	if err != nil {
 		return err
@@ -197,49 +213,87 @@ func (c *call) createRobot() error {
 	return c.json(http.StatusCreated, out)
 }
 
-func (c *call) listRobots() error {
-	p, q, err := c.listing("level", "projectid", "name")
-	if err != nil {
-		return err
-	}
-	project := ""
-	if cd, ok := q["projectid"]; ok {
-		id, err := strconv.ParseInt(cd.value, 10, 64)
-		if err != nil {
-			return badf("q: ProjectID %q: want a number", cd.value)
-		}
-		pr, err := c.a.opt.Admin.GetProject(c.r.Context(), c.who, id)
-		if err != nil {
-			return err
-		}
-		project = pr.Name
-	} else if cd, ok := q["level"]; ok && cd.value == "system" {
-		project = store.SystemRobotProject
-	}
-	return c.robots(p, project, q)
+// robotKeys are what q and sort name on /robots: Level (project or
+// system) and ProjectID choose which robots (and whose right it takes),
+// name is with or without the prefix.
+func (a *API) robotKeys() listKeys {
+	k := a.projectRobotKeys()
+	k.q["level"] = qKey{typ: "string"}
+	k.q["projectid"] = qKey{typ: "integer"}
+	return k
 }
 
-func (c *call) robots(p page, project string, q query) error {
-	rs, err := c.a.opt.Admin.ListRobots(c.r.Context(), c.who, project)
+// projectRobotKeys are what q and sort name on a project's robots.
+func (a *API) projectRobotKeys() listKeys {
+	bare := func(v string) (string, error) { return strings.TrimPrefix(v, a.opt.RobotPrefix), nil }
+	return listKeys{
+		q: map[string]qKey{"name": {field: store.FieldName, typ: "string", conv: bare}, "id": {field: store.FieldID, typ: "integer"}},
+		sort: map[string]string{"name": store.FieldName, "id": store.FieldID, "creation_time": store.FieldCreated,
+			"update_time": store.FieldUpdated},
+	}
+}
+
+// listRobots lists the robots q's Level and ProjectID choose: a project's
+// (Level=project,ProjectID=N: its projectAdmins), the system robots
+// (Level=system), every project robot (Level=project) or every robot
+// (sysadmins).
+func (c *call) listRobots() error {
+	conds, err := c.parseQ()
 	if err != nil {
 		return err
 	}
-	out := []robotResp{}
-	for _, r := range rs {
-		rr := toRobot(r)
-		if q.match("level", rr.Level) && q.match("name", rr.Name) {
-			out = append(out, rr)
+	var scope admin.RobotScope
+	level := ""
+	for _, cd := range take(&conds, "level") {
+		if cd.match != store.MatchExact || cd.values[0] != "project" && cd.values[0] != "system" {
+			return badf("q: Level: want Level=project or Level=system")
 		}
+		level = cd.values[0]
 	}
-	return paged(c, p, out)
+	for _, cd := range take(&conds, "projectid") {
+		id, err := strconv.ParseInt(cd.values[0], 10, 64)
+		if cd.match != store.MatchExact || err != nil || id <= 0 {
+			return badf("q: ProjectID: want ProjectID=N, a project's id")
+		}
+		scope.ProjectID = id
+	}
+	switch {
+	case scope.ProjectID != 0 && level == "system":
+		return badf("q: a system robot has no ProjectID")
+	case level == "system":
+		scope.System = true
+	case level == "project":
+		scope.ProjectsOnly = true
+	}
+	q, err := c.listQuery(c.a.robotKeys(), conds)
+	if err != nil {
+		return err
+	}
+	rs, total, err := c.a.opt.Admin.PageRobots(c.r.Context(), c.who, scope, q)
+	if err != nil {
+		return err
+	}
+	return paged(c, q, total, each(rs, toRobot))
 }
 
 func (c *call) projectRobots() error {
-	pr, p, err := c.inProject()
+	p, err := c.project()
 	if err != nil {
 		return err
 	}
-	return c.robots(p, pr.Name, query{})
+	conds, err := c.parseQ()
+	if err != nil {
+		return err
+	}
+	q, err := c.listQuery(c.a.projectRobotKeys(), conds)
+	if err != nil {
+		return err
+	}
+	rs, total, err := c.a.opt.Admin.PageRobots(c.r.Context(), c.who, admin.RobotScope{ProjectID: p.ID}, q)
+	if err != nil {
+		return err
+	}
+	return paged(c, q, total, each(rs, toRobot))
 }
 
 func (c *call) robot() (admin.Robot, error) {
@@ -257,7 +311,7 @@ func (c *call) updateRobot() error {
 	if req.Level == "" {
 		req.Level = toRobot(r).Level
 	}
-	project, perms, err := robotTarget(req)
+	project, perms, system, err := robotTarget(req)
 	if err != nil {
 		return err
 	}
@@ -269,6 +323,9 @@ func (c *call) updateRobot() error {
 	}
 	ch := admin.RobotChange{Permissions: perms, Description: &req.Description, Disabled: &req.Disable,
 		Trust: req.Federation.Policy()}
+	if project == store.SystemRobotProject { // PUT replaces the whole list, its kind system entries too
+		ch.SystemAccess = &system
+	}
 	if req.Duration != nil && *req.Duration != toRobot(r).Duration {
 		life, err := lifetime(*req.Duration)
 		if err != nil {

@@ -127,8 +127,9 @@ func (c *call) revokeRefreshToken() error {
 	return c.done(c.a.opt.Admin.RevokeRefreshToken(c.r.Context(), c.who, c.who.Name, id))
 }
 
-// audit takes the CLI's filters: kind, user, since (a duration), result,
-// jti, limit.
+// audit takes the CLI's filters (kind, user, since: a duration, result,
+// jti) and pages: page and page_size (1 to 10000, default 100; limit is
+// its older name), with X-Total-Count and Link.
 func (c *call) audit() error {
 	q := c.r.URL.Query()
 	f := store.AuditFilter{Kind: q.Get("kind"), Subject: q.Get("user"), Result: q.Get("result"), JTI: q.Get("jti")}
@@ -139,15 +140,30 @@ func (c *call) audit() error {
 		}
 		f.Since = time.Now().Add(-d)
 	}
+	const maxAudit = 10000
 	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 10000 {
-			return badf("limit %q: want 1 to 10000", v)
+		if q.Has("page_size") {
+			return badf("limit is page_size by its older name: give one of them")
 		}
-		f.Limit = n
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxAudit {
+			return badf("limit %q: want 1 to %d", v, maxAudit)
+		}
+		q.Set("page_size", v)
+		q.Del("limit")
+		c.r.URL.RawQuery = q.Encode() // Link names page_size
 	}
-	recs, err := c.a.opt.Admin.ListAudit(c.r.Context(), c.who, f)
-	return all(c, recs, err, toAudit)
+	p, err := c.pageUpTo(100, maxAudit)
+	if err != nil {
+		return err
+	}
+	f.Offset, f.Limit = (p.n-1)*p.size, p.size
+	recs, total, err := c.a.opt.Admin.PageAudit(c.r.Context(), c.who, f)
+	if err != nil {
+		return err
+	}
+	c.pageHeaders(f.Offset, f.Limit, total)
+	return c.ok(each(recs, toAudit))
 }
 
 // auditResp is every field a record stores.

@@ -25,7 +25,7 @@ type userResp struct {
 }
 
 func toUser(u store.User) userResp {
-	return userResp{UserID: u.ID, Username: u.Name, Email: u.Email, Realname: u.DisplayName,
+	return userResp{UserID: u.ID, Username: u.Name, Email: u.Email, Realname: u.DisplayName, Comment: u.Comment,
 		SysadminFlag: u.Admin,
 		CreationTime: harborTime(u.CreatedAt), UpdateTime: harborTime(u.UpdatedAt)}
 }
@@ -72,44 +72,61 @@ func (c *call) createUser() error {
 		pw = req.NewPassword
 	}
 	u, err := c.a.opt.Admin.CreateUser(c.r.Context(), c.who, admin.NewUser{Name: deref(req.Username), Email: deref(req.Email),
-		DisplayName: deref(req.Realname), Password: pw})
+		DisplayName: deref(req.Realname), Comment: deref(req.Comment), Password: pw})
 	if err != nil {
 		return err
 	}
 	return c.created("/users", u.ID, u.Name)
 }
 
+// userKeys are what q and sort name on /users.
+func (a *API) userKeys() listKeys {
+	return listKeys{
+		q: map[string]qKey{"username": {field: store.FieldName, typ: "string"}, "email": {field: store.FieldEmail, typ: "string"},
+			"realname": {field: store.FieldRealName, typ: "string"}, "user_id": {field: store.FieldID, typ: "integer"},
+			"sysadmin_flag": {field: store.FieldAdmin, typ: "boolean"}},
+		sort: map[string]string{"username": store.FieldName, "email": store.FieldEmail, "realname": store.FieldRealName,
+			"user_id": store.FieldID, "creation_time": store.FieldCreated, "update_time": store.FieldUpdated},
+	}
+}
+
+// listUsers takes q and sort, and username and email as substrings.
 func (c *call) listUsers() error {
-	p, q, err := c.listing("username", "email")
+	conds, err := c.parseQ()
 	if err != nil {
 		return err
 	}
-	us, err := c.a.opt.Admin.ListUsers(c.r.Context(), c.who)
+	q, err := c.listQuery(c.a.userKeys(), conds, append(c.fuzzyParam("username", store.FieldName), c.fuzzyParam("email", store.FieldEmail)...)...)
 	if err != nil {
 		return err
 	}
-	us = filter(us, func(u store.User) bool { return q.match("username", u.Name) && q.match("email", u.Email) })
-	return paged(c, p, each(us, toUser))
+	us, total, err := c.a.opt.Admin.PageUsers(c.r.Context(), c.who, q)
+	if err != nil {
+		return err
+	}
+	return paged(c, q, total, each(us, toUser))
+}
+
+// userHit is Harbor's UserSearchRespItem.
+type userHit struct {
+	UserID   int64  `json:"user_id"`
+	Username string `json:"username"`
 }
 
 func (c *call) searchUsers() error {
-	p, err := c.page()
-	if err != nil {
-		return err
-	}
 	name := c.r.URL.Query().Get("username")
 	if name == "" {
 		return badf("username: required")
 	}
-	us, err := c.a.opt.Admin.SearchUsers(c.r.Context(), c.who, name)
+	q, err := c.listQuery(listKeys{}, nil)
 	if err != nil {
 		return err
 	}
-	type hit struct {
-		UserID   int64  `json:"user_id"`
-		Username string `json:"username"`
+	us, total, err := c.a.opt.Admin.SearchUsers(c.r.Context(), c.who, name, q)
+	if err != nil {
+		return err
 	}
-	return paged(c, p, each(us, func(u store.User) hit { return hit{u.ID, u.Name} }))
+	return paged(c, q, total, each(us, func(u store.User) userHit { return userHit{u.ID, u.Name} }))
 }
 
 func (c *call) currentUser() error {
@@ -141,9 +158,9 @@ func (c *call) getUser() error {
 	return c.ok(r)
 }
 
-// updateUser takes Harbor's whole user body: email and realname change
-// (comment is not kept), username must be the user's own (no renames),
-// the rest is ignored as Harbor ignores it.
+// updateUser takes Harbor's whole user body: email, realname and comment
+// change, username must be the user's own (no renames), the rest is
+// ignored as Harbor ignores it.
 func (c *call) updateUser() error {
 	var req userBody
 	u, err := change(c, c.user, &req)
@@ -153,10 +170,11 @@ func (c *call) updateUser() error {
 	if req.Username != nil && *req.Username != "" && *req.Username != u.Name {
 		return badf("username: users cannot be renamed")
 	}
-	if req.Email == nil && req.Realname == nil {
+	if req.Email == nil && req.Realname == nil && req.Comment == nil {
 		return c.empty(http.StatusOK)
 	}
-	_, err = c.a.opt.Admin.UpdateUser(c.r.Context(), c.who, u.ID, admin.UserChange{Email: req.Email, DisplayName: req.Realname})
+	_, err = c.a.opt.Admin.UpdateUser(c.r.Context(), c.who, u.ID, admin.UserChange{Email: req.Email, DisplayName: req.Realname,
+		Comment: req.Comment})
 	return c.done(err)
 }
 
@@ -209,8 +227,7 @@ type groupReq struct {
 	ID          int64  `json:"id"`
 }
 
-func toGroup(ag admin.Group) groupResp {
-	g := ag.Group
+func toGroup(g store.Group) groupResp {
 	t := 0
 	if g.DN != "" {
 		t = 1
@@ -238,36 +255,42 @@ func (c *call) createGroup() error {
 	return c.created("/usergroups", g.ID, g.Name)
 }
 
+// listGroups takes group_name (a substring) and ldap_group_dn.
 func (c *call) listGroups() error {
-	p, err := c.page()
+	extra := c.fuzzyParam("group_name", store.FieldName)
+	if dn := c.r.URL.Query().Get("ldap_group_dn"); dn != "" {
+		extra = append(extra, store.Filter{Field: store.FieldDN, Values: []string{dn}})
+	}
+	q, err := c.listQuery(listKeys{}, nil, extra...)
 	if err != nil {
 		return err
 	}
-	gs, err := c.a.opt.Admin.ListGroups(c.r.Context(), c.who)
+	gs, total, err := c.a.opt.Admin.PageGroups(c.r.Context(), c.who, q)
 	if err != nil {
 		return err
 	}
-	name := c.r.URL.Query().Get("group_name")
-	gs = filter(gs, func(g admin.Group) bool { return name == "" || strings.Contains(g.Name, name) })
-	return paged(c, p, each(gs, toGroup))
+	return paged(c, q, total, each(gs, toGroup))
 }
 
 func (c *call) group() (admin.Group, error) {
 	return byID(c, "group_id", c.a.opt.Admin.GetGroup)
 }
 
-func (c *call) getGroup() error { return show(c, c.group, toGroup) }
+func (c *call) getGroup() error {
+	return show(c, c.group, func(g admin.Group) groupResp { return toGroup(g.Group) })
+}
 
 func (c *call) updateGroup() error {
-	var req groupReq
-	g, err := change(c, c.group, &req)
+	id, err := c.id("group_id")
 	if err != nil {
 		return err
 	}
-	if req.GroupName != "" && req.GroupName != g.Name {
-		return badf("renaming groups is not supported: delete and create it")
+	var req groupReq
+	if err := c.decode(&req); err != nil {
+		return err
 	}
-	return c.empty(http.StatusOK)
+	_, err = c.a.opt.Admin.UpdateGroup(c.r.Context(), c.who, id, req.GroupName)
+	return c.done(err)
 }
 
 func (c *call) deleteGroup() error {

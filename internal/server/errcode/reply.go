@@ -14,6 +14,7 @@ import (
 	"github.com/authserver/authserver/internal/authz"
 	"github.com/authserver/authserver/internal/login"
 	"github.com/authserver/authserver/internal/metrics"
+	"github.com/authserver/authserver/internal/registry"
 	"github.com/authserver/authserver/internal/store"
 )
 
@@ -52,7 +53,7 @@ type Reply struct {
 // malformed input 400 (413, 415 as Error says), bad credentials 401,
 // forbidden 403, not found 404, taken 409, throttled 429 with Retry-After,
 // no free password-check slot 503 with Retry-After, an unavailable backend
-// 503, anything else 500.
+// (the database, LDAP, the registry) 503, anything else 500.
 func Of(err error) Reply {
 	var (
 		e  *Error
@@ -95,7 +96,7 @@ func Of(err error) Reply {
 		return Reply{Status: http.StatusServiceUnavailable, Code: "UNAVAILABLE", Backend: true, RetryAfter: time.Second,
 			Message: "too many password checks at once; retry after 1s"}
 	case errors.Is(err, authn.ErrUnavailable), errors.Is(err, authz.ErrUnavailable), errors.Is(err, store.ErrUnavailable),
-		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		errors.Is(err, registry.ErrUnavailable), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return Reply{Status: http.StatusServiceUnavailable, Code: "UNAVAILABLE", Backend: true,
 			Message: "backend unavailable, try again later"}
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/authserver/authserver/internal/authn"
 	"github.com/authserver/authserver/internal/authz"
 	"github.com/authserver/authserver/internal/login"
+	"github.com/authserver/authserver/internal/registry"
 	"github.com/authserver/authserver/internal/store"
 )
 
@@ -46,6 +47,7 @@ func TestOf(t *testing.T) {
 		{name: "login backend down", err: &login.Error{Kind: login.KindUnavailable, Msg: "down", Err: authn.ErrUnavailable}, status: 503, code: "UNAVAILABLE"},
 		{name: "authz backend down", err: fmt.Errorf("authorize: %w", authz.ErrUnavailable), status: 503, code: "UNAVAILABLE", logged: "backend failed"},
 		{name: "store down", err: fmt.Errorf("list users: %w: %w", store.ErrUnavailable, errors.New("database is locked")), status: 503, code: "UNAVAILABLE", logged: "backend failed"},
+		{name: "registry down", err: fmt.Errorf("catalog: %w", registry.ErrUnavailable), status: 503, code: "UNAVAILABLE", logged: "backend failed"},
 		{name: "bug", err: errors.New("nil map"), status: 500, code: "UNKNOWN", logged: "internal error"},
 		{name: "admin kind unknown", err: &admin.Error{Kind: 99, Msg: "?"}, status: 500, code: "UNKNOWN", logged: "internal error"},
 	}

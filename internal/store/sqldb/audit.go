@@ -17,18 +17,20 @@ var (
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	// listAuditQ holds one statement per combination of filters: bit 0
 	// subject, bit 1 since, bit 2 result, bit 3 kind, bit 4 jti.
-	listAuditQ = func() (qs [32]query) {
-		for i := range qs {
+	// countAuditQ counts what listAuditQ of the same index lists.
+	listAuditQ, countAuditQ = func() (list, count [32]query) {
+		for i := range list {
 			cols := strings.Replace(strings.Join(auditCols, ", "), "requested, granted", "{list}(requested), {list}(granted)", 1)
-			text := `SELECT id, ` + cols + ` FROM audit_log WHERE 1=1`
+			where := ` FROM audit_log WHERE 1=1`
 			for bit, cond := range []string{` AND subject = ?`, ` AND time >= ?`, ` AND result = ?`, ` AND kind = ?`, ` AND jti = ?`} {
 				if i&(1<<bit) != 0 {
-					text += cond
+					where += cond
 				}
 			}
-			qs[i] = q(text + ` ORDER BY time DESC, id DESC LIMIT ?`)
+			list[i] = q(`SELECT id, ` + cols + where + ` ORDER BY time DESC, id DESC LIMIT ? OFFSET ?`)
+			count[i] = q(`SELECT count(*)` + where)
 		}
-		return qs
+		return list, count
 	}()
 	pruneAuditQ = q(`DELETE FROM audit_log WHERE time < ?`)
 )
@@ -66,22 +68,34 @@ func (s *Store) AppendAudit(ctx context.Context, records []store.AuditRecord) er
 	return s.wrap("append audit", err)
 }
 
-func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]store.AuditRecord, error) {
-	var args []any
-	variant := 0
+// auditWhere is the variant of listAuditQ and countAuditQ that f selects
+// with, and its arguments.
+func (s *Store) auditWhere(f store.AuditFilter) (variant int, args []any) {
 	for bit, arg := range []any{f.Subject, s.optTime(f.Since), f.Result, f.Kind, f.JTI} { // unset: "" or nil
 		if arg != "" && arg != nil {
 			variant |= 1 << bit
 			args = append(args, arg)
 		}
 	}
+	return variant, args
+}
+
+func (s *Store) CountAudit(ctx context.Context, f store.AuditFilter) (int, error) {
+	variant, args := s.auditWhere(f)
+	var n int
+	err := s.queryRow(ctx, countAuditQ[variant], args...).Scan(&n)
+	return n, s.wrap("count audit", err)
+}
+
+func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]store.AuditRecord, error) {
+	variant, args := s.auditWhere(f)
 	limit := cmp.Or(max(f.Limit, 0), 100) // unless a positive limit is set
 	out, err := collect(ctx, s, func(row scanner) (r store.AuditRecord, err error) {
 		err = row.Scan(&r.ID, timeCol(&r.Time), &r.Subject, &r.Method, &r.ClientIP, &r.UserAgent, &r.Service,
 			s.listCol(&r.Requested, wordsList), s.listCol(&r.Granted, wordsList), &r.Result, &r.ClientID, &r.RequestID,
 			&r.Kind, &r.Action, &r.Target, &r.FederatedIssuer, &r.FederatedSubject, &r.Endpoint, &r.JTI)
 		return
-	}, listAuditQ[variant], append(args, limit)...)
+	}, listAuditQ[variant], append(args, limit, max(f.Offset, 0))...)
 	return out, s.wrap("list audit", err)
 }
 

@@ -137,7 +137,7 @@ const (
 	(SELECT string_agg(COALESCE(pp.name, '*') || ':' || rp.actions || ':' || rp.extra, ' ') FROM robot_permissions rp
 		LEFT JOIN projects pp ON pp.id = rp.project_id WHERE rp.robot_id = r.id),
 	r.description, CASE WHEN r.trust_issuer IS NULL THEN r.secret_hash ELSE '' END, r.disabled, r.expires_at,
-	r.created_at, r.updated_at, r.trust_issuer, r.trust_conditions FROM `
+	r.created_at, r.updated_at, r.trust_issuer, r.trust_conditions, r.system_access FROM `
 	robotFrom = ` r LEFT JOIN projects p ON p.id = r.project_id`
 	robotRows = robotSelect + `robots` + robotFrom
 )
@@ -153,6 +153,10 @@ var (
 	lockRobotQ   = q(robotSelect + `(SELECT * FROM robots WHERE name = ?{for_update})` + robotFrom)
 	updateRobotQ = q(`UPDATE robots SET description = ?, secret_hash = ?, trust_issuer = ?, trust_conditions = ?,
 		disabled = ?, expires_at = ?, updated_at = ? WHERE id = ? RETURNING expires_at, updated_at`)
+	// setSystemAccessQ writes a system robot's entries of kind system, run
+	// only for a robot that has (or had) some: the other statements stay
+	// those of the schema before 0022.
+	setSystemAccessQ  = q(`UPDATE robots SET system_access = ? WHERE id = ?`)
 	deleteRobotPermsQ = q(`DELETE FROM robot_permissions WHERE robot_id = ?`)
 	// insertRobotPermQ inserts the '*' entry (every project) as NULL, and
 	// nothing for a missing project (never NULL).
@@ -169,8 +173,10 @@ var (
 func scanRobot(row scanner) (store.Robot, error) {
 	var r store.Robot
 	var perms, issuer, conds sql.NullString
+	var system string
 	err := row.Scan(&r.ID, &r.Name, &r.Project, &perms, &r.Description, &r.SecretHash, &r.Disabled,
-		timeCol(&r.ExpiresAt), timeCol(&r.CreatedAt), timeCol(&r.UpdatedAt), &issuer, &conds)
+		timeCol(&r.ExpiresAt), timeCol(&r.CreatedAt), timeCol(&r.UpdatedAt), &issuer, &conds, &system)
+	r.SystemAccess = decodeAccess(system)
 	r.Permissions = []store.RobotPermission{}
 	for _, w := range strings.Fields(perms.String) {
 		parts := strings.SplitN(w, ":", 3)
@@ -201,6 +207,8 @@ func robotColumns(r *store.Robot) (secret string, issuer, conds any, err error) 
 	switch {
 	case r.Project != store.SystemRobotProject && (len(r.Permissions) != 1 || r.Permissions[0].Project != r.Project):
 		err = errors.New("a project robot holds exactly one permission, for its own project")
+	case r.Project != store.SystemRobotProject && len(r.SystemAccess) > 0:
+		err = errors.New("a project robot has no access entries of kind system")
 	case len(r.Permissions) == 0:
 		err = errors.New("a system robot needs at least one permission")
 	case r.Trust != nil && r.SecretHash != "":
@@ -283,6 +291,9 @@ func (s *Store) CreateRobot(ctx context.Context, r *store.Robot) error {
 			if err == nil {
 				err = putRobotPermissions(ctx, tx, r)
 			}
+			if err == nil && len(r.SystemAccess) > 0 {
+				_, err = tx.exec(ctx, setSystemAccessQ, encodeAccess(r.SystemAccess), r.ID)
+			}
 			return err
 		})
 	}
@@ -318,6 +329,9 @@ func (s *Store) ModifyRobot(ctx context.Context, name string, fn func(store.Robo
 		}
 		if err == nil {
 			err = putRobotPermissions(ctx, tx, r)
+		}
+		if err == nil && (len(old.SystemAccess) > 0 || len(r.SystemAccess) > 0) {
+			_, err = tx.exec(ctx, setSystemAccessQ, encodeAccess(r.SystemAccess), r.ID)
 		}
 		return err
 	})

@@ -89,14 +89,27 @@ func q(template string) query {
 // templates and numbers the ? placeholders when the dialect wants it (no
 // statement has a ? in a string literal).
 func (d *Dialect) build() []string {
-	r := strings.NewReplacer("{collate}", d.Collate, "{for_update}", d.ForUpdate, "{list}", d.ArrayToJSON)
 	out := make([]string, len(queries))
 	for i, t := range queries {
-		t = r.Replace(t)
-		for n := 1; d.Numbered && strings.Contains(t, "?"); n++ {
-			t = strings.Replace(t, "?", "$"+strconv.Itoa(n), 1)
-		}
-		out[i] = t
+		out[i] = d.rewrite(t)
 	}
 	return out
+}
+
+// rewrite is one template's statement text for d.
+func (d *Dialect) rewrite(t string) string {
+	t = strings.NewReplacer("{collate}", d.Collate, "{for_update}", d.ForUpdate, "{list}", d.ArrayToJSON).Replace(t)
+	if !d.Numbered {
+		return t
+	}
+	var b strings.Builder
+	n := 0
+	for _, part := range strings.SplitAfter(t, "?") {
+		if p, ok := strings.CutSuffix(part, "?"); ok {
+			n++
+			part = p + "$" + strconv.Itoa(n)
+		}
+		b.WriteString(part)
+	}
+	return b.String()
 }

@@ -23,6 +23,7 @@ type Store struct {
 	text  []string                   // statement texts for d, indexed by query
 	stmts []atomic.Pointer[sql.Stmt] // prepared lazily on run (Dialect.Prepare), never before Migrate
 	outer *Store                     // the Store of the database, in the Store of one transaction
+	dyn   *dynamic                   // assembled statements (list.go), shared with transactions
 }
 
 // runner runs statements: a *sql.DB, or a *sql.Tx.
@@ -40,12 +41,12 @@ var _ store.Store = (*Store)(nil)
 func Open(db *sql.DB, d *Dialect) *Store {
 	text := d.build()
 	text[accessQ] = d.AccessQuery
-	return &Store{db: db, run: db, d: d, text: text, stmts: make([]atomic.Pointer[sql.Stmt], len(text))}
+	return &Store{db: db, run: db, d: d, text: text, stmts: make([]atomic.Pointer[sql.Stmt], len(text)), dyn: &dynamic{}}
 }
 
 // in is s in transaction tx: its statements run (and are prepared, closed with it) there.
 func (s *Store) in(tx *sql.Tx) *Store {
-	return &Store{db: s.db, run: tx, tx: tx, d: s.d, text: s.text, stmts: make([]atomic.Pointer[sql.Stmt], len(s.text)), outer: s}
+	return &Store{db: s.db, run: tx, tx: tx, d: s.d, text: s.text, stmts: make([]atomic.Pointer[sql.Stmt], len(s.text)), outer: s, dyn: s.dyn}
 }
 
 // DB returns the database handle, for bulk tools only (bench/seed): the

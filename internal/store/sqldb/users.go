@@ -9,14 +9,14 @@ import (
 	"github.com/authserver/authserver/internal/store"
 )
 
-const userCols = `id, name, email, display_name, password_hash, admin, disabled, source, created_at, updated_at`
+const userCols = `id, name, email, display_name, comment, password_hash, admin, disabled, source, created_at, updated_at`
 
 var (
 	users       = named("user", `SELECT `+userCols+` FROM users`, `name = ?`, columns(userDest))
 	createUserQ = q(`INSERT INTO users
-		(name, email, display_name, password_hash, admin, disabled, source, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id, created_at, updated_at`)
-	updateUserQ = q(`UPDATE users SET email = ?, display_name = ?, password_hash = ?,
+		(name, email, display_name, comment, password_hash, admin, disabled, source, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id, created_at, updated_at`)
+	updateUserQ = q(`UPDATE users SET email = ?, display_name = ?, comment = ?, password_hash = ?,
 		admin = ?, disabled = ?, source = ?, updated_at = ? WHERE id = ?`)
 	countUsersQ  = q(`SELECT count(*) FROM users`)
 	countAdminsQ = q(`SELECT count(*) FROM users WHERE admin AND NOT disabled`)
@@ -39,14 +39,14 @@ func projectDest(p *store.Project) []any {
 
 // userDest are the scan destinations of userCols.
 func userDest(u *store.User) []any {
-	return []any{&u.ID, &u.Name, &u.Email, &u.DisplayName, &u.PasswordHash, &u.Admin, &u.Disabled, &u.Source,
+	return []any{&u.ID, &u.Name, &u.Email, &u.DisplayName, &u.Comment, &u.PasswordHash, &u.Admin, &u.Disabled, &u.Source,
 		timeCol(&u.CreatedAt), timeCol(&u.UpdatedAt)}
 }
 
 func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
 	u.Source = cmp.Or(u.Source, store.SourceLocal)
 	t := s.time(now())
-	err := s.queryRow(ctx, createUserQ, u.Name, u.Email, u.DisplayName, u.PasswordHash, u.Admin, u.Disabled,
+	err := s.queryRow(ctx, createUserQ, u.Name, u.Email, u.DisplayName, u.Comment, u.PasswordHash, u.Admin, u.Disabled,
 		u.Source, t, t).Scan(&u.ID, timeCol(&u.CreatedAt), timeCol(&u.UpdatedAt))
 	return s.wrap("create user "+quote(u.Name), err)
 }
@@ -70,7 +70,7 @@ func (s *Store) ModifyUser(ctx context.Context, name string, fn func(store.User)
 	return users.modify(ctx, s, lockUserQ, name, fn, func(tx *Store, old store.User, u *store.User) error {
 		u.ID, u.Name, u.CreatedAt, u.UpdatedAt = old.ID, old.Name, old.CreatedAt, now()
 		u.Source = cmp.Or(u.Source, store.SourceLocal)
-		_, err := tx.exec(ctx, updateUserQ, u.Email, u.DisplayName, u.PasswordHash, u.Admin, u.Disabled, u.Source,
+		_, err := tx.exec(ctx, updateUserQ, u.Email, u.DisplayName, u.Comment, u.PasswordHash, u.Admin, u.Disabled, u.Source,
 			s.time(u.UpdatedAt), u.ID)
 		return err
 	})

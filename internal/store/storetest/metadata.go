@@ -62,6 +62,27 @@ func testMetadata(t *testing.T, s store.Store) {
 		!reflect.DeepEqual(again.Permissions[0].Other, other[:1]) || len(again.Permissions[0].Actions) != 1 {
 		t.Errorf("after ModifyRobot: %+v, %v", again.Permissions, err)
 	}
+	// A system robot's entries of kind system, kept as given and
+	// replaced whole; a project robot has none.
+	sys := store.Robot{Name: "sys", Project: store.SystemRobotProject, SecretHash: "h", Permissions: store.OneProject("*", "pull"),
+		SystemAccess: other}
+	if err := s.CreateRobot(ctx, &sys); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.GetRobot(ctx, "sys"); err != nil || !reflect.DeepEqual(got.SystemAccess, other) {
+		t.Errorf("system access = %+v, %v", got.SystemAccess, err)
+	}
+	if got, err := s.ModifyRobot(ctx, "sys", func(r store.Robot) (store.Robot, error) {
+		r.SystemAccess = other[1:2]
+		return r, nil
+	}); err != nil || !reflect.DeepEqual(got.SystemAccess, other[1:2]) {
+		t.Errorf("after ModifyRobot: %+v, %v", got.SystemAccess, err)
+	}
+	if got, err := s.GetRobot(ctx, "team+scan"); err != nil || got.SystemAccess != nil {
+		t.Errorf("a project robot's system access: %+v, %v", got.SystemAccess, err)
+	}
+	bad := store.Robot{Name: "team+sys", Project: "team", SecretHash: "h", Permissions: store.OneProject("team", "pull"), SystemAccess: other}
+	wantErr(t, "CreateRobot(a project robot with kind system entries)", s.CreateRobot(ctx, &bad), errPlain)
 	if err := s.DeleteProject(ctx, "team"); err != nil {
 		t.Fatal(err)
 	}

@@ -42,7 +42,7 @@ func RunCredentialMigration(t *testing.T, dir string, open func(t *testing.T) Mi
 
 	// The schema of 0010, written through the store (its statements are
 	// the same on both schemas).
-	alice := mustUser(t, s, "alice")
+	alice := oldUser(t, s, "alice")
 	oldProjects(t, s, "team", "web")
 	robots := []store.Robot{
 		{Name: "team+ci", Project: "team", Permissions: store.OneProject("team", "pull", "push"), Description: "CI",
@@ -109,6 +109,26 @@ func RunCredentialMigration(t *testing.T, dir string, open func(t *testing.T) Mi
 
 func robotPermEqual(a, b store.RobotPermission) bool {
 	return a.Project == b.Project && slices.Equal(a.Actions, b.Actions)
+}
+
+// oldUser makes the first user of a fresh database with the columns of
+// 0001 (later migrations add some the store writes); its ID is 1.
+func oldUser(t *testing.T, s MigratingStore, name string) store.User {
+	t.Helper()
+	ctx := t.Context()
+	tx, err := s.BeginMigration(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Exec(ctx, "INSERT INTO users (name, email, created_at, updated_at) VALUES ('"+name+"', '', "+
+		"'2026-01-02T03:04:05.000000Z', '2026-01-02T03:04:05.000000Z')"); err != nil {
+		tx.Rollback(ctx)
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return store.User{ID: 1, Name: name}
 }
 
 // oldProjects makes private projects with the columns of 0001 (later

@@ -53,6 +53,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{name: "AddMember", fn: testAddMember},
 		{name: "Owners", fn: testOwners},
 		{name: "Metadata", fn: testMetadata},
+		{name: "Pages", fn: testPages},
 		{name: "ModifyUser", fn: testModifyUser},
 		{name: "ModifyRobot", fn: testModifyRobot},
 		{name: "ModifyConcurrent", fn: testModifyConcurrent},
