@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/authn/ldap"
 	"github.com/authserver/authserver/internal/store"
 )
 
@@ -61,7 +62,7 @@ type Directory interface {
 	FindGroup(ctx context.Context, nameOrDN string) (authn.DirectoryGroup, error)
 }
 
-var _ Directory = (*authn.LDAP)(nil)
+var _ Directory = (*ldap.Directory)(nil)
 
 // Options configure a Service.
 type Options struct {

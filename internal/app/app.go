@@ -15,6 +15,9 @@ import (
 
 	"github.com/authserver/authserver/internal/audit"
 	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/authn/federation"
+	"github.com/authserver/authserver/internal/authn/ldap"
+	"github.com/authserver/authserver/internal/authn/secret"
 	"github.com/authserver/authserver/internal/authz"
 	"github.com/authserver/authserver/internal/config"
 	"github.com/authserver/authserver/internal/login"
@@ -42,7 +45,7 @@ type Options struct {
 	UserCheckers map[string]authn.UserChecker
 	// Federation tunes the verifier of federated robots' JWTs (tests
 	// shorten MinRefetch); the zero value is the production default.
-	Federation authn.FederationOptions
+	Federation federation.Options
 	// Bootstrap runs once the store is open, before anything else is built
 	// (serve creates the first sysadmin there); nil: nothing.
 	Bootstrap func(context.Context, store.Store, *slog.Logger) error
@@ -63,9 +66,9 @@ type App struct {
 	Metrics   *metrics.Metrics
 	Keys      *Keyring
 	Passwords authn.PasswordAuthenticator // robots → PATs → passwords
-	Refresher *authn.Refresher
-	Directory *authn.LDAP   // nil without ldap:
-	Audit     *audit.Writer // nil with audit.enabled: false
+	Refresher *secret.Refresher
+	Directory *ldap.Directory // nil without ldap:
+	Audit     *audit.Writer   // nil with audit.enabled: false
 	// Throttle is the failed-login throttle: *throttle.Throttle (memory)
 	// or *throttle.Shared (database, throttle.store); nil with
 	// throttle.enabled: false.
@@ -78,7 +81,7 @@ type App struct {
 	Gate *login.Gate
 	// Federation verifies federated robots' JWTs; nil without
 	// federation.issuers.
-	Federation *authn.Federation
+	Federation *federation.Verifier
 	// Server are the options Handler was built from.
 	Server  server.Options
 	Handler http.Handler
@@ -319,7 +322,7 @@ func (a *App) Run(ctx context.Context, srv *http.Server) error {
 // readiness checks the store on every probe and LDAP, when configured,
 // through a probe cached for 10 s so readiness checks never load the
 // directory.
-func readiness(st store.Store, dir *authn.LDAP) func(context.Context) error {
+func readiness(st store.Store, dir *ldap.Directory) func(context.Context) error {
 	var ldapProbe func(context.Context) error
 	if dir != nil {
 		ldapProbe = server.CachedProbe(10*time.Second, dir.Ping)
@@ -331,8 +334,8 @@ func readiness(st store.Store, dir *authn.LDAP) func(context.Context) error {
 		if ldapProbe != nil {
 			if err := ldapProbe(ctx); err != nil {
 				ce := &server.CheckError{Check: "ldap", Err: err}
-				if errors.Is(err, authn.ErrTLSRequired) {
-					ce.Hint = authn.ErrTLSRequired.Error()
+				if errors.Is(err, ldap.ErrTLSRequired) {
+					ce.Hint = ldap.ErrTLSRequired.Error()
 				}
 				return ce
 			}

@@ -67,3 +67,23 @@ type PasswordAuthenticator interface {
 // ErrUnavailable marks backend failures. Authenticators wrap it so callers
 // can tell "could not check" from programming errors.
 var ErrUnavailable = errors.New("authentication backend unavailable")
+
+// MethodFederated: a federated robot, proved by an OIDC JWT of a trusted
+// issuer that meets the robot's trust policy.
+const MethodFederated = "federated"
+
+// Results of a federated login, the result label of the metric.
+const (
+	FederatedOK          = "ok"
+	FederatedRefused     = "refused"
+	FederatedUnavailable = "unavailable"
+)
+
+// FederatedIdentity is the external identity behind a federated robot's
+// login, for the audit trail: the JWT's issuer and subject, never the JWT.
+type FederatedIdentity struct {
+	// Issuer is the configured issuer's name, URL the JWT's iss.
+	Issuer  string
+	URL     string
+	Subject string
+}

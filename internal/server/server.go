@@ -15,7 +15,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/authserver/authserver/internal/audit"
-	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/authn/secret"
 	"github.com/authserver/authserver/internal/authz"
 	"github.com/authserver/authserver/internal/login"
 	"github.com/authserver/authserver/internal/metrics"
@@ -35,7 +35,7 @@ type Options struct {
 	// Refresh issues refresh tokens when offline access is asked (the
 	// gate redeems them). nil disables both: offline requests get no
 	// refresh token, refresh grants get 400.
-	Refresh *authn.Refresher
+	Refresh *secret.Refresher
 	// Authorizer decides which requested actions are granted.
 	Authorizer *authz.Authorizer
 	// Issuer signs tokens; its Service() is the only service accepted.

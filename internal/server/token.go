@@ -10,6 +10,7 @@ import (
 
 	"github.com/authserver/authserver/internal/audit"
 	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/authn/secret"
 	"github.com/authserver/authserver/internal/authz"
 	"github.com/authserver/authserver/internal/login"
 	"github.com/authserver/authserver/internal/metrics"
@@ -135,7 +136,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, req tokenReq
 	switch {
 	case req.grant == grantRefresh:
 		resp.RefreshToken = req.refreshToken
-	case req.offline && s.opts.Refresh != nil && authn.Refreshable(id):
+	case req.offline && s.opts.Refresh != nil && secret.Refreshable(id):
 		rt, err := s.opts.Refresh.Issue(r.Context(), id, req.service, req.clientID)
 		if err != nil {
 			s.fail(w, r, oc, err)
@@ -265,12 +266,12 @@ func (s *Server) authenticate(r *http.Request, req tokenRequest, oc *outcome) (a
 		return authn.Identity{Method: authn.MethodAnonymous}, nil
 	}
 	rid, _ := r.Context().Value(requestIDKey).(string)
-	secret := req.password
+	sec := req.password
 	if req.grant == grantRefresh {
-		secret = req.refreshToken
+		sec = req.refreshToken
 	}
 	id, err := s.opts.Gate.Login(r.Context(), login.Attempt{
-		Endpoint: login.EndpointToken, Grant: req.grant, Username: req.username, Secret: secret,
+		Endpoint: login.EndpointToken, Grant: req.grant, Username: req.username, Secret: sec,
 		Service: req.service, ClientID: req.clientID, ClientIP: ipOf(r), UserAgent: r.UserAgent(),
 		RequestID: rid, Requested: oc.requested,
 	})
