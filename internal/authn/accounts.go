@@ -26,11 +26,21 @@ type UserChecker interface {
 	StillValid(ctx context.Context, user string, issued time.Time) (bool, error)
 }
 
-// accountStore is what Accounts reads: the user row and, for LDAP users,
-// the groups recorded at their last directory login.
+// SignInChecker decides whether a credential minted from an SSO sign-in
+// (store.SignIn) still stands: the sign-in has not ended (oidc.max_session)
+// and, with oidc.recheck, the provider still honours it. reason "" means it
+// stands; an error that the provider or store could not be asked (503).
+// *oidc.Provider implements it.
+type SignInChecker interface {
+	CheckSignIn(ctx context.Context, signInID int64) (reason string, err error)
+}
+
+// accountStore is what Accounts reads: the user row and, for LDAP and SSO
+// users, what their last directory login or sign-in recorded.
 type accountStore interface {
 	GetUser(ctx context.Context, name string) (store.User, error)
 	GetLDAPUser(ctx context.Context, name string) (store.LDAPUser, error)
+	GetOIDCUser(ctx context.Context, name string) (store.OIDCUser, error)
 }
 
 // Accounts builds the CURRENT identity of a user who proved themselves with
@@ -40,6 +50,27 @@ type accountStore interface {
 type Accounts struct {
 	users    accountStore
 	checkers map[string]UserChecker
+	signIns  SignInChecker
+}
+
+// SetSignIns lets credentials minted from an SSO sign-in be checked
+// against it (SignIn); without it they are refused.
+func (a *Accounts) SetSignIns(c SignInChecker) { a.signIns = c }
+
+// SignIn says why a credential minted from sign-in id may no longer be
+// used, or "" (always for id 0: a credential not minted from a sign-in).
+func (a *Accounts) SignIn(ctx context.Context, id int64) (reason string, err error) {
+	switch {
+	case id == 0:
+		return "", nil
+	case a.signIns == nil:
+		return "minted from an SSO sign-in, but oidc is not configured", nil
+	}
+	reason, err = a.signIns.CheckSignIn(ctx, id)
+	if err != nil {
+		return "", fmt.Errorf("check sign-in %d: %w: %w", id, ErrUnavailable, err)
+	}
+	return reason, nil
 }
 
 // NewAccounts returns an Accounts reading st. checkers maps a user Source
@@ -90,6 +121,19 @@ func (a *Accounts) Current(ctx context.Context, name, method string, issued time
 		default:
 			id.GroupDNs = lu.GroupDNs
 			id.Admin = id.Admin || lu.Admin
+		}
+		return id, "", nil
+	case store.SourceOIDC:
+		if a.signIns == nil {
+			return Identity{}, "SSO user, but oidc is not configured", nil
+		}
+		ou, err := a.users.GetOIDCUser(ctx, u.Name)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return Identity{}, "", fmt.Errorf("check account %q: %w: %w", name, ErrUnavailable, err)
+		default:
+			id.Admin = id.Admin || ou.Admin
 		}
 		return id, "", nil
 	default:

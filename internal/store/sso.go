@@ -26,6 +26,15 @@ type OIDCUser struct {
 	SyncedAt time.Time
 }
 
+// OIDCSync is what SyncOIDCUser did besides recording the sign-in.
+type OIDCSync struct {
+	// Onboarded: the user was created by this sign-in.
+	Onboarded bool
+	// Skipped are claimed groups whose name belongs to a group that is not
+	// an OIDC group: the user was not made a member.
+	Skipped []string
+}
+
 // SignIn is one SSO sign-in: what every credential minted from it (a web
 // session, a device-flow refresh token, a PAT made in the page) hangs on.
 type SignIn struct {
@@ -96,6 +105,17 @@ type DeviceCode struct {
 	LastPoll time.Time
 }
 
+// PendingLogin is a sign-in under way: the browser was sent to the
+// provider with a state and nonce whose hashes are kept here.
+type PendingLogin struct {
+	StateHash string
+	NonceHash string
+	// Next is the path the browser goes to after signing in.
+	Next      string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
 // SSO keeps what SSO sign-in needs: the users it onboarded, their sign-ins
 // and browser sessions, and device authorization requests.
 type SSO interface {
@@ -107,12 +127,21 @@ type SSO interface {
 	// written and the error wraps ErrAlreadyExists: never merged. Then
 	// the user's memberships of OIDC groups are replaced by u.Groups: each
 	// is found by name among OIDC groups or created as one; a name taken by
-	// a group that is not OIDC is skipped (returned in skipped). It returns
+	// a group that is not OIDC is skipped (OIDCSync.Skipped). It returns
 	// the stored user.
-	SyncOIDCUser(ctx context.Context, u OIDCUser) (_ User, skipped []string, _ error)
+	SyncOIDCUser(ctx context.Context, u OIDCUser) (User, OIDCSync, error)
 	// GetOIDCUser returns the record of the user's last sign-in (Groups
 	// never nil). ErrNotFound when missing or not an SSO user.
 	GetOIDCUser(ctx context.Context, name string) (OIDCUser, error)
+
+	// CreatePendingLogin inserts l (a zero CreatedAt means now) after
+	// deleting those that expired before it. ErrAlreadyExists when the
+	// state hash is taken.
+	CreatePendingLogin(ctx context.Context, l PendingLogin) error
+	// TakePendingLogin deletes and returns the pending login with
+	// stateHash: a state is taken once. ErrNotFound when missing, already
+	// taken, or expired at at.
+	TakePendingLogin(ctx context.Context, stateHash string, at time.Time) (PendingLogin, error)
 
 	// CreateSignIn inserts s (ID written back; zero RecheckedAt means
 	// SignedInAt). ErrNotFound when the user is missing.

@@ -101,9 +101,9 @@ const (
 // users in the store; LDAP groups (DN set) get their members from the
 // directory at login time.
 type Group struct {
-	ID        int64
-	Name      string // unique
-	DN        string // LDAP distinguished name, empty for local groups; unique when set
+	ID   int64
+	Name string // unique
+	DN   string // LDAP distinguished name, empty for local groups; unique when set
 	// OIDC marks a group of Harbor's OIDC type (group_type 3): Name is a
 	// value of the provider's groups claim; its members are replaced at
 	// each sign-in of a user (SyncOIDCUser). Never with DN.

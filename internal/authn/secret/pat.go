@@ -76,6 +76,11 @@ func (p *PATs) Login(ctx context.Context, username, password string) (authn.Iden
 			reason = "user was re-created"
 		}
 		if reason == "" {
+			if reason, err = p.accounts.SignIn(ctx, t.SignInID); err != nil {
+				return authn.Identity{}, false, fmt.Errorf("personal token login: %w", err)
+			}
+		}
+		if reason == "" {
 			if t.LastUsedAt.IsZero() || now.Sub(t.LastUsedAt) >= touchEvery {
 				if err := p.store.TouchPersonalToken(ctx, t.ID, now); err != nil && !errors.Is(err, store.ErrNotFound) {
 					log.Warn("cannot record personal token use", "err", err)

@@ -74,7 +74,10 @@ func (r *Refresher) Issue(ctx context.Context, id authn.Identity, service, clien
 		return "", fmt.Errorf("issue refresh token: %w", err)
 	}
 	t := store.RefreshToken{UserID: id.UserID, Hash: Hash(secret), Service: service, ClientID: clientID, CreatedAt: r.opts.Now(),
-		PasswordVerifiedAt: id.PasswordVerifiedAt}
+		PasswordVerifiedAt: id.PasswordVerifiedAt, SignInID: id.SignInID}
+	if id.SignInID != 0 {
+		t.ExpiresAt = id.NotAfter // the sign-in's end: the token dies with it
+	}
 	if err := r.store.CreateRefreshToken(ctx, &t); err != nil {
 		return "", fmt.Errorf("issue refresh token: %w: %w", authn.ErrUnavailable, err)
 	}
@@ -112,6 +115,8 @@ func (r *Refresher) Redeem(ctx context.Context, secret, service, clientID string
 		reason, expired = "older than refresh_tokens.max_lifetime", true
 	case r.opts.MaxIdle > 0 && now.Sub(t.LastUsedAt) > r.opts.MaxIdle:
 		reason, expired = "unused for longer than refresh_tokens.max_idle", true
+	case !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt):
+		reason, expired = "its SSO sign-in ended (oidc.max_session)", true
 	}
 	if expired {
 		// Dead for good: drop it (best effort) so listings stay short.
@@ -129,6 +134,12 @@ func (r *Refresher) Redeem(ctx context.Context, secret, service, clientID string
 	}
 	if why == "" && id.UserID != t.UserID {
 		why = "user was re-created"
+	}
+	if why == "" {
+		if why, err = r.accounts.SignIn(ctx, t.SignInID); err != nil {
+			return authn.Identity{}, false, fmt.Errorf("redeem refresh token: %w", err)
+		}
+		id.SignInID, id.NotAfter = t.SignInID, t.ExpiresAt
 	}
 	if why != "" {
 		log.Info("refresh token refused", "reason", why)

@@ -25,6 +25,9 @@ var (
 	createOIDCGroup = q(`INSERT INTO groups (name, oidc, created_at) VALUES (?, TRUE, ?) RETURNING id`)
 	joinGroupQ      = q(`INSERT INTO user_groups (group_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING`)
 
+	dropLoginsQ   = q(`DELETE FROM oidc_logins WHERE expires_at < ?`)
+	createLoginQ  = q(`INSERT INTO oidc_logins (state_hash, nonce_hash, next, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`)
+	takeLoginQ    = q(`DELETE FROM oidc_logins WHERE state_hash = ? RETURNING nonce_hash, next, created_at, expires_at`)
 	createSignInQ = q(`INSERT INTO oidc_signins (user_id, signed_in_at, expires_at, provider_refresh, rechecked_at)
 		VALUES (?, ?, ?, ?, ?) RETURNING id, (SELECT name FROM users WHERE id = user_id)`)
 	getSignInQ = q(`SELECT s.id, s.user_id, u.name, s.signed_in_at, s.expires_at, s.provider_refresh, s.rechecked_at
@@ -44,11 +47,11 @@ var (
 	pollDeviceQ   = q(`UPDATE device_codes SET last_poll = ?, status = CASE WHEN status = 'approved' THEN 'used' ELSE status END WHERE id = ?`)
 )
 
-func (s *Store) SyncOIDCUser(ctx context.Context, ou store.OIDCUser) (store.User, []string, error) {
+func (s *Store) SyncOIDCUser(ctx context.Context, ou store.OIDCUser) (store.User, store.OIDCSync, error) {
 	var u store.User
-	var skipped []string
+	var sync store.OIDCSync
 	err := s.inTx(ctx, func(tx *Store) error {
-		skipped = nil
+		sync = store.OIDCSync{}
 		t := now()
 		err := tx.queryRow(ctx, lockOIDCBindingQ, ou.Issuer, ou.Subject).Scan(userDest(&u)...)
 		switch {
@@ -64,6 +67,7 @@ func (s *Store) SyncOIDCUser(ctx context.Context, ou store.OIDCUser) (store.User
 				s.time(t), s.time(t)).Scan(userDest(&u)...); err != nil {
 				return err
 			}
+			sync.Onboarded = true
 		case err != nil:
 			return err
 		case u.Email != ou.Email || u.DisplayName != ou.DisplayName:
@@ -88,7 +92,7 @@ func (s *Store) SyncOIDCUser(ctx context.Context, ou store.OIDCUser) (store.User
 			case errors.Is(err, sql.ErrNoRows):
 				err = tx.queryRow(ctx, createOIDCGroup, name, s.time(t)).Scan(&gid)
 			case err == nil && !oidc:
-				skipped = append(skipped, name)
+				sync.Skipped = append(sync.Skipped, name)
 				continue
 			}
 			if err != nil {
@@ -101,9 +105,9 @@ func (s *Store) SyncOIDCUser(ctx context.Context, ou store.OIDCUser) (store.User
 		return nil
 	})
 	if err != nil {
-		return store.User{}, nil, s.wrap("sync oidc user "+quote(ou.Name), err)
+		return store.User{}, store.OIDCSync{}, s.wrap("sync oidc user "+quote(ou.Name), err)
 	}
-	return u, skipped, nil
+	return u, sync, nil
 }
 
 func (s *Store) GetOIDCUser(ctx context.Context, name string) (store.OIDCUser, error) {
@@ -112,6 +116,27 @@ func (s *Store) GetOIDCUser(ctx context.Context, name string) (store.OIDCUser, e
 		s.listCol(&ou.Groups, jsonList), &ou.Admin, timeCol(&ou.SyncedAt))
 	ou.Groups = nonNil(ou.Groups)
 	return ou, s.wrap("get oidc user "+quote(name), err)
+}
+
+func (s *Store) CreatePendingLogin(ctx context.Context, l store.PendingLogin) error {
+	l.CreatedAt = at(l.CreatedAt)
+	err := s.inTx(ctx, func(tx *Store) error {
+		if _, err := tx.exec(ctx, dropLoginsQ, s.time(l.CreatedAt)); err != nil {
+			return err
+		}
+		_, err := tx.exec(ctx, createLoginQ, l.StateHash, l.NonceHash, l.Next, s.time(l.CreatedAt), s.time(at(l.ExpiresAt)))
+		return err
+	})
+	return s.wrap("create pending login", err)
+}
+
+func (s *Store) TakePendingLogin(ctx context.Context, stateHash string, when time.Time) (store.PendingLogin, error) {
+	l := store.PendingLogin{StateHash: stateHash}
+	err := s.queryRow(ctx, takeLoginQ, stateHash).Scan(&l.NonceHash, &l.Next, timeCol(&l.CreatedAt), timeCol(&l.ExpiresAt))
+	if err == nil && !when.Before(l.ExpiresAt) {
+		err = fmt.Errorf("expired at %s: %w", l.ExpiresAt.Format(time.RFC3339), store.ErrNotFound)
+	}
+	return l, s.wrap("take pending login", err)
 }
 
 func (s *Store) CreateSignIn(ctx context.Context, si *store.SignIn) error {

@@ -25,10 +25,11 @@ func testOIDCUsers(t *testing.T, s store.Store) {
 
 	ou := store.OIDCUser{Name: "olga", Email: "olga@example.org", DisplayName: "Olga", Issuer: ssoIssuer, Subject: "sub-1",
 		Groups: []string{"devs", "ops", "devs", "/platform/sre"}, Admin: true}
-	u, skipped, err := s.SyncOIDCUser(ctx, ou)
-	if err != nil {
-		t.Fatalf("first SyncOIDCUser: %v", err)
+	u, sync, err := s.SyncOIDCUser(ctx, ou)
+	if err != nil || !sync.Onboarded {
+		t.Fatalf("first SyncOIDCUser: %+v, %v", sync, err)
 	}
+	skipped := sync.Skipped
 	if u.ID == 0 || u.Source != store.SourceOIDC || u.Admin || u.PasswordHash != "" || u.Email != "olga@example.org" {
 		t.Fatalf("onboarded %+v", u)
 	}
@@ -60,8 +61,8 @@ func testOIDCUsers(t *testing.T, s store.Store) {
 	// same user; groups are replaced.
 	ou2 := ou
 	ou2.Name, ou2.Email, ou2.Groups, ou2.Admin = "olga-renamed", "o@example.org", []string{"qa"}, false
-	u2, _, err := s.SyncOIDCUser(ctx, ou2)
-	if err != nil || u2.ID != u.ID || u2.Name != "olga" || u2.Email != "o@example.org" {
+	u2, sync2, err := s.SyncOIDCUser(ctx, ou2)
+	if err != nil || sync2.Onboarded || u2.ID != u.ID || u2.Name != "olga" || u2.Email != "o@example.org" {
 		t.Fatalf("second SyncOIDCUser = %+v, %v; want the bound user, refreshed", u2, err)
 	}
 	if names, err := s.UserGroups(ctx, "olga"); err != nil || !slices.Equal(names, []string{"qa"}) {
@@ -269,5 +270,32 @@ func testDeviceCodes(t *testing.T, s store.Store) {
 	}
 	if p, err := s.PollDeviceCode(ctx, "deny-hash", now.Add(time.Second)); err != nil || p.Status != store.DeviceDenied {
 		t.Fatalf("poll after deny = %+v, %v", p, err)
+	}
+}
+
+// testPendingLogins checks that a state is taken once and expires.
+func testPendingLogins(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	now := time.Now().UTC().Truncate(time.Second)
+	l := store.PendingLogin{StateHash: "state-1", NonceHash: "nonce-1", Next: "/tokens", CreatedAt: now, ExpiresAt: now.Add(10 * time.Minute)}
+	if err := s.CreatePendingLogin(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreatePendingLogin(ctx, l); !errors.Is(err, store.ErrAlreadyExists) {
+		t.Errorf("the same state twice: %v, want ErrAlreadyExists", err)
+	}
+	got, err := s.TakePendingLogin(ctx, "state-1", now.Add(time.Minute))
+	if err != nil || got.NonceHash != "nonce-1" || got.Next != "/tokens" || !got.ExpiresAt.Equal(l.ExpiresAt) {
+		t.Fatalf("TakePendingLogin = %+v, %v", got, err)
+	}
+	if _, err := s.TakePendingLogin(ctx, "state-1", now.Add(time.Minute)); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("taking a state twice: %v, want ErrNotFound", err)
+	}
+	old := store.PendingLogin{StateHash: "state-2", NonceHash: "n", Next: "/", CreatedAt: now, ExpiresAt: now.Add(time.Minute)}
+	if err := s.CreatePendingLogin(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.TakePendingLogin(ctx, "state-2", now.Add(2*time.Minute)); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("taking an expired state: %v, want ErrNotFound", err)
 	}
 }

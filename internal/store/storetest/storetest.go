@@ -49,6 +49,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{name: "OIDCUsers", fn: testOIDCUsers},
 		{name: "SignIns", fn: testSignIns},
 		{name: "DeviceCodes", fn: testDeviceCodes},
+		{name: "PendingLogins", fn: testPendingLogins},
 		{name: "Audit", fn: testAudit},
 		{name: "AdminAudit", fn: testAdminAudit},
 		{name: "Atomically", fn: testAtomically},
