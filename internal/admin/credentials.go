@@ -502,6 +502,12 @@ func (s *Service) CreatePAT(ctx context.Context, who Actor, np NewPAT) (store.Pe
 	t := store.PersonalToken{User: np.User, Name: np.Name, Hash: secret.Hash(sec), ExpiresAt: exp}
 	if who.Name == np.User {
 		t.PasswordVerifiedAt = who.PasswordVerifiedAt
+		if who.SignInID != 0 {
+			t.SignInID = who.SignInID
+			if t.ExpiresAt.IsZero() || t.ExpiresAt.After(who.SignInEnds) {
+				t.ExpiresAt = who.SignInEnds
+			}
+		}
 	}
 	if err := s.change(ctx, who, "pat.create", fmt.Sprintf("token %s of user %s", np.Name, np.User), func(st store.Store) error {
 		return storeErr(st.CreatePersonalToken(ctx, &t), "user "+np.User, "",
