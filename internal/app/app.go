@@ -17,6 +17,7 @@ import (
 	"github.com/authserver/authserver/internal/authn"
 	"github.com/authserver/authserver/internal/authn/federation"
 	"github.com/authserver/authserver/internal/authn/ldap"
+	"github.com/authserver/authserver/internal/authn/oidc"
 	"github.com/authserver/authserver/internal/authn/secret"
 	"github.com/authserver/authserver/internal/authz"
 	"github.com/authserver/authserver/internal/config"
@@ -55,6 +56,9 @@ type Options struct {
 	// Configure has the last word on the server's options, before the
 	// handler is built (a test's wrapper around the API).
 	Configure func(*server.Options)
+	// OIDCHTTPClient asks the SSO provider (tests: one trusting a test
+	// issuer's certificate); nil: a client trusting oidc.ca_file.
+	OIDCHTTPClient *http.Client
 }
 
 // App is authserver built from one config: each part is exported so serve
@@ -82,6 +86,10 @@ type App struct {
 	// Federation verifies federated robots' JWTs; nil without
 	// federation.issuers.
 	Federation *federation.Verifier
+	// SSO is the OpenID provider people sign in with; nil without oidc:.
+	SSO *oidc.Provider
+	// Accounts builds the current identity behind a stored credential.
+	Accounts *authn.Accounts
 	// Server are the options Handler was built from.
 	Server  server.Options
 	Handler http.Handler
@@ -127,7 +135,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	if opts.Passwords != nil {
 		a.Passwords = opts.Passwords(a.Passwords)
 	}
-	a.Federation = creds.federation
+	a.Federation, a.SSO, a.Accounts = creds.federation, creds.sso, creds.accounts
 	proxies, err := server.ParseTrustedProxies(cfg.Server.TrustedProxies)
 	if err != nil {
 		return nil, err
@@ -176,6 +184,9 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	// The admin REST API (api.enabled) is mounted at /api, behind the same
 	// login gate as the token endpoint.
 	if a.Server.API, err = a.buildAPI(opts.Version); err != nil {
+		return nil, err
+	}
+	if err := a.buildSSO(opts); err != nil {
 		return nil, err
 	}
 	if opts.Configure != nil {

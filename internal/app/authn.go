@@ -8,6 +8,7 @@ import (
 	"github.com/authserver/authserver/internal/authn"
 	"github.com/authserver/authserver/internal/authn/federation"
 	"github.com/authserver/authserver/internal/authn/ldap"
+	"github.com/authserver/authserver/internal/authn/oidc"
 	"github.com/authserver/authserver/internal/authn/secret"
 	"github.com/authserver/authserver/internal/config"
 	"github.com/authserver/authserver/internal/metrics"
@@ -22,6 +23,8 @@ type credentials struct {
 	refresher  *secret.Refresher
 	directory  *ldap.Directory
 	federation *federation.Verifier // nil without federation.issuers
+	accounts   *authn.Accounts
+	sso        *oidc.Provider // nil without oidc:
 }
 
 // buildAuthn wires the credential checks in the order a login meets them:
@@ -67,6 +70,18 @@ func buildAuthn(cfg config.Config, st store.Store, m *metrics.Metrics, opts Opti
 		checkers = nil
 	}
 	accounts := authn.NewAccounts(st, checkers)
+	c.accounts = accounts
+	if cfg.OIDC != nil {
+		// SSO users' credentials are checked against their sign-in
+		// (max_session, recheck): accounts asks the provider.
+		if c.sso, err = oidc.New(oidc.Options{Config: *cfg.OIDC, PublicURL: cfg.RealmBase(), Store: st,
+			Logger: log.With("backend", "oidc"), Now: now, HTTPClient: opts.OIDCHTTPClient}); err != nil {
+			return nil, err
+		}
+		accounts.SetSignIns(c.sso)
+		log.Info("sso sign-in enabled", "issuer", cfg.OIDC.Issuer, "redirect_uri", c.sso.RedirectURL(),
+			"max_session", cfg.OIDC.MaxSession.String(), "recheck", cfg.OIDC.Recheck.String())
+	}
 	pats := secret.NewPATs(st, accounts, passwords, now, log.With("backend", "pat"))
 	robots := secret.NewRobots(st, cfg.Robots.Prefix, pats, now, log.With("backend", "robot"))
 	if len(cfg.Federation.Issuers) > 0 {

@@ -34,6 +34,7 @@ const (
 const (
 	EndpointToken = "token" // GET and POST /service/token
 	EndpointAPI   = "api"   // the REST API under /api
+	EndpointWeb   = "web"   // the SSO sign-in pages (internal/server/web)
 )
 
 // Grants: how an attempt presents its credential.
