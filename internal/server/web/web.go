@@ -195,9 +195,13 @@ func (h *Handler) message(w http.ResponseWriter, r *http.Request, status int, ti
 		v.User, v.CSRF = s.id.Name, s.web.CSRF
 	}
 	if status >= 400 && status != http.StatusNotFound {
-		v.Next, v.NextText = "/login?next="+url.QueryEscape(oidc.SafeNext(r.URL.RequestURI())), "Sign in again"
-		if s != nil || r.Method == http.MethodPost {
+		switch {
+		case s != nil || r.Method == http.MethodPost:
 			v.Next, v.NextText = "/", "Back to your credentials"
+		case strings.HasPrefix(r.URL.Path, "/login"):
+			v.Next, v.NextText = "/login", "Sign in again"
+		default:
+			v.Next, v.NextText = "/login?next="+url.QueryEscape(oidc.SafeNext(r.URL.RequestURI())), "Sign in"
 		}
 	}
 	h.render(w, status, "message", v)
