@@ -310,3 +310,31 @@ func TestSSOGroupMadeAhead(t *testing.T) {
 		t.Errorf("alice's groups = %v, %v; want everyone only (devs is local)", names, err)
 	}
 }
+
+// TestSSOExplain: explain judges an SSO user as the token endpoint does:
+// the admin flag of the last sign-in, the roles of the OIDC groups it
+// joined.
+func TestSSOExplain(t *testing.T) {
+	e := newSSOEnv(t)
+	e.claims["groups"] = []string{"devs"}
+	e.signIn()
+	ctx := t.Context()
+	if err := e.a.Store.CreateProject(ctx, &store.Project{Name: "team"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.a.Store.SetMember(ctx, store.Member{Project: "team", Kind: store.MemberGroup, Name: "devs", Role: store.RoleMaintainer}); err != nil {
+		t.Fatal(err)
+	}
+	adm, err := app.NewAdmin(e.a.Config, e.a.Store, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := adm.Explain(ctx, admin.Actor{Name: "cli", Admin: true, Method: admin.MethodCLI},
+		admin.ExplainRequest{User: "alice", Scopes: []string{"repository:team/app:pull,push,delete"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(x.Decisions[0].Granted, ","); got != "pull,push,delete" || !strings.Contains(strings.Join(x.Notes, " "), "SSO user") {
+		t.Fatalf("explain = %+v", x)
+	}
+}
