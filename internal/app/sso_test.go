@@ -338,3 +338,34 @@ func TestSSOExplain(t *testing.T) {
 		t.Fatalf("explain = %+v", x)
 	}
 }
+
+// TestSSOPathPrefix: behind a public_url with a path, every link, redirect
+// and cookie of the pages carries it, and the redirect URI too.
+func TestSSOPathPrefix(t *testing.T) {
+	e := newSSOEnv(t, func(c *config.Config) { c.Server.PublicURL += "/auth" })
+	e.url += "/auth"
+	q := e.begin("/")
+	if q.Get("redirect_uri") != e.url+"/login/callback" {
+		t.Fatalf("redirect_uri %q", q.Get("redirect_uri"))
+	}
+	resp, body := e.callback(q)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/auth/" {
+		t.Fatalf("callback = %d to %q\n%s", resp.StatusCode, resp.Header.Get("Location"), body)
+	}
+	for _, c := range resp.Cookies() {
+		if c.Name == "authserver_session" && c.Path != "/auth/" {
+			t.Errorf("session cookie path %q", c.Path)
+		}
+	}
+	resp, page := e.get("/")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, `action="/auth/tokens"`) || !strings.Contains(page, `href="/auth/assets/style.css"`) {
+		t.Fatalf("GET /auth/ = %d\n%s", resp.StatusCode, page)
+	}
+	if resp, _ := e.get("/device?user_code=BCDF-GHJK"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("device page = %d", resp.StatusCode)
+	}
+	e.client.Jar = nil
+	if resp, _ := e.get("/device?user_code=BCDF-GHJK"); resp.Header.Get("Location") != "/auth/login?next=%2Fdevice%3Fuser_code%3DBCDF-GHJK" {
+		t.Errorf("signed out, /device sends to %q", resp.Header.Get("Location"))
+	}
+}

@@ -125,7 +125,7 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 	}
 	h.setCookie(w, SessionCookie, value, "/", int(ends.Sub(now)/time.Second))
 	h.o.Logger.Info("sso sign-in", "user", in.User.Name, "onboarded", in.Onboarded, "groups", len(in.Groups), "client_ip", who.ClientIP)
-	http.Redirect(w, r, in.Next, http.StatusSeeOther)
+	h.redirect(w, r, in.Next)
 }
 
 // logout is POST /logout: the session row goes (the cookie with it). The
@@ -139,7 +139,7 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
 		h.setCookie(w, SessionCookie, "", "/", -1)
 		h.note(r, h.actor(r, s), "sso.signout", "web session of user "+s.id.Name, store.AuditDone)
 		v := view{Title: "Signed out", Notice: "You are signed out. Credentials you made stay valid until they expire or are revoked.",
-			Next: "/login", NextText: "Sign in again"}
+			Next: h.base + "/login", NextText: "Sign in again"}
 		h.render(w, http.StatusOK, "message", v)
 	})(w, r)
 }
@@ -256,7 +256,7 @@ func (h *Handler) revokePAT(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, r, err, s)
 			return
 		}
-		http.Redirect(w, r, "/", http.StatusSeeOther)
+		h.redirect(w, r, "/")
 	})(w, r)
 }
 
@@ -272,7 +272,7 @@ func (h *Handler) revokeRefresh(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, r, err, s)
 			return
 		}
-		http.Redirect(w, r, "/", http.StatusSeeOther)
+		h.redirect(w, r, "/")
 	})(w, r)
 }
 
@@ -328,7 +328,7 @@ func (h *Handler) decide(w http.ResponseWriter, r *http.Request) {
 		h.o.Logger.Info("device authorization "+word, "user", s.id.Name, "client_id", audit.Clip(dc.ClientID))
 		v := view{Title: "Device " + word, User: s.id.Name, CSRF: s.web.CSRF,
 			Notice: "Request " + word + ": " + map[string]string{"approved": "you can return to your terminal.", "denied": "the program gets no access."}[word],
-			Next:   "/", NextText: "Your credentials"}
+			Next:   h.base + "/", NextText: "Your credentials"}
 		h.render(w, http.StatusOK, "message", v)
 	})(w, r)
 }

@@ -78,6 +78,9 @@ var assets embed.FS
 type Handler struct {
 	o      Options
 	secure bool
+	// base is public_url's path ("" or "/auth"): every link, redirect and
+	// cookie path the browser sees starts with it.
+	base   string
 	pages  map[string]*template.Template
 	css    []byte
 	router chi.Router
@@ -95,6 +98,9 @@ func New(o Options) (*Handler, error) {
 		o.ClientIP = func(r *http.Request) string { return r.RemoteAddr }
 	}
 	h := &Handler{o: o, secure: strings.HasPrefix(o.PublicURL, "https://"), pages: map[string]*template.Template{}}
+	if u, err := url.Parse(o.PublicURL); err == nil {
+		h.base = strings.TrimRight(u.Path, "/")
+	}
 	for _, name := range []string{"home", "device", "message"} {
 		t, err := template.ParseFS(assets, "assets/page.html", "assets/"+name+".html")
 		if err != nil {
@@ -149,6 +155,8 @@ func (h *Handler) style(w http.ResponseWriter, _ *http.Request) {
 
 // view is what a page template reads.
 type view struct {
+	// Base prefixes every link (public_url's path).
+	Base                 string
 	Title, Error, Notice string
 	User, CSRF           string
 	// message pages
@@ -176,6 +184,7 @@ type projectRow struct {
 type deviceView struct{ ClientID, Scope, UserCode string }
 
 func (h *Handler) render(w http.ResponseWriter, status int, page string, v view) {
+	v.Base = h.base
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	if err := h.pages[page].ExecuteTemplate(w, "page", v); err != nil {
@@ -197,11 +206,11 @@ func (h *Handler) message(w http.ResponseWriter, r *http.Request, status int, ti
 	if status >= 400 && status != http.StatusNotFound {
 		switch {
 		case s != nil || r.Method == http.MethodPost:
-			v.Next, v.NextText = "/", "Back to your credentials"
+			v.Next, v.NextText = h.base+"/", "Back to your credentials"
 		case strings.HasPrefix(r.URL.Path, "/login"):
-			v.Next, v.NextText = "/login", "Sign in again"
+			v.Next, v.NextText = h.base+"/login", "Sign in again"
 		default:
-			v.Next, v.NextText = "/login?next="+url.QueryEscape(oidc.SafeNext(r.URL.RequestURI())), "Sign in"
+			v.Next, v.NextText = h.loginURL(r), "Sign in"
 		}
 	}
 	h.render(w, status, "message", v)
@@ -213,8 +222,18 @@ func random() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// loginURL is /login coming back to r's page.
+func (h *Handler) loginURL(r *http.Request) string {
+	return h.base + "/login?next=" + url.QueryEscape(oidc.SafeNext(r.URL.RequestURI()))
+}
+
+// redirect sends the browser to path (of authserver's own, without base).
+func (h *Handler) redirect(w http.ResponseWriter, r *http.Request, path string) {
+	http.Redirect(w, r, h.base+path, http.StatusSeeOther)
+}
+
 func (h *Handler) setCookie(w http.ResponseWriter, name, value, path string, maxAge int) {
-	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: path, MaxAge: maxAge, HttpOnly: true,
+	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: h.base + path, MaxAge: maxAge, HttpOnly: true,
 		Secure: h.secure, SameSite: http.SameSiteLaxMode})
 }
 
@@ -275,7 +294,7 @@ func (h *Handler) signedIn(fn func(w http.ResponseWriter, r *http.Request, s *se
 		s, err := h.current(r)
 		switch {
 		case errors.Is(err, errSignedOut) && r.Method == http.MethodGet:
-			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			http.Redirect(w, r, h.loginURL(r), http.StatusSeeOther)
 			return
 		case errors.Is(err, errSignedOut):
 			h.message(w, r, http.StatusUnauthorized, "Signed out", "Your session has ended: sign in again.", nil)
