@@ -222,3 +222,35 @@ func mustPAT(t *testing.T, e *ssoEnv, secret string) store.PersonalToken {
 	}
 	return p
 }
+
+// TestSSOStartsBounded: flows that take no credential but keep a row are
+// bounded per client network and minute (429 with Retry-After).
+func TestSSOStartsBounded(t *testing.T) {
+	e := newSSOEnv(t)
+	form := url.Values{"client_id": {"authserver-cli"}}
+	// Up to 130 tries: a minute turning during the loop still ends in 429.
+	last := 0
+	for range 130 {
+		resp, _ := e.post("/oauth/device/code", form)
+		last = resp.StatusCode
+		if last == http.StatusTooManyRequests {
+			if resp.Header.Get("Retry-After") == "" {
+				t.Error("429 without Retry-After")
+			}
+			break
+		}
+	}
+	if last != http.StatusTooManyRequests {
+		t.Fatalf("61 device authorizations in a minute: last %d, want 429", last)
+	}
+	for range 130 {
+		resp, _ := e.get("/login")
+		last = resp.StatusCode
+		if last != http.StatusFound {
+			break
+		}
+	}
+	if last != http.StatusTooManyRequests {
+		t.Fatalf("61 sign-ins started in a minute: last %d, want 429", last)
+	}
+}

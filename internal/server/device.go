@@ -64,6 +64,15 @@ func (s *Server) handleDeviceCode(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "INVALID_REQUEST", "scope too long")
 		return
 	}
+	network := ipOf(r)
+	if s.opts.Network != nil {
+		network = s.opts.Network(network)
+	}
+	if !s.opts.DeviceStarts.Allow(network) {
+		w.Header().Set("Retry-After", "60")
+		writeError(w, http.StatusTooManyRequests, "TOO_MANY_REQUESTS", "too many device authorizations from this network: try again in a minute")
+		return
+	}
 	da, err := s.opts.Device.Start(r.Context(), clientID, scope, service)
 	if err != nil {
 		errcode.Fail(w, r, s.logFor(r), s.opts.Metrics, err)

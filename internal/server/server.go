@@ -22,6 +22,7 @@ import (
 	"github.com/authserver/authserver/internal/login"
 	"github.com/authserver/authserver/internal/metrics"
 	"github.com/authserver/authserver/internal/store"
+	"github.com/authserver/authserver/internal/throttle"
 	"github.com/authserver/authserver/internal/token"
 )
 
@@ -75,6 +76,11 @@ type Options struct {
 	// DevicePublicURL is server.public_url: the verification_uri is
 	// DevicePublicURL + /device.
 	DevicePublicURL string
+	// DeviceStarts bounds the device authorizations a client network may
+	// start per minute (nil: no bound); Network maps a client IP to its
+	// network (nil: the IP itself).
+	DeviceStarts *throttle.Starts
+	Network      func(ip string) string
 	// Web, when set (oidc: configured), serves the sign-in pages: /login,
 	// /login/callback, /logout, /, /tokens, /refresh-tokens, /device
 	// (internal/server/web), behind the same middleware.

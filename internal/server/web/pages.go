@@ -58,6 +58,15 @@ func (h *Handler) note(r *http.Request, who admin.Actor, action, target, result 
 // login is GET /login?next=: off to the provider.
 func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	next := oidc.SafeNext(r.URL.Query().Get("next"))
+	network := h.o.ClientIP(r)
+	if h.o.Network != nil {
+		network = h.o.Network(network)
+	}
+	if !h.o.Starts.Allow(network) {
+		w.Header().Set("Retry-After", "60")
+		h.message(w, r, http.StatusTooManyRequests, "Too many sign-ins", "Too many sign-ins were started from your network in the last minute: try again in a minute.", nil)
+		return
+	}
 	p, err := h.o.Provider.Begin(r.Context(), next)
 	if err != nil {
 		h.fail(w, r, err, nil)

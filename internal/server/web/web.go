@@ -22,6 +22,7 @@ import (
 	"github.com/authserver/authserver/internal/authn/secret"
 	"github.com/authserver/authserver/internal/metrics"
 	"github.com/authserver/authserver/internal/store"
+	"github.com/authserver/authserver/internal/throttle"
 )
 
 // Cookies.
@@ -66,9 +67,14 @@ type Options struct {
 	PublicURL string
 	// ClientIP resolves a request's client address (server.ClientIP).
 	ClientIP func(*http.Request) string
-	Logger   *slog.Logger
-	Metrics  *metrics.Metrics
-	Now      func() time.Time
+	// Starts bounds the sign-ins a client network may start per minute
+	// at /login (each keeps a row for 10 minutes); nil: no bound.
+	// Network maps a client IP to its network (nil: the IP itself).
+	Starts  *throttle.Starts
+	Network func(ip string) string
+	Logger  *slog.Logger
+	Metrics *metrics.Metrics
+	Now     func() time.Time
 }
 
 //go:embed assets
