@@ -127,6 +127,17 @@ func (s *Service) explainUser(ctx context.Context, name string) (Explanation, er
 			e.Notes = append(e.Notes, "LDAP user with no recorded login and no directory configured: their directory groups are unknown")
 		}
 	}
+	if u.Source == store.SourceOIDC {
+		ou, err := s.st.GetOIDCUser(ctx, u.Name)
+		switch {
+		case err == nil: // as the last sign-in said; groups come from the OIDC groups it joined
+			id.Admin = id.Admin || ou.Admin
+			e.Notes = append(e.Notes, fmt.Sprintf("SSO user (%s, sub %s): groups %v and admin %t as of the sign-in at %s",
+				ou.Issuer, ou.Subject, ou.Groups, ou.Admin, ou.SyncedAt.UTC().Format(time.RFC3339)))
+		case !errors.Is(err, store.ErrNotFound):
+			return Explanation{}, err
+		}
+	}
 	e.Subject = id.Subject()
 	return e, nil
 }

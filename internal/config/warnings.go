@@ -16,11 +16,19 @@ import (
 //   - A PostgreSQL DSN (URL or key=value form) whose sslmode does not
 //     verify the server (anything but verify-full or verify-ca; libpq's
 //     default is prefer) while a host is not loopback or a Unix socket.
+//   - SSO sign-in (oidc:) on an http:// server.public_url that is not
+//     loopback: the session cookie cannot be Secure and crosses the
+//     network in clear text.
 func (c *Config) Warnings() []string {
 	var out []string
 	if l := c.LDAP; l != nil {
 		if u, err := url.Parse(l.URL); err == nil && u.Scheme == "ldap" && !l.StartTLS {
 			out = append(out, "ldap.url "+u.Scheme+"://"+u.Host+" without start_tls: passwords cross the network in clear text; use ldaps:// or start_tls: true")
+		}
+	}
+	if c.OIDC != nil {
+		if u, err := url.Parse(c.Server.PublicURL); err == nil && u.Scheme == "http" && !localHost(u.Hostname()) {
+			out = append(out, "oidc: server.public_url "+u.Scheme+"://"+u.Host+" is not https: the session cookie is sent in clear text and cannot be Secure; serve the sign-in pages over https")
 		}
 	}
 	if c.Storage.Driver == "postgres" {

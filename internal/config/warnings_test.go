@@ -27,6 +27,10 @@ func TestWarnings(t *testing.T) {
 		{name: "pg url loopback", yaml: "storage: {driver: postgres, dsn: 'postgres://u:${AS_PW}@127.0.0.1:5432/a?sslmode=disable'}"},
 		{name: "pg url localhost v6", yaml: "storage: {driver: postgres, dsn: 'postgres://u@[::1]:5432/a?sslmode=disable'}"},
 		{name: "pg url socket via host param", yaml: "storage: {driver: postgres, dsn: 'postgres://u@/a?host=/var/run/postgresql&sslmode=disable'}"},
+		{name: "oidc on http", yaml: "server: {public_url: 'http://auth.example.org'}\noidc: {issuer: 'https://sso.example.org', client_id: a}",
+			want: []string{"oidc: server.public_url http://auth.example.org is not https"}},
+		{name: "oidc on https", yaml: "server: {public_url: 'https://auth.example.org'}\noidc: {issuer: 'https://sso.example.org', client_id: a}"},
+		{name: "oidc on loopback http", yaml: "server: {public_url: 'http://127.0.0.1:5001'}\noidc: {issuer: 'https://sso.example.org', client_id: a}"},
 		{name: "pg url multi-host, one remote", yaml: "storage: {driver: postgres, dsn: 'postgres://u@localhost:5432,db2.example:5432/a?sslmode=disable'}",
 			want: []string{"server db2.example"}},
 	}
