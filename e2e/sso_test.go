@@ -1,0 +1,277 @@
+//go:build integration
+
+package e2e
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/authserver/authserver/internal/testenv"
+	"github.com/authserver/authserver/internal/testenv/oidcop"
+)
+
+// SSO end to end: a real OpenID provider (e2e/oidcprovider, in its own
+// process), a real browser (Debian's chromium, headless, through chromedp)
+// that fills in the provider's form and authserver's pages, authserver with
+// an oidc: block, registry v3.1.2, the docker CLI (no daemon), crane and
+// `authserver login`. The page selectors are docs/SSO.md's contract.
+
+// ssoUsers are the provider's people: alice's group registry-admins is
+// authserver's admin_groups, so she may push to any project.
+var ssoUsers = []oidcop.User{
+	{Username: "alice", Password: "alice-at-the-provider", Email: "alice@example.org", Name: "Alice", Groups: []string{"registry-admins", "developers"}},
+}
+
+// ssoWorld is a provider, an authserver that signs people in with it, a
+// registry trusting that authserver, and a browser.
+type ssoWorld struct {
+	op  *oidcop.Provider
+	a   *authServer
+	reg *registry
+	b   *browser
+}
+
+func newSSOWorld(t *testing.T) *ssoWorld {
+	t.Helper()
+	port := testenv.FreePort(t)
+	public := "http://localhost:" + strconv.Itoa(port)
+	op := oidcop.Start(t, oidcop.Options{RedirectURIs: []string{public + "/login/callback"}, Users: ssoUsers})
+	a := startAuthServer(t, authOptions{port: port, extraConfig: fmt.Sprintf(`oidc:
+  issuer: %s
+  client_id: %s
+  client_secret: %s
+  allow_http: true
+  admin_groups: [registry-admins]
+`, op.Issuer, op.ClientID, op.ClientSecret)})
+	a.cli(t, "project", "create", "team")
+	w := &ssoWorld{op: op, a: a, reg: startRegistry(t, flavours[0], a), b: newBrowser(t)}
+	return w
+}
+
+// signIn opens authserver's /login in the browser, signs in through the
+// provider's form, and waits for the credentials page.
+func (w *ssoWorld) signIn(t *testing.T, user, pass string) {
+	t.Helper()
+	w.b.do("sign in at the provider",
+		chromedp.Navigate(w.a.url+"/login?next=/"),
+		chromedp.WaitVisible(chromedp.CSS(`#login input[name="username"]`)),
+		chromedp.SendKeys(chromedp.CSS(`#login input[name="username"]`), user),
+		chromedp.SendKeys(chromedp.CSS(`#login input[name="password"]`), pass),
+		chromedp.Click(chromedp.CSS(`#login button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`form#pat-create`)),
+	)
+	if loc := w.b.location(); loc != w.a.url+"/" {
+		t.Fatalf("after sign-in the browser is at %s, want %s/", loc, w.a.url)
+	}
+	if page := w.b.bodyText(); !strings.Contains(page, "Your registry credentials") {
+		t.Fatalf("credentials page does not say \"Your registry credentials\":\n%s", page)
+	}
+}
+
+// TestSSOBrowserPAT: sign in through the provider, create a personal access
+// token on the credentials page, `docker login` with it and push with
+// crane; revoke it on the page and the next pull is refused.
+func TestSSOBrowserPAT(t *testing.T) {
+	w := newSSOWorld(t)
+	w.signIn(t, "alice", "alice-at-the-provider")
+
+	w.b.do("create a personal access token",
+		chromedp.SendKeys(chromedp.CSS(`#pat-create input[name="name"]`), "laptop"),
+		chromedp.SendKeys(chromedp.CSS(`#pat-create input[name="expires"]`), "30"),
+		chromedp.Click(chromedp.CSS(`#pat-create [type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`code#pat-secret`)),
+	)
+	secret := w.b.text(`code#pat-secret`)
+	if secret == "" {
+		t.Fatal("the page shows an empty secret")
+	}
+	if n := w.b.count(`tr[data-pat="laptop"]`); n != 1 {
+		t.Fatalf("%d rows for the new token, want 1\n%s", n, w.b.describe())
+	}
+
+	s := newSession(t, w.reg, "", "")
+	docker := dockerCLI{s}
+	mustOK(t, docker.login("alice", secret))
+	mustOK(t, s.cranePush(t, "team/app:v1", "pushed with a token made in the browser"))
+	mustOK(t, s.cranePull("team/app:v1"))
+
+	// Revoke it on the page: the row goes, and the next pull is refused.
+	w.b.do("revoke the token",
+		chromedp.Navigate(w.a.url+"/"),
+		chromedp.Click(chromedp.CSS(`tr[data-pat="laptop"] button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`form#pat-create`)),
+		chromedp.WaitNotPresent(chromedp.CSS(`tr[data-pat="laptop"]`)),
+	)
+	mustRefuse(t, s.cranePull("team/app:v1"))
+}
+
+var verificationURL = regexp.MustCompile(`https?://\S+/device\?user_code=[A-Z]{4}-[A-Z]{4}`)
+
+// deviceLogin starts `authserver login` for the registry in the
+// background, as the session's user, and returns it with the address it
+// printed for the browser.
+func (w *ssoWorld) deviceLogin(t *testing.T, s *session) (*testenv.Process, string) {
+	t.Helper()
+	logPath := filepath.Join(t.TempDir(), "login.log")
+	p := startLogged(t, "authserver login", logPath, s.env(), s.home, bin["authserver"], "login", w.reg.host)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if m := verificationURL.FindString(p.Log()); m != "" {
+			return p, m
+		}
+		select {
+		case <-p.Done():
+			t.Fatalf("authserver login ended before printing the address (%v):\n%s", p.Err(), p.Log())
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("authserver login printed no verification address in 30s:\n%s", p.Log())
+		}
+	}
+}
+
+// decide opens the verification address in the (signed-in) browser and
+// presses approve or deny.
+func (w *ssoWorld) decide(t *testing.T, addr, decision, want string) {
+	t.Helper()
+	w.b.do("open the device page", chromedp.Navigate(addr), chromedp.WaitVisible(chromedp.CSS(`form#device-approve`)))
+	code := addr[strings.LastIndex(addr, "=")+1:]
+	if page := w.b.bodyText(); !strings.Contains(page, "authserver-cli") || !strings.Contains(page, code) {
+		t.Fatalf("the device page does not show the asking client and the code %s:\n%s", code, page)
+	}
+	w.b.do(decision+" the device",
+		chromedp.Click(chromedp.CSS(`form#device-approve button[name="decision"][value="`+decision+`"]`)),
+		chromedp.WaitNotPresent(chromedp.CSS(`form#device-approve`)),
+	)
+	if page := w.b.bodyText(); !strings.Contains(page, want) {
+		t.Fatalf("after %s the page does not say %q:\n%s", decision, want, page)
+	}
+}
+
+// waitExit waits for the background login to end (it polls every 5 s).
+func waitExit(t *testing.T, p *testenv.Process) {
+	t.Helper()
+	select {
+	case <-p.Done():
+	case <-time.After(60 * time.Second):
+		t.Fatalf("authserver login still running 60s after the decision:\n%s", p.Log())
+	}
+}
+
+// TestSSODeviceFlow: `authserver login` in the background, the browser
+// approves the code, crane pushes with the identitytoken it stored; after
+// the provider's sessions end (a restart), another refresh still works. A
+// denied code ends the command with a clear error. The audit trail shows
+// the sign-in, the approval and each credential minted.
+func TestSSODeviceFlow(t *testing.T) {
+	w := newSSOWorld(t)
+	w.signIn(t, "alice", "alice-at-the-provider")
+
+	s := newSession(t, w.reg, "", "")
+	p, addr := w.deviceLogin(t, s)
+	w.decide(t, addr, "approve", "approved")
+	waitExit(t, p)
+	if p.Err() != nil || !strings.Contains(p.Log(), "Signed in to "+w.reg.host+" as alice") {
+		t.Fatalf("authserver login failed (%v):\n%s", p.Err(), p.Log())
+	}
+	entry, file := dockerCLI{s}.auth(t)
+	if !strings.HasPrefix(entry["identitytoken"], "asr_") || entry["auth"] != base64.StdEncoding.EncodeToString([]byte("alice:")) {
+		t.Fatalf("docker config after authserver login:\n%s", file)
+	}
+	mustOK(t, s.cranePush(t, "team/device:v1", "pushed with the device flow's refresh token"))
+
+	// The provider's sessions and grants end; authserver's credential does not.
+	w.op.Restart(t)
+	mustOK(t, s.cranePull("team/device:v1"))
+	mustOK(t, s.cranePush(t, "team/device:v2", "a second refresh after the provider restarted"))
+
+	// A denied code: the command says so and fails.
+	s2 := newSession(t, w.reg, "", "")
+	p2, addr2 := w.deviceLogin(t, s2)
+	w.decide(t, addr2, "deny", "denied")
+	waitExit(t, p2)
+	if p2.Err() == nil || !strings.Contains(p2.Log(), "denied") {
+		t.Fatalf("authserver login after a denial: %v\n%s", p2.Err(), p2.Log())
+	}
+	if entry, _ := (dockerCLI{s2}).auth(t); entry != nil {
+		t.Fatalf("a denied login stored %v", entry)
+	}
+
+	// The audit trail: the sign-in, the approval, the credential minted.
+	var recs []map[string]any
+	if err := json.Unmarshal([]byte(w.a.cli(t, "audit", "list", "--output", "json", "--limit", "1000")), &recs); err != nil {
+		t.Fatal(err)
+	}
+	find := func(what string, match func(r map[string]any) bool) {
+		t.Helper()
+		for _, r := range recs {
+			if match(r) {
+				t.Logf("audit: %s: %v", what, r)
+				return
+			}
+		}
+		b, _ := json.MarshalIndent(recs, "", "  ")
+		t.Errorf("no audit record of %s in:\n%s", what, b)
+	}
+	str := func(r map[string]any, k string) string { s, _ := r[k].(string); return s }
+	find("alice's sign-in", func(r map[string]any) bool {
+		return strings.Contains(str(r, "subject"), "alice") && strings.Contains(str(r, "method")+str(r, "action"), "oidc")
+	})
+	find("the device approval", func(r map[string]any) bool {
+		return strings.Contains(str(r, "action")+str(r, "endpoint"), "device") && str(r, "result") != "unauthorized" &&
+			!strings.Contains(str(r, "action"), "deny")
+	})
+	find("the refresh token minted by the device grant", func(r map[string]any) bool {
+		return str(r, "subject") == "alice" && str(r, "result") == "issued" && strings.Contains(str(r, "client_id"), "authserver-cli")
+	})
+}
+
+// TestBrowserSignsInAtProvider drives chromium through the test provider's
+// own form for a stand-in client (nothing of authserver's): the browser
+// part of the harness works, and the provider redirects back with a code
+// and the state.
+func TestBrowserSignsInAtProvider(t *testing.T) {
+	got := make(chan url.Values, 1)
+	client := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.URL.Query()
+		fmt.Fprint(w, "<html><body><p id=done>back at the client</p></body></html>")
+	}))
+	defer client.Close()
+	op := oidcop.Start(t, oidcop.Options{RedirectURIs: []string{client.URL + "/cb"}, Users: ssoUsers})
+	b := newBrowser(t)
+
+	verifier := rand.Text() + rand.Text()
+	sum := sha256.Sum256([]byte(verifier))
+	q := url.Values{"client_id": {op.ClientID}, "redirect_uri": {client.URL + "/cb"}, "response_type": {"code"},
+		"scope": {"openid profile"}, "state": {"st-123"}, "nonce": {"n-456"},
+		"code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])}, "code_challenge_method": {"S256"}}
+	b.do("sign in at the provider",
+		chromedp.Navigate(op.Issuer+"/authorize?"+q.Encode()),
+		chromedp.SendKeys(chromedp.CSS(`#login input[name="username"]`), "alice"),
+		chromedp.SendKeys(chromedp.CSS(`#login input[name="password"]`), "alice-at-the-provider"),
+		chromedp.Click(chromedp.CSS(`#login button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#done`)),
+	)
+	select {
+	case v := <-got:
+		if v.Get("code") == "" || v.Get("state") != "st-123" {
+			t.Fatalf("the client got %v", v)
+		}
+	default:
+		t.Fatal("the browser never reached the client")
+	}
+}
