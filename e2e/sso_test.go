@@ -50,7 +50,7 @@ func newSSOWorld(t *testing.T) *ssoWorld {
 	port := testenv.FreePort(t)
 	public := "http://localhost:" + strconv.Itoa(port)
 	op := oidcop.Start(t, oidcop.Options{RedirectURIs: []string{public + "/login/callback"}, Users: ssoUsers})
-	a := startAuthServer(t, authOptions{port: port, extraConfig: fmt.Sprintf(`oidc:
+	a := startAuthServer(t, authOptions{port: port, server: "  public_url: " + public + "\n", extraConfig: fmt.Sprintf(`oidc:
   issuer: %s
   client_id: %s
   client_secret: %s
