@@ -229,7 +229,7 @@ func TestSSODeviceFlow(t *testing.T) {
 	}
 	str := func(r map[string]any, k string) string { s, _ := r[k].(string); return s }
 	find("alice's sign-in", func(r map[string]any) bool {
-		return strings.Contains(str(r, "subject"), "alice") && strings.Contains(str(r, "method")+str(r, "action"), "oidc")
+		return str(r, "subject") == "alice" && (str(r, "method") == "sso" || strings.Contains(str(r, "action"), "sign"))
 	})
 	find("the device approval", func(r map[string]any) bool {
 		return strings.Contains(str(r, "action")+str(r, "endpoint"), "device") && str(r, "result") != "unauthorized" &&
