@@ -15,7 +15,7 @@ import (
 
 	"github.com/authserver/authserver/internal/app"
 	"github.com/authserver/authserver/internal/app/apptest"
-	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/authn/secret"
 	"github.com/authserver/authserver/internal/store"
 )
 
@@ -31,7 +31,7 @@ func startAuthserver(t *testing.T) string {
 	a := apptest.New(t, cfg, app.Options{})
 	st := a.Store
 	for _, name := range []string{"ci", "ci2"} {
-		hash, err := authn.HashPassword(name+"-pass", 4)
+		hash, err := secret.HashPassword(name+"-pass", 4)
 		if err != nil {
 			t.Fatal(err)
 		}

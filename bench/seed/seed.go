@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/authserver/authserver/internal/admin"
-	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/authn/secret"
 	"github.com/authserver/authserver/internal/config"
 	"github.com/authserver/authserver/internal/store"
 	"github.com/authserver/authserver/internal/store/postgres"
@@ -123,7 +123,7 @@ func seed(ctx context.Context, b bulk, o options, cost int, w io.Writer) error {
 	}
 
 	t := time.Now()
-	hash, err := authn.HashPassword(o.password, cost)
+	hash, err := secret.HashPassword(o.password, cost)
 	if err != nil {
 		return fmt.Errorf("--password: %w", err)
 	}

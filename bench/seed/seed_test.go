@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/authn/secret"
 	"github.com/authserver/authserver/internal/authz"
 	"github.com/authserver/authserver/internal/config"
 	"github.com/authserver/authserver/internal/store"
@@ -133,7 +133,7 @@ func openStore(t *testing.T, driver, dsn string) store.Store {
 func checkGrants(t *testing.T, st store.Store) {
 	t.Helper()
 	ctx := context.Background()
-	local, err := authn.NewLocal(st, 4)
+	local, err := secret.NewLocal(st, 4)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/authn/ldap"
 	"github.com/authserver/authserver/internal/store"
 )
 
@@ -40,6 +41,12 @@ type Actor struct {
 	// verified it. A personal access token they create for themselves
 	// records it, so a password change after it revokes the token.
 	PasswordVerifiedAt time.Time
+	// SignInID and SignInEnds are, for a person signed in with SSO (the
+	// web pages, authn.MethodSSO), their sign-in and when it ends
+	// (oidc.max_session): a personal access token they create for
+	// themselves hangs on the sign-in and never outlives it.
+	SignInID   int64
+	SignInEnds time.Time
 }
 
 // Actor.Method of the callers that do not log in.
@@ -61,7 +68,7 @@ type Directory interface {
 	FindGroup(ctx context.Context, nameOrDN string) (authn.DirectoryGroup, error)
 }
 
-var _ Directory = (*authn.LDAP)(nil)
+var _ Directory = (*ldap.Directory)(nil)
 
 // Options configure a Service.
 type Options struct {

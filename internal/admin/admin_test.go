@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/authserver/authserver/internal/admin"
-	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/authn/secret"
 	"github.com/authserver/authserver/internal/config"
 	"github.com/authserver/authserver/internal/store"
 	"github.com/authserver/authserver/internal/testenv/sqlitetest"
@@ -384,15 +384,15 @@ func TestRobotExpiry(t *testing.T) {
 func TestRobotSecret(t *testing.T) {
 	f := newFixture(t, nil)
 	ctx := t.Context()
-	r, secret, err := f.adm.CreateRobot(ctx, root, admin.NewRobot{Name: "scan", Project: "*", Actions: []string{"push"}})
+	r, sec, err := f.adm.CreateRobot(ctx, root, admin.NewRobot{Name: "scan", Project: "*", Actions: []string{"push"}})
 	f.must(t, err)
-	if r.Login != "robot$scan" || r.SecretHash != authn.HashSecret(secret) || !reflect.DeepEqual(r.Permissions, store.OneProject("*", "pull", "push")) || !r.ExpiresAt.IsZero() {
+	if r.Login != "robot$scan" || r.SecretHash != secret.Hash(sec) || !reflect.DeepEqual(r.Permissions, store.OneProject("*", "pull", "push")) || !r.ExpiresAt.IsZero() {
 		t.Errorf("created %+v", r)
 	}
 	r2, secret2, err := f.adm.RefreshRobotSecret(ctx, root, f.robotID("robot$scan"))
 	f.must(t, err)
 	stored, _ := f.st.GetRobot(ctx, "scan")
-	if secret2 == secret || stored.SecretHash != authn.HashSecret(secret2) || r2.Login != "robot$scan" {
+	if secret2 == sec || stored.SecretHash != secret.Hash(secret2) || r2.Login != "robot$scan" {
 		t.Errorf("after refresh: %+v", stored)
 	}
 	gone, err := f.adm.DeleteRobot(ctx, root, f.robotID("scan"))

@@ -31,6 +31,18 @@ func (s *Service) change(ctx context.Context, who Actor, action, target string, 
 	})
 }
 
+// Note writes an admin audit record of something who did that changes
+// nothing the admin service manages (an SSO sign-in, an onboarding, a
+// device approval) with result (store.AuditDone, or AuditUnauthorized for
+// a refusal). A record that cannot be written is an error.
+func (s *Service) Note(ctx context.Context, who Actor, action, target, result string) error {
+	rec := s.record(who, action, target, result)
+	if err := s.st.AppendAudit(ctx, []store.AuditRecord{rec}); err != nil {
+		return fmt.Errorf("%s: write admin audit record: %w", action, err)
+	}
+	return nil
+}
+
 // refused records a change refused for a reason worth auditing (a wrong
 // old password: store.AuditUnauthorized), with no change to go with it. A
 // record that cannot be written is logged; the refusal stands.

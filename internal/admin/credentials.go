@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/authn/secret"
 	"github.com/authserver/authserver/internal/store"
 )
 
@@ -87,18 +87,18 @@ type NewRobot struct {
 // bcrypt at passwords.bcrypt_cost (a person picked it: it may be
 // guessable); else a new random one (256 bits) and its SHA-256
 // (authn.HashSecret). bcrypt is slow: call it before any transaction.
-func (s *Service) robotSecret(chosen string) (secret, hash string, err error) {
+func (s *Service) robotSecret(chosen string) (sec, hash string, err error) {
 	if chosen != "" {
 		if err := s.validPassword("robot secret", chosen); err != nil {
 			return "", "", err
 		}
-		hash, err := authn.HashPassword(chosen, s.opt.BcryptCost)
+		hash, err := secret.HashPassword(chosen, s.opt.BcryptCost)
 		return chosen, hash, err
 	}
-	if secret, err = authn.NewSecret("", false); err != nil {
+	if sec, err = secret.New("", false); err != nil {
 		return "", "", err
 	}
-	return secret, authn.HashSecret(secret), nil
+	return sec, secret.Hash(sec), nil
 }
 
 // CreateRobot creates a robot and returns it with its secret, which is
@@ -132,13 +132,13 @@ func (s *Service) CreateRobot(ctx context.Context, who Actor, nr NewRobot) (Robo
 	if !nr.ExpiresAt.IsZero() {
 		exp = nr.ExpiresAt.UTC()
 	}
-	bare, err := authn.RobotName(nr.Project, nr.Name)
+	bare, err := secret.RobotName(nr.Project, nr.Name)
 	if err != nil {
 		return Robot{}, "", invalid(err)
 	}
 	r := store.Robot{Name: bare, Project: nr.Project, Permissions: perms, Description: nr.Description,
 		ExpiresAt: exp, Disabled: nr.Disabled, SystemAccess: slices.Clone(nr.SystemAccess)}
-	secret := ""
+	sec := ""
 	switch {
 	case nr.Trust != nil && (nr.Secret != "" || nr.SecretHash != ""):
 		return Robot{}, "", invalidf("a robot cannot have both a secret and a trust policy")
@@ -147,12 +147,12 @@ func (s *Service) CreateRobot(ctx context.Context, who Actor, nr NewRobot) (Robo
 			return Robot{}, "", err
 		}
 	case nr.SecretHash != "":
-		if !authn.IsHarborHash(nr.SecretHash) {
+		if !secret.IsHarborHash(nr.SecretHash) {
 			return Robot{}, "", invalidf("robot secret hash: want a harbor-pbkdf2-sha256 hash")
 		}
 		r.SecretHash = nr.SecretHash
 	default:
-		if secret, r.SecretHash, err = s.robotSecret(nr.Secret); err != nil {
+		if sec, r.SecretHash, err = s.robotSecret(nr.Secret); err != nil {
 			return Robot{}, "", err
 		}
 	}
@@ -170,7 +170,7 @@ func (s *Service) CreateRobot(ctx context.Context, who Actor, nr NewRobot) (Robo
 	}); err != nil {
 		return Robot{}, "", err
 	}
-	return s.robot(r), secret, nil
+	return s.robot(r), sec, nil
 }
 
 // maxRobotPermissions bounds a system robot's entries (one per project).
@@ -195,7 +195,7 @@ func (s *Service) robotPermissions(ctx context.Context, who Actor, project strin
 		var acts []string
 		var err error
 		if len(p.Actions) > 0 || len(p.Other) == 0 {
-			if acts, err = authn.RobotActions(p.Actions); err != nil {
+			if acts, err = secret.RobotActions(p.Actions); err != nil {
 				return nil, invalid(fmt.Errorf("project %s: %w", p.Project, err))
 			}
 		}
@@ -334,7 +334,7 @@ func (s *Service) UpdateRobot(ctx context.Context, who Actor, id int64, ch Robot
 		ch.ExpiresAt == nil && ch.SecretHash == nil && ch.Trust == nil && ch.SystemAccess == nil {
 		return Robot{}, invalidf("nothing to change")
 	}
-	if ch.SecretHash != nil && !authn.IsHarborHash(*ch.SecretHash) {
+	if ch.SecretHash != nil && !secret.IsHarborHash(*ch.SecretHash) {
 		return Robot{}, invalidf("robot secret hash: want a harbor-pbkdf2-sha256 hash")
 	}
 	if ch.Description != nil {
@@ -397,13 +397,13 @@ func (s *Service) RefreshRobotSecret(ctx context.Context, who Actor, id int64) (
 // with bcrypt), or a new random one when secret is empty, and returns it;
 // the old one stops working at once. Another robot may have the same
 // secret: robots are found by name, and nothing tells the caller.
-func (s *Service) SetRobotSecret(ctx context.Context, who Actor, id int64, secret string) (Robot, string, error) {
+func (s *Service) SetRobotSecret(ctx context.Context, who Actor, id int64, sec string) (Robot, string, error) {
 	// The actor's right first (modifyRobot checks it again in the
 	// transaction): hashing a chosen secret is slow.
 	if _, err := s.GetRobot(ctx, who, id); err != nil {
 		return Robot{}, "", err
 	}
-	secret, hash, err := s.robotSecret(secret)
+	sec, hash, err := s.robotSecret(sec)
 	if err != nil {
 		return Robot{}, "", err
 	}
@@ -417,7 +417,7 @@ func (s *Service) SetRobotSecret(ctx context.Context, who Actor, id int64, secre
 	if err != nil {
 		return Robot{}, "", err
 	}
-	return r, secret, nil
+	return r, sec, nil
 }
 
 // modifyRobot checks the actor and applies change to the robot with id in
@@ -488,7 +488,7 @@ func (s *Service) CreatePAT(ctx context.Context, who Actor, np NewPAT) (store.Pe
 	if err != nil {
 		return store.PersonalToken{}, "", err
 	}
-	secret, err := authn.NewPATSecret()
+	sec, err := secret.NewPAT()
 	if err != nil {
 		return store.PersonalToken{}, "", err
 	}
@@ -499,9 +499,15 @@ func (s *Service) CreatePAT(ctx context.Context, who Actor, np NewPAT) (store.Pe
 	if u.Disabled {
 		return store.PersonalToken{}, "", invalidf(fmt.Sprintf("user %s is disabled: its tokens would not work", np.User))
 	}
-	t := store.PersonalToken{User: np.User, Name: np.Name, Hash: authn.HashSecret(secret), ExpiresAt: exp}
+	t := store.PersonalToken{User: np.User, Name: np.Name, Hash: secret.Hash(sec), ExpiresAt: exp}
 	if who.Name == np.User {
 		t.PasswordVerifiedAt = who.PasswordVerifiedAt
+		if who.SignInID != 0 {
+			t.SignInID = who.SignInID
+			if t.ExpiresAt.IsZero() || t.ExpiresAt.After(who.SignInEnds) {
+				t.ExpiresAt = who.SignInEnds
+			}
+		}
 	}
 	if err := s.change(ctx, who, "pat.create", fmt.Sprintf("token %s of user %s", np.Name, np.User), func(st store.Store) error {
 		return storeErr(st.CreatePersonalToken(ctx, &t), "user "+np.User, "",
@@ -509,7 +515,7 @@ func (s *Service) CreatePAT(ctx context.Context, who Actor, np NewPAT) (store.Pe
 	}); err != nil {
 		return store.PersonalToken{}, "", err
 	}
-	return t, secret, nil
+	return t, sec, nil
 }
 
 // ListPATs lists a user's personal access tokens, never their secrets.

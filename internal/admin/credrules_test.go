@@ -10,10 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/authserver/authserver/internal/admin"
 	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/authn/secret"
 	"github.com/authserver/authserver/internal/store"
-	"golang.org/x/crypto/bcrypt"
 )
 
 // tokens gives user two refresh tokens and two personal access tokens.
@@ -296,7 +298,7 @@ func TestPasswordPolicy(t *testing.T) {
 			})
 		}
 	}
-	if u, _ := f.st.GetUser(ctx, "bob"); !authn.VerifyPassword(u.PasswordHash, "Bob-pass-1") {
+	if u, _ := f.st.GetUser(ctx, "bob"); !secret.VerifyPassword(u.PasswordHash, "Bob-pass-1") {
 		t.Error("bob's password changed")
 	}
 	// A hash handed over as it is (an import) is not checked: nobody knows
@@ -349,13 +351,13 @@ func TestOldPassword(t *testing.T) {
 		u, err := f.st.GetUser(ctx, "bob")
 		f.must(t, err)
 		began := time.Now()
-		authn.VerifyPassword(u.PasswordHash, pw)
+		secret.VerifyPassword(u.PasswordHash, pw)
 		verify := time.Since(began)
 		f.must(t, f.adm.ChangePassword(ctx, bob, f.userID("bob"), pw, "Bob-pass-2"))
 		if ts.longest > verify/2 {
 			t.Errorf("the change's transaction took %v, one bcrypt check %v: bcrypt ran inside it", ts.longest, verify)
 		}
-		if u, _ := f.st.GetUser(ctx, "bob"); !authn.VerifyPassword(u.PasswordHash, "Bob-pass-2") {
+		if u, _ := f.st.GetUser(ctx, "bob"); !secret.VerifyPassword(u.PasswordHash, "Bob-pass-2") {
 			t.Error("password not changed")
 		}
 	})
@@ -408,7 +410,7 @@ func TestOldPassword(t *testing.T) {
 		})
 		err := f.adm.ChangePassword(ctx, bob, f.userID("bob"), pw, "Bob-pass-2")
 		wantErr(t, err, admin.ErrExists, "the password of bob changed meanwhile: give the current one")
-		if u, _ := f.st.GetUser(ctx, "bob"); !authn.VerifyPassword(u.PasswordHash, "Reset-pass-9") {
+		if u, _ := f.st.GetUser(ctx, "bob"); !secret.VerifyPassword(u.PasswordHash, "Reset-pass-9") {
 			t.Error("the change overwrote the concurrent reset")
 		}
 	})
@@ -423,7 +425,7 @@ func TestOldPassword(t *testing.T) {
 			t.Errorf("admin records %+v; want the creation and one unauthorized user.password by bob", recs)
 		}
 		wantErr(t, f.adm.ChangePassword(ctx, bob, f.userID("bob"), "", "Bob-pass-2"), admin.ErrInvalid, "old_password is required: the current password, to change one's own")
-		if u, _ := f.st.GetUser(ctx, "bob"); !authn.VerifyPassword(u.PasswordHash, pw) {
+		if u, _ := f.st.GetUser(ctx, "bob"); !secret.VerifyPassword(u.PasswordHash, pw) {
 			t.Error("password changed")
 		}
 	})
@@ -445,17 +447,17 @@ func TestChosenRobotSecret(t *testing.T) {
 	f.must(t, err)
 	_, again, err := f.adm.SetRobotSecret(ctx, root, f.robotID("robot$team+gen"), chosen) // ci's secret: no conflict
 	f.must(t, err)
-	for _, c := range []struct{ robot, secret, returned string }{{"team+ci", chosen, got}, {"team+gen", chosen, again}} {
+	for _, c := range []struct{ robot, sec, returned string }{{"team+ci", chosen, got}, {"team+gen", chosen, again}} {
 		r, err := f.st.GetRobot(ctx, c.robot)
 		f.must(t, err)
-		if cost, err := bcrypt.Cost([]byte(r.SecretHash)); err != nil || cost != 4 || c.returned != c.secret ||
-			!authn.VerifySecret(r.SecretHash, c.secret) || authn.VerifySecret(r.SecretHash, c.secret+"x") {
-			t.Errorf("%s: stored %q (bcrypt cost %d, %v), returned %q; want bcrypt at cost 4 of %q", c.robot, r.SecretHash, cost, err, c.returned, c.secret)
+		if cost, err := bcrypt.Cost([]byte(r.SecretHash)); err != nil || cost != 4 || c.returned != c.sec ||
+			!secret.Verify(r.SecretHash, c.sec) || secret.Verify(r.SecretHash, c.sec+"x") {
+			t.Errorf("%s: stored %q (bcrypt cost %d, %v), returned %q; want bcrypt at cost 4 of %q", c.robot, r.SecretHash, cost, err, c.returned, c.sec)
 		}
 	}
 	_, fresh, err := f.adm.RefreshRobotSecret(ctx, root, f.robotID("team+gen"))
 	f.must(t, err)
-	if r, _ := f.st.GetRobot(ctx, "team+gen"); r.SecretHash != authn.HashSecret(fresh) || authn.SlowSecretHash(r.SecretHash) || generated == fresh {
+	if r, _ := f.st.GetRobot(ctx, "team+gen"); r.SecretHash != secret.Hash(fresh) || secret.SlowHash(r.SecretHash) || generated == fresh {
 		t.Errorf("a generated secret is stored as %q; want its SHA-256", r.SecretHash)
 	}
 }

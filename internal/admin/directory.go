@@ -3,7 +3,7 @@ package admin
 import (
 	"context"
 
-	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/authn/ldap"
 	"github.com/authserver/authserver/internal/store"
 )
 
@@ -32,4 +32,4 @@ func (s *Service) DirectoryID(ctx context.Context, who Actor, name string) (stri
 
 // DirectoryIDText is a recorded directory identifier as an operator reads
 // it: AD's objectGUID as its GUID string, entryUUID as it is.
-func DirectoryIDText(entryID string) string { return authn.EntryIDText(entryID) }
+func DirectoryIDText(entryID string) string { return ldap.EntryIDText(entryID) }

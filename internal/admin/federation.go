@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/authn/federation"
 	"github.com/authserver/authserver/internal/store"
 )
 
@@ -49,7 +49,7 @@ func ParseCondition(s string) (store.ClaimCondition, error) {
 		return store.ClaimCondition{}, invalidf(fmt.Sprintf("condition %q: want CLAIM=PATTERN", s))
 	}
 	c := store.ClaimCondition{Claim: k, Pattern: v}
-	if err := authn.ValidCondition(c); err != nil {
+	if err := federation.ValidCondition(c); err != nil {
 		return store.ClaimCondition{}, invalid(err)
 	}
 	return c, nil
@@ -65,7 +65,7 @@ func (s *Service) trustPolicy(p store.TrustPolicy) (*store.TrustPolicy, error) {
 		return nil, invalidf("a trust policy needs at least one condition (--claim CLAIM=PATTERN)")
 	}
 	for _, c := range p.Conditions {
-		if err := authn.ValidCondition(c); err != nil {
+		if err := federation.ValidCondition(c); err != nil {
 			return nil, invalid(err)
 		}
 	}
@@ -104,7 +104,7 @@ func (s *Service) pinsIdentity(p store.TrustPolicy) error {
 	if identity == nil {
 		identity = []string{"sub"}
 	}
-	if err := authn.PinsIdentity(p.Conditions, identity); err != nil {
+	if err := federation.PinsIdentity(p.Conditions, identity); err != nil {
 		return invalid(fmt.Errorf("trust policy of issuer %s: %w", p.Issuer, err))
 	}
 	return nil

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/authn/ldap"
 	"github.com/authserver/authserver/internal/store"
 )
 
@@ -294,7 +294,7 @@ func (s *Service) userFromDirectory(ctx context.Context, who Actor, name string)
 // again finds the group made from it (created false).
 func (s *Service) groupFromDirectory(ctx context.Context, who Actor, nameOrDN string) (_ store.Group, created bool, _ error) {
 	dg, err := s.opt.Directory.FindGroup(ctx, nameOrDN)
-	if errors.Is(err, authn.ErrGroupNotFound) {
+	if errors.Is(err, ldap.ErrGroupNotFound) {
 		return store.Group{}, false, &Error{Kind: KindNotFound, Err: err, Msg: fmt.Sprintf(
 			"group %s not found, neither in authserver nor in the directory (under %s, matching %s)",
 			nameOrDN, s.opt.GroupBaseDN, s.opt.GroupFilter)}

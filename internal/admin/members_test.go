@@ -7,6 +7,7 @@ import (
 
 	"github.com/authserver/authserver/internal/admin"
 	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/authn/ldap"
 	"github.com/authserver/authserver/internal/store"
 )
 
@@ -31,7 +32,7 @@ func (d *directory) FindGroup(_ context.Context, nameOrDN string) (authn.Directo
 	if g, ok := d.groups[nameOrDN]; ok {
 		return g, nil
 	}
-	return authn.DirectoryGroup{}, authn.ErrGroupNotFound
+	return authn.DirectoryGroup{}, ldap.ErrGroupNotFound
 }
 
 func TestMemberOnboarding(t *testing.T) {

@@ -6,7 +6,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/authn/secret"
 )
 
 // The password policy, Harbor's: at least DefaultMinPasswordLength
@@ -29,22 +29,22 @@ const (
 // secret"); minLength is passwords.min_length (0: the default). Stored
 // hashes handed over as they are (an import) are not checked: nobody
 // knows their passwords.
-func ValidPassword(what, secret string, minLength int) error {
+func ValidPassword(what, sec string, minLength int) error {
 	if minLength <= 0 {
 		minLength = DefaultMinPasswordLength
 	}
-	n := utf8.RuneCountInString(secret)
+	n := utf8.RuneCountInString(sec)
 	var why string
 	switch {
-	case len(secret) > MaxPasswordBytes:
-		why = fmt.Sprintf("it has %d bytes: bcrypt reads only the first %d, so the rest would be ignored", len(secret), MaxPasswordBytes)
+	case len(sec) > MaxPasswordBytes:
+		why = fmt.Sprintf("it has %d bytes: bcrypt reads only the first %d, so the rest would be ignored", len(sec), MaxPasswordBytes)
 	case n < minLength:
 		why = fmt.Sprintf("it has %d characters", n)
-	case !strings.ContainsFunc(secret, unicode.IsUpper):
+	case !strings.ContainsFunc(sec, unicode.IsUpper):
 		why = "it has no upper-case letter"
-	case !strings.ContainsFunc(secret, unicode.IsLower):
+	case !strings.ContainsFunc(sec, unicode.IsLower):
 		why = "it has no lower-case letter"
-	case !strings.ContainsFunc(secret, unicode.IsDigit):
+	case !strings.ContainsFunc(sec, unicode.IsDigit):
 		why = "it has no digit"
 	default:
 		return nil
@@ -54,8 +54,8 @@ func ValidPassword(what, secret string, minLength int) error {
 }
 
 // validPassword is ValidPassword with the configured minimum.
-func (s *Service) validPassword(what, secret string) error {
-	return ValidPassword(what, secret, s.opt.MinPasswordLength)
+func (s *Service) validPassword(what, sec string) error {
+	return ValidPassword(what, sec, s.opt.MinPasswordLength)
 }
 
 // hashPassword checks a new password against the policy and returns its
@@ -64,5 +64,5 @@ func (s *Service) hashPassword(pw string) (string, error) {
 	if err := s.validPassword("password", pw); err != nil {
 		return "", err
 	}
-	return authn.HashPassword(pw, s.opt.BcryptCost)
+	return secret.HashPassword(pw, s.opt.BcryptCost)
 }

@@ -1,7 +1,7 @@
 package admin
 
 import (
-	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/authn/secret"
 	"github.com/authserver/authserver/internal/authz"
 	"github.com/authserver/authserver/internal/store"
 )
@@ -56,4 +56,4 @@ func ValidScopes(scopes []string) error {
 
 // PasswordKind is the kind of u's stored hash, as the CLI lists it:
 // bcrypt, an imported Harbor hash until its first login, or none.
-func PasswordKind(u User) string { return authn.HashKind(u.PasswordHash) }
+func PasswordKind(u User) string { return secret.HashKind(u.PasswordHash) }

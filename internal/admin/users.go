@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/authn/secret"
 	"github.com/authserver/authserver/internal/store"
 )
 
@@ -86,7 +87,7 @@ func (s *Service) newUserHash(nu NewUser) (string, error) {
 
 // storedHash checks a hash handed over as it is.
 func storedHash(h string) error {
-	if err := authn.ValidStoredHash(h); err != nil {
+	if err := secret.ValidStoredHash(h); err != nil {
 		return invalid(err)
 	}
 	return nil
@@ -324,7 +325,7 @@ func (s *Service) checkOldPassword(ctx context.Context, who Actor, name, old str
 		return "", invalidf("old_password is required: the current password, to change one's own")
 	case s.opt.CheckPassword != nil:
 		return u.PasswordHash, s.opt.CheckPassword(ctx, who, name, old)
-	case authn.VerifyPassword(u.PasswordHash, old): // slow check: bcrypt, no transaction open
+	case secret.VerifyPassword(u.PasswordHash, old): // slow check: bcrypt, no transaction open
 		return u.PasswordHash, nil
 	}
 	s.refused(ctx, who, "user.password", "user "+name, store.AuditUnauthorized)
@@ -462,7 +463,7 @@ func (s *Service) Bootstrap(ctx context.Context, password string, save func(gene
 			}
 		}
 	}
-	hash, err := authn.HashPassword(password, s.opt.BcryptCost)
+	hash, err := secret.HashPassword(password, s.opt.BcryptCost)
 	if err != nil {
 		return false, "", fmt.Errorf("admin password: %w", err)
 	}

@@ -14,7 +14,7 @@ import (
 	"github.com/authserver/authserver/internal/admin"
 	"github.com/authserver/authserver/internal/app"
 	"github.com/authserver/authserver/internal/app/apptest"
-	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/authn/secret"
 	"github.com/authserver/authserver/internal/config"
 	"github.com/authserver/authserver/internal/store"
 )
@@ -168,7 +168,7 @@ func TestHarborPasswordThroughStack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hash, err := authn.HarborPasswordHash("sha256", "somesalt", hex.EncodeToString(key))
+	hash, err := secret.HarborPasswordHash("sha256", "somesalt", hex.EncodeToString(key))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +182,7 @@ func TestHarborPasswordThroughStack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if kind := authn.HashKind(u.PasswordHash); kind != "bcrypt" {
+	if kind := secret.HashKind(u.PasswordHash); kind != "bcrypt" {
 		t.Fatalf("hash after the first login: %s, want bcrypt", kind)
 	}
 	if status, body := s.call("GET", "/api/v2.0/users/current", "imported", "Harbor12345", ""); status != http.StatusOK {

@@ -15,6 +15,10 @@ import (
 
 	"github.com/authserver/authserver/internal/audit"
 	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/authn/federation"
+	"github.com/authserver/authserver/internal/authn/ldap"
+	"github.com/authserver/authserver/internal/authn/oidc"
+	"github.com/authserver/authserver/internal/authn/secret"
 	"github.com/authserver/authserver/internal/authz"
 	"github.com/authserver/authserver/internal/config"
 	"github.com/authserver/authserver/internal/login"
@@ -42,7 +46,7 @@ type Options struct {
 	UserCheckers map[string]authn.UserChecker
 	// Federation tunes the verifier of federated robots' JWTs (tests
 	// shorten MinRefetch); the zero value is the production default.
-	Federation authn.FederationOptions
+	Federation federation.Options
 	// Bootstrap runs once the store is open, before anything else is built
 	// (serve creates the first sysadmin there); nil: nothing.
 	Bootstrap func(context.Context, store.Store, *slog.Logger) error
@@ -52,6 +56,9 @@ type Options struct {
 	// Configure has the last word on the server's options, before the
 	// handler is built (a test's wrapper around the API).
 	Configure func(*server.Options)
+	// OIDCHTTPClient asks the SSO provider (tests: one trusting a test
+	// issuer's certificate); nil: a client trusting oidc.ca_file.
+	OIDCHTTPClient *http.Client
 }
 
 // App is authserver built from one config: each part is exported so serve
@@ -63,9 +70,9 @@ type App struct {
 	Metrics   *metrics.Metrics
 	Keys      *Keyring
 	Passwords authn.PasswordAuthenticator // robots → PATs → passwords
-	Refresher *authn.Refresher
-	Directory *authn.LDAP   // nil without ldap:
-	Audit     *audit.Writer // nil with audit.enabled: false
+	Refresher *secret.Refresher
+	Directory *ldap.Directory // nil without ldap:
+	Audit     *audit.Writer   // nil with audit.enabled: false
 	// Throttle is the failed-login throttle: *throttle.Throttle (memory)
 	// or *throttle.Shared (database, throttle.store); nil with
 	// throttle.enabled: false.
@@ -78,7 +85,11 @@ type App struct {
 	Gate *login.Gate
 	// Federation verifies federated robots' JWTs; nil without
 	// federation.issuers.
-	Federation *authn.Federation
+	Federation *federation.Verifier
+	// SSO is the OpenID provider people sign in with; nil without oidc:.
+	SSO *oidc.Provider
+	// Accounts builds the current identity behind a stored credential.
+	Accounts *authn.Accounts
 	// Server are the options Handler was built from.
 	Server  server.Options
 	Handler http.Handler
@@ -124,7 +135,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	if opts.Passwords != nil {
 		a.Passwords = opts.Passwords(a.Passwords)
 	}
-	a.Federation = creds.federation
+	a.Federation, a.SSO, a.Accounts = creds.federation, creds.sso, creds.accounts
 	proxies, err := server.ParseTrustedProxies(cfg.Server.TrustedProxies)
 	if err != nil {
 		return nil, err
@@ -173,6 +184,9 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	// The admin REST API (api.enabled) is mounted at /api, behind the same
 	// login gate as the token endpoint.
 	if a.Server.API, err = a.buildAPI(opts.Version); err != nil {
+		return nil, err
+	}
+	if err := a.buildSSO(opts); err != nil {
 		return nil, err
 	}
 	if opts.Configure != nil {
@@ -319,7 +333,7 @@ func (a *App) Run(ctx context.Context, srv *http.Server) error {
 // readiness checks the store on every probe and LDAP, when configured,
 // through a probe cached for 10 s so readiness checks never load the
 // directory.
-func readiness(st store.Store, dir *authn.LDAP) func(context.Context) error {
+func readiness(st store.Store, dir *ldap.Directory) func(context.Context) error {
 	var ldapProbe func(context.Context) error
 	if dir != nil {
 		ldapProbe = server.CachedProbe(10*time.Second, dir.Ping)
@@ -331,8 +345,8 @@ func readiness(st store.Store, dir *authn.LDAP) func(context.Context) error {
 		if ldapProbe != nil {
 			if err := ldapProbe(ctx); err != nil {
 				ce := &server.CheckError{Check: "ldap", Err: err}
-				if errors.Is(err, authn.ErrTLSRequired) {
-					ce.Hint = authn.ErrTLSRequired.Error()
+				if errors.Is(err, ldap.ErrTLSRequired) {
+					ce.Hint = ldap.ErrTLSRequired.Error()
 				}
 				return ce
 			}

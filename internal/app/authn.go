@@ -6,6 +6,10 @@ import (
 	"maps"
 
 	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/authn/federation"
+	"github.com/authserver/authserver/internal/authn/ldap"
+	"github.com/authserver/authserver/internal/authn/oidc"
+	"github.com/authserver/authserver/internal/authn/secret"
 	"github.com/authserver/authserver/internal/config"
 	"github.com/authserver/authserver/internal/metrics"
 	"github.com/authserver/authserver/internal/store"
@@ -16,9 +20,11 @@ import (
 // the federated robots' verifier.
 type credentials struct {
 	passwords  authn.PasswordAuthenticator
-	refresher  *authn.Refresher
-	directory  *authn.LDAP
-	federation *authn.Federation // nil without federation.issuers
+	refresher  *secret.Refresher
+	directory  *ldap.Directory
+	federation *federation.Verifier // nil without federation.issuers
+	accounts   *authn.Accounts
+	sso        *oidc.Provider // nil without oidc:
 }
 
 // buildAuthn wires the credential checks in the order a login meets them:
@@ -34,7 +40,7 @@ type credentials struct {
 // checkers; without one, such users' refresh tokens and PATs are refused.
 func buildAuthn(cfg config.Config, st store.Store, m *metrics.Metrics, opts Options, log *slog.Logger) (*credentials, error) {
 	now := opts.Now
-	local, err := authn.NewLocal(st, cfg.Passwords.BcryptCost)
+	local, err := secret.NewLocal(st, cfg.Passwords.BcryptCost)
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +52,7 @@ func buildAuthn(cfg config.Config, st store.Store, m *metrics.Metrics, opts Opti
 	var passwords authn.PasswordAuthenticator = local
 	checkers := map[string]authn.UserChecker{}
 	if cfg.LDAP != nil {
-		if c.directory, err = authn.NewLDAP(*cfg.LDAP, log.With("backend", "ldap")); err != nil {
+		if c.directory, err = ldap.New(*cfg.LDAP, log.With("backend", "ldap")); err != nil {
 			return nil, err
 		}
 		c.directory.SetObserver(m)
@@ -64,10 +70,22 @@ func buildAuthn(cfg config.Config, st store.Store, m *metrics.Metrics, opts Opti
 		checkers = nil
 	}
 	accounts := authn.NewAccounts(st, checkers)
-	pats := authn.NewPATs(st, accounts, passwords, now, log.With("backend", "pat"))
-	robots := authn.NewRobots(st, cfg.Robots.Prefix, pats, now, log.With("backend", "robot"))
+	c.accounts = accounts
+	if cfg.OIDC != nil {
+		// SSO users' credentials are checked against their sign-in
+		// (max_session, recheck): accounts asks the provider.
+		if c.sso, err = oidc.New(oidc.Options{Config: *cfg.OIDC, PublicURL: cfg.RealmBase(), Store: st,
+			Logger: log.With("backend", "oidc"), Now: now, HTTPClient: opts.OIDCHTTPClient}); err != nil {
+			return nil, err
+		}
+		accounts.SetSignIns(c.sso)
+		log.Info("sso sign-in enabled", "issuer", cfg.OIDC.Issuer, "redirect_uri", c.sso.RedirectURL(),
+			"max_session", cfg.OIDC.MaxSession.String(), "recheck", cfg.OIDC.Recheck.String())
+	}
+	pats := secret.NewPATs(st, accounts, passwords, now, log.With("backend", "pat"))
+	robots := secret.NewRobots(st, cfg.Robots.Prefix, pats, now, log.With("backend", "robot"))
 	if len(cfg.Federation.Issuers) > 0 {
-		fed, err := authn.NewFederation(cfg.Federation, opts.Federation)
+		fed, err := federation.New(cfg.Federation, opts.Federation)
 		if err != nil {
 			return nil, fmt.Errorf("federation: %w", err)
 		}
@@ -76,7 +94,7 @@ func buildAuthn(cfg config.Config, st store.Store, m *metrics.Metrics, opts Opti
 		log.Info("federated robots enabled", "issuers", fed.Issuers())
 	}
 	c.passwords = robots
-	c.refresher = authn.NewRefresher(st, accounts, authn.RefreshOptions{
+	c.refresher = secret.NewRefresher(st, accounts, secret.RefreshOptions{
 		MaxLifetime:  cfg.RefreshTokens.MaxLifetime.D(),
 		MaxIdle:      cfg.RefreshTokens.MaxIdle.D(),
 		BindClientID: cfg.RefreshTokens.BindClientID,
@@ -88,9 +106,9 @@ func buildAuthn(cfg config.Config, st store.Store, m *metrics.Metrics, opts Opti
 
 // NewDirectory builds the LDAP client of cfg for a CLI command (no logger,
 // no observer), or nil without an ldap: section.
-func NewDirectory(cfg config.Config) (*authn.LDAP, error) {
+func NewDirectory(cfg config.Config) (*ldap.Directory, error) {
 	if cfg.LDAP == nil {
 		return nil, nil
 	}
-	return authn.NewLDAP(*cfg.LDAP, nil)
+	return ldap.New(*cfg.LDAP, nil)
 }

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -9,10 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"fmt"
 	"github.com/authserver/authserver/internal/app"
 	"github.com/authserver/authserver/internal/app/apptest"
-	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/authn/secret"
 	"github.com/authserver/authserver/internal/authz"
 	"github.com/authserver/authserver/internal/config"
 	"github.com/authserver/authserver/internal/store"
@@ -36,7 +36,7 @@ func benchHandler(b *testing.B, reuseWindow time.Duration) http.Handler {
 	cfg.Cache = config.Defaults().Cache
 	a := apptest.New(b, cfg, app.Options{Version: "bench"})
 	st := a.Store
-	hash, err := authn.HashPassword("dev-secret", 10)
+	hash, err := secret.HashPassword("dev-secret", 10)
 	must(err)
 	must(st.CreateUser(ctx, &store.User{Name: "dev", PasswordHash: hash, Source: store.SourceLocal}))
 	must(st.CreateProject(ctx, &store.Project{Name: "team"}))

@@ -12,7 +12,7 @@ import (
 
 	"github.com/authserver/authserver/internal/app"
 	"github.com/authserver/authserver/internal/app/apptest"
-	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/authn/secret"
 	"github.com/authserver/authserver/internal/config"
 	"github.com/authserver/authserver/internal/store"
 )
@@ -66,7 +66,7 @@ func TestBootstrapPasswordFile(t *testing.T) {
 	if !strings.Contains(out.String(), file) {
 		t.Fatalf("the log does not name %s: %q", file, out.String())
 	}
-	local, err := authn.NewLocal(st, 4)
+	local, err := secret.NewLocal(st, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +207,7 @@ func simultaneousBootstrap(t *testing.T, cfg config.Config, dir string) {
 	if err != nil {
 		t.Fatalf("the password file the log names: %v", err)
 	}
-	local, err := authn.NewLocal(stores[0], 4)
+	local, err := secret.NewLocal(stores[0], 4)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +246,7 @@ func TestIgnoredAdminPasswordLogged(t *testing.T) {
 	if !strings.Contains(out.String(), "AUTHSERVER_ADMIN_PASSWORD is set but ignored") || strings.Contains(out.String(), "Second-pass-2") {
 		t.Fatalf("log %q", out.String())
 	}
-	local, _ := authn.NewLocal(st, 4)
+	local, _ := secret.NewLocal(st, 4)
 	if _, ok, _ := local.Login(ctx, "admin", "First-pass-1"); !ok {
 		t.Fatal("the first password no longer works")
 	}

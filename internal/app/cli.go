@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/authserver/authserver/internal/admin"
-	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/authn/ldap"
 	"github.com/authserver/authserver/internal/config"
 	"github.com/authserver/authserver/internal/credprovider"
 	"github.com/authserver/authserver/internal/harborimport"
@@ -203,7 +203,7 @@ func ImportHarbor(ctx context.Context, cfg Config, who admin.Actor, opt ImportOp
 
 // Directory is the LDAP directory of cfg for `ldap test`, or an error
 // saying there is no ldap: section.
-func Directory(cfg Config) (*authn.LDAP, error) {
+func Directory(cfg Config) (*ldap.Directory, error) {
 	if cfg.LDAP == nil {
 		return nil, admin.Invalidf("no ldap: section in the configuration")
 	}

@@ -12,7 +12,7 @@ import (
 
 	"github.com/authserver/authserver/internal/admin"
 	"github.com/authserver/authserver/internal/app"
-	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/authn/secret"
 	"github.com/authserver/authserver/internal/config"
 	"github.com/authserver/authserver/internal/store"
 )
@@ -144,7 +144,7 @@ func TestOldPasswordThroughGate(t *testing.T) {
 	if got["api user.password unauthorized"] != 5 || got["api user.password throttled"] != 1 {
 		t.Fatalf("audit records %v, want 5 refused and 1 throttled user.password at the api", got)
 	}
-	if u, _ := a.Store.GetUser(ctx, "dev"); !authn.VerifyPassword(u.PasswordHash, f.users["dev"]) {
+	if u, _ := a.Store.GetUser(ctx, "dev"); !secret.VerifyPassword(u.PasswordHash, f.users["dev"]) {
 		t.Fatal("the password changed")
 	}
 }

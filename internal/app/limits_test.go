@@ -21,6 +21,7 @@ import (
 	"github.com/authserver/authserver/internal/app/apptest"
 	"github.com/authserver/authserver/internal/audit"
 	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/authn/secret"
 	"github.com/authserver/authserver/internal/authz"
 	"github.com/authserver/authserver/internal/config"
 	"github.com/authserver/authserver/internal/server"
@@ -92,7 +93,7 @@ func newHardServer(t *testing.T, mutate func(*config.Config)) *hardServer {
 		},
 	})
 	hs.st, hs.h = hs.app.Store, hs.app.Handler
-	hash, err := authn.HashPassword("dev-secret", 4)
+	hash, err := secret.HashPassword("dev-secret", 4)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,15 +322,15 @@ func TestThrottleHolds(t *testing.T) {
 // TestReadyzNamesCheckOnly: /readyz says which check failed, never the
 // error (addresses, DNs); the error is logged.
 func TestReadyzNamesCheckOnly(t *testing.T) {
-	secret := errors.New("ldap: dial tcp 10.1.2.3:389: bind cn=svc,dc=corp refused")
+	sec := errors.New("ldap: dial tcp 10.1.2.3:389: bind cn=svc,dc=corp refused")
 	tests := []struct {
 		name string
 		err  error
 		want string
 	}{
 		{name: "store", err: &server.CheckError{Check: "store", Err: errors.New("open /var/lib/x.db: disk I/O error")}, want: "not ready: store"},
-		{name: "ldap wrapped", err: fmt.Errorf("probe: %w", &server.CheckError{Check: "ldap", Err: secret}), want: "not ready: ldap"},
-		{name: "unnamed", err: secret, want: "not ready"},
+		{name: "ldap wrapped", err: fmt.Errorf("probe: %w", &server.CheckError{Check: "ldap", Err: sec}), want: "not ready: ldap"},
+		{name: "unnamed", err: sec, want: "not ready"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -367,7 +368,7 @@ func newFuzzHandler(f *testing.F) http.Handler {
 	cfg.RefreshTokens.BindClientID = true
 	a := apptest.New(f, cfg, app.Options{})
 	st := a.Store
-	hash, err := authn.HashPassword("dev-secret", 4)
+	hash, err := secret.HashPassword("dev-secret", 4)
 	if err != nil {
 		f.Fatal(err)
 	}

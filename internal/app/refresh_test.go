@@ -9,6 +9,7 @@ import (
 
 	"github.com/authserver/authserver/internal/admin"
 	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/authn/secret"
 	"github.com/authserver/authserver/internal/store"
 )
 
@@ -38,7 +39,7 @@ func TestRefreshRevoked(t *testing.T) {
 			f.must(err)
 		}},
 		{name: "revoke one", revoke: func(f *fixture, rt string) {
-			got, err := f.st.GetRefreshToken(ctx, authn.HashSecret(rt))
+			got, err := f.st.GetRefreshToken(ctx, secret.Hash(rt))
 			f.must(err)
 			f.must(f.st.DeleteRefreshToken(ctx, "dev", got.ID))
 		}},
@@ -92,9 +93,9 @@ func TestRefreshBinding(t *testing.T) {
 	f.must(err)
 	// A token issued for another service (e.g. before token.service was
 	// changed), planted in the store.
-	foreign, err := authn.NewSecret(authn.RefreshPrefix, false)
+	foreign, err := secret.New(secret.RefreshPrefix, false)
 	f.must(err)
-	f.must(f.st.CreateRefreshToken(ctx, &store.RefreshToken{UserID: dev.ID, Hash: authn.HashSecret(foreign), Service: "other-registry", ClientID: "docker"}))
+	f.must(f.st.CreateRefreshToken(ctx, &store.RefreshToken{UserID: dev.ID, Hash: secret.Hash(foreign), Service: "other-registry", ClientID: "docker"}))
 
 	viaGet := f.get("GET", "/token", url.Values{"service": {"test-registry"}, "offline_token": {"true"}, "client_id": {"crane"}}, "dev", f.users["dev"])
 	craneRT, _ := viaGet.body["refresh_token"].(string)
@@ -160,14 +161,14 @@ func TestRefreshLastUsed(t *testing.T) {
 	start := f.clock.Now()
 	f.clock.Advance(10 * time.Second)
 	f.post("/service/token", refreshForm(rt, nil), "")
-	got, err := f.st.GetRefreshToken(ctx, authn.HashSecret(rt))
+	got, err := f.st.GetRefreshToken(ctx, secret.Hash(rt))
 	f.must(err)
 	if !got.LastUsedAt.Equal(start) {
 		t.Fatalf("last used %v written within a minute of issue (%v)", got.LastUsedAt, start)
 	}
 	f.clock.Advance(time.Hour)
 	f.post("/service/token", refreshForm(rt, nil), "")
-	got, err = f.st.GetRefreshToken(ctx, authn.HashSecret(rt))
+	got, err = f.st.GetRefreshToken(ctx, secret.Hash(rt))
 	f.must(err)
 	if !got.LastUsedAt.Equal(f.clock.Now()) || got.ClientID != "docker" || got.Service != "test-registry" {
 		t.Fatalf("after use an hour later: %+v (now %v)", got, f.clock.Now())
@@ -182,7 +183,7 @@ func TestRefreshUnbound(t *testing.T) {
 	ctx := context.Background()
 	rt := f.login("dev") // issued to client_id docker
 	accounts := authn.NewAccounts(f.st, nil)
-	r := authn.NewRefresher(f.st, accounts, authn.RefreshOptions{BindClientID: false, Now: f.clock.Now})
+	r := secret.NewRefresher(f.st, accounts, secret.RefreshOptions{BindClientID: false, Now: f.clock.Now})
 	tests := []struct {
 		name, service, clientID string
 		ok                      bool

@@ -6,32 +6,32 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/authn/secret"
 	"github.com/authserver/authserver/internal/store"
 )
 
 // addRobot creates a robot as `robot create` does and returns its secret.
 func (f *fixture) addRobot(project, name string, actions []string, expires time.Time) string {
 	f.t.Helper()
-	acts, err := authn.RobotActions(actions)
+	acts, err := secret.RobotActions(actions)
 	f.must(err)
-	bare, err := authn.RobotName(project, name)
+	bare, err := secret.RobotName(project, name)
 	f.must(err)
-	secret, err := authn.NewSecret("", false)
+	sec, err := secret.New("", false)
 	f.must(err)
 	f.must(f.st.CreateRobot(context.Background(), &store.Robot{Name: bare, Project: project, Permissions: store.OneProject(project, acts...),
-		SecretHash: authn.HashSecret(secret), ExpiresAt: expires}))
-	return secret
+		SecretHash: secret.Hash(sec), ExpiresAt: expires}))
+	return sec
 }
 
 // addPAT creates a personal access token as `pat create` does.
 func (f *fixture) addPAT(user, name string, expires time.Time) string {
 	f.t.Helper()
-	secret, err := authn.NewPATSecret()
+	sec, err := secret.NewPAT()
 	f.must(err)
 	f.must(f.st.CreatePersonalToken(context.Background(), &store.PersonalToken{User: user, Name: name,
-		Hash: authn.HashSecret(secret), ExpiresAt: expires}))
-	return secret
+		Hash: secret.Hash(sec), ExpiresAt: expires}))
+	return sec
 }
 
 // offline asks for a token as docker login does (offline_token=true) and
@@ -120,11 +120,11 @@ func TestRobots(t *testing.T) {
 		}
 	})
 	t.Run("refresh-secret", func(t *testing.T) {
-		fresh, err := authn.NewSecret("", false)
+		fresh, err := secret.New("", false)
 		f.must(err)
 		r, err := f.st.GetRobot(ctx, "team+ci")
 		f.must(err)
-		r.SecretHash = authn.HashSecret(fresh)
+		r.SecretHash = secret.Hash(fresh)
 		f.must(f.st.UpdateRobot(ctx, r))
 		if got := f.get("GET", "/token", scopeQuery(), "robot$team+ci", ci); got.status != 401 {
 			t.Fatalf("old secret: %d, want 401", got.status)
@@ -139,7 +139,7 @@ func TestPATs(t *testing.T) {
 	devPAT := f.addPAT("dev", "laptop", time.Time{})
 	expiring := f.addPAT("dev", "short", f.clock.Now().Add(time.Hour))
 	gonePAT := f.addPAT("gone", "laptop", time.Time{})
-	neverStored, err := authn.NewPATSecret()
+	neverStored, err := secret.NewPAT()
 	f.must(err)
 	scope := []string{"repository:team/app:pull,push"}
 	devAccess := []any{access("repository", "team/app", "pull", "push")}

@@ -16,6 +16,7 @@ import (
 	"github.com/authserver/authserver/internal/app"
 	"github.com/authserver/authserver/internal/app/apptest"
 	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/authn/secret"
 	"github.com/authserver/authserver/internal/config"
 	"github.com/authserver/authserver/internal/store"
 )
@@ -80,7 +81,7 @@ func (f *fixture) must(err error) {
 
 func (f *fixture) addUser(name string, admin, disabled bool) {
 	pw := name + "-secret"
-	hash, err := authn.HashPassword(pw, 4)
+	hash, err := secret.HashPassword(pw, 4)
 	f.must(err)
 	f.must(f.st.CreateUser(context.Background(), &store.User{Name: name, PasswordHash: hash, Admin: admin, Disabled: disabled, Source: store.SourceLocal}))
 	f.users[name] = pw

@@ -12,7 +12,7 @@ import (
 
 	"github.com/authserver/authserver/internal/app"
 	"github.com/authserver/authserver/internal/app/apptest"
-	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/authn/secret"
 	"github.com/authserver/authserver/internal/config"
 	"github.com/authserver/authserver/internal/store"
 )
@@ -31,7 +31,7 @@ func replicas(t *testing.T, n int) []*app.App {
 	for range n {
 		out = append(out, apptest.New(t, cfg, app.Options{}))
 	}
-	hash, err := authn.HashPassword("dev-secret", 4)
+	hash, err := secret.HashPassword("dev-secret", 4)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,9 @@ const (
 	MethodPAT = "pat"
 	// MethodRefresh: a refresh token (grant_type=refresh_token).
 	MethodRefresh = "refresh"
+	// MethodSSO: an SSO sign-in (config oidc:), in the browser or approved
+	// through the device flow.
+	MethodSSO = "sso"
 )
 
 // Identity is an authenticated caller.
@@ -46,6 +49,10 @@ type Identity struct {
 	// from this login records it, and a password change after it revokes
 	// the credential (Chain.StillValid).
 	PasswordVerifiedAt time.Time
+	// SignInID, for an identity proved by an SSO sign-in or by a credential
+	// minted from one, is that sign-in (store.SignIn): a credential minted
+	// now hangs on it, and NotAfter is its end (oidc.max_session).
+	SignInID int64
 	// Federated is set for a federated robot: who the JWT said it was.
 	// Every login with the same JWT shares it: read it, never change it.
 	Federated *FederatedIdentity
@@ -67,3 +74,23 @@ type PasswordAuthenticator interface {
 // ErrUnavailable marks backend failures. Authenticators wrap it so callers
 // can tell "could not check" from programming errors.
 var ErrUnavailable = errors.New("authentication backend unavailable")
+
+// MethodFederated: a federated robot, proved by an OIDC JWT of a trusted
+// issuer that meets the robot's trust policy.
+const MethodFederated = "federated"
+
+// Results of a federated login, the result label of the metric.
+const (
+	FederatedOK          = "ok"
+	FederatedRefused     = "refused"
+	FederatedUnavailable = "unavailable"
+)
+
+// FederatedIdentity is the external identity behind a federated robot's
+// login, for the audit trail: the JWT's issuer and subject, never the JWT.
+type FederatedIdentity struct {
+	// Issuer is the configured issuer's name, URL the JWT's iss.
+	Issuer  string
+	URL     string
+	Subject string
+}

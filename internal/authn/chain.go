@@ -22,15 +22,6 @@ type ChainStore interface {
 	GetLDAPUser(ctx context.Context, name string) (store.LDAPUser, error)
 }
 
-// DirectoryAuthenticator is a directory (LDAP) as Chain uses it.
-// *LDAP implements it.
-type DirectoryAuthenticator interface {
-	// Authenticate checks a password; see LDAP.Authenticate.
-	Authenticate(ctx context.Context, username, password string) (DirectoryUser, bool, error)
-	// Lookup finds a user without their password; see LDAP.Lookup.
-	Lookup(ctx context.Context, username string) (DirectoryUser, bool, error)
-}
-
 // Chain decides which backend checks a password:
 //   - "admin" (in any spelling), and any user stored with source local, is
 //     checked locally only;
@@ -66,7 +57,7 @@ func NewChain(st ChainStore, local PasswordAuthenticator, dir DirectoryAuthentic
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Chain{st: st, local: local, dir: dir, log: log, dummy: dummyOf(local)}
+	return &Chain{st: st, local: local, dir: dir, log: log, dummy: DummyOf(local)}
 }
 
 // Dummy is local's dummy comparison (a *Local has one).

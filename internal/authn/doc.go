@@ -1,2 +1,2 @@
-// Package authn establishes who is asking: it checks robot secrets, personal access tokens, refresh tokens and passwords (local users, LDAP) and returns an Identity.
+// Package authn is the login pipeline: Identity, the chain that decides which source checks a password, the dummy comparison and slow-check slots, the refusal rules, and the contract a directory fulfils; each identity source lives in a subpackage (secret, ldap, federation, oidc).
 package authn

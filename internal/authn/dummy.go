@@ -3,9 +3,7 @@ package authn
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"sync/atomic"
-	"time"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -31,14 +29,14 @@ func NewDummy(cost int) (*Dummy, error) {
 }
 
 // Compare runs one bcrypt comparison of password against the dummy hash
-// (it never matches), a slow check like any other (slowCheck): an error
+// (it never matches), a slow check like any other (SlowCheck): an error
 // means it could not run, and the login is answered as unavailable. A nil
 // Dummy does nothing.
 func (d *Dummy) Compare(ctx context.Context, password string) error {
 	if d == nil {
 		return nil
 	}
-	if err := slowCheck(ctx); err != nil {
+	if err := SlowCheck(ctx); err != nil {
 		return err
 	}
 	d.runs.Add(1)
@@ -61,38 +59,9 @@ type dummyHolder interface {
 	Dummy() *Dummy
 }
 
-// dummyOf returns next's dummy, or nil when it has none.
-// layer is what the credential kinds recognised before the passwords
-// (robots, PATs) share: the authenticator other logins go to, the clock
-// that decides expiry, the log of refusals and next's dummy comparison.
-type layer struct {
-	next  PasswordAuthenticator
-	now   func() time.Time
-	log   *slog.Logger
-	dummy *Dummy
-}
-
-// newLayer fills in the defaults: now nil is time.Now, log nil discards.
-func newLayer(next PasswordAuthenticator, now func() time.Time, log *slog.Logger) layer {
-	if now == nil {
-		now = time.Now
-	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	return layer{next: next, now: now, log: log, dummy: dummyOf(next)}
-}
-
-// refuse ends a refused login: it runs the dummy comparison, so that the
-// refusal takes as long as a wrong password, and answers "not valid".
-func (l layer) refuse(ctx context.Context, password string) (Identity, bool, error) {
-	if err := l.dummy.Compare(ctx, password); err != nil {
-		return Identity{}, false, err
-	}
-	return Identity{}, false, nil
-}
-
-func dummyOf(next PasswordAuthenticator) *Dummy {
+// DummyOf returns next's dummy, or nil when it has none: an authenticator
+// wrapping another takes the wrapped one's.
+func DummyOf(next PasswordAuthenticator) *Dummy {
 	if h, ok := next.(dummyHolder); ok {
 		return h.Dummy()
 	}

@@ -16,11 +16,11 @@ var ErrBusy = fmt.Errorf("%w: too many password checks at once", ErrUnavailable)
 // (a password, or the dummy comparison of a refusal), Harbor's PBKDF2 and
 // an LDAP bind. The login gate (internal/login) bounds how many run at
 // once; it hands each login a ticket in its context, and every slow check
-// calls slowCheck first, which takes the login's slot the first time and
+// calls SlowCheck first, which takes the login's slot the first time and
 // holds it until the gate settles the login. Checks that run no slow hash
 // (a credential-cache hit, the SHA-256 of a robot secret, a PAT or a
 // refresh token, a federated JWT) take no slot. Without a ticket (the CLI,
-// tests of one authenticator) slowCheck does nothing.
+// tests of one authenticator) SlowCheck does nothing.
 
 type slotKey struct{}
 
@@ -34,7 +34,7 @@ type slotTicket struct {
 
 // WithSlowChecks returns ctx carrying a ticket: the first slow check under
 // it takes a slot with acquire, which it holds until done is called (once,
-// when the login is over). acquire fails with an error that slowCheck
+// when the login is over). acquire fails with an error that SlowCheck
 // reports as ErrBusy.
 func WithSlowChecks(ctx context.Context, acquire func(context.Context) (release func(), err error)) (_ context.Context, done func()) {
 	t := &slotTicket{acquire: acquire}
@@ -55,10 +55,10 @@ func (t *slotTicket) finish() {
 // check still running for a caller that left).
 var errTicketDone = errors.New("login already settled")
 
-// slowCheck takes the login's slot, if it has none yet, before a slow
+// SlowCheck takes the login's slot, if it has none yet, before a slow
 // check. An error means the check must not run: ErrBusy when no slot came
 // free in time, the context's error when the caller left.
-func slowCheck(ctx context.Context) error {
+func SlowCheck(ctx context.Context) error {
 	t, ok := ctx.Value(slotKey{}).(*slotTicket)
 	if !ok {
 		return nil
@@ -81,8 +81,3 @@ func slowCheck(ctx context.Context) error {
 	t.release = release
 	return nil
 }
-
-// SlowCheck is slowCheck for a password check written outside this
-// package: a test's stand-in for bcrypt, so the login gate holds its
-// reservation and takes a slot as it does for a real one.
-func SlowCheck(ctx context.Context) error { return slowCheck(ctx) }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/authn/authntest"
+	"github.com/authserver/authserver/internal/authn/secret"
 	"github.com/authserver/authserver/internal/store"
 	"github.com/authserver/authserver/internal/testenv/sqlitetest"
 	"github.com/authserver/authserver/internal/throttle"
@@ -34,8 +36,8 @@ func (c *slotCounter) acquire(context.Context) (func(), error) {
 func TestSlowChecksTakeSlots(t *testing.T) {
 	st := sqlitetest.Open(t)
 	ctx := t.Context()
-	addLocal(t, st, "dev", "Dev-pass-1", false)
-	harbor, err := authn.HarborPasswordHash("sha256", "salt", "83d3d6f3e7cacb040423adf7ced63d21") // "content"
+	authntest.AddLocal(t, st, "dev", "Dev-pass-1", false)
+	harbor, err := secret.HarborPasswordHash("sha256", "salt", "83d3d6f3e7cacb040423adf7ced63d21") // "content"
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,13 +49,13 @@ func TestSlowChecksTakeSlots(t *testing.T) {
 	if err := st.CreateProject(ctx, &store.Project{Name: "team"}); err != nil {
 		t.Fatal(err)
 	}
-	addRobot(t, st, "team+ci", "team", "ci-secret")
-	harborSecret, _ := authn.HarborSecretHash("salt", "83d3d6f3e7cacb040423adf7ced63d21")
+	authntest.AddRobot(t, st, "team+ci", "team", "ci-secret")
+	harborSecret, _ := secret.HarborSecretHash("salt", "83d3d6f3e7cacb040423adf7ced63d21")
 	if err := st.CreateRobot(ctx, &store.Robot{Name: "team+old", Project: "team", Permissions: store.OneProject("team", "pull"),
 		SecretHash: harborSecret}); err != nil {
 		t.Fatal(err)
 	}
-	chosen, err := authn.HashPassword("Chosen-secret-1", 4) // a robot secret the caller chose
+	chosen, err := secret.HashPassword("Chosen-secret-1", 4) // a robot secret the caller chose
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,14 +63,14 @@ func TestSlowChecksTakeSlots(t *testing.T) {
 		SecretHash: chosen}); err != nil {
 		t.Fatal(err)
 	}
-	local, err := authn.NewLocal(st, 4)
+	local, err := secret.NewLocal(st, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := local.SetCache(time.Minute, 100, nil); err != nil {
 		t.Fatal(err)
 	}
-	stack := authn.NewRobots(st, "robot$", local, nil, nil)
+	stack := secret.NewRobots(st, "robot$", local, nil, nil)
 
 	tests := []struct {
 		name, user, pass string
@@ -119,7 +121,7 @@ func TestSlowChecksTakeSlots(t *testing.T) {
 func TestHarborHashesUntil(t *testing.T) {
 	st := sqlitetest.Open(t)
 	ctx := t.Context()
-	harbor, _ := authn.HarborPasswordHash("sha256", "salt", "83d3d6f3e7cacb040423adf7ced63d21") // "content"
+	harbor, _ := secret.HarborPasswordHash("sha256", "salt", "83d3d6f3e7cacb040423adf7ced63d21") // "content"
 	for _, name := range []string{"before", "after"} {
 		if err := st.CreateUser(ctx, &store.User{Name: name, PasswordHash: harbor, Source: store.SourceLocal}); err != nil {
 			t.Fatal(err)
@@ -127,7 +129,7 @@ func TestHarborHashesUntil(t *testing.T) {
 	}
 	until := time.Date(2027, 4, 1, 0, 0, 0, 0, time.UTC)
 	now := until.Add(-time.Second)
-	local, err := authn.NewLocal(st, 4)
+	local, err := secret.NewLocal(st, 4)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,6 +34,9 @@ type Config struct {
 	Import Import `yaml:"import"`
 	// Registry is the registry as authserver reaches it (registry.go).
 	Registry Registry `yaml:"registry"`
+	// OIDC, when set, lets people sign in with their company's SSO at
+	// /login and mint registry credentials (oidc.go, docs/SSO.md).
+	OIDC *OIDC `yaml:"oidc"`
 }
 
 // Server is the HTTP listener.

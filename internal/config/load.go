@@ -183,6 +183,7 @@ func (c *Config) Validate() error {
 	errs = append(errs, c.Federation.validate()...)
 	errs = append(errs, c.validateAPI()...)
 	errs = append(errs, c.validateRegistry()...)
+	errs = append(errs, c.validateOIDC()...)
 	if c.LDAP != nil {
 		errs = append(errs, c.LDAP.validate()...)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/authserver/authserver/internal/admin"
 	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/authn/secret"
 	"github.com/authserver/authserver/internal/harborimport"
 	"github.com/authserver/authserver/internal/harborimport/harbortest"
 	"github.com/authserver/authserver/internal/store"
@@ -172,11 +173,11 @@ func testImport(t *testing.T, st store.Store, adm *admin.Service, snap *harborim
 	}
 
 	// Logins with Harbor's passwords and secrets, natively.
-	local, err := authn.NewLocal(st, 4)
+	local, err := secret.NewLocal(st, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
-	robots := authn.NewRobots(st, "robot$", local, nil, nil)
+	robots := secret.NewRobots(st, "robot$", local, nil, nil)
 	login := func(user, pw string) (authn.Identity, bool) {
 		t.Helper()
 		id, ok, err := robots.Login(ctx, user, pw)
@@ -193,8 +194,8 @@ func testImport(t *testing.T, st store.Store, adm *admin.Service, snap *harborim
 			t.Errorf("%s refused with its Harbor password", name)
 			continue
 		}
-		if u, _ := st.GetUser(ctx, name); authn.HashKind(u.PasswordHash) != "bcrypt" {
-			t.Errorf("%s after the first login: %s, want bcrypt", name, authn.HashKind(u.PasswordHash))
+		if u, _ := st.GetUser(ctx, name); secret.HashKind(u.PasswordHash) != "bcrypt" {
+			t.Errorf("%s after the first login: %s, want bcrypt", name, secret.HashKind(u.PasswordHash))
 		}
 	}
 	if _, ok := login("lena", "12345678AbC"); ok {

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/authserver/authserver/internal/admin"
-	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/authn/secret"
 	"github.com/authserver/authserver/internal/store"
 )
 
@@ -96,7 +96,7 @@ func (im *importer) planRobot(b Robot) robotPlan {
 	}
 	for _, project := range slices.Sorted(maps.Keys(scopes)) {
 		acc := scopes[project]
-		acts, err := authn.RobotActions(acc.actions)
+		acts, err := secret.RobotActions(acc.actions)
 		if err != nil || len(acc.actions) == 0 {
 			acts = nil
 		}
@@ -113,7 +113,7 @@ func (im *importer) planRobot(b Robot) robotPlan {
 	}
 	if b.Secret != "" {
 		var err error
-		if p.hash, err = authn.HarborSecretHash(b.Salt, b.Secret); err != nil {
+		if p.hash, err = secret.HarborSecretHash(b.Salt, b.Secret); err != nil {
 			p.skip = "secret: " + err.Error()
 		}
 	}
@@ -129,7 +129,7 @@ func (im *importer) importRobots(ctx context.Context) error {
 		p := im.planRobot(b)
 		login := im.opt.RobotPrefix + b.Name
 		if p.skip == "" {
-			bare, err := authn.RobotName(p.project, p.name)
+			bare, err := secret.RobotName(p.project, p.name)
 			if err != nil {
 				p.skip = err.Error()
 			}
@@ -215,7 +215,7 @@ func (im *importer) importRobot(ctx context.Context, b Robot, p robotPlan, login
 	// authserver's (refreshed and enabled there, or not); so is a secret
 	// refreshed in authserver (no longer a Harbor hash).
 	if p.hash != "" {
-		if cur.SecretHash != p.hash && authn.IsHarborHash(cur.SecretHash) {
+		if cur.SecretHash != p.hash && secret.IsHarborHash(cur.SecretHash) {
 			ch.SecretHash = &p.hash
 			d.check("secret", true)
 		}

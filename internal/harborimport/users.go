@@ -7,6 +7,7 @@ import (
 
 	"github.com/authserver/authserver/internal/admin"
 	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/authn/secret"
 	"github.com/authserver/authserver/internal/store"
 )
 
@@ -49,7 +50,7 @@ func (im *importer) planUser(u User) userPlan {
 		p.skip = fmt.Sprintf("authenticated by Harbor's %s, which authserver does not offer", mode)
 		return p
 	}
-	h, err := authn.HarborPasswordHash(u.PasswordVersion, u.Salt, u.Password)
+	h, err := secret.HarborPasswordHash(u.PasswordVersion, u.Salt, u.Password)
 	if err != nil {
 		p.skip = "password: " + err.Error()
 	}
@@ -65,8 +66,8 @@ func isLDAPDummy(u User) bool {
 	if u.PasswordVersion == "pbkdf2_sha256" {
 		return false
 	}
-	h, err := authn.HarborPasswordHash(u.PasswordVersion, u.Salt, u.Password)
-	return err == nil && authn.VerifySecret(h, harborLDAPDummy)
+	h, err := secret.HarborPasswordHash(u.PasswordVersion, u.Salt, u.Password)
+	return err == nil && secret.Verify(h, harborLDAPDummy)
 }
 
 func (im *importer) importUsers(ctx context.Context) error {
@@ -101,7 +102,7 @@ func (im *importer) importUsers(ctx context.Context) error {
 func (im *importer) importUser(ctx context.Context, u User, p userPlan) (bool, error) {
 	detail := p.source
 	if p.hash != "" {
-		detail += ", " + authn.HashKind(p.hash)
+		detail += ", " + secret.HashKind(p.hash)
 	}
 	isAdmin := u.Admin || u.ID == harborAdminID
 	if isAdmin {
@@ -145,7 +146,7 @@ func (im *importer) importUser(ctx context.Context, u User, p userPlan) (bool, e
 	// first login follows Harbor. --replace-admin is the exception: the
 	// admin gets Harbor's password, whatever it had.
 	replace := u.ID == harborAdminID && im.opt.ReplaceAdmin
-	if p.hash != "" && cur.PasswordHash != p.hash && (replace || cur.PasswordHash == "" || authn.IsHarborHash(cur.PasswordHash)) {
+	if p.hash != "" && cur.PasswordHash != p.hash && (replace || cur.PasswordHash == "" || secret.IsHarborHash(cur.PasswordHash)) {
 		ch.PasswordHash = &p.hash
 		d.check("password", true)
 	}

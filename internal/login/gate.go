@@ -13,6 +13,7 @@ import (
 
 	"github.com/authserver/authserver/internal/audit"
 	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/authn/secret"
 	"github.com/authserver/authserver/internal/flight"
 	"github.com/authserver/authserver/internal/metrics"
 	"github.com/authserver/authserver/internal/store"
@@ -33,6 +34,7 @@ const (
 const (
 	EndpointToken = "token" // GET and POST /service/token
 	EndpointAPI   = "api"   // the REST API under /api
+	EndpointWeb   = "web"   // the SSO sign-in pages (internal/server/web)
 )
 
 // Grants: how an attempt presents its credential.
@@ -82,7 +84,7 @@ type Options struct {
 	// robot secret or federated JWT (internal/app's authn stack).
 	Passwords authn.PasswordAuthenticator
 	// Refresh redeems refresh tokens.
-	Refresh *authn.Refresher
+	Refresh *secret.Refresher
 	// Throttle admits attempts within the failed-login limits: in this
 	// process (*throttle.Throttle) or, for every replica, in the database
 	// (*throttle.Shared). Nil admits everything.

@@ -1,7 +1,9 @@
 // Package oidctest runs a real OIDC issuer on loopback for tests: a
 // discovery document and a JWKS over HTTP (or HTTPS), keys generated on
-// the spot, and JWTs shaped like those of GitHub Actions, GitLab CI and
-// Kubernetes.
+// the spot, JWTs shaped like those of GitHub Actions, GitLab CI and
+// Kubernetes, and (HandleToken) a token endpoint the test answers, for the
+// negative cases of an authorization-code flow a real provider will not
+// produce.
 package oidctest
 
 import (
@@ -22,6 +24,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -47,7 +50,25 @@ type Issuer struct {
 	srv       *http.Server
 	discovery map[string]any    // fields replacing the discovery document's
 	redirects map[string]string // request URI → Location of a 302
+	token     TokenHandler      // answers POST /token; nil: 404
 	JWKSFetch atomic.Int64      // JWKS requests answered
+}
+
+// TokenHandler answers the token endpoint (POST /token) of an
+// authorization-code flow: form is the request's form (grant_type, code,
+// code_verifier, refresh_token, redirect_uri; the client's credentials,
+// Basic or in the form, are in form as client_id and client_secret). It
+// returns the status and the JSON body.
+type TokenHandler func(form url.Values) (status int, body map[string]any)
+
+// HandleToken makes the issuer a provider for the authorization-code flow:
+// its discovery document names /authorize (which the test never needs to
+// call: it reads state, nonce and code_challenge from the URL it was sent
+// to) and /token, answered by fn. nil takes the token endpoint away.
+func (is *Issuer) HandleToken(fn TokenHandler) {
+	is.mu.Lock()
+	defer is.mu.Unlock()
+	is.token = fn
 }
 
 // Options say where an issuer listens; the zero value is New's.
@@ -230,6 +251,11 @@ func (is *Issuer) serve(ln net.Listener) {
 			"id_token_signing_alg_values_supported": []string{"RS256", "ES256"},
 		}
 		is.mu.Lock()
+		if is.token != nil {
+			doc["authorization_endpoint"], doc["token_endpoint"] = is.URL+"/authorize", is.URL+"/token"
+			doc["response_types_supported"] = []string{"code"}
+			doc["code_challenge_methods_supported"] = []string{"S256"}
+		}
 		maps.Copy(doc, is.discovery)
 		is.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
@@ -239,6 +265,24 @@ func (is *Issuer) serve(ln net.Listener) {
 		is.JWKSFetch.Add(1)
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(is.JWKS())
+	})
+	mux.HandleFunc("POST /token", func(w http.ResponseWriter, r *http.Request) {
+		is.mu.Lock()
+		fn := is.token
+		is.mu.Unlock()
+		if fn == nil || r.ParseForm() != nil {
+			http.NotFound(w, r)
+			return
+		}
+		form := r.PostForm
+		if id, sec, ok := r.BasicAuth(); ok {
+			form.Set("client_id", id)
+			form.Set("client_secret", sec)
+		}
+		status, body := fn(form)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		json.NewEncoder(w).Encode(body)
 	})
 	redirecting := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		is.mu.Lock()

@@ -29,6 +29,9 @@ const (
 	grantBasic     = login.GrantBasic    // GET with Authorization: Basic
 	grantPassword  = login.GrantPassword // POST grant_type=password
 	grantRefresh   = login.GrantRefresh  // POST grant_type=refresh_token
+	// grantDevice is RFC 8628's device_code grant: the CLI's poll after
+	// POST /oauth/device/code (only with oidc: configured).
+	grantDevice = "urn:ietf:params:oauth:grant-type:device_code"
 )
 
 // tokenRequest is one token request, GET or POST, after parsing: the rest of
@@ -48,6 +51,8 @@ type tokenRequest struct {
 	username, password string
 	// refreshToken for grantRefresh.
 	refreshToken string
+	// deviceCode for grantDevice.
+	deviceCode string
 }
 
 func badRequest(msg string) *errcode.Error {
@@ -125,6 +130,17 @@ func (s *Server) parsePost(w http.ResponseWriter, r *http.Request) (tokenRequest
 		}
 		if s.opts.Refresh == nil {
 			return req, &errcode.Error{Status: http.StatusBadRequest, Code: "UNSUPPORTED", Message: "refresh tokens are not enabled"}
+		}
+	case grantDevice:
+		if s.opts.Device == nil {
+			return req, &errcode.Error{Status: http.StatusBadRequest, Code: "UNSUPPORTED", Message: "the device flow needs oidc: in the configuration"}
+		}
+		req.grant, req.deviceCode, req.offline = grantDevice, f.Get("device_code"), true
+		if req.deviceCode == "" || req.clientID == "" {
+			return req, badRequest("grant_type=" + grantDevice + " needs device_code and client_id")
+		}
+		if rerr := checkLengths("device_code", req.deviceCode); rerr != nil {
+			return req, rerr
 		}
 	case "":
 		return req, badRequest("missing grant_type: want password or refresh_token")

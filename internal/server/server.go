@@ -16,6 +16,8 @@ import (
 
 	"github.com/authserver/authserver/internal/audit"
 	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/authn/oidc"
+	"github.com/authserver/authserver/internal/authn/secret"
 	"github.com/authserver/authserver/internal/authz"
 	"github.com/authserver/authserver/internal/login"
 	"github.com/authserver/authserver/internal/metrics"
@@ -35,7 +37,7 @@ type Options struct {
 	// Refresh issues refresh tokens when offline access is asked (the
 	// gate redeems them). nil disables both: offline requests get no
 	// refresh token, refresh grants get 400.
-	Refresh *authn.Refresher
+	Refresh *secret.Refresher
 	// Authorizer decides which requested actions are granted.
 	Authorizer *authz.Authorizer
 	// Issuer signs tokens; its Service() is the only service accepted.
@@ -67,6 +69,22 @@ type Options struct {
 	// API, when set, is mounted at /api: the admin REST API
 	// (internal/server/api), behind the same middleware.
 	API http.Handler
+	// Device, when set (oidc: configured), answers the device_code grant
+	// of POST /service/token (RFC 8628) and POST /oauth/device/code.
+	Device DeviceFlow
+	// DevicePublicURL is server.public_url: the verification_uri is
+	// DevicePublicURL + /device.
+	DevicePublicURL string
+	// Web, when set (oidc: configured), serves the sign-in pages: /login,
+	// /login/callback, /logout, /, /tokens, /refresh-tokens, /device
+	// (internal/server/web), behind the same middleware.
+	Web http.Handler
+}
+
+// DeviceFlow is the device authorization grant (*oidc.Devices).
+type DeviceFlow interface {
+	Start(ctx context.Context, clientID, scope, service string) (oidc.DeviceAuthorization, error)
+	Redeem(ctx context.Context, deviceCode, clientID string) (authn.Identity, error)
 }
 
 // AuditRecorder takes audit records (*audit.Writer).
@@ -110,6 +128,14 @@ func New(opts Options) http.Handler {
 		r.Head(path, s.methodNotAllowed)
 	}
 	r.Get("/.well-known/jwks.json", s.handleJWKS)
+	if opts.Device != nil {
+		r.Post("/oauth/device/code", s.handleDeviceCode)
+	}
+	if opts.Web != nil {
+		for _, p := range []string{"/", "/assets/*", "/login", "/login/*", "/logout", "/tokens", "/tokens/*", "/refresh-tokens/*", "/device"} { // web.Paths
+			r.Handle(p, opts.Web)
+		}
+	}
 	r.Get("/healthz", s.handleHealthz)
 	r.Get("/readyz", s.handleReadyz)
 	if opts.API != nil {

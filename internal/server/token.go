@@ -10,6 +10,8 @@ import (
 
 	"github.com/authserver/authserver/internal/audit"
 	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/authn/oidc"
+	"github.com/authserver/authserver/internal/authn/secret"
 	"github.com/authserver/authserver/internal/authz"
 	"github.com/authserver/authserver/internal/login"
 	"github.com/authserver/authserver/internal/metrics"
@@ -88,6 +90,11 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, req tokenReq
 	defer s.finish(oc, start)
 	log := s.logFor(r)
 	id, err := s.authenticate(r, req, oc)
+	var derr *oidc.DeviceError
+	if errors.As(err, &derr) {
+		s.deviceError(w, r, oc, derr)
+		return
+	}
 	if err != nil {
 		s.fail(w, r, oc, err)
 		return
@@ -135,13 +142,23 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, req tokenReq
 	switch {
 	case req.grant == grantRefresh:
 		resp.RefreshToken = req.refreshToken
-	case req.offline && s.opts.Refresh != nil && authn.Refreshable(id):
+	case req.offline && s.opts.Refresh != nil && secret.Refreshable(id):
 		rt, err := s.opts.Refresh.Issue(r.Context(), id, req.service, req.clientID)
 		if err != nil {
 			s.fail(w, r, oc, err)
 			return
 		}
 		resp.RefreshToken = rt
+		if req.grant == grantDevice && s.opts.Audit != nil {
+			// The credential minted from an SSO sign-in, beside the
+			// access token's record.
+			rid, _ := r.Context().Value(requestIDKey).(string)
+			s.opts.Audit.Record(store.AuditRecord{Time: time.Now(), Subject: audit.Clip(id.Name), Method: authn.MethodSSO,
+				ClientIP: ipOf(r), UserAgent: audit.Clip(r.UserAgent()), Service: audit.Clip(req.service),
+				ClientID: audit.Clip(req.clientID), RequestID: rid, Kind: store.AuditKindAdmin, Action: "refresh_token.create",
+				Target: fmt.Sprintf("refresh token of user %s (device flow, sign-in %d)", audit.Clip(id.Name), id.SignInID),
+				Result: store.AuditDone, Endpoint: login.EndpointToken})
+		}
 	}
 	oc.result = metrics.ResultIssued
 	if log.Enabled(r.Context(), slog.LevelInfo) {
@@ -238,6 +255,8 @@ func methodOf(req tokenRequest) string {
 		return authn.MethodAnonymous
 	case grantRefresh:
 		return authn.MethodRefresh
+	case grantDevice:
+		return authn.MethodSSO
 	}
 	return authn.MethodPassword
 }
@@ -264,13 +283,19 @@ func (s *Server) authenticate(r *http.Request, req tokenRequest, oc *outcome) (a
 	if req.grant == grantAnonymous {
 		return authn.Identity{Method: authn.MethodAnonymous}, nil
 	}
+	if req.grant == grantDevice {
+		// The device_code is 256 random bits, looked up by its hash: no
+		// password is checked, so the login gate's throttle and slots have
+		// nothing to protect; the poll interval is enforced (slow_down).
+		return s.opts.Device.Redeem(r.Context(), req.deviceCode, req.clientID)
+	}
 	rid, _ := r.Context().Value(requestIDKey).(string)
-	secret := req.password
+	sec := req.password
 	if req.grant == grantRefresh {
-		secret = req.refreshToken
+		sec = req.refreshToken
 	}
 	id, err := s.opts.Gate.Login(r.Context(), login.Attempt{
-		Endpoint: login.EndpointToken, Grant: req.grant, Username: req.username, Secret: secret,
+		Endpoint: login.EndpointToken, Grant: req.grant, Username: req.username, Secret: sec,
 		Service: req.service, ClientID: req.clientID, ClientIP: ipOf(r), UserAgent: r.UserAgent(),
 		RequestID: rid, Requested: oc.requested,
 	})

@@ -48,6 +48,12 @@ type RefreshToken struct {
 	// credential cache): a password change after it revokes the token.
 	// Zero otherwise (CreatedAt counts). Microsecond precision.
 	PasswordVerifiedAt time.Time
+	// SignInID, for a token minted from an SSO sign-in (the device flow),
+	// is that sign-in (SignIn.ID); 0 otherwise. ExpiresAt is then the
+	// sign-in's ExpiresAt: the token stops working at it, however often it
+	// is used. Zero ExpiresAt: refresh_tokens.max_lifetime alone bounds it.
+	SignInID  int64
+	ExpiresAt time.Time
 }
 
 // PasswordBasis is the time a password change must come after to revoke
@@ -177,6 +183,10 @@ type PersonalToken struct {
 	// PasswordVerifiedAt is as RefreshToken's: set when the owner created
 	// it authenticated by their directory password.
 	PasswordVerifiedAt time.Time
+	// SignInID is as RefreshToken's: the SSO sign-in the token was made
+	// from (in the web page), whose expiry ExpiresAt never passes; 0
+	// otherwise.
+	SignInID int64
 }
 
 // Expired reports whether the token has expired at now, as Robot.Expired.

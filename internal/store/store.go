@@ -56,6 +56,7 @@ func quote(s string) string { return "\"" + s + "\"" }
 const (
 	SourceLocal = "local" // created with `user add`, password checked with bcrypt
 	SourceLDAP  = "ldap"  // onboarded on first LDAP login; no local password
+	SourceOIDC  = "oidc"  // onboarded on first SSO sign-in (bound to issuer and sub); no local password
 )
 
 // User is a human account.
@@ -100,9 +101,13 @@ const (
 // users in the store; LDAP groups (DN set) get their members from the
 // directory at login time.
 type Group struct {
-	ID        int64
-	Name      string // unique
-	DN        string // LDAP distinguished name, empty for local groups; unique when set
+	ID   int64
+	Name string // unique
+	DN   string // LDAP distinguished name, empty for local groups; unique when set
+	// OIDC marks a group of Harbor's OIDC type (group_type 3): Name is a
+	// value of the provider's groups claim; its members are replaced at
+	// each sign-in of a user (SyncOIDCUser). Never with DN.
+	OIDC      bool
 	CreatedAt time.Time
 }
 
@@ -328,6 +333,7 @@ type Store interface {
 	AuditPages
 	Credentials
 	Directory
+	SSO
 	Throttles
 	// Atomically runs fn in one transaction: what fn writes through tx,
 	// a Store on that transaction, is all kept when fn returns nil and all

@@ -12,6 +12,7 @@ import (
 
 	"github.com/authserver/authserver/internal/admin"
 	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/authn/secret"
 	"github.com/authserver/authserver/internal/login"
 	"github.com/authserver/authserver/internal/server"
 	"github.com/authserver/authserver/internal/server/api"
@@ -43,7 +44,7 @@ type browserServer struct {
 func newBrowserServer(t *testing.T, publicURL string) *browserServer {
 	t.Helper()
 	st := sqlitetest.Open(t)
-	local, err := authn.NewLocal(st, 4)
+	local, err := secret.NewLocal(st, 4)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,7 @@ import (
 	"errors"
 
 	"github.com/authserver/authserver/internal/admin"
-	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/authn/ldap"
 	"github.com/authserver/authserver/internal/store"
 )
 
@@ -29,7 +29,7 @@ func (c *call) withDirectory(u store.User, caller *admin.Actor) (userResp, error
 		return userResp{}, err
 	default:
 		r.AdminRoleInAuth = lu.Admin
-		r.DirectoryID = authn.EntryIDText(lu.EntryID)
+		r.DirectoryID = ldap.EntryIDText(lu.EntryID)
 	}
 	if caller != nil && caller.Admin && !u.Admin {
 		r.AdminRoleInAuth = true

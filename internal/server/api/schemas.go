@@ -37,7 +37,7 @@ func schemas() map[string]any {
 		"oidc_user_meta": map[string]any{"type": "object", "description": "ignored"}, "creation_time": str, "update_time": str,
 	})
 	group := obj(map[string]any{"id": integer, "group_name": str, "ldap_group_dn": str,
-		"group_type": desc(integer, "1 LDAP (ldap_group_dn set), 0 a local group of authserver's")})
+		"group_type": desc(integer, "1 LDAP (ldap_group_dn set), 3 OIDC (from the groups claim at SSO sign-in), 0 a local group of authserver's")})
 	robotReq := obj(map[string]any{
 		"name": str, "description": str, "secret": str, "disable": boolean, "permissions": permissions,
 		"level":                 map[string]any{"type": "string", "enum": []string{"project", "system"}},

@@ -210,8 +210,9 @@ func (c *call) deleteUser() error {
 	})
 }
 
-// Groups: group_type 1 is an LDAP group (ldap_group_dn set); authserver's
-// local groups are reported as group_type 0.
+// Groups: group_type 1 is an LDAP group (ldap_group_dn set), 3 an OIDC
+// group (made from the groups claim at SSO sign-in); authserver's local
+// groups are reported as group_type 0.
 type groupResp struct {
 	ID          int64  `json:"id"`
 	GroupName   string `json:"group_name"`
@@ -229,8 +230,11 @@ type groupReq struct {
 
 func toGroup(g store.Group) groupResp {
 	t := 0
-	if g.DN != "" {
+	switch {
+	case g.DN != "":
 		t = 1
+	case g.OIDC:
+		t = 3
 	}
 	return groupResp{ID: g.ID, GroupName: g.Name, GroupType: t, LdapGroupDN: g.DN}
 }

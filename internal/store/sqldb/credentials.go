@@ -18,26 +18,27 @@ import (
 )
 
 var (
-	refresh = tokens("refresh token", "refresh_tokens", "t.token_hash, t.service, t.client_id, t.created_at, t.last_used_at, t.password_verified_at",
+	refresh = tokens("refresh token", "refresh_tokens", "t.token_hash, t.service, t.client_id, t.created_at, t.last_used_at, t.password_verified_at, COALESCE(t.signin_id, 0), t.expires_at",
 		"t.last_used_at DESC, t.id DESC", func(t *store.RefreshToken) []any {
 			return []any{&t.ID, &t.UserID, &t.User, &t.Hash, &t.Service, &t.ClientID, timeCol(&t.CreatedAt), timeCol(&t.LastUsedAt),
-				timeCol(&t.PasswordVerifiedAt)}
+				timeCol(&t.PasswordVerifiedAt), &t.SignInID, timeCol(&t.ExpiresAt)}
 		})
 	// createRefreshQ fails on a missing user as a foreign-key violation: ErrNotFound.
 	createRefreshQ = q(`INSERT INTO refresh_tokens (user_id, token_hash, service, client_id, created_at, last_used_at,
-		password_verified_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id, (SELECT name FROM users WHERE id = user_id)`)
+		password_verified_at, signin_id, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULLIF(?, 0), ?)
+		RETURNING id, (SELECT name FROM users WHERE id = user_id)`)
 	trimRefreshQ = q(`DELETE FROM refresh_tokens WHERE user_id = ? AND id NOT IN
 		(SELECT id FROM refresh_tokens WHERE user_id = ? ORDER BY last_used_at DESC, id DESC LIMIT ?)`)
 	deleteRefreshQ     = q(`DELETE FROM refresh_tokens WHERE id = ? AND user_id = (SELECT id FROM users WHERE name = ?)`)
 	deleteUserRefreshQ = q(`DELETE FROM refresh_tokens WHERE user_id = ?`)
 
-	pats = tokens("personal token", "personal_tokens", "t.name, t.token_hash, t.expires_at, t.created_at, t.last_used_at, t.password_verified_at",
+	pats = tokens("personal token", "personal_tokens", "t.name, t.token_hash, t.expires_at, t.created_at, t.last_used_at, t.password_verified_at, COALESCE(t.signin_id, 0)",
 		"t.name{collate}", func(t *store.PersonalToken) []any {
 			return []any{&t.ID, &t.UserID, &t.User, &t.Name, &t.Hash, timeCol(&t.ExpiresAt), timeCol(&t.CreatedAt), timeCol(&t.LastUsedAt),
-				timeCol(&t.PasswordVerifiedAt)}
+				timeCol(&t.PasswordVerifiedAt), &t.SignInID}
 		})
-	createPATQ = q(`INSERT INTO personal_tokens (user_id, name, token_hash, expires_at, created_at, password_verified_at)
-		VALUES (?, ?, ?, ?, ?, ?) RETURNING id, user_id, expires_at`)
+	createPATQ = q(`INSERT INTO personal_tokens (user_id, name, token_hash, expires_at, created_at, password_verified_at, signin_id)
+		VALUES (?, ?, ?, ?, ?, ?, NULLIF(?, 0)) RETURNING id, user_id, expires_at`)
 	deletePATQ     = q(`DELETE FROM personal_tokens WHERE name = ? AND user_id = (SELECT id FROM users WHERE name = ?)`)
 	deleteUserPATQ = q(`DELETE FROM personal_tokens WHERE user_id = ?`)
 )
@@ -81,7 +82,7 @@ func (s *Store) CreateRefreshToken(ctx context.Context, t *store.RefreshToken) e
 	t.LastUsedAt = at(cmp.Or(t.LastUsedAt, t.CreatedAt))
 	err := s.inTx(ctx, func(tx *Store) error {
 		err := tx.queryRow(ctx, createRefreshQ, t.UserID, t.Hash, t.Service, t.ClientID,
-			s.time(t.CreatedAt), s.time(t.LastUsedAt), s.optTime(t.PasswordVerifiedAt)).Scan(&t.ID, &t.User)
+			s.time(t.CreatedAt), s.time(t.LastUsedAt), s.optTime(t.PasswordVerifiedAt), t.SignInID, s.optTime(t.ExpiresAt)).Scan(&t.ID, &t.User)
 		if err == nil {
 			_, err = tx.exec(ctx, trimRefreshQ, t.UserID, t.UserID, store.MaxRefreshTokensPerUser)
 		}
@@ -117,7 +118,7 @@ func (s *Store) CreatePersonalToken(ctx context.Context, t *store.PersonalToken)
 	t.CreatedAt = at(t.CreatedAt)
 	uid, err := users.idOf(ctx, s, t.User)
 	if err == nil {
-		err = s.queryRow(ctx, createPATQ, uid, t.Name, t.Hash, s.optTime(t.ExpiresAt), s.time(t.CreatedAt), s.optTime(t.PasswordVerifiedAt)).
+		err = s.queryRow(ctx, createPATQ, uid, t.Name, t.Hash, s.optTime(t.ExpiresAt), s.time(t.CreatedAt), s.optTime(t.PasswordVerifiedAt), t.SignInID).
 			Scan(&t.ID, &t.UserID, timeCol(&t.ExpiresAt))
 	}
 	return s.wrap("create personal token "+quote(t.Name)+" of "+quote(t.User), err)

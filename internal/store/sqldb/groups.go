@@ -9,12 +9,12 @@ import (
 
 var (
 	// groups finds a group by name or by normalized DN: an exact name match wins.
-	groups = named("group", `SELECT id, name, COALESCE(dn, ''), created_at FROM groups`,
+	groups = named("group", `SELECT id, name, COALESCE(dn, ''), oidc, created_at FROM groups`,
 		`name = ? OR dn_norm = ? ORDER BY name = ? DESC LIMIT 1`,
-		columns(func(g *store.Group) []any { return []any{&g.ID, &g.Name, &g.DN, timeCol(&g.CreatedAt)} }))
+		columns(func(g *store.Group) []any { return []any{&g.ID, &g.Name, &g.DN, &g.OIDC, timeCol(&g.CreatedAt)} }))
 	// createGroupQ stores an empty DN (and its normalized form) as NULL.
-	createGroupQ = q(`INSERT INTO groups (name, dn, dn_norm, created_at)
-		VALUES (?, NULLIF(?, ''), NULLIF(?, ''), ?) RETURNING id, created_at`)
+	createGroupQ = q(`INSERT INTO groups (name, dn, dn_norm, oidc, created_at)
+		VALUES (?, NULLIF(?, ''), NULLIF(?, ''), ?, ?) RETURNING id, created_at`)
 	addGroupUserQ    = q(`INSERT INTO user_groups (group_id, user_id) VALUES (?, ?)`)
 	removeGroupUserQ = q(`DELETE FROM user_groups
 		WHERE group_id = (SELECT id FROM groups WHERE name = ?)
@@ -30,7 +30,7 @@ var (
 )
 
 func (s *Store) CreateGroup(ctx context.Context, g *store.Group) error {
-	err := s.queryRow(ctx, createGroupQ, g.Name, g.DN, store.NormalizeDN(g.DN), s.time(now())).Scan(&g.ID, timeCol(&g.CreatedAt))
+	err := s.queryRow(ctx, createGroupQ, g.Name, g.DN, store.NormalizeDN(g.DN), g.OIDC && g.DN == "", s.time(now())).Scan(&g.ID, timeCol(&g.CreatedAt))
 	return s.wrap("create group "+quote(g.Name), err)
 }
 

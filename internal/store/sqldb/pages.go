@@ -22,7 +22,7 @@ var (
 			store.FieldOwner:   {`COALESCE((SELECT o.name FROM users o WHERE o.id = projects.owner_id), '')`, textCol},
 			store.FieldOwnerID: {`COALESCE(owner_id, 0)`, intCol}, store.FieldCreated: {`created_at`, timeSortCol}}}
 
-	groupListing = &listing[store.Group]{what: "groups", sel: `SELECT id, name, COALESCE(dn, ''), created_at`, from: `FROM groups`,
+	groupListing = &listing[store.Group]{what: "groups", sel: `SELECT id, name, COALESCE(dn, ''), oidc, created_at`, from: `FROM groups`,
 		defaultOrder: `name{collate}`, idExpr: `id`, scan: groups.scan, fields: map[string]column{
 			store.FieldID: {`id`, intCol}, store.FieldName: {`name`, textCol}, store.FieldDN: {`COALESCE(dn_norm, '')`, lowerCol},
 			store.FieldCreated: {`created_at`, timeSortCol}}}

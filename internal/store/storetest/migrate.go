@@ -32,10 +32,12 @@ func RunCredentialMigration(t *testing.T, dir string, open func(t *testing.T) Mi
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 0013 (password_verified_at) is applied early: today's statements,
-	// which write the rows below, name its column, and it touches nothing
+	// 0013 (password_verified_at) and 0040-0043 (SSO: a refresh token's
+	// sign-in and expiry) are applied early: today's statements, which
+	// write the rows below, name their columns, and they touch nothing
 	// 0011 rebuilds.
-	before := slices.DeleteFunc(ms, func(m store.Migration) bool { return m.Version >= 11 && m.Version != 13 })
+	early := func(v int) bool { return v == 13 || (v >= 40 && v <= 43) }
+	before := slices.DeleteFunc(ms, func(m store.Migration) bool { return m.Version >= 11 && !early(m.Version) })
 	if err := store.ApplyMigrations(ctx, before, s.BeginMigration); err != nil {
 		t.Fatal(err)
 	}
