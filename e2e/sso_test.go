@@ -117,6 +117,17 @@ func TestSSOBrowserPAT(t *testing.T) {
 		chromedp.WaitNotPresent(chromedp.CSS(`tr[data-pat="laptop"]`)),
 	)
 	mustRefuse(t, s.cranePull("team/app:v1"))
+
+	recs := auditRecords(t, w.a)
+	recs.find(t, "alice's sign-in", func(r auditRec) bool {
+		return r.str("subject") == "alice" && r.str("action") == "sso.signin" && r.str("result") == "done"
+	})
+	recs.find(t, "the token made in the page", func(r auditRec) bool {
+		return r.str("subject") == "alice" && r.str("action") == "pat.create" && strings.Contains(r.str("target"), "laptop")
+	})
+	recs.find(t, "its revocation", func(r auditRec) bool {
+		return r.str("subject") == "alice" && r.str("action") == "pat.revoke" && strings.Contains(r.str("target"), "laptop")
+	})
 }
 
 var verificationURL = regexp.MustCompile(`https?://\S+/device\?user_code=[A-Z]{4}-[A-Z]{4}`)
@@ -211,33 +222,51 @@ func TestSSODeviceFlow(t *testing.T) {
 		t.Fatalf("a denied login stored %v", entry)
 	}
 
-	// The audit trail: the sign-in, the approval, the credential minted.
-	var recs []map[string]any
-	if err := json.Unmarshal([]byte(w.a.cli(t, "audit", "list", "--output", "json", "--limit", "1000")), &recs); err != nil {
+	// The audit trail: the sign-in, the approval and denial, the credential minted.
+	recs := auditRecords(t, w.a)
+	recs.find(t, "alice's sign-in", func(r auditRec) bool {
+		return r.str("subject") == "alice" && r.str("action") == "sso.signin" && r.str("result") == "done"
+	})
+	recs.find(t, "the device approval", func(r auditRec) bool {
+		return r.str("subject") == "alice" && r.str("action") == "device.approve" && strings.Contains(r.str("target"), "authserver-cli")
+	})
+	recs.find(t, "the denial", func(r auditRec) bool {
+		return r.str("subject") == "alice" && r.str("action") == "device.deny"
+	})
+	recs.find(t, "the refresh token minted by the device grant", func(r auditRec) bool {
+		return r.str("subject") == "alice" && r.str("kind") == "token" && r.str("method") == "sso" && r.str("result") == "issued" &&
+			r.str("client_id") == "authserver-cli"
+	})
+}
+
+// auditRec is one record of `authserver audit list --output json`.
+type auditRec map[string]any
+
+func (r auditRec) str(k string) string { s, _ := r[k].(string); return s }
+
+type auditRecs []auditRec
+
+// auditRecords reads the whole audit trail through the CLI.
+func auditRecords(t *testing.T, a *authServer) auditRecs {
+	t.Helper()
+	var recs auditRecs
+	if err := json.Unmarshal([]byte(a.cli(t, "audit", "list", "--output", "json", "--limit", "1000")), &recs); err != nil {
 		t.Fatal(err)
 	}
-	find := func(what string, match func(r map[string]any) bool) {
-		t.Helper()
-		for _, r := range recs {
-			if match(r) {
-				t.Logf("audit: %s: %v", what, r)
-				return
-			}
+	return recs
+}
+
+// find fails the test unless a record matches.
+func (recs auditRecs) find(t *testing.T, what string, match func(auditRec) bool) {
+	t.Helper()
+	for _, r := range recs {
+		if match(r) {
+			t.Logf("audit: %s: %v", what, map[string]any(r))
+			return
 		}
-		b, _ := json.MarshalIndent(recs, "", "  ")
-		t.Errorf("no audit record of %s in:\n%s", what, b)
 	}
-	str := func(r map[string]any, k string) string { s, _ := r[k].(string); return s }
-	find("alice's sign-in", func(r map[string]any) bool {
-		return str(r, "subject") == "alice" && (str(r, "method") == "sso" || strings.Contains(str(r, "action"), "sign"))
-	})
-	find("the device approval", func(r map[string]any) bool {
-		return strings.Contains(str(r, "action")+str(r, "endpoint"), "device") && str(r, "result") != "unauthorized" &&
-			!strings.Contains(str(r, "action"), "deny")
-	})
-	find("the refresh token minted by the device grant", func(r map[string]any) bool {
-		return str(r, "subject") == "alice" && str(r, "result") == "issued" && strings.Contains(str(r, "client_id"), "authserver-cli")
-	})
+	b, _ := json.MarshalIndent(recs, "", "  ")
+	t.Errorf("no audit record of %s in:\n%s", what, b)
 }
 
 // TestBrowserSignsInAtProvider drives chromium through the test provider's
