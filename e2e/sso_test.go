@@ -45,18 +45,23 @@ type ssoWorld struct {
 	b   *browser
 }
 
-func newSSOWorld(t *testing.T) *ssoWorld {
+func newSSOWorld(t *testing.T) *ssoWorld { return newSSOWorldWith(t, "", false) }
+
+// newSSOWorldWith adds oidcExtra (lines under oidc:, indented two spaces)
+// to authserver's config; rotate makes the provider rotate its refresh
+// tokens.
+func newSSOWorldWith(t *testing.T, oidcExtra string, rotate bool) *ssoWorld {
 	t.Helper()
 	port := testenv.FreePort(t)
 	public := "http://localhost:" + strconv.Itoa(port)
-	op := oidcop.Start(t, oidcop.Options{RedirectURIs: []string{public + "/login/callback"}, Users: ssoUsers})
+	op := oidcop.Start(t, oidcop.Options{RedirectURIs: []string{public + "/login/callback"}, Users: ssoUsers, RotateRefreshTokens: rotate})
 	a := startAuthServer(t, authOptions{port: port, server: "  public_url: " + public + "\n", extraConfig: fmt.Sprintf(`oidc:
   issuer: %s
   client_id: %s
   client_secret: %s
   allow_http: true
   admin_groups: [registry-admins]
-`, op.Issuer, op.ClientID, op.ClientSecret)})
+%s`, op.Issuer, op.ClientID, op.ClientSecret, oidcExtra)})
 	a.cli(t, "project", "create", "team")
 	w := &ssoWorld{op: op, a: a, reg: startRegistry(t, flavours[0], a), b: newBrowser(t)}
 	return w
@@ -267,6 +272,61 @@ func (recs auditRecs) find(t *testing.T, what string, match func(auditRec) bool)
 	}
 	b, _ := json.MarshalIndent(recs, "", "  ")
 	t.Errorf("no audit record of %s in:\n%s", what, b)
+}
+
+// TestSSORecheck: with oidc.recheck and offline_access, a credential
+// minted from a sign-in is checked with the provider once per period: it
+// keeps working while the provider honours the grant (which rotates its
+// refresh token at every use), answers 503 — never 401 — while the
+// provider cannot be reached, and is refused once the provider has
+// forgotten the grant (a restart ends every grant of the test provider).
+func TestSSORecheck(t *testing.T) {
+	w := newSSOWorldWith(t, "  scopes: [openid, profile, email, offline_access]\n  recheck: 1s\n", true)
+	w.signIn(t, "alice", "alice-at-the-provider")
+	s := newSession(t, w.reg, "", "")
+	p, addr := w.deviceLogin(t, s)
+	w.decide(t, addr, "approve", "approved")
+	waitExit(t, p)
+	if p.Err() != nil {
+		t.Fatalf("authserver login: %v\n%s", p.Err(), p.Log())
+	}
+	entry, _ := dockerCLI{s}.auth(t)
+	refresh := entry["identitytoken"]
+	grant := func() int {
+		t.Helper()
+		form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}, "service": {"harbor-registry"},
+			"client_id": {"go-containerregistry"}, "scope": {"repository:team/app:pull"}}
+		resp, err := http.PostForm(w.a.url+"/service/token", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	// Each grant after a second asks the provider, with the refresh token
+	// it handed out last time.
+	for i := range 3 {
+		time.Sleep(1100 * time.Millisecond)
+		if code := grant(); code != http.StatusOK {
+			t.Fatalf("refresh %d while the provider honours the grant: %d", i+1, code)
+		}
+	}
+	mustOK(t, s.cranePush(t, "team/app:v1", "pushed while the provider honours the grant"))
+
+	w.op.Stop()
+	time.Sleep(1100 * time.Millisecond)
+	if code := grant(); code != http.StatusServiceUnavailable {
+		t.Fatalf("refresh while the provider is down: %d, want 503", code)
+	}
+
+	w.op.Restart(t)
+	if code := grant(); code != http.StatusUnauthorized {
+		t.Fatalf("refresh after the provider forgot the grant: %d, want 401", code)
+	}
+	mustRefuse(t, s.cranePull("team/app:v1"))
+	if code := grant(); code != http.StatusUnauthorized {
+		t.Fatalf("refresh after the sign-in was refused once: %d, want 401 (the sign-in is gone)", code)
+	}
 }
 
 // TestBrowserSignsInAtProvider drives chromium through the test provider's
