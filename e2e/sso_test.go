@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -140,10 +141,10 @@ var verificationURL = regexp.MustCompile(`https?://\S+/device\?user_code=[A-Z]{4
 // deviceLogin starts `authserver login` for the registry in the
 // background, as the session's user, and returns it with the address it
 // printed for the browser.
-func (w *ssoWorld) deviceLogin(t *testing.T, s *session) (*testenv.Process, string) {
+func (w *ssoWorld) deviceLogin(t *testing.T, s *session, env ...string) (*testenv.Process, string) {
 	t.Helper()
 	logPath := filepath.Join(t.TempDir(), "login.log")
-	p := startLogged(t, "authserver login", logPath, s.env(), s.home, bin["authserver"], "login", w.reg.host)
+	p := startLogged(t, "authserver login", logPath, append(s.env(), env...), s.home, bin["authserver"], "login", w.reg.host)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if m := verificationURL.FindString(p.Log()); m != "" {
@@ -326,6 +327,55 @@ func TestSSORecheck(t *testing.T) {
 	mustRefuse(t, s.cranePull("team/app:v1"))
 	if code := grant(); code != http.StatusUnauthorized {
 		t.Fatalf("refresh after the sign-in was refused once: %d, want 401 (the sign-in is gone)", code)
+	}
+}
+
+// TestSSOCredentialHelper: with the docker config naming authserver as the
+// registry's credential helper (credHelpers), `authserver login` stores the
+// refresh token through docker-credential-authserver (a link to the
+// binary) and leaves docker's empty entry; crane gets it back through the
+// helper and pushes.
+func TestSSOCredentialHelper(t *testing.T) {
+	w := newSSOWorld(t)
+	w.signIn(t, "alice", "alice-at-the-provider")
+	s := newSession(t, w.reg, "", "")
+	helpers := t.TempDir()
+	if err := os.Symlink(bin["authserver"], filepath.Join(helpers, "docker-credential-authserver")); err != nil {
+		t.Fatal(err)
+	}
+	pathEnv := "PATH=" + helpers + string(os.PathListSeparator) + os.Getenv("PATH")
+	cfg := filepath.Join(s.home, "docker", "config.json")
+	if err := os.WriteFile(cfg, []byte(`{"credHelpers":{"`+w.reg.host+`":"authserver"},"psFormat":"table {{.ID}}"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	p, addr := w.deviceLogin(t, s, pathEnv)
+	w.decide(t, addr, "approve", "approved")
+	waitExit(t, p)
+	if p.Err() != nil || !strings.Contains(p.Log(), "docker-credential-authserver") {
+		t.Fatalf("authserver login (%v) does not say it stored through the helper:\n%s", p.Err(), p.Log())
+	}
+	entry, file := dockerCLI{s}.auth(t)
+	if entry == nil || len(entry) != 0 || !strings.Contains(file, `"psFormat"`) || !strings.Contains(file, `"credHelpers"`) {
+		t.Fatalf("docker config after a login through the helper (want an empty entry, other keys kept):\n%s", file)
+	}
+	get := runIn(s.home, append(s.env(), pathEnv), w.reg.host+"\n", filepath.Join(helpers, "docker-credential-authserver"), "get")
+	mustOK(t, get)
+	var c struct{ ServerURL, Username, Secret string }
+	if err := json.Unmarshal([]byte(get.stdout), &c); err != nil || c.Username != "<token>" || !strings.HasPrefix(c.Secret, "asr_") {
+		t.Fatalf("docker-credential-authserver get: %v\n%s", err, get)
+	}
+	st, err := os.Stat(filepath.Join(s.home, "config", "authserver", "docker-credentials.json"))
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("the helper's file: %v %v", st, err)
+	}
+
+	layer := writeLayer(t, s.home, "pushed with the token the helper keeps")
+	mustOK(t, runIn(s.home, append(s.env(), pathEnv), "", bin["crane"], "append", "-f", layer, "-t", w.reg.ref("team/helper:v1")))
+	// The credential lives in the helper only: without it on PATH crane
+	// fails looking for it.
+	if r := s.crane("append", "-f", layer, "-t", w.reg.ref("team/helper:v2")); r.err == nil || !strings.Contains(r.stderr, "docker-credential-authserver") {
+		t.Fatalf("crane without the helper on PATH:\n%s", r)
 	}
 }
 
