@@ -252,27 +252,11 @@ func buildOnce() (string, error) {
 	return binPath, nil
 }
 
-// sourceDir is e2e/oidcprovider of this repository, found from this file's
-// path (the tests run from source).
+// sourceDir is e2e/oidcprovider of this repository.
 func sourceDir() (string, error) {
-	_, file, _, ok := runtime.Caller(0)
-	if ok {
-		dir := filepath.Join(filepath.Dir(file), "..", "..", "..", "e2e", "oidcprovider")
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Clean(dir), nil
-		}
+	dir := filepath.Join(testenv.RepoRoot(), "e2e", "oidcprovider")
+	if _, err := os.Stat(filepath.Join(dir, "go.mod")); err != nil {
+		return "", fmt.Errorf("the test provider's source: %w", err)
 	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for d := wd; ; d = filepath.Dir(d) {
-		dir := filepath.Join(d, "e2e", "oidcprovider")
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		if filepath.Dir(d) == d {
-			return "", fmt.Errorf("e2e/oidcprovider not found above %s", wd)
-		}
-	}
+	return dir, nil
 }
