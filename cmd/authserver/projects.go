@@ -171,11 +171,18 @@ func (a *app) memberCmd() *cobra.Command {
 func (a *app) groupCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "group", Short: "Manage groups (roles given to a group apply to its users)"}
 	var dn string
-	create := a.adminArgsCmd("create NAME [--dn DN]", "Create a group (with --dn, an LDAP group whose members come from the directory)", 1, func(ctx context.Context, adm *admin.Service, args []string) error {
+	var oidcGroup bool
+	create := a.adminArgsCmd("create NAME [--dn DN | --oidc]", "Create a group (with --dn, an LDAP group whose members come from the directory; with --oidc, a group of SSO users named as the provider's groups claim says)", 1, func(ctx context.Context, adm *admin.Service, args []string) error {
+		if oidcGroup {
+			g, err := adm.CreateOIDCGroup(ctx, cli, args[0])
+			return a.say(err, "oidc group %s created\n", g.Name)
+		}
 		g, err := adm.CreateGroup(ctx, cli, args[0], dn)
 		return a.say(err, "group %s created\n", g.Name)
 	})
 	create.Flags().StringVar(&dn, "dn", "", "LDAP distinguished name of the group")
+	create.Flags().BoolVar(&oidcGroup, "oidc", false, "an OIDC group (Harbor group_type 3): SSO sign-ins put the users the groups claim names in it")
+	create.MarkFlagsMutuallyExclusive("dn", "oidc")
 
 	list := a.adminCmd("list", "List groups", func(ctx context.Context, adm *admin.Service) error {
 		gs, err := adm.ListGroups(ctx, cli)

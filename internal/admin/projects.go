@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/authserver/authserver/internal/store"
 )
@@ -288,6 +289,27 @@ func (s *Service) CreateGroup(ctx context.Context, who Actor, name, dn string) (
 	}
 	g := store.Group{Name: name, DN: dn}
 	if err := s.change(ctx, who, "group.create", "group "+name, func(st store.Store) error {
+		return fromStore(st.CreateGroup(ctx, &g), "group "+name)
+	}); err != nil {
+		return store.Group{}, err
+	}
+	return g, nil
+}
+
+// CreateOIDCGroup creates a group of Harbor's OIDC type (group_type 3)
+// ahead of any sign-in, so a project role can be given to it: name is the
+// value the provider's groups claim will carry (any text but control
+// characters, at most 255 bytes: "devs", "/platform/sre", an Entra object
+// ID). SSO sign-ins of users the claim puts in it make them members.
+func (s *Service) CreateOIDCGroup(ctx context.Context, who Actor, name string) (store.Group, error) {
+	if err := s.allow(ctx, who, rightSystem, "", "create groups"); err != nil {
+		return store.Group{}, err
+	}
+	if strings.TrimSpace(name) != name || name == "" || len(name) > 255 || strings.ContainsFunc(name, unicode.IsControl) {
+		return store.Group{}, invalidf("an OIDC group name is the claim's value: 1 to 255 bytes, no control characters, no leading or trailing space")
+	}
+	g := store.Group{Name: name, OIDC: true}
+	if err := s.change(ctx, who, "group.create", "oidc group "+name, func(st store.Store) error {
 		return fromStore(st.CreateGroup(ctx, &g), "group "+name)
 	}); err != nil {
 		return store.Group{}, err

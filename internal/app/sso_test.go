@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authserver/authserver/internal/admin"
+	"github.com/authserver/authserver/internal/app"
 	"github.com/authserver/authserver/internal/config"
 	"github.com/authserver/authserver/internal/oidctest"
 	"github.com/authserver/authserver/internal/store"
@@ -271,4 +273,40 @@ func mustURL(s string) *url.URL {
 		panic(err)
 	}
 	return u
+}
+
+// TestSSOGroupMadeAhead: an administrator makes an OIDC group (group_type
+// 3) and gives it a role before anyone signed in; the first sign-in of a
+// user the claim puts in it gets the role. A local group of a claimed name
+// is never joined.
+func TestSSOGroupMadeAhead(t *testing.T) {
+	e := newSSOEnv(t)
+	ctx := t.Context()
+	adm, err := app.NewAdmin(e.a.Config, e.a.Store, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli := admin.Actor{Name: "cli", Admin: true, Method: admin.MethodCLI}
+	if _, err := adm.CreateOIDCGroup(ctx, cli, "everyone"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := adm.CreateOIDCGroup(ctx, cli, " padded"); err == nil {
+		t.Error("an OIDC group name with a leading space was accepted")
+	}
+	if _, err := adm.CreateGroup(ctx, cli, "devs", ""); err != nil { // local, same name as a claimed group
+		t.Fatal(err)
+	}
+	if err := e.a.Store.CreateProject(ctx, &store.Project{Name: "team"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.a.Store.SetMember(ctx, store.Member{Project: "team", Kind: store.MemberGroup, Name: "everyone", Role: store.RoleGuest}); err != nil {
+		t.Fatal(err)
+	}
+	page := e.signIn()
+	if !strings.Contains(page, `<tr data-project="team"><td>team</td><td>guest</td>`) {
+		t.Errorf("the role of the group made ahead does not apply:\n%s", page)
+	}
+	if names, err := e.a.Store.UserGroups(ctx, "alice"); err != nil || strings.Join(names, ",") != "everyone" {
+		t.Errorf("alice's groups = %v, %v; want everyone only (devs is local)", names, err)
+	}
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -249,10 +250,18 @@ func (c *call) createGroup() error {
 		return badf("group_type 1 (LDAP) needs ldap_group_dn")
 	case req.GroupType == 0 && req.LdapGroupDN != "":
 		return badf("group_type 0 (local) takes no ldap_group_dn")
-	case req.GroupType != 0 && req.GroupType != 1:
-		return badf("group_type %d: want 1 (LDAP) or 0 (local)", req.GroupType)
+	case req.GroupType == 3 && req.LdapGroupDN != "":
+		return badf("group_type 3 (OIDC) takes no ldap_group_dn")
+	case req.GroupType != 0 && req.GroupType != 1 && req.GroupType != 3:
+		return badf("group_type %d: want 1 (LDAP), 3 (OIDC) or 0 (local)", req.GroupType)
 	}
-	g, err := c.a.opt.Admin.CreateGroup(c.r.Context(), c.who, req.GroupName, req.LdapGroupDN)
+	create := func(ctx context.Context, who admin.Actor) (store.Group, error) {
+		if req.GroupType == 3 {
+			return c.a.opt.Admin.CreateOIDCGroup(ctx, who, req.GroupName)
+		}
+		return c.a.opt.Admin.CreateGroup(ctx, who, req.GroupName, req.LdapGroupDN)
+	}
+	g, err := create(c.r.Context(), c.who)
 	if err != nil {
 		return err
 	}
