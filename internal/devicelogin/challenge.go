@@ -81,7 +81,11 @@ func Discover(ctx context.Context, c *http.Client, registryURL string) (Challeng
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusUnauthorized {
-		return Challenge{}, fmt.Errorf("discover: GET %s/v2/ answered %s, want 401 with a Bearer challenge", registryURL, resp.Status)
+		hint := ""
+		if resp.StatusCode == http.StatusNotFound {
+			hint = " (name the registry, not the authserver: the registry's challenge says where its authserver is)"
+		}
+		return Challenge{}, fmt.Errorf("discover: GET %s/v2/ answered %s, want 401 with a Bearer challenge%s", registryURL, resp.Status, hint)
 	}
 	for _, h := range resp.Header.Values("WWW-Authenticate") {
 		scheme, params := ParseChallenge(h)

@@ -103,6 +103,12 @@ func TestDiscover(t *testing.T) {
 	if _, err := Discover(context.Background(), open.Client(), open.URL); err == nil || !strings.Contains(err.Error(), "want 401") {
 		t.Fatalf("an open registry: %v", err)
 	}
+	// The authserver's own address given instead of the registry's.
+	notRegistry := httptest.NewServer(http.NotFoundHandler())
+	defer notRegistry.Close()
+	if _, err := Discover(context.Background(), notRegistry.Client(), notRegistry.URL); err == nil || !strings.Contains(err.Error(), "name the registry, not the authserver") {
+		t.Fatalf("not a registry: %v", err)
+	}
 }
 
 // fakeAS is an RFC 8628 authorization server: the token endpoint answers
