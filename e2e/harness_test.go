@@ -36,6 +36,7 @@ var bin = map[string]string{
 	"containerd":      "", // a private instance per test (containerd_test.go)
 	"ctr":             "",
 	"helm":            "",
+	"chromium":        "", // Debian's, headless, for the SSO browser tests (sso_test.go)
 }
 
 // cmdTimeout bounds every single CLI or client invocation.
@@ -208,6 +209,7 @@ type authOptions struct {
 	extraConfig string // YAML appended to the config: further top-level sections
 	keysFrom    string // copy token.key, token.crt and jwks.json from here instead of running keygen
 	kid         string // token.kid; "" means thumbprint
+	port        int    // listen on this port (one an OpenID provider already redirects to); 0 = a free one
 	// prepare, when set, runs after the config is written and before serve
 	// starts, instead of keygen: it puts the key pair in place itself.
 	prepare func(a *authServer)
@@ -276,7 +278,10 @@ func copyKeys(t testing.TB, from, to string) {
 func startAuthServer(t testing.TB, opts authOptions) *authServer {
 	t.Helper()
 	dir := t.TempDir()
-	port := testenv.FreePort(t)
+	port := opts.port
+	if port == 0 {
+		port = testenv.FreePort(t)
+	}
 	a := &authServer{
 		dir:       dir,
 		config:    filepath.Join(dir, "config.yaml"),

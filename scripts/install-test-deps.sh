@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs that Go's own test runner cannot
 # fetch: Debian packages (slapd, ldap-utils, skopeo, docker-registry, podman,
-# buildah, containerd, curl, jq, nginx, Samba's AD DC) and the Go-built registry v3 and clients (crane, oras,
+# buildah, containerd, curl, jq, nginx, Samba's AD DC, chromium) and the Go-built registry v3 and clients (crane, oras,
 # regctl, helm). Binaries are cached in $AUTHSERVER_TOOLS (default
 # ~/.cache/authserver-tools/bin) between runs. The docker CLI and kubectl come
 # with the machine image; their absence fails the run. Idempotent: a second run with
@@ -39,6 +39,9 @@ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_apt+=(nginx)
 command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
 # systemd-analyze verifies deploy/systemd's unit.
 command -v systemd-analyze >/dev/null 2>&1 || need_apt+=(systemd)
+# Debian's chromium: the SSO browser tests (e2e/sso_test.go) drive it
+# headless through chromedp, as root with --no-sandbox.
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
 # Samba's Active Directory domain controller (internal/testenv.Samba: the
 # e2e tests of Active Directory provision a throw-away domain). ldb-tools
 # for ldbsearch/ldbmodify when debugging a test domain by hand.
@@ -83,6 +86,7 @@ for b in skopeo docker-registry podman buildah containerd ctr curl jq promtool s
   command -v "$b" >/dev/null || { log "$b missing after apt-get install"; exit 1; }
 done
 { command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; } || { log "nginx missing after apt-get install"; exit 1; }
+[ -x /usr/bin/chromium ] || { log "chromium missing after apt-get install"; exit 1; }
 # The docker CLI is part of the machine image (no daemon is needed or used).
 command -v docker >/dev/null || { log "docker CLI missing: expected at /usr/local/bin/docker on this machine image"; exit 1; }
 # kubectl too: e2e runs the kubectl commands of docs/FEDERATION.md (against a loopback API server stand-in).

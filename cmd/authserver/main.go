@@ -40,6 +40,9 @@ type app struct {
 }
 
 func main() {
+	if code := credentialHelper(os.Args[0], os.Args[1:], os.Stdin, os.Stdout); code >= 0 {
+		os.Exit(code)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	a := &app{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}
@@ -65,7 +68,7 @@ func (a *app) root() *cobra.Command {
 		a.userCmd(), a.groupCmd(), a.projectCmd(), a.memberCmd(), a.explainCmd(),
 		a.robotCmd(), a.patCmd(), a.tokenCmd(), a.ldapCmd(), a.auditCmd(), a.healthcheckCmd(),
 		a.importCmd(),
-		a.versionCmd(), a.credentialProviderCmd(), a.backupCmd(),
+		a.versionCmd(), a.credentialProviderCmd(), a.backupCmd(), a.loginCmd(),
 	)
 	return root
 }

@@ -16,6 +16,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/authserver/authserver/internal/atomicfile"
 )
 
 // Files written by GenerateKeyPair, and the generated certificate's shape.
@@ -220,32 +222,11 @@ func writeKey(path string, key crypto.Signer) error {
 	return writeFileAtomic(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600)
 }
 
-// writeFileAtomic writes data to a temporary file in path's directory with
-// mode perm and renames it over path, so readers never see a partial file.
+// writeFileAtomic writes path so that readers never see a partial file
+// (internal/atomicfile).
 func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("token: write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // no-op after a successful rename
-	if err := f.Chmod(perm); err != nil {
-		f.Close()
-		return fmt.Errorf("token: write %s: %w", path, err)
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("token: write %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("token: write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("token: write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("token: write %s: %w", path, err)
+	if err := atomicfile.Write(path, data, perm); err != nil {
+		return fmt.Errorf("token: %w", err)
 	}
 	return nil
 }
