@@ -31,7 +31,7 @@ func (a *App) buildSSO(opts Options) error {
 	}
 	adm := admin.New(a.Store, adminOptions(cfg, nil))
 	h, err := web.New(web.Options{Provider: a.SSO, Devices: devices, Store: a.Store, Accounts: a.Accounts,
-		Admin: adm, PublicURL: cfg.RealmBase(), ClientIP: server.ClientIP, Logger: a.Log.With("component", "web"),
+		Admin: adm, PublicURL: cfg.RealmBase(), Registry: cfg.Registry.LoginHost(), ClientIP: server.ClientIP, Logger: a.Log.With("component", "web"),
 		Metrics: a.Metrics, Now: opts.Now, Starts: throttle.NewStarts(ssoStartsPerMinute, 100000, opts.Now), Network: network})
 	if err != nil {
 		return err

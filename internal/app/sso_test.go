@@ -21,7 +21,7 @@ var patSecretRE = regexp.MustCompile(`<code id="pat-secret"[^>]*>([^<]+)</code>`
 // state, nonce), land on the credentials page, make a PAT there, use it at
 // the token endpoint with the role the OIDC group holds, revoke it there.
 func TestSSOBrowserSignIn(t *testing.T) {
-	e := newSSOEnv(t)
+	e := newSSOEnv(t, func(c *config.Config) { c.Registry.PublicHost = "registry.example.org" })
 	ctx := t.Context()
 	if err := e.a.Store.CreateProject(ctx, &store.Project{Name: "team"}); err != nil {
 		t.Fatal(err)
@@ -57,7 +57,8 @@ func TestSSOBrowserSignIn(t *testing.T) {
 	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || strings.Contains(page, "<script") {
 		t.Errorf("CSP %q; the page must run no script", csp)
 	}
-	for _, want := range []string{`<form id="pat-create" method="post" action="/tokens">`, `name="expires"`, "authserver login"} {
+	for _, want := range []string{`<form id="pat-create" method="post" action="/tokens">`, `name="expires"`,
+		"authserver login registry.example.org", "docker login registry.example.org"} { // the registry, not authserver
 		if !strings.Contains(page, want) {
 			t.Errorf("credentials page lacks %q", want)
 		}

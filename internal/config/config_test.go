@@ -119,10 +119,22 @@ log: {format: xml}
 			}},
 		{name: "registry by default", yaml: "",
 			check: func(t *testing.T, c Config) {
-				if c.Registry.URL != "" || c.Registry.Timeout.D() != DefaultRegistryTimeout {
+				if c.Registry.URL != "" || c.Registry.Timeout.D() != DefaultRegistryTimeout || c.Registry.LoginHost() != "REGISTRY" {
 					t.Fatalf("%+v", c.Registry)
 				}
 			}},
+		{name: "registry login host", yaml: "registry: {url: \"http://registry:5000\"}",
+			check: func(t *testing.T, c Config) {
+				if got := c.Registry.LoginHost(); got != "registry:5000" {
+					t.Fatalf("login host %q, want url's host", got)
+				}
+				c.Registry.PublicHost = "registry.example.org"
+				if got := c.Registry.LoginHost(); got != "registry.example.org" {
+					t.Fatalf("login host %q, want public_host", got)
+				}
+			}},
+		{name: "bad registry public host", yaml: "registry: {public_host: \"https://r.example.org/v2\"}",
+			wantErr: []string{"registry.public_host \"https://r.example.org/v2\": want a host name"}},
 		{name: "bad registry all reported", yaml: "registry: {url: \"ftp://r\", timeout: 0s, ca_file: /nonexistent.pem}",
 			wantErr: []string{"registry.url \"ftp://r\"", "registry.timeout 0s", "registry.ca_file: open /nonexistent.pem"}},
 		{name: "registry with a path or credentials", yaml: "registry: {url: \"https://u:p@r/v2\"}",

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -28,6 +29,23 @@ type Registry struct {
 	CAFile string `yaml:"ca_file"`
 	// Timeout bounds each request to the registry. Default 10s.
 	Timeout Duration `yaml:"timeout"`
+	// PublicHost is the registry as people name it in `docker login`
+	// ("registry.example.org", with a port if it has one). The SSO pages
+	// show it in their login lines; empty: the host of URL when that is
+	// set, else the placeholder REGISTRY.
+	PublicHost string `yaml:"public_host"`
+}
+
+// LoginHost is the registry host a person types in `docker login` and
+// `authserver login`: public_host, else url's host, else "REGISTRY".
+func (r Registry) LoginHost() string {
+	if r.PublicHost != "" {
+		return r.PublicHost
+	}
+	if u, err := url.Parse(r.URL); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return "REGISTRY"
 }
 
 // DefaultRegistryTimeout is registry.timeout's default.
@@ -55,6 +73,11 @@ func (c *Config) validateRegistry() []error {
 			bad("registry.ca_file: %v", err)
 		} else if !x509.NewCertPool().AppendCertsFromPEM(pem) {
 			bad("registry.ca_file %s: no PEM certificate in it", r.CAFile)
+		}
+	}
+	if h := r.PublicHost; h != "" {
+		if u, err := url.Parse("https://" + h); err != nil || u.Host != h || strings.ContainsAny(h, "/@?#") {
+			bad("registry.public_host %q: want a host name, with a port if it has one (registry.example.org:5000)", h)
 		}
 	}
 	if r.Timeout.D() < time.Second || r.Timeout.D() > 5*time.Minute {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -171,7 +170,7 @@ func (h *Handler) showHome(w http.ResponseWriter, r *http.Request, s *session, s
 	ctx := r.Context()
 	who := h.actor(r, s)
 	v := view{Title: "Your registry credentials", User: s.id.Name, CSRF: s.web.CSRF, Error: errText,
-		SessionEnds: day(s.id.NotAfter), Registry: registryHost(h.o.PublicURL), DefaultDays: "until your sign-in ends",
+		SessionEnds: day(s.id.NotAfter), Registry: h.o.Registry, DefaultDays: "until your sign-in ends",
 		NewName: newName, NewSecret: newSecret}
 	pats, err := h.o.Admin.ListPATs(ctx, who, s.id.Name)
 	if err != nil {
@@ -219,15 +218,6 @@ func (h *Handler) showHome(w http.ResponseWriter, r *http.Request, s *session, s
 		v.Groups = ou.Groups
 	}
 	h.render(w, status, "home", v)
-}
-
-// registryHost is the host the login lines name.
-func registryHost(public string) string {
-	u, err := url.Parse(public)
-	if err != nil || u.Host == "" {
-		return "REGISTRY"
-	}
-	return u.Host
 }
 
 // createPAT is POST /tokens (name, expires in days): the secret is shown

@@ -62,9 +62,11 @@ type Options struct {
 	// Admin makes and revokes credentials and writes the audit records of
 	// sign-ins and device approvals.
 	Admin *admin.Service
-	// PublicURL is server.public_url: the registry host shown in the
-	// login lines, and whether cookies are Secure (https).
+	// PublicURL is server.public_url: whether cookies are Secure (https).
 	PublicURL string
+	// Registry is the registry host the login lines name
+	// (config.Registry.LoginHost).
+	Registry string
 	// ClientIP resolves a request's client address (server.ClientIP).
 	ClientIP func(*http.Request) string
 	// Starts bounds the sign-ins a client network may start per minute
