@@ -14,6 +14,9 @@ import (
 type NewProject struct {
 	Name   string
 	Public bool
+	// Internal makes it internal (any authenticated user pulls); not with
+	// Public.
+	Internal bool
 	// Imported marks a project an import of a Harbor database creates
 	// (store.ProjectSourceHarbor): a later import may merge into it.
 	Imported bool
@@ -55,9 +58,21 @@ func ValidMetadata(md map[string]string) error {
 // so nothing is half-made. A user who is no sysadmin owns at most
 // Options.MaxProjectsPerUser projects (KindExists past it).
 func (s *Service) CreateProject(ctx context.Context, who Actor, np NewProject) (store.Project, error) {
+	return s.createProject(ctx, who, np, false)
+}
+
+// createProject is CreateProject; a personal project (created on push,
+// authz.PersonalProject) is its user's whatever api.project_creation and
+// api.max_projects_per_user say.
+func (s *Service) createProject(ctx context.Context, who Actor, np NewProject, personal bool) (store.Project, error) {
 	name := np.Name
-	if err := s.allow(ctx, who, rightCreateProject, name, "create projects"); err != nil {
-		return store.Project{}, err
+	if !personal {
+		if err := s.allow(ctx, who, rightCreateProject, name, "create projects"); err != nil {
+			return store.Project{}, err
+		}
+	}
+	if np.Public && np.Internal {
+		return store.Project{}, invalidf("a project is public or internal, not both")
 	}
 	if err := ValidProjectName(name); err != nil {
 		return store.Project{}, err
@@ -65,12 +80,12 @@ func (s *Service) CreateProject(ctx context.Context, who Actor, np NewProject) (
 	if err := ValidMetadata(np.Metadata); err != nil {
 		return store.Project{}, err
 	}
-	p := store.Project{Name: name, Public: np.Public, OwnerID: who.UserID}
+	p := store.Project{Name: name, Public: np.Public, Internal: np.Internal, OwnerID: who.UserID}
 	if np.Imported {
 		p.Source = store.ProjectSourceHarbor
 	}
 	if err := s.change(ctx, who, "project.create", "project "+name, func(st store.Store) error {
-		if max := s.opt.MaxProjectsPerUser; max > 0 && who.UserID != 0 && !who.Admin {
+		if max := s.opt.MaxProjectsPerUser; max > 0 && who.UserID != 0 && !who.Admin && !personal {
 			n, err := st.CountOwnedProjects(ctx, who.UserID)
 			if err != nil {
 				return err

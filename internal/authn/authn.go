@@ -46,6 +46,13 @@ type Identity struct {
 	// from this login records it, and a password change after it revokes
 	// the credential (Chain.StillValid).
 	PasswordVerifiedAt time.Time
+	// Conditions must all hold for the login to stand: the networks the
+	// user, the robot or the personal access token may log in from
+	// (RefusedFrom, checked by the login gate with the client address).
+	Conditions []Condition
+	// TokenLifetime, when set, is a robot's own token lifetime
+	// (TokenLifetimes.For).
+	TokenLifetime time.Duration
 	// Federated is set for a federated robot: who the JWT said it was.
 	// Every login with the same JWT shares it: read it, never change it.
 	Federated *FederatedIdentity

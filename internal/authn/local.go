@@ -123,7 +123,7 @@ func (l *Local) Login(ctx context.Context, username, password string) (Identity,
 	if l.cache != nil {
 		l.cache.put(key, u.PasswordHash)
 	}
-	return Identity{UserID: u.ID, Name: u.Name, Admin: u.Admin, Method: MethodPassword}, true, nil
+	return Identity{UserID: u.ID, Name: u.Name, Admin: u.Admin, Method: MethodPassword, Conditions: UserCondition(u)}, true, nil
 }
 
 // cached answers a login from the cache: only while u, just read, still
@@ -134,7 +134,7 @@ func (l *Local) cached(u store.User, key cacheKey) (Identity, bool) {
 		return Identity{}, false
 	}
 	if verified == u.PasswordHash && !u.Disabled && u.Source == store.SourceLocal {
-		return Identity{UserID: u.ID, Name: u.Name, Admin: u.Admin, Method: MethodPassword}, true
+		return Identity{UserID: u.ID, Name: u.Name, Admin: u.Admin, Method: MethodPassword, Conditions: UserCondition(u)}, true
 	}
 	l.cache.drop(key) // password changed, disabled, or no longer local
 	return Identity{}, false
@@ -176,7 +176,7 @@ func (l *Local) loginHarbor(ctx context.Context, u store.User, password string, 
 	if l.cache != nil {
 		l.cache.put(key, verified)
 	}
-	return Identity{UserID: u.ID, Name: u.Name, Admin: u.Admin, Method: MethodPassword}, true, nil
+	return Identity{UserID: u.ID, Name: u.Name, Admin: u.Admin, Method: MethodPassword, Conditions: UserCondition(u)}, true, nil
 }
 
 // errStaleHash stops a rehash whose user no longer has the hash verified.

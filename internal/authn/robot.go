@@ -82,9 +82,11 @@ func (r *Robots) Login(ctx context.Context, username, password string) (Identity
 		return r.refuse(ctx, password)
 	}
 	return Identity{
-		Name:   username,
-		Method: MethodRobot,
-		Robot:  PermissionsOf(rb),
+		Name:          username,
+		Method:        MethodRobot,
+		Robot:         PermissionsOf(rb),
+		Conditions:    RobotCondition(rb, username),
+		TokenLifetime: rb.TokenLifetime,
 	}, true, nil
 }
 

@@ -74,11 +74,14 @@ func (r *Robots) loginFederated(ctx context.Context, username, password string, 
 	}
 	r.countFederated(issuer, FederatedOK)
 	return Identity{
-		Name:      username,
-		Method:    MethodFederated,
-		Robot:     PermissionsOf(rb),
-		NotAfter:  c.Expiry,
-		Federated: c.identity,
+		Name:     username,
+		Method:   MethodFederated,
+		Robot:    PermissionsOf(rb),
+		NotAfter: c.Expiry,
+		// A federated robot's own lifetime and networks apply too.
+		Conditions:    RobotCondition(rb, username),
+		TokenLifetime: rb.TokenLifetime,
+		Federated:     c.identity,
 	}, true, nil
 }
 

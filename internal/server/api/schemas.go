@@ -143,7 +143,7 @@ func schemas() map[string]any {
 		"AuditRecord": obj(map[string]any{"id": integer, "time": when, "kind": str, "subject": str, "method": str,
 			"result": str, "endpoint": str, "client_ip": str, "user_agent": str, "service": str, "client_id": str,
 			"action": str, "target": str, "requested": strs, "granted": strs, "jti": str,
-			"federated_issuer": str, "federated_subject": str, "request_id": str}),
+			"federated_issuer": str, "federated_subject": str, "request_id": str, "reason": str}),
 		"AuditList":  arrayOf(ref("AuditRecord")),
 		"ExplainReq": obj(map[string]any{"user": str, "robot": str, "anonymous": boolean, "scopes": strs}),
 		"Explanation": obj(map[string]any{"subject": str, "notes": strs, "decisions": arrayOf(obj(map[string]any{

@@ -187,11 +187,13 @@ type auditResp struct {
 	FederatedIssuer  string   `json:"federated_issuer,omitempty"`
 	FederatedSubject string   `json:"federated_subject,omitempty"`
 	RequestID        string   `json:"request_id,omitempty"`
+	Reason           string   `json:"reason,omitempty"`
 }
 
 func toAudit(r store.AuditRecord) auditResp {
 	return auditResp{r.ID, harborTime(r.Time), r.Kind, r.Subject, r.Method, r.Result, r.Endpoint, r.ClientIP, r.UserAgent,
-		r.Service, r.ClientID, r.Action, r.Target, r.Requested, r.Granted, r.JTI, r.FederatedIssuer, r.FederatedSubject, r.RequestID}
+		r.Service, r.ClientID, r.Action, r.Target, r.Requested, r.Granted, r.JTI, r.FederatedIssuer, r.FederatedSubject, r.RequestID,
+		r.Reason}
 }
 
 func (c *call) explain() error {
