@@ -73,7 +73,8 @@ func schemas() map[string]any {
 		"ProjectReq": obj(map[string]any{
 			"project_name": str, "public": boolean,
 			"metadata": desc(map[string]any{"type": "object", "additionalProperties": str},
-				"Harbor's project metadata, strings kept as given; only public means anything here"),
+				"Harbor's project metadata, strings kept as given; only public means anything here, and authserver's "+
+					"visibility (private, internal or public; internal: any authenticated user pulls)"),
 			"storage_limit": desc(integer, "ignored"), "registry_id": desc(integer, "absent or 0 (no proxy cache)"),
 			"cve_allowlist": desc(obj(map[string]any{"id": integer, "project_id": integer,
 				"expires_at": map[string]any{"type": "integer", "format": "int64", "nullable": true},
@@ -133,10 +134,12 @@ func schemas() map[string]any {
 		"RobotList":   arrayOf(ref("Robot")),
 		"RobotSecret": obj(map[string]any{"secret": str}),
 
-		"PATCreate":  obj(map[string]any{"name": str, "duration_days": desc(integer, "-1 or 0 never")}),
+		"PATCreate": obj(map[string]any{"name": str, "duration_days": desc(integer, "-1 or 0 never"),
+			"allow_from": desc(strs, "CIDRs its logins may come from; none: anywhere")}),
 		"PATCreated": obj(map[string]any{"id": integer, "name": str, "secret": str}),
-		"PAT":        obj(map[string]any{"id": integer, "name": str, "created_at": when, "expires_at": when, "last_used_at": when}),
-		"PATList":    arrayOf(ref("PAT")),
+		"PAT": obj(map[string]any{"id": integer, "name": str, "created_at": when, "expires_at": when, "last_used_at": when,
+			"allow_from": strs}),
+		"PATList": arrayOf(ref("PAT")),
 		"RefreshToken": obj(map[string]any{"id": integer, "service": str, "client_id": str, "created_at": when,
 			"last_used_at": when}),
 		"RefreshTokenList": arrayOf(ref("RefreshToken")),
@@ -144,8 +147,20 @@ func schemas() map[string]any {
 			"result": str, "endpoint": str, "client_ip": str, "user_agent": str, "service": str, "client_id": str,
 			"action": str, "target": str, "requested": strs, "granted": strs, "jti": str,
 			"federated_issuer": str, "federated_subject": str, "request_id": str, "reason": str}),
-		"AuditList":  arrayOf(ref("AuditRecord")),
-		"ExplainReq": obj(map[string]any{"user": str, "robot": str, "anonymous": boolean, "scopes": strs}),
+		"AuditList": arrayOf(ref("AuditRecord")),
+		"ExplainReq": obj(map[string]any{"user": str, "robot": str, "anonymous": boolean, "scopes": strs,
+			"from": desc(str, "judge the login as coming from this client address")}),
+		"RuleCreate": obj(map[string]any{
+			"repos":   desc(str, "pattern over the repository path inside the project: '*' within a component, '**' any depth"),
+			"subject": desc(str, "user, group, robot or authenticated"), "name": desc(str, "the user, group or robot; none for authenticated"),
+			"actions": strs, "effect": desc(str, "allow (default) or deny")}, "repos", "subject", "actions"),
+		"Rule": obj(map[string]any{"id": integer, "project": str, "repos": str, "subject": str, "name": str, "actions": strs,
+			"effect": str, "creation_time": when}),
+		"RuleList": arrayOf(ref("Rule")),
+		"RobotPolicy": obj(map[string]any{"repos": desc(strs, "repository patterns of a project robot; none: every repository"),
+			"allow_from":     desc(strs, "CIDRs its logins may come from; none: anywhere"),
+			"token_lifetime": desc(integer, "seconds; 0: the configured lifetime")}),
+		"AllowFrom": obj(map[string]any{"allow_from": desc(strs, "CIDRs; none: anywhere")}),
 		"Explanation": obj(map[string]any{"subject": str, "notes": strs, "decisions": arrayOf(obj(map[string]any{
 			"scope": str, "granted": strs, "reasons": strs}))}),
 	}
