@@ -64,7 +64,7 @@ func (a *app) root() *cobra.Command {
 		a.serveCmd(), a.keygenCmd(), a.registryConfigCmd(), a.migrateCmd(),
 		a.userCmd(), a.groupCmd(), a.projectCmd(), a.memberCmd(), a.explainCmd(),
 		a.robotCmd(), a.ruleCmd(), a.patCmd(), a.tokenCmd(), a.ldapCmd(), a.auditCmd(), a.healthcheckCmd(),
-		a.importCmd(),
+		a.importCmd(), a.applyCmd(), a.exportCmd(),
 		a.versionCmd(), a.credentialProviderCmd(), a.backupCmd(),
 	)
 	return root
