@@ -1,6 +1,7 @@
 package authn
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -74,11 +75,13 @@ func ParseAllowFrom(nets []string) ([]string, error) {
 			p, err = netip.ParsePrefix(n)
 		} else {
 			var a netip.Addr
-			if a, err = netip.ParseAddr(n); err == nil {
+			if a, err = netip.ParseAddr(n); err == nil && a.Zone() != "" {
+				err = errors.New("zone")
+			} else if err == nil {
 				p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
 			}
 		}
-		if err != nil || p.Addr().Zone() != "" {
+		if err != nil {
 			return nil, fmt.Errorf("allow-from %q: want a CIDR such as 10.0.0.0/8 or an address", n)
 		}
 		s := p.Masked().String()
