@@ -193,6 +193,10 @@ func (a *Authorizer) createOnPush(ctx context.Context, subj Subject, p store.Pri
 		if !isPersonal && !a.opt.CreateOnPush {
 			continue
 		}
+		if !isPersonal && PersonalNamespace(a.opt.PersonalTemplate, project) {
+			notes[project] = "project " + project + " not created on push: its name is another user's personal project (projects.personal_template)"
+			continue
+		}
 		why := "projects.create_on_push"
 		if isPersonal {
 			why = "projects.personal_template"

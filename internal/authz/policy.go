@@ -54,6 +54,17 @@ func PersonalProject(template, user string) (string, bool) {
 	return name, true
 }
 
+// PersonalNamespace reports whether project has the form of a personal
+// project under template (the placeholder standing for a non-empty
+// name): create on push leaves such names to their users.
+func PersonalNamespace(template, project string) bool {
+	if template == "" {
+		return false
+	}
+	prefix, suffix, _ := strings.Cut(template, UsernamePlaceholder)
+	return len(project) > len(prefix)+len(suffix) && strings.HasPrefix(project, prefix) && strings.HasSuffix(project, suffix)
+}
+
 // ValidPersonalTemplate checks projects.personal_template: empty, or the
 // placeholder inside an otherwise valid project name.
 func ValidPersonalTemplate(template string) error {

@@ -269,6 +269,8 @@ func TestCreateOnPush(t *testing.T) {
 		{"personal project despite a refusal", Options{PersonalTemplate: "u-{username}", CreateOnPush: true}, dev, "repository:u-dev/app:push",
 			"adminonly", []string{"push"}, []string{"u-dev"}, ""},
 		{"another's personal project", Options{PersonalTemplate: "u-{username}"}, dev, "repository:u-bob/app:push", "", []string{}, nil, ""},
+		{"another's personal project is not created on push", Options{PersonalTemplate: "u-{username}", CreateOnPush: true}, dev,
+			"repository:u-bob/app:push", "", []string{}, nil, "another user's personal project"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
