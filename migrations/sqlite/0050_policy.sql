@@ -34,10 +34,13 @@ CREATE TABLE repository_rules (
     CHECK ((user_id IS NOT NULL) + (group_id IS NOT NULL) + (robot_id IS NOT NULL) + authenticated = 1)
 ) STRICT;
 
+-- The permission query finds the rules about a principal by subject and
+-- project: an index lookup each, whatever the number of rules about others.
 CREATE INDEX repository_rules_project_idx ON repository_rules (project_id);
-CREATE INDEX repository_rules_user_idx ON repository_rules (user_id);
-CREATE INDEX repository_rules_group_idx ON repository_rules (group_id);
-CREATE INDEX repository_rules_robot_idx ON repository_rules (robot_id);
+CREATE INDEX repository_rules_user_idx ON repository_rules (user_id, project_id);
+CREATE INDEX repository_rules_group_idx ON repository_rules (group_id, project_id);
+CREATE INDEX repository_rules_robot_idx ON repository_rules (robot_id, project_id);
+CREATE INDEX repository_rules_authenticated_idx ON repository_rules (project_id) WHERE authenticated = 1;
 -- The same rule twice is refused (store.ErrAlreadyExists).
 CREATE UNIQUE INDEX repository_rules_key ON repository_rules (project_id, pattern, COALESCE(user_id, 0),
     COALESCE(group_id, 0), COALESCE(robot_id, 0), authenticated, actions, deny);

@@ -50,8 +50,8 @@ var dialect = sqldb.Dialect{
 // separate branches so each is an index lookup by (project, user) or
 // (project, group): with one OR over the members of a project, PostgreSQL
 // reads every member and filters, and the query slows as projects grow.
-// The repository rules about the principal come in a third branch (an
-// index lookup by project: a project has few rules).
+// The repository rules about the principal come in one branch per kind
+// of subject, each an index lookup by (subject, project).
 const accessQuery = `WITH ps AS (SELECT id, name, public, internal FROM projects WHERE name = ANY($2::text[])),
 gids AS (SELECT ug.group_id AS id FROM user_groups ug WHERE ug.user_id = $1
          UNION SELECT dg.id FROM groups dg WHERE dg.dn_norm = ANY($3::text[])),
@@ -67,13 +67,17 @@ SELECT ps.name AS pname, ps.public, ps.internal, gr.role, gr.gname, NULL::bigint
   NULL::boolean, NULL::text, NULL::text
 FROM ps LEFT JOIN grants gr ON gr.project_id = ps.id
 UNION ALL
-SELECT ps.name, ps.public, ps.internal, NULL, NULL, r.id, r.pattern, r.actions, r.deny,
-  CASE WHEN r.user_id IS NOT NULL THEN 'user' WHEN r.group_id IS NOT NULL THEN 'group'
-       WHEN r.robot_id IS NOT NULL THEN 'robot' ELSE 'authenticated' END,
-  COALESCE((SELECT u.name FROM users u WHERE u.id = r.user_id), (SELECT g.name FROM groups g WHERE g.id = r.group_id),
-           (SELECT rb.name FROM robots rb WHERE rb.id = r.robot_id), '')
-FROM ps JOIN repository_rules r ON r.project_id = ps.id
-WHERE r.user_id = $1 OR r.robot_id = $4 OR (r.authenticated AND $5::boolean) OR r.group_id IN (SELECT id FROM gids)
+SELECT ps.name, ps.public, ps.internal, NULL, NULL, r.id, r.pattern, r.actions, r.deny, 'user', u.name
+FROM ps JOIN repository_rules r ON r.project_id = ps.id AND r.user_id = $1 JOIN users u ON u.id = r.user_id
+UNION ALL
+SELECT ps.name, ps.public, ps.internal, NULL, NULL, r.id, r.pattern, r.actions, r.deny, 'group', g.name
+FROM ps JOIN repository_rules r ON r.project_id = ps.id AND r.group_id IN (SELECT id FROM gids) JOIN groups g ON g.id = r.group_id
+UNION ALL
+SELECT ps.name, ps.public, ps.internal, NULL, NULL, r.id, r.pattern, r.actions, r.deny, 'robot', rb.name
+FROM ps JOIN repository_rules r ON r.project_id = ps.id AND r.robot_id = $4 JOIN robots rb ON rb.id = r.robot_id
+UNION ALL
+SELECT ps.name, ps.public, ps.internal, NULL, NULL, r.id, r.pattern, r.actions, r.deny, 'authenticated', ''
+FROM ps JOIN repository_rules r ON r.project_id = ps.id AND r.authenticated AND $5::boolean
 ) x ORDER BY pname, rid NULLS FIRST, gname COLLATE "C" NULLS FIRST`
 
 // Open connects to PostgreSQL with dsn (URL or key=value form), failing if the
