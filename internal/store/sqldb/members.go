@@ -143,13 +143,15 @@ func (s *Store) ProjectAccess(ctx context.Context, p store.Principal, projects [
 		return nil, s.wrap("project access", err)
 	}
 	defer rows.Close()
+	// The scan destinations escape to the heap once per query, not per row.
+	var name string
+	var public, internal bool
+	var role, group, pattern, actions, subject, subjectName sql.NullString
+	var rule sql.NullInt64
+	var deny sql.NullBool
+	dest := []any{&name, &public, &internal, &role, &group, &rule, &pattern, &actions, &deny, &subject, &subjectName}
 	for rows.Next() {
-		var name string
-		var public, internal bool
-		var role, group, pattern, actions, subject, subjectName sql.NullString
-		var rule sql.NullInt64
-		var deny sql.NullBool
-		if err := rows.Scan(&name, &public, &internal, &role, &group, &rule, &pattern, &actions, &deny, &subject, &subjectName); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return nil, s.wrap("project access", err)
 		}
 		pa := out[name]
