@@ -59,6 +59,9 @@ func (s *Service) Apply(ctx context.Context, who Actor, doc policy.Document, opt
 	if err := s.allow(ctx, who, rightSystem, "", "apply a policy"); err != nil {
 		return ApplyResult{}, err
 	}
+	if err := doc.Check(); err != nil {
+		return ApplyResult{}, invalid(err)
+	}
 	var res ApplyResult
 	err := s.st.Atomically(ctx, func(tx store.Store) error {
 		res = ApplyResult{}
@@ -199,7 +202,11 @@ func (s *Service) applyProject(ctx context.Context, who Actor, p policy.Project,
 	cur, err := s.st.GetProject(ctx, p.Name)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		if cur, err = s.CreateProject(ctx, who, NewProject{Name: p.Name, Public: vis == VisibilityPublic,
+		// The file is the whole truth: whoever applies it becomes no
+		// member (nor owner) of what it creates.
+		creator := who
+		creator.UserID = 0
+		if cur, err = s.CreateProject(ctx, creator, NewProject{Name: p.Name, Public: vis == VisibilityPublic,
 			Internal: vis == VisibilityInternal}); err != nil {
 			return err
 		}

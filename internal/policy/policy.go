@@ -94,6 +94,17 @@ func Decode(r io.Reader) (Document, error) {
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
 		return Document{}, errors.New("policy: one document per file")
 	}
+	if err := doc.Check(); err != nil {
+		return Document{}, err
+	}
+	return doc, nil
+}
+
+// Check reports every problem of doc's shape at once: the version, names
+// given twice or missing, a member or rule naming no subject or several,
+// an effect other than allow or deny. What the names and values mean is
+// checked when the document is applied.
+func (doc Document) Check() error {
 	var errs []error
 	if doc.Version != Version {
 		errs = append(errs, fmt.Errorf("version %d: want %d", doc.Version, Version))
@@ -147,9 +158,9 @@ func Decode(r io.Reader) (Document, error) {
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
-		return Document{}, fmt.Errorf("policy: %w", err)
+		return fmt.Errorf("policy: %w", err)
 	}
-	return doc, nil
+	return nil
 }
 
 // Encode writes doc as YAML, two spaces an indent.

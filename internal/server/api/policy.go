@@ -135,3 +135,58 @@ func (c *call) setUserAllowFrom() error {
 	}
 	return c.ok(map[string][]string{"allow_from": nonNil(u.AllowFrom)})
 }
+
+type applyResp struct {
+	Changes []applyChange `json:"changes"`
+	// Secrets of the robots created, shown this once (none in a dry run).
+	Secrets []robotSecretResp `json:"secrets"`
+}
+
+type applyChange struct {
+	Op   string `json:"op"`
+	What string `json:"what"`
+}
+
+type robotSecretResp struct {
+	Name   string `json:"name"`
+	Secret string `json:"secret"`
+}
+
+// applyPolicy is `authserver apply` over the API: the document as JSON,
+// dry_run and prune as query parameters.
+func (c *call) applyPolicy() error {
+	var doc admin.PolicyDocument
+	if err := c.decode(&doc); err != nil {
+		return err
+	}
+	var opt admin.ApplyOptions
+	for name, dst := range map[string]*bool{"dry_run": &opt.DryRun, "prune": &opt.Prune} {
+		if v := c.r.URL.Query().Get(name); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return badf("%s %q: want true or false", name, v)
+			}
+			*dst = b
+		}
+	}
+	res, err := c.a.opt.Admin.Apply(c.r.Context(), c.who, doc, opt)
+	if err != nil {
+		return err
+	}
+	out := applyResp{Changes: []applyChange{}, Secrets: []robotSecretResp{}}
+	for _, ch := range res.Changes {
+		out.Changes = append(out.Changes, applyChange{ch.Op, ch.What})
+	}
+	for _, s := range res.Secrets {
+		out.Secrets = append(out.Secrets, robotSecretResp{s.Login, s.Secret})
+	}
+	return c.ok(out)
+}
+
+func (c *call) exportPolicy() error {
+	doc, err := c.a.opt.Admin.Export(c.r.Context(), c.who)
+	if err != nil {
+		return err
+	}
+	return c.ok(doc)
+}

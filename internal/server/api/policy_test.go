@@ -140,3 +140,46 @@ func TestPolicyAPI(t *testing.T) {
 		want(t, f.doPw("bob", f.pw["bob"], "GET", "/service/token?service=test-registry", nil), 200, "bob again")
 	})
 }
+
+// TestPolicyApplyAPI: apply and export over the API, as the CLI's.
+func TestPolicyApplyAPI(t *testing.T) {
+	backends(t, func(t *testing.T, f *fixture) {
+		f.user("bob", false)
+		doc := map[string]any{"version": 1, "projects": []any{map[string]any{"name": "team", "visibility": "internal",
+			"members": []any{map[string]any{"user": "bob", "role": "developer"}},
+			"robots":  []any{map[string]any{"name": "ci", "actions": []string{"push"}, "repos": []string{"app-*"}}}}}}
+		var res struct {
+			Changes []map[string]string `json:"changes"`
+			Secrets []map[string]string `json:"secrets"`
+		}
+		r := f.do("root", "POST", "/api/authserver/v1/apply?dry_run=true", doc)
+		want(t, r, 200, "dry run")
+		r.json(t, &res)
+		if len(res.Changes) != 3 || len(res.Secrets) != 0 {
+			t.Errorf("dry run %+v", res)
+		}
+		want(t, f.do("root", "GET", "/api/v2.0/projects/team", nil), 404, "team after the dry run")
+		r = f.do("root", "POST", "/api/authserver/v1/apply", doc)
+		want(t, r, 200, "apply")
+		r.json(t, &res)
+		if len(res.Changes) != 3 || len(res.Secrets) != 1 || res.Secrets[0]["name"] != "robot$team+ci" {
+			t.Errorf("apply %+v", res)
+		}
+		r = f.do("root", "POST", "/api/authserver/v1/apply?prune=true", doc)
+		r.json(t, &res)
+		if r.status != 200 || len(res.Changes) != 0 {
+			t.Errorf("again: %d %+v", r.status, res)
+		}
+		var exported map[string]any
+		r = f.do("root", "GET", "/api/authserver/v1/export", nil)
+		want(t, r, 200, "export")
+		r.json(t, &exported)
+		if strings.Contains(string(r.body), "secret") || !strings.Contains(string(r.body), `"repos":["app-*"]`) {
+			t.Errorf("export %s", r.body)
+		}
+		want(t, f.do("bob", "GET", "/api/authserver/v1/export", nil), 403, "export by a non-sysadmin")
+		want(t, f.do("root", "POST", "/api/authserver/v1/apply", map[string]any{"version": 1, "projcts": []any{}}), 400, "a misspelt key")
+		want(t, f.do("root", "POST", "/api/authserver/v1/apply", map[string]any{"version": 2}), 400, "another version")
+		want(t, f.do("root", "POST", "/api/authserver/v1/apply?prune=maybe", doc), 400, "a bad flag")
+	})
+}

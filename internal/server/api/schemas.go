@@ -1,11 +1,42 @@
 package api
 
+import (
+	"reflect"
+	"strings"
+
+	"github.com/authserver/authserver/internal/admin"
+)
+
 // schemas are the OpenAPI components the document describes bodies with;
 // a route names its request and response schema (route.body, route.result).
 // Each object lists every field the API reads or writes and no other
 // (additionalProperties: false): a request field the API does not take is
 // 400, and the API test suite checks every request and response against
 // them (openapi_test.go).
+// typeSchema is the strict object schema of a struct type of JSON fields
+// (strings, booleans, integers, slices and structs of them): the policy
+// document's, so it never drifts from the type the API decodes into.
+func typeSchema(t reflect.Type) map[string]any {
+	switch t.Kind() {
+	case reflect.String:
+		return map[string]any{"type": "string"}
+	case reflect.Bool:
+		return map[string]any{"type": "boolean"}
+	case reflect.Int, reflect.Int64:
+		return map[string]any{"type": "integer", "format": "int64"}
+	case reflect.Slice:
+		return map[string]any{"type": "array", "items": typeSchema(t.Elem())}
+	case reflect.Struct:
+		props := map[string]any{}
+		for i := range t.NumField() {
+			name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+			props[name] = typeSchema(t.Field(i).Type)
+		}
+		return map[string]any{"type": "object", "properties": props, "additionalProperties": false}
+	}
+	panic("typeSchema: unsupported type " + t.String())
+}
+
 func schemas() map[string]any {
 	obj := func(props map[string]any, required ...string) map[string]any {
 		s := map[string]any{"type": "object", "properties": props, "additionalProperties": false}
@@ -161,6 +192,11 @@ func schemas() map[string]any {
 			"allow_from":     desc(strs, "CIDRs its logins may come from; none: anywhere"),
 			"token_lifetime": desc(integer, "seconds; 0: the configured lifetime")}),
 		"AllowFrom": obj(map[string]any{"allow_from": desc(strs, "CIDRs; none: anywhere")}),
+		"PolicyDocument": desc(typeSchema(reflect.TypeFor[admin.PolicyDocument]()),
+			"A policy document (docs/POLICY.md, docs/policy.schema.json), as JSON"),
+		"ApplyResult": obj(map[string]any{
+			"changes": arrayOf(obj(map[string]any{"op": desc(str, "created, changed or removed"), "what": str})),
+			"secrets": desc(arrayOf(obj(map[string]any{"name": str, "secret": str})), "of the robots created: shown this once")}),
 		"Explanation": obj(map[string]any{"subject": str, "notes": strs, "decisions": arrayOf(obj(map[string]any{
 			"scope": str, "granted": strs, "reasons": strs}))}),
 	}
