@@ -40,7 +40,7 @@ func (s *Service) SearchUsers(ctx context.Context, who Actor, part string, q Lis
 func (s *Service) PageProjects(ctx context.Context, who Actor, q ListQuery) ([]store.Project, int, error) {
 	var viewer *store.Principal
 	if !who.Admin {
-		viewer = &store.Principal{UserID: who.UserID, GroupDNs: who.GroupDNs}
+		viewer = &store.Principal{UserID: who.UserID, GroupDNs: who.GroupDNs, Authenticated: who.Name != ""}
 	}
 	return s.st.PageProjects(ctx, viewer, q)
 }

@@ -243,8 +243,9 @@ type Projects interface {
 	// ListProjects returns all projects ordered by name.
 	ListProjects(ctx context.Context) ([]Project, error)
 	// PageProjects returns one page of the projects viewer may see (every
-	// project when viewer is nil; else the public ones and those viewer
-	// holds a role in, as ProjectAccess finds roles) and how many of them
+	// project when viewer is nil; else the public ones, the internal ones
+	// when viewer.Authenticated, and those viewer holds a role in, as
+	// ProjectAccess finds roles) and how many of them
 	// meet q's filters (see ListQuery; fields FieldID, FieldName,
 	// FieldPublic, FieldOwner, FieldOwnerID and FieldCreated; by name
 	// without a Sort).

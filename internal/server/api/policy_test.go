@@ -80,6 +80,13 @@ func TestPolicyAPI(t *testing.T) {
 		if got := granted("bob", f.pw["bob"], "repository:team/app:pull,push"); !reflect.DeepEqual(got, []any{"pull"}) {
 			t.Errorf("bob on an internal project: %v", got)
 		}
+		want(t, f.do("bob", "GET", "/api/v2.0/projects/team", nil), 200, "bob reads an internal project")
+		want(t, f.do("", "GET", "/api/v2.0/projects/team", nil), 404, "anonymous reads an internal project")
+		var listed []map[string]any
+		f.do("bob", "GET", "/api/v2.0/projects", nil).json(t, &listed)
+		if len(listed) != 1 || listed[0]["name"] != "team" {
+			t.Errorf("bob's project list: %v", listed)
+		}
 		want(t, f.do("root", "PUT", "/api/v2.0/projects/team", map[string]any{"metadata": map[string]string{"public": "true",
 			"visibility": "internal"}}), 400, "public and visibility disagree")
 		want(t, f.do("root", "POST", "/api/v2.0/projects", map[string]any{"project_name": "plain"}), 201, "create plain")

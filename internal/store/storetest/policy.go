@@ -144,6 +144,17 @@ func testVisibility(t *testing.T, s store.Store) {
 	if v := vis(); v != store.VisibilityInternal {
 		t.Fatalf("created internal, reads %s", v)
 	}
+	mustProject(t, s, "closed", false)
+	for _, tt := range []struct {
+		name   string
+		viewer store.Principal
+		want   int
+	}{{"authenticated", store.Principal{UserID: 99, Authenticated: true}, 1}, {"anonymous", store.Principal{}, 0}} {
+		ps, n, err := s.PageProjects(ctx, &tt.viewer, store.ListQuery{})
+		if err != nil || n != tt.want || len(ps) != tt.want {
+			t.Errorf("PageProjects(%s) = %d projects (%d), %v; want %d (the internal one)", tt.name, len(ps), n, err, tt.want)
+		}
+	}
 	for _, v := range []store.Visibility{store.VisibilityPublic, store.VisibilityPrivate, store.VisibilityInternal} {
 		if err := s.SetProjectVisibility(ctx, "inside", v); err != nil {
 			t.Fatal(err)
