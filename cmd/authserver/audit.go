@@ -50,9 +50,10 @@ func (a *app) auditCmd() *cobra.Command {
 				RequestID        string    `json:"request_id"`
 				Action           string    `json:"action,omitempty"`
 				Target           string    `json:"target,omitempty"`
+				Reason           string    `json:"reason,omitempty"`
 			}
 			header := []string{"TIME", "SUBJECT", "METHOD", "RESULT", "ENDPOINT", "CLIENT_IP", "CLIENT_ID", "SERVICE",
-				"REQUESTED", "GRANTED", "JTI", "FEDERATED_ISSUER", "FEDERATED_SUBJECT", "ACTION", "USER_AGENT", "REQUEST_ID"}
+				"REQUESTED", "GRANTED", "JTI", "FEDERATED_ISSUER", "FEDERATED_SUBJECT", "ACTION", "USER_AGENT", "REQUEST_ID", "REASON"}
 			if f.Kind == admin.AuditKindAdmin {
 				header = []string{"TIME", "ACTOR", "METHOD", "RESULT", "CLIENT_IP", "ACTION", "TARGET", "REQUEST_ID"}
 			}
@@ -60,13 +61,13 @@ func (a *app) auditCmd() *cobra.Command {
 				at := r.Time.UTC().Format(time.RFC3339)
 				row := []string{at, r.Subject, r.Method, r.Result, r.Endpoint, r.ClientIP, r.ClientID, r.Service,
 					strings.Join(r.Requested, " "), strings.Join(r.Granted, " "), r.JTI, r.FederatedIssuer, r.FederatedSubject,
-					r.Action, r.UserAgent, r.RequestID}
+					r.Action, r.UserAgent, r.RequestID, r.Reason}
 				if f.Kind == admin.AuditKindAdmin {
 					row = []string{at, r.Subject, r.Method, r.Result, r.ClientIP, r.Action, r.Target, r.RequestID}
 				}
 				return row, item{r.ID, r.Time.UTC(), r.Kind, r.Subject, r.Method, r.Result, r.Endpoint, r.ClientIP, r.UserAgent,
 					r.Service, r.ClientID, append([]string{}, r.Requested...), append([]string{}, r.Granted...), r.JTI,
-					r.FederatedIssuer, r.FederatedSubject, r.RequestID, r.Action, r.Target}
+					r.FederatedIssuer, r.FederatedSubject, r.RequestID, r.Action, r.Target, r.Reason}
 			})
 		})
 	})

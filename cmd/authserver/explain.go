@@ -12,12 +12,13 @@ import (
 )
 
 func (a *app) explainCmd() *cobra.Command {
-	var user, robot string
+	var user, robot, from string
 	var anonymous bool
 	cmd := &cobra.Command{
-		Use:   "explain (--user NAME | --robot NAME | --anonymous) SCOPE...",
-		Short: "Show which actions a user or robot would get for each scope, and why",
+		Use:   "explain (--user NAME | --robot NAME | --anonymous) [--from IP] SCOPE...",
+		Short: "Show which actions a user or robot would get for each scope, and why: the role, rule or condition",
 		Example: `  authserver explain --user alice repository:team/app:pull,push
+  authserver explain --robot team+ci --from 192.0.2.7 repository:team/app-1:push
   authserver explain --robot team+ci repository:team/app:push
   authserver explain --anonymous repository:library/busybox:pull`,
 		Args: cobra.MinimumNArgs(1),
@@ -26,7 +27,8 @@ func (a *app) explainCmd() *cobra.Command {
 				return err // before opening anything
 			}
 			return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
-				e, err := adm.Explain(ctx, cli, admin.ExplainRequest{User: user, Robot: robot, Anonymous: anonymous, Scopes: args})
+				e, err := adm.Explain(ctx, cli, admin.ExplainRequest{User: user, Robot: robot, Anonymous: anonymous, Scopes: args,
+					From: from})
 				if err != nil {
 					return err
 				}
@@ -37,6 +39,7 @@ func (a *app) explainCmd() *cobra.Command {
 	cmd.Flags().StringVar(&user, "user", "", "user to explain for")
 	cmd.Flags().StringVar(&robot, "robot", "", "robot account to explain for (the prefix may be left out)")
 	cmd.Flags().BoolVar(&anonymous, "anonymous", false, "explain for a request without credentials")
+	cmd.Flags().StringVar(&from, "from", "", "judge the login as coming from this client address (the credential's --allow-from)")
 	cmd.MarkFlagsMutuallyExclusive("user", "robot", "anonymous")
 	cmd.MarkFlagsOneRequired("user", "robot", "anonymous")
 	a.addOutputFlag(cmd)

@@ -66,8 +66,8 @@ func (a *app) root() *cobra.Command {
 	root.AddCommand(
 		a.serveCmd(), a.keygenCmd(), a.registryConfigCmd(), a.migrateCmd(),
 		a.userCmd(), a.groupCmd(), a.projectCmd(), a.memberCmd(), a.explainCmd(),
-		a.robotCmd(), a.patCmd(), a.tokenCmd(), a.ldapCmd(), a.auditCmd(), a.healthcheckCmd(),
-		a.importCmd(),
+		a.robotCmd(), a.ruleCmd(), a.patCmd(), a.tokenCmd(), a.ldapCmd(), a.auditCmd(), a.healthcheckCmd(),
+		a.importCmd(), a.applyCmd(), a.exportCmd(),
 		a.versionCmd(), a.credentialProviderCmd(), a.backupCmd(), a.loginCmd(),
 	)
 	return root

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -17,6 +18,7 @@ type patJSON struct {
 	CreatedAt  time.Time  `json:"created_at"`
 	LastUsedAt *time.Time `json:"last_used_at"`
 	ExpiresAt  *time.Time `json:"expires_at"`
+	AllowFrom  []string   `json:"allow_from,omitempty"`
 }
 
 func (a *app) patCmd() *cobra.Command {
@@ -29,8 +31,8 @@ users without their directory password, and stops working when revoked, expired,
 user is disabled or deleted. The fixed prefix and checksum let secret scanners find leaked ones.`,
 	}
 
-	var user, name, expires string
-	create := leaf("create --user U --name N [--expires 90d|never]", "Create a personal access token and print it once", func(cmd *cobra.Command) error {
+	var user, name, expires, allowFrom string
+	create := leaf("create --user U --name N [--expires 90d|never] [--allow-from CIDR,...]", "Create a personal access token and print it once", func(cmd *cobra.Command) error {
 		if err := admin.ValidName(name); err != nil {
 			return fmt.Errorf("--name: %w", err)
 		}
@@ -39,7 +41,8 @@ user is disabled or deleted. The fixed prefix and checksum let secret scanners f
 			return err
 		}
 		return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
-			t, secret, err := adm.CreatePAT(ctx, cli, admin.NewPAT{User: user, Name: name, Lifetime: life})
+			t, secret, err := adm.CreatePAT(ctx, cli, admin.NewPAT{User: user, Name: name, Lifetime: life,
+				AllowFrom: admin.SplitList(allowFrom)})
 			if err != nil {
 				return err
 			}
@@ -50,6 +53,7 @@ user is disabled or deleted. The fixed prefix and checksum let secret scanners f
 	create.Flags().StringVar(&user, "user", "", "owner of the token")
 	create.Flags().StringVar(&name, "name", "", "label, unique per user (e.g. laptop, ci)")
 	create.Flags().StringVar(&expires, "expires", "90d", "lifetime (s, m, h, d units) or never")
+	create.Flags().StringVar(&allowFrom, "allow-from", "", "networks its logins may come from, comma-separated CIDRs; default anywhere")
 	_ = create.MarkFlagRequired("user")
 	_ = create.MarkFlagRequired("name")
 	a.addOutputFlag(create)
@@ -57,8 +61,10 @@ user is disabled or deleted. The fixed prefix and checksum let secret scanners f
 	var listUser string
 	list := a.adminCmd("list --user U", "List a user's personal access tokens (never the secrets)", func(ctx context.Context, adm *admin.Service) error {
 		ts, err := adm.ListPATs(ctx, cli, listUser)
-		return printEach(a, err, []string{"NAME", "CREATED", "LAST USED", "EXPIRES"}, ts, func(t admin.PersonalToken) ([]string, patJSON) {
-			return []string{t.Name, t.CreatedAt.UTC().Format(time.RFC3339), fmtOptTime(t.LastUsedAt, "never"), fmtOptTime(t.ExpiresAt, "never")}, patJSON{t.Name, t.CreatedAt.UTC(), optTime(t.LastUsedAt), optTime(t.ExpiresAt)}
+		return printEach(a, err, []string{"NAME", "CREATED", "LAST USED", "EXPIRES", "ALLOW_FROM"}, ts, func(t admin.PersonalToken) ([]string, patJSON) {
+			return []string{t.Name, t.CreatedAt.UTC().Format(time.RFC3339), fmtOptTime(t.LastUsedAt, "never"), fmtOptTime(t.ExpiresAt, "never"),
+					orAll(strings.Join(t.AllowFrom, ","), "anywhere")},
+				patJSON{t.Name, t.CreatedAt.UTC(), optTime(t.LastUsedAt), optTime(t.ExpiresAt), t.AllowFrom}
 		})
 	})
 	list.Flags().StringVar(&listUser, "user", "", "owner of the tokens")

@@ -19,34 +19,68 @@ func (a *app) projectCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "project", Short: "Manage projects (the first path component of repository names)"}
 
 	var public bool
-	create := a.adminArgsCmd("create NAME", "Create a project", 1, func(ctx context.Context, adm *admin.Service, args []string) error {
-		p, err := adm.CreateProject(ctx, cli, admin.NewProject{Name: args[0], Public: public})
-		return a.say(err, "project %s created (public=%t)\n", p.Name, p.Public)
+	var visibility string
+	create := a.adminArgsCmd("create NAME [--public | --visibility private|internal|public]", "Create a project", 1, func(ctx context.Context, adm *admin.Service, args []string) error {
+		np := admin.NewProject{Name: args[0], Public: public}
+		if visibility != "" {
+			v, err := admin.ParseVisibility(visibility)
+			if err != nil {
+				return err
+			}
+			if public && v != admin.VisibilityPublic {
+				return errors.New("--public and --visibility " + visibility + " disagree")
+			}
+			np.Public, np.Internal = v == admin.VisibilityPublic, v == admin.VisibilityInternal
+		}
+		p, err := adm.CreateProject(ctx, cli, np)
+		return a.say(err, "project %s created (visibility %s)\n", p.Name, admin.ProjectVisibility(p))
 	})
-	create.Flags().BoolVar(&public, "public", false, "anyone, anonymous included, may pull")
+	create.Flags().BoolVar(&public, "public", false, "anyone, anonymous included, may pull (--visibility public)")
+	create.Flags().StringVar(&visibility, "visibility", "", "private (default), internal (any authenticated user pulls) or public")
 
 	list := a.adminCmd("list", "List projects", func(ctx context.Context, adm *admin.Service) error {
 		ps, err := adm.ListProjects(ctx, cli)
 		type item struct {
-			Name      string    `json:"name"`
-			Public    bool      `json:"public"`
-			CreatedAt time.Time `json:"created_at"`
+			Name       string    `json:"name"`
+			Public     bool      `json:"public"`
+			Visibility string    `json:"visibility"`
+			CreatedAt  time.Time `json:"created_at"`
 		}
-		return printEach(a, err, []string{"NAME", "PUBLIC", "CREATED"}, ps, func(p admin.Project) ([]string, item) {
-			return []string{p.Name, strconv.FormatBool(p.Public), p.CreatedAt.UTC().Format(time.RFC3339)}, item{p.Name, p.Public, p.CreatedAt.UTC()}
+		return printEach(a, err, []string{"NAME", "PUBLIC", "VISIBILITY", "CREATED"}, ps, func(p admin.Project) ([]string, item) {
+			v := string(admin.ProjectVisibility(p))
+			return []string{p.Name, strconv.FormatBool(p.Public), v, p.CreatedAt.UTC().Format(time.RFC3339)},
+				item{p.Name, p.Public, v, p.CreatedAt.UTC()}
 		})
 	})
 	a.addOutputFlag(list)
 
-	set := boolSetCmd("Change a project's visibility", "public", "anyone may pull", func(cmd *cobra.Command, name string, public bool) error {
-		return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
-			p, err := adm.FindProject(ctx, cli, name)
-			if err == nil {
-				p, err = adm.SetProjectPublic(ctx, cli, p.ID, public)
+	var setPublic bool
+	var setVisibility string
+	set := &cobra.Command{
+		Use: "set NAME (--public=true|false | --visibility private|internal|public)", Short: "Change a project's visibility", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f := cmd.Flags()
+			if f.Changed("public") == f.Changed("visibility") {
+				return errors.New("pass one of --public=true|false and --visibility private|internal|public")
 			}
-			return a.say(err, "project %s public=%t\n", p.Name, public)
-		})
-	})
+			return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
+				p, err := adm.FindProject(ctx, cli, args[0])
+				switch {
+				case err != nil:
+				case f.Changed("public"):
+					p, err = adm.SetProjectPublic(ctx, cli, p.ID, setPublic)
+				default:
+					var v admin.Visibility
+					if v, err = admin.ParseVisibility(setVisibility); err == nil {
+						p, err = adm.SetProjectVisibility(ctx, cli, p.ID, v)
+					}
+				}
+				return a.say(err, "project %s public=%t (visibility %s)\n", p.Name, p.Public, admin.ProjectVisibility(p))
+			})
+		},
+	}
+	set.Flags().BoolVar(&setPublic, "public", false, "anyone may pull (Harbor's flag)")
+	set.Flags().StringVar(&setVisibility, "visibility", "", "private, internal (any authenticated user pulls) or public")
 
 	del := a.adminArgsCmd("delete NAME", "Delete a project and its memberships (with registry.url: refused while the registry holds repositories under it; without: its images stay in the registry)", 1, func(ctx context.Context, adm *admin.Service, args []string) error {
 		p, err := adm.FindProject(ctx, cli, args[0])

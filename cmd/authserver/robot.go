@@ -26,6 +26,11 @@ type robotJSON struct {
 	CreatedAt   time.Time        `json:"created_at"`
 	// Trust is a federated robot's trust policy (it has no secret).
 	Trust *admin.Trust `json:"trust,omitempty"`
+	// Repos, AllowFrom and TokenLifetime (seconds) are its policy beyond
+	// Harbor's (issue 24).
+	Repos         []string `json:"repos,omitempty"`
+	AllowFrom     []string `json:"allow_from,omitempty"`
+	TokenLifetime int64    `json:"token_lifetime,omitempty"`
 }
 
 // permissionJSON is one of a robot's permissions: actions on a project,
@@ -38,7 +43,8 @@ type permissionJSON struct {
 // toRobotJSON is r for --output json.
 func toRobotJSON(r admin.Robot) robotJSON {
 	out := robotJSON{Name: r.Login, Project: r.Project, Description: r.Description, Disabled: r.Disabled,
-		ExpiresAt: optTime(r.ExpiresAt), CreatedAt: r.CreatedAt.UTC(), Trust: admin.TrustOf(r), Permissions: []permissionJSON{}}
+		ExpiresAt: optTime(r.ExpiresAt), CreatedAt: r.CreatedAt.UTC(), Trust: admin.TrustOf(r), Permissions: []permissionJSON{},
+		Repos: r.Repos, AllowFrom: r.AllowFrom, TokenLifetime: int64(r.TokenLifetime / time.Second)}
 	for _, p := range r.Permissions {
 		out.Permissions = append(out.Permissions, permissionJSON{p.Project, p.Actions})
 	}
@@ -129,7 +135,7 @@ is never a sysadmin and never lists the catalog. NAME arguments may be given wit
 the prefix (robots.prefix, default "robot$", which shells eat unless quoted).`,
 	}
 
-	var project, actions, expires, description, federate string
+	var project, actions, expires, description, federate, repos, allowFrom, tokenLifetime string
 	var claims, permissions []string
 	create := &cobra.Command{
 		Use:   "create NAME (--project P --actions pull,push[,delete] | --permission P:ACTIONS...) [--federate ISSUER --claim KEY=PATTERN...]",
@@ -145,7 +151,12 @@ the prefix (robots.prefix, default "robot$", which shells eat unless quoted).`,
 			if err != nil {
 				return err
 			}
-			nr := admin.NewRobot{Name: args[0], Project: project, Description: description, Lifetime: life}
+			lifetime, err := admin.ParseTokenLifetime(tokenLifetime)
+			if err != nil {
+				return err
+			}
+			nr := admin.NewRobot{Name: args[0], Project: project, Description: description, Lifetime: life,
+				Repos: admin.SplitList(repos), AllowFrom: admin.SplitList(allowFrom), TokenLifetime: lifetime}
 			switch f := cmd.Flags(); {
 			case f.Changed("permission"):
 				if f.Changed("actions") || (project != "" && project != admin.SystemRobotProject) {
@@ -179,21 +190,33 @@ the prefix (robots.prefix, default "robot$", which shells eat unless quoted).`,
 	create.Flags().StringVar(&expires, "expires", "", "lifetime (s, m, h, d units) or never; default robots.default_duration (30d)")
 	create.Flags().StringVar(&description, "description", "", "free text")
 	create.Flags().StringArrayVar(&permissions, "permission", nil, "a system robot's actions on one project, PROJECT:ACTIONS ('*': every project; repeatable)")
+	policyFlags := func(c *cobra.Command, repos, allowFrom, lifetime *string) {
+		c.Flags().StringVar(repos, "repos", "", "limit a project robot to these repository patterns of its project, comma-separated ('app-*', 'base/**'); '' none")
+		c.Flags().StringVar(allowFrom, "allow-from", "", "networks its logins may come from, comma-separated CIDRs (10.0.0.0/8,192.0.2.7); '' anywhere")
+		c.Flags().StringVar(lifetime, "token-lifetime", "", "lifetime of its tokens (e.g. 4h; at most token.max_expiration); default the configured one")
+	}
+	policyFlags(create, &repos, &allowFrom, &tokenLifetime)
 	a.addOutputFlag(create)
 
 	var listProject string
 	list := a.adminCmd("list [--project P]", "List robots (all, those of one project, or '*' for system robots)", func(ctx context.Context, adm *admin.Service) error {
 		robots, err := adm.ListRobots(ctx, cli, listProject)
 		now := time.Now()
-		return printEach(a, err, []string{"NAME", "PROJECT", "ACTIONS", "STATE", "EXPIRES", "CREATED", "TRUST", "DESCRIPTION"}, robots, func(r admin.Robot) ([]string, robotJSON) {
+		return printEach(a, err, []string{"NAME", "PROJECT", "ACTIONS", "STATE", "EXPIRES", "CREATED", "TRUST", "REPOS", "ALLOW_FROM",
+			"TOKEN_LIFETIME", "DESCRIPTION"}, robots, func(r admin.Robot) ([]string, robotJSON) {
+			life := "default"
+			if r.TokenLifetime > 0 {
+				life = r.TokenLifetime.String()
+			}
 			return []string{r.Login, r.Project, r.PermissionsText(), r.State(now), fmtOptTime(r.ExpiresAt, "never"),
-				r.CreatedAt.UTC().Format(time.RFC3339), admin.TrustText(r.Trust), r.Description}, toRobotJSON(r)
+				r.CreatedAt.UTC().Format(time.RFC3339), admin.TrustText(r.Trust), orAll(strings.Join(r.Repos, ","), "*"),
+				orAll(strings.Join(r.AllowFrom, ","), "anywhere"), life, r.Description}, toRobotJSON(r)
 		})
 	})
 	list.Flags().StringVar(&listProject, "project", "", "only this project's robots ('*': system robots)")
 	a.addOutputFlag(list)
 
-	var setExpires, setDescription, setActions string
+	var setExpires, setDescription, setActions, setRepos, setAllowFrom, setTokenLifetime string
 	var setClaims, setPermissions []string
 	set := &cobra.Command{
 		Use:   "set NAME [--expires D|never] [--actions a,b] [--description T] [--claim KEY=PATTERN...]",
@@ -207,10 +230,27 @@ the prefix (robots.prefix, default "robot$", which shells eat unless quoted).`,
 				}
 				return a.setTrust(cmd, args[0], setClaims)
 			}
-			if !f.Changed("expires") && !f.Changed("actions") && !f.Changed("description") && !f.Changed("permission") {
-				return errors.New("nothing to set: pass --expires, --actions, --permission, --description or --claim")
+			if !f.Changed("expires") && !f.Changed("actions") && !f.Changed("description") && !f.Changed("permission") &&
+				!f.Changed("repos") && !f.Changed("allow-from") && !f.Changed("token-lifetime") {
+				return errors.New("nothing to set: pass --expires, --actions, --permission, --description, --repos, --allow-from, " +
+					"--token-lifetime or --claim")
 			}
 			var ch admin.RobotChange
+			if f.Changed("repos") {
+				v := admin.SplitList(setRepos)
+				ch.Repos = &v
+			}
+			if f.Changed("allow-from") {
+				v := admin.SplitList(setAllowFrom)
+				ch.AllowFrom = &v
+			}
+			if f.Changed("token-lifetime") {
+				d, err := admin.ParseTokenLifetime(setTokenLifetime)
+				if err != nil {
+					return err
+				}
+				ch.TokenLifetime = &d
+			}
 			if f.Changed("expires") {
 				life, err := parseLifetime(setExpires)
 				if err != nil {
@@ -238,6 +278,7 @@ the prefix (robots.prefix, default "robot$", which shells eat unless quoted).`,
 	set.Flags().StringArrayVar(&setPermissions, "permission", nil, "a system robot's new permissions PROJECT:ACTIONS (repeatable; replaces them all)")
 	set.Flags().StringVar(&setDescription, "description", "", "new description")
 	set.Flags().StringArrayVar(&setClaims, "claim", nil, "a federated robot's new conditions CLAIM=PATTERN (repeatable; replaces them all)")
+	policyFlags(set, &setRepos, &setAllowFrom, &setTokenLifetime)
 
 	setDisabled := func(cmd *cobra.Command, name, done string, disabled bool) error {
 		return a.updateRobot(cmd, name, done, admin.RobotChange{Disabled: &disabled})
@@ -269,6 +310,14 @@ the prefix (robots.prefix, default "robot$", which shells eat unless quoted).`,
 		toggleCmd("enable", "Enable a disabled robot", "enabled", false, setDisabled),
 		del, refresh)
 	return cmd
+}
+
+// orAll is s, or all when s is empty.
+func orAll(s, all string) string {
+	if s == "" {
+		return all
+	}
+	return s
 }
 
 // updateRobot applies ch to a robot and says "robot NAME <done>".

@@ -133,9 +133,32 @@ func (a *app) userCmd() *cobra.Command {
 		return a.say(err, "user %s deleted\n", u.Name)
 	})
 
-	set := boolSetCmd("Change a user's sysadmin flag", "admin", "sysadmin flag", func(cmd *cobra.Command, name string, v bool) error {
-		return a.updateUser(cmd, name, "updated", admin.UserChange{Admin: &v, Force: force && !v})
-	})
+	var setAdmin bool
+	var setAllowFrom string
+	set := &cobra.Command{
+		Use: "set NAME [--admin=true|false] [--allow-from CIDR,...]", Short: "Change a user's sysadmin flag, or the networks it may log in from",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f := cmd.Flags()
+			if !f.Changed("admin") && !f.Changed("allow-from") {
+				return errors.New("nothing to set: pass --admin=true|false or --allow-from CIDR,... ('' for anywhere)")
+			}
+			if f.Changed("admin") {
+				if err := a.updateUser(cmd, args[0], "updated", admin.UserChange{Admin: &setAdmin, Force: force && !setAdmin}); err != nil {
+					return err
+				}
+			}
+			if !f.Changed("allow-from") {
+				return nil
+			}
+			return a.withAdmin(cmd, func(ctx context.Context, adm *admin.Service) error {
+				u, err := adm.SetUserAllowFrom(ctx, cli, args[0], admin.SplitList(setAllowFrom))
+				return a.say(err, "user %s may log in from %s\n", u.Name, orAll(strings.Join(u.AllowFrom, ", "), "anywhere"))
+			})
+		},
+	}
+	set.Flags().BoolVar(&setAdmin, "admin", false, "sysadmin flag")
+	set.Flags().StringVar(&setAllowFrom, "allow-from", "", "networks the user's logins (password, tokens) may come from, comma-separated CIDRs; '' anywhere")
 
 	cmd.AddCommand(add, passwd, list,
 		forceFlag(toggleCmd("disable", "Disable a user (its logins fail with 401; its refresh and personal access tokens are revoked)",

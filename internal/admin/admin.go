@@ -10,6 +10,7 @@ import (
 
 	"github.com/authserver/authserver/internal/authn"
 	"github.com/authserver/authserver/internal/authn/ldap"
+	"github.com/authserver/authserver/internal/authz"
 	"github.com/authserver/authserver/internal/store"
 )
 
@@ -114,6 +115,13 @@ type Options struct {
 	// deletes them; without it a deleted project's name is reserved: only
 	// a sysadmin may create it again.
 	Registry Registry
+	// Policy are the policy settings the token endpoint's authorizer has
+	// (projects.create_on_push, projects.personal_template), for explain
+	// (its Creator is never used: explain creates nothing).
+	Policy authz.Options
+	// MaxTokenLifetime is token.max_expiration (config.Token.
+	// MaxTokenLifetime): no robot's own token lifetime may be longer.
+	MaxTokenLifetime time.Duration
 	// Logger receives audit-trail write failures (which fail the change);
 	// nil discards them.
 	Logger *slog.Logger

@@ -80,6 +80,14 @@ type NewRobot struct {
 	// meets this policy and has no secret (CreateRobot returns ""); Secret
 	// and SecretHash must then be empty.
 	Trust *store.TrustPolicy
+	// Repos limit a project robot to the repositories of its project
+	// whose path matches one of these patterns (authz.ValidRepoPattern).
+	Repos []string
+	// AllowFrom are the networks its logins may come from (CIDRs).
+	AllowFrom []string
+	// TokenLifetime is the lifetime of its tokens (0: the configured
+	// one), at most Options.MaxTokenLifetime.
+	TokenLifetime time.Duration
 }
 
 // robotSecret returns a robot's secret and its stored form: the chosen
@@ -136,8 +144,13 @@ func (s *Service) CreateRobot(ctx context.Context, who Actor, nr NewRobot) (Robo
 	if err != nil {
 		return Robot{}, "", invalid(err)
 	}
+	repos, nets, lifetime, err := s.validRobotPolicy(nr.Project, nr.Repos, nr.AllowFrom, nr.TokenLifetime)
+	if err != nil {
+		return Robot{}, "", err
+	}
 	r := store.Robot{Name: bare, Project: nr.Project, Permissions: perms, Description: nr.Description,
-		ExpiresAt: exp, Disabled: nr.Disabled, SystemAccess: slices.Clone(nr.SystemAccess)}
+		ExpiresAt: exp, Disabled: nr.Disabled, SystemAccess: slices.Clone(nr.SystemAccess),
+		Repos: repos, AllowFrom: nets, TokenLifetime: lifetime}
 	sec := ""
 	switch {
 	case nr.Trust != nil && (nr.Secret != "" || nr.SecretHash != ""):
@@ -325,13 +338,19 @@ type RobotChange struct {
 	SecretHash *string
 	// Trust replaces a federated robot's trust policy (see SetRobotTrust).
 	Trust *store.TrustPolicy
+	// Repos, AllowFrom and TokenLifetime replace those of NewRobot (an
+	// empty list: none; 0: the configured lifetime).
+	Repos         *[]string
+	AllowFrom     *[]string
+	TokenLifetime *time.Duration
 }
 
 // UpdateRobot applies ch to the robot with id in one transaction; its
 // secret stays.
 func (s *Service) UpdateRobot(ctx context.Context, who Actor, id int64, ch RobotChange) (Robot, error) {
 	if ch.Lifetime == nil && ch.Actions == nil && ch.Permissions == nil && ch.Description == nil && ch.Disabled == nil &&
-		ch.ExpiresAt == nil && ch.SecretHash == nil && ch.Trust == nil && ch.SystemAccess == nil {
+		ch.ExpiresAt == nil && ch.SecretHash == nil && ch.Trust == nil && ch.SystemAccess == nil &&
+		ch.Repos == nil && ch.AllowFrom == nil && ch.TokenLifetime == nil {
 		return Robot{}, invalidf("nothing to change")
 	}
 	if ch.SecretHash != nil && !secret.IsHarborHash(*ch.SecretHash) {
@@ -382,6 +401,15 @@ func (s *Service) UpdateRobot(ctx context.Context, who Actor, id int64, ch Robot
 		}
 		if ch.ExpiresAt != nil {
 			r.ExpiresAt = ch.ExpiresAt.UTC()
+		}
+		if ch.Repos != nil || ch.AllowFrom != nil || ch.TokenLifetime != nil {
+			repos, nets, lifetime := r.Repos, r.AllowFrom, r.TokenLifetime
+			set(&repos, ch.Repos)
+			set(&nets, ch.AllowFrom)
+			set(&lifetime, ch.TokenLifetime)
+			if r.Repos, r.AllowFrom, r.TokenLifetime, err = s.validRobotPolicy(r.Project, repos, nets, lifetime); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
@@ -470,6 +498,9 @@ type NewPAT struct {
 	Name string
 	// Lifetime is how long it works from now; 0 or Never means forever.
 	Lifetime time.Duration
+	// AllowFrom are the networks its logins may come from (CIDRs; none:
+	// anywhere). The owner's own networks apply as well.
+	AllowFrom []string
 }
 
 // CreatePAT creates a personal access token for an enabled user and
@@ -499,7 +530,11 @@ func (s *Service) CreatePAT(ctx context.Context, who Actor, np NewPAT) (store.Pe
 	if u.Disabled {
 		return store.PersonalToken{}, "", invalidf(fmt.Sprintf("user %s is disabled: its tokens would not work", np.User))
 	}
-	t := store.PersonalToken{User: np.User, Name: np.Name, Hash: secret.Hash(sec), ExpiresAt: exp}
+	nets, err := ParseAllowFrom(np.AllowFrom)
+	if err != nil {
+		return store.PersonalToken{}, "", err
+	}
+	t := store.PersonalToken{User: np.User, Name: np.Name, Hash: secret.Hash(sec), ExpiresAt: exp, AllowFrom: nets}
 	if who.Name == np.User {
 		t.PasswordVerifiedAt = who.PasswordVerifiedAt
 		if who.SignInID != 0 {

@@ -21,6 +21,10 @@ type ExplainRequest struct {
 	Anonymous bool
 	// Scopes are scope strings as a client sends them.
 	Scopes []string
+	// From, when set, is the client address to judge the login from: a
+	// credential limited to other networks is refused (401), naming the
+	// condition.
+	From string
 }
 
 // Explanation is the answer to an ExplainRequest.
@@ -35,6 +39,9 @@ type Explanation struct {
 	// what a federated robot's trust policy lets in.
 	Notes     []string
 	Decisions []authz.Decision
+	// conditions are the subject's own conditions (its networks), as a
+	// login of the subject carries them.
+	conditions []authn.Condition
 }
 
 // Explain shows, for each scope, the actions the subject would be granted
@@ -59,7 +66,21 @@ func (s *Service) Explain(ctx context.Context, who Actor, req ExplainRequest) (E
 	if err != nil {
 		return Explanation{}, err
 	}
-	if e.Decisions, err = authz.New(s.st).Authorize(ctx, e.Subject, scopes); err != nil {
+	for _, c := range e.conditions {
+		e.Notes = append(e.Notes, fmt.Sprintf("condition: %s may log in only from %s", c.On, strings.Join(c.AllowFrom, ", ")))
+	}
+	if req.From != "" {
+		if _, err := ParseAllowFrom([]string{req.From}); err != nil || strings.Contains(req.From, "/") {
+			return Explanation{}, invalidf(fmt.Sprintf("from %q: want an IP address", req.From))
+		}
+		if why := (authn.Identity{Conditions: e.conditions}).RefusedFrom(req.From); why != "" && e.Refused == "" {
+			e.Refused = why
+		}
+		e.Subject.ClientIP = req.From
+	}
+	policy := s.opt.Policy
+	policy.Creator = nil // explain creates nothing
+	if e.Decisions, err = authz.NewWith(s.st, policy).Authorize(ctx, e.Subject, scopes); err != nil {
 		return Explanation{}, err
 	}
 	if e.Refused != "" {
@@ -80,7 +101,14 @@ func (s *Service) explainRobot(ctx context.Context, name string) (Explanation, e
 		return Explanation{}, fromStore(err, "robot "+name)
 	}
 	r := s.robot(rb)
-	e := Explanation{Subject: authn.Identity{Name: r.Login, Robot: authn.PermissionsOf(rb)}.Subject()}
+	e := Explanation{Subject: authn.Identity{Name: r.Login, Robot: authn.PermissionsOf(rb)}.Subject(),
+		conditions: authn.RobotCondition(rb, r.Login)}
+	if rb.TokenLifetime > 0 {
+		e.Notes = append(e.Notes, fmt.Sprintf("its tokens live %s (robot token lifetime)", rb.TokenLifetime))
+	}
+	if len(rb.Repos) > 0 {
+		e.Notes = append(e.Notes, "limited to the repositories "+strings.Join(rb.Repos, ", ")+" of its project")
+	}
 	if why := authn.RobotRefusal(rb, s.opt.Now()); why != "" {
 		e.Refused = "robot " + r.Login + ": " + why
 	}
@@ -96,7 +124,7 @@ func (s *Service) explainUser(ctx context.Context, name string) (Explanation, er
 		return Explanation{}, fromStore(err, "user "+name)
 	}
 	id := authn.Identity{Name: u.Name, UserID: u.ID, Admin: u.Admin}
-	var e Explanation
+	e := Explanation{conditions: authn.UserCondition(u)}
 	if why := authn.UserRefusal(u); why != "" {
 		e.Refused = "user " + u.Name + ": " + why
 	}

@@ -2,7 +2,6 @@ package admin
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 
 	"github.com/authserver/authserver/internal/store"
@@ -41,7 +40,7 @@ func (s *Service) SearchUsers(ctx context.Context, who Actor, part string, q Lis
 func (s *Service) PageProjects(ctx context.Context, who Actor, q ListQuery) ([]store.Project, int, error) {
 	var viewer *store.Principal
 	if !who.Admin {
-		viewer = &store.Principal{UserID: who.UserID, GroupDNs: who.GroupDNs}
+		viewer = &store.Principal{UserID: who.UserID, GroupDNs: who.GroupDNs, Authenticated: who.Name != ""}
 	}
 	return s.st.PageProjects(ctx, viewer, q)
 }
@@ -59,10 +58,7 @@ func (s *Service) ProjectsMetadata(ctx context.Context, who Actor, ps []store.Pr
 		return nil, err
 	}
 	for _, p := range ps {
-		if md[p.ID] == nil {
-			md[p.ID] = map[string]string{}
-		}
-		md[p.ID]["public"] = fmt.Sprint(p.Public)
+		md[p.ID] = withVisibility(md[p.ID], p)
 	}
 	return md, nil
 }

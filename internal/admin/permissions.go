@@ -69,10 +69,12 @@ func (s *Service) allow(ctx context.Context, who Actor, r right, target, what st
 			return err
 		}
 		role := best(pa.Grants)
-		if r == rightReadProject && (pa.Public || role != "") || r == rightManageProject && role == store.RoleProjectAdmin {
+		// An internal project is read by any authenticated user.
+		visible := pa.Public || pa.Internal && who.Name != ""
+		if r == rightReadProject && (visible || role != "") || r == rightManageProject && role == store.RoleProjectAdmin {
 			return nil
 		}
-		if role == "" && !pa.Public {
+		if role == "" && !visible {
 			return &Error{Kind: KindNotFound, Msg: "project " + target + " not found", Err: store.ErrNotFound}
 		}
 		return s.forbidden(who, what, "it takes the project's projectAdmin or a sysadmin")

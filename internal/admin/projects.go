@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"unicode"
@@ -15,6 +16,9 @@ import (
 type NewProject struct {
 	Name   string
 	Public bool
+	// Internal makes it internal (any authenticated user pulls); not with
+	// Public.
+	Internal bool
 	// Imported marks a project an import of a Harbor database creates
 	// (store.ProjectSourceHarbor): a later import may merge into it.
 	Imported bool
@@ -26,7 +30,7 @@ type NewProject struct {
 // MetadataKeys are the keys of Harbor's ProjectMetadata: the project
 // metadata the API keeps (strings, as given; only "public" means anything
 // to authserver, the others are read back and otherwise ignored).
-var MetadataKeys = []string{"public", "enable_content_trust", "enable_content_trust_cosign", "prevent_vul", "severity",
+var MetadataKeys = []string{"public", "visibility", "enable_content_trust", "enable_content_trust_cosign", "prevent_vul", "severity",
 	"auto_scan", "auto_sbom_generation", "reuse_sys_cve_allowlist", "retention_id", "proxy_speed_kb", "max_upstream_conn",
 	"proxy_cache_local_on_not_found", "proxy_referrer_api", "proxy_cache_filter_pattern", "proxy_cache_filter_kind"}
 
@@ -46,8 +50,43 @@ func ValidMetadata(md map[string]string) error {
 		if k == "public" && v != "true" && v != "false" {
 			return invalidf(fmt.Sprintf("metadata.public %q: want \"true\" or \"false\"", v))
 		}
+		if k == "visibility" {
+			vis, err := ParseVisibility(v)
+			if err != nil {
+				return invalidf("metadata." + err.Error())
+			}
+			if pub, ok := md["public"]; ok && (pub == "true") != (vis == VisibilityPublic) {
+				return invalidf(fmt.Sprintf("metadata.public %q and metadata.visibility %q disagree", pub, v))
+			}
+		}
 	}
 	return nil
+}
+
+// takeVisibility removes metadata's "visibility" (authserver's key beside
+// Harbor's "public": private, internal or public; ValidMetadata checked
+// it) and returns it, "" when absent.
+func takeVisibility(md map[string]string) Visibility {
+	v, ok := md["visibility"]
+	if !ok {
+		return ""
+	}
+	delete(md, "visibility")
+	return Visibility(strings.ToLower(v))
+}
+
+// withVisibility adds "public" and, for an internal project, "visibility"
+// to p's metadata as read: a project that uses no visibility beyond
+// Harbor's reads as in Harbor.
+func withVisibility(md map[string]string, p store.Project) map[string]string {
+	if md == nil {
+		md = map[string]string{}
+	}
+	md["public"] = fmt.Sprint(p.Public)
+	if p.Internal {
+		md["visibility"] = string(VisibilityInternal)
+	}
+	return md
 }
 
 // CreateProject creates a project with a name the registry accepts. A
@@ -56,9 +95,21 @@ func ValidMetadata(md map[string]string) error {
 // so nothing is half-made. A user who is no sysadmin owns at most
 // Options.MaxProjectsPerUser projects (KindExists past it).
 func (s *Service) CreateProject(ctx context.Context, who Actor, np NewProject) (store.Project, error) {
+	return s.createProject(ctx, who, np, false)
+}
+
+// createProject is CreateProject; a personal project (created on push,
+// authz.PersonalProject) is its user's whatever api.project_creation and
+// api.max_projects_per_user say.
+func (s *Service) createProject(ctx context.Context, who Actor, np NewProject, personal bool) (store.Project, error) {
 	name := np.Name
-	if err := s.allow(ctx, who, rightCreateProject, name, "create projects"); err != nil {
-		return store.Project{}, err
+	if !personal {
+		if err := s.allow(ctx, who, rightCreateProject, name, "create projects"); err != nil {
+			return store.Project{}, err
+		}
+	}
+	if np.Public && np.Internal {
+		return store.Project{}, invalidf("a project is public or internal, not both")
 	}
 	if err := ValidProjectName(name); err != nil {
 		return store.Project{}, err
@@ -66,12 +117,19 @@ func (s *Service) CreateProject(ctx context.Context, who Actor, np NewProject) (
 	if err := ValidMetadata(np.Metadata); err != nil {
 		return store.Project{}, err
 	}
-	p := store.Project{Name: name, Public: np.Public, OwnerID: who.UserID}
+	np.Metadata = maps.Clone(np.Metadata)
+	if v := takeVisibility(np.Metadata); v != "" {
+		if np.Public && v != VisibilityPublic {
+			return store.Project{}, invalidf("public and metadata.visibility " + string(v) + " disagree")
+		}
+		np.Public, np.Internal = v == VisibilityPublic, v == VisibilityInternal
+	}
+	p := store.Project{Name: name, Public: np.Public, Internal: np.Internal, OwnerID: who.UserID}
 	if np.Imported {
 		p.Source = store.ProjectSourceHarbor
 	}
 	if err := s.change(ctx, who, "project.create", "project "+name, func(st store.Store) error {
-		if max := s.opt.MaxProjectsPerUser; max > 0 && who.UserID != 0 && !who.Admin {
+		if max := s.opt.MaxProjectsPerUser; max > 0 && who.UserID != 0 && !who.Admin && !personal {
 			n, err := st.CountOwnedProjects(ctx, who.UserID)
 			if err != nil {
 				return err
@@ -194,8 +252,7 @@ func (s *Service) ProjectMetadata(ctx context.Context, who Actor, id int64) (map
 	if err != nil {
 		return nil, fromStore(err, "project "+p.Name)
 	}
-	md["public"] = fmt.Sprint(p.Public)
-	return md, nil
+	return withVisibility(md, p), nil
 }
 
 // ProjectChange is a change to a project; nil fields stay as they are.
@@ -216,7 +273,12 @@ func (s *Service) UpdateProject(ctx context.Context, who Actor, id int64, ch Pro
 	if err := ValidMetadata(ch.Metadata); err != nil {
 		return store.Project{}, err
 	}
+	ch.Metadata = maps.Clone(ch.Metadata)
+	vis := takeVisibility(ch.Metadata)
 	public := ch.Public
+	if vis != "" && public != nil && *public != (vis == VisibilityPublic) {
+		return store.Project{}, invalidf(fmt.Sprintf("public %t and metadata.visibility %s disagree", *public, vis))
+	}
 	if v, ok := ch.Metadata["public"]; ok {
 		b := v == "true"
 		public = &b
@@ -225,11 +287,17 @@ func (s *Service) UpdateProject(ctx context.Context, who Actor, id int64, ch Pro
 		if _, err := projectInTx(ctx, st, id); err != nil {
 			return err
 		}
-		if public != nil {
+		switch {
+		case vis != "":
+			if err := st.SetProjectVisibility(ctx, p.Name, vis); err != nil {
+				return fromStore(err, "project "+p.Name)
+			}
+			p.Public, p.Internal = vis == VisibilityPublic, vis == VisibilityInternal
+		case public != nil:
 			if err := st.SetProjectPublic(ctx, p.Name, *public); err != nil {
 				return fromStore(err, "project "+p.Name)
 			}
-			p.Public = *public
+			p.Public, p.Internal = *public, p.Internal && !*public
 		}
 		if ch.Metadata != nil {
 			return fromStore(st.SetProjectMetadata(ctx, id, ch.Metadata), "project "+p.Name)

@@ -89,3 +89,29 @@ func conditionsText(conds []store.ClaimCondition, sep string) string {
 	}
 	return strings.Join(words, sep)
 }
+
+// ParseTokenLifetime reads a robot's token lifetime as typed: a duration
+// (s, m, h, d units), or "" / "0" / "default" for the configured one (0).
+func ParseTokenLifetime(s string) (time.Duration, error) {
+	switch s {
+	case "", "0", "default":
+		return 0, nil
+	}
+	d, err := config.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, invalidf(fmt.Sprintf("token lifetime %q: want a duration such as 2h (or default)", s))
+	}
+	return d, nil
+}
+
+// SplitList reads a comma-separated flag value ("a,b"), dropping empty
+// items; "" is none.
+func SplitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}

@@ -1,6 +1,9 @@
 package app
 
 import (
+	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/authz"
+
 	"context"
 	"errors"
 	"net/http"
@@ -35,7 +38,8 @@ func adminOptions(cfg config.Config, dir admin.Directory) admin.Options {
 		AdminOnlyProjects: cfg.API.ProjectCreation == config.ProjectCreationAdminOnly,
 		Issuers:           cfg.Federation.IssuerNames(), Identity: map[string][]string{},
 		MaxProjectsPerUser: cfg.API.MaxProjectsPerUser, MaxRobotsPerProject: cfg.Robots.MaxPerProject,
-		DefaultRobotLifetime: cfg.Robots.DefaultDuration.D()}
+		DefaultRobotLifetime: cfg.Robots.DefaultDuration.D(), Policy: policyOptions(cfg),
+		MaxTokenLifetime: cfg.Token.MaxTokenLifetime()}
 	for _, is := range cfg.Federation.Issuers {
 		opt.Identity[is.Name] = is.Identity()
 	}
@@ -43,6 +47,17 @@ func adminOptions(cfg config.Config, dir admin.Directory) admin.Options {
 		opt.GroupBaseDN, opt.GroupFilter = cfg.LDAP.GroupSearch.BaseDN, cfg.LDAP.GroupSearch.Filter
 	}
 	return opt
+}
+
+// policyOptions are the authorizer's policy settings of cfg (without a
+// Creator).
+func policyOptions(cfg config.Config) authz.Options {
+	return authz.Options{CreateOnPush: cfg.Projects.CreateOnPush, PersonalTemplate: cfg.Projects.PersonalTemplate}
+}
+
+// tokenLifetimes are the token lifetimes of cfg.
+func tokenLifetimes(cfg config.Config) authn.TokenLifetimes {
+	return authn.TokenLifetimes{Default: cfg.Token.Expiration.D(), Push: cfg.Token.PushLifetime(), Max: cfg.Token.MaxTokenLifetime()}
 }
 
 // buildAPI is the admin REST API behind the token endpoint's login gate,

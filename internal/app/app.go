@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/authserver/authserver/internal/admin"
 	"github.com/authserver/authserver/internal/audit"
 	"github.com/authserver/authserver/internal/authn"
 	"github.com/authserver/authserver/internal/authn/federation"
@@ -163,12 +164,26 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		gate.Audit = a.Audit
 	}
 	a.Gate = login.New(gate)
+	// Projects created on push (projects.create_on_push, personal_template)
+	// are made by the admin operations, with their audit record.
+	if err := authz.ValidPersonalTemplate(cfg.Projects.PersonalTemplate); err != nil {
+		return nil, fmt.Errorf("projects.personal_template %w", err)
+	}
+	policy := policyOptions(cfg)
+	if policy.CreateOnPush || policy.PersonalTemplate != "" {
+		var dir admin.Directory
+		if a.Directory != nil { // a nil *authn.LDAP in the interface would not be nil
+			dir = a.Directory
+		}
+		policy.Creator = admin.New(a.Store, adminOptions(cfg, dir))
+	}
 	a.Server = server.Options{
 		Logger:         log,
 		Gate:           a.Gate,
 		Refresh:        a.Refresher,
-		Authorizer:     authz.New(a.Store),
+		Authorizer:     authz.NewWith(a.Store, policy),
 		Issuer:         a.Keys.Issuer(),
+		Lifetimes:      tokenLifetimes(cfg),
 		Realm:          realm,
 		Reuser:         token.NewReuser(a.Keys.Issuer(), cfg.EffectiveReuseWindow(), 10000),
 		JWKS:           a.Keys.JWKS,

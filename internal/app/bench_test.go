@@ -106,30 +106,51 @@ func BenchmarkTokenRequest(b *testing.B) {
 // guest and pull on pub/tools, public) through the real permission query
 // (one indexed query) against a SQLite store holding 1,000 users, 100
 // projects and 5,000 memberships.
+//
+// sqlite-rules is the same with 200 repository rules in team, base and pub
+// about other users and one deny rule about dev that matches none of the
+// repositories asked for: still one query (issue 24).
 func BenchmarkAuthorize(b *testing.B) {
-	b.Run("sqlite", func(b *testing.B) {
-		ctx := context.Background()
-		st := sqlitetest.Open(b)
-		devID := seedBenchStore(b, st)
-		a := authz.New(st)
-		subj := authz.Subject{Name: "dev", UserID: devID}
-		scopes, err := authz.ParseScopes([]string{"repository:team/app:pull,push",
-			"repository:base/golang:pull repository:team/app:pull", "repository:pub/tools:pull"})
-		if err != nil {
-			b.Fatal(err)
+	for _, rules := range []bool{false, true} {
+		name := "sqlite"
+		if rules {
+			name = "sqlite-rules"
 		}
-		check := func(d []authz.Decision, err error) {
-			if err != nil || len(d) != 3 || len(d[0].Granted) != 2 || len(d[1].Granted) != 1 || len(d[2].Granted) != 1 {
-				b.Fatalf("Authorize: %v, %+v", err, d)
-			}
+		b.Run(name, func(b *testing.B) { benchAuthorize(b, rules) })
+	}
+}
+
+func benchAuthorize(b *testing.B, rules bool) {
+	ctx := context.Background()
+	st := sqlitetest.Open(b)
+	devID := seedBenchStore(b, st)
+	if rules {
+		for i := range 200 {
+			r := store.Rule{Project: []string{"team", "base", "pub"}[i%3], Repos: fmt.Sprintf("r%d-*", i), Subject: store.RuleUser,
+				Name: fmt.Sprintf("u%04d", i), Actions: []string{"pull", "push"}}
+			mustOK(b, st.CreateRule(ctx, &r))
 		}
+		mustOK(b, st.CreateRule(ctx, &store.Rule{Project: "team", Repos: "release/*", Subject: store.RuleUser, Name: "dev",
+			Actions: []string{"push"}, Deny: true}))
+	}
+	a := authz.New(st)
+	subj := authz.Subject{Name: "dev", UserID: devID}
+	scopes, err := authz.ParseScopes([]string{"repository:team/app:pull,push",
+		"repository:base/golang:pull repository:team/app:pull", "repository:pub/tools:pull"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	check := func(d []authz.Decision, err error) {
+		if err != nil || len(d) != 3 || len(d[0].Granted) != 2 || len(d[1].Granted) != 1 || len(d[2].Granted) != 1 {
+			b.Fatalf("Authorize: %v, %+v", err, d)
+		}
+	}
+	check(a.Authorize(ctx, subj, scopes))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
 		check(a.Authorize(ctx, subj, scopes))
-		b.ReportAllocs()
-		b.ResetTimer()
-		for b.Loop() {
-			check(a.Authorize(ctx, subj, scopes))
-		}
-	})
+	}
 }
 
 // seedBenchStore fills st with the three projects of benchScopeValues, the

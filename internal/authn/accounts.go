@@ -96,7 +96,7 @@ func (a *Accounts) Current(ctx context.Context, name, method string, issued time
 	if u.Disabled {
 		return Identity{}, "user is disabled", nil
 	}
-	id = Identity{UserID: u.ID, Name: u.Name, Admin: u.Admin, Method: method}
+	id = Identity{UserID: u.ID, Name: u.Name, Admin: u.Admin, Method: method, Conditions: UserCondition(u)}
 	switch u.Source {
 	case store.SourceLocal:
 		return id, "", nil

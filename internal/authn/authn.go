@@ -53,6 +53,13 @@ type Identity struct {
 	// minted from one, is that sign-in (store.SignIn): a credential minted
 	// now hangs on it, and NotAfter is its end (oidc.max_session).
 	SignInID int64
+	// Conditions must all hold for the login to stand: the networks the
+	// user, the robot or the personal access token may log in from
+	// (RefusedFrom, checked by the login gate with the client address).
+	Conditions []Condition
+	// TokenLifetime, when set, is a robot's own token lifetime
+	// (TokenLifetimes.For).
+	TokenLifetime time.Duration
 	// Federated is set for a federated robot: who the JWT said it was.
 	// Every login with the same JWT shares it: read it, never change it.
 	Federated *FederatedIdentity

@@ -140,7 +140,7 @@ func (c *Chain) login(ctx context.Context, username, password string) (_ Identit
 		return Identity{}, false, false, nil
 	}
 	return Identity{UserID: u.ID, Name: u.Name, Admin: u.Admin || du.Admin, GroupDNs: du.GroupDNs(), Method: MethodLDAP,
-		PasswordVerifiedAt: du.VerifiedAt}, true, false, nil
+		PasswordVerifiedAt: du.VerifiedAt, Conditions: UserCondition(u)}, true, false, nil
 }
 
 // StillValid implements UserChecker for LDAP users: the directory must

@@ -39,5 +39,14 @@ func UserRefusal(u store.User) string {
 // keep) may do, as the authorizer takes it: the robot login and explain
 // both build a robot's subject with it.
 func PermissionsOf(rb store.Robot) *authz.RobotPermissions {
-	return &authz.RobotPermissions{Permissions: rb.Permissions}
+	return &authz.RobotPermissions{ID: rb.ID, Permissions: rb.Permissions, Repos: rb.Repos}
+}
+
+// RobotCondition is rb's network condition (none without allow_from);
+// login is its login name.
+func RobotCondition(rb store.Robot, login string) []Condition {
+	if len(rb.AllowFrom) == 0 {
+		return nil
+	}
+	return []Condition{{On: "robot " + login, AllowFrom: rb.AllowFrom}}
 }

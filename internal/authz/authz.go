@@ -3,6 +3,8 @@ package authz
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/authserver/authserver/internal/store"
@@ -21,6 +23,9 @@ type Subject struct {
 	Admin bool
 	// GroupDNs are LDAP groups the directory says the user is in.
 	GroupDNs []string
+	// ClientIP is where the request came from (after trusted-proxy
+	// resolution), for the audit record of a project created on push.
+	ClientIP string
 	// Robot, when set, makes the subject a robot account (Harbor's model):
 	// on the repositories of an existing project it gets exactly the actions
 	// of its permissions naming that project or store.SystemRobotProject,
@@ -32,9 +37,15 @@ type Subject struct {
 
 // RobotPermissions are a robot account's explicit permissions.
 type RobotPermissions struct {
+	// ID is the robot's store ID: the rules naming it.
+	ID int64
 	// Permissions are repository actions (pull, push, delete) per project
 	// name, or on every project for store.SystemRobotProject ("*").
 	Permissions []store.RobotPermission
+	// Repos, when set, limit what Permissions grant to the repositories
+	// whose path inside the project matches one of these patterns
+	// (MatchRepos).
+	Repos []string
 }
 
 // Decision is what one requested scope gets, and why.
@@ -63,13 +74,19 @@ func (d Decision) Complete() bool {
 	return true
 }
 
-// Authorizer decides with Harbor's project model.
+// Authorizer decides with Harbor's project model, and the policy beyond
+// it of Options.
 type Authorizer struct {
 	access store.Access
+	opt    Options
 }
 
-// New returns an Authorizer reading memberships from a.
+// New returns an Authorizer reading memberships from a, with no policy
+// settings.
 func New(a store.Access) *Authorizer { return &Authorizer{access: a} }
+
+// NewWith returns an Authorizer reading memberships from a, applying opt.
+func NewWith(a store.Access, opt Options) *Authorizer { return &Authorizer{access: a, opt: opt} }
 
 // RoleActions maps a project role to the repository actions it allows.
 func RoleActions(r store.Role) []string {
@@ -101,9 +118,10 @@ func ProjectOf(repo string) (project string, ok bool) {
 	return first, true
 }
 
-// Authorize decides every scope with one store query. Missing permission is
-// never an error: the decision's Granted list is simply shorter, possibly
-// empty. An error means the store failed.
+// Authorize decides every scope with one store query (a second one only
+// after creating a project on push). Missing permission is never an
+// error: the decision's Granted list is simply shorter, possibly empty. An
+// error means the store failed.
 func (a *Authorizer) Authorize(ctx context.Context, subj Subject, scopes []Scope) ([]Decision, error) {
 	if subj.Robot != nil {
 		// A robot is never a sysadmin and has no user memberships.
@@ -123,23 +141,93 @@ func (a *Authorizer) Authorize(ctx context.Context, subj Subject, scopes []Scope
 		}
 	}
 	var access map[string]store.ProjectAccess
+	var notes map[string]string
 	if len(projects) > 0 {
+		p := store.Principal{UserID: subj.UserID, GroupDNs: subj.GroupDNs, Authenticated: !subj.Anonymous}
+		if subj.Robot != nil {
+			p.RobotID = subj.Robot.ID
+		}
 		var err error
-		access, err = a.access.ProjectAccess(ctx, store.Principal{UserID: subj.UserID, GroupDNs: subj.GroupDNs}, projects)
+		access, err = a.access.ProjectAccess(ctx, p, projects)
 		if err != nil {
 			return nil, fmt.Errorf("authorize: %w: %w", ErrUnavailable, err)
+		}
+		if len(access) < len(projects) && (a.opt.CreateOnPush || a.opt.PersonalTemplate != "") {
+			if notes, err = a.createOnPush(ctx, subj, p, scopes, access); err != nil {
+				return nil, err
+			}
 		}
 	}
 	out := make([]Decision, len(scopes))
 	for i, s := range scopes {
-		allowed, reasons := allowedActions(subj, s, access)
+		allowed, reasons := a.allowedActions(subj, s, access)
+		if p, ok := ProjectOf(s.Name); ok && notes[p] != "" && s.Type == TypeRepository {
+			reasons = append(reasons, notes[p])
+		}
 		out[i] = Decision{Scope: s, Granted: intersect(s.Actions, allowed), Reasons: reasons}
 	}
 	return out, nil
 }
 
+// createOnPush creates the missing projects subj asks to push into that
+// it may create (projects.create_on_push, its personal project), reads
+// their access into access, and returns a note per project saying what
+// was (or, without a Creator, would be) done.
+func (a *Authorizer) createOnPush(ctx context.Context, subj Subject, p store.Principal, scopes []Scope,
+	access map[string]store.ProjectAccess) (map[string]string, error) {
+	if subj.Anonymous || subj.Robot != nil || subj.Name == "" {
+		return nil, nil // robots and anonymous callers never create projects
+	}
+	notes := map[string]string{}
+	var created []string
+	for _, s := range scopes {
+		project, ok := ProjectOf(s.Name)
+		if !ok || s.Type != TypeRepository || !slices.ContainsFunc(s.Actions, func(a string) bool { return a == ActionPush || a == ActionAll }) {
+			continue
+		}
+		if _, exists := access[project]; exists || notes[project] != "" {
+			continue
+		}
+		personal, _ := PersonalProject(a.opt.PersonalTemplate, subj.Name)
+		isPersonal := personal == project
+		if !isPersonal && !a.opt.CreateOnPush {
+			continue
+		}
+		if !isPersonal && PersonalNamespace(a.opt.PersonalTemplate, project) {
+			notes[project] = "project " + project + " not created on push: its name is another user's personal project (projects.personal_template)"
+			continue
+		}
+		why := "projects.create_on_push"
+		if isPersonal {
+			why = "projects.personal_template"
+		}
+		if a.opt.Creator == nil {
+			notes[project] = "project " + project + " would be created on push (" + why + ") if " + subj.Name + " may create it"
+			continue
+		}
+		refused, err := a.opt.Creator.CreateOnPush(ctx, subj, project, isPersonal)
+		switch {
+		case err != nil:
+			return nil, fmt.Errorf("authorize: create project %s on push: %w: %w", project, ErrUnavailable, err)
+		case refused != "":
+			notes[project] = "project " + project + " not created on push: " + refused
+		default:
+			notes[project] = "project " + project + " created on push (" + why + "), " + subj.Name + " its projectAdmin"
+			created = append(created, project)
+		}
+	}
+	if len(created) > 0 {
+		more, err := a.access.ProjectAccess(ctx, p, created)
+		if err != nil {
+			return nil, fmt.Errorf("authorize: %w: %w", ErrUnavailable, err)
+		}
+		maps.Copy(access, more)
+	}
+	return notes, nil
+}
+
 // allowedActions is what subj may do on the resource of s, and why.
-func allowedActions(subj Subject, s Scope, access map[string]store.ProjectAccess) (map[string]bool, []string) {
+func (a *Authorizer) allowedActions(subj Subject, s Scope, access map[string]store.ProjectAccess) (map[string]bool, []string) {
 	switch s.Type {
 	case TypeRegistry:
 		if s.Name != "catalog" {
@@ -172,8 +260,10 @@ func allowedActions(subj Subject, s Scope, access map[string]store.ProjectAccess
 	if !exists {
 		return nil, []string{"project " + project + " does not exist"}
 	}
+	path := RepoPath(s.Name)
 	if subj.Robot != nil {
-		return robotActions(subj, project, pa)
+		allowed, reasons := robotActions(subj, project, path, pa)
+		return allowed, a.applyPolicy(subj, project, path, pa, allowed, reasons)
 	}
 	allowed := map[string]bool{}
 	var reasons []string
@@ -194,23 +284,27 @@ func allowedActions(subj Subject, s Scope, access map[string]store.ProjectAccess
 	}
 	if len(reasons) == 0 {
 		if subj.Anonymous {
-			reasons = append(reasons, "project "+project+" is private and the request is anonymous")
+			reasons = append(reasons, "project "+project+" is "+string(store.VisibilityOf(pa.Public, pa.Internal))+" and the request is anonymous")
 		} else {
 			reasons = append(reasons, subj.Name+" is not a member of project "+project)
 		}
 	}
-	return allowed, reasons
+	return allowed, a.applyPolicy(subj, project, path, pa, allowed, reasons)
 }
 
 // robotActions is what a robot may do in an existing project: the actions
 // of its permissions for that project and for every project ("*"), plus
 // pull on a public project, which anyone, anonymous included, has.
-func robotActions(subj Subject, project string, pa store.ProjectAccess) (map[string]bool, []string) {
+func robotActions(subj Subject, project, path string, pa store.ProjectAccess) (map[string]bool, []string) {
 	allowed := map[string]bool{}
 	var reasons []string
 	if pa.Public {
 		allowed[ActionPull] = true
 		reasons = append(reasons, "project "+project+" is public (pull)")
+	}
+	if rs := subj.Robot.Repos; len(rs) > 0 && !slices.ContainsFunc(rs, func(p string) bool { return MatchRepos(p, path) }) {
+		return allowed, append(reasons, fmt.Sprintf("robot %s is limited to repositories %s of its project: %s matches none",
+			subj.Name, strings.Join(rs, ", "), path))
 	}
 	held := false
 	for _, p := range subj.Robot.Permissions {

@@ -37,6 +37,9 @@ type Config struct {
 	// OIDC, when set, lets people sign in with their company's SSO at
 	// /login and mint registry credentials (oidc.go, docs/SSO.md).
 	OIDC *OIDC `yaml:"oidc"`
+	// Projects configures projects created on push and personal projects
+	// (projects.go).
+	Projects Projects `yaml:"projects"`
 }
 
 // Server is the HTTP listener.
@@ -93,6 +96,15 @@ type Token struct {
 	Service string `yaml:"service"`
 	// Expiration is the token lifetime (at least 60s).
 	Expiration Duration `yaml:"expiration"`
+	// PushExpiration is the lifetime of a token that grants push or
+	// delete (a multi-GB push outlives a short token); 0, the default,
+	// is Expiration.
+	PushExpiration Duration `yaml:"push_expiration"`
+	// MaxExpiration caps every lifetime, a robot's own (robot
+	// --token-lifetime) included; at least Expiration and PushExpiration.
+	// 0 (the default) is the longest of 24h, Expiration and
+	// PushExpiration (MaxTokenLifetime).
+	MaxExpiration Duration `yaml:"max_expiration"`
 	// Key is the PEM private key used to sign (RSA → RS256, EC → ES256).
 	Key string `yaml:"key"`
 	// Certificate is the PEM certificate of Key, sent in the x5c header and

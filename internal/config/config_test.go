@@ -269,3 +269,51 @@ func TestParseDuration(t *testing.T) {
 		t.Fatal("FormatDuration")
 	}
 }
+
+func TestPolicyConfig(t *testing.T) {
+	tests := []struct {
+		name    string
+		yaml    string
+		wantErr []string
+		check   func(t *testing.T, c Config)
+	}{
+		{name: "defaults", yaml: "", check: func(t *testing.T, c Config) {
+			if c.Token.PushLifetime() != 30*time.Minute || c.Token.MaxTokenLifetime() != DefaultMaxExpiration ||
+				c.Projects.CreateOnPush || c.Projects.PersonalTemplate != "" {
+				t.Errorf("defaults %+v %+v", c.Token, c.Projects)
+			}
+		}},
+		{name: "set", yaml: "token: {push_expiration: 2h, max_expiration: 4h}\nprojects: {create_on_push: true, personal_template: \"u-{username}\"}\n",
+			check: func(t *testing.T, c Config) {
+				if c.Token.PushLifetime() != 2*time.Hour || c.Token.MaxTokenLifetime() != 4*time.Hour || !c.Projects.CreateOnPush {
+					t.Errorf("set %+v %+v", c.Token, c.Projects)
+				}
+			}},
+		{name: "a long expiration raises the default cap", yaml: "token: {expiration: 2d}", check: func(t *testing.T, c Config) {
+			if c.Token.MaxTokenLifetime() != 48*time.Hour {
+				t.Errorf("cap %v", c.Token.MaxTokenLifetime())
+			}
+		}},
+		{name: "push longer than the cap", yaml: "token: {push_expiration: 5h, max_expiration: 4h}", wantErr: []string{"token.push_expiration"}},
+		{name: "push too short", yaml: "token: {push_expiration: 10s}", wantErr: []string{"token.push_expiration 10s"}},
+		{name: "template without placeholder", yaml: "projects: {personal_template: fixed}", wantErr: []string{"projects.personal_template"}},
+		{name: "unknown key", yaml: "projects: {create_on_pushh: true}", wantErr: []string{"create_on_pushh"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse([]byte(tt.yaml))
+			if len(tt.wantErr) > 0 {
+				for _, w := range tt.wantErr {
+					if err == nil || !strings.Contains(err.Error(), w) {
+						t.Errorf("err %v, want %q", err, w)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, c)
+		})
+	}
+}

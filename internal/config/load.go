@@ -182,6 +182,7 @@ func (c *Config) Validate() error {
 	errs = append(errs, c.validateCredentials()...)
 	errs = append(errs, c.Federation.validate()...)
 	errs = append(errs, c.validateAPI()...)
+	errs = append(errs, c.validatePolicy()...)
 	errs = append(errs, c.validateRegistry()...)
 	errs = append(errs, c.validateOIDC()...)
 	if c.LDAP != nil {

@@ -37,6 +37,10 @@ type Error struct {
 	Challenge string
 	// Err is the backend's error (KindUnavailable, KindBusy), for the log.
 	Err error
+	// Reason, for a KindUnauthorized whose credential was right, says
+	// which condition refused it (for the log and the audit record, not
+	// the client).
+	Reason string
 }
 
 func (e *Error) Error() string {

@@ -154,6 +154,16 @@ func (g *Gate) Login(ctx context.Context, a Attempt) (authn.Identity, error) {
 			res = result{err: &Error{Kind: KindUnavailable, Msg: "request cancelled", Err: err}}
 		}
 	}
+	if res.err == nil {
+		// The credential's conditions, checked with this attempt's own
+		// address (attempts sharing a check may come from different
+		// addresses of one network). A refusal is no failed guess: the
+		// throttle has counted the right credential already.
+		if why := res.id.RefusedFrom(a.ClientIP); why != "" {
+			res = result{id: authn.Identity{Method: res.id.Method}, err: &Error{Kind: KindUnauthorized, Challenge: g.challenge,
+				Msg: "authentication required: this credential may not be used from this address", Reason: why}}
+		}
+	}
 	g.settle(ctx, a, res, start)
 	return res.id, res.err
 }
@@ -367,7 +377,8 @@ func (g *Gate) settle(ctx context.Context, a Attempt, res result, start time.Tim
 	switch outcome {
 	case ResultUnauthorized:
 		rec = store.AuditUnauthorized
-		log.Info("authentication failed", "user", user, "grant", a.Grant, "client_id", client, "client_ip", a.ClientIP)
+		log.Info("authentication failed", "user", user, "grant", a.Grant, "client_id", client, "client_ip", a.ClientIP,
+			"reason", reasonOf(res.err))
 	case ResultThrottled:
 		rec = store.AuditThrottled
 		var e *Error
@@ -393,8 +404,17 @@ func (g *Gate) settle(ctx context.Context, a Attempt, res result, start time.Tim
 	g.opt.Audit.Record(store.AuditRecord{
 		Time: start, Subject: user, Method: method, ClientIP: a.ClientIP, UserAgent: audit.Clip(a.UserAgent),
 		Service: audit.Clip(a.Service), Requested: a.Requested, Result: rec, ClientID: client,
-		RequestID: a.RequestID, Endpoint: a.Endpoint, Action: a.Action,
+		RequestID: a.RequestID, Endpoint: a.Endpoint, Action: a.Action, Reason: audit.Clip(reasonOf(res.err)),
 	})
+}
+
+// reasonOf is the Reason of a refusal whose credential was right, or "".
+func reasonOf(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Reason
+	}
+	return ""
 }
 
 // claimed is the method an attempt claims before it is checked.

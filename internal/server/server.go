@@ -43,6 +43,9 @@ type Options struct {
 	Authorizer *authz.Authorizer
 	// Issuer signs tokens; its Service() is the only service accepted.
 	Issuer *token.Issuer
+	// Lifetimes say how long a token lives (token.expiration,
+	// push_expiration, max_expiration, a robot's own); zero: the Issuer's.
+	Lifetimes authn.TokenLifetimes
 	// Realm is the realm named in WWW-Authenticate: Basic on a 401.
 	Realm string
 

@@ -102,6 +102,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, req tokenReq
 	oc.method, oc.subject, oc.federated = id.Method, id.Name, id.Federated
 	subj := id.Subject()
 	subj.Anonymous = req.grant == grantAnonymous
+	subj.ClientIP = ipOf(r)
 	decisions, err := s.opts.Authorizer.Authorize(r.Context(), subj, req.scopes)
 	if err != nil {
 		s.fail(w, r, oc, fmt.Errorf("authorize: %w", err))
@@ -112,7 +113,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, req tokenReq
 		access[i] = token.ResourceActions{Type: d.Scope.Type, Name: d.Scope.Name, Actions: d.Granted}
 	}
 	oc.granted = audit.ClipScopes(grantedStrings(decisions))
-	tok, reused, err := s.issue(r, req, oc, access, id.NotAfter, start)
+	tok, reused, err := s.issue(r, req, oc, access, s.opts.Lifetimes.For(id, writes(decisions)), id.NotAfter, start)
 	switch {
 	case errors.Is(err, errSign):
 		log.Error("signing failed", "err", err)
@@ -188,7 +189,7 @@ var errSign = errors.New("sign token")
 // remembered for reuse. Expiry is capped by notAfter (see
 // authn.Identity.NotAfter).
 func (s *Server) issue(r *http.Request, req tokenRequest, oc *outcome, access []token.ResourceActions,
-	notAfter, start time.Time) (token.Token, bool, error) {
+	lifetime time.Duration, notAfter, start time.Time) (token.Token, bool, error) {
 	if s.opts.Reuser != nil {
 		if tok, ok := s.opts.Reuser.Reused(oc.subject, access, notAfter); ok {
 			oc.jti = tok.ID
@@ -210,7 +211,7 @@ func (s *Server) issue(r *http.Request, req tokenRequest, oc *outcome, access []
 	} else {
 		committed <- nil
 	}
-	tok, err := s.opts.Issuer.IssueID(jti, oc.subject, access, notAfter)
+	tok, err := s.opts.Issuer.IssueFor(jti, oc.subject, access, lifetime, notAfter)
 	cerr := <-committed
 	switch {
 	case err != nil:
@@ -306,6 +307,19 @@ func (s *Server) authenticate(r *http.Request, req tokenRequest, oc *outcome) (a
 		s.logFor(r).Info("account hint differs from authenticated user; ignored", "account", audit.Clip(req.account), "user", audit.Clip(id.Name))
 	}
 	return id, nil
+}
+
+// writes reports whether a decision grants push or delete: such a token
+// lives token.push_expiration.
+func writes(ds []authz.Decision) bool {
+	for _, d := range ds {
+		for _, a := range d.Granted {
+			if d.Scope.Type == authz.TypeRepository && (a == authz.ActionPush || a == authz.ActionDelete) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func scopeStrings(scopes []authz.Scope) []string {

@@ -53,6 +53,9 @@ type AuditRecord struct {
 	// was shown is found by it. A reused token (token.reuse_window) has
 	// the jti of the token first signed. Empty for other records.
 	JTI string
+	// Reason says why a login whose credential was right was refused: a
+	// condition on it (the networks it may log in from). Empty otherwise.
+	Reason string
 }
 
 // AuditFilter selects records for `authserver audit list`. Zero values

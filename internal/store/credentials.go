@@ -108,8 +108,18 @@ type Robot struct {
 	Disabled bool
 	// ExpiresAt is when the robot stops working; zero means never.
 	ExpiresAt time.Time
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	// Repos, for a project robot, limit its permissions to the
+	// repositories whose path in the project matches one of these globs
+	// (authz.MatchRepos); none: every repository of the project.
+	Repos []string
+	// AllowFrom are the networks (CIDRs) its logins may come from; none:
+	// anywhere.
+	AllowFrom []string
+	// TokenLifetime, when set, is the lifetime of its tokens instead of
+	// the configured one (capped by token.max_expiration). Whole seconds.
+	TokenLifetime time.Duration
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // Expired reports whether the robot has expired at now: from its ExpiresAt
@@ -177,6 +187,9 @@ type PersonalToken struct {
 	Hash string
 	// ExpiresAt is when it stops working; zero means never.
 	ExpiresAt time.Time
+	// AllowFrom are the networks (CIDRs) its logins may come from; none:
+	// anywhere (the owner's User.AllowFrom applies as well).
+	AllowFrom []string
 	CreatedAt time.Time
 	// LastUsedAt is when it last authenticated a request; zero if never.
 	LastUsedAt time.Time

@@ -71,8 +71,12 @@ type User struct {
 	Admin        bool   // sysadmin: may do everything
 	Disabled     bool   // a disabled user cannot log in (401)
 	Source       string // SourceLocal or SourceLDAP
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// AllowFrom are the networks (CIDRs) the user's logins may come from,
+	// whatever the credential (password, personal access token, refresh
+	// token); none: anywhere. Written by SetUserAllowFrom only.
+	AllowFrom []string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Project is Harbor's project: the first path component of repository names.
@@ -80,6 +84,10 @@ type Project struct {
 	ID     int64
 	Name   string
 	Public bool // public projects give pull to everyone, anonymous included
+	// Internal projects give pull to every authenticated user, robots of
+	// other projects excluded; never set with Public. Written by
+	// SetProjectVisibility (CreateProject writes it too).
+	Internal bool
 	// OwnerID is the user who created it (Harbor's owner_id), 0 for none
 	// (made by the CLI or an import, or its creator is gone); OwnerName is
 	// that user's name, filled in by reads.
@@ -136,6 +144,11 @@ type Member struct {
 // Principal is whoever asks, as the permission query needs it.
 type Principal struct {
 	UserID int64 // 0 for anonymous
+	// RobotID is a robot's ID (0 for a user or anonymous): its rules.
+	RobotID int64
+	// Authenticated is false for anonymous: rules for every authenticated
+	// caller apply only when it is set.
+	Authenticated bool
 	// GroupDNs are LDAP group DNs the user belongs to according to the
 	// directory. Callers need not lower-case them: backends compare them
 	// with NormalizeDN. Local group membership is looked up by the store
@@ -156,9 +169,14 @@ type Grant struct {
 
 // ProjectAccess is what a principal holds in one project.
 type ProjectAccess struct {
-	Name   string
-	Public bool
-	Grants []Grant // empty for anonymous or non-members
+	Name     string
+	Public   bool
+	Internal bool
+	Grants   []Grant // empty for anonymous or non-members
+	// Rules are the repository rules of the project whose subject is the
+	// principal (its user, one of its groups, its robot, or every
+	// authenticated caller when Principal.Authenticated), ordered by ID.
+	Rules []RuleGrant
 }
 
 // Users manages user accounts.
@@ -230,8 +248,9 @@ type Projects interface {
 	// ListProjects returns all projects ordered by name.
 	ListProjects(ctx context.Context) ([]Project, error)
 	// PageProjects returns one page of the projects viewer may see (every
-	// project when viewer is nil; else the public ones and those viewer
-	// holds a role in, as ProjectAccess finds roles) and how many of them
+	// project when viewer is nil; else the public ones, the internal ones
+	// when viewer.Authenticated, and those viewer holds a role in, as
+	// ProjectAccess finds roles) and how many of them
 	// meet q's filters (see ListQuery; fields FieldID, FieldName,
 	// FieldPublic, FieldOwner, FieldOwnerID and FieldCreated; by name
 	// without a Sort).
@@ -313,8 +332,8 @@ type Members interface {
 // Access answers the one question on the token hot path.
 type Access interface {
 	// ProjectAccess returns, for each of the named projects that exists, its
-	// visibility and the roles p holds in it directly, through a local group,
-	// or through one of p.GroupDNs. Projects that do not exist are absent
+	// visibility, the roles p holds in it directly, through a local group,
+	// or through one of p.GroupDNs, and the repository rules about p. Projects that do not exist are absent
 	// from the map (so an empty list gives an empty map). Grants list the
 	// direct grant first, then group grants ordered by group name; a group
 	// reached both locally and by DN appears once. It is ONE indexed query
@@ -329,6 +348,8 @@ type Store interface {
 	Groups
 	Members
 	Access
+	Rules
+	PolicySettings
 	Audit
 	AuditPages
 	Credentials

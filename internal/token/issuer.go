@@ -135,12 +135,23 @@ func (i *Issuer) IssueUntil(subject string, access []ResourceActions, notAfter t
 // IssueID is IssueUntil for a token whose jti the caller chose (NewJTI)
 // before: the server writes the token's audit record while it is signed.
 func (i *Issuer) IssueID(jti, subject string, access []ResourceActions, notAfter time.Time) (Token, error) {
+	return i.IssueFor(jti, subject, access, 0, notAfter)
+}
+
+// IssueFor is IssueID for a token that lives lifetime (0: the issuer's;
+// truncated to whole seconds and at least MinLifetime) instead of the
+// issuer's: a push token (token.push_expiration), a robot's own.
+func (i *Issuer) IssueFor(jti, subject string, access []ResourceActions, lifetime time.Duration, notAfter time.Time) (Token, error) {
 	s := i.signer.Load()
 	if s == nil {
 		return Token{}, errors.New("token: issue: no signer configured")
 	}
+	if lifetime = lifetime.Truncate(time.Second); lifetime <= 0 {
+		lifetime = i.lifetime
+	}
+	lifetime = max(lifetime, MinLifetime)
 	iat := time.Now().UTC().Truncate(time.Second)
-	exp := iat.Add(i.lifetime)
+	exp := iat.Add(lifetime)
 	if !notAfter.IsZero() {
 		if limit := notAfter.UTC().Truncate(time.Second); limit.Before(exp) {
 			exp = limit

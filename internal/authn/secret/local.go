@@ -124,7 +124,7 @@ func (l *Local) Login(ctx context.Context, username, password string) (authn.Ide
 	if l.cache != nil {
 		l.cache.Put(key, u.PasswordHash)
 	}
-	return authn.Identity{UserID: u.ID, Name: u.Name, Admin: u.Admin, Method: authn.MethodPassword}, true, nil
+	return authn.Identity{UserID: u.ID, Name: u.Name, Admin: u.Admin, Method: authn.MethodPassword, Conditions: authn.UserCondition(u)}, true, nil
 }
 
 // cached answers a login from the cache: only while u, just read, still
@@ -135,7 +135,7 @@ func (l *Local) cached(u store.User, key authn.CacheKey) (authn.Identity, bool) 
 		return authn.Identity{}, false
 	}
 	if verified == u.PasswordHash && !u.Disabled && u.Source == store.SourceLocal {
-		return authn.Identity{UserID: u.ID, Name: u.Name, Admin: u.Admin, Method: authn.MethodPassword}, true
+		return authn.Identity{UserID: u.ID, Name: u.Name, Admin: u.Admin, Method: authn.MethodPassword, Conditions: authn.UserCondition(u)}, true
 	}
 	l.cache.Drop(key) // password changed, disabled, or no longer local
 	return authn.Identity{}, false
@@ -177,7 +177,7 @@ func (l *Local) loginHarbor(ctx context.Context, u store.User, password string, 
 	if l.cache != nil {
 		l.cache.Put(key, verified)
 	}
-	return authn.Identity{UserID: u.ID, Name: u.Name, Admin: u.Admin, Method: authn.MethodPassword}, true, nil
+	return authn.Identity{UserID: u.ID, Name: u.Name, Admin: u.Admin, Method: authn.MethodPassword, Conditions: authn.UserCondition(u)}, true, nil
 }
 
 // errStaleHash stops a rehash whose user no longer has the hash verified.

@@ -81,6 +81,9 @@ func (p *PATs) Login(ctx context.Context, username, password string) (authn.Iden
 			}
 		}
 		if reason == "" {
+			if len(t.AllowFrom) > 0 {
+				id.Conditions = append(id.Conditions, authn.Condition{On: "token " + t.Name + " of user " + t.User, AllowFrom: t.AllowFrom})
+			}
 			if t.LastUsedAt.IsZero() || now.Sub(t.LastUsedAt) >= touchEvery {
 				if err := p.store.TouchPersonalToken(ctx, t.ID, now); err != nil && !errors.Is(err, store.ErrNotFound) {
 					log.Warn("cannot record personal token use", "err", err)

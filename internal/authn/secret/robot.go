@@ -83,9 +83,11 @@ func (r *Robots) Login(ctx context.Context, username, password string) (authn.Id
 		return r.refuse(ctx, password)
 	}
 	return authn.Identity{
-		Name:   username,
-		Method: authn.MethodRobot,
-		Robot:  authn.PermissionsOf(rb),
+		Name:          username,
+		Method:        authn.MethodRobot,
+		Robot:         authn.PermissionsOf(rb),
+		Conditions:    authn.RobotCondition(rb, username),
+		TokenLifetime: rb.TokenLifetime,
 	}, true, nil
 }
 

@@ -56,11 +56,14 @@ func (r *Robots) loginFederated(ctx context.Context, username, password string, 
 	}
 	r.countFederated(issuer, authn.FederatedOK)
 	return authn.Identity{
-		Name:      username,
-		Method:    authn.MethodFederated,
-		Robot:     authn.PermissionsOf(rb),
-		NotAfter:  notAfter,
-		Federated: who,
+		Name:     username,
+		Method:   authn.MethodFederated,
+		Robot:    authn.PermissionsOf(rb),
+		NotAfter: notAfter,
+		// A federated robot's own lifetime and networks apply too.
+		Conditions:    authn.RobotCondition(rb, username),
+		TokenLifetime: rb.TokenLifetime,
+		Federated:     who,
 	}, true, nil
 }
 

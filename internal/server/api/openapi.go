@@ -105,10 +105,14 @@ func (a *API) OpenAPI() map[string]any {
 	}
 }
 
+// notCreations are the POST routes that create nothing of their own: they
+// answer 200.
+var notCreations = map[string]bool{extPrefix + "/explain": true, extPrefix + "/apply": true}
+
 // success is the status a route answers when it succeeds: 201 for a
 // creation, 200 otherwise.
 func (rt route) success() int {
-	if rt.method == http.MethodPost && rt.path != extPrefix+"/explain" {
+	if rt.method == http.MethodPost && !notCreations[rt.path] {
 		return http.StatusCreated
 	}
 	return http.StatusOK

@@ -86,6 +86,17 @@ func (a *API) routes() []route {
 		r(http.MethodDelete, x+"/users/current/refresh_tokens/{id}", "Revoke a refresh token", (*call).revokeRefreshToken),
 		takes(auditParams, schema("", "AuditList", r(http.MethodGet, x+"/audit", "The audit trail (sysadmin)", (*call).audit))),
 		schema("ExplainReq", "Explanation", r(http.MethodPost, x+"/explain", "What a user, robot or anonymous would be granted (sysadmin)", (*call).explain)),
+		schema("", "RuleList", r(http.MethodGet, x+pid+"/rules", "A project's repository rules", (*call).listRules)),
+		schema("RuleCreate", "Rule", r(http.MethodPost, x+pid+"/rules", "Add a repository rule (projectAdmin)", (*call).addRule)),
+		r(http.MethodDelete, x+pid+"/rules/{rule_id}", "Remove a repository rule (projectAdmin)", (*call).removeRule),
+		schema("", "RobotPolicy", r(http.MethodGet, x+"/robots/{robot_id}/policy", "A robot's repository patterns, networks and token lifetime", (*call).getRobotPolicy)),
+		schema("RobotPolicy", "RobotPolicy", r(http.MethodPut, x+"/robots/{robot_id}/policy", "Replace a robot's repository patterns, networks and token lifetime", (*call).setRobotPolicy)),
+		schema("AllowFrom", "AllowFrom", r(http.MethodPut, x+"/users/{user_id}/allow_from", "Set the networks a user may log in from (sysadmin)", (*call).setUserAllowFrom)),
+		takes([]param{{name: "dry_run", typ: "boolean", desc: "work out the differences, change nothing"},
+			{name: "prune", typ: "boolean", desc: "also remove what the document does not name"}},
+			schema("PolicyDocument", "ApplyResult", r(http.MethodPost, x+"/apply",
+				"Make groups and projects match a policy document in one transaction (sysadmin; docs/POLICY.md)", (*call).applyPolicy))),
+		schema("", "PolicyDocument", r(http.MethodGet, x+"/export", "Today's groups and projects as a policy document, no secret (sysadmin)", (*call).exportPolicy)),
 		anon(r(http.MethodGet, "/openapi.json", "This document", (*call).openapi)),
 	}
 }

@@ -1,11 +1,42 @@
 package api
 
+import (
+	"reflect"
+	"strings"
+
+	"github.com/authserver/authserver/internal/admin"
+)
+
 // schemas are the OpenAPI components the document describes bodies with;
 // a route names its request and response schema (route.body, route.result).
 // Each object lists every field the API reads or writes and no other
 // (additionalProperties: false): a request field the API does not take is
 // 400, and the API test suite checks every request and response against
 // them (openapi_test.go).
+// typeSchema is the strict object schema of a struct type of JSON fields
+// (strings, booleans, integers, slices and structs of them): the policy
+// document's, so it never drifts from the type the API decodes into.
+func typeSchema(t reflect.Type) map[string]any {
+	switch t.Kind() {
+	case reflect.String:
+		return map[string]any{"type": "string"}
+	case reflect.Bool:
+		return map[string]any{"type": "boolean"}
+	case reflect.Int, reflect.Int64:
+		return map[string]any{"type": "integer", "format": "int64"}
+	case reflect.Slice:
+		return map[string]any{"type": "array", "items": typeSchema(t.Elem())}
+	case reflect.Struct:
+		props := map[string]any{}
+		for i := range t.NumField() {
+			name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+			props[name] = typeSchema(t.Field(i).Type)
+		}
+		return map[string]any{"type": "object", "properties": props, "additionalProperties": false}
+	}
+	panic("typeSchema: unsupported type " + t.String())
+}
+
 func schemas() map[string]any {
 	obj := func(props map[string]any, required ...string) map[string]any {
 		s := map[string]any{"type": "object", "properties": props, "additionalProperties": false}
@@ -73,7 +104,8 @@ func schemas() map[string]any {
 		"ProjectReq": obj(map[string]any{
 			"project_name": str, "public": boolean,
 			"metadata": desc(map[string]any{"type": "object", "additionalProperties": str},
-				"Harbor's project metadata, strings kept as given; only public means anything here"),
+				"Harbor's project metadata, strings kept as given; only public means anything here, and authserver's "+
+					"visibility (private, internal or public; internal: any authenticated user pulls)"),
 			"storage_limit": desc(integer, "ignored"), "registry_id": desc(integer, "absent or 0 (no proxy cache)"),
 			"cve_allowlist": desc(obj(map[string]any{"id": integer, "project_id": integer,
 				"expires_at": map[string]any{"type": "integer", "format": "int64", "nullable": true},
@@ -133,19 +165,38 @@ func schemas() map[string]any {
 		"RobotList":   arrayOf(ref("Robot")),
 		"RobotSecret": obj(map[string]any{"secret": str}),
 
-		"PATCreate":  obj(map[string]any{"name": str, "duration_days": desc(integer, "-1 or 0 never")}),
+		"PATCreate": obj(map[string]any{"name": str, "duration_days": desc(integer, "-1 or 0 never"),
+			"allow_from": desc(strs, "CIDRs its logins may come from; none: anywhere")}),
 		"PATCreated": obj(map[string]any{"id": integer, "name": str, "secret": str}),
-		"PAT":        obj(map[string]any{"id": integer, "name": str, "created_at": when, "expires_at": when, "last_used_at": when}),
-		"PATList":    arrayOf(ref("PAT")),
+		"PAT": obj(map[string]any{"id": integer, "name": str, "created_at": when, "expires_at": when, "last_used_at": when,
+			"allow_from": strs}),
+		"PATList": arrayOf(ref("PAT")),
 		"RefreshToken": obj(map[string]any{"id": integer, "service": str, "client_id": str, "created_at": when,
 			"last_used_at": when}),
 		"RefreshTokenList": arrayOf(ref("RefreshToken")),
 		"AuditRecord": obj(map[string]any{"id": integer, "time": when, "kind": str, "subject": str, "method": str,
 			"result": str, "endpoint": str, "client_ip": str, "user_agent": str, "service": str, "client_id": str,
 			"action": str, "target": str, "requested": strs, "granted": strs, "jti": str,
-			"federated_issuer": str, "federated_subject": str, "request_id": str}),
-		"AuditList":  arrayOf(ref("AuditRecord")),
-		"ExplainReq": obj(map[string]any{"user": str, "robot": str, "anonymous": boolean, "scopes": strs}),
+			"federated_issuer": str, "federated_subject": str, "request_id": str, "reason": str}),
+		"AuditList": arrayOf(ref("AuditRecord")),
+		"ExplainReq": obj(map[string]any{"user": str, "robot": str, "anonymous": boolean, "scopes": strs,
+			"from": desc(str, "judge the login as coming from this client address")}),
+		"RuleCreate": obj(map[string]any{
+			"repos":   desc(str, "pattern over the repository path inside the project: '*' within a component, '**' any depth"),
+			"subject": desc(str, "user, group, robot or authenticated"), "name": desc(str, "the user, group or robot; none for authenticated"),
+			"actions": strs, "effect": desc(str, "allow (default) or deny")}, "repos", "subject", "actions"),
+		"Rule": obj(map[string]any{"id": integer, "project": str, "repos": str, "subject": str, "name": str, "actions": strs,
+			"effect": str, "creation_time": when}),
+		"RuleList": arrayOf(ref("Rule")),
+		"RobotPolicy": obj(map[string]any{"repos": desc(strs, "repository patterns of a project robot; none: every repository"),
+			"allow_from":     desc(strs, "CIDRs its logins may come from; none: anywhere"),
+			"token_lifetime": desc(integer, "seconds; 0: the configured lifetime")}),
+		"AllowFrom": obj(map[string]any{"allow_from": desc(strs, "CIDRs; none: anywhere")}),
+		"PolicyDocument": desc(typeSchema(reflect.TypeFor[admin.PolicyDocument]()),
+			"A policy document (docs/POLICY.md, docs/policy.schema.json), as JSON"),
+		"ApplyResult": obj(map[string]any{
+			"changes": arrayOf(obj(map[string]any{"op": desc(str, "created, changed or removed"), "what": str})),
+			"secrets": desc(arrayOf(obj(map[string]any{"name": str, "secret": str})), "of the robots created: shown this once")}),
 		"Explanation": obj(map[string]any{"subject": str, "notes": strs, "decisions": arrayOf(obj(map[string]any{
 			"scope": str, "granted": strs, "reasons": strs}))}),
 	}

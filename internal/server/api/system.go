@@ -55,15 +55,16 @@ func (c *call) configurations() error {
 // trail and explain.
 
 type patResp struct {
-	ID         int64  `json:"id"`
-	Name       string `json:"name"`
-	CreatedAt  string `json:"created_at"`
-	ExpiresAt  string `json:"expires_at,omitempty"`
-	LastUsedAt string `json:"last_used_at,omitempty"`
+	ID         int64    `json:"id"`
+	Name       string   `json:"name"`
+	CreatedAt  string   `json:"created_at"`
+	ExpiresAt  string   `json:"expires_at,omitempty"`
+	LastUsedAt string   `json:"last_used_at,omitempty"`
+	AllowFrom  []string `json:"allow_from,omitempty"`
 }
 
 func toPAT(t store.PersonalToken) patResp {
-	out := patResp{ID: t.ID, Name: t.Name, CreatedAt: harborTime(t.CreatedAt)}
+	out := patResp{ID: t.ID, Name: t.Name, CreatedAt: harborTime(t.CreatedAt), AllowFrom: t.AllowFrom}
 	if !t.ExpiresAt.IsZero() {
 		out.ExpiresAt = harborTime(t.ExpiresAt)
 	}
@@ -80,8 +81,9 @@ func (c *call) listPATs() error {
 
 func (c *call) createPAT() error {
 	var req struct {
-		Name         string `json:"name"`
-		DurationDays int64  `json:"duration_days"`
+		Name         string   `json:"name"`
+		DurationDays int64    `json:"duration_days"`
+		AllowFrom    []string `json:"allow_from"`
 	}
 	if err := c.decode(&req); err != nil {
 		return err
@@ -90,7 +92,8 @@ func (c *call) createPAT() error {
 	if err != nil {
 		return err
 	}
-	t, secret, err := c.a.opt.Admin.CreatePAT(c.r.Context(), c.who, admin.NewPAT{User: c.who.Name, Name: req.Name, Lifetime: life})
+	t, secret, err := c.a.opt.Admin.CreatePAT(c.r.Context(), c.who, admin.NewPAT{User: c.who.Name, Name: req.Name, Lifetime: life,
+		AllowFrom: req.AllowFrom})
 	if err != nil {
 		return err
 	}
@@ -187,11 +190,13 @@ type auditResp struct {
 	FederatedIssuer  string   `json:"federated_issuer,omitempty"`
 	FederatedSubject string   `json:"federated_subject,omitempty"`
 	RequestID        string   `json:"request_id,omitempty"`
+	Reason           string   `json:"reason,omitempty"`
 }
 
 func toAudit(r store.AuditRecord) auditResp {
 	return auditResp{r.ID, harborTime(r.Time), r.Kind, r.Subject, r.Method, r.Result, r.Endpoint, r.ClientIP, r.UserAgent,
-		r.Service, r.ClientID, r.Action, r.Target, r.Requested, r.Granted, r.JTI, r.FederatedIssuer, r.FederatedSubject, r.RequestID}
+		r.Service, r.ClientID, r.Action, r.Target, r.Requested, r.Granted, r.JTI, r.FederatedIssuer, r.FederatedSubject, r.RequestID,
+		r.Reason}
 }
 
 func (c *call) explain() error {
@@ -200,12 +205,13 @@ func (c *call) explain() error {
 		Robot     string   `json:"robot"`
 		Anonymous bool     `json:"anonymous"`
 		Scopes    []string `json:"scopes"`
+		From      string   `json:"from"`
 	}
 	if err := c.decode(&req); err != nil {
 		return err
 	}
 	e, err := c.a.opt.Admin.Explain(c.r.Context(), c.who, admin.ExplainRequest{User: req.User, Robot: req.Robot,
-		Anonymous: req.Anonymous, Scopes: req.Scopes})
+		Anonymous: req.Anonymous, Scopes: req.Scopes, From: req.From})
 	if err != nil {
 		return err
 	}

@@ -50,18 +50,35 @@ var dialect = sqldb.Dialect{
 // separate branches so each is an index lookup by (project, user) or
 // (project, group): with one OR over the members of a project, PostgreSQL
 // reads every member and filters, and the query slows as projects grow.
-const accessQuery = `WITH ps AS (SELECT id, name, public FROM projects WHERE name = ANY($2::text[])),
+// The repository rules about the principal come in one branch per kind
+// of subject, each an index lookup by (subject, project).
+const accessQuery = `WITH ps AS (SELECT id, name, public, internal FROM projects WHERE name = ANY($2::text[])),
+gids AS (SELECT ug.group_id AS id FROM user_groups ug WHERE ug.user_id = $1
+         UNION SELECT dg.id FROM groups dg WHERE dg.dn_norm = ANY($3::text[])),
 grants AS (
     SELECT m.project_id, m.role, NULL::text AS gname
     FROM ps JOIN members m ON m.project_id = ps.id AND m.user_id = $1
   UNION ALL
     SELECT m.project_id, m.role, g.name
     FROM ps JOIN members m ON m.project_id = ps.id JOIN groups g ON g.id = m.group_id
-    WHERE m.group_id IN (SELECT ug.group_id FROM user_groups ug WHERE ug.user_id = $1
-                         UNION SELECT dg.id FROM groups dg WHERE dg.dn_norm = ANY($3::text[])))
-SELECT ps.name, ps.public, gr.role, gr.gname
+    WHERE m.group_id IN (SELECT id FROM gids))
+SELECT * FROM (
+SELECT ps.name AS pname, ps.public, ps.internal, gr.role, gr.gname, NULL::bigint AS rid, NULL::text, NULL::text,
+  NULL::boolean, NULL::text, NULL::text
 FROM ps LEFT JOIN grants gr ON gr.project_id = ps.id
-ORDER BY ps.name, gr.gname COLLATE "C" NULLS FIRST`
+UNION ALL
+SELECT ps.name, ps.public, ps.internal, NULL, NULL, r.id, r.pattern, r.actions, r.deny, 'user', u.name
+FROM ps JOIN repository_rules r ON r.project_id = ps.id AND r.user_id = $1 JOIN users u ON u.id = r.user_id
+UNION ALL
+SELECT ps.name, ps.public, ps.internal, NULL, NULL, r.id, r.pattern, r.actions, r.deny, 'group', g.name
+FROM ps JOIN repository_rules r ON r.project_id = ps.id AND r.group_id IN (SELECT id FROM gids) JOIN groups g ON g.id = r.group_id
+UNION ALL
+SELECT ps.name, ps.public, ps.internal, NULL, NULL, r.id, r.pattern, r.actions, r.deny, 'robot', rb.name
+FROM ps JOIN repository_rules r ON r.project_id = ps.id AND r.robot_id = $4 JOIN robots rb ON rb.id = r.robot_id
+UNION ALL
+SELECT ps.name, ps.public, ps.internal, NULL, NULL, r.id, r.pattern, r.actions, r.deny, 'authenticated', ''
+FROM ps JOIN repository_rules r ON r.project_id = ps.id AND r.authenticated AND $5::boolean
+) x ORDER BY pname, rid NULLS FIRST, gname COLLATE "C" NULLS FIRST`
 
 // Open connects to PostgreSQL with dsn (URL or key=value form), failing if the
 // server cannot be reached now. Call Migrate before use.

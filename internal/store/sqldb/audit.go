@@ -10,11 +10,11 @@ import (
 )
 
 var auditCols = []string{"time", "subject", "method", "client_ip", "user_agent", "service", "requested", "granted",
-	"result", "client_id", "request_id", "kind", "action", "target", "federated_issuer", "federated_subject", "endpoint", "jti"}
+	"result", "client_id", "request_id", "kind", "action", "target", "federated_issuer", "federated_subject", "endpoint", "jti", "reason"}
 
 var (
 	insertAuditQ = q(`INSERT INTO audit_log (` + strings.Join(auditCols, ", ") + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	// listAuditQ holds one statement per combination of filters: bit 0
 	// subject, bit 1 since, bit 2 result, bit 3 kind, bit 4 jti.
 	// countAuditQ counts what listAuditQ of the same index lists.
@@ -43,7 +43,7 @@ func (s *Store) AppendAudit(ctx context.Context, records []store.AuditRecord) er
 	for i, r := range records {
 		rows[i] = []any{s.time(r.Time), r.Subject, r.Method, r.ClientIP, r.UserAgent, r.Service,
 			s.list(r.Requested, wordsList), s.list(r.Granted, wordsList), r.Result, r.ClientID, r.RequestID,
-			cmp.Or(r.Kind, store.AuditKindToken), r.Action, r.Target, r.FederatedIssuer, r.FederatedSubject, r.Endpoint, r.JTI}
+			cmp.Or(r.Kind, store.AuditKindToken), r.Action, r.Target, r.FederatedIssuer, r.FederatedSubject, r.Endpoint, r.JTI, r.Reason}
 	}
 	if len(rows) == 1 && s.tx == nil { // one statement is one transaction: no COPY, no BEGIN
 		_, err := s.exec(ctx, insertAuditQ, rows[0]...)
@@ -93,7 +93,7 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]store.Aud
 	out, err := collect(ctx, s, func(row scanner) (r store.AuditRecord, err error) {
 		err = row.Scan(&r.ID, timeCol(&r.Time), &r.Subject, &r.Method, &r.ClientIP, &r.UserAgent, &r.Service,
 			s.listCol(&r.Requested, wordsList), s.listCol(&r.Granted, wordsList), &r.Result, &r.ClientID, &r.RequestID,
-			&r.Kind, &r.Action, &r.Target, &r.FederatedIssuer, &r.FederatedSubject, &r.Endpoint, &r.JTI)
+			&r.Kind, &r.Action, &r.Target, &r.FederatedIssuer, &r.FederatedSubject, &r.Endpoint, &r.JTI, &r.Reason)
 		return
 	}, listAuditQ[variant], append(args, limit, max(f.Offset, 0))...)
 	return out, s.wrap("list audit", err)

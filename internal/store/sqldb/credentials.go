@@ -32,13 +32,13 @@ var (
 	deleteRefreshQ     = q(`DELETE FROM refresh_tokens WHERE id = ? AND user_id = (SELECT id FROM users WHERE name = ?)`)
 	deleteUserRefreshQ = q(`DELETE FROM refresh_tokens WHERE user_id = ?`)
 
-	pats = tokens("personal token", "personal_tokens", "t.name, t.token_hash, t.expires_at, t.created_at, t.last_used_at, t.password_verified_at, COALESCE(t.signin_id, 0)",
+	pats = tokens("personal token", "personal_tokens", "t.name, t.token_hash, t.expires_at, t.created_at, t.last_used_at, t.password_verified_at, COALESCE(t.signin_id, 0), t.allow_from",
 		"t.name{collate}", func(t *store.PersonalToken) []any {
 			return []any{&t.ID, &t.UserID, &t.User, &t.Name, &t.Hash, timeCol(&t.ExpiresAt), timeCol(&t.CreatedAt), timeCol(&t.LastUsedAt),
-				timeCol(&t.PasswordVerifiedAt), &t.SignInID}
+				timeCol(&t.PasswordVerifiedAt), &t.SignInID, wordsCol(&t.AllowFrom)}
 		})
-	createPATQ = q(`INSERT INTO personal_tokens (user_id, name, token_hash, expires_at, created_at, password_verified_at, signin_id)
-		VALUES (?, ?, ?, ?, ?, ?, NULLIF(?, 0)) RETURNING id, user_id, expires_at`)
+	createPATQ = q(`INSERT INTO personal_tokens (user_id, name, token_hash, expires_at, created_at, password_verified_at, signin_id, allow_from)
+		VALUES (?, ?, ?, ?, ?, ?, NULLIF(?, 0), ?) RETURNING id, user_id, expires_at`)
 	deletePATQ     = q(`DELETE FROM personal_tokens WHERE name = ? AND user_id = (SELECT id FROM users WHERE name = ?)`)
 	deleteUserPATQ = q(`DELETE FROM personal_tokens WHERE user_id = ?`)
 )
@@ -118,7 +118,8 @@ func (s *Store) CreatePersonalToken(ctx context.Context, t *store.PersonalToken)
 	t.CreatedAt = at(t.CreatedAt)
 	uid, err := users.idOf(ctx, s, t.User)
 	if err == nil {
-		err = s.queryRow(ctx, createPATQ, uid, t.Name, t.Hash, s.optTime(t.ExpiresAt), s.time(t.CreatedAt), s.optTime(t.PasswordVerifiedAt), t.SignInID).
+		err = s.queryRow(ctx, createPATQ, uid, t.Name, t.Hash, s.optTime(t.ExpiresAt), s.time(t.CreatedAt), s.optTime(t.PasswordVerifiedAt), t.SignInID,
+			strings.Join(t.AllowFrom, " ")).
 			Scan(&t.ID, &t.UserID, timeCol(&t.ExpiresAt))
 	}
 	return s.wrap("create personal token "+quote(t.Name)+" of "+quote(t.User), err)
@@ -138,7 +139,7 @@ const (
 	(SELECT string_agg(COALESCE(pp.name, '*') || ':' || rp.actions || ':' || rp.extra, ' ') FROM robot_permissions rp
 		LEFT JOIN projects pp ON pp.id = rp.project_id WHERE rp.robot_id = r.id),
 	r.description, CASE WHEN r.trust_issuer IS NULL THEN r.secret_hash ELSE '' END, r.disabled, r.expires_at,
-	r.created_at, r.updated_at, r.trust_issuer, r.trust_conditions, r.system_access FROM `
+	r.created_at, r.updated_at, r.trust_issuer, r.trust_conditions, r.system_access, r.repos, r.allow_from, r.token_lifetime FROM `
 	robotFrom = ` r LEFT JOIN projects p ON p.id = r.project_id`
 	robotRows = robotSelect + `robots` + robotFrom
 )
@@ -157,7 +158,11 @@ var (
 	// setSystemAccessQ writes a system robot's entries of kind system, run
 	// only for a robot that has (or had) some: the other statements stay
 	// those of the schema before 0022.
-	setSystemAccessQ  = q(`UPDATE robots SET system_access = ? WHERE id = ?`)
+	setSystemAccessQ = q(`UPDATE robots SET system_access = ? WHERE id = ?`)
+	// setRobotPolicyQ writes the settings of issue 24 (repository patterns,
+	// allowed networks, token lifetime), run only for a robot that has (or
+	// had) some, as setSystemAccessQ.
+	setRobotPolicyQ   = q(`UPDATE robots SET repos = ?, allow_from = ?, token_lifetime = ? WHERE id = ?`)
 	deleteRobotPermsQ = q(`DELETE FROM robot_permissions WHERE robot_id = ?`)
 	// insertRobotPermQ inserts the '*' entry (every project) as NULL, and
 	// nothing for a missing project (never NULL).
@@ -175,8 +180,11 @@ func scanRobot(row scanner) (store.Robot, error) {
 	var r store.Robot
 	var perms, issuer, conds sql.NullString
 	var system string
+	var lifetime int64
 	err := row.Scan(&r.ID, &r.Name, &r.Project, &perms, &r.Description, &r.SecretHash, &r.Disabled,
-		timeCol(&r.ExpiresAt), timeCol(&r.CreatedAt), timeCol(&r.UpdatedAt), &issuer, &conds, &system)
+		timeCol(&r.ExpiresAt), timeCol(&r.CreatedAt), timeCol(&r.UpdatedAt), &issuer, &conds, &system,
+		wordsCol(&r.Repos), wordsCol(&r.AllowFrom), &lifetime)
+	r.TokenLifetime = time.Duration(lifetime) * time.Second
 	r.SystemAccess = decodeAccess(system)
 	r.Permissions = []store.RobotPermission{}
 	for _, w := range strings.Fields(perms.String) {
@@ -295,6 +303,9 @@ func (s *Store) CreateRobot(ctx context.Context, r *store.Robot) error {
 			if err == nil && len(r.SystemAccess) > 0 {
 				_, err = tx.exec(ctx, setSystemAccessQ, encodeAccess(r.SystemAccess), r.ID)
 			}
+			if err == nil && hasRobotPolicy(*r) {
+				err = putRobotPolicy(ctx, tx, r)
+			}
 			return err
 		})
 	}
@@ -334,8 +345,27 @@ func (s *Store) ModifyRobot(ctx context.Context, name string, fn func(store.Robo
 		if err == nil && (len(old.SystemAccess) > 0 || len(r.SystemAccess) > 0) {
 			_, err = tx.exec(ctx, setSystemAccessQ, encodeAccess(r.SystemAccess), r.ID)
 		}
+		if err == nil && (hasRobotPolicy(old) || hasRobotPolicy(*r)) {
+			err = putRobotPolicy(ctx, tx, r)
+		}
 		return err
 	})
+}
+
+// hasRobotPolicy reports whether r uses a setting of issue 24.
+func hasRobotPolicy(r store.Robot) bool {
+	return len(r.Repos) > 0 || len(r.AllowFrom) > 0 || r.TokenLifetime != 0
+}
+
+// putRobotPolicy writes r's repository patterns, networks and lifetime.
+func putRobotPolicy(ctx context.Context, tx *Store, r *store.Robot) error {
+	if strings.ContainsFunc(strings.Join(append(slices.Clone(r.Repos), r.AllowFrom...), ""), func(c rune) bool { return c <= ' ' }) {
+		return errors.New("robot repository patterns and networks hold no spaces")
+	}
+	r.TokenLifetime = r.TokenLifetime.Truncate(time.Second)
+	_, err := tx.exec(ctx, setRobotPolicyQ, strings.Join(r.Repos, " "), strings.Join(r.AllowFrom, " "),
+		int64(r.TokenLifetime/time.Second), r.ID)
+	return err
 }
 
 func (s *Store) DeleteRobot(ctx context.Context, name string) error {

@@ -46,8 +46,11 @@ type Dialect struct {
 	Lock string
 	// AccessQuery is the permission query of ProjectAccess, which is tuned
 	// per database. Args: user id, project names (a list), normalized
-	// group DNs (a list). Rows: project name, public, role or NULL, group
-	// name or NULL; the direct grant first, then groups by name.
+	// group DNs (a list), robot id, authenticated. Rows: project name,
+	// public, internal, role or NULL, group name or NULL, then for a rule
+	// row (role NULL): rule id, pattern, actions, deny, subject kind,
+	// subject name (all NULL on grant rows). Per project: the direct grant
+	// first, then groups by name, then rules by id.
 	AccessQuery string
 	// Sentinel maps a driver error to store.ErrAlreadyExists (unique
 	// violation) or store.ErrNotFound (foreign-key violation: a referenced

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/authserver/authserver/internal/store"
 )
@@ -137,22 +138,30 @@ func (s *Store) ProjectAccess(ctx context.Context, p store.Principal, projects [
 			dns = append(dns, store.NormalizeDN(dn))
 		}
 	}
-	rows, err := s.query(ctx, accessQ, p.UserID, s.list(projects, jsonList), s.list(dns, jsonList))
+	rows, err := s.query(ctx, accessQ, p.UserID, s.list(projects, jsonList), s.list(dns, jsonList), p.RobotID, p.Authenticated)
 	if err != nil {
 		return nil, s.wrap("project access", err)
 	}
 	defer rows.Close()
+	// The scan destinations escape to the heap once per query, not per row.
+	var name string
+	var public, internal bool
+	var role, group, pattern, actions, subject, subjectName sql.NullString
+	var rule sql.NullInt64
+	var deny sql.NullBool
+	dest := []any{&name, &public, &internal, &role, &group, &rule, &pattern, &actions, &deny, &subject, &subjectName}
 	for rows.Next() {
-		var name string
-		var public bool
-		var role, group sql.NullString
-		if err := rows.Scan(&name, &public, &role, &group); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return nil, s.wrap("project access", err)
 		}
 		pa := out[name]
-		pa.Name, pa.Public = name, public
-		if role.Valid {
+		pa.Name, pa.Public, pa.Internal = name, public, internal
+		switch {
+		case role.Valid:
 			pa.Grants = append(pa.Grants, store.Grant{Role: store.Role(role.String), Group: group.String})
+		case rule.Valid:
+			pa.Rules = append(pa.Rules, store.RuleGrant{ID: rule.Int64, Repos: pattern.String, Actions: strings.Split(actions.String, ","),
+				Deny: deny.Bool, Subject: store.RuleSubject(subject.String), Name: subjectName.String})
 		}
 		out[name] = pa
 	}

@@ -66,8 +66,9 @@ func (s *Store) PageRobots(ctx context.Context, q store.ListQuery) ([]store.Robo
 }
 
 // PageProjects implements store.Projects: a viewer sees the public
-// projects and those they hold a role in, directly, through a local group
-// or through one of their directory groups (as ProjectAccess finds roles).
+// projects, the internal ones when authenticated, and those they hold a
+// role in, directly, through a local group or through one of their
+// directory groups (as ProjectAccess finds roles).
 func (s *Store) PageProjects(ctx context.Context, viewer *store.Principal, q store.ListQuery) ([]store.Project, int, error) {
 	if viewer == nil {
 		return page(ctx, s, projectListing, "", nil, q)
@@ -87,8 +88,8 @@ func (s *Store) PageProjects(ctx context.Context, viewer *store.Principal, q sto
 			args = append(args, dn)
 		}
 	}
-	where := `(projects.public OR projects.id IN (SELECT m.project_id FROM members m WHERE ` + holders + `))`
-	return page(ctx, s, projectListing, where, args, q)
+	where := `(projects.public OR (? AND projects.internal) OR projects.id IN (SELECT m.project_id FROM members m WHERE ` + holders + `))`
+	return page(ctx, s, projectListing, where, append([]any{viewer.Authenticated}, args...), q)
 }
 
 func (s *Store) PageMembers(ctx context.Context, project string, q store.ListQuery) ([]store.Member, int, error) {

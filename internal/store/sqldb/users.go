@@ -5,11 +5,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 
 	"github.com/authserver/authserver/internal/store"
 )
 
-const userCols = `id, name, email, display_name, comment, password_hash, admin, disabled, source, created_at, updated_at`
+const userCols = `id, name, email, display_name, comment, password_hash, admin, disabled, source, created_at, updated_at, allow_from`
 
 var (
 	users       = named("user", `SELECT `+userCols+` FROM users`, `name = ?`, columns(userDest))
@@ -22,25 +23,29 @@ var (
 	countAdminsQ = q(`SELECT count(*) FROM users WHERE admin AND NOT disabled`)
 
 	projects       = named("project", `SELECT `+projectCols+` FROM projects`, `name = ?`, columns(projectDest))
-	createProjectQ = q(`INSERT INTO projects (name, public, owner_id, source, created_at) VALUES (?, ?, ?, ?, ?)
+	createProjectQ = q(`INSERT INTO projects (name, public, internal, owner_id, source, created_at) VALUES (?, ?, ?, ?, ?, ?)
 		RETURNING id, created_at, COALESCE((SELECT u.name FROM users u WHERE u.id = owner_id), '')`)
-	countOwnedQ       = q(`SELECT count(*) FROM projects WHERE owner_id = ?`)
-	setProjectPublicQ = q(`UPDATE projects SET public = ? WHERE name = ?`)
+	countOwnedQ = q(`SELECT count(*) FROM projects WHERE owner_id = ?`)
+	// setProjectPublicQ is Harbor's flag: a public project is never also
+	// internal; making it private again leaves internal as it is (false).
+	setProjectPublicQ     = q(`UPDATE projects SET public = ?, internal = (internal AND NOT public) WHERE name = ?`)
+	setProjectVisibilityQ = q(`UPDATE projects SET public = ?, internal = ? WHERE name = ?`)
+	setUserAllowFromQ     = q(`UPDATE users SET allow_from = ? WHERE name = ?`)
 )
 
 // projectCols are a project's columns, its owner's name among them.
 const projectCols = `id, name, public, COALESCE(owner_id, 0),
-	COALESCE((SELECT u.name FROM users u WHERE u.id = projects.owner_id), ''), source, created_at`
+	COALESCE((SELECT u.name FROM users u WHERE u.id = projects.owner_id), ''), source, created_at, internal`
 
 // projectDest are the scan destinations of projectCols.
 func projectDest(p *store.Project) []any {
-	return []any{&p.ID, &p.Name, &p.Public, &p.OwnerID, &p.OwnerName, &p.Source, timeCol(&p.CreatedAt)}
+	return []any{&p.ID, &p.Name, &p.Public, &p.OwnerID, &p.OwnerName, &p.Source, timeCol(&p.CreatedAt), &p.Internal}
 }
 
 // userDest are the scan destinations of userCols.
 func userDest(u *store.User) []any {
 	return []any{&u.ID, &u.Name, &u.Email, &u.DisplayName, &u.Comment, &u.PasswordHash, &u.Admin, &u.Disabled, &u.Source,
-		timeCol(&u.CreatedAt), timeCol(&u.UpdatedAt)}
+		timeCol(&u.CreatedAt), timeCol(&u.UpdatedAt), wordsCol(&u.AllowFrom)}
 }
 
 func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
@@ -96,7 +101,7 @@ func (s *Store) CreateProject(ctx context.Context, p *store.Project) error {
 	if p.OwnerID != 0 {
 		owner = sql.NullInt64{Int64: p.OwnerID, Valid: true}
 	}
-	err := s.queryRow(ctx, createProjectQ, p.Name, p.Public, owner, p.Source, s.time(now())).
+	err := s.queryRow(ctx, createProjectQ, p.Name, p.Public, p.Internal && !p.Public, owner, p.Source, s.time(now())).
 		Scan(&p.ID, timeCol(&p.CreatedAt), &p.OwnerName)
 	return s.wrap("create project "+quote(p.Name), err)
 }
@@ -121,6 +126,20 @@ func (s *Store) ListProjects(ctx context.Context) ([]store.Project, error) {
 
 func (s *Store) SetProjectPublic(ctx context.Context, name string, public bool) error {
 	return s.change(ctx, "set project public "+quote(name), setProjectPublicQ, public, name)
+}
+
+func (s *Store) SetProjectVisibility(ctx context.Context, name string, v store.Visibility) error {
+	op := "set project visibility " + quote(name)
+	switch v {
+	case store.VisibilityPrivate, store.VisibilityInternal, store.VisibilityPublic:
+	default:
+		return fmt.Errorf("%s: unknown visibility %q", op, v)
+	}
+	return s.change(ctx, op, setProjectVisibilityQ, v == store.VisibilityPublic, v == store.VisibilityInternal, name)
+}
+
+func (s *Store) SetUserAllowFrom(ctx context.Context, name string, cidrs []string) error {
+	return s.change(ctx, "set allow_from of user "+quote(name), setUserAllowFromQ, strings.Join(cidrs, " "), name)
 }
 
 func (s *Store) DeleteProject(ctx context.Context, name string) error {

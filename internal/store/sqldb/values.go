@@ -104,3 +104,21 @@ func nonNil(v []string) []string {
 	}
 	return v
 }
+
+// wordsCol is a scan destination for space-joined words in a text column
+// (allow_from, repos): none for ”.
+func wordsCol(dst *[]string) any { return (*wordsText)(dst) }
+
+type wordsText []string
+
+func (w *wordsText) Scan(src any) error {
+	var t sql.NullString
+	if err := t.Scan(src); err != nil {
+		return fmt.Errorf("scan words: %w", err)
+	}
+	*w = strings.Fields(t.String)
+	if len(*w) == 0 {
+		*w = nil
+	}
+	return nil
+}

@@ -47,17 +47,37 @@ var dialect = sqldb.Dialect{
 // accessQuery (see sqldb.Dialect): the first branch gives one row per
 // existing project (with the direct role, or NULL), the second one row per
 // group grant; each is an index lookup by (project, user) or (project,
-// group), whatever the number of members a project has. Lists are JSON.
-const accessQuery = `SELECT p.name, p.public, m.role, NULL
+// group), whatever the number of members a project has. The last four
+// give the project's repository rules about the principal, one branch per
+// kind of subject, each an index lookup by (subject, project) whatever the
+// number of rules about others. Lists are JSON.
+const accessQuery = `SELECT p.name, p.public, p.internal, m.role, NULL, NULL, NULL, NULL, NULL, NULL, NULL
 FROM projects p LEFT JOIN members m ON m.project_id = p.id AND m.user_id = ?1
 WHERE p.name IN (SELECT value FROM json_each(?2))
 UNION ALL
-SELECT p.name, p.public, m.role, g.name
+SELECT p.name, p.public, p.internal, m.role, g.name, NULL, NULL, NULL, NULL, NULL, NULL
 FROM projects p JOIN members m ON m.project_id = p.id JOIN groups g ON g.id = m.group_id
 WHERE p.name IN (SELECT value FROM json_each(?2))
   AND m.group_id IN (SELECT ug.group_id FROM user_groups ug WHERE ug.user_id = ?1
                      UNION SELECT dg.id FROM groups dg WHERE dg.dn_norm IN (SELECT value FROM json_each(?3)))
-ORDER BY 1, 4 NULLS FIRST`
+UNION ALL
+SELECT p.name, p.public, p.internal, NULL, NULL, r.id, r.pattern, r.actions, r.deny, 'user', u.name
+FROM projects p JOIN repository_rules r ON r.project_id = p.id AND r.user_id = ?1 JOIN users u ON u.id = r.user_id
+WHERE p.name IN (SELECT value FROM json_each(?2))
+UNION ALL
+SELECT p.name, p.public, p.internal, NULL, NULL, r.id, r.pattern, r.actions, r.deny, 'group', g.name
+FROM projects p JOIN repository_rules r ON r.project_id = p.id AND r.group_id IN (SELECT ug.group_id FROM user_groups ug WHERE ug.user_id = ?1
+    UNION SELECT dg.id FROM groups dg WHERE dg.dn_norm IN (SELECT value FROM json_each(?3))) JOIN groups g ON g.id = r.group_id
+WHERE p.name IN (SELECT value FROM json_each(?2))
+UNION ALL
+SELECT p.name, p.public, p.internal, NULL, NULL, r.id, r.pattern, r.actions, r.deny, 'robot', rb.name
+FROM projects p JOIN repository_rules r ON r.project_id = p.id AND r.robot_id = ?4 JOIN robots rb ON rb.id = r.robot_id
+WHERE p.name IN (SELECT value FROM json_each(?2))
+UNION ALL
+SELECT p.name, p.public, p.internal, NULL, NULL, r.id, r.pattern, r.actions, r.deny, 'authenticated', ''
+FROM projects p JOIN repository_rules r ON r.project_id = p.id AND r.authenticated = 1 AND ?5
+WHERE p.name IN (SELECT value FROM json_each(?2))
+ORDER BY 1, 6 NULLS FIRST, 5 NULLS FIRST`
 
 // Open opens the SQLite file at path dsn (creating it and its directory if
 // missing) and checks that it can be read. Call Migrate before use.

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -205,7 +206,7 @@ func testPersonalTokens(t *testing.T, s store.Store) {
 	})
 
 	got, err := s.GetPersonalToken(ctx, "p1")
-	if err != nil || got != laptop {
+	if err != nil || !reflect.DeepEqual(got, laptop) {
 		t.Errorf("GetPersonalToken = %+v, %v; want %+v", got, err, laptop)
 	}
 	_, err = s.GetPersonalToken(ctx, "nope")

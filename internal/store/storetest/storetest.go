@@ -63,6 +63,9 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{name: "ModifyConcurrent", fn: testModifyConcurrent},
 		{name: "Throttles", fn: testThrottles},
 		{name: "Exclusively", fn: testExclusively},
+		{name: "Rules", fn: testRules},
+		{name: "Visibility", fn: testVisibility},
+		{name: "CredentialConditions", fn: testCredentialConditions},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -88,7 +89,7 @@ func assertUser(t *testing.T, got, want store.User) {
 		t.Errorf("times = %v/%v, want %v/%v", got.CreatedAt, got.UpdatedAt, want.CreatedAt, want.UpdatedAt)
 	}
 	got.CreatedAt, got.UpdatedAt = want.CreatedAt, want.UpdatedAt
-	if got != want {
+	if !reflect.DeepEqual(got, want) {
 		t.Errorf("user = %+v\nwant   %+v", got, want)
 	}
 }
