@@ -11,7 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/authserver/authserver/internal/authn/secret"
+	"github.com/authserver/authserver/internal/authn/authntest"
+	"github.com/authserver/authserver/internal/authn/stack"
 	"github.com/authserver/authserver/internal/authz"
 	"github.com/authserver/authserver/internal/config"
 	"github.com/authserver/authserver/internal/store"
@@ -133,15 +134,12 @@ func openStore(t *testing.T, driver, dsn string) store.Store {
 func checkGrants(t *testing.T, st store.Store) {
 	t.Helper()
 	ctx := context.Background()
-	local, err := secret.NewLocal(st, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, ok, err := local.Login(ctx, "user000007", seedPassword)
+	logins := authntest.NewStack(t, st, authntest.Config(), stack.Options{}).Passwords
+	id, ok, err := logins.Login(ctx, "user000007", seedPassword)
 	if err != nil || !ok || id.Name != "user000007" {
 		t.Fatalf("login with the seeded password: %v %v %+v", ok, err, id)
 	}
-	if _, ok, err := local.Login(ctx, "user000007", "wrong"); ok || err != nil {
+	if _, ok, err := logins.Login(ctx, "user000007", "wrong"); ok || err != nil {
 		t.Fatalf("login with a wrong password: %v %v", ok, err)
 	}
 	subj := authz.Subject{Name: id.Name, UserID: id.UserID, Admin: id.Admin}

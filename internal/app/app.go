@@ -20,6 +20,7 @@ import (
 	"github.com/authserver/authserver/internal/authn/ldap"
 	"github.com/authserver/authserver/internal/authn/oidc"
 	"github.com/authserver/authserver/internal/authn/secret"
+	"github.com/authserver/authserver/internal/authn/stack"
 	"github.com/authserver/authserver/internal/authz"
 	"github.com/authserver/authserver/internal/config"
 	"github.com/authserver/authserver/internal/login"
@@ -128,15 +129,18 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 			return nil, err
 		}
 	}
-	creds, err := buildAuthn(cfg, a.Store, a.Metrics, opts, log)
+	// The login stack: internal/authn/stack composes it, here and in
+	// every test that needs one.
+	creds, err := stack.New(cfg, a.Store, stack.Options{Metrics: a.Metrics, Logger: log, Now: opts.Now,
+		UserCheckers: opts.UserCheckers, Federation: opts.Federation, OIDCHTTPClient: opts.OIDCHTTPClient})
 	if err != nil {
 		return nil, err
 	}
-	a.Passwords, a.Refresher, a.Directory = creds.passwords, creds.refresher, creds.directory
+	a.Passwords, a.Refresher, a.Directory = creds.Passwords, creds.Refresher, creds.Directory
 	if opts.Passwords != nil {
 		a.Passwords = opts.Passwords(a.Passwords)
 	}
-	a.Federation, a.SSO, a.Accounts = creds.federation, creds.sso, creds.accounts
+	a.Federation, a.SSO, a.Accounts = creds.Federation, creds.SSO, creds.Accounts
 	proxies, err := server.ParseTrustedProxies(cfg.Server.TrustedProxies)
 	if err != nil {
 		return nil, err

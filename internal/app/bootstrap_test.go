@@ -12,7 +12,8 @@ import (
 
 	"github.com/authserver/authserver/internal/app"
 	"github.com/authserver/authserver/internal/app/apptest"
-	"github.com/authserver/authserver/internal/authn/secret"
+	"github.com/authserver/authserver/internal/authn/authntest"
+	"github.com/authserver/authserver/internal/authn/stack"
 	"github.com/authserver/authserver/internal/config"
 	"github.com/authserver/authserver/internal/store"
 )
@@ -66,11 +67,8 @@ func TestBootstrapPasswordFile(t *testing.T) {
 	if !strings.Contains(out.String(), file) {
 		t.Fatalf("the log does not name %s: %q", file, out.String())
 	}
-	local, err := secret.NewLocal(st, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if id, ok, err := local.Login(ctx, "admin", pw); err != nil || !ok || !id.Admin {
+	logins := authntest.NewStack(t, st, cfg, stack.Options{}).Passwords
+	if id, ok, err := logins.Login(ctx, "admin", pw); err != nil || !ok || !id.Admin {
 		t.Fatalf("admin login with the password from the file: %v %v %+v", ok, err, id)
 	}
 	// A second start changes nothing.
@@ -207,11 +205,8 @@ func simultaneousBootstrap(t *testing.T, cfg config.Config, dir string) {
 	if err != nil {
 		t.Fatalf("the password file the log names: %v", err)
 	}
-	local, err := secret.NewLocal(stores[0], 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, ok, err := local.Login(ctx, "admin", strings.TrimSpace(string(raw))); err != nil || !ok {
+	logins := authntest.NewStack(t, stores[0], cfg, stack.Options{}).Passwords
+	if _, ok, err := logins.Login(ctx, "admin", strings.TrimSpace(string(raw))); err != nil || !ok {
 		t.Fatalf("admin login with the password from the file: %v %v", ok, err)
 	}
 }
@@ -246,8 +241,8 @@ func TestIgnoredAdminPasswordLogged(t *testing.T) {
 	if !strings.Contains(out.String(), "AUTHSERVER_ADMIN_PASSWORD is set but ignored") || strings.Contains(out.String(), "Second-pass-2") {
 		t.Fatalf("log %q", out.String())
 	}
-	local, _ := secret.NewLocal(st, 4)
-	if _, ok, _ := local.Login(ctx, "admin", "First-pass-1"); !ok {
+	logins := authntest.NewStack(t, st, cfg, stack.Options{}).Passwords
+	if _, ok, _ := logins.Login(ctx, "admin", "First-pass-1"); !ok {
 		t.Fatal("the first password no longer works")
 	}
 }

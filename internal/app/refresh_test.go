@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"github.com/authserver/authserver/internal/admin"
+	"github.com/authserver/authserver/internal/app"
 	"github.com/authserver/authserver/internal/authn"
 	"github.com/authserver/authserver/internal/authn/secret"
+	"github.com/authserver/authserver/internal/config"
 	"github.com/authserver/authserver/internal/store"
 )
 
@@ -179,11 +181,10 @@ func TestRefreshLastUsed(t *testing.T) {
 // as crane, skopeo, regctl and oras do with the one `docker login` stored;
 // service binding still holds.
 func TestRefreshUnbound(t *testing.T) {
-	f := newFixture(t)
+	f, a := newFixtureWith(t, func(cfg *config.Config, _ *app.Options) { cfg.RefreshTokens.BindClientID = false })
 	ctx := context.Background()
 	rt := f.login("dev") // issued to client_id docker
-	accounts := authn.NewAccounts(f.st, nil)
-	r := secret.NewRefresher(f.st, accounts, secret.RefreshOptions{BindClientID: false, Now: f.clock.Now})
+	r := a.Refresher
 	tests := []struct {
 		name, service, clientID string
 		ok                      bool

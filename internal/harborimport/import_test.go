@@ -9,7 +9,9 @@ import (
 
 	"github.com/authserver/authserver/internal/admin"
 	"github.com/authserver/authserver/internal/authn"
+	"github.com/authserver/authserver/internal/authn/authntest"
 	"github.com/authserver/authserver/internal/authn/secret"
+	"github.com/authserver/authserver/internal/authn/stack"
 	"github.com/authserver/authserver/internal/harborimport"
 	"github.com/authserver/authserver/internal/harborimport/harbortest"
 	"github.com/authserver/authserver/internal/store"
@@ -173,14 +175,10 @@ func testImport(t *testing.T, st store.Store, adm *admin.Service, snap *harborim
 	}
 
 	// Logins with Harbor's passwords and secrets, natively.
-	local, err := secret.NewLocal(st, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	robots := secret.NewRobots(st, "robot$", local, nil, nil)
+	logins := authntest.NewStack(t, st, authntest.Config(), stack.Options{}).Passwords
 	login := func(user, pw string) (authn.Identity, bool) {
 		t.Helper()
-		id, ok, err := robots.Login(ctx, user, pw)
+		id, ok, err := logins.Login(ctx, user, pw)
 		if err != nil {
 			t.Fatalf("login %s: %v", user, err)
 		}

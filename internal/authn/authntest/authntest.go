@@ -1,4 +1,4 @@
-// Package authntest builds the pieces of the login stack tests share: stored users and robots, the chain, role grants.
+// Package authntest builds the pieces of the login stack tests share: stored users and robots, the chain, the server's stack (internal/authn/stack), role grants.
 package authntest
 
 import (
@@ -8,7 +8,9 @@ import (
 
 	"github.com/authserver/authserver/internal/authn"
 	"github.com/authserver/authserver/internal/authn/secret"
+	"github.com/authserver/authserver/internal/authn/stack"
 	"github.com/authserver/authserver/internal/authz"
+	"github.com/authserver/authserver/internal/config"
 	"github.com/authserver/authserver/internal/store"
 )
 
@@ -92,19 +94,37 @@ func Granted(t *testing.T, st store.Store, id authn.Identity, scope string) []st
 	return ds[0].Granted
 }
 
-// Stack is the password stack the server builds (robots → PATs → local,
-// or the chain of local and dir when dir is set) and its dummy comparison.
-func Stack(t *testing.T, st store.Store, cost int, dir authn.DirectoryAuthenticator) (authn.PasswordAuthenticator, *authn.Dummy) {
+// Config is the embedded default config as far as the login stack reads
+// it, made for tests: bcrypt cost 4 and no credential cache.
+func Config() config.Config {
+	cfg := config.Defaults()
+	cfg.Passwords.BcryptCost = 4
+	cfg.Cache.CredentialsTTL = 0
+	return cfg
+}
+
+// NewStack is the login stack the server builds from cfg (internal/authn/stack)
+// over st; its directory, if any, is closed when the test ends.
+func NewStack(t testing.TB, st store.Store, cfg config.Config, o stack.Options) *stack.Stack {
 	t.Helper()
-	local, err := secret.NewLocal(st, cost)
+	s, err := stack.New(cfg, st, o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var chain authn.PasswordAuthenticator = local
-	if dir != nil {
-		chain = authn.NewChain(st, local, dir, nil)
+	if s.Directory != nil {
+		t.Cleanup(s.Directory.Close)
 	}
-	pats := secret.NewPATs(st, authn.NewAccounts(st, nil), chain, nil, nil)
-	robots := secret.NewRobots(st, "robot$", pats, nil, nil)
-	return robots, robots.Dummy()
+	return s
+}
+
+// Stack is the password stack the server builds (robots → PATs → local,
+// or the chain of local users and the directory of dir when dir is set)
+// and its dummy comparison.
+func Stack(t *testing.T, st store.Store, cost int, dir *config.LDAP) (authn.PasswordAuthenticator, *authn.Dummy) {
+	t.Helper()
+	cfg := Config()
+	cfg.Passwords.BcryptCost = cost
+	cfg.LDAP = dir
+	s := NewStack(t, st, cfg, stack.Options{})
+	return s.Passwords, s.Passwords.(*secret.Robots).Dummy()
 }

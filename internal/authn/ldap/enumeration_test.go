@@ -42,7 +42,7 @@ func TestRefusalsRunTheDummyBcrypt(t *testing.T) {
 		t.Fatal(err)
 	}
 	unknownPAT, _ := secret.NewPAT()
-	auth, dummy := authntest.Stack(t, st, 4, newLDAP(t, ldapConfig(s, "logins")))
+	auth, dummy := authntest.Stack(t, st, 4, new(ldapConfig(s, "logins")))
 	if dummy == nil {
 		t.Fatal("the stack has no dummy")
 	}
@@ -102,7 +102,7 @@ func TestFailedLoginTiming(t *testing.T) {
 	if err := st.CreateUser(ctx, &store.User{Name: "lena", PasswordHash: hash}); err != nil {
 		t.Fatal(err)
 	}
-	auth, _ := authntest.Stack(t, st, cost, newLDAP(t, ldapConfig(s, "logins")))
+	auth, _ := authntest.Stack(t, st, cost, new(ldapConfig(s, "logins")))
 	unknownPAT, _ := secret.NewPAT()
 	cases := []struct{ name, user, pass string }{
 		{"local user", "lena", "wrong-pw"}, // the reference: a real bcrypt

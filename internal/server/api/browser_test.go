@@ -12,7 +12,8 @@ import (
 
 	"github.com/authserver/authserver/internal/admin"
 	"github.com/authserver/authserver/internal/authn"
-	"github.com/authserver/authserver/internal/authn/secret"
+	"github.com/authserver/authserver/internal/authn/authntest"
+	"github.com/authserver/authserver/internal/authn/stack"
 	"github.com/authserver/authserver/internal/login"
 	"github.com/authserver/authserver/internal/server"
 	"github.com/authserver/authserver/internal/server/api"
@@ -44,10 +45,6 @@ type browserServer struct {
 func newBrowserServer(t *testing.T, publicURL string) *browserServer {
 	t.Helper()
 	st := sqlitetest.Open(t)
-	local, err := secret.NewLocal(st, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
 	adm := admin.New(st, admin.Options{RobotPrefix: "robot$", BcryptCost: 4})
 	cli := admin.Actor{Name: "cli", Admin: true}
 	if _, err := adm.CreateUser(t.Context(), cli, admin.NewUser{Name: "root", Password: "Pw-root-1", Admin: true}); err != nil {
@@ -56,7 +53,7 @@ func newBrowserServer(t *testing.T, publicURL string) *browserServer {
 	if _, err := adm.CreateProject(t.Context(), cli, admin.NewProject{Name: "team", Public: false}); err != nil {
 		t.Fatal(err)
 	}
-	b := &browserServer{t: t, st: st, logins: &countingPasswords{next: local}}
+	b := &browserServer{t: t, st: st, logins: &countingPasswords{next: authntest.NewStack(t, st, authntest.Config(), stack.Options{}).Passwords}}
 	h := api.New(api.Options{Admin: adm, Gate: login.New(login.Options{Passwords: b.logins, Realm: "harbor"}),
 		Realm: "harbor", RobotPrefix: "robot$", PublicURL: publicURL})
 	srv := httptest.NewServer(server.New(server.Options{API: h}))

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/authserver/authserver/internal/admin"
-	"github.com/authserver/authserver/internal/authn"
-	"github.com/authserver/authserver/internal/authn/secret"
+	"github.com/authserver/authserver/internal/authn/authntest"
+	"github.com/authserver/authserver/internal/authn/stack"
 	"github.com/authserver/authserver/internal/authz"
 	"github.com/authserver/authserver/internal/login"
 	"github.com/authserver/authserver/internal/server"
@@ -64,12 +64,9 @@ func newFixture(t *testing.T, st store.Store) *fixture {
 // the admin policy.
 func newFixturePrefix(t *testing.T, st store.Store, prefix string, opts ...func(*admin.Options)) *fixture {
 	t.Helper()
-	local, err := secret.NewLocal(st, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	accounts := authn.NewAccounts(st, nil)
-	passwords := secret.NewRobots(st, prefix, secret.NewPATs(st, accounts, local, time.Now, nil), time.Now, nil)
+	cfg := authntest.Config()
+	cfg.Robots.Prefix = prefix
+	passwords := authntest.NewStack(t, st, cfg, stack.Options{}).Passwords
 	thr := throttle.New(throttle.Config{UserIPLimit: 5, IPLimit: 1000, BaseDelay: time.Minute, MaxDelay: time.Hour,
 		Forget: time.Hour, MaxEntries: 1000, IPv4Prefix: 32, IPv6Prefix: 64}, nil)
 	ao := admin.Options{RobotPrefix: prefix, BcryptCost: 4, Issuers: []string{"github"}, DefaultRobotLifetime: 30 * 24 * time.Hour}
