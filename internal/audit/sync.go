@@ -63,6 +63,10 @@ func (w *Writer) Commit(ctx context.Context, r store.AuditRecord) error {
 	}
 }
 
+// Waits reports whether Commit waits for its record to be written (sync
+// mode); when it does not, Commit is Record.
+func (w *Writer) Waits() bool { return w != nil && w.cfg.Sync }
+
 // runCommits writes Commit's records: whatever is waiting when a batch
 // starts (up to Batch) goes in one transaction. After Close, it writes what
 // is still waiting, then returns.
