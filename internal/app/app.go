@@ -156,7 +156,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		Logger:         log,
 		Gate:           a.Gate,
 		Refresh:        a.Refresher,
-		Authorizer:     authz.New(a.Store),
+		Authorizer:     authz.New(authz.NewPublicCache(a.Store, a.Store, cfg.Cache.PublicProjects.D())),
 		Issuer:         a.Keys.Issuer(),
 		Realm:          realm,
 		Reuser:         token.NewReuser(a.Keys.Issuer(), cfg.EffectiveReuseWindow(), 10000),

@@ -163,7 +163,7 @@ func seedBenchStore(b *testing.B, st store.Store) int64 {
 }
 
 // mustOK fails the benchmark on err.
-func mustOK(b *testing.B, err error) {
+func mustOK(b testing.TB, err error) {
 	b.Helper()
 	if err != nil {
 		b.Fatal(err)

@@ -36,6 +36,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{name: "MemberErrors", fn: testMemberErrors},
 		{name: "Cascade", fn: testCascade},
 		{name: "ProjectAccess", fn: testProjectAccess},
+		{name: "PolicyVersion", fn: testPolicyVersion},
 		{name: "RefreshTokens", fn: testRefreshTokens},
 		{name: "RefreshRevocation", fn: testRefreshRevocation},
 		{name: "RefreshTokenCap", fn: testRefreshTokenCap},
