@@ -67,4 +67,3 @@ func TestPublicProjectMadePrivate(t *testing.T) {
 		t.Fatalf("later created public %s ago: no anonymous pull", bound)
 	}
 }
-
