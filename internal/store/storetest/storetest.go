@@ -48,6 +48,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{name: "LDAPUserAccess", fn: testLDAPUserAccess},
 		{name: "LDAPEntryReplaced", fn: testLDAPEntryReplaced},
 		{name: "Audit", fn: testAudit},
+		{name: "AuditLargeBatch", fn: testAuditLargeBatch},
 		{name: "AdminAudit", fn: testAdminAudit},
 		{name: "Atomically", fn: testAtomically},
 		{name: "ByID", fn: testByID},
