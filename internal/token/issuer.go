@@ -220,11 +220,19 @@ func (i *Issuer) IssueID(jti, subject string, access []ResourceActions, notAfter
 	return Token{Raw: raw, ID: jti, IssuedAt: iat, ExpiresAt: exp, signer: s}, nil
 }
 
-// NewJTI returns a new jti: 128 random bits, base64url without padding
-// (22 chars).
+// NewJTI returns a new jti: 16 bytes, base64url without padding (22
+// chars). The first 6 are the time in milliseconds (big-endian), the other
+// 10 random: jtis never repeat (80 random bits within a millisecond), and
+// the jtis of tokens issued together are neighbours in the audit trail's
+// jti index, so a batch of records writes a few index pages rather than
+// one random page per token (BenchmarkAppendAudit).
 func NewJTI() (string, error) {
 	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
+	ms := uint64(time.Now().UnixMilli())
+	for i := range 6 {
+		b[i] = byte(ms >> (8 * (5 - i)))
+	}
+	if _, err := rand.Read(b[6:]); err != nil {
 		return "", fmt.Errorf("token: jti: %w", err)
 	}
 	return base64.RawURLEncoding.EncodeToString(b[:]), nil
