@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"strconv"
+	"sync"
 
 	"github.com/authserver/authserver/internal/server/errcode"
 	"github.com/authserver/authserver/internal/token"
@@ -21,11 +22,21 @@ var (
 	hdrNoCache = []string{"no-cache"}
 )
 
+// answerBufs holds the buffers token answers are put together in.
+var answerBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
 // writeToken answers 200 with resp: the bytes json.NewEncoder(w).Encode
 // writes for a tokenResponse (TestWriteTokenMatchesEncodingJSON), put
-// together without reflection and sent with a Content-Length, in one write.
+// together without reflection in a pooled buffer and sent with a
+// Content-Length, in one write.
 func writeToken(w http.ResponseWriter, resp *tokenResponse) {
-	b := make([]byte, 0, len(resp.Token)+len(resp.AccessToken)+len(resp.RefreshToken)+len(resp.Scope)+160)
+	bp := answerBufs.Get().(*[]byte)
+	defer func() {
+		if cap(*bp) <= 64<<10 { // an answer with a huge scope list is not kept
+			answerBufs.Put(bp)
+		}
+	}()
+	b := (*bp)[:0]
 	b = append(b, `{"token":`...)
 	b = token.AppendJSONString(b, resp.Token)
 	b = append(b, `,"access_token":`...)
@@ -51,4 +62,5 @@ func writeToken(w http.ResponseWriter, resp *tokenResponse) {
 	h["Content-Type"], h["Cache-Control"], h["Pragma"] = hdrJSON, hdrNoStore, hdrNoCache
 	h["Content-Length"] = []string{strconv.Itoa(len(b))}
 	_, _ = w.Write(b)
+	*bp = b
 }
