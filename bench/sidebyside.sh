@@ -20,6 +20,8 @@
 #   CONNS     connections [16] THREADS   wrk threads [2]
 #   CASES     of anon, basic, reuse [anon basic reuse]
 #   AUDIT     authserver's audit.mode: sync (the default as shipped) or async [sync]
+#   X5C       authserver's token.x5c: true (the default: the certificate rides in every
+#             token's header, 2.4 KB answers) or false (kid only, as docker_auth's) [true]
 #   BOTH_AUDIT=1   also measure anon with the other audit mode
 #   DA_BASIC=1     also measure docker_auth's Basic login (a bcrypt per request: ~30 req/s)
 #   OUT       directory for configs, logs and results.tsv [a new temp dir]
@@ -38,7 +40,7 @@ set -euo pipefail
 DA=$(realpath "$1") FLOOR=$(realpath "$2") NEW=$(realpath "$3") BASE=${4:+$(realpath "$4")}
 for b in "$DA" "$FLOOR" "$NEW" ${BASE:+"$BASE"}; do [ -x "$b" ] || { echo "sidebyside: $b is not an executable" >&2; exit 2; }; done
 ALG=${ALG:-ES256} ROUNDS=${ROUNDS:-3} DURATION=${DURATION:-8} CONNS=${CONNS:-16} THREADS=${THREADS:-2}
-CASES=${CASES:-anon basic reuse} AUDIT=${AUDIT:-sync}
+CASES=${CASES:-anon basic reuse} AUDIT=${AUDIT:-sync} X5C=${X5C:-true}
 OUT=${OUT:-$(mktemp -d /tmp/sidebyside.XXXXXX)}
 mkdir -p "$OUT"
 USER_NAME=bench PASSWORD=Bench-pw-1
@@ -59,7 +61,7 @@ trap cleanup EXIT
 authserver_config() { # name port reuse audit_mode
   cat >"$OUT/$1.yaml" <<EOF
 server: {addr: 127.0.0.1:$2}
-token: {issuer: bench-issuer, service: bench-registry, key: $OUT/key/token.key, certificate: $OUT/key/token.crt, reuse_window: $3}
+token: {issuer: bench-issuer, service: bench-registry, key: $OUT/key/token.key, certificate: $OUT/key/token.crt, x5c: $X5C, reuse_window: $3}
 cache: {credentials_ttl: 5m, credentials_max: 100000}
 storage: {driver: sqlite, dsn: $OUT/$1.db}
 audit: {mode: $4}
@@ -170,7 +172,7 @@ measure() { # url creds seconds
 }
 
 echo "# $(date -u +%FT%TZ) $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "# ALG=$ALG AUDIT=$AUDIT ROUNDS=$ROUNDS DURATION=${DURATION}s CONNS=$CONNS tool=$TOOL out=$OUT"
+echo "# ALG=$ALG AUDIT=$AUDIT X5C=$X5C ROUNDS=$ROUNDS DURATION=${DURATION}s CONNS=$CONNS tool=$TOOL out=$OUT"
 for c in $CASES; do
   for t in $(targets "$c"); do
     spec=${t#*=}; check "${URL[${spec%%:*}]}" "${spec#*:}"
