@@ -11,6 +11,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/cryptobyte"
@@ -175,12 +177,21 @@ func (s *Signer) Certificates() []*x509.Certificate {
 	return append([]*x509.Certificate(nil), s.certs...)
 }
 
+// signBufs holds the buffers Sign puts tokens together in.
+var signBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+
 // Sign returns the compact JWS of payload (raw JSON claims) under this
 // signer's header: header.payload.signature, all base64url, put together
-// in one buffer.
+// in one pooled buffer.
 func (s *Signer) Sign(payload []byte) (string, error) {
 	enc := base64.RawURLEncoding
-	buf := make([]byte, 0, len(s.header)+enc.EncodedLen(len(payload))+1+enc.EncodedLen(s.sigSize))
+	bp := signBufs.Get().(*[]byte)
+	defer func() {
+		if cap(*bp) <= 64<<10 {
+			signBufs.Put(bp)
+		}
+	}()
+	buf := slices.Grow((*bp)[:0], len(s.header)+enc.EncodedLen(len(payload))+1+enc.EncodedLen(s.sigSize))
 	buf = append(buf, s.header...)
 	buf = enc.AppendEncode(buf, payload)
 	h := hashFor(s.alg)
@@ -205,6 +216,7 @@ func (s *Signer) Sign(payload []byte) (string, error) {
 	}
 	buf = append(buf, '.')
 	buf = enc.AppendEncode(buf, sig)
+	*bp = buf
 	return string(buf), nil
 }
 
