@@ -9,14 +9,14 @@ import (
 )
 
 // PublicCache is a store.Access that answers the anonymous principal (no
-// user, no group) from memory: what the store answered for each project
+// user, no group: anonymous requests, and robots, which Authorize asks
+// about as such) from memory: what the store answered for each project
 // name asked about (it exists, and is public, or does not exist), kept
 // until the store's policy version (store.PolicyVersions) changes. The
 // version is read at most once per every: a project created, deleted, or
 // made public or private — by this process, another one or another replica
-// — is honoured by anonymous requests within every. Every other principal
-// is passed to the store on every call: a member's roles, and a user's
-// revocation, are read as they are now.
+// — is honoured within every. Every other principal is passed to the store
+// on every call: a member's roles are read as they are now.
 //
 // It is the one seam where authorization data is cached: an Authorizer
 // built on it decides exactly as on the store (the entry is the store's own

@@ -17,9 +17,10 @@ type Cache struct {
 	// PublicProjects is how often at most the token endpoint asks the
 	// store whether any project was created, deleted, or made public or
 	// private (one primary-key read of a version counter), while it
-	// answers anonymous requests from what it knows of the projects they
+	// answers anonymous requests (and robots' questions about a project's
+	// existence and visibility) from what it knows of the projects they
 	// name: a project made private stops anonymous pulls within this time,
-	// on every replica. 0 reads the projects on every anonymous request.
+	// on every replica. 0 reads the projects on every request.
 	PublicProjects Duration `yaml:"public_projects"`
 }
 
