@@ -173,7 +173,9 @@ func (w *world) testHarborFlow(t *testing.T) {
 }
 
 // testLiveChanges changes users, memberships and projects with the CLI
-// while serve runs; the very next client request must see each change.
+// while serve runs; the very next client request must see each change,
+// but an anonymous one, which sees a project's visibility change within
+// cache.public_projects (1s by default: it waits that long).
 func (w *world) testLiveChanges(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -197,6 +199,9 @@ func (w *world) testLiveChanges(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.cli != nil {
 				w.auth.cli(t, tc.cli...)
+				if tc.user == "" {
+					time.Sleep(time.Second) // the default cache.public_projects
+				}
 			}
 			w.check(t, tc.user, tc.op, tc.repoTag, tc.want)
 		})

@@ -16,7 +16,9 @@ import (
 	"github.com/authserver/authserver/internal/app"
 	"github.com/authserver/authserver/internal/app/apptest"
 	"github.com/authserver/authserver/internal/authn/secret"
+	"github.com/authserver/authserver/internal/config"
 	"github.com/authserver/authserver/internal/store"
+	"github.com/authserver/authserver/internal/token"
 )
 
 // startAuthserver serves the whole stack (internal/app) over a real SQLite
@@ -295,4 +297,76 @@ func TestValidate(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAlgAndReuse: against an authserver signing with ES256 and reusing
+// tokens for 30 s, --alg ES256 passes every token and --alg RS256 none,
+// and the reuse scenario counts the answers that repeat a token.
+func TestAlgAndReuse(t *testing.T) {
+	ctx := context.Background()
+	cfg := apptest.Config(t)
+	cfg.Token.Key, cfg.Token.Certificate, _, _ = mustKeyPair(t, "ES256")
+	cfg.Token.ReuseWindow = config.Duration(30 * time.Second)
+	cfg.Cache.CredentialsTTL = config.Duration(time.Minute)
+	a := apptest.New(t, cfg, app.Options{})
+	hash, err := secret.HashPassword("ci-pass", 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Store.CreateUser(ctx, &store.User{Name: "ci", PasswordHash: hash}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Store.CreateProject(ctx, &store.Project{Name: "pub", Public: true}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(a.Handler)
+	t.Cleanup(srv.Close)
+	endpoint := srv.URL + "/service/token"
+
+	for _, tt := range []struct {
+		name   string
+		set    func(c *Config)
+		bad    bool // every 200 is a bad body
+		reuses bool // answers repeat tokens
+	}{
+		{name: "anonymous, ES256 expected", set: func(c *Config) { c.Project, c.Alg = "pub", "ES256" }},
+		{name: "anonymous, RS256 expected", bad: true, set: func(c *Config) { c.Project, c.Alg = "pub", "RS256" }},
+		{name: "reuse", reuses: true, set: func(c *Config) {
+			c.Scenario, c.User, c.Password, c.Project, c.Alg = ScenarioReuse, "ci", "ci-pass", "pub", "ES256"
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := testConfig(t, endpoint)
+			tt.set(&c)
+			res, err := run(ctx, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkSane(t, res)
+			if res.Status["200"] != res.Requests || res.Algs["ES256"] != res.Requests {
+				t.Fatalf("want every answer a 200 with an ES256 token: %+v", res)
+			}
+			if tt.bad != (res.BadBodies == res.Requests) || tt.bad != (res.OK == 0) {
+				t.Fatalf("bad bodies %d, ok %d of %d; samples %q", res.BadBodies, res.OK, res.Requests, res.ErrorSamples)
+			}
+			if tt.reuses && res.Reused <= res.Requests/2 {
+				t.Fatalf("%d of %d answers reused a token", res.Reused, res.Requests)
+			}
+		})
+	}
+	var out, errOut bytes.Buffer
+	if code := realMain(ctx, []string{"--url", endpoint, "--scenario", "reuse", "--user", "ci", "--password", "ci-pass",
+		"--scope-mode", "distinct", "--duration", "100ms"}, &out, &errOut); code != 2 {
+		t.Fatalf("reuse with distinct scopes: exit %d, want 2 (bad flags): %s", code, errOut.String())
+	}
+}
+
+// mustKeyPair writes a key pair of alg to a temporary directory.
+func mustKeyPair(t *testing.T, alg string) (key, cert, jwks string, err error) {
+	t.Helper()
+	key, cert, jwks, err = token.GenerateKeyPair(t.TempDir(), alg, 0, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key, cert, jwks, nil
 }

@@ -15,6 +15,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -58,6 +59,10 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "loadgen: no token was issued")
 		return 1
 	}
+	if cfg.Scenario == ScenarioReuse && res.Reused == 0 {
+		fmt.Fprintln(stderr, "loadgen: --scenario reuse: no token was answered again (is the server's token.reuse_window set?)")
+		return 1
+	}
 	return 0
 }
 
@@ -69,7 +74,8 @@ func parseFlags(args []string, stderr io.Writer) (Config, bool, error) {
 	fs.StringVar(&c.URL, "url", "http://127.0.0.1:5001/service/token", "token endpoint URL")
 	fs.StringVar(&c.Service, "service", "harbor-registry", "service parameter (empty: none sent)")
 	fs.StringVar(&c.ClientID, "client-id", "loadgen", "client_id parameter")
-	fs.StringVar(&c.Scenario, "scenario", ScenarioAnonymous, "anonymous, basic, basic-many, refresh, robot or flooded")
+	fs.StringVar(&c.Scenario, "scenario", ScenarioAnonymous, "anonymous, basic, basic-many, refresh, robot, reuse or flooded")
+	fs.StringVar(&c.Alg, "alg", "", "RS256, ES256, …: every token must be signed so (a token signed otherwise counts as a bad body)")
 	fs.StringVar(&c.User, "user", "", "basic (and refresh, to obtain a refresh token): user name")
 	fs.StringVar(&c.Password, "password", "", "basic: password; basic-many: every user's password unless --password-template")
 	fs.StringVar(&c.UsersFile, "users-file", "", "basic-many: file of name:password lines")
@@ -118,6 +124,7 @@ func printResult(w io.Writer, cfg Config, r Result) {
 	l := r.Latency
 	fmt.Fprintf(w, "latency   p50 %.3fms  p90 %.3fms  p99 %.3fms  max %.3fms  mean %.3fms\n", l.P50, l.P90, l.P99, l.Max, l.Mean)
 	fmt.Fprintf(w, "status    %s\n", statusLine(r))
+	fmt.Fprintf(w, "tokens    %s, reused %d\n", algLine(r.Algs), r.Reused)
 	if r.Flood != nil {
 		fmt.Fprintf(w, "flood     %d guessers as %s from %s: %s\n", cfg.FloodWorkers, cfg.FloodUser, cfg.FloodSource,
 			statusLine(floodResult(r.Flood)))
@@ -156,6 +163,18 @@ func statusLine(r Result) string {
 	parts = append(parts, fmt.Sprintf("errors: %d", r.Errors))
 	if r.BadBodies > 0 {
 		parts = append(parts, fmt.Sprintf("200 without token: %d", r.BadBodies))
+	}
+	return strings.Join(parts, "  ")
+}
+
+// algLine lists the tokens by alg, in order of alg.
+func algLine(algs map[string]int64) string {
+	var parts []string
+	for _, alg := range slices.Sorted(maps.Keys(algs)) {
+		parts = append(parts, fmt.Sprintf("%s: %d", alg, algs[alg]))
+	}
+	if len(parts) == 0 {
+		return "none"
 	}
 	return strings.Join(parts, "  ")
 }

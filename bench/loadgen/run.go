@@ -27,6 +27,10 @@ const (
 	ScenarioBasicMany = "basic-many" // GET, N users round-robin
 	ScenarioRefresh   = "refresh"    // POST grant_type=refresh_token
 	ScenarioRobot     = "robot"      // GET, a robot account's Basic credentials
+	// ScenarioReuse is basic with the same scope every time: against a
+	// server with token.reuse_window set, every answer after the first
+	// reuses the token already signed (Result.Reused counts them).
+	ScenarioReuse = "reuse"
 	// ScenarioFlooded is basic, measured while --flood-workers other
 	// workers send wrong passwords for --flood-user from --flood-source:
 	// does a normal login stay fast while someone guesses from elsewhere?
@@ -81,6 +85,11 @@ type Config struct {
 	Repo      string
 	Actions   string
 
+	// Alg, when set (RS256, ES256, …), is the alg every token's header must
+	// name: a token signed otherwise counts as a bad body, so a run cannot
+	// measure the wrong key by mistake.
+	Alg string
+
 	MaxErrorSamples int
 }
 
@@ -92,9 +101,12 @@ func (c *Config) validate() error {
 	}
 	switch c.Scenario {
 	case ScenarioAnonymous:
-	case ScenarioBasic, ScenarioFlooded:
+	case ScenarioBasic, ScenarioFlooded, ScenarioReuse:
 		if c.User == "" || c.Password == "" {
 			bad("--scenario %s: needs --user and --password", c.Scenario)
+		}
+		if c.Scenario == ScenarioReuse && c.ScopeMode != ScopeRepeated {
+			bad("--scenario reuse: needs --scope-mode repeated (the same grant every time)")
 		}
 		if c.Scenario == ScenarioFlooded && (c.FloodWorkers < 1 || c.FloodWorkers > 4096 || c.FloodUser == "") {
 			bad("--scenario flooded: needs --flood-workers 1 to 4096 and --flood-user")
@@ -115,7 +127,7 @@ func (c *Config) validate() error {
 			bad("--scenario robot: needs --robot-name and --robot-secret")
 		}
 	default:
-		bad("--scenario %q: want anonymous, basic, basic-many, refresh, robot or flooded", c.Scenario)
+		bad("--scenario %q: want anonymous, basic, basic-many, refresh, robot, reuse or flooded", c.Scenario)
 	}
 	switch c.ScopeMode {
 	case ScopeRepeated, ScopeDistinct, ScopeNone:
@@ -184,7 +196,7 @@ func newGenerator(ctx context.Context, cfg Config, client *http.Client) (*genera
 	switch cfg.Scenario {
 	case ScenarioAnonymous, ScenarioRefresh:
 		logins = []login{{}}
-	case ScenarioBasic, ScenarioFlooded:
+	case ScenarioBasic, ScenarioFlooded, ScenarioReuse:
 		logins = []login{{cfg.User, cfg.Password}}
 	case ScenarioRobot:
 		logins = []login{{cfg.RobotName, cfg.RobotSecret}}
@@ -436,7 +448,42 @@ func flood(ctx context.Context, cfg Config) (wait func() map[string]int64) {
 	}
 }
 
-var tokenField = []byte(`"token"`)
+var (
+	tokenField = []byte(`"token"`)
+	tokenValue = []byte(`"token":"`)
+)
+
+// token looks at the token of a 200 answer: it counts it by its header's
+// alg, and as reused when it is the worker's previous token again. It
+// returns why the answer is bad ("" when it is not): a token signed with
+// another alg than --alg.
+func (r *recorder) token(body []byte) string {
+	_, rest, ok := bytes.Cut(body, tokenValue)
+	if !ok {
+		return ""
+	}
+	tok, _, _ := bytes.Cut(rest, []byte{'"'})
+	if string(tok) == r.lastToken {
+		r.reused++
+	} else {
+		r.lastToken = string(tok)
+	}
+	header, _, _ := bytes.Cut(tok, []byte{'.'})
+	if string(header) != r.lastHeader {
+		r.lastHeader, r.lastAlg = string(header), "?"
+		if raw, err := base64.RawURLEncoding.DecodeString(string(header)); err == nil {
+			var h struct{ Alg string }
+			if json.Unmarshal(raw, &h) == nil && h.Alg != "" {
+				r.lastAlg = h.Alg
+			}
+		}
+	}
+	r.algs[r.lastAlg]++
+	if r.wantAlg != "" && r.lastAlg != r.wantAlg {
+		return "a token signed " + r.lastAlg + ", want " + r.wantAlg
+	}
+	return ""
+}
 
 // run warms up for cfg.Warmup, then measures cfg.Concurrency workers for
 // cfg.Duration or cfg.Requests requests, whichever ends first.
@@ -492,7 +539,7 @@ func phase(ctx context.Context, cfg Config, client *http.Client, gen *generator,
 	perWorker := maxSamples / cfg.Concurrency
 	var wg sync.WaitGroup
 	for w := range recs {
-		rec := &recorder{lat: newReservoir(perWorker, uint64(w)+1), status: map[int]int64{}}
+		rec := &recorder{lat: newReservoir(perWorker, uint64(w)+1), status: map[int]int64{}, algs: map[string]int64{}, wantAlg: cfg.Alg}
 		recs[w] = rec
 		wg.Go(func() {
 			for ctx.Err() == nil && time.Now().Before(deadline) && issued.Add(1) <= cfg.Requests {
@@ -539,6 +586,12 @@ func one(ctx context.Context, client *http.Client, gen *generator, i int64, rec 
 	rec.lat.add(lat)
 	switch {
 	case resp.StatusCode == http.StatusOK && bytes.Contains(body, tokenField):
+		if why := rec.token(body); why != "" {
+			rec.badBodies++
+			if errs != nil && !errs.full() {
+				errs.add("200 with " + why)
+			}
+		}
 	case resp.StatusCode == http.StatusOK:
 		rec.badBodies++
 		if errs != nil && !errs.full() {

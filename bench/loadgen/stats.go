@@ -116,6 +116,11 @@ type recorder struct {
 	status    map[int]int64
 	errors    int64
 	badBodies int64
+	algs      map[string]int64 // tokens by their header's alg
+	reused    int64            // tokens equal to the worker's previous one
+	wantAlg   string           // --alg
+	// the worker's previous token and header, and the header's alg
+	lastToken, lastHeader, lastAlg string
 }
 
 // errorLog keeps the first few failure descriptions, shared by all workers.
@@ -163,8 +168,16 @@ type Result struct {
 	Status         map[string]int64 `json:"status"`
 	// Errors counts requests that got no HTTP response (refused, reset, timed out).
 	Errors int64 `json:"errors"`
-	// BadBodies counts 200 responses without a "token" field.
-	BadBodies    int64    `json:"bad_bodies"`
+	// BadBodies counts 200 responses without a "token" field, or with a
+	// token signed otherwise than --alg asks.
+	BadBodies int64 `json:"bad_bodies"`
+	// Algs counts the tokens by the alg of their header (RS256, ES256, …;
+	// "?" for a header that does not decode).
+	Algs map[string]int64 `json:"algs"`
+	// Reused counts the 200 answers whose token is the one the same
+	// worker got just before: a token answered again within
+	// token.reuse_window (the reuse scenario's figure).
+	Reused       int64    `json:"reused"`
 	ErrorSamples []string `json:"error_samples,omitempty"`
 	// Flood counts the flooded scenario's guesses by status ("error": no
 	// answer), over the warm-up and the measured phase.
@@ -174,8 +187,13 @@ type Result struct {
 // merge adds up the workers' tallies into res.
 func (res *Result) merge(recs []*recorder) {
 	res.Status = map[string]int64{}
+	res.Algs = map[string]int64{}
 	lats := make([]*reservoir, len(recs))
 	for i, r := range recs {
+		for alg, n := range r.algs {
+			res.Algs[alg] += n
+		}
+		res.Reused += r.reused
 		for code, n := range r.status {
 			res.Status[strconv.Itoa(code)] += n
 			res.Requests += n

@@ -185,7 +185,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		Logger:         log,
 		Gate:           a.Gate,
 		Refresh:        a.Refresher,
-		Authorizer:     authz.NewWith(a.Store, policy),
+		Authorizer:     authz.NewWith(authz.NewPublicCache(a.Store, a.Store, cfg.Cache.PublicProjects.D()), policy),
 		Issuer:         a.Keys.Issuer(),
 		Lifetimes:      tokenLifetimes(cfg),
 		Realm:          realm,

@@ -17,21 +17,31 @@ import (
 	"github.com/authserver/authserver/internal/config"
 	"github.com/authserver/authserver/internal/store"
 	"github.com/authserver/authserver/internal/testenv/sqlitetest"
+	"github.com/authserver/authserver/internal/token"
 )
 
 // benchHandler is the whole stack (internal/app) over a real SQLite store
-// and an RSA-2048 key, as serve builds it (robots → PATs → local users with
-// the credential cache, metrics on; audit and throttling off), with token
-// reuse for reuseWindow (0: every token is signed). The store holds the
-// user "dev" (password "dev-secret", bcrypt cost 10, developer in project
-// team) and the public project pub.
-func benchHandler(b *testing.B, reuseWindow time.Duration) http.Handler {
+// and an RSA-2048 key (alg "ES256": a P-256 key), as serve builds it
+// (robots → PATs → local users with the credential cache, metrics on,
+// cache.public_projects at its default; throttling off; audit off, or in
+// auditMode), with token reuse for reuseWindow (0: every token is signed).
+// The store holds the user "dev" (password "dev-secret", bcrypt cost 10,
+// developer in project team) and the public project pub.
+func benchHandler(b *testing.B, reuseWindow time.Duration, alg, auditMode string) http.Handler {
 	b.Helper()
 	ctx := context.Background()
 	must := func(err error) { mustOK(b, err) }
 	cfg := apptest.Config(b)
 	cfg.Token.Issuer, cfg.Token.Service = "bench-issuer", "bench-registry"
 	cfg.Token.ReuseWindow = config.Duration(reuseWindow)
+	if alg == token.ES256 {
+		var err error
+		cfg.Token.Key, cfg.Token.Certificate, _, err = token.GenerateKeyPair(b.TempDir(), alg, 0, false)
+		must(err)
+	}
+	if auditMode != "" {
+		cfg.Audit.Enabled, cfg.Audit.Mode = true, auditMode
+	}
 	cfg.Passwords.BcryptCost = 10
 	cfg.Cache = config.Defaults().Cache
 	a := apptest.New(b, cfg, app.Options{Version: "bench"})
@@ -62,14 +72,20 @@ func benchGet(b *testing.B, h http.Handler, target, user, pass string) {
 
 // BenchmarkTokenRequest is a whole GET /service/token through the handler
 // (routing, middleware, parsing, authentication, the permission query,
-// signing, JSON), without the network:
+// signing, JSON), without the network, with an RSA-2048 key and, under
+// es256/, a P-256 key:
 //
-//   - anonymous: pull on a public project; one query and one signature.
+//   - anonymous: pull on a public project; one signature (the project's
+//     visibility from cache.public_projects).
 //   - basic-cached: Basic credentials of a local user, verified-credential
 //     cache warm (no bcrypt), reuse off; the cost of authenticating on top
 //     of the anonymous request.
 //   - basic-reuse: the same request with token.reuse_window 30s: the
 //     identical grant is answered with the token already signed.
+//   - anonymous-audit-async, anonymous-audit-sync: anonymous with the
+//     audit trail on (audit.mode async, sync), on the same SQLite store.
+//
+// The allocations per request are the figure to read on a shared machine.
 func BenchmarkTokenRequest(b *testing.B) {
 	q := func(scope string) string {
 		return "/service/token?" + url.Values{
@@ -83,14 +99,24 @@ func BenchmarkTokenRequest(b *testing.B) {
 		reuse      time.Duration
 		target     string
 		user, pass string
+		audit      string
 	}{
-		{"anonymous", 0, anon, "", ""},
-		{"basic-cached", 0, dev, "dev", "dev-secret"},
-		{"basic-reuse", 30 * time.Second, dev, "dev", "dev-secret"},
+		{"anonymous", 0, anon, "", "", ""},
+		{"basic-cached", 0, dev, "dev", "dev-secret", ""},
+		{"basic-reuse", 30 * time.Second, dev, "dev", "dev-secret", ""},
+		{"es256/anonymous", 0, anon, "", "", ""},
+		{"es256/basic-cached", 0, dev, "dev", "dev-secret", ""},
+		{"es256/basic-reuse", 30 * time.Second, dev, "dev", "dev-secret", ""},
+		{"es256/anonymous-audit-async", 0, anon, "", "", config.AuditAsync},
+		{"es256/anonymous-audit-sync", 0, anon, "", "", config.AuditSync},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
-			h := benchHandler(b, c.reuse)
+			alg := token.RS256
+			if strings.HasPrefix(c.name, "es256/") {
+				alg = token.ES256
+			}
+			h := benchHandler(b, c.reuse, alg, c.audit)
 			benchGet(b, h, c.target, c.user, c.pass) // warms the credential cache (one bcrypt) and the reuse cache
 			b.ReportAllocs()
 			b.ResetTimer()
@@ -184,7 +210,7 @@ func seedBenchStore(b *testing.B, st store.Store) int64 {
 }
 
 // mustOK fails the benchmark on err.
-func mustOK(b *testing.B, err error) {
+func mustOK(b testing.TB, err error) {
 	b.Helper()
 	if err != nil {
 		b.Fatal(err)

@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"time"
 
 	"github.com/authserver/authserver/internal/store"
@@ -63,6 +64,10 @@ func (w *Writer) Commit(ctx context.Context, r store.AuditRecord) error {
 	}
 }
 
+// Waits reports whether Commit waits for its record to be written (sync
+// mode); when it does not, Commit is Record.
+func (w *Writer) Waits() bool { return w != nil && w.cfg.Sync }
+
 // runCommits writes Commit's records: whatever is waiting when a batch
 // starts (up to Batch) goes in one transaction. After Close, it writes what
 // is still waiting, then returns.
@@ -79,8 +84,24 @@ func (w *Writer) runCommits() {
 				return
 			}
 		}
-		w.commitBatch(w.gather(append(batch[:0], first)))
+		w.commitBatch(w.gatherMore(append(batch[:0], first)))
 	}
+}
+
+// gatherMore is gather that first lets the goroutines ready to run go on
+// (runtime.Gosched), as long as that brings more records: requests whose
+// records are on their way join this batch instead of waiting for the
+// next commit. Each commit writes its pages once, so a batch of many
+// costs little more than a batch of one.
+func (w *Writer) gatherMore(batch []commit) []commit {
+	for range 4 {
+		n := len(batch)
+		runtime.Gosched()
+		if batch = w.gather(batch); len(batch) == n || len(batch) >= w.cfg.Batch {
+			break
+		}
+	}
+	return batch
 }
 
 // gather adds to batch what is waiting, up to Batch records.

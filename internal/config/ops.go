@@ -14,6 +14,14 @@ type Cache struct {
 	CredentialsTTL Duration `yaml:"credentials_ttl"`
 	// CredentialsMax bounds the number of cached logins (LRU).
 	CredentialsMax int `yaml:"credentials_max"`
+	// PublicProjects is how often at most the token endpoint asks the
+	// store whether any project was created, deleted, or made public or
+	// private (one primary-key read of a version counter), while it
+	// answers anonymous requests (and robots' questions about a project's
+	// existence and visibility) from what it knows of the projects they
+	// name: a project made private stops anonymous pulls within this time,
+	// on every replica. 0 reads the projects on every request.
+	PublicProjects Duration `yaml:"public_projects"`
 }
 
 // Audit configures the audit trail of token requests.
@@ -115,6 +123,9 @@ func (c *Config) validateOps() []error {
 	}
 	if c.Cache.CredentialsTTL.D() > 0 && c.Cache.CredentialsMax == 0 {
 		bad("cache.credentials_max: must be positive when cache.credentials_ttl is set")
+	}
+	if c.Cache.PublicProjects.D() < 0 || c.Cache.PublicProjects.D() > time.Minute {
+		bad("cache.public_projects: want 0 (off) to 1m")
 	}
 	if c.Audit.Buffer < 0 {
 		bad("audit.buffer: must not be negative")

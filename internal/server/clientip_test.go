@@ -44,7 +44,7 @@ func TestClientIP(t *testing.T) {
 			logs := &testenv.Buffer{}
 			s := &Server{opts: Options{TrustedProxies: trusted}, log: slog.New(slog.NewTextHandler(logs, nil))}
 			var got string
-			h := s.clientIP(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { got = ipOf(r) }))
+			h := s.frame(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { got = ipOf(r) }))
 			req := httptest.NewRequest(http.MethodGet, "/", nil)
 			req.RemoteAddr = tt.remote
 			for _, v := range tt.xff {
@@ -77,7 +77,7 @@ func TestUntrustedForwardedFor(t *testing.T) {
 			logs := &testenv.Buffer{}
 			m := metrics.New("test")
 			s := &Server{opts: Options{TrustedProxies: tt.trusted, Metrics: m}, log: slog.New(slog.NewTextHandler(logs, nil))}
-			h := s.clientIP(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+			h := s.frame(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 			send := func(remote string, xff bool) {
 				req := httptest.NewRequest(http.MethodGet, "/", nil)
 				req.RemoteAddr = remote

@@ -14,6 +14,15 @@ import (
 	"github.com/authserver/authserver/internal/server/errcode"
 )
 
+// writeJSON answers 200 with v encoded as JSON, never cached (RFC 8628
+// section 3.2, as a token answer). The token endpoint's own answers take
+// writeToken's faster path.
+func writeJSON(w http.ResponseWriter, v any) {
+	h := w.Header()
+	h["Content-Type"], h["Cache-Control"], h["Pragma"] = hdrJSON, hdrNoStore, hdrNoCache
+	_ = json.NewEncoder(w).Encode(v)
+}
+
 // deviceCodeResponse is RFC 8628 section 3.2's answer.
 type deviceCodeResponse struct {
 	DeviceCode              string `json:"device_code"`

@@ -86,8 +86,6 @@ func CachedProbe(ttl time.Duration, check func(context.Context) error) func(cont
 	}
 }
 
-const clientIPKey ctxKey = iota + 100
-
 // invalidHopPrefix marks a client identity taken from an X-Forwarded-For
 // entry that is not an address; at most maxInvalidHop bytes of it are kept.
 const (
@@ -95,46 +93,44 @@ const (
 	maxInvalidHop    = 64
 )
 
-// clientIP resolves the caller's address: the TCP peer, or — only when the
+// resolveClient resolves the caller's address: the TCP peer, or — only when the
 // peer is a trusted proxy — the right-most address in X-Forwarded-For that
 // is not itself a trusted proxy. Entries may be ip, ip:port, [v6] or
 // [v6]:port. An entry that does not parse where the walk reaches it is not
 // replaced by the proxy's address (which would lump every such client
 // together with the proxy): it becomes the client's identity itself,
 // "invalid:<first 64 bytes>", for the throttle, the log and the audit
-// trail, and is logged. X-Forwarded-For from a peer that is not a trusted
+// trail, and is logged (with requestID). X-Forwarded-For from a peer that is not a trusted
 // proxy is ignored, counted and warned of (untrustedForward).
-func (s *Server) clientIP(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		peer := peerIP(r.RemoteAddr)
-		client := peer.String()
-		xff := r.Header.Values("X-Forwarded-For")
-		switch {
-		case len(xff) == 0:
-		case len(s.opts.TrustedProxies) == 0 || !s.trusted(peer):
-			s.untrustedForward(peer)
-		default:
-			hops := strings.Split(strings.Join(xff, ","), ",")
-			for i := len(hops) - 1; i >= 0; i-- {
-				a, ok := parseHop(hops[i])
-				if !ok {
-					hop := strings.ToValidUTF8(strings.TrimSpace(hops[i]), "?")
-					if len(hop) > maxInvalidHop {
-						hop = strings.ToValidUTF8(hop[:maxInvalidHop], "")
-					}
-					client = invalidHopPrefix + hop
-					s.logFor(r).Warn("X-Forwarded-For entry is not an address; it is taken as the client's identity",
-						"entry", hop, "remote", r.RemoteAddr)
-					break
+func (s *Server) resolveClient(r *http.Request, requestID string) string {
+	peer := peerIP(r.RemoteAddr)
+	client := peer.String()
+	xff := r.Header.Values("X-Forwarded-For")
+	switch {
+	case len(xff) == 0:
+	case len(s.opts.TrustedProxies) == 0 || !s.trusted(peer):
+		s.untrustedForward(peer)
+	default:
+		hops := strings.Split(strings.Join(xff, ","), ",")
+		for i := len(hops) - 1; i >= 0; i-- {
+			a, ok := parseHop(hops[i])
+			if !ok {
+				hop := strings.ToValidUTF8(strings.TrimSpace(hops[i]), "?")
+				if len(hop) > maxInvalidHop {
+					hop = strings.ToValidUTF8(hop[:maxInvalidHop], "")
 				}
-				client = a.String()
-				if !s.trusted(a) {
-					break
-				}
+				client = invalidHopPrefix + hop
+				s.log.Warn("X-Forwarded-For entry is not an address; it is taken as the client's identity",
+					"entry", hop, "remote", r.RemoteAddr, "request_id", requestID)
+				break
+			}
+			client = a.String()
+			if !s.trusted(a) {
+				break
 			}
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), clientIPKey, client)))
-	})
+	}
+	return client
 }
 
 // untrustedWarnEvery is how often at most a process warns of
@@ -205,12 +201,7 @@ func peerIP(remote string) netip.Addr {
 func ClientIP(r *http.Request) string { return ipOf(r) }
 
 // ipOf returns the resolved client IP of r.
-func ipOf(r *http.Request) string {
-	if ip, ok := r.Context().Value(clientIPKey).(string); ok {
-		return ip
-	}
-	return peerIP(r.RemoteAddr).String()
-}
+func ipOf(r *http.Request) string { return info(r).client }
 
 // ParseTrustedProxies turns config CIDRs (or bare addresses) into prefixes.
 func ParseTrustedProxies(cidrs []string) ([]netip.Prefix, error) {
@@ -231,7 +222,4 @@ func ParseTrustedProxies(cidrs []string) ([]netip.Prefix, error) {
 
 // RequestID returns the id of a request served by New's handler (from
 // X-Request-Id, or made up), for handlers mounted on it.
-func RequestID(r *http.Request) string {
-	id, _ := r.Context().Value(requestIDKey).(string)
-	return id
-}
+func RequestID(r *http.Request) string { return info(r).id }

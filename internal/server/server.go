@@ -105,6 +105,9 @@ type AuditRecorder interface {
 	// Record queues a record without waiting: the answer of a reused
 	// token, whose record was committed when it was first sent.
 	Record(rec store.AuditRecord)
+	// Waits reports whether Commit waits for the record to be written
+	// (audit.mode sync); when it does not, Commit is Record.
+	Waits() bool
 }
 
 // Server serves the token endpoint and the JWKS.
@@ -126,7 +129,6 @@ func New(opts Options) http.Handler {
 	}
 	s := &Server{opts: opts, log: opts.Logger}
 	r := chi.NewRouter()
-	r.Use(requestID, s.clientIP, s.accessLog, s.recoverer)
 	r.MethodNotAllowed(s.methodNotAllowed)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "NOT_FOUND", "no such endpoint")
@@ -153,7 +155,20 @@ func New(opts Options) http.Handler {
 	if opts.ServeMetrics && opts.Metrics != nil {
 		r.Method(http.MethodGet, "/metrics", opts.Metrics.Handler())
 	}
-	return r
+	return s.frame(s.route(r))
+}
+
+// route sends GET /service/token and GET /token, nearly every request a
+// token server gets, straight to their handler, and everything else
+// through the router.
+func (s *Server) route(mux http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && r.URL.RawPath == "" && (r.URL.Path == "/service/token" || r.URL.Path == "/token") {
+			s.handleTokenGet(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 func (s *Server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {

@@ -88,7 +88,6 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, req tokenReq
 	oc := &outcome{result: metrics.ResultUnavailable, method: methodOf(req), subject: req.username,
 		requested: audit.ClipScopes(scopeStrings(req.scopes))}
 	defer s.finish(oc, start)
-	log := s.logFor(r)
 	id, err := s.authenticate(r, req, oc)
 	var derr *oidc.DeviceError
 	if errors.As(err, &derr) {
@@ -116,7 +115,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, req tokenReq
 	tok, reused, err := s.issue(r, req, oc, access, s.opts.Lifetimes.For(id, writes(decisions)), id.NotAfter, start)
 	switch {
 	case errors.Is(err, errSign):
-		log.Error("signing failed", "err", err)
+		s.logFor(r).Error("signing failed", "err", err)
 		writeError(w, http.StatusInternalServerError, "UNKNOWN", "cannot sign token")
 		return
 	case err != nil: // no token leaves without its record (audit.mode sync)
@@ -153,16 +152,15 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, req tokenReq
 		if req.grant == grantDevice && s.opts.Audit != nil {
 			// The credential minted from an SSO sign-in, beside the
 			// access token's record.
-			rid, _ := r.Context().Value(requestIDKey).(string)
 			s.opts.Audit.Record(store.AuditRecord{Time: time.Now(), Subject: audit.Clip(id.Name), Method: authn.MethodSSO,
 				ClientIP: ipOf(r), UserAgent: audit.Clip(r.UserAgent()), Service: audit.Clip(req.service),
-				ClientID: audit.Clip(req.clientID), RequestID: rid, Kind: store.AuditKindAdmin, Action: "refresh_token.create",
+				ClientID: audit.Clip(req.clientID), RequestID: info(r).id, Kind: store.AuditKindAdmin, Action: "refresh_token.create",
 				Target: fmt.Sprintf("refresh token of user %s (device flow, sign-in %d)", audit.Clip(id.Name), id.SignInID),
 				Result: store.AuditDone, Endpoint: login.EndpointToken})
 		}
 	}
 	oc.result = metrics.ResultIssued
-	if log.Enabled(r.Context(), slog.LevelInfo) {
+	if s.log.Enabled(r.Context(), slog.LevelInfo) {
 		attrs := []any{"user", audit.Clip(id.Name), "method", id.Method, "grant", req.grant, "client_id", audit.Clip(req.clientID),
 			"client_ip", ipOf(r), "requested", oc.requested, "granted", oc.granted, "reused", reused,
 			"refresh_token", resp.RefreshToken != "" && req.grant != grantRefresh}
@@ -171,9 +169,9 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, req tokenReq
 			// here why (no such project, not a member, role too weak).
 			attrs = append(attrs, "refused", audit.ClipScopes(why))
 		}
-		log.Info("token issued", attrs...)
+		s.logFor(r).Info("token issued", attrs...)
 	}
-	writeJSON(w, resp)
+	writeToken(w, &resp)
 }
 
 // errSign is a token that could not be signed (a bug or a bad key: 500).
@@ -204,15 +202,22 @@ func (s *Server) issue(r *http.Request, req tokenRequest, oc *outcome, access []
 		return token.Token{}, false, fmt.Errorf("%w: %w", errSign, err)
 	}
 	oc.jti = jti
-	committed := make(chan error, 1)
-	if s.opts.Audit != nil {
+	var committed chan error
+	switch {
+	case s.opts.Audit == nil:
+	case s.opts.Audit.Waits():
+		// The record is committed while the token is signed.
+		committed = make(chan error, 1)
 		rec := s.auditRecord(r, req, oc, start)
 		go func() { committed <- s.opts.Audit.Commit(r.Context(), rec) }()
-	} else {
-		committed <- nil
+	default: // queued: nothing to wait for
+		s.opts.Audit.Record(s.auditRecord(r, req, oc, start))
 	}
 	tok, err := s.opts.Issuer.IssueFor(jti, oc.subject, access, lifetime, notAfter)
-	cerr := <-committed
+	var cerr error
+	if committed != nil {
+		cerr = <-committed
+	}
 	switch {
 	case err != nil:
 		return token.Token{}, false, fmt.Errorf("%w: %w", errSign, err)
@@ -236,7 +241,7 @@ func (s *Server) finish(oc *outcome, start time.Time) {
 func (s *Server) auditRecord(r *http.Request, req tokenRequest, oc *outcome, start time.Time) store.AuditRecord {
 	// Every free-text field is cut to a fixed size, with a marker saying
 	// how much was left out (oc's scopes were cut when they were made).
-	rid, _ := r.Context().Value(requestIDKey).(string)
+	rid := info(r).id
 	rec := store.AuditRecord{
 		Time: start, Subject: audit.Clip(oc.subject), Method: oc.method, ClientIP: ipOf(r), UserAgent: audit.Clip(r.UserAgent()),
 		Service: audit.Clip(req.service), Requested: oc.requested, Granted: oc.granted,
@@ -290,7 +295,7 @@ func (s *Server) authenticate(r *http.Request, req tokenRequest, oc *outcome) (a
 		// nothing to protect; the poll interval is enforced (slow_down).
 		return s.opts.Device.Redeem(r.Context(), req.deviceCode, req.clientID)
 	}
-	rid, _ := r.Context().Value(requestIDKey).(string)
+	rid := info(r).id
 	sec := req.password
 	if req.grant == grantRefresh {
 		sec = req.refreshToken

@@ -341,6 +341,17 @@ type Access interface {
 	ProjectAccess(ctx context.Context, p Principal, projects []string) (map[string]ProjectAccess, error)
 }
 
+// PolicyVersions tells a cache of what anonymous requests may do that
+// it changed.
+type PolicyVersions interface {
+	// PolicyVersion returns a counter that every committed change to what
+	// Access.ProjectAccess answers for the anonymous principal (a project
+	// created, renamed, deleted, made public or private) has increased,
+	// whoever made it (a trigger in the database: other processes and
+	// replicas included). One primary-key read.
+	PolicyVersion(ctx context.Context) (int64, error)
+}
+
 // Store is the whole storage backend.
 type Store interface {
 	Users
@@ -350,6 +361,7 @@ type Store interface {
 	Access
 	Rules
 	PolicySettings
+	PolicyVersions
 	Audit
 	AuditPages
 	Credentials

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync/atomic"
 	"time"
 )
@@ -64,6 +65,59 @@ type claims struct {
 	Iat    int64             `json:"iat"`
 	Jti    string            `json:"jti"`
 	Access []ResourceActions `json:"access"`
+}
+
+// appendJSON appends c as json.Marshal encodes it (TestClaimsJSON), with
+// nil actions as [] and nil access as [], without reflection.
+func (c *claims) appendJSON(b []byte) []byte {
+	b = append(b, `{"iss":`...)
+	b = AppendJSONString(b, c.Iss)
+	b = append(b, `,"sub":`...)
+	b = AppendJSONString(b, c.Sub)
+	b = append(b, `,"aud":`...)
+	b = AppendJSONString(b, c.Aud)
+	b = append(b, `,"exp":`...)
+	b = strconv.AppendInt(b, c.Exp, 10)
+	b = append(b, `,"nbf":`...)
+	b = strconv.AppendInt(b, c.Nbf, 10)
+	b = append(b, `,"iat":`...)
+	b = strconv.AppendInt(b, c.Iat, 10)
+	b = append(b, `,"jti":`...)
+	b = AppendJSONString(b, c.Jti)
+	b = append(b, `,"access":[`...)
+	for i, ra := range c.Access {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"type":`...)
+		b = AppendJSONString(b, ra.Type)
+		b = append(b, `,"name":`...)
+		b = AppendJSONString(b, ra.Name)
+		b = append(b, `,"actions":[`...)
+		for k, a := range ra.Actions {
+			if k > 0 {
+				b = append(b, ',')
+			}
+			b = AppendJSONString(b, a)
+		}
+		b = append(b, "]}"...)
+	}
+	return append(b, "]}"...)
+}
+
+// AppendJSONString appends s as encoding/json writes a string: as it is
+// when every byte is printable ASCII that needs no escape (tokens, names,
+// dates), else through encoding/json itself.
+func AppendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // Issuer mints registry tokens for one issuer name and one service
@@ -168,30 +222,28 @@ func (i *Issuer) IssueFor(jti, subject string, access []ResourceActions, lifetim
 		Nbf:    iat.Unix(),
 		Iat:    iat.Unix(),
 		Jti:    jti,
-		Access: make([]ResourceActions, 0, len(access)),
+		Access: access,
 	}
-	for _, ra := range access {
-		if ra.Actions == nil {
-			ra.Actions = []string{}
-		}
-		c.Access = append(c.Access, ra)
-	}
-	payload, err := json.Marshal(c)
-	if err != nil {
-		return Token{}, fmt.Errorf("token: encode claims: %w", err)
-	}
-	raw, err := s.Sign(payload)
+	raw, err := s.Sign(c.appendJSON(make([]byte, 0, 256)))
 	if err != nil {
 		return Token{}, err
 	}
 	return Token{Raw: raw, ID: jti, IssuedAt: iat, ExpiresAt: exp, signer: s}, nil
 }
 
-// NewJTI returns a new jti: 128 random bits, base64url without padding
-// (22 chars).
+// NewJTI returns a new jti: 16 bytes, base64url without padding (22
+// chars). The first 6 are the time in milliseconds (big-endian), the other
+// 10 random: jtis never repeat (80 random bits within a millisecond), and
+// the jtis of tokens issued together are neighbours in the audit trail's
+// jti index, so a batch of records writes a few index pages rather than
+// one random page per token (BenchmarkAppendAudit).
 func NewJTI() (string, error) {
 	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
+	ms := uint64(time.Now().UnixMilli())
+	for i := range 6 {
+		b[i] = byte(ms >> (8 * (5 - i)))
+	}
+	if _, err := rand.Read(b[6:]); err != nil {
 		return "", fmt.Errorf("token: jti: %w", err)
 	}
 	return base64.RawURLEncoding.EncodeToString(b[:]), nil

@@ -4,14 +4,19 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
-	"encoding/asn1"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/big"
+	"slices"
+	"sync"
 	"time"
+
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
 
 // Signer holds one signing key and everything derived from it: the JWS
@@ -27,6 +32,7 @@ type Signer struct {
 	jwk     JWK
 	x5c     bool   // the header carries the chain
 	header  string // base64url of the JOSE header, with the trailing "."
+	sigSize int    // bytes of a JWS signature: the RSA modulus, or R || S
 }
 
 // jwsHeader is the JOSE header of every token, in this field order.
@@ -105,7 +111,20 @@ func NewSignerFromKey(key crypto.Signer, certs []*x509.Certificate, kidMode KIDM
 		jwk:     jwk,
 		x5c:     len(certs) > 0,
 		header:  header,
+		sigSize: signatureSize(key.Public()),
 	}, nil
+}
+
+// signatureSize is the length of a JWS signature by pub's key (a hint for
+// Sign's buffer: 0 for a key type it does not know).
+func signatureSize(pub crypto.PublicKey) int {
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		return k.Size()
+	case *ecdsa.PublicKey:
+		return 2 * ((k.Curve.Params().BitSize + 7) / 8)
+	}
+	return 0
 }
 
 // WithoutX5C returns a copy of s whose tokens carry only kid in their
@@ -158,14 +177,34 @@ func (s *Signer) Certificates() []*x509.Certificate {
 	return append([]*x509.Certificate(nil), s.certs...)
 }
 
+// signBufs holds the buffers Sign puts tokens together in.
+var signBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+
 // Sign returns the compact JWS of payload (raw JSON claims) under this
-// signer's header: header.payload.signature, all base64url.
+// signer's header: header.payload.signature, all base64url, put together
+// in one pooled buffer.
 func (s *Signer) Sign(payload []byte) (string, error) {
-	signingInput := s.header + b64u(payload)
+	enc := base64.RawURLEncoding
+	bp := signBufs.Get().(*[]byte)
+	defer func() {
+		if cap(*bp) <= 64<<10 {
+			signBufs.Put(bp)
+		}
+	}()
+	buf := slices.Grow((*bp)[:0], len(s.header)+enc.EncodedLen(len(payload))+1+enc.EncodedLen(s.sigSize))
+	buf = append(buf, s.header...)
+	buf = enc.AppendEncode(buf, payload)
 	h := hashFor(s.alg)
-	hw := h.New()
-	hw.Write([]byte(signingInput))
-	sig, err := s.key.Sign(rand.Reader, hw.Sum(nil), h)
+	var digest []byte
+	if h == crypto.SHA256 {
+		sum := sha256.Sum256(buf)
+		digest = sum[:]
+	} else {
+		hw := h.New()
+		hw.Write(buf)
+		digest = hw.Sum(nil)
+	}
+	sig, err := s.key.Sign(rand.Reader, digest, h)
 	if err != nil {
 		return "", fmt.Errorf("token: sign: %w", err)
 	}
@@ -175,20 +214,34 @@ func (s *Signer) Sign(payload []byte) (string, error) {
 			return "", err
 		}
 	}
-	return signingInput + "." + b64u(sig), nil
+	buf = append(buf, '.')
+	buf = enc.AppendEncode(buf, sig)
+	*bp = buf
+	return string(buf), nil
 }
 
+// ecdsaJWS turns an ASN.1 DER ECDSA signature (SEQUENCE of two INTEGERs)
+// into JWS's R || S, each left-padded to size bytes.
 func ecdsaJWS(der []byte, size int) ([]byte, error) {
-	var rs struct{ R, S *big.Int }
-	rest, err := asn1.Unmarshal(der, &rs)
-	if err != nil {
-		return nil, fmt.Errorf("token: sign: decode ECDSA signature: %w", err)
-	}
-	if len(rest) != 0 || rs.R.BitLen() > 8*size || rs.S.BitLen() > 8*size {
-		return nil, errors.New("token: sign: malformed ECDSA signature")
+	in := cryptobyte.String(der)
+	var seq cryptobyte.String
+	var r, s []byte
+	if !in.ReadASN1(&seq, cbasn1.SEQUENCE) || !in.Empty() ||
+		!seq.ReadASN1Bytes(&r, cbasn1.INTEGER) || !seq.ReadASN1Bytes(&s, cbasn1.INTEGER) || !seq.Empty() {
+		return nil, errors.New("token: sign: decode ECDSA signature: malformed DER")
 	}
 	out := make([]byte, 2*size)
-	rs.R.FillBytes(out[:size])
-	rs.S.FillBytes(out[size:])
+	for i, v := range [][]byte{r, s} {
+		if len(v) == 0 || v[0]&0x80 != 0 { // empty or negative
+			return nil, errors.New("token: sign: malformed ECDSA signature")
+		}
+		for len(v) > 1 && v[0] == 0 {
+			v = v[1:]
+		}
+		if len(v) > size {
+			return nil, errors.New("token: sign: malformed ECDSA signature")
+		}
+		copy(out[(i+1)*size-len(v):(i+1)*size], v)
+	}
 	return out, nil
 }

@@ -47,6 +47,7 @@ var (
 		WHERE p.name = ?
 		ORDER BY m.group_id IS NOT NULL, coalesce(u.name, g.name){collate}`)
 	accessQ  = q(``) // Dialect.AccessQuery, set by Open
+	versionQ = q(`SELECT version FROM policy_version WHERE id = 1`)
 	memberID = map[store.MemberKind]func(context.Context, *Store, string) (int64, error){
 		store.MemberUser: users.idOf, store.MemberGroup: groups.idOf}
 )
@@ -166,4 +167,10 @@ func (s *Store) ProjectAccess(ctx context.Context, p store.Principal, projects [
 		out[name] = pa
 	}
 	return out, s.wrap("project access", rows.Err())
+}
+
+func (s *Store) PolicyVersion(ctx context.Context) (int64, error) {
+	var v int64
+	err := s.queryRow(ctx, versionQ).Scan(&v)
+	return v, s.wrap("policy version", err)
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // open opens the file at path, migrated when migrate is set.
-func open(t *testing.T, path string, migrate bool) *sqlite.Store {
+func open(t testing.TB, path string, migrate bool) *sqlite.Store {
 	t.Helper()
 	s, err := sqlite.Open(t.Context(), path)
 	if err != nil {

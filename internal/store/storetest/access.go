@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"maps"
 	"slices"
 	"testing"
@@ -167,4 +168,40 @@ func testProjectAccess(t *testing.T, s store.Store) {
 			}
 		})
 	}
+}
+
+// testPolicyVersion: every change to a project's existence or visibility
+// increases the policy version (a trigger: whoever writes it); reads and
+// memberships leave it alone.
+func testPolicyVersion(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	last, err := s.PolicyVersion(ctx)
+	if err != nil {
+		t.Fatalf("PolicyVersion: %v", err)
+	}
+	step := func(what string, changes bool, fn func() error) {
+		t.Helper()
+		if err := fn(); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		v, err := s.PolicyVersion(ctx)
+		switch {
+		case err != nil:
+			t.Fatalf("PolicyVersion after %s: %v", what, err)
+		case changes && v <= last:
+			t.Fatalf("after %s the version is %d, was %d: want it increased", what, v, last)
+		case !changes && v != last:
+			t.Fatalf("after %s the version is %d, was %d: want it unchanged", what, v, last)
+		}
+		last = v
+	}
+	mustUser(t, s, "vera")
+	step("create project", true, func() error { return s.CreateProject(ctx, &store.Project{Name: "versioned"}) })
+	step("read project", false, func() error { _, err := s.GetProject(ctx, "versioned"); return err })
+	step("make public", true, func() error { return s.SetProjectPublic(ctx, "versioned", true) })
+	step("add member", false, func() error {
+		return s.SetMember(ctx, store.Member{Project: "versioned", Kind: store.MemberUser, Name: "vera", Role: store.RoleGuest})
+	})
+	step("make private", true, func() error { return s.SetProjectPublic(ctx, "versioned", false) })
+	step("delete project", true, func() error { return s.DeleteProject(ctx, "versioned") })
 }

@@ -246,3 +246,42 @@ func breakAudit(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 }
+
+// testAuditLargeBatch: a batch of many records (written in chunks of
+// several rows per statement) is written whole, every field of every
+// record in place.
+func testAuditLargeBatch(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	base := time.Date(2026, 4, 1, 12, 0, 0, 0, time.UTC)
+	var batch []store.AuditRecord
+	for i := range 37 { // two chunks of 16 and 5 single rows
+		batch = append(batch, store.AuditRecord{
+			Time: base.Add(time.Duration(i) * time.Second), Subject: fmt.Sprintf("u%02d", i), Method: "password",
+			ClientIP: fmt.Sprintf("10.0.0.%d", i), UserAgent: fmt.Sprintf("agent/%d", i), Service: "harbor-registry",
+			Requested: []string{fmt.Sprintf("repository:p%d/app:pull", i)}, Granted: []string{fmt.Sprintf("repository:p%d/app:pull", i)},
+			Result: store.AuditIssued, ClientID: fmt.Sprintf("c%d", i), RequestID: fmt.Sprintf("big%02d", i),
+			Kind: store.AuditKindToken, Endpoint: "token", JTI: fmt.Sprintf("jti-big-%d", i),
+		})
+	}
+	if err := s.AppendAudit(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ListAudit(ctx, store.AuditFilter{Since: base, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(batch) {
+		t.Fatalf("%d records listed, want %d", len(got), len(batch))
+	}
+	for i, r := range got { // newest first
+		want := batch[len(batch)-1-i]
+		r.ID = 0
+		if !r.Time.Equal(want.Time) {
+			t.Fatalf("record %d: time %v, want %v", i, r.Time, want.Time)
+		}
+		r.Time = want.Time
+		if !reflect.DeepEqual(r, want) {
+			t.Fatalf("record %d:\n got %+v\nwant %+v", i, r, want)
+		}
+	}
+}
