@@ -144,7 +144,9 @@ type SSO interface {
 	TakePendingLogin(ctx context.Context, stateHash string, at time.Time) (PendingLogin, error)
 
 	// CreateSignIn inserts s (ID written back; zero RecheckedAt means
-	// SignedInAt). ErrNotFound when the user is missing.
+	// SignedInAt) after deleting the sign-ins that ended before
+	// s.SignedInAt, with everything minted from them (which ended with
+	// them). ErrNotFound when the user is missing.
 	CreateSignIn(ctx context.Context, s *SignIn) error
 	// GetSignIn returns sign-in id with its user's name. ErrNotFound when
 	// missing.
@@ -158,7 +160,8 @@ type SSO interface {
 	// ErrNotFound when missing.
 	DeleteSignIn(ctx context.Context, id int64) error
 
-	// CreateWebSession inserts w (ID and CreatedAt written back).
+	// CreateWebSession inserts w (ID and CreatedAt written back) after
+	// deleting the sessions that expired before w.CreatedAt.
 	// ErrAlreadyExists when the hash is taken, ErrNotFound when the sign-in
 	// or user is missing.
 	CreateWebSession(ctx context.Context, w *WebSession) error

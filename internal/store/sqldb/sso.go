@@ -34,6 +34,10 @@ var (
 		FROM oidc_signins s JOIN users u ON u.id = s.user_id WHERE s.id = ?`)
 	recheckedQ    = q(`UPDATE oidc_signins SET provider_refresh = COALESCE(?, provider_refresh), rechecked_at = ? WHERE id = ?`)
 	deleteSignInQ = q(`DELETE FROM oidc_signins WHERE id = ?`)
+	// dropSignInsQ and dropWebQ prune what ended: an ended sign-in's
+	// credentials ended with it (they live at most until its end).
+	dropSignInsQ  = q(`DELETE FROM oidc_signins WHERE expires_at < ?`)
+	dropWebQ      = q(`DELETE FROM web_sessions WHERE expires_at < ?`)
 	createWebQ    = q(`INSERT INTO web_sessions (session_hash, signin_id, user_id, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`)
 	getWebQ       = q(`SELECT w.id, w.session_hash, w.signin_id, w.user_id, u.name, w.csrf, w.created_at, w.expires_at FROM web_sessions w JOIN users u ON u.id = w.user_id WHERE w.session_hash = ?`)
 	deleteWebQ    = q(`DELETE FROM web_sessions WHERE session_hash = ?`)
@@ -148,8 +152,13 @@ func (s *Store) CreateSignIn(ctx context.Context, si *store.SignIn) error {
 	if si.ProviderRefresh != nil {
 		refresh = si.ProviderRefresh
 	}
-	err := s.queryRow(ctx, createSignInQ, si.UserID, s.time(si.SignedInAt), s.time(at(si.ExpiresAt)), refresh,
-		s.time(at(si.RecheckedAt))).Scan(&si.ID, &si.User)
+	err := s.inTx(ctx, func(tx *Store) error {
+		if _, err := tx.exec(ctx, dropSignInsQ, s.time(si.SignedInAt)); err != nil {
+			return err
+		}
+		return tx.queryRow(ctx, createSignInQ, si.UserID, s.time(si.SignedInAt), s.time(at(si.ExpiresAt)), refresh,
+			s.time(at(si.RecheckedAt))).Scan(&si.ID, &si.User)
+	})
 	return s.wrap(fmt.Sprintf("create sign-in of user %d", si.UserID), err)
 }
 
@@ -174,7 +183,12 @@ func (s *Store) DeleteSignIn(ctx context.Context, id int64) error {
 
 func (s *Store) CreateWebSession(ctx context.Context, w *store.WebSession) error {
 	w.CreatedAt = at(w.CreatedAt)
-	err := s.queryRow(ctx, createWebQ, w.Hash, w.SignInID, w.UserID, w.CSRF, s.time(w.CreatedAt), s.time(at(w.ExpiresAt))).Scan(&w.ID)
+	err := s.inTx(ctx, func(tx *Store) error {
+		if _, err := tx.exec(ctx, dropWebQ, s.time(w.CreatedAt)); err != nil {
+			return err
+		}
+		return tx.queryRow(ctx, createWebQ, w.Hash, w.SignInID, w.UserID, w.CSRF, s.time(w.CreatedAt), s.time(at(w.ExpiresAt))).Scan(&w.ID)
+	})
 	return s.wrap("create web session", err)
 }
 

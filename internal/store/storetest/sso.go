@@ -193,6 +193,45 @@ func testSignIns(t *testing.T, s store.Store) {
 	if err := s.DeleteSignIn(ctx, si.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("DeleteSignIn again: %v", err)
 	}
+
+	// What ended is pruned by the next sign-in or session: an ended
+	// sign-in with its credentials, an expired session; nothing current.
+	old := store.SignIn{UserID: u.ID, SignedInAt: now.Add(-48 * time.Hour), ExpiresAt: now.Add(-24 * time.Hour)}
+	if err := s.CreateSignIn(ctx, &old); err != nil {
+		t.Fatal(err)
+	}
+	oldRT := store.RefreshToken{UserID: u.ID, Hash: "rt-old", Service: "registry", SignInID: old.ID, ExpiresAt: old.ExpiresAt}
+	if err := s.CreateRefreshToken(ctx, &oldRT); err != nil {
+		t.Fatal(err)
+	}
+	stale := store.WebSession{Hash: "web-stale", SignInID: bare.ID, UserID: u.ID, CSRF: "c", CreatedAt: now.Add(-2 * time.Hour), ExpiresAt: now.Add(-time.Hour)}
+	if err := s.CreateWebSession(ctx, &stale); err != nil {
+		t.Fatal(err)
+	}
+	next := store.SignIn{UserID: u.ID, SignedInAt: now, ExpiresAt: now.Add(time.Hour)}
+	if err := s.CreateSignIn(ctx, &next); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateWebSession(ctx, &store.WebSession{Hash: "web-next", SignInID: next.ID, UserID: u.ID, CSRF: "c", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	for what, err := range map[string]error{
+		"ended sign-in":           errOf(s.GetSignIn(ctx, old.ID)),
+		"its refresh token":       errOf(s.GetRefreshToken(ctx, "rt-old")),
+		"expired browser session": errOf(s.GetWebSession(ctx, "web-stale")),
+	} {
+		if !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("%s after the next sign-in and session: %v, want ErrNotFound", what, err)
+		}
+	}
+	for what, err := range map[string]error{
+		"current sign-in": errOf(s.GetSignIn(ctx, bare.ID)),
+		"current session": errOf(s.GetWebSession(ctx, "web-next")),
+	} {
+		if err != nil {
+			t.Errorf("%s was pruned: %v", what, err)
+		}
+	}
 }
 
 func errOf[T any](_ T, err error) error { return err }
