@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authserver/authserver/internal/authn"
 	"github.com/authserver/authserver/internal/config"
 	"github.com/authserver/authserver/internal/store"
 )
@@ -132,7 +133,7 @@ func TestSSODeviceFlow(t *testing.T) {
 // TestSSODeviceRefusals: denied, expired, unknown, and a disabled user's
 // approval.
 func TestSSODeviceRefusals(t *testing.T) {
-	e := newSSOEnv(t)
+	e := newSSOEnv(t, func(c *config.Config) { c.Audit.Enabled = true })
 	e.signIn()
 	dc, uc := e.startDevice("authserver-cli")
 	if page := e.decide(uc, "deny"); !strings.Contains(page, "denied") {
@@ -148,6 +149,22 @@ func TestSSODeviceRefusals(t *testing.T) {
 	}
 	if code, body := e.poll("asd_nothing", "authserver-cli"); code != http.StatusBadRequest || body["error"] != "invalid_grant" {
 		t.Fatalf("unknown device_code = %d %v", code, body)
+	}
+	// Each poll that ended without a token is a refused login in the
+	// audit trail, with the RFC's reason.
+	e.a.Audit.Flush(t.Context())
+	recs, err := e.a.Store.ListAudit(t.Context(), store.AuditFilter{Kind: store.AuditKindToken, Result: store.AuditUnauthorized, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, code := range []string{"access_denied", "expired_token", "invalid_grant"} {
+		found := false
+		for _, r := range recs {
+			found = found || (r.Method == authn.MethodSSO && r.ClientID == "authserver-cli" && strings.HasPrefix(r.Reason, "device grant "+code))
+		}
+		if !found {
+			t.Errorf("no refused-login record for the device poll answered %s: %+v", code, recs)
+		}
 	}
 	if resp, page := e.get("/device?user_code=BBBB-CCCC"); resp.StatusCode != http.StatusNotFound || !strings.Contains(page, "No request waits") {
 		t.Fatalf("an unknown user code = %d\n%s", resp.StatusCode, page)

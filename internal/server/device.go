@@ -9,9 +9,12 @@ import (
 	"time"
 
 	"github.com/authserver/authserver/internal/audit"
+	"github.com/authserver/authserver/internal/authn"
 	"github.com/authserver/authserver/internal/authn/oidc"
+	"github.com/authserver/authserver/internal/login"
 	"github.com/authserver/authserver/internal/metrics"
 	"github.com/authserver/authserver/internal/server/errcode"
+	"github.com/authserver/authserver/internal/store"
 )
 
 // writeJSON answers 200 with v encoded as JSON, never cached (RFC 8628
@@ -102,6 +105,15 @@ func (s *Server) deviceError(w http.ResponseWriter, r *http.Request, oc *outcome
 	oc.result = metrics.ResultBadRequest
 	if e.Code != oidc.DeviceAuthorizationPending && e.Code != oidc.DeviceSlowDown {
 		s.logFor(r).Info("device grant refused", "error", e.Code, "reason", e.Description, "client_ip", ipOf(r))
+		// A poll that ends without a token (denied, expired, unknown) is
+		// audited as a refused login; waiting polls are not.
+		if s.opts.Audit != nil {
+			s.opts.Audit.Record(store.AuditRecord{Time: time.Now(), Method: authn.MethodSSO, ClientIP: ipOf(r),
+				UserAgent: audit.Clip(r.UserAgent()), Service: audit.Clip(r.PostFormValue("service")),
+				ClientID: audit.Clip(r.PostFormValue("client_id")), RequestID: info(r).id, Kind: store.AuditKindToken,
+				Result: store.AuditUnauthorized, Endpoint: login.EndpointToken,
+				Reason: audit.Clip("device grant " + e.Code + ": " + e.Description)})
+		}
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
