@@ -76,8 +76,7 @@ WHERE p.name IN (SELECT value FROM json_each(?2))
 UNION ALL
 SELECT p.name, p.public, p.internal, NULL, NULL, r.id, r.pattern, r.actions, r.deny, 'authenticated', ''
 FROM projects p JOIN repository_rules r ON r.project_id = p.id AND r.authenticated = 1 AND ?5
-WHERE p.name IN (SELECT value FROM json_each(?2))
-ORDER BY 1, 6 NULLS FIRST, 5 NULLS FIRST`
+WHERE p.name IN (SELECT value FROM json_each(?2))`
 
 // Open opens the SQLite file at path dsn (creating it and its directory if
 // missing) and checks that it can be read. Call Migrate before use.
