@@ -140,6 +140,9 @@ func (s *Store) ProjectAccess(ctx context.Context, p store.Principal, projects [
 			dns = append(dns, store.NormalizeDN(dn))
 		}
 	}
+	if len(projects) > 1 { // each name once: a dialect may join the list as it is
+		projects = slices.Compact(slices.Sorted(slices.Values(projects)))
+	}
 	rows, err := s.query(ctx, accessQ, p.UserID, s.list(projects, jsonList), s.list(dns, jsonList), p.RobotID, p.Authenticated)
 	if err != nil {
 		return nil, s.wrap("project access", err)
