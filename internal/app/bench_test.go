@@ -84,6 +84,8 @@ func benchGet(b *testing.B, h http.Handler, target, user, pass string) {
 //     identical grant is answered with the token already signed.
 //   - anonymous-audit-async, anonymous-audit-sync: anonymous with the
 //     audit trail on (audit.mode async, sync), on the same SQLite store.
+//   - basic-cached-audit-sync, basic-reuse-audit-sync: basic-cached and
+//     basic-reuse with audit.mode sync, the default as shipped.
 //
 // The allocations per request are the figure to read on a shared machine.
 func BenchmarkTokenRequest(b *testing.B) {
@@ -109,6 +111,8 @@ func BenchmarkTokenRequest(b *testing.B) {
 		{"es256/basic-reuse", 30 * time.Second, dev, "dev", "dev-secret", ""},
 		{"es256/anonymous-audit-async", 0, anon, "", "", config.AuditAsync},
 		{"es256/anonymous-audit-sync", 0, anon, "", "", config.AuditSync},
+		{"es256/basic-cached-audit-sync", 0, dev, "dev", "dev-secret", config.AuditSync},
+		{"es256/basic-reuse-audit-sync", 30 * time.Second, dev, "dev", "dev-secret", config.AuditSync},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {

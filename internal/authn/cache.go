@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"hash"
 	"sync"
 	"time"
 )
@@ -26,6 +27,7 @@ type CacheKey [sha256.Size]byte
 // the backend, and a removed group membership shows once the entry expires.
 type LoginCache[V any] struct {
 	hmacKey []byte
+	macs    sync.Pool // of *keyMAC: Key runs on every cached login
 	ttl     time.Duration
 	max     int
 	now     func() time.Time
@@ -51,16 +53,28 @@ func NewLoginCache[V any](ttl time.Duration, max int) (*LoginCache[V], error) {
 		order: list.New(), byKey: map[CacheKey]*list.Element{}}, nil
 }
 
+// keyMAC is an HMAC keyed with the cache's key and a buffer for its
+// input, reused from one Key to the next.
+type keyMAC struct {
+	mac hash.Hash
+	buf []byte
+	sum CacheKey
+}
+
 // Key derives the cache key of a username and password.
 func (c *LoginCache[V]) Key(username, password string) CacheKey {
-	m := hmac.New(sha256.New, c.hmacKey)
-	var n [8]byte
-	binary.BigEndian.PutUint64(n[:], uint64(len(username)))
-	m.Write(n[:])
-	m.Write([]byte(username))
-	m.Write([]byte(password))
-	var k CacheKey
-	copy(k[:], m.Sum(nil))
+	m, _ := c.macs.Get().(*keyMAC)
+	if m == nil {
+		m = &keyMAC{mac: hmac.New(sha256.New, c.hmacKey)}
+	}
+	m.buf = binary.BigEndian.AppendUint64(m.buf[:0], uint64(len(username)))
+	m.buf = append(append(m.buf, username...), password...)
+	m.mac.Reset()
+	m.mac.Write(m.buf)
+	m.mac.Sum(m.sum[:0])
+	k := m.sum
+	clear(m.buf) // the password does not stay in the pool
+	c.macs.Put(m)
 	return k
 }
 

@@ -1,6 +1,12 @@
 package authn
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -67,4 +73,32 @@ func TestLoginCache(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, tt.check)
 	}
+}
+
+// TestLoginCacheKeyPooled: Key, which reuses its HMACs, gives the HMAC
+// the type documents, from many goroutines at once.
+func TestLoginCacheKeyPooled(t *testing.T) {
+	c, err := NewLoginCache[DirectoryUser](time.Minute, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := func(u, p string) CacheKey {
+		m := hmac.New(sha256.New, c.hmacKey)
+		m.Write(binary.BigEndian.AppendUint64(nil, uint64(len(u))))
+		m.Write([]byte(u + p))
+		return CacheKey(m.Sum(nil))
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 200 {
+				u, p := fmt.Sprint("user", g, i%7), strings.Repeat("p", i%70)
+				if c.Key(u, p) != want(u, p) {
+					t.Errorf("Key(%q, %q) is not HMAC(len || user || password)", u, p)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -178,9 +178,14 @@ func checkLengths(pairs ...string) *errcode.Error {
 	return nil
 }
 
+// parseBool is strconv.ParseBool's true, anything else false, without
+// building ParseBool's error for the absent parameter of every request.
 func parseBool(s string) bool {
-	b, err := strconv.ParseBool(s)
-	return err == nil && b
+	switch s {
+	case "1", "t", "T", "TRUE", "true", "True":
+		return true
+	}
+	return false
 }
 
 // errBadBasic is a malformed Authorization: Basic header.

@@ -49,8 +49,10 @@ type Dialect struct {
 	// group DNs (a list), robot id, authenticated. Rows: project name,
 	// public, internal, role or NULL, group name or NULL, then for a rule
 	// row (role NULL): rule id, pattern, actions, deny, subject kind,
-	// subject name (all NULL on grant rows). Per project: the direct grant
-	// first, then groups by name, then rules by id.
+	// subject name (all NULL on grant rows). Rows may come in any order
+	// (ProjectAccess puts each project's grants and rules in order: the
+	// direct grant first, then groups by name; rules by id), and the list
+	// of names holds each name once.
 	AccessQuery string
 	// Sentinel maps a driver error to store.ErrAlreadyExists (unique
 	// violation) or store.ErrNotFound (foreign-key violation: a referenced

@@ -71,6 +71,8 @@ func (s *Store) list(v []string, enc listText) any {
 		return v
 	case enc == wordsList:
 		return strings.Join(v, " ")
+	case len(v) == 0:
+		return "[]" // a local user's group DNs, on every token request
 	}
 	b, _ := json.Marshal(v) // a []string always marshals
 	return string(b)
