@@ -17,24 +17,6 @@ import (
 // push. Each change is one transaction with its admin audit record, as
 // every other.
 
-// Types of the policy, named for the transports.
-type (
-	Rule        = store.Rule
-	RuleSubject = store.RuleSubject
-	Visibility  = store.Visibility
-)
-
-// Values of those types.
-const (
-	RuleUser           = store.RuleUser
-	RuleGroup          = store.RuleGroup
-	RuleRobot          = store.RuleRobot
-	RuleAuthenticated  = store.RuleAuthenticated
-	VisibilityPrivate  = store.VisibilityPrivate
-	VisibilityInternal = store.VisibilityInternal
-	VisibilityPublic   = store.VisibilityPublic
-)
-
 // ParseVisibility reads private, internal or public.
 func ParseVisibility(s string) (Visibility, error) {
 	switch v := Visibility(strings.ToLower(s)); v {

@@ -23,6 +23,10 @@ type (
 	AuditFilter     = store.AuditFilter
 	AuditRecord     = store.AuditRecord
 	Decision        = authz.Decision
+	// The policy beyond Harbor's model (policy.go).
+	Rule        = store.Rule
+	RuleSubject = store.RuleSubject
+	Visibility  = store.Visibility
 )
 
 // Values of those types.
@@ -34,6 +38,13 @@ const (
 	MemberGroup        = store.MemberGroup
 	SourceLDAP         = store.SourceLDAP
 	AuditKindAdmin     = store.AuditKindAdmin
+	RuleUser           = store.RuleUser
+	RuleGroup          = store.RuleGroup
+	RuleRobot          = store.RuleRobot
+	RuleAuthenticated  = store.RuleAuthenticated
+	VisibilityPrivate  = store.VisibilityPrivate
+	VisibilityInternal = store.VisibilityInternal
+	VisibilityPublic   = store.VisibilityPublic
 )
 
 // ParseRole matches a role name case-insensitively (store.ParseRole).
