@@ -27,6 +27,7 @@ import (
 	"github.com/authserver/authserver/internal/metrics"
 	"github.com/authserver/authserver/internal/server"
 	"github.com/authserver/authserver/internal/store"
+	"github.com/authserver/authserver/internal/store/readcache"
 	"github.com/authserver/authserver/internal/throttle"
 	"github.com/authserver/authserver/internal/token"
 )
@@ -131,7 +132,15 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	}
 	// The login stack: internal/authn/stack composes it, here and in
 	// every test that needs one.
-	creds, err := stack.New(cfg, a.Store, stack.Options{Metrics: a.Metrics, Logger: log, Now: opts.Now,
+	// The token path's reads of users and permissions, from memory while
+	// the policy version says nothing changed (cache.store_reads).
+	var reads store.Store = a.Store
+	var begin func(context.Context) context.Context
+	if cfg.Cache.StoreReads > 0 {
+		rc := readcache.New(a.Store, cfg.Cache.StoreReads)
+		reads, begin = rc, rc.Begin
+	}
+	creds, err := stack.New(cfg, reads, stack.Options{Metrics: a.Metrics, Logger: log, Now: opts.Now,
 		UserCheckers: opts.UserCheckers, Federation: opts.Federation, OIDCHTTPClient: opts.OIDCHTTPClient})
 	if err != nil {
 		return nil, err
@@ -185,7 +194,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		Logger:         log,
 		Gate:           a.Gate,
 		Refresh:        a.Refresher,
-		Authorizer:     authz.NewWith(authz.NewPublicCache(a.Store, a.Store, cfg.Cache.PublicProjects.D()), policy),
+		Authorizer:     authz.NewWith(authz.NewPublicCache(reads, a.Store, cfg.Cache.PublicProjects.D()), policy),
 		Issuer:         a.Keys.Issuer(),
 		Lifetimes:      tokenLifetimes(cfg),
 		Realm:          realm,
@@ -196,6 +205,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		ServeMetrics:   cfg.Server.MetricsAddr == "",
 		TrustedProxies: proxies,
 		Ready:          readiness(a.Store, a.Directory),
+		Begin:          begin,
 	}
 	if a.Audit != nil { // a nil *audit.Writer in the interface would not be nil
 		a.Server.Audit = a.Audit

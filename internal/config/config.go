@@ -190,7 +190,7 @@ func Defaults() Config {
 		},
 		Storage:   Storage{Driver: "sqlite", DSN: "./data/authserver.db"},
 		Passwords: Passwords{BcryptCost: 10, MinLength: 8},
-		Cache:     Cache{CredentialsTTL: Duration(5 * time.Minute), CredentialsMax: 100000, PublicProjects: Duration(time.Second)},
+		Cache:     Cache{CredentialsTTL: Duration(5 * time.Minute), CredentialsMax: 100000, PublicProjects: Duration(time.Second), StoreReads: 50000},
 		Audit: Audit{Enabled: true, Retention: Duration(30 * 24 * time.Hour), Buffer: 10000, Mode: AuditSync,
 			SyncWait: Duration(5 * time.Second)},
 		Throttle: Throttle{Enabled: true, UserIPFailures: 5, IPFailures: 50, BaseDelay: Duration(time.Second),

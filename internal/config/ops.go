@@ -17,11 +17,17 @@ type Cache struct {
 	// PublicProjects is how often at most the token endpoint asks the
 	// store whether any project was created, deleted, or made public or
 	// private (one primary-key read of a version counter), while it
-	// answers anonymous requests (and robots' questions about a project's
-	// existence and visibility) from what it knows of the projects they
+	// answers anonymous requests from what it knows of the projects they
 	// name: a project made private stops anonymous pulls within this time,
 	// on every replica. 0 reads the projects on every request.
 	PublicProjects Duration `yaml:"public_projects"`
+	// StoreReads bounds the user rows and permission answers an
+	// authenticated token request may take from memory
+	// (internal/store/readcache): each request reads the version counter
+	// once and uses them only when nothing changed since they were read,
+	// so every change is honoured by the next request. 0 reads the store
+	// for every request.
+	StoreReads int `yaml:"store_reads"`
 }
 
 // Audit configures the audit trail of token requests.
@@ -123,6 +129,9 @@ func (c *Config) validateOps() []error {
 	}
 	if c.Cache.CredentialsTTL.D() > 0 && c.Cache.CredentialsMax == 0 {
 		bad("cache.credentials_max: must be positive when cache.credentials_ttl is set")
+	}
+	if c.Cache.StoreReads < 0 {
+		bad("cache.store_reads: must not be negative (0 reads the store for every request)")
 	}
 	if c.Cache.PublicProjects.D() < 0 || c.Cache.PublicProjects.D() > time.Minute {
 		bad("cache.public_projects: want 0 (off) to 1m")

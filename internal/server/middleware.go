@@ -54,7 +54,11 @@ func (s *Server) frame(next http.Handler) http.Handler {
 		}
 		in.client = s.resolveClient(r, in.id)
 		w.Header()["X-Request-Id"] = []string{in.id}
-		r = r.WithContext(context.WithValue(r.Context(), infoKey, in))
+		ctx := context.WithValue(r.Context(), infoKey, in)
+		if s.opts.Begin != nil {
+			ctx = s.opts.Begin(ctx)
+		}
+		r = r.WithContext(ctx)
 		if !s.log.Enabled(r.Context(), slog.LevelInfo) {
 			s.recovering(w, r, next)
 			return

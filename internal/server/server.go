@@ -70,6 +70,10 @@ type Options struct {
 	TrustedProxies []netip.Prefix
 	// Ready answers /readyz: nil means always ready.
 	Ready func(context.Context) error
+	// Begin, when set, is given every request's context first: the
+	// store reads of one request share one look at the policy version
+	// (readcache.Store.Begin).
+	Begin func(context.Context) context.Context
 	// API, when set, is mounted at /api: the admin REST API
 	// (internal/server/api), behind the same middleware.
 	API http.Handler

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/authserver/authserver/internal/store"
 )
@@ -170,9 +171,12 @@ func testProjectAccess(t *testing.T, s store.Store) {
 	}
 }
 
-// testPolicyVersion: every change to a project's existence or visibility
-// increases the policy version (a trigger: whoever writes it); reads and
-// memberships leave it alone.
+// testPolicyVersion: every change to what GetUser or ProjectAccess
+// answers (a project's existence or visibility, a user's row, a
+// membership, a group or its members, a repository rule, a robot's name or
+// existence) increases the policy version, as the token endpoint's caches
+// (authz.PublicCache, readcache) rely on; reads and the writes of the token
+// path (audit records, token use times, the throttle) leave it alone.
 func testPolicyVersion(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	last, err := s.PolicyVersion(ctx)
@@ -195,13 +199,55 @@ func testPolicyVersion(t *testing.T, s store.Store) {
 		}
 		last = v
 	}
-	mustUser(t, s, "vera")
+	step("create user", true, func() error { _ = mustUser(t, s, "vera"); return nil })
 	step("create project", true, func() error { return s.CreateProject(ctx, &store.Project{Name: "versioned"}) })
 	step("read project", false, func() error { _, err := s.GetProject(ctx, "versioned"); return err })
 	step("make public", true, func() error { return s.SetProjectPublic(ctx, "versioned", true) })
-	step("add member", false, func() error {
+	step("add member", true, func() error {
 		return s.SetMember(ctx, store.Member{Project: "versioned", Kind: store.MemberUser, Name: "vera", Role: store.RoleGuest})
 	})
+	step("change role", true, func() error {
+		return s.SetMember(ctx, store.Member{Project: "versioned", Kind: store.MemberUser, Name: "vera", Role: store.RoleDeveloper})
+	})
+	step("read access", false, func() error {
+		_, err := s.ProjectAccess(ctx, store.Principal{UserID: 1, Authenticated: true}, []string{"versioned"})
+		return err
+	})
+	step("remove member", true, func() error { return s.RemoveMember(ctx, "versioned", store.MemberUser, "vera") })
 	step("make private", true, func() error { return s.SetProjectPublic(ctx, "versioned", false) })
+	step("read user", false, func() error { _, err := s.GetUser(ctx, "vera"); return err })
+	step("disable user", true, func() error {
+		_, err := s.ModifyUser(ctx, "vera", func(u store.User) (store.User, error) { u.Disabled = true; return u, nil })
+		return err
+	})
+	step("change password", true, func() error {
+		_, err := s.ModifyUser(ctx, "vera", func(u store.User) (store.User, error) { u.PasswordHash = "other"; return u, nil })
+		return err
+	})
+	step("allow from", true, func() error { return s.SetUserAllowFrom(ctx, "vera", []string{"10.0.0.0/8"}) })
+	step("create group", true, func() error { return s.CreateGroup(ctx, &store.Group{Name: "versioned-devs"}) })
+	step("add group user", true, func() error { return s.AddGroupUser(ctx, "versioned-devs", "vera") })
+	step("group member", true, func() error {
+		return s.SetMember(ctx, store.Member{Project: "versioned", Kind: store.MemberGroup, Name: "versioned-devs", Role: store.RoleGuest})
+	})
+	step("remove group user", true, func() error { return s.RemoveGroupUser(ctx, "versioned-devs", "vera") })
+	rule := store.Rule{Project: "versioned", Repos: "*", Subject: store.RuleUser, Name: "vera", Actions: []string{"pull"}, Deny: true}
+	step("create rule", true, func() error { return s.CreateRule(ctx, &rule) })
+	step("delete rule", true, func() error { return s.DeleteRule(ctx, "versioned", rule.ID) })
+	step("create robot", false, func() error {
+		return s.CreateRobot(ctx, &store.Robot{Name: "versioned+ci", Project: "versioned", SecretHash: "s",
+			Permissions: []store.RobotPermission{{Project: "versioned", Actions: []string{"pull"}}}})
+	})
+	robotRule := store.Rule{Project: "versioned", Repos: "*", Subject: store.RuleRobot, Name: "versioned+ci", Actions: []string{"push"}}
+	step("robot rule", true, func() error { return s.CreateRule(ctx, &robotRule) })
+	pat := store.PersonalToken{User: "vera", Name: "laptop", Hash: "versioned-pat-hash"}
+	step("create personal token", false, func() error { return s.CreatePersonalToken(ctx, &pat) })
+	step("use personal token", false, func() error { return s.TouchPersonalToken(ctx, pat.ID, time.Now()) })
+	step("audit record", false, func() error {
+		return s.AppendAudit(ctx, []store.AuditRecord{{Time: time.Now(), Subject: "vera", Result: "issued"}})
+	})
+	step("delete robot", true, func() error { return s.DeleteRobot(ctx, "versioned+ci") })
+	step("delete group", true, func() error { return s.DeleteGroup(ctx, "versioned-devs") })
+	step("delete user", true, func() error { return s.DeleteUser(ctx, "vera") })
 	step("delete project", true, func() error { return s.DeleteProject(ctx, "versioned") })
 }
