@@ -41,7 +41,9 @@ func (c *counting) ProjectAccess(ctx context.Context, p store.Principal, project
 	return c.Store.ProjectAccess(ctx, p, projects)
 }
 
-func (c *counting) reads() [3]int64 { return [3]int64{c.versions.Load(), c.users.Load(), c.access.Load()} }
+func (c *counting) reads() [3]int64 {
+	return [3]int64{c.versions.Load(), c.users.Load(), c.access.Load()}
+}
 
 // env is a cache over a real SQLite file and a second store on the same
 // file: another process (the CLI) or another replica writing.
