@@ -1,4 +1,4 @@
-// Package readcache keeps the two reads of an authenticated token request (the user's row, the permission query) in memory, checked against the store's policy version once per request.
+// Package readcache keeps the reads of an authenticated token request (the user's or robot's row, the permission query) in memory, checked against the store's policy version once per request.
 package readcache
 
 import (
@@ -9,14 +9,15 @@ import (
 	"github.com/authserver/authserver/internal/store"
 )
 
-// Store is a store.Store whose GetUser and ProjectAccess answer from memory
-// within a request begun with Begin, and go to the store otherwise.
+// Store is a store.Store whose GetUser, GetRobot and ProjectAccess answer
+// from memory within a request begun with Begin, and go to the store
+// otherwise.
 //
 // The first of those reads in a request reads the store's policy version
-// (one primary-key read; database triggers bump it on every committed change
-// to users, memberships, groups and their members, repository rules,
-// projects and robots' names, whoever writes: another process, another
-// replica, the CLI). When it has not changed since the entries were read,
+// (one primary-key read; database triggers bump it on every committed
+// change to users, robots and their permissions, memberships, groups and
+// their members, repository rules and projects, whoever writes: another
+// process, another replica, the CLI). When it has not changed since the entries were read,
 // they are what the store would answer now, and they are used; when it has,
 // every entry is dropped first. So a change committed before a request
 // began is honoured by that request, on every replica — the same promise as
@@ -25,11 +26,12 @@ import (
 // read instead of two on a warm cache. A version that cannot be read is the
 // store's error (503), never an answer from memory.
 //
-// What is kept: users found by name (never a miss: a name that does not
-// exist is read again, so a user created by this very request is found),
-// and each (principal, project) answer of ProjectAccess for projects that
-// exist (a project missing is read again: projects.create_on_push reads a
-// project it has just created within the same request). Errors are never
+// What is kept: users and robots found by name (never a miss: a name that
+// does not exist is read again, so a user created by this very request is
+// found), and each (principal, project) answer of ProjectAccess for
+// projects that exist (a project missing is read again:
+// projects.create_on_push reads a project it has just created within the
+// same request). Errors are never
 // kept. The entries are bounded by max; past it they are all dropped.
 type Store struct {
 	store.Store
@@ -39,6 +41,7 @@ type Store struct {
 	version int64  // the version the entries were read at
 	gen     uint64 // bumped whenever the entries are dropped for a newer version
 	users   map[string]store.User
+	robots  map[string]store.Robot
 	access  map[accessKey]store.ProjectAccess
 }
 
@@ -60,7 +63,8 @@ func New(st store.Store, max int) *Store {
 	if max <= 0 {
 		max = DefaultMax
 	}
-	return &Store{Store: st, max: max, users: map[string]store.User{}, access: map[accessKey]store.ProjectAccess{}}
+	return &Store{Store: st, max: max, users: map[string]store.User{}, robots: map[string]store.Robot{},
+		access: map[accessKey]store.ProjectAccess{}}
 }
 
 // request is one request's view: the generation of the entries it may use
@@ -100,8 +104,7 @@ func (c *Store) view(ctx context.Context) (gen uint64, ok bool, err error) {
 		case c.gen == 0 || v > c.version:
 			// First read, or something changed: what is kept may be older
 			// than the store; drop it, and keep what is read from now on.
-			clear(c.users)
-			clear(c.access)
+			c.drop()
 			c.version = v
 			c.gen++
 			r.gen = c.gen
@@ -117,32 +120,44 @@ func (c *Store) view(ctx context.Context) (gen uint64, ok bool, err error) {
 
 // GetUser is store.Users.GetUser, from memory within a request.
 func (c *Store) GetUser(ctx context.Context, name string) (store.User, error) {
+	return byName(c, ctx, c.users, name, c.Store.GetUser)
+}
+
+// GetRobot is store.Robots.GetRobot, from memory within a request.
+func (c *Store) GetRobot(ctx context.Context, name string) (store.Robot, error) {
+	return byName(c, ctx, c.robots, name, c.Store.GetRobot)
+}
+
+// byName is a read of one row by name through m: from memory when ctx's
+// request may use the entries, else from the store, kept when found.
+func byName[R any](c *Store, ctx context.Context, m map[string]R, name string, read func(context.Context, string) (R, error)) (R, error) {
 	gen, ok, err := c.view(ctx)
 	if !ok {
-		return c.Store.GetUser(ctx, name)
+		return read(ctx, name)
 	}
+	var zero R
 	if err != nil {
-		return store.User{}, err
+		return zero, err
 	}
 	if gen != 0 {
 		c.mu.Lock()
-		u, hit := c.users[name]
+		row, hit := m[name]
 		hit = hit && c.gen == gen
 		c.mu.Unlock()
 		if hit {
-			return u, nil
+			return row, nil
 		}
 	}
-	u, err := c.Store.GetUser(ctx, name)
+	row, err := read(ctx, name)
 	if err == nil && gen != 0 {
 		c.mu.Lock()
 		if c.gen == gen { // else read across a newer version: use it, keep it not
 			c.room(1)
-			c.users[name] = u
+			m[name] = row
 		}
 		c.mu.Unlock()
 	}
-	return u, err
+	return row, err
 }
 
 // ProjectAccess is store.Access.ProjectAccess, from memory within a
@@ -203,8 +218,14 @@ func (c *Store) ProjectAccess(ctx context.Context, p store.Principal, projects [
 // room makes room for n more entries (c.mu held): past max, every entry
 // goes.
 func (c *Store) room(n int) {
-	if len(c.users)+len(c.access)+n > c.max {
-		clear(c.users)
-		clear(c.access)
+	if len(c.users)+len(c.robots)+len(c.access)+n > c.max {
+		c.drop()
 	}
+}
+
+// drop forgets every entry (c.mu held).
+func (c *Store) drop() {
+	clear(c.users)
+	clear(c.robots)
+	clear(c.access)
 }

@@ -331,3 +331,52 @@ func TestConcurrent(t *testing.T) {
 		t.Fatal("the last write (enabled) is not what the next request read")
 	}
 }
+
+// A robot's row (its secret, disabled, expiry, permissions) is read from
+// memory too, and every change to it is seen by the next request.
+func TestRobotChanges(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, 0)
+	must(t, e.other.CreateRobot(ctx, &store.Robot{Name: "team+ci", Project: "team", SecretHash: "s1",
+		Permissions: []store.RobotPermission{{Project: "team", Actions: []string{"pull"}}}}))
+	read := func() store.Robot {
+		t.Helper()
+		rb, err := e.c.GetRobot(e.c.Begin(ctx), "team+ci")
+		must(t, err)
+		return rb
+	}
+	read()
+	before := e.st.reads()
+	if rb := read(); rb.SecretHash != "s1" || rb.Disabled {
+		t.Fatalf("robot: %+v", rb)
+	}
+	if after := e.st.reads(); after[0]-before[0] != 1 {
+		t.Fatalf("warm robot read: %d version reads, want 1", after[0]-before[0])
+	}
+	changes := []struct {
+		name  string
+		write func(rb store.Robot) store.Robot
+		check func(rb store.Robot) bool
+	}{
+		{"disable", func(rb store.Robot) store.Robot { rb.Disabled = true; return rb }, func(rb store.Robot) bool { return rb.Disabled }},
+		{"new secret", func(rb store.Robot) store.Robot { rb.SecretHash = "s2"; return rb }, func(rb store.Robot) bool { return rb.SecretHash == "s2" }},
+		{"permissions", func(rb store.Robot) store.Robot {
+			rb.Permissions = []store.RobotPermission{{Project: "team", Actions: []string{"pull", "push"}}}
+			return rb
+		}, func(rb store.Robot) bool {
+			return len(rb.Permissions) == 1 && len(rb.Permissions[0].Actions) == 2
+		}},
+	}
+	for _, c := range changes {
+		read()
+		_, err := e.other.ModifyRobot(ctx, "team+ci", func(rb store.Robot) (store.Robot, error) { return c.write(rb), nil })
+		must(t, err)
+		if rb := read(); !c.check(rb) {
+			t.Fatalf("after %s by another writer the next request read %+v", c.name, rb)
+		}
+	}
+	must(t, e.other.DeleteRobot(ctx, "team+ci"))
+	if _, err := e.c.GetRobot(e.c.Begin(ctx), "team+ci"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("deleted robot: %v, want not found", err)
+	}
+}

@@ -173,8 +173,8 @@ func testProjectAccess(t *testing.T, s store.Store) {
 
 // testPolicyVersion: every change to what GetUser or ProjectAccess
 // answers (a project's existence or visibility, a user's row, a
-// membership, a group or its members, a repository rule, a robot's name or
-// existence) increases the policy version, as the token endpoint's caches
+// membership, a group or its members, a repository rule, a robot or its
+// permissions) increases the policy version, as the token endpoint's caches
 // (authz.PublicCache, readcache) rely on; reads and the writes of the token
 // path (audit records, token use times, the throttle) leave it alone.
 func testPolicyVersion(t *testing.T, s store.Store) {
@@ -234,7 +234,7 @@ func testPolicyVersion(t *testing.T, s store.Store) {
 	rule := store.Rule{Project: "versioned", Repos: "*", Subject: store.RuleUser, Name: "vera", Actions: []string{"pull"}, Deny: true}
 	step("create rule", true, func() error { return s.CreateRule(ctx, &rule) })
 	step("delete rule", true, func() error { return s.DeleteRule(ctx, "versioned", rule.ID) })
-	step("create robot", false, func() error {
+	step("create robot", true, func() error {
 		return s.CreateRobot(ctx, &store.Robot{Name: "versioned+ci", Project: "versioned", SecretHash: "s",
 			Permissions: []store.RobotPermission{{Project: "versioned", Actions: []string{"pull"}}}})
 	})
