@@ -18,10 +18,10 @@ import (
 // — is honoured within every. Every other principal is passed to the store
 // on every call: a member's roles are read as they are now.
 //
-// It is the one seam where authorization data is cached: an Authorizer
-// built on it decides exactly as on the store (the entry is the store's own
-// answer, whatever fields store.ProjectAccess grows), only older by at most
-// every.
+// An Authorizer built on it decides exactly as on the store (the entry is
+// the store's own answer, whatever fields store.ProjectAccess grows), only
+// older by at most every. (Authenticated principals' answers are kept by
+// internal/store/readcache, which reads the version on every request.)
 type PublicCache struct {
 	next     store.Access
 	versions store.PolicyVersions

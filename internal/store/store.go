@@ -341,14 +341,16 @@ type Access interface {
 	ProjectAccess(ctx context.Context, p Principal, projects []string) (map[string]ProjectAccess, error)
 }
 
-// PolicyVersions tells a cache of what anonymous requests may do that
-// it changed.
+// PolicyVersions tells a cache of the token path's reads that what it
+// keeps changed.
 type PolicyVersions interface {
 	// PolicyVersion returns a counter that every committed change to what
-	// Access.ProjectAccess answers for the anonymous principal (a project
-	// created, renamed, deleted, made public or private) has increased,
-	// whoever made it (a trigger in the database: other processes and
-	// replicas included). One primary-key read.
+	// Users.GetUser, Robots.GetRobot or Access.ProjectAccess answer (a
+	// project created, renamed, deleted, made public or private; a user,
+	// robot, membership, group, group member or repository rule written)
+	// has increased, whoever made it (triggers in the database: other
+	// processes and replicas included; migrations 0060, 0061). One
+	// primary-key read.
 	PolicyVersion(ctx context.Context) (int64, error)
 }
 
