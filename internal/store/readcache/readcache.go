@@ -23,7 +23,8 @@ import (
 // began is honoured by that request, on every replica — the same promise as
 // reading the store every time (a disabled user, a changed password, a
 // removed membership or rule takes effect at the next request) — for one
-// read instead of two on a warm cache. A version that cannot be read is the
+// read instead of two on a warm cache, and requests that arrive while a
+// version read is under way share the next one (versions). A version that cannot be read is the
 // store's error (503), never an answer from memory.
 //
 // What is kept: users and robots found by name (never a miss: a name that
@@ -35,7 +36,8 @@ import (
 // kept. The entries are bounded by max; past it they are all dropped.
 type Store struct {
 	store.Store
-	max int
+	max      int
+	versions versions
 
 	mu      sync.Mutex
 	version int64  // the version the entries were read at
@@ -63,7 +65,7 @@ func New(st store.Store, max int) *Store {
 	if max <= 0 {
 		max = DefaultMax
 	}
-	return &Store{Store: st, max: max, users: map[string]store.User{}, robots: map[string]store.Robot{},
+	return &Store{Store: st, max: max, versions: versions{st: st}, users: map[string]store.User{}, robots: map[string]store.Robot{},
 		access: map[accessKey]store.ProjectAccess{}}
 }
 
@@ -93,7 +95,7 @@ func (c *Store) view(ctx context.Context) (gen uint64, ok bool, err error) {
 		return 0, false, nil
 	}
 	r.once.Do(func() {
-		v, err := c.Store.PolicyVersion(ctx)
+		v, err := c.versions.read(ctx)
 		if err != nil {
 			r.err = err
 			return
