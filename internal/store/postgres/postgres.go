@@ -46,23 +46,24 @@ var dialect = sqldb.Dialect{
 	CopyFrom: copyFrom,
 }
 
-// accessQuery (see sqldb.Dialect) finds the projects asked for once (ps:
-// an index lookup per name) and drives every branch from them, so each
-// is a few index probes per project asked for, whatever the size of the
-// directory, under the generic plan every connection uses
-// (plan_cache_mode=force_generic_plan, see Open):
-//   - the direct role is a scalar subquery per project, one probe of
-//     (project, user), not a join the planner may turn into reading all
-//     of the caller's memberships;
-//   - the caller's groups (local ones and those named by the DNs) are
-//     gathered once into an array (gids) and the group branches are
-//     nested loops over it: members and rules are probed by (group,
-//     project) for the projects asked for. As a set joined with IN, the
-//     planner walked every membership of the caller's groups (5,000 for
-//     a group in 5,000 projects: 1.5 ms); cardinality > 0 skips both
-//     branches for a caller in no group (anonymous, robots);
+// accessQuery (see sqldb.Dialect) finds the projects asked for once (ps,
+// an index lookup per name) and drives every branch from them, so that
+// each is a few index probes per project whatever the size of the
+// directory, under the generic plan every connection uses (see Open),
+// which knows nothing of the arguments:
+//   - the direct role is a scalar subquery per project: one probe of
+//     (project, user), never a walk through the caller's memberships;
+//   - the caller's groups (local ones and those the DNs name) are put in
+//     one array (gids), and the group grants and group rules are LATERAL
+//     subqueries per project probing (group, project) with it. OFFSET 0
+//     keeps the planner from flattening them: flattened, it joined the
+//     array as a filter, and depending on the table's statistics walked
+//     every membership of the caller's groups (5,000 rows for a group in
+//     5,000 projects) or the whole members index (224,000 rows, 150 ms).
+//     cardinality > 0 skips both for a caller in no group (anonymous,
+//     robots);
 //   - rules about the user, the robot and every authenticated caller are
-//     lookups by (subject, project) or the partial index by project.
+//     lookups by (subject, project) and the partial index by project.
 //
 // No ORDER BY: ProjectAccess puts each project's grants and rules in
 // order. docs/PERFORMANCE.md ("PostgreSQL's permission query") has the
@@ -74,15 +75,17 @@ SELECT ps.name, ps.public, ps.internal, (SELECT m.role FROM members m WHERE m.pr
   NULL::text, NULL::bigint, NULL::text, NULL::text, NULL::boolean, NULL::text, NULL::text
 FROM ps
 UNION ALL
-SELECT ps.name, ps.public, ps.internal, m.role, g.name, NULL, NULL, NULL, NULL, NULL, NULL
-FROM ps CROSS JOIN gids JOIN members m ON m.project_id = ps.id AND m.group_id = ANY(gids.ids) JOIN groups g ON g.id = m.group_id
+SELECT ps.name, ps.public, ps.internal, x.role, x.name, NULL, NULL, NULL, NULL, NULL, NULL
+FROM ps CROSS JOIN gids CROSS JOIN LATERAL (SELECT m.role, (SELECT g.name FROM groups g WHERE g.id = m.group_id) AS name FROM members m
+  WHERE m.project_id = ps.id AND m.group_id = ANY(gids.ids) OFFSET 0) x
 WHERE cardinality(gids.ids) > 0
 UNION ALL
 SELECT ps.name, ps.public, ps.internal, NULL, NULL, r.id, r.pattern, r.actions, r.deny, 'user', u.name
 FROM ps JOIN repository_rules r ON r.project_id = ps.id AND r.user_id = $1 JOIN users u ON u.id = r.user_id
 UNION ALL
-SELECT ps.name, ps.public, ps.internal, NULL, NULL, r.id, r.pattern, r.actions, r.deny, 'group', g.name
-FROM ps CROSS JOIN gids JOIN repository_rules r ON r.project_id = ps.id AND r.group_id = ANY(gids.ids) JOIN groups g ON g.id = r.group_id
+SELECT ps.name, ps.public, ps.internal, NULL, NULL, x.id, x.pattern, x.actions, x.deny, 'group', x.name
+FROM ps CROSS JOIN gids CROSS JOIN LATERAL (SELECT r.id, r.pattern, r.actions, r.deny, (SELECT g.name FROM groups g WHERE g.id = r.group_id) AS name
+  FROM repository_rules r WHERE r.project_id = ps.id AND r.group_id = ANY(gids.ids) OFFSET 0) x
 WHERE cardinality(gids.ids) > 0
 UNION ALL
 SELECT ps.name, ps.public, ps.internal, NULL, NULL, r.id, r.pattern, r.actions, r.deny, 'robot', rb.name
