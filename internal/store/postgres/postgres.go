@@ -56,10 +56,11 @@ var dialect = sqldb.Dialect{
 //   - the caller's groups (local ones and those the DNs name) are put in
 //     one array (gids), and the group grants and group rules are LATERAL
 //     subqueries per project probing (group, project) with it. OFFSET 0
-//     keeps the planner from flattening them: flattened, it joined the
-//     array as a filter, and depending on the table's statistics walked
+//     keeps the planner from flattening them. Unfenced (or with the
+//     groups a set joined by IN, as before), the generic plan walked
 //     every membership of the caller's groups (5,000 rows for a group in
-//     5,000 projects) or the whole members index (224,000 rows, 150 ms).
+//     5,000 projects) or, on a freshly analyzed database, the whole
+//     members index with the array as a filter (224,000 rows, 150 ms).
 //     cardinality > 0 skips both for a caller in no group (anonymous,
 //     robots);
 //   - rules about the user, the robot and every authenticated caller are
