@@ -25,6 +25,9 @@
 #   BOTH_AUDIT=1   also measure anon with the other audit mode
 #   DA_BASIC=1     also measure docker_auth's Basic login (a bcrypt per request: ~30 req/s)
 #   OUT       directory for configs, logs and results.tsv [a new temp dir]
+#   PG        a PostgreSQL server's URL without a database (postgres://postgres@127.0.0.1:5432):
+#             each authserver gets a fresh database on it (dropped and created with
+#             $PSQL, default psql) instead of its SQLite file [unset: SQLite]
 #   LOADGEN   a bench/loadgen binary, used when wrk is not installed
 #
 # Cases (the same request to every server; the project proj00000 is public):
@@ -36,7 +39,7 @@
 # The floor answers every case with a fixed JSON body.
 set -euo pipefail
 
-[ $# -ge 3 ] || { sed -n '2,35p' "$0" >&2; exit 2; }
+[ $# -ge 3 ] || { sed -n '2,39p' "$0" >&2; exit 2; }
 DA=$(realpath "$1") FLOOR=$(realpath "$2") NEW=$(realpath "$3") BASE=${4:+$(realpath "$4")}
 for b in "$DA" "$FLOOR" "$NEW" ${BASE:+"$BASE"}; do [ -x "$b" ] || { echo "sidebyside: $b is not an executable" >&2; exit 2; }; done
 ALG=${ALG:-ES256} ROUNDS=${ROUNDS:-3} DURATION=${DURATION:-8} CONNS=${CONNS:-16} THREADS=${THREADS:-2}
@@ -58,12 +61,18 @@ trap cleanup EXIT
 
 # --- keys and configs --------------------------------------------------------
 "$NEW" keygen --dir "$OUT/key" --alg "$ALG" >/dev/null
+storage() { # name: the storage line of authserver name's config
+  if [ -z "${PG:-}" ]; then echo "storage: {driver: sqlite, dsn: $OUT/$1.db}"; return; fi
+  local db=bench_${1//-/_}
+  PGOPTIONS="-c client_min_messages=warning" "${PSQL:-psql}" "$PG/postgres?sslmode=disable" -qc "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
+  echo "storage: {driver: postgres, dsn: '$PG/$db?sslmode=disable'}"
+}
 authserver_config() { # name port reuse audit_mode
   cat >"$OUT/$1.yaml" <<EOF
 server: {addr: 127.0.0.1:$2}
 token: {issuer: bench-issuer, service: bench-registry, key: $OUT/key/token.key, certificate: $OUT/key/token.crt, x5c: $X5C, reuse_window: $3}
 cache: {credentials_ttl: 5m, credentials_max: 100000}
-storage: {driver: sqlite, dsn: $OUT/$1.db}
+$(storage "$1")
 audit: {mode: $4}
 passwords: {bcrypt_cost: 10}
 log: {level: warn}
