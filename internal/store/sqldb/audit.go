@@ -57,9 +57,18 @@ func (s *Store) AppendAudit(ctx context.Context, records []store.AuditRecord) er
 		}
 		return s.wrap("append audit", err)
 	}
+	rowCtx := ctx
+	if s.tx == nil {
+		// Our own transaction (SQLite's: PostgreSQL COPYs), begun under
+		// ctx and rolled back when ctx ends. BEGIN IMMEDIATE took the
+		// write lock, so an insert waits for nothing; under a context
+		// without Done the driver starts no goroutine per row to watch
+		// ctx (BenchmarkAppendAudit batch-500: 0.65 x the CPU).
+		rowCtx = context.WithoutCancel(ctx)
+	}
 	err := s.inTx(ctx, func(tx *Store) error {
 		for _, row := range rows { // prepared once (Dialect.Prepare)
-			if _, err := tx.exec(ctx, insertAuditQ, row...); err != nil {
+			if _, err := tx.exec(rowCtx, insertAuditQ, row...); err != nil {
 				return err
 			}
 		}
