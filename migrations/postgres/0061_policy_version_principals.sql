@@ -6,34 +6,57 @@
 -- once per request: a change committed before a request is honoured by it,
 -- on every replica, as when every read went to the store. A later table
 -- whose rows change what Users.GetUser, Robots.GetRobot or
--- Access.ProjectAccess answer must bump it too, with a trigger like these. One bump per statement; the
--- bump takes the row's lock until the writer commits, so writes to these
--- tables are serialized (they are administration, not the token path).
+-- Access.ProjectAccess answer must bump it too, with a trigger like these.
+--
+-- The bump is made once per transaction, when it commits (a deferred
+-- constraint trigger; a transaction-local setting remembers that it was
+-- made). 0060's trigger bumped at the end of each statement, holding the
+-- counter's row lock from there to the commit: a transaction that went on to
+-- lock another row (a user, a membership) could then wait for one that held
+-- that row and waited for the counter, and PostgreSQL would abort one of
+-- them. Bumped last, the counter's lock is taken when the transaction holds
+-- every row it will, and its holder waits for nothing but its own commit.
+-- Readers are unaffected: the bump and the change become visible together.
 
-CREATE TRIGGER users_policy_version
+CREATE FUNCTION bump_policy_version_once() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_setting('authserver.policy_version_bumped', true) IS DISTINCT FROM 'on' THEN
+        UPDATE policy_version SET version = version + 1 WHERE id = 1;
+        PERFORM set_config('authserver.policy_version_bumped', 'on', true);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+DROP TRIGGER projects_policy_version ON projects;
+CREATE CONSTRAINT TRIGGER projects_policy_version
+AFTER INSERT OR UPDATE OF name, public, internal OR DELETE ON projects
+DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION bump_policy_version_once();
+
+CREATE CONSTRAINT TRIGGER users_policy_version
 AFTER INSERT OR UPDATE OR DELETE ON users
-FOR EACH STATEMENT EXECUTE FUNCTION bump_policy_version();
+DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION bump_policy_version_once();
 
-CREATE TRIGGER members_policy_version
+CREATE CONSTRAINT TRIGGER members_policy_version
 AFTER INSERT OR UPDATE OR DELETE ON members
-FOR EACH STATEMENT EXECUTE FUNCTION bump_policy_version();
+DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION bump_policy_version_once();
 
-CREATE TRIGGER groups_policy_version
+CREATE CONSTRAINT TRIGGER groups_policy_version
 AFTER INSERT OR UPDATE OR DELETE ON groups
-FOR EACH STATEMENT EXECUTE FUNCTION bump_policy_version();
+DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION bump_policy_version_once();
 
-CREATE TRIGGER user_groups_policy_version
+CREATE CONSTRAINT TRIGGER user_groups_policy_version
 AFTER INSERT OR UPDATE OR DELETE ON user_groups
-FOR EACH STATEMENT EXECUTE FUNCTION bump_policy_version();
+DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION bump_policy_version_once();
 
-CREATE TRIGGER repository_rules_policy_version
+CREATE CONSTRAINT TRIGGER repository_rules_policy_version
 AFTER INSERT OR UPDATE OR DELETE ON repository_rules
-FOR EACH STATEMENT EXECUTE FUNCTION bump_policy_version();
+DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION bump_policy_version_once();
 
-CREATE TRIGGER robots_policy_version
+CREATE CONSTRAINT TRIGGER robots_policy_version
 AFTER INSERT OR UPDATE OR DELETE ON robots
-FOR EACH STATEMENT EXECUTE FUNCTION bump_policy_version();
+DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION bump_policy_version_once();
 
-CREATE TRIGGER robot_permissions_policy_version
+CREATE CONSTRAINT TRIGGER robot_permissions_policy_version
 AFTER INSERT OR UPDATE OR DELETE ON robot_permissions
-FOR EACH STATEMENT EXECUTE FUNCTION bump_policy_version();
+DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION bump_policy_version_once();

@@ -32,8 +32,13 @@ import (
 // found), and each (principal, project) answer of ProjectAccess for
 // projects that exist (a project missing is read again:
 // projects.create_on_push reads a project it has just created within the
-// same request). Errors are never
-// kept. The entries are bounded by max; past it they are all dropped.
+// same request). Errors are never kept. The entries are bounded by max;
+// past it they are all dropped.
+//
+// One request sees one version: a row it changes itself is not read back
+// changed by its later cached reads (the next request sees the change).
+// The token path writes nothing it reads back but projects created on
+// push, which were missing and so are read from the store.
 type Store struct {
 	store.Store
 	max      int
