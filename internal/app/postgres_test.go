@@ -24,3 +24,11 @@ func TestSimultaneousBootstrapPostgres(t *testing.T) {
 	cfg.Storage.Driver, cfg.Storage.DSN = "postgres", testenv.Postgres(t)
 	simultaneousBootstrap(t, cfg, dir)
 }
+
+// TestStoreReadsHonourOtherWritersPostgres: the same with two replicas on
+// one PostgreSQL database, the changes made by the other replica's store.
+func TestStoreReadsHonourOtherWritersPostgres(t *testing.T) {
+	storeReadsHonourOtherWriters(t, func(cfg *config.Config) {
+		cfg.Storage.Driver, cfg.Storage.DSN = "postgres", testenv.Postgres(t)
+	})
+}

@@ -24,9 +24,16 @@ import (
 // the CLI or another replica) is honoured by the very next request: a
 // user disabled, a password changed, a membership removed, a deny rule
 // added, a user deleted. No sleep anywhere: there is no bound to wait for.
-func TestStoreReadsHonourOtherWriters(t *testing.T) {
+func TestStoreReadsHonourOtherWriters(t *testing.T) { storeReadsHonourOtherWriters(t, nil) }
+
+// storeReadsHonourOtherWriters is TestStoreReadsHonourOtherWriters with
+// the storage mod sets (nil: SQLite).
+func storeReadsHonourOtherWriters(t *testing.T, mod func(*config.Config)) {
 	ctx := context.Background()
 	cfg := apptest.Config(t)
+	if mod != nil {
+		mod(&cfg)
+	}
 	cfg.Cache.CredentialsTTL, cfg.Cache.CredentialsMax = config.Duration(time.Minute), 100
 	if cfg.Cache.StoreReads == 0 {
 		t.Fatal("cache.store_reads is off by default: this test is about it on")
