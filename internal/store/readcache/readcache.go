@@ -84,11 +84,26 @@ type request struct {
 
 type ctxKey struct{ c *Store }
 
+// requestCtx carries a request's view: one allocation per request (a
+// context.WithValue and the view would be two).
+type requestCtx struct {
+	context.Context
+	key ctxKey
+	r   request
+}
+
+func (rc *requestCtx) Value(key any) any {
+	if k, ok := key.(ctxKey); ok && k == rc.key {
+		return &rc.r
+	}
+	return rc.Context.Value(key)
+}
+
 // Begin marks ctx as one request: its cached reads check the policy
 // version once, at the first of them. Reads with a context that was not
 // begun go to the store.
 func (c *Store) Begin(ctx context.Context) context.Context {
-	return context.WithValue(ctx, ctxKey{c}, &request{})
+	return &requestCtx{Context: ctx, key: ctxKey{c}}
 }
 
 // view returns the generation of the entries ctx's request may use, reading
