@@ -137,7 +137,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	var reads store.Store = a.Store
 	var begin func(context.Context) context.Context
 	if cfg.Cache.StoreReads > 0 {
-		rc := readcache.New(a.Store, cfg.Cache.StoreReads)
+		rc := readcache.New(a.Store, cfg.Cache.StoreReads, a.Metrics)
 		reads, begin = rc, rc.Begin
 	}
 	creds, err := stack.New(cfg, reads, stack.Options{Metrics: a.Metrics, Logger: log, Now: opts.Now,

@@ -63,6 +63,15 @@ type Metrics struct {
 	// peer outside server.trusted_proxies (the header is ignored): a
 	// balancer missing from the list makes every client look like it.
 	UntrustedForwarded prometheus.Counter
+	// StoreReads counts the token path's reads of users, robots and
+	// project access (read: user, robot, access; one per project) by
+	// result: hit (from memory, cache.store_reads) or miss (from the
+	// store). PolicyVersionReads counts the policy-version reads that
+	// checked them (at most one per request; requests arriving during a
+	// read share the next).
+	StoreReads         *prometheus.CounterVec
+	PolicyVersionReads prometheus.Counter
+	storeRead          map[string][2]prometheus.Counter // [miss, hit] by read
 }
 
 // New registers every collector, plus Go runtime and process metrics and
@@ -107,6 +116,15 @@ func New(version string) *Metrics {
 			Help: "Always 1; the kid label is the key this replica signs tokens with."}, []string{"kid"}),
 		UntrustedForwarded: counter("authserver_untrusted_forwarded_requests_total",
 			"Requests with X-Forwarded-For from a peer outside server.trusted_proxies (the header was ignored)."),
+		StoreReads: counterVec("authserver_store_reads_total",
+			"The token path's reads of users, robots and project access (one per project) by result: hit (from memory, cache.store_reads) or miss (from the store).",
+			"read", "result"),
+		PolicyVersionReads: counter("authserver_policy_version_reads_total",
+			"Reads of the policy version that checked the store reads kept in memory (at most one per request)."),
+		storeRead: map[string][2]prometheus.Counter{},
+	}
+	for _, read := range []string{"user", "robot", "access"} {
+		m.storeRead[read] = [2]prometheus.Counter{m.StoreReads.WithLabelValues(read, "miss"), m.StoreReads.WithLabelValues(read, "hit")}
 	}
 	buildInfo := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "authserver_build_info",
@@ -115,7 +133,7 @@ func New(version string) *Metrics {
 	buildInfo.WithLabelValues(version, runtime.Version()).Set(1)
 	m.register(m.TokenRequests, m.TokenDuration, m.CacheHits, m.CacheMisses, m.TokenReuses,
 		m.LDAPOps, m.LDAPDuration, m.StoreErrors, m.Logins, m.Throttled, m.AuditDropped, m.FederatedLogins, buildInfo,
-		m.SigningKeyInfo, m.UntrustedForwarded)
+		m.SigningKeyInfo, m.UntrustedForwarded, m.StoreReads, m.PolicyVersionReads)
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -263,6 +281,30 @@ func (m *Metrics) Cache(cache string, hit bool) {
 		m.CacheHits.WithLabelValues(cache).Inc()
 	} else {
 		m.CacheMisses.WithLabelValues(cache).Inc()
+	}
+}
+
+// StoreRead records n reads of kind read (user, robot, access) answered
+// from memory (hit) or from the store.
+func (m *Metrics) StoreRead(read string, hit bool, n int) {
+	if m == nil || n <= 0 {
+		return
+	}
+	c, ok := m.storeRead[read]
+	if !ok {
+		return
+	}
+	if hit {
+		c[1].Add(float64(n))
+	} else {
+		c[0].Add(float64(n))
+	}
+}
+
+// PolicyVersionRead records one read of the policy version.
+func (m *Metrics) PolicyVersionRead() {
+	if m != nil {
+		m.PolicyVersionReads.Inc()
 	}
 }
 

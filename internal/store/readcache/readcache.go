@@ -42,6 +42,7 @@ import (
 type Store struct {
 	store.Store
 	max      int
+	stats    Stats
 	versions versions
 
 	mu      sync.Mutex
@@ -65,13 +66,30 @@ type accessKey struct {
 // together): about 10 MB at their usual size.
 const DefaultMax = 50000
 
-// New wraps st. max <= 0 is DefaultMax.
-func New(st store.Store, max int) *Store {
+// Stats receives what the cache did (a *metrics.Metrics satisfies it).
+type Stats interface {
+	// StoreRead counts n reads of kind read (user, robot, access: one
+	// per project) answered from memory (hit) or from the store.
+	StoreRead(read string, hit bool, n int)
+	// PolicyVersionRead counts one read of the policy version.
+	PolicyVersionRead()
+}
+
+type noStats struct{}
+
+func (noStats) StoreRead(string, bool, int) {}
+func (noStats) PolicyVersionRead()          {}
+
+// New wraps st. max <= 0 is DefaultMax; stats may be nil.
+func New(st store.Store, max int, stats Stats) *Store {
 	if max <= 0 {
 		max = DefaultMax
 	}
-	return &Store{Store: st, max: max, versions: versions{st: st}, users: map[string]store.User{}, robots: map[string]store.Robot{},
-		access: map[accessKey]store.ProjectAccess{}}
+	if stats == nil {
+		stats = noStats{}
+	}
+	return &Store{Store: st, max: max, stats: stats, versions: versions{st: st, stats: stats},
+		users: map[string]store.User{}, robots: map[string]store.Robot{}, access: map[accessKey]store.ProjectAccess{}}
 }
 
 // request is one request's view: the generation of the entries it may use
@@ -142,17 +160,17 @@ func (c *Store) view(ctx context.Context) (gen uint64, ok bool, err error) {
 
 // GetUser is store.Users.GetUser, from memory within a request.
 func (c *Store) GetUser(ctx context.Context, name string) (store.User, error) {
-	return byName(c, ctx, c.users, name, c.Store.GetUser)
+	return byName(c, ctx, "user", c.users, name, c.Store.GetUser)
 }
 
 // GetRobot is store.Robots.GetRobot, from memory within a request.
 func (c *Store) GetRobot(ctx context.Context, name string) (store.Robot, error) {
-	return byName(c, ctx, c.robots, name, c.Store.GetRobot)
+	return byName(c, ctx, "robot", c.robots, name, c.Store.GetRobot)
 }
 
 // byName is a read of one row by name through m: from memory when ctx's
 // request may use the entries, else from the store, kept when found.
-func byName[R any](c *Store, ctx context.Context, m map[string]R, name string, read func(context.Context, string) (R, error)) (R, error) {
+func byName[R any](c *Store, ctx context.Context, kind string, m map[string]R, name string, read func(context.Context, string) (R, error)) (R, error) {
 	gen, ok, err := c.view(ctx)
 	if !ok {
 		return read(ctx, name)
@@ -167,9 +185,11 @@ func byName[R any](c *Store, ctx context.Context, m map[string]R, name string, r
 		hit = hit && c.gen == gen
 		c.mu.Unlock()
 		if hit {
+			c.stats.StoreRead(kind, true, 1)
 			return row, nil
 		}
 	}
+	c.stats.StoreRead(kind, false, 1)
 	row, err := read(ctx, name)
 	if err == nil && gen != 0 {
 		c.mu.Lock()
@@ -193,6 +213,7 @@ func (c *Store) ProjectAccess(ctx context.Context, p store.Principal, projects [
 		return nil, err
 	}
 	if gen == 0 {
+		c.stats.StoreRead("access", false, len(projects))
 		return c.Store.ProjectAccess(ctx, p, projects)
 	}
 	key := accessKey{user: p.UserID, robot: p.RobotID, authenticated: p.Authenticated}
@@ -215,9 +236,11 @@ func (c *Store) ProjectAccess(ctx context.Context, p store.Principal, projects [
 		}
 	}
 	c.mu.Unlock()
+	c.stats.StoreRead("access", true, len(projects)-len(missing))
 	if len(missing) == 0 {
 		return out, nil
 	}
+	c.stats.StoreRead("access", false, len(missing))
 	got, err := c.Store.ProjectAccess(ctx, p, missing)
 	if err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package readcache_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -45,9 +46,29 @@ func (c *counting) reads() [3]int64 {
 	return [3]int64{c.versions.Load(), c.users.Load(), c.access.Load()}
 }
 
+// recording counts what the cache reports (readcache.Stats).
+type recording struct {
+	mu       sync.Mutex
+	reads    map[string]int // "user hit", "access miss", ...
+	versions int
+}
+
+func (r *recording) StoreRead(read string, hit bool, n int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	res := "miss"
+	if hit {
+		res = "hit"
+	}
+	r.reads[read+" "+res] += n
+}
+
+func (r *recording) PolicyVersionRead() { r.mu.Lock(); r.versions++; r.mu.Unlock() }
+
 // env is a cache over a real SQLite file and a second store on the same
 // file: another process (the CLI) or another replica writing.
 type env struct {
+	stats *recording
 	st    *counting
 	c     *readcache.Store
 	other store.Store
@@ -69,7 +90,8 @@ func newEnv(t *testing.T, max int) *env {
 	dev, err := st.GetUser(ctx, "dev")
 	must(t, err)
 	cs := &counting{Store: st}
-	return &env{st: cs, c: readcache.New(cs, max), other: other, dev: dev}
+	stats := &recording{reads: map[string]int{}}
+	return &env{stats: stats, st: cs, c: readcache.New(cs, max, stats), other: other, dev: dev}
 }
 
 func must(t *testing.T, err error) {
@@ -180,6 +202,11 @@ func TestOneVersionPerRequest(t *testing.T) {
 	after := e.st.reads()
 	if d := [3]int64{after[0] - before[0], after[1] - before[1], after[2] - before[2]}; d != [3]int64{1, 1, 1} {
 		t.Fatalf("three reads of each in one request: %v reads (version, user, access), want [1 1 1]", d)
+	}
+	// What the metrics are told: the same, seen from the cache.
+	want := map[string]int{"user miss": 1, "user hit": 2, "access miss": 1, "access hit": 2}
+	if !maps.Equal(e.stats.reads, want) || e.stats.versions != 1 {
+		t.Fatalf("stats: %v and %d version reads, want %v and 1", e.stats.reads, e.stats.versions, want)
 	}
 }
 

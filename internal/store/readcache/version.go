@@ -16,7 +16,8 @@ import (
 // connections on 2 cores) one read serves many requests; alone, a request
 // reads as it did without this.
 type versions struct {
-	st store.PolicyVersions
+	st    store.PolicyVersions
+	stats Stats
 
 	mu   sync.Mutex
 	cur  *versionRead // under way (or about to start), nil when none
@@ -67,6 +68,7 @@ func (vs *versions) read(ctx context.Context) (int64, error) {
 // run reads into r and ends it; cur is then free for the next caller,
 // unless a waiter already made r's successor current.
 func (vs *versions) run(ctx context.Context, r *versionRead) {
+	vs.stats.PolicyVersionRead()
 	r.v, r.err = vs.st.PolicyVersion(context.WithoutCancel(ctx))
 	vs.mu.Lock()
 	if vs.cur == r && vs.next == nil {

@@ -34,7 +34,7 @@ func (g *gated) PolicyVersion(context.Context) (int64, error) {
 // result: it gets the next read's, which the waiters share.
 func TestVersionsNeverOlderThanTheCall(t *testing.T) {
 	g := newGated()
-	vs := &versions{st: g}
+	vs := &versions{st: g, stats: noStats{}}
 	ctx := context.Background()
 	first := make(chan int64)
 	go func() { v, _ := vs.read(ctx); first <- v }()
@@ -99,7 +99,7 @@ func TestVersionsNeverOlderThanTheCall(t *testing.T) {
 // context ends stops waiting, and the read still serves the others.
 func TestVersionsErrorsAndCancel(t *testing.T) {
 	g := newGated()
-	vs := &versions{st: g}
+	vs := &versions{st: g, stats: noStats{}}
 	ctx := context.Background()
 	errDown := errors.New("down")
 	first := make(chan error)
