@@ -2,12 +2,9 @@ package app_test
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -42,15 +39,10 @@ func TestPublicProjectMadePrivate(t *testing.T) {
 		if rec.Code != http.StatusOK {
 			t.Fatalf("GET token for %s: %d %s", repo, rec.Code, rec.Body)
 		}
-		var resp struct{ Token string }
-		mustOK(t, json.Unmarshal(rec.Body.Bytes(), &resp))
-		parts := strings.Split(resp.Token, ".")
-		payload, err := base64.RawURLEncoding.DecodeString(parts[1])
-		mustOK(t, err)
 		var claims struct {
 			Access []struct{ Actions []string }
 		}
-		mustOK(t, json.Unmarshal(payload, &claims))
+		tokenClaims(t, rec.Body.Bytes(), &claims)
 		return len(claims.Access) == 1 && slices.Contains(claims.Access[0].Actions, "pull")
 	}
 

@@ -1,12 +1,9 @@
 package app_test
 
 import (
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/authserver/authserver/internal/config"
@@ -62,18 +59,8 @@ func TestSystemRobotOnProjects(t *testing.T) {
 			if status != 200 {
 				t.Fatalf("token: status %d: %s", status, raw)
 			}
-			var resp struct{ Token string }
-			if err := json.Unmarshal(raw, &resp); err != nil {
-				t.Fatal(err)
-			}
-			payload, err := base64.RawURLEncoding.DecodeString(strings.Split(resp.Token, ".")[1])
-			if err != nil {
-				t.Fatal(err)
-			}
 			var claims struct{ Access []any }
-			if err := json.Unmarshal(payload, &claims); err != nil {
-				t.Fatal(err)
-			}
+			tokenClaims(t, raw, &claims)
 			return claims.Access
 		}
 		grant := func(name string, actions ...string) any {

@@ -59,14 +59,10 @@ func storeReadsHonourOtherWriters(t *testing.T, mod func(*config.Config)) {
 		if rec.Code != http.StatusOK {
 			return rec.Code, nil
 		}
-		var resp struct{ Token string }
-		mustOK(t, json.Unmarshal(rec.Body.Bytes(), &resp))
-		payload, err := base64.RawURLEncoding.DecodeString(strings.Split(resp.Token, ".")[1])
-		mustOK(t, err)
 		var claims struct {
 			Access []struct{ Actions []string }
 		}
-		mustOK(t, json.Unmarshal(payload, &claims))
+		tokenClaims(t, rec.Body.Bytes(), &claims)
 		if len(claims.Access) != 1 {
 			return rec.Code, nil
 		}
@@ -109,4 +105,19 @@ func storeReadsHonourOtherWriters(t *testing.T, mod func(*config.Config)) {
 	want("old password after a change", "dev-secret", http.StatusUnauthorized)
 	mustOK(t, other.DeleteUser(ctx, "dev"))
 	want("deleted", "new-secret", http.StatusUnauthorized)
+}
+
+// tokenClaims decodes the claims of the token in a token answer's body
+// into claims.
+func tokenClaims(t testing.TB, body []byte, claims any) {
+	t.Helper()
+	var resp struct{ Token string }
+	mustOK(t, json.Unmarshal(body, &resp))
+	parts := strings.Split(resp.Token, ".")
+	if len(parts) != 3 {
+		t.Fatalf("answer without a JWT: %s", body)
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	mustOK(t, err)
+	mustOK(t, json.Unmarshal(payload, claims))
 }
