@@ -62,7 +62,7 @@ type accessKey struct {
 	project       string
 }
 
-// DefaultMax bounds the entries a Store keeps (users and project answers
+// DefaultMax bounds the entries a Store keeps (users, robots and project answers
 // together): about 10 MB at their usual size.
 const DefaultMax = 50000
 
