@@ -150,7 +150,10 @@ func (g *Gate) Login(ctx context.Context, a Attempt) (authn.Identity, error) {
 		res, _, err = g.flights.Do(ctx, g.key(a, network), func(ctx context.Context) (result, error) {
 			return g.check(ctx, a, network), nil
 		})
-		if err != nil { // the caller went away while the check ran
+		switch {
+		case errors.Is(err, flight.ErrPanicked): // a bug in the check this attempt waited for
+			res = result{err: fmt.Errorf("login: %w", err)}
+		case err != nil: // the caller went away while the check ran
 			res = result{err: &Error{Kind: KindUnavailable, Msg: "request cancelled", Err: err}}
 		}
 	}
