@@ -25,9 +25,13 @@ type memAudit struct {
 	failN   int // fail this many calls first (with fail)
 	calls   int
 	pruned  time.Time
+	handed  int // records handed to AppendAudit, blocked or not
 }
 
 func (m *memAudit) AppendAudit(_ context.Context, rs []store.AuditRecord) error {
+	m.mu.Lock()
+	m.handed += len(rs)
+	m.mu.Unlock()
 	if m.block != nil {
 		<-m.block
 	}
@@ -49,6 +53,11 @@ func (m *memAudit) PruneAudit(_ context.Context, before time.Time) (int64, error
 	defer m.mu.Unlock()
 	m.pruned = before
 	return 0, nil
+}
+func (m *memAudit) handedOver() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.handed
 }
 func (m *memAudit) count() (int, int) {
 	m.mu.Lock()

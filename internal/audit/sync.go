@@ -30,37 +30,70 @@ type commit struct {
 // may still be written later: a record without a token is harmless, a
 // token without a record is what this prevents). A failure that is
 // retried after an ambiguous commit may write a record twice. In async
-// mode Commit is Record and returns nil.
+// mode Commit is Record and returns nil. Commit is Begin, then Wait.
 func (w *Writer) Commit(ctx context.Context, r store.AuditRecord) error {
+	p := w.Begin(ctx, r)
+	return p.Wait(ctx)
+}
+
+// Pending is a record Begin queued for a commit; Wait waits for it.
+type Pending struct {
+	c     commit
+	wait  time.Duration
+	timer *time.Timer // wait from Begin; nil when there is nothing to wait for
+	err   error       // Begin's: the record was not queued
+}
+
+// noWait is the Pending of a record there is no commit to wait for
+// (async mode); Wait only reads it.
+var noWait = &Pending{}
+
+// Begin queues r for the next commit (Commit's first half) and returns at
+// once, unless the queue is full: then it waits for room (up to SyncWait). The caller does its own work meanwhile (the token is
+// signed while its record is written) and then calls Wait, exactly once.
+func (w *Writer) Begin(ctx context.Context, r store.AuditRecord) *Pending {
 	if w == nil {
-		return nil
+		return noWait
 	}
 	if !w.cfg.Sync {
 		w.Record(r)
-		return nil
+		return noWait
 	}
 	if r.Time.IsZero() {
 		r.Time = time.Now()
 	}
-	c := commit{rec: r, deadline: time.Now().Add(w.cfg.SyncWait), done: make(chan error, 1)}
-	timer := time.NewTimer(w.cfg.SyncWait)
-	defer timer.Stop()
+	p := &Pending{c: commit{rec: r, deadline: time.Now().Add(w.cfg.SyncWait), done: make(chan error, 1)},
+		wait: w.cfg.SyncWait, timer: time.NewTimer(w.cfg.SyncWait)}
 	select {
-	case w.commits <- c:
+	case w.commits <- p.c:
 	case <-w.done:
-		return fmt.Errorf("%w: shutting down", ErrNotRecorded)
+		p.err = fmt.Errorf("%w: shutting down", ErrNotRecorded)
 	case <-ctx.Done():
-		return fmt.Errorf("%w: %w", ErrNotRecorded, ctx.Err())
-	case <-timer.C:
-		return fmt.Errorf("%w: %d records already waiting", ErrNotRecorded, cap(w.commits))
+		p.err = fmt.Errorf("%w: %w", ErrNotRecorded, ctx.Err())
+	case <-p.timer.C:
+		p.err = fmt.Errorf("%w: %d records already waiting", ErrNotRecorded, cap(w.commits))
+	}
+	return p
+}
+
+// Wait returns once p's record is committed (nil) or cannot be
+// (ErrNotRecorded): it was not queued, ctx ended, SyncWait passed since
+// Begin, or its batch failed. Without a commit to wait for it returns nil.
+func (p *Pending) Wait(ctx context.Context) error {
+	if p.timer == nil {
+		return p.err
+	}
+	defer p.timer.Stop()
+	if p.err != nil {
+		return p.err
 	}
 	select {
-	case err := <-c.done:
+	case err := <-p.c.done:
 		return err
 	case <-ctx.Done():
 		return fmt.Errorf("%w: %w", ErrNotRecorded, ctx.Err())
-	case <-timer.C:
-		return fmt.Errorf("%w: not committed within %s", ErrNotRecorded, w.cfg.SyncWait)
+	case <-p.timer.C:
+		return fmt.Errorf("%w: not committed within %s", ErrNotRecorded, p.wait)
 	}
 }
 

@@ -102,15 +102,15 @@ type DeviceFlow interface {
 
 // AuditRecorder takes audit records (*audit.Writer).
 type AuditRecorder interface {
-	// Commit records a newly signed token's record; with audit.mode sync
-	// it returns once the record is written. An error (it wraps
+	// Begin queues a newly signed token's record; its Wait returns, with
+	// audit.mode sync, once the record is written. An error (it wraps
 	// store.ErrUnavailable) means the token must not be sent: 503.
-	Commit(ctx context.Context, rec store.AuditRecord) error
+	Begin(ctx context.Context, rec store.AuditRecord) *audit.Pending
 	// Record queues a record without waiting: the answer of a reused
 	// token, whose record was committed when it was first sent.
 	Record(rec store.AuditRecord)
-	// Waits reports whether Commit waits for the record to be written
-	// (audit.mode sync); when it does not, Commit is Record.
+	// Waits reports whether Begin's Wait waits for the record to be
+	// written (audit.mode sync); when it does not, Begin is Record.
 	Waits() bool
 }
 

@@ -180,8 +180,8 @@ var errSign = errors.New("sign token")
 // issue answers the grant with a token and writes its audit record. A
 // token reused from the Reuser (token.reuse_window) had its record written
 // when it was first sent: this answer's record is queued (Record). A new
-// token is signed while its record is written (Commit: with audit.mode
-// sync it returns once the record is committed), so the record costs the
+// token is signed while its record is written (Begin, then Wait: with
+// audit.mode sync it returns once the record is committed), so the record costs the
 // answer no wait beyond the signature; a record that cannot be written is
 // an error wrapping store.ErrUnavailable, and the token is not sent, nor
 // remembered for reuse. Expiry is capped by notAfter (see
@@ -202,21 +202,19 @@ func (s *Server) issue(r *http.Request, req tokenRequest, oc *outcome, access []
 		return token.Token{}, false, fmt.Errorf("%w: %w", errSign, err)
 	}
 	oc.jti = jti
-	var committed chan error
+	var pending *audit.Pending
 	switch {
 	case s.opts.Audit == nil:
 	case s.opts.Audit.Waits():
 		// The record is committed while the token is signed.
-		committed = make(chan error, 1)
-		rec := s.auditRecord(r, req, oc, start)
-		go func() { committed <- s.opts.Audit.Commit(r.Context(), rec) }()
+		pending = s.opts.Audit.Begin(r.Context(), s.auditRecord(r, req, oc, start))
 	default: // queued: nothing to wait for
 		s.opts.Audit.Record(s.auditRecord(r, req, oc, start))
 	}
 	tok, err := s.opts.Issuer.IssueFor(jti, oc.subject, access, lifetime, notAfter)
 	var cerr error
-	if committed != nil {
-		cerr = <-committed
+	if pending != nil {
+		cerr = pending.Wait(r.Context())
 	}
 	switch {
 	case err != nil:
