@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/authserver/authserver/internal/store"
 )
 
 // gated is a policy version whose reads start when told and end when
@@ -135,5 +137,34 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not reached")
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// hung is a database that takes connections but never answers.
+type hung struct{}
+
+func (hung) PolicyVersion(ctx context.Context) (int64, error) {
+	<-ctx.Done()
+	return 0, ctx.Err()
+}
+
+// TestVersionsReadBounded: the shared read runs without its callers'
+// cancellation, so it has its own bound; when it passes, the caller that
+// ran it and those that waited get ErrUnavailable (503), not a hang.
+func TestVersionsReadBounded(t *testing.T) {
+	vs := &versions{st: hung{}, stats: noStats{}, timeout: 50 * time.Millisecond}
+	errs := make(chan error, 3)
+	for range 3 {
+		go func() { _, err := vs.read(context.Background()); errs <- err }()
+	}
+	for range 3 {
+		select {
+		case err := <-errs:
+			if !errors.Is(err, store.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("read of a hung database: %v, want ErrUnavailable from its deadline", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("a read of a hung database did not end")
+		}
 	}
 }
