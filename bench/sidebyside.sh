@@ -18,7 +18,7 @@
 #   ALG       ES256 or RS256 (RSA 2048) [ES256]; both servers sign with the same key
 #   ROUNDS    rounds [3]       DURATION  seconds of each measured run [8]
 #   CONNS     connections [16] THREADS   wrk threads [2]
-#   CASES     of anon, basic, reuse [anon basic reuse]
+#   CASES     of anon, anon-reuse, basic, reuse [anon basic reuse]
 #   AUDIT     authserver's audit.mode: sync (the default as shipped) or async [sync]
 #   X5C       authserver's token.x5c: true (the default: the certificate rides in every
 #             token's header, 2.4 KB answers) or false (kid only, as docker_auth's) [true]
@@ -36,10 +36,13 @@
 #          credential cache warm after the first request; token.reuse_window 0)
 #   reuse  basic against an authserver with token.reuse_window 30s: the same
 #          grant again is answered with the token already signed
+#   anon-reuse  anon against that authserver (token.reuse_window 30s, as
+#          shipped): a public grant asked for again is answered with the
+#          token already signed, and docker_auth signs every time
 # The floor answers every case with a fixed JSON body.
 set -euo pipefail
 
-[ $# -ge 3 ] || { sed -n '2,39p' "$0" >&2; exit 2; }
+[ $# -ge 3 ] || { sed -n '2,42p' "$0" >&2; exit 2; }
 DA=$(realpath "$1") FLOOR=$(realpath "$2") NEW=$(realpath "$3") BASE=${4:+$(realpath "$4")}
 for b in "$DA" "$FLOOR" "$NEW" ${BASE:+"$BASE"}; do [ -x "$b" ] || { echo "sidebyside: $b is not an executable" >&2; exit 2; }; done
 ALG=${ALG:-ES256} ROUNDS=${ROUNDS:-3} DURATION=${DURATION:-8} CONNS=${CONNS:-16} THREADS=${THREADS:-2}
@@ -146,6 +149,10 @@ targets() {
     echo "authserver=new-reuse:basic floor=floor:basic"
     [ -n "$BASE" ] && echo "baseline=base-reuse:basic"
     ;;
+  anon-reuse)
+    echo "docker_auth=da:anon authserver=new-reuse:anon"
+    [ -n "$BASE" ] && echo "baseline=base-reuse:anon"
+    ;;
   esac
   return 0
 }
@@ -239,4 +246,6 @@ END {
   ratio("reuse", "authserver", "reuse", "floor", "reuse: authserver / floor")
   ratio("reuse", "baseline", "reuse", "floor", "reuse: baseline / floor")
   ratio("reuse", "authserver", "reuse", "baseline", "reuse: authserver / baseline")
+  ratio("anon-reuse", "authserver", "anon-reuse", "docker_auth", "anonymous, reuse window 30s (shipped): authserver / docker_auth")
+  ratio("anon-reuse", "baseline", "anon-reuse", "docker_auth", "anonymous, reuse window 30s (shipped): baseline / docker_auth")
 }' "$OUT/results.tsv"
