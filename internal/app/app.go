@@ -138,6 +138,10 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	var begin func(context.Context) context.Context
 	if cfg.Cache.StoreReads > 0 {
 		rc := readcache.New(a.Store, cfg.Cache.StoreReads, a.Metrics)
+		if cfg.Storage.Driver == "postgres" {
+			// Across a network: a partition is a 503 after the bound, not a hang.
+			rc.BoundReads(readcache.ReadTimeout)
+		}
 		reads, begin = rc, rc.Begin
 	}
 	creds, err := stack.New(cfg, reads, stack.Options{Metrics: a.Metrics, Logger: log, Now: opts.Now,

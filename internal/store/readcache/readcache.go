@@ -5,6 +5,7 @@ import (
 	"context"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/authserver/authserver/internal/store"
 )
@@ -90,6 +91,17 @@ func New(st store.Store, max int, stats Stats) *Store {
 	}
 	return &Store{Store: st, max: max, stats: stats, versions: versions{st: st, stats: stats},
 		users: map[string]store.User{}, robots: map[string]store.Robot{}, access: map[accessKey]store.ProjectAccess{}}
+}
+
+// BoundReads bounds each policy-version read to d (ReadTimeout is meant
+// for a database across a network; 0, the default, sets no bound) and
+// returns c. A bound costs a cancellable context per read, for which
+// drivers start a goroutine watching it (modernc's SQLite does per
+// statement): worth it for PostgreSQL, whose reads cross a network that may
+// stop answering, not for a local SQLite file.
+func (c *Store) BoundReads(d time.Duration) *Store {
+	c.versions.timeout = d
+	return c
 }
 
 // request is one request's view: the generation of the entries it may use

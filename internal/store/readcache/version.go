@@ -21,8 +21,8 @@ import (
 type versions struct {
 	st    store.PolicyVersions
 	stats Stats
-	// timeout bounds one read (ReadTimeout when zero): it runs without
-	// its caller's cancellation, since others wait for it.
+	// timeout bounds one read (none when zero): it runs without its
+	// caller's cancellation, since others wait for it.
 	timeout time.Duration
 
 	mu   sync.Mutex
@@ -30,11 +30,11 @@ type versions struct {
 	next *versionRead // to start when cur ends; whoever made it runs it
 }
 
-// ReadTimeout bounds a shared version read: a database that stops answering
-// without refusing connections (a network partition) then fails the requests
-// waiting for it with a 503 after this long, rather than holding every
-// authenticated request until TCP gives up. A read normally takes well under
-// a millisecond.
+// ReadTimeout is the bound Store.BoundReads is meant for: a database
+// across a network that stops answering without refusing connections (a
+// partition) then fails the requests waiting for the read with a 503
+// after this long, rather than holding every authenticated request until
+// TCP gives up. A read normally takes well under a millisecond.
 const ReadTimeout = 5 * time.Second
 
 type versionRead struct {
@@ -82,19 +82,19 @@ func (vs *versions) read(ctx context.Context) (int64, error) {
 // unless a waiter already made r's successor current.
 func (vs *versions) run(ctx context.Context, r *versionRead) {
 	vs.stats.PolicyVersionRead()
-	timeout := vs.timeout
-	if timeout == 0 {
-		timeout = ReadTimeout
+	rctx := context.WithoutCancel(ctx)
+	if vs.timeout > 0 {
+		var cancel context.CancelFunc
+		rctx, cancel = context.WithTimeout(rctx, vs.timeout)
+		defer cancel()
 	}
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 	r.v, r.err = vs.st.PolicyVersion(rctx)
 	if r.err != nil && rctx.Err() != nil {
-		r.err = fmt.Errorf("policy version not read within %s: %w", timeout, r.err)
+		r.err = fmt.Errorf("policy version not read within %s: %w", vs.timeout, r.err)
 		if !errors.Is(r.err, store.ErrUnavailable) {
 			r.err = fmt.Errorf("%w: %w", store.ErrUnavailable, r.err)
 		}
 	}
-	cancel()
 	vs.mu.Lock()
 	if vs.cur == r && vs.next == nil {
 		vs.cur = nil
