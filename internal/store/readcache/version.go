@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"time"
 
@@ -13,11 +14,13 @@ import (
 // versions reads the policy version for many requests at once, without
 // letting any of them see a version read before it arrived: a caller
 // takes the result of a read that starts after it called, never of one
-// already under way. With no read under way the caller reads at once; while one
-// is, every caller that arrives meanwhile waits for the one next read, which
-// the first of them runs as soon as the current one ends. Under load (16
-// connections on 2 cores) one read serves many requests; alone, a request
-// reads as it did without this.
+// already under way. With no read under way the caller starts one: it first
+// lets the goroutines ready to run go on (one runtime.Gosched), and those
+// that ask meanwhile join it, since it has not begun; while a read is under
+// way, every caller that arrives waits for the one next read, which the
+// first of them runs (the same way) as soon as the current one ends. Under
+// load (16 connections on 2 cores) one read serves about three requests;
+// alone, a request reads at once.
 type versions struct {
 	st    store.PolicyVersions
 	stats Stats
@@ -26,7 +29,7 @@ type versions struct {
 	timeout time.Duration
 
 	mu   sync.Mutex
-	cur  *versionRead // under way (or about to start), nil when none
+	cur  *versionRead // under way or about to begin (started false), nil when none
 	next *versionRead // to start when cur ends; whoever made it runs it
 }
 
@@ -38,9 +41,10 @@ type versions struct {
 const ReadTimeout = 5 * time.Second
 
 type versionRead struct {
-	done chan struct{}
-	v    int64
-	err  error
+	started bool // under mu: the store read has begun; callers arriving now take the next one
+	done    chan struct{}
+	v       int64
+	err     error
 }
 
 // read returns a policy version read in full after read was called, or the
@@ -54,6 +58,17 @@ func (vs *versions) read(ctx context.Context) (int64, error) {
 		vs.mu.Unlock()
 		vs.run(ctx, r)
 		return r.v, r.err
+	}
+	if !vs.cur.started {
+		// Not begun yet: its result is read after this call.
+		r := vs.cur
+		vs.mu.Unlock()
+		select {
+		case <-r.done:
+			return r.v, r.err
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
 	}
 	cur, r, runner := vs.cur, vs.next, false
 	if r == nil {
@@ -81,6 +96,13 @@ func (vs *versions) read(ctx context.Context) (int64, error) {
 // run reads into r and ends it; cur is then free for the next caller,
 // unless a waiter already made r's successor current.
 func (vs *versions) run(ctx context.Context, r *versionRead) {
+	// Let the goroutines ready to run go first: requests about to read the
+	// version join this read rather than wait for the next (gathering, as
+	// the audit committer's gatherMore does).
+	runtime.Gosched()
+	vs.mu.Lock()
+	r.started = true
+	vs.mu.Unlock()
 	vs.stats.PolicyVersionRead()
 	rctx := context.WithoutCancel(ctx)
 	if vs.timeout > 0 {

@@ -168,3 +168,33 @@ func TestVersionsReadBounded(t *testing.T) {
 		}
 	}
 }
+
+// A caller that arrives while a read is about to begin (its runner
+// yielding) joins it: that read's result comes after the call.
+func TestVersionsJoinReadNotBegun(t *testing.T) {
+	g := newGated()
+	vs := &versions{st: g, stats: noStats{}}
+	ctx := context.Background()
+	r := &versionRead{done: make(chan struct{})}
+	vs.cur = r // as the runner leaves it before it has begun
+	joined := make(chan int64, 1)
+	go func() { v, _ := vs.read(ctx); joined <- v }()
+	time.Sleep(10 * time.Millisecond) // let it arrive
+	vs.mu.Lock()
+	next := vs.next
+	vs.mu.Unlock()
+	if next != nil {
+		t.Fatal("a caller arriving before the read began waits for another read")
+	}
+	go vs.run(ctx, r)
+	if n := <-g.started; n != 1 {
+		t.Fatalf("read %d, want 1", n)
+	}
+	g.release <- nil
+	if v := <-joined; v != 1 {
+		t.Fatalf("joiner got %d, want 1 (the read it joined)", v)
+	}
+	if n := g.reads.Load(); n != 1 {
+		t.Fatalf("%d reads, want 1", n)
+	}
+}
