@@ -29,6 +29,9 @@
 #             each authserver gets a fresh database on it (dropped and created with
 #             $PSQL, default psql) instead of its SQLite file [unset: SQLite]
 #   LOADGEN   a bench/loadgen binary, used when wrk is not installed
+#   RATE      requests a second, open loop (needs LOADGEN): every server gets the same
+#             load and latency runs from when each request was due, so p99s compare
+#             at one rate [unset: wrk's closed loop, each server at its own rate]
 #
 # Cases (the same request to every server; the project proj00000 is public):
 #   anon   GET without credentials, scope repository:proj00000/app:pull
@@ -42,7 +45,7 @@
 # The floor answers every case with a fixed JSON body.
 set -euo pipefail
 
-[ $# -ge 3 ] || { sed -n '2,42p' "$0" >&2; exit 2; }
+[ $# -ge 3 ] || { sed -n '2,45p' "$0" >&2; exit 2; }
 DA=$(realpath "$1") FLOOR=$(realpath "$2") NEW=$(realpath "$3") BASE=${4:+$(realpath "$4")}
 for b in "$DA" "$FLOOR" "$NEW" ${BASE:+"$BASE"}; do [ -x "$b" ] || { echo "sidebyside: $b is not an executable" >&2; exit 2; }; done
 ALG=${ALG:-ES256} ROUNDS=${ROUNDS:-3} DURATION=${DURATION:-8} CONNS=${CONNS:-16} THREADS=${THREADS:-2}
@@ -54,7 +57,10 @@ USER_NAME=bench PASSWORD=Bench-pw-1
 DA_HASH='$2a$10$5Kd69PMmnHiUkq3eVAEzTOj5VYIT0NGJc2lVWSlJuqEDm1W4cnL7i'
 SCOPE='repository:proj00000/app:pull'
 
-if command -v wrk >/dev/null; then TOOL=wrk
+if [ -n "${RATE:-}" ]; then
+  [ -n "${LOADGEN:-}" ] || { echo "sidebyside: RATE needs LOADGEN=path/to/loadgen (wrk has no open loop)" >&2; exit 2; }
+  TOOL=loadgen
+elif command -v wrk >/dev/null; then TOOL=wrk
 elif [ -n "${LOADGEN:-}" ]; then TOOL=loadgen
 else echo "sidebyside: needs wrk (apt-get install wrk) or LOADGEN=path/to/loadgen" >&2; exit 2; fi
 
@@ -182,13 +188,13 @@ measure() { # url creds seconds
     local a=()
     [ "$2" = basic ] && a=(--scenario basic --user "$USER_NAME" --password "$PASSWORD") || a=(--scenario anonymous)
     local u=${1%%\?*}
-    "$LOADGEN" --url "$u" --service bench-registry --project proj00000 "${a[@]}" --concurrency "$CONNS" \
+    "$LOADGEN" --url "$u" --service bench-registry --project proj00000 "${a[@]}" --concurrency "$CONNS" ${RATE:+--rate "$RATE"} \
       --duration "$3"s --warmup 0s --json | jq -r '"\(.ok_per_second) \(.latency_ms.p99) \(.requests - .ok)"'
   fi
 }
 
 echo "# $(date -u +%FT%TZ) $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "# ALG=$ALG AUDIT=$AUDIT X5C=$X5C ROUNDS=$ROUNDS DURATION=${DURATION}s CONNS=$CONNS tool=$TOOL out=$OUT"
+echo "# ALG=$ALG AUDIT=$AUDIT X5C=$X5C ROUNDS=$ROUNDS DURATION=${DURATION}s CONNS=$CONNS tool=$TOOL${RATE:+ RATE=$RATE} out=$OUT"
 for c in $CASES; do
   for t in $(targets "$c"); do
     spec=${t#*=}; check "${URL[${spec%%:*}]}" "${spec#*:}"

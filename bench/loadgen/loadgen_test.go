@@ -370,3 +370,36 @@ func mustKeyPair(t *testing.T, alg string) (key, cert, jwks string, err error) {
 	}
 	return key, cert, jwks, nil
 }
+
+// TestOpenLoop: with --rate the requests are due at that rate whatever the
+// answers take, and the latency of one held up behind a slow answer runs
+// from when it was due: a server that stalls 100 ms on one connection
+// shows it in the tail of the ~20 requests due meanwhile, where a closed
+// loop would record one slow request.
+func TestOpenLoop(t *testing.T) {
+	var n sync.Mutex
+	count := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Lock()
+		count++
+		stall := count == 10
+		n.Unlock()
+		if stall {
+			time.Sleep(100 * time.Millisecond)
+		}
+		_, _ = w.Write([]byte(`{"token":"x"}`))
+	}))
+	defer srv.Close()
+	cfg := testConfig(t, srv.URL+"/service/token")
+	cfg.Concurrency, cfg.Rate, cfg.Warmup, cfg.Duration = 1, 200, 0, 500*time.Millisecond
+	res, err := run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Requests < 50 || res.Requests > 101 || res.Rate != 200 {
+		t.Fatalf("%d requests at rate %g in 500 ms, want about 100 at 200", res.Requests, res.Rate)
+	}
+	if res.Latency.Max < 100 || res.Latency.P90 < 5 {
+		t.Fatalf("latency %+v: want the stall (100 ms) and the requests held up behind it (p90 at least 5 ms)", res.Latency)
+	}
+}

@@ -92,6 +92,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, bool, error) {
 	fs.StringVar(&c.FloodUser, "flood-user", "nosuchuser", "flooded: the name the guessers try")
 	fs.StringVar(&c.FloodSource, "flood-source", "127.0.0.2", "flooded: local address the guessers send from")
 	fs.IntVar(&c.Concurrency, "concurrency", 16, "parallel workers, each with its own keep-alive connection")
+	fs.Float64Var(&c.Rate, "rate", 0, "open loop: requests due per second, latency from when each was due (0: closed loop, each worker sends when its last answer arrives)")
 	fs.DurationVar(&c.Duration, "duration", 10*time.Second, "length of the measured phase (at most 1h)")
 	fs.DurationVar(&c.Warmup, "warmup", time.Second, "unmeasured phase before it (fills caches, opens connections)")
 	fs.Int64Var(&c.Requests, "requests", 10_000_000, "at most this many requests per phase")
@@ -120,6 +121,9 @@ func printResult(w io.Writer, cfg Config, r Result) {
 	}
 	fmt.Fprintf(w, "target    %s\n", r.URL)
 	fmt.Fprintf(w, "scenario  %s, %d connections\n", what, r.Concurrency)
+	if r.Rate > 0 {
+		fmt.Fprintf(w, "load      open loop, %.0f requests due a second (latency from when each was due)\n", r.Rate)
+	}
 	fmt.Fprintf(w, "requests  %d in %.2fs: %.1f req/s, %.1f tokens/s\n", r.Requests, r.Elapsed, r.RPS, r.OKPS)
 	l := r.Latency
 	fmt.Fprintf(w, "latency   p50 %.3fms  p90 %.3fms  p99 %.3fms  max %.3fms  mean %.3fms\n", l.P50, l.P90, l.P99, l.Max, l.Mean)

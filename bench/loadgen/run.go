@@ -74,10 +74,19 @@ type Config struct {
 	FloodSource  string
 
 	Concurrency int
-	Duration    time.Duration // measured phase; always bounded
-	Warmup      time.Duration // unmeasured phase before it
-	Requests    int64         // cap on requests per phase
-	Timeout     time.Duration // per request
+	// Rate, when above 0, makes the run open-loop: requests are due at
+	// this many per second whatever the answers take (Concurrency
+	// connections send them; a request due while all are busy waits for
+	// one), and a request's latency runs from when it was due, so a slow
+	// answer counts for the requests it held up (no coordinated omission).
+	// Two servers' tails compare at the same load this way; a closed loop
+	// (Rate 0: each worker sends its next request when the last answer
+	// arrives) runs each server at its own rate.
+	Rate     float64
+	Duration time.Duration // measured phase; always bounded
+	Warmup   time.Duration // unmeasured phase before it
+	Requests int64         // cap on requests per phase
+	Timeout  time.Duration // per request
 
 	ScopeMode string
 	Project   string // literal, or a printf format (e.g. proj%05d) when Projects > 0
@@ -141,6 +150,9 @@ func (c *Config) validate() error {
 	}
 	if c.Concurrency < 1 || c.Concurrency > 4096 {
 		bad("--concurrency %d: want 1 to 4096", c.Concurrency)
+	}
+	if c.Rate < 0 || c.Rate > 1e6 {
+		bad("--rate %g: want 0 (closed loop) to 1000000 requests a second", c.Rate)
 	}
 	if c.Duration <= 0 || c.Duration > time.Hour {
 		bad("--duration %s: want more than 0 and at most 1h", c.Duration)
@@ -514,7 +526,7 @@ func run(ctx context.Context, cfg Config) (Result, error) {
 	if cfg.Warmup > 0 {
 		phase(ctx, cfg, client, gen, &seq, cfg.Warmup, nil)
 	}
-	res := Result{URL: cfg.URL, Scenario: cfg.Scenario, ScopeMode: cfg.ScopeMode, Concurrency: cfg.Concurrency}
+	res := Result{URL: cfg.URL, Scenario: cfg.Scenario, ScopeMode: cfg.ScopeMode, Concurrency: cfg.Concurrency, Rate: cfg.Rate}
 	errs := &errorLog{limit: cfg.MaxErrorSamples}
 	start := time.Now()
 	recs := phase(ctx, cfg, client, gen, &seq, cfg.Duration, errs)
@@ -537,13 +549,41 @@ func phase(ctx context.Context, cfg Config, client *http.Client, gen *generator,
 	var issued atomic.Int64
 	recs := make([]*recorder, cfg.Concurrency)
 	perWorker := maxSamples / cfg.Concurrency
+	var due chan time.Time // open loop: when each request was due
+	if cfg.Rate > 0 {
+		due = make(chan time.Time)
+		go func() {
+			defer close(due)
+			start := time.Now()
+			for i := int64(0); ctx.Err() == nil && i < cfg.Requests; i++ {
+				t := start.Add(time.Duration(float64(i) / cfg.Rate * float64(time.Second)))
+				if !t.Before(deadline) {
+					return
+				}
+				if d := time.Until(t); d > 0 {
+					time.Sleep(d)
+				}
+				select {
+				case due <- t: // waits while every connection is busy; t stays when it was due
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
 	var wg sync.WaitGroup
 	for w := range recs {
 		rec := &recorder{lat: newReservoir(perWorker, uint64(w)+1), status: map[int]int64{}, algs: map[string]int64{}, wantAlg: cfg.Alg}
 		recs[w] = rec
 		wg.Go(func() {
+			if due != nil {
+				for t := range due {
+					one(ctx, client, gen, seq.Add(1)-1, rec, errs, t)
+				}
+				return
+			}
 			for ctx.Err() == nil && time.Now().Before(deadline) && issued.Add(1) <= cfg.Requests {
-				one(ctx, client, gen, seq.Add(1)-1, rec, errs)
+				one(ctx, client, gen, seq.Add(1)-1, rec, errs, time.Time{})
 			}
 		})
 	}
@@ -551,8 +591,9 @@ func phase(ctx context.Context, cfg Config, client *http.Client, gen *generator,
 	return recs
 }
 
-// one sends request i and records its outcome.
-func one(ctx context.Context, client *http.Client, gen *generator, i int64, rec *recorder, errs *errorLog) {
+// one sends request i and records its outcome; its latency runs from
+// due (when the open loop meant to send it), or from now when due is zero.
+func one(ctx context.Context, client *http.Client, gen *generator, i int64, rec *recorder, errs *errorLog, due time.Time) {
 	req, err := gen.request(ctx, i)
 	if err != nil {
 		rec.errors++
@@ -561,7 +602,10 @@ func one(ctx context.Context, client *http.Client, gen *generator, i int64, rec 
 		}
 		return
 	}
-	t0 := time.Now()
+	t0 := due
+	if t0.IsZero() {
+		t0 = time.Now()
+	}
 	resp, err := client.Do(req)
 	if err != nil {
 		if ctx.Err() == nil {

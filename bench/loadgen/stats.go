@@ -152,6 +152,9 @@ type Result struct {
 	Scenario    string `json:"scenario"`
 	ScopeMode   string `json:"scope_mode"`
 	Concurrency int    `json:"concurrency"`
+	// Rate is Config.Rate: requests due per second (open loop), 0 for a
+	// closed loop.
+	Rate float64 `json:"rate,omitempty"`
 	// Elapsed is the measured phase, from its start until the last request
 	// in flight finished (warm-up excluded).
 	Elapsed float64 `json:"elapsed_seconds"`
