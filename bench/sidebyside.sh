@@ -216,7 +216,7 @@ done
 echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # --- the table -----------------------------------------------------------------
-awk -F'\t' -v alg="$ALG" '
+awk -F'\t' -v alg="$ALG" -v rate="${RATE:-}" '
 function median(s,   a, n, i, j, t) {
   n = split(s, a, " ")
   for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
@@ -237,6 +237,7 @@ END {
     for (r = 1; r <= rounds; r++) { s = s " " rps[k[1], k[2], r]; q = q " " p99[k[1], k[2], r]; rs = rs (r > 1 ? " / " : "") sprintf("%.0f", rps[k[1], k[2], r]); qs = qs (r > 1 ? " / " : "") sprintf("%.2f", p99[k[1], k[2], r]) }
     printf "| %s | %s | %s | %.0f | %s | %.2f | %d |\n", k[1], k[2], rs, median(s), qs, median(q), bad[k[1], k[2]]
   }
+  if (rate != "") { printf "\nRATE=%s: every server was sent the same load; compare the p99 column (the rates are all the same).\n", rate; exit }
   printf "\n| ratio (round by round) | median | range |\n|---|---|---|\n"
   ratio("anon", "authserver", "anon", "docker_auth", "anonymous: authserver / docker_auth")
   ratio("anon", "baseline", "anon", "docker_auth", "anonymous: baseline / docker_auth")
