@@ -49,8 +49,9 @@ type Pending struct {
 var noWait = &Pending{}
 
 // Begin queues r for the next commit (Commit's first half) and returns at
-// once, unless the queue is full: then it waits for room (up to SyncWait). The caller does its own work meanwhile (the token is
-// signed while its record is written) and then calls Wait, exactly once.
+// once, unless the queue is full: then it waits for room (up to
+// SyncWait). The caller does its own work meanwhile (the token is signed
+// while its record is written) and then calls Wait, exactly once.
 func (w *Writer) Begin(ctx context.Context, r store.AuditRecord) *Pending {
 	if w == nil {
 		return noWait

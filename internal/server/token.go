@@ -181,10 +181,10 @@ var errSign = errors.New("sign token")
 // token reused from the Reuser (token.reuse_window) had its record written
 // when it was first sent: this answer's record is queued (Record). A new
 // token is signed while its record is written (Begin, then Wait: with
-// audit.mode sync it returns once the record is committed), so the record costs the
-// answer no wait beyond the signature; a record that cannot be written is
-// an error wrapping store.ErrUnavailable, and the token is not sent, nor
-// remembered for reuse. Expiry is capped by notAfter (see
+// audit.mode sync Wait returns once the record is committed), so the
+// record costs the answer no wait beyond the signature; a record that
+// cannot be written is an error wrapping store.ErrUnavailable, and the
+// token is not sent, nor remembered for reuse. Expiry is capped by notAfter (see
 // authn.Identity.NotAfter).
 func (s *Server) issue(r *http.Request, req tokenRequest, oc *outcome, access []token.ResourceActions,
 	lifetime time.Duration, notAfter, start time.Time) (token.Token, bool, error) {
