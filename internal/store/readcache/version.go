@@ -63,12 +63,7 @@ func (vs *versions) read(ctx context.Context) (int64, error) {
 		// Not begun yet: its result is read after this call.
 		r := vs.cur
 		vs.mu.Unlock()
-		select {
-		case <-r.done:
-			return r.v, r.err
-		case <-ctx.Done():
-			return 0, ctx.Err()
-		}
+		return r.wait(ctx)
 	}
 	cur, r, runner := vs.cur, vs.next, false
 	if r == nil {
@@ -85,6 +80,12 @@ func (vs *versions) read(ctx context.Context) (int64, error) {
 		vs.run(ctx, r)
 		return r.v, r.err
 	}
+	return r.wait(ctx)
+}
+
+// wait returns r's result once another caller's run has ended it, or
+// ctx.Err() when ctx ends first (the read goes on for the others).
+func (r *versionRead) wait(ctx context.Context) (int64, error) {
 	select {
 	case <-r.done:
 		return r.v, r.err
